@@ -1,0 +1,77 @@
+use chrono::{DateTime, Utc};
+
+use super::model::{AdminId, AdminUser, Role};
+
+/// Who is acting: a signed-in member of staff, or an operator at the server's command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub admin_id: Option<AdminId>,
+    pub name: String,
+    pub role: Role,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn staff(admin: &AdminUser, request_id: Option<String>) -> Self {
+        Self {
+            admin_id: Some(admin.id),
+            name: admin.username.to_string(),
+            role: admin.role,
+            request_id,
+        }
+    }
+
+    /// Someone with shell access to the server, who could do anything anyway.
+    pub fn command_line(login: &str) -> Self {
+        Self { admin_id: None, name: format!("cli:{login}"), role: Role::Admin, request_id: None }
+    }
+}
+
+/// One audit row to append, written in the same transaction as the change it describes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<AdminId>,
+    pub actor_name: String,
+    /// A stable dotted name such as `admin_user.create`.
+    pub action: &'static str,
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}
+
+impl NewAuditEntry {
+    pub fn by(actor: &Actor, at: DateTime<Utc>, action: &'static str, target: String) -> Self {
+        Self {
+            at,
+            actor_id: actor.admin_id,
+            actor_name: actor.name.clone(),
+            action,
+            target,
+            before: None,
+            after: None,
+            request_id: actor.request_id.clone(),
+        }
+    }
+
+    pub fn change(mut self, before: Option<serde_json::Value>, after: Option<serde_json::Value>) -> Self {
+        self.before = before;
+        self.after = after;
+        self
+    }
+}
+
+/// An appended audit row; rows are never updated or deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<AdminId>,
+    pub actor_name: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}

@@ -1,0 +1,62 @@
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown user or wrong password: the caller is not told which.
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("account locked until {until}")]
+    Locked { until: DateTime<Utc> },
+    #[error("account disabled")]
+    Disabled,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// Presenting a session token.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing, expired or invalid admin token")]
+    InvalidToken,
+    /// The token is genuine but the account behind it is disabled or gone.
+    #[error("account no longer active")]
+    Inactive,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// Managing staff accounts and reading the audit log.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("this role may not do that")]
+    Forbidden,
+    #[error("no such admin user")]
+    NotFound,
+    #[error("username already taken")]
+    DuplicateUsername,
+    #[error("nothing to change")]
+    EmptyChange,
+    /// Demoting or disabling the last active admin would leave nobody able to manage staff.
+    #[error("the last active admin must stay an active admin")]
+    LastAdmin,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// What [`super::AdminRepository::insert`] may answer.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertAdminError {
+    #[error("username already taken")]
+    Duplicate,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+impl From<InsertAdminError> for AdminError {
+    fn from(e: InsertAdminError) -> Self {
+        match e {
+            InsertAdminError::Duplicate => AdminError::DuplicateUsername,
+            InsertAdminError::Unknown(e) => AdminError::Unknown(e),
+        }
+    }
+}

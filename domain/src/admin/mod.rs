@@ -1,0 +1,13 @@
+//! Union staff: admin accounts with roles, their sessions, and the append-only audit log.
+
+pub mod audit;
+pub mod error;
+pub mod model;
+pub mod ports;
+pub mod service;
+
+pub use audit::{Actor, AuditEntry, NewAuditEntry};
+pub use error::{AdminError, LoginError};
+pub use model::{AdminId, AdminPatch, AdminUser, NewAdmin, Password, Role, Username};
+pub use ports::{AdminClaims, AdminRepository, AdminTokens, AuditLog, PasswordHasher};
+pub use service::{AdminService, Session};

@@ -1,0 +1,74 @@
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+use super::audit::{AuditEntry, NewAuditEntry};
+use super::error::InsertAdminError;
+use super::model::{AdminId, AdminUser, Password, Role, Username};
+use crate::mail::OutboundEmail;
+use crate::shared::{Page, PageRequest};
+
+/// Staff accounts. Every write takes the audit row (and any mail) that describes it and MUST commit
+/// them in one transaction with the change, or none of it.
+pub trait AdminRepository: Send + Sync + 'static {
+    fn find_by_username(
+        &self,
+        username: &Username,
+    ) -> impl Future<Output = anyhow::Result<Option<AdminUser>>> + Send;
+
+    fn find_by_id(&self, id: AdminId) -> impl Future<Output = anyhow::Result<Option<AdminUser>>> + Send;
+
+    /// All accounts, oldest first. Staff number in the dozens, so there is no paging.
+    fn list(&self) -> impl Future<Output = anyhow::Result<Vec<AdminUser>>> + Send;
+
+    /// MUST answer [`InsertAdminError::Duplicate`] when the username is taken.
+    fn insert(
+        &self,
+        admin: &AdminUser,
+        audit: NewAuditEntry,
+        mail: Option<OutboundEmail>,
+    ) -> impl Future<Output = Result<(), InsertAdminError>> + Send;
+
+    /// Stores every field of `admin` but id, username and created_at.
+    fn update(&self, admin: &AdminUser, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Records a login's effect on the failure counter, with an audit row when it locks the account.
+    fn record_login(
+        &self,
+        id: AdminId,
+        failed_logins: u32,
+        locked_until: Option<DateTime<Utc>>,
+        audit: Option<NewAuditEntry>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Accounts with role admin that are not disabled.
+    fn count_active_admins(&self) -> impl Future<Output = anyhow::Result<u64>> + Send;
+}
+
+/// The append-only audit log, newest first.
+pub trait AuditLog: Send + Sync + 'static {
+    fn page(&self, request: PageRequest) -> impl Future<Output = anyhow::Result<Page<AuditEntry>>> + Send;
+}
+
+/// Slow, salted password hashing.
+pub trait PasswordHasher: Send + Sync + 'static {
+    fn hash(&self, password: &Password) -> impl Future<Output = anyhow::Result<String>> + Send;
+
+    /// With `hash: None` MUST still spend the time of a real check and answer `false`, so that an
+    /// unknown username cannot be told from a wrong password by timing.
+    fn verify(&self, password: &str, hash: Option<&str>) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminClaims {
+    pub admin_id: AdminId,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Session tokens for staff, distinct in key and audience from members' tokens.
+pub trait AdminTokens: Send + Sync + 'static {
+    fn issue(&self, admin: &AdminUser, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)>;
+
+    /// `None` for anything but a genuine, unexpired admin token.
+    fn verify(&self, token: &str) -> Option<AdminClaims>;
+}

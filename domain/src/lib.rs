@@ -1,0 +1,7 @@
+//! The member-benefits domain: entities, value objects, use-case services and the ports they need.
+//!
+//! Nothing here knows about HTTP, SQL, Redis or SMTP; adapters live in `infra`, the edge in `api`.
+
+pub mod admin;
+pub mod mail;
+pub mod shared;

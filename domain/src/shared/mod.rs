@@ -1,0 +1,11 @@
+//! Types and ports every bounded context uses.
+
+pub mod clock;
+pub mod email;
+pub mod ephemeral;
+pub mod money;
+pub mod paging;
+
+pub use clock::{Clock, SystemClock};
+pub use email::EmailAddress;
+pub use paging::{Cursor, Limit, Page, PageRequest};

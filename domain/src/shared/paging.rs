@@ -1,0 +1,123 @@
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+
+/// How many items a page may hold: 1 to 100, 20 when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(u16);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PagingError {
+    #[error("limit must be between 1 and {max}")]
+    Limit { max: u16 },
+    #[error("cursor is not one this server issued")]
+    Cursor,
+}
+
+impl Limit {
+    pub const MAX: u16 = 100;
+    pub const DEFAULT: Limit = Limit(20);
+
+    pub fn parse(n: Option<i64>) -> Result<Self, PagingError> {
+        match n {
+            None => Ok(Self::DEFAULT),
+            Some(n) if (1..=i64::from(Self::MAX)).contains(&n) => Ok(Self(n as u16)),
+            Some(_) => Err(PagingError::Limit { max: Self::MAX }),
+        }
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// An opaque position in a list ordered by a numeric key, newest first. Clients get it as a string and
+/// hand it back unchanged; its encoding is ours to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(i64);
+
+impl Cursor {
+    pub fn after(key: i64) -> Self {
+        Self(key)
+    }
+
+    pub fn key(self) -> i64 {
+        self.0
+    }
+
+    pub fn encode(self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("k:{}", self.0))
+    }
+
+    pub fn decode(raw: &str) -> Result<Self, PagingError> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| PagingError::Cursor)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| PagingError::Cursor)?;
+        let key = text.strip_prefix("k:").ok_or(PagingError::Cursor)?;
+        key.parse().map(Self).map_err(|_| PagingError::Cursor)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: Limit,
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, PagingError> {
+        Ok(Self {
+            limit: Limit::parse(limit)?,
+            after: cursor.map(Cursor::decode).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched in order: the extra row only says there is more.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: Limit, key: impl Fn(&T) -> i64) -> Self {
+        let more = rows.len() > usize::from(limit.get());
+        rows.truncate(usize::from(limit.get()));
+        let next = if more { rows.last().map(|r| Cursor::after(key(r))) } else { None };
+        Self { items: rows, next }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next: self.next }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let c = Cursor::after(42);
+        assert_eq!(Cursor::decode(&c.encode()), Ok(c));
+        for bad in ["", "!!", "eHl6", &URL_SAFE_NO_PAD.encode("k:x")] {
+            assert_eq!(Cursor::decode(bad), Err(PagingError::Cursor), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limit_bounds() {
+        assert_eq!(Limit::parse(None), Ok(Limit::DEFAULT));
+        assert_eq!(Limit::parse(Some(100)).map(Limit::get), Ok(100));
+        assert!(Limit::parse(Some(0)).is_err());
+        assert!(Limit::parse(Some(101)).is_err());
+    }
+
+    #[test]
+    fn overfetch_sets_next_only_when_more_rows_exist() {
+        let limit = Limit::parse(Some(2)).unwrap();
+        let page = Page::from_overfetch(vec![9, 8, 7], limit, |n| *n);
+        assert_eq!(page.items, vec![9, 8]);
+        assert_eq!(page.next, Some(Cursor::after(8)));
+        let last = Page::from_overfetch(vec![6, 5], limit, |n| *n);
+        assert_eq!(last.next, None);
+    }
+}

@@ -1,0 +1,196 @@
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::admin_users;
+use super::error::StoreError;
+use super::{audit, outbox, Database};
+use domain::admin::error::InsertAdminError;
+use domain::admin::{AdminId, AdminRepository, AdminUser, NewAuditEntry, Role, Username};
+use domain::mail::OutboundEmail;
+use domain::shared::EmailAddress;
+
+#[derive(Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = admin_users)]
+struct AdminRow {
+    id: String,
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    role: String,
+    disabled: bool,
+    failed_logins: i32,
+    locked_until: Option<NaiveDateTime>,
+    password_hash: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<&AdminUser> for AdminRow {
+    fn from(a: &AdminUser) -> Self {
+        Self {
+            id: a.id.to_string(),
+            username: a.username.to_string(),
+            display_name: a.display_name.clone(),
+            email: a.email.as_ref().map(|e| e.as_str().to_owned()),
+            role: a.role.as_str().to_owned(),
+            disabled: a.disabled,
+            failed_logins: i32::try_from(a.failed_logins).unwrap_or(i32::MAX),
+            locked_until: a.locked_until.map(|t| t.naive_utc()),
+            password_hash: a.password_hash.clone(),
+            created_at: a.created_at.naive_utc(),
+            updated_at: a.updated_at.naive_utc(),
+        }
+    }
+}
+
+impl TryFrom<AdminRow> for AdminUser {
+    type Error = anyhow::Error;
+
+    /// Rows were written through the same types, so a failure here means someone edited the table
+    /// by hand: report it rather than guess.
+    fn try_from(row: AdminRow) -> anyhow::Result<Self> {
+        Ok(AdminUser {
+            id: AdminId(row.id.parse()?),
+            username: Username::parse(&row.username)?,
+            display_name: row.display_name,
+            email: row.email.as_deref().map(EmailAddress::parse).transpose()?,
+            role: row.role.parse::<Role>()?,
+            disabled: row.disabled,
+            failed_logins: u32::try_from(row.failed_logins).unwrap_or(0),
+            locked_until: row.locked_until.map(|t| t.and_utc()),
+            password_hash: row.password_hash,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct DbAdmins(pub Database);
+
+impl DbAdmins {
+    async fn find(&self, filter: AdminFilter) -> anyhow::Result<Option<AdminUser>> {
+        let row: Option<AdminRow> = self
+            .0
+            .run(move |conn| {
+                let query = admin_users::table.into_boxed();
+                let query = match filter {
+                    AdminFilter::Id(id) => query.filter(admin_users::id.eq(id)),
+                    AdminFilter::Username(name) => query.filter(admin_users::username.eq(name)),
+                };
+                Ok::<_, anyhow::Error>(query.first(conn).optional()?)
+            })
+            .await?;
+        row.map(AdminUser::try_from).transpose()
+    }
+}
+
+enum AdminFilter {
+    Id(String),
+    Username(String),
+}
+
+impl AdminRepository for DbAdmins {
+    async fn find_by_username(&self, username: &Username) -> anyhow::Result<Option<AdminUser>> {
+        self.find(AdminFilter::Username(username.to_string())).await
+    }
+
+    async fn find_by_id(&self, id: AdminId) -> anyhow::Result<Option<AdminUser>> {
+        self.find(AdminFilter::Id(id.to_string())).await
+    }
+
+    async fn list(&self) -> anyhow::Result<Vec<AdminUser>> {
+        let rows: Vec<AdminRow> = self
+            .0
+            .run(|conn| Ok::<_, anyhow::Error>(admin_users::table.order(admin_users::created_at).load(conn)?))
+            .await?;
+        rows.into_iter().map(AdminUser::try_from).collect()
+    }
+
+    async fn insert(
+        &self,
+        admin: &AdminUser,
+        audit: NewAuditEntry,
+        mail: Option<OutboundEmail>,
+    ) -> Result<(), InsertAdminError> {
+        let row = AdminRow::from(admin);
+        let now = admin.created_at;
+        self.0
+            .transaction(move |conn| {
+                diesel::insert_into(admin_users::table).values(&row).execute(conn)?;
+                audit::append(conn, audit)?;
+                if let Some(mail) = mail {
+                    outbox::enqueue(conn, mail, now)?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::UniqueViolation(_) => InsertAdminError::Duplicate,
+                StoreError::Other(e) => InsertAdminError::Unknown(e),
+            })
+    }
+
+    async fn update(&self, admin: &AdminUser, audit: NewAuditEntry) -> anyhow::Result<()> {
+        let row = AdminRow::from(admin);
+        self.0
+            .transaction(move |conn| {
+                diesel::update(admin_users::table.find(&row.id))
+                    .set((
+                        admin_users::display_name.eq(&row.display_name),
+                        admin_users::email.eq(&row.email),
+                        admin_users::role.eq(&row.role),
+                        admin_users::disabled.eq(row.disabled),
+                        admin_users::failed_logins.eq(row.failed_logins),
+                        admin_users::locked_until.eq(row.locked_until),
+                        admin_users::password_hash.eq(&row.password_hash),
+                        admin_users::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)?;
+                audit::append(conn, audit)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn record_login(
+        &self,
+        id: AdminId,
+        failed_logins: u32,
+        locked_until: Option<DateTime<Utc>>,
+        audit: Option<NewAuditEntry>,
+    ) -> anyhow::Result<()> {
+        let id = id.to_string();
+        let failed = i32::try_from(failed_logins).unwrap_or(i32::MAX);
+        self.0
+            .transaction(move |conn| {
+                diesel::update(admin_users::table.find(&id))
+                    .set((
+                        admin_users::failed_logins.eq(failed),
+                        admin_users::locked_until.eq(locked_until.map(|t| t.naive_utc())),
+                    ))
+                    .execute(conn)?;
+                if let Some(audit) = audit {
+                    audit::append(conn, audit)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn count_active_admins(&self) -> anyhow::Result<u64> {
+        let n: i64 = self
+            .0
+            .run(|conn| {
+                Ok::<_, anyhow::Error>(
+                    admin_users::table
+                        .filter(admin_users::role.eq(Role::Admin.as_str()))
+                        .filter(admin_users::disabled.eq(false))
+                        .count()
+                        .get_result(conn)?,
+                )
+            })
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

@@ -1,0 +1,87 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::audit_log;
+use super::{Database, DbConn};
+use domain::admin::{AdminId, AuditEntry, AuditLog, NewAuditEntry};
+use domain::shared::{Page, PageRequest};
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct AuditInsert {
+    at: NaiveDateTime,
+    actor_id: Option<String>,
+    actor_name: String,
+    action: String,
+    target: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    request_id: Option<String>,
+}
+
+#[derive(Queryable)]
+struct AuditRow {
+    id: i64,
+    at: NaiveDateTime,
+    actor_id: Option<String>,
+    actor_name: String,
+    action: String,
+    target: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    request_id: Option<String>,
+}
+
+/// Appends an audit row on `conn`; callers do this inside the transaction of the change it records.
+pub(crate) fn append(conn: &mut DbConn, entry: NewAuditEntry) -> QueryResult<()> {
+    let row = AuditInsert {
+        at: entry.at.naive_utc(),
+        actor_id: entry.actor_id.map(|id| id.to_string()),
+        actor_name: entry.actor_name,
+        action: entry.action.to_owned(),
+        target: entry.target,
+        before_json: entry.before.map(|v| v.to_string()),
+        after_json: entry.after.map(|v| v.to_string()),
+        request_id: entry.request_id,
+    };
+    diesel::insert_into(audit_log::table).values(row).execute(conn).map(drop)
+}
+
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = anyhow::Error;
+
+    fn try_from(row: AuditRow) -> anyhow::Result<Self> {
+        let json = |s: Option<String>| s.map(|s| serde_json::from_str(&s)).transpose();
+        Ok(AuditEntry {
+            id: row.id,
+            at: row.at.and_utc(),
+            actor_id: row.actor_id.map(|s| s.parse().map(AdminId)).transpose()?,
+            actor_name: row.actor_name,
+            action: row.action,
+            target: row.target,
+            before: json(row.before_json)?,
+            after: json(row.after_json)?,
+            request_id: row.request_id,
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct DbAuditLog(pub Database);
+
+impl AuditLog for DbAuditLog {
+    async fn page(&self, request: PageRequest) -> anyhow::Result<Page<AuditEntry>> {
+        let rows: Vec<AuditRow> = self
+            .0
+            .run(move |conn| {
+                let mut query = audit_log::table.order(audit_log::id.desc()).into_boxed();
+                if let Some(after) = request.after {
+                    query = query.filter(audit_log::id.lt(after.key()));
+                }
+                Ok::<_, anyhow::Error>(query.limit(i64::from(request.limit.get()) + 1).load(conn)?)
+            })
+            .await?;
+        let entries = rows.into_iter().map(AuditEntry::try_from).collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(entries, request.limit, |e| e.id))
+    }
+}

@@ -1,0 +1,216 @@
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the database is, told apart by scheme: `postgres://…`/`postgresql://…`, or `sqlite://PATH`
+/// (a bare path is taken as SQLite too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
+        anyhow::ensure!(!path.is_empty() && !path.contains("://"), "unsupported database URL scheme");
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The URL without any password, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+                _ => url.clone(),
+            },
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+}
+
+/// Opens the variant the URL names, so a PostgreSQL outage is reported as one instead of diesel's
+/// derived `establish` falling through to SQLite with a file named after the URL.
+#[derive(Debug)]
+struct Manager(DatabaseUrl);
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.0 {
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConn::Pg).map_err(r2d2::Error::ConnectionError)
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the one writer; the busy timeout makes writers queue
+                // instead of failing at once.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        std::thread::panicking()
+    }
+}
+
+/// The connection pool and the rules for using it from async code.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+    /// SQLite allows one writer; taking this before a write transaction avoids two deferred
+    /// transactions deadlocking on the lock upgrade (which SQLite reports as an immediate BUSY).
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl Database {
+    /// Builds the pool without waiting for a connection, so the server can start (and report
+    /// itself unready) while the database is down.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32, wait: Duration) -> anyhow::Result<Self> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            create_parent_dir(path)?;
+        }
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(wait)
+            .test_on_check_out(false)
+            .build_unchecked(Manager(url.clone()));
+        Ok(Self { pool, backend: url.backend(), sqlite_writer: Arc::new(Mutex::new(())) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs blocking diesel work on the blocking thread pool.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<anyhow::Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = checkout(&pool)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(anyhow::Error::new(e).context("database task panicked or was cancelled")))?
+    }
+
+    /// Like [`Database::run`], inside one transaction that commits only if `work` returns `Ok`.
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<anyhow::Error> + From<diesel::result::Error> + Send + 'static,
+    {
+        let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
+        self.run(move |conn| {
+            let _guard = writer.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+            conn.transaction(work)
+        })
+        .await
+    }
+
+    /// One cheap round trip: the readiness probe.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn).context("SELECT 1 failed")?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies the embedded migrations this backend has not seen; returns their names.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = checkout(&self.pool)?;
+        let source = match self.backend {
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+        };
+        let applied = conn
+            .run_pending_migrations(source)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+}
+
+fn checkout(pool: &Pool<Manager>) -> anyhow::Result<PooledConnection<Manager>> {
+    pool.get().context("no database connection available")
+}
+
+fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create database directory {}", dir.display())),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_told_apart_by_scheme() {
+        assert_eq!(DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend(), Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("sqlite://data/sgh.db").unwrap(), DatabaseUrl::Sqlite("data/sgh.db".into()));
+        assert_eq!(DatabaseUrl::parse("./x.db").unwrap().backend(), Backend::Sqlite);
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        let url = DatabaseUrl::parse("postgres://sgh:s3cret@db:5432/sgh").unwrap();
+        assert_eq!(url.redacted(), "postgres://***@db:5432/sgh");
+    }
+}

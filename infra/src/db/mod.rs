@@ -1,0 +1,10 @@
+//! The relational store: one diesel code path over PostgreSQL (production) and SQLite (embedded).
+
+pub mod admin;
+pub mod audit;
+mod conn;
+mod error;
+pub mod outbox;
+pub mod schema;
+
+pub use conn::{Backend, Database, DatabaseUrl, DbConn};

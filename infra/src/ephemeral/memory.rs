@@ -1,0 +1,60 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use domain::shared::ephemeral::{EphemeralError, OneTimeStore, RateDecision, RateLimiter};
+
+/// Past this many live keys, expired ones are swept on the next write.
+const SWEEP_AT: usize = 10_000;
+
+/// The embedded default: correct within one process, which is all the embedded default runs.
+#[derive(Clone, Default)]
+pub struct MemoryEphemeral {
+    windows: Arc<Mutex<HashMap<String, (u32, Instant)>>>,
+    tokens: Arc<Mutex<HashMap<String, (String, Instant)>>>,
+}
+
+fn sweep<V>(map: &mut HashMap<String, (V, Instant)>, now: Instant) {
+    if map.len() >= SWEEP_AT {
+        map.retain(|_, (_, until)| *until > now);
+    }
+}
+
+impl RateLimiter for MemoryEphemeral {
+    async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<RateDecision, EphemeralError> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        sweep(&mut windows, now);
+        let entry = windows.entry(key.to_owned()).or_insert((0, now + window));
+        if entry.1 <= now {
+            *entry = (0, now + window);
+        }
+        entry.0 = entry.0.saturating_add(1);
+        Ok(if entry.0 <= limit {
+            RateDecision::Allowed { remaining: limit - entry.0 }
+        } else {
+            RateDecision::Limited { retry_after: (entry.1 - now).max(Duration::from_millis(1)) }
+        })
+    }
+}
+
+impl OneTimeStore for MemoryEphemeral {
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, EphemeralError> {
+        let now = Instant::now();
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        sweep(&mut tokens, now);
+        match tokens.get(key) {
+            Some((_, until)) if *until > now => Ok(false),
+            _ => {
+                tokens.insert(key.to_owned(), (value.to_owned(), now + ttl));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, EphemeralError> {
+        let now = Instant::now();
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(tokens.remove(key).filter(|(_, until)| *until > now).map(|(value, _)| value))
+    }
+}
