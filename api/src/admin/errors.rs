@@ -1,0 +1,63 @@
+use actix_web::http::StatusCode;
+
+use crate::error::ApiError;
+use crate::extract::forbidden;
+use domain::admin::{AdminError, LoginError};
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "admin.invalid_credentials",
+                "用户名或密码错误",
+                "Invalid username or password",
+            ),
+            LoginError::Locked { until } => {
+                let secs = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
+                ApiError::new(
+                    StatusCode::LOCKED,
+                    "admin.locked",
+                    "密码错误次数过多，账号已锁定 15 分钟",
+                    "Too many failed logins: the account is locked for 15 minutes",
+                )
+                .with("locked_until", until.to_rfc3339())
+                .retry_after(secs)
+            }
+            LoginError::Disabled => {
+                ApiError::new(StatusCode::FORBIDDEN, "admin.disabled", "账号已停用", "This account is disabled")
+            }
+            LoginError::Unknown(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Forbidden => forbidden(),
+            AdminError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "admin.not_found", "管理员账号不存在", "No such admin user")
+            }
+            AdminError::DuplicateUsername => ApiError::new(
+                StatusCode::CONFLICT,
+                "admin.duplicate_username",
+                "用户名已被使用",
+                "Username already taken",
+            ),
+            AdminError::EmptyChange => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "request.empty_change",
+                "没有需要修改的内容",
+                "Nothing to change",
+            ),
+            AdminError::LastAdmin => ApiError::new(
+                StatusCode::CONFLICT,
+                "admin.last_admin",
+                "不能停用或降级最后一个管理员",
+                "The last active admin cannot be disabled or demoted",
+            ),
+            AdminError::Unknown(e) => ApiError::internal(&e),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+use actix_web::{get, post, web, HttpRequest};
+use chrono::Utc;
+use std::time::Duration;
+
+use super::dto::{AdminView, LoginRequest, SessionResponse};
+use crate::error::ApiError;
+use crate::extract::Staff;
+use crate::limits;
+use crate::state::AppState;
+
+/// Per client address, on top of the per-account lockout: slows password spraying across accounts.
+const LOGINS_PER_IP: u32 = 30;
+const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+/// Signs a member of staff in. Five wrong passwords in a row lock the account for 15 minutes.
+#[utoipa::path(
+    tag = "admin",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = SessionResponse),
+        (status = 401, description = "Unknown user or wrong password", body = crate::openapi::Problem,
+            content_type = "application/problem+json", example = json!({"type": "urn:sgh:problem:admin.invalid_credentials",
+            "title": "用户名或密码错误", "status": 401, "code": "admin.invalid_credentials"})),
+        (status = 403, description = "Account disabled", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Account locked", body = crate::openapi::Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:sgh:problem:admin.locked", "title": "密码错误次数过多，账号已锁定 15 分钟",
+            "status": 423, "code": "admin.locked", "locked_until": "2026-05-01T02:15:00+00:00"})),
+        (status = 429, description = "Too many attempts from this address", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/session")]
+pub async fn create_session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<SessionResponse>, ApiError> {
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    limits::enforce(&state.ephemeral, &format!("admin-login:{ip}"), LOGINS_PER_IP, LOGIN_WINDOW).await?;
+    let session = state.admins.login(&body.username, &body.password).await?;
+    let now = Utc::now();
+    Ok(web::Json(SessionResponse {
+        access_token: session.token,
+        token_type: "Bearer",
+        expires_at: session.expires_at,
+        expires_in: (session.expires_at - now).num_seconds().max(0),
+        admin: AdminView::new(&session.admin, now),
+    }))
+}
+
+/// The signed-in member of staff.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_jwt" = [])),
+    responses(
+        (status = 200, body = AdminView),
+        (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn me(staff: Staff) -> web::Json<AdminView> {
+    web::Json(AdminView::new(&staff.admin, Utc::now()))
+}

@@ -1,0 +1,152 @@
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::Utc;
+
+use super::dto::{AdminList, AdminView, CreateAdminRequest, UpdateAdminRequest};
+use crate::error::ApiError;
+use crate::extract::Staff;
+use crate::state::AppState;
+use domain::admin::{AdminId, AdminPatch, NewAdmin, Password, Username};
+use domain::shared::EmailAddress;
+
+fn username(raw: &str) -> Result<Username, ApiError> {
+    Username::parse(raw).map_err(|e| ApiError::validation("username", "用户名格式不正确", e.to_string()))
+}
+
+fn password(raw: String) -> Result<Password, ApiError> {
+    Password::parse(raw).map_err(|e| ApiError::validation("password", "密码长度须为 12–128 个字符", e.to_string()))
+}
+
+fn email(raw: &str) -> Result<EmailAddress, ApiError> {
+    EmailAddress::parse(raw).map_err(|e| ApiError::validation("email", "电子邮箱格式不正确", e.to_string()))
+}
+
+fn display_name(raw: &str) -> Result<String, ApiError> {
+    let name = raw.trim();
+    if (1..=50).contains(&name.chars().count()) && !name.chars().any(char::is_control) {
+        Ok(name.to_owned())
+    } else {
+        Err(ApiError::validation("display_name", "显示名称须为 1–50 个字符", "display_name must be 1-50 characters".into()))
+    }
+}
+
+impl TryFrom<CreateAdminRequest> for NewAdmin {
+    type Error = ApiError;
+
+    fn try_from(r: CreateAdminRequest) -> Result<Self, ApiError> {
+        Ok(NewAdmin {
+            username: username(&r.username)?,
+            display_name: display_name(&r.display_name)?,
+            email: r.email.as_deref().map(email).transpose()?,
+            role: r.role.into(),
+            password: password(r.password)?,
+        })
+    }
+}
+
+impl TryFrom<UpdateAdminRequest> for AdminPatch {
+    type Error = ApiError;
+
+    fn try_from(r: UpdateAdminRequest) -> Result<Self, ApiError> {
+        Ok(AdminPatch {
+            display_name: r.display_name.as_deref().map(display_name).transpose()?,
+            email: r.email.map(|e| e.as_deref().map(email).transpose()).transpose()?,
+            role: r.role.map(Into::into),
+            disabled: r.disabled,
+            password: r.password.map(password).transpose()?,
+            unlock: r.unlock,
+        })
+    }
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// All staff accounts, oldest first.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_jwt" = [])),
+    responses(
+        (status = 200, body = AdminList),
+        (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<AdminList>, ApiError> {
+    let now = Utc::now();
+    let users = state.admins.list().await?;
+    Ok(web::Json(AdminList { items: users.iter().map(|u| AdminView::new(u, now)).collect() }))
+}
+
+/// Creates a staff account (role `admin` only). With an e-mail address, a welcome message is queued
+/// in the same transaction.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_jwt" = [])),
+    request_body = CreateAdminRequest,
+    responses(
+        (status = 201, body = AdminView),
+        (status = 403, description = "Only admins manage staff", body = crate::openapi::Problem, content_type = PROBLEM,
+            example = json!({"type": "urn:sgh:problem:auth.forbidden", "title": "当前角色无权执行此操作", "status": 403, "code": "auth.forbidden"})),
+        (status = 409, description = "Username taken", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "A field is invalid", body = crate::openapi::Problem, content_type = PROBLEM,
+            example = json!({"type": "urn:sgh:problem:validation.invalid_field", "title": "密码长度须为 12–128 个字符",
+            "status": 422, "code": "validation.invalid_field", "field": "password"})),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: web::Json<CreateAdminRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let new = NewAdmin::try_from(body.into_inner())?;
+    let admin = state.admins.create(&staff.actor, new).await?;
+    Ok(HttpResponse::Created().json(AdminView::new(&admin, Utc::now())))
+}
+
+/// One staff account.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Admin user id")),
+    responses(
+        (status = 200, body = AdminView),
+        (status = 400, description = "Malformed id", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<AdminView>, ApiError> {
+    let admin = state.admins.get(AdminId(id.into_inner())).await?;
+    Ok(web::Json(AdminView::new(&admin, Utc::now())))
+}
+
+/// Changes a staff account: role, name, e-mail, password, disabled flag, or clears a lockout
+/// (role `admin` only). The last active admin cannot be demoted or disabled.
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Admin user id")),
+    request_body = UpdateAdminRequest,
+    responses(
+        (status = 200, body = AdminView),
+        (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "Would leave no active admin", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<UpdateAdminRequest>,
+) -> Result<web::Json<AdminView>, ApiError> {
+    let patch = AdminPatch::try_from(body.into_inner())?;
+    let admin = state.admins.update(&staff.actor, AdminId(id.into_inner()), patch).await?;
+    Ok(web::Json(AdminView::new(&admin, Utc::now())))
+}

@@ -1,0 +1,134 @@
+//! The `sgh` command line.
+
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use crate::admin::RoleDto;
+use crate::config::Config;
+use crate::startup::{admin_service, open_database, Application};
+use crate::{openapi, telemetry};
+use domain::admin::{Actor, NewAdmin, Password, Username};
+use domain::shared::EmailAddress;
+
+#[derive(Parser)]
+#[command(name = "sgh", version, about = "苏工惠 member-benefits backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve HTTP until SIGTERM.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (JSON) to standard output.
+    Openapi,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a staff account. The password is prompted for on a terminal, or read as the first
+    /// line of standard input otherwise.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Admin,
+    Operator,
+    Auditor,
+}
+
+impl From<RoleArg> for RoleDto {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => RoleDto::Admin,
+            RoleArg::Operator => RoleDto::Operator,
+            RoleArg::Auditor => RoleDto::Auditor,
+        }
+    }
+}
+
+/// Exit codes: 0 done, 1 failed while running, 2 refused to start (bad configuration or arguments).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", openapi::spec_json());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sgh: configuration refused: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log_filter, config.log_format);
+    let outcome = actix_web::rt::System::new().block_on(run(cli.command, config));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "sgh failed");
+            eprintln!("sgh: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(config.clone()).await?;
+            tracing::info!(addr = %config.bind, port = app.port(), "serving; docs at /docs/");
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            open_database(&config).await?;
+            tracing::info!("database is up to date");
+        }
+        Command::Openapi => unreachable!("handled before configuration is read"),
+        Command::Admin(AdminCommand::Create { username, role, display_name, email }) => {
+            let new = NewAdmin {
+                username: Username::parse(&username)?,
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                email: email.as_deref().map(EmailAddress::parse).transpose()?,
+                role: RoleDto::from(role).into(),
+                password: Password::parse(read_password()?)?,
+            };
+            let db = open_database(&config).await?;
+            let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            let admin = admin_service(&config, &db).create(&Actor::command_line(&login), new).await?;
+            println!("created {} ({}) id={}", admin.username, admin.role.as_str(), admin.id);
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ")?;
+        let again = rpassword::prompt_password("again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}

@@ -1,0 +1,224 @@
+//! Settings from `SGH_*` environment variables. Everything has an embedded default except what a
+//! production deployment must choose itself.
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use infra::db::DatabaseUrl;
+
+/// Development-only secrets: published in this repository, so the `prod` profile refuses them.
+pub const DEV_ADMIN_JWT_SECRET: &str = "sgh-development-admin-jwt-secret-do-not-use-in-prod";
+pub const DEV_ENCRYPTION_KEY: &str = "c2doLWRldmVsb3BtZW50LWZpZWxkLWtleS0zMmJ5dGU=";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Dev,
+    Prod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub profile: Profile,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub redis_timeout: Duration,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub mail_dir: PathBuf,
+    pub outbox_poll: Duration,
+    pub outbox_retry_base: Duration,
+    pub outbox_max_attempts: u32,
+    pub admin_jwt_secret: String,
+    pub admin_token_ttl: Duration,
+    pub encryption_key: [u8; 32],
+    pub cors_origins: Vec<String>,
+    pub body_limit: usize,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub shutdown_timeout: Duration,
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var}: {problem}")]
+    Invalid { var: &'static str, problem: String },
+    #[error("{var} must be set in the prod profile ({why})")]
+    Missing { var: &'static str, why: &'static str },
+    #[error("{var} holds the development default, which the prod profile refuses")]
+    DevSecret { var: &'static str },
+}
+
+struct Vars(HashMap<String, String>);
+
+impl Vars {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e: T::Err| invalid(name, e.to_string())),
+        }
+    }
+
+    fn millis(&self, name: &'static str, default_ms: u64) -> Result<Duration, ConfigError> {
+        self.parse(name, default_ms).map(Duration::from_millis)
+    }
+}
+
+fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { var, problem: problem.into() }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars().filter(|(k, _)| k.starts_with("SGH_")))
+    }
+
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let v = Vars(vars.into_iter().collect());
+        let profile = match v.get("SGH_PROFILE").unwrap_or("dev") {
+            "dev" => Profile::Dev,
+            "prod" => Profile::Prod,
+            other => return Err(invalid("SGH_PROFILE", format!("'{other}' is not dev or prod"))),
+        };
+        let data_dir = PathBuf::from(v.get("SGH_DATA_DIR").unwrap_or("./data"));
+        let database_url = match v.get("SGH_DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(url).map_err(|e| invalid("SGH_DATABASE_URL", e.to_string()))?,
+            None => DatabaseUrl::Sqlite(data_dir.join("sgh.db")),
+        };
+        let admin_jwt_secret = secret(&v, profile, "SGH_ADMIN_JWT_SECRET", DEV_ADMIN_JWT_SECRET, "signs staff sessions")?;
+        if admin_jwt_secret.len() < 32 {
+            return Err(invalid("SGH_ADMIN_JWT_SECRET", "must be at least 32 bytes"));
+        }
+        let key_b64 = secret(&v, profile, "SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY, "encrypts personal data")?;
+        let encryption_key = STANDARD
+            .decode(&key_b64)
+            .ok()
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .ok_or_else(|| invalid("SGH_ENCRYPTION_KEY", "must be 32 bytes in standard base64"))?;
+        let log_format = match v.get("SGH_LOG_FORMAT") {
+            None if profile == Profile::Prod => LogFormat::Json,
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("SGH_LOG_FORMAT", format!("'{other}' is not pretty or json"))),
+        };
+        let redis_url = v.get("SGH_REDIS_URL").map(str::to_owned);
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(invalid("SGH_REDIS_URL", "must start with redis:// or rediss://"));
+            }
+        }
+        Ok(Self {
+            profile,
+            bind: v.parse("SGH_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            mail_dir: v.get("SGH_MAIL_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mail")),
+            data_dir,
+            database_url,
+            database_pool_size: v.parse("SGH_DATABASE_POOL_SIZE", 10)?,
+            redis_url,
+            redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
+            redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300)?,
+            smtp_url: v.get("SGH_SMTP_URL").map(str::to_owned),
+            mail_from: v.get("SGH_MAIL_FROM").unwrap_or("苏工惠 <noreply@sgh.localhost>").to_owned(),
+            outbox_poll: v.millis("SGH_OUTBOX_POLL_MS", 2_000)?,
+            outbox_retry_base: v.millis("SGH_OUTBOX_RETRY_BASE_MS", 30_000)?,
+            outbox_max_attempts: v.parse("SGH_OUTBOX_MAX_ATTEMPTS", 10)?,
+            admin_jwt_secret,
+            admin_token_ttl: Duration::from_secs(v.parse("SGH_ADMIN_TOKEN_TTL_SECS", 900)?),
+            encryption_key,
+            cors_origins: v
+                .get("SGH_CORS_ORIGINS")
+                .map(|s| s.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+            body_limit: v.parse("SGH_BODY_LIMIT_BYTES", 256 * 1024)?,
+            log_filter: v.get("SGH_LOG").unwrap_or("info").to_owned(),
+            log_format,
+            shutdown_timeout: Duration::from_secs(v.parse("SGH_SHUTDOWN_TIMEOUT_SECS", 30)?),
+            workers: v.get("SGH_WORKERS").map(|_| v.parse("SGH_WORKERS", 1)).transpose()?,
+        })
+    }
+}
+
+/// A secret that `dev` may take from the published default and `prod` must be given.
+fn secret(
+    v: &Vars,
+    profile: Profile,
+    var: &'static str,
+    dev_default: &str,
+    why: &'static str,
+) -> Result<String, ConfigError> {
+    match (v.get(var), profile) {
+        (Some(value), Profile::Prod) if value == dev_default => Err(ConfigError::DevSecret { var }),
+        (Some(value), _) => Ok(value.to_owned()),
+        (None, Profile::Prod) => Err(ConfigError::Missing { var, why }),
+        (None, Profile::Dev) => Ok(dev_default.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    const PROD_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn dev_needs_nothing() {
+        let c = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(c.profile, Profile::Dev);
+        assert_eq!(c.database_url, DatabaseUrl::Sqlite("./data/sgh.db".into()));
+        assert!(c.redis_url.is_none() && c.smtp_url.is_none());
+    }
+
+    #[test]
+    fn prod_refuses_missing_and_development_secrets() {
+        let missing = Config::from_vars(vars(&[("SGH_PROFILE", "prod")]));
+        assert!(matches!(missing, Err(ConfigError::Missing { var: "SGH_ADMIN_JWT_SECRET", .. })));
+        let dev_jwt = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), ("SGH_ADMIN_JWT_SECRET", DEV_ADMIN_JWT_SECRET)]));
+        assert!(matches!(dev_jwt, Err(ConfigError::DevSecret { var: "SGH_ADMIN_JWT_SECRET" })));
+        let jwt = ("SGH_ADMIN_JWT_SECRET", "a-real-production-secret-of-enough-length");
+        let no_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt]));
+        assert!(matches!(no_key, Err(ConfigError::Missing { var: "SGH_ENCRYPTION_KEY", .. })));
+        let dev_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY)]));
+        assert!(matches!(dev_key, Err(ConfigError::DevSecret { var: "SGH_ENCRYPTION_KEY" })));
+        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", PROD_KEY)])).unwrap();
+        assert_eq!(ok.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn rejects_malformed_values() {
+        for (var, value) in [
+            ("SGH_PROFILE", "staging"),
+            ("SGH_BIND", "localhost"),
+            ("SGH_ENCRYPTION_KEY", "c2hvcnQ="),
+            ("SGH_REDIS_URL", "http://x"),
+            ("SGH_DATABASE_URL", "mysql://x/y"),
+            ("SGH_ADMIN_JWT_SECRET", "short"),
+        ] {
+            let err = Config::from_vars(vars(&[(var, value)])).unwrap_err();
+            assert!(err.to_string().starts_with(var), "{var}: {err}");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! What every request passes through: a request id, a tracing span, Prometheus counts and
+//! latencies per route, and problem bodies rendered in the caller's language.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+use std::time::Instant;
+use tracing::Instrument;
+
+use crate::error::{ApiError, Lang};
+use crate::extract::RequestId;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A caller's id is kept if it is short and plain; otherwise we make our own.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| {
+            (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+pub async fn edge(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+
+    let res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            // Inner middleware gave up on the request (it cannot be cloned before routing, so there
+            // is nothing to build a response around here); actix renders the error itself.
+            let status = err.as_response_error().status_code().as_u16();
+            crate::metrics::record(&method, "unmatched", status, started.elapsed());
+            return Err(err);
+        }
+    };
+    let problem = res.response().extensions().get::<ApiError>().cloned();
+    let mut res = match problem {
+        Some(problem) => res.into_response(problem.to_response(lang, Some(&id))),
+        None => res,
+    };
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    crate::metrics::record(&method, &route, status, elapsed);
+    span.in_scope(|| {
+        let ms = elapsed.as_secs_f64() * 1e3;
+        if status >= 500 {
+            tracing::error!(status, route, latency_ms = ms, "request failed");
+        } else {
+            tracing::info!(status, route, latency_ms = ms, "request served");
+        }
+    });
+    Ok(res)
+}

@@ -1,0 +1,195 @@
+//! The one error shape of the API: RFC 9457 `application/problem+json` with a stable `code`,
+//! in Chinese by default and in English on `Accept-Language: en`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+
+/// The languages problems are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks from `Accept-Language` by quality; anything but English is answered in Chinese.
+    pub fn negotiate(header: Option<&str>) -> Self {
+        let mut best: Option<(f32, Lang)> = None;
+        for item in header.unwrap_or("").split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            if tag.is_empty() {
+                continue;
+            }
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let lang = if tag == "en" || tag.starts_with("en-") { Lang::En } else { Lang::Zh };
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::Zh, |(_, lang)| lang)
+    }
+}
+
+/// An error on its way to the client. Handlers build these from domain errors, once, through the
+/// `From` impls in each context's `errors` module.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    zh: Cow<'static, str>,
+    en: Cow<'static, str>,
+    detail: Option<String>,
+    retry_after: Option<u64>,
+    extensions: Map<String, Value>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        zh: impl Into<Cow<'static, str>>,
+        en: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            zh: zh.into(),
+            en: en.into(),
+            detail: None,
+            retry_after: None,
+            extensions: Map::new(),
+        }
+    }
+
+    /// Technical detail about the client's own input (never server internals), in English.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// An extension member of the problem object, such as the offending `field`.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// A 500 that tells the client nothing; the cause goes to the log with its whole chain.
+    pub fn internal(cause: &anyhow::Error) -> Self {
+        tracing::error!(error = format!("{cause:#}"), "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后重试", "Internal server error")
+    }
+
+    pub fn unavailable(cause: &dyn fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "dependency unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service.unavailable",
+            "服务暂时不可用，请稍后重试",
+            "Service temporarily unavailable",
+        )
+        .retry_after(1)
+    }
+
+    pub fn validation(field: &'static str, zh: &'static str, en: String) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation.invalid_field", zh, "A field is invalid")
+            .detail(en)
+            .with("field", field)
+    }
+
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+
+    /// The problem object, in `lang`, carrying the request id for support calls.
+    pub fn body(&self, lang: Lang, request_id: Option<&str>) -> Value {
+        let mut body = Map::new();
+        body.insert("type".into(), format!("urn:sgh:problem:{}", self.code).into());
+        body.insert("title".into(), self.message(lang).into());
+        body.insert("status".into(), self.status.as_u16().into());
+        body.insert("code".into(), self.code.into());
+        if let Some(detail) = &self.detail {
+            body.insert("detail".into(), detail.clone().into());
+        }
+        if let Some(id) = request_id {
+            body.insert("request_id".into(), id.into());
+        }
+        for (k, v) in &self.extensions {
+            body.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        Value::Object(body)
+    }
+
+    pub fn to_response(&self, lang: Lang, request_id: Option<&str>) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        res.content_type("application/problem+json");
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        let mut res = res.body(self.body(lang, request_id).to_string());
+        // The edge middleware re-renders from this in the caller's language, with the request id.
+        res.extensions_mut().insert(self.clone());
+        res
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.to_response(Lang::Zh, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_by_quality() {
+        assert_eq!(Lang::negotiate(None), Lang::Zh);
+        assert_eq!(Lang::negotiate(Some("en")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("zh-CN,en;q=0.8")), Lang::Zh);
+        assert_eq!(Lang::negotiate(Some("zh;q=0.5, en;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr")), Lang::Zh);
+        assert_eq!(Lang::negotiate(Some("en;q=0")), Lang::Zh);
+    }
+
+    #[test]
+    fn problem_body_has_the_rfc_9457_members_and_a_stable_code() {
+        let e = ApiError::validation("username", "用户名格式不正确", "too short".into());
+        let body = e.body(Lang::En, Some("req-1"));
+        assert_eq!(body["status"], 422);
+        assert_eq!(body["code"], "validation.invalid_field");
+        assert_eq!(body["type"], "urn:sgh:problem:validation.invalid_field");
+        assert_eq!(body["title"], "A field is invalid");
+        assert_eq!(body["field"], "username");
+        assert_eq!(body["request_id"], "req-1");
+    }
+}

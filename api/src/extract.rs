@@ -1,0 +1,153 @@
+//! How requests become typed values: body/path/query error handlers that answer problem+json, the
+//! request id, and the signed-in member of staff.
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde_json::error::Category;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use domain::admin::error::AuthError;
+use domain::admin::{Actor, AdminUser};
+
+/// The id of the request being served (from `X-Request-Id` or made here), for logs and audit rows.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    pub fn of(req: &HttpRequest) -> Option<String> {
+        req.extensions().get::<RequestId>().map(|r| r.0.clone())
+    }
+}
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(|err, _req| json_error(err).into())
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| path_error(err).into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| query_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
+            "请求体过大",
+            "Request body too large",
+        )
+        .with("limit_bytes", limit),
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.unsupported_media_type",
+            "请求体须为 JSON（Content-Type: application/json）",
+            "Request body must be JSON (Content-Type: application/json)",
+        ),
+        JsonPayloadError::Deserialize(e) => match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed_json",
+                "请求体不是合法的 JSON",
+                "Request body is not valid JSON",
+            )
+            .detail(e.to_string()),
+            Category::Data if e.to_string().starts_with("unknown field") => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.unknown_field",
+                "请求体包含未知字段",
+                "Request body has an unknown field",
+            )
+            .detail(e.to_string()),
+            Category::Data => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.invalid_body",
+                "请求体字段缺失或类型错误",
+                "Request body has a missing or mistyped field",
+            )
+            .detail(e.to_string()),
+        },
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "request.unreadable_body",
+            "无法读取请求体",
+            "Request body could not be read",
+        )
+        .detail(other.to_string()),
+    }
+}
+
+fn path_error(err: PathError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_path", "路径参数格式不正确", "Path parameter is malformed")
+        .detail(err.to_string())
+}
+
+fn query_error(err: QueryPayloadError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query", "查询参数格式不正确", "Query parameter is malformed")
+        .detail(err.to_string())
+}
+
+/// A signed-in member of staff. On anything but a read, an auditor is turned away here, before any
+/// handler runs: 经审 may look at everything and change nothing.
+pub struct Staff {
+    pub admin: AdminUser,
+    pub actor: Actor,
+}
+
+impl FromRequest for Staff {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        let request_id = RequestId::of(req);
+        let read_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AppState missing")))?;
+            let token = token.ok_or(AuthError::InvalidToken)?;
+            let admin = state.admins.authenticate(&token).await?;
+            if !read_only && !admin.role.may_write() {
+                return Err(forbidden());
+            }
+            let actor = Actor::staff(&admin, request_id);
+            Ok(Staff { admin, actor })
+        })
+    }
+}
+
+pub fn forbidden() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "auth.forbidden", "当前角色无权执行此操作", "Your role may not do this")
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::InvalidToken => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.invalid_token",
+                "未登录或登录已过期",
+                "Missing, invalid or expired token",
+            ),
+            AuthError::Inactive => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.inactive",
+                "账号已停用",
+                "The account behind this token is no longer active",
+            ),
+            AuthError::Unknown(e) => ApiError::internal(&e),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Liveness and readiness probes for the load balancer and the orchestrator.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, web};
+use serde::Serialize;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// The process is up and serving HTTP; says nothing about its dependencies.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ready", "checks": {"database": "ok", "redis": "not_configured"}}))]
+pub struct Readiness {
+    pub status: &'static str,
+    pub checks: Checks,
+}
+
+/// One entry per dependency: `ok`, `failed` or `not_configured` (Redis in the embedded default).
+#[derive(Serialize, ToSchema, Clone, Copy)]
+pub struct Checks {
+    pub database: &'static str,
+    pub redis: &'static str,
+}
+
+/// Ready to take traffic: the database and (when configured) Redis answer within two seconds.
+/// Otherwise 503, naming what failed.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, body = Readiness),
+    (status = 503, description = "A dependency failed", content_type = "application/problem+json", body = crate::openapi::Problem,
+        example = json!({"type": "urn:sgh:problem:service.not_ready", "title": "Not ready", "status": 503,
+            "code": "service.not_ready", "checks": {"database": "failed", "redis": "ok"}, "failed": ["database"]}))
+))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+    let database = probe(state.db.ping()).await;
+    let redis = match &state.redis {
+        Some(redis) => probe(redis.ping()).await,
+        None => "not_configured",
+    };
+    let checks = Checks { database, redis };
+    let failed: Vec<&str> = [("database", database), ("redis", redis)]
+        .into_iter()
+        .filter(|(_, s)| *s == "failed")
+        .map(|(name, _)| name)
+        .collect();
+    if failed.is_empty() {
+        return Ok(web::Json(Readiness { status: "ready", checks }));
+    }
+    Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service.not_ready", "服务未就绪", "Not ready")
+        .with("checks", serde_json::to_value(checks).unwrap_or_default())
+        .with("failed", failed)
+        .retry_after(5))
+}
+
+async fn probe(check: impl std::future::Future<Output = anyhow::Result<()>>) -> &'static str {
+    match tokio::time::timeout(PROBE_TIMEOUT, check).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = format!("{e:#}"), "readiness check failed");
+            "failed"
+        }
+        Err(_) => "failed",
+    }
+}
+

@@ -1,0 +1,15 @@
+//! The HTTP edge of the member-benefits backend and the `sgh` binary's commands.
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod edge;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,200 @@
+//! The composition root: builds adapters from the config, wires them into services, and runs the
+//! HTTP server beside the outbox worker.
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use utoipa::OpenApi;
+use utoipa_actix_web::{service_config::ServiceConfig, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{admin, edge, extract, health, metrics, openapi};
+use domain::admin::AdminService;
+use domain::mail::{OutboxWorker, RetryPolicy};
+use domain::shared::SystemClock;
+use infra::auth::{Argon2Hasher, JwtAdminTokens};
+use infra::db::admin::DbAdmins;
+use infra::db::audit::DbAuditLog;
+use infra::db::outbox::DbOutbox;
+use infra::db::Database;
+use infra::ephemeral::{Ephemeral, MemoryEphemeral, RedisEphemeral};
+use infra::mail::AnyMailer;
+use infra::redis_client::Redis;
+
+/// Every documented route. The OpenAPI document is collected from exactly these services.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz).service(metrics::metrics_endpoint);
+    admin::routes(cfg);
+}
+
+/// Opens the database (creating the SQLite file on first start) and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(&config.database_url, config.database_pool_size, Duration::from_secs(5))?;
+    let migrator = db.clone();
+    let applied = tokio::task::spawn_blocking(move || migrator.migrate()).await??;
+    for name in applied {
+        tracing::info!(migration = %name, "migration applied");
+    }
+    Ok(db)
+}
+
+pub fn admin_service(config: &Config, db: &Database) -> crate::state::Admins {
+    let ttl = chrono::Duration::from_std(config.admin_token_ttl).unwrap_or(chrono::Duration::minutes(15));
+    AdminService::new(
+        DbAdmins(db.clone()),
+        DbAuditLog(db.clone()),
+        Argon2Hasher,
+        JwtAdminTokens::new(config.admin_jwt_secret.as_bytes(), ttl),
+        SystemClock,
+    )
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    stop_worker: watch::Sender<bool>,
+    worker: JoinHandle<()>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = open_database(&config).await?;
+        let redis = match &config.redis_url {
+            Some(url) => Some(Redis::new(url, &config.redis_prefix, config.redis_timeout)?),
+            None => None,
+        };
+        let ephemeral = match &redis {
+            Some(r) => Ephemeral::Redis(RedisEphemeral::new(r.clone())),
+            None => Ephemeral::Memory(MemoryEphemeral::default()),
+        };
+        tracing::info!(
+            database = %config.database_url.redacted(),
+            redis = redis.as_ref().map_or("in-process", |_| "configured"),
+            smtp = config.smtp_url.as_ref().map_or("files", |_| "configured"),
+            "adapters chosen"
+        );
+        let (stop_worker, stopped) = watch::channel(false);
+        let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db)?, config.outbox_poll, stopped));
+        let state = web::Data::new(AppState { admins: admin_service(&config, &db), db, redis, ephemeral });
+
+        let listener = TcpListener::bind(config.bind)?;
+        let port = listener.local_addr()?.port();
+        let prometheus = web::Data::new(metrics::install());
+        let cfg = config.clone();
+        let mut server = HttpServer::new(move || {
+            let (app, spec) = App::new()
+                .into_utoipa_app()
+                .openapi(openapi::ApiDoc::openapi())
+                .app_data(state.clone())
+                .app_data(prometheus.clone())
+                .app_data(extract::json_config(cfg.body_limit))
+                .app_data(web::PayloadConfig::new(cfg.body_limit))
+                .app_data(extract::path_config())
+                .app_data(extract::query_config())
+                .configure(routes)
+                .split_for_parts();
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+                .service(web::redirect("/docs", "/docs/"))
+                .default_service(web::to(not_found))
+                .wrap(cors(&cfg.cors_origins))
+                .wrap(from_fn(edge::edge))
+        })
+        .listen(listener)?
+        .shutdown_timeout(config.shutdown_timeout.as_secs());
+        if let Some(n) = config.workers {
+            server = server.workers(n.max(1));
+        }
+        Ok(Self { port, server: server.run(), stop_worker, worker })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT or [`ServerHandle::stop`], letting requests in flight finish,
+    /// then stops the outbox worker (a message it was sending stays leased and is retried later).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        let _ = self.stop_worker.send(true);
+        let _ = self.worker.await;
+        served
+    }
+}
+
+fn outbox_worker(config: &Config, db: &Database) -> anyhow::Result<OutboxWorker<DbOutbox, AnyMailer, SystemClock>> {
+    let mailer = match &config.smtp_url {
+        Some(url) => AnyMailer::smtp(url, &config.mail_from, Duration::from_secs(10))?,
+        None => AnyMailer::files(config.mail_dir.clone(), &config.mail_from)?,
+    };
+    let first_delay = chrono::Duration::from_std(config.outbox_retry_base)?;
+    let policy = RetryPolicy {
+        first_delay,
+        max_delay: chrono::Duration::hours(1).max(first_delay),
+        max_attempts: config.outbox_max_attempts.max(1),
+    };
+    Ok(OutboxWorker::new(DbOutbox(db.clone()), mailer, SystemClock, policy))
+}
+
+async fn outbox_loop(
+    worker: OutboxWorker<DbOutbox, AnyMailer, SystemClock>,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    while !*stop.borrow() {
+        let handled = match worker.run_once().await {
+            Ok(report) => {
+                if report.handled() > 0 {
+                    tracing::info!(sent = report.sent, retried = report.retried, dead = report.dead, "outbox pass");
+                }
+                report.handled()
+            }
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "outbox pass failed");
+                0
+            }
+        };
+        if handled > 0 {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::HeaderName::from_static("idempotency-key"),
+            edge::REQUEST_ID,
+        ])
+        .expose_headers([edge::REQUEST_ID, header::RETRY_AFTER])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "请求的接口不存在", "No such endpoint"))
+}
