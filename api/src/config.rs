@@ -105,7 +105,8 @@ impl Config {
             Some(url) => DatabaseUrl::parse(url).map_err(|e| invalid("SGH_DATABASE_URL", e.to_string()))?,
             None => DatabaseUrl::Sqlite(data_dir.join("sgh.db")),
         };
-        let admin_jwt_secret = secret(&v, profile, "SGH_ADMIN_JWT_SECRET", DEV_ADMIN_JWT_SECRET, "signs staff sessions")?;
+        let admin_jwt_secret =
+            secret(&v, profile, "SGH_ADMIN_JWT_SECRET", DEV_ADMIN_JWT_SECRET, "signs staff sessions")?;
         if admin_jwt_secret.len() < 32 {
             return Err(invalid("SGH_ADMIN_JWT_SECRET", "must be at least 32 bytes"));
         }
@@ -196,12 +197,14 @@ mod tests {
     fn prod_refuses_missing_and_development_secrets() {
         let missing = Config::from_vars(vars(&[("SGH_PROFILE", "prod")]));
         assert!(matches!(missing, Err(ConfigError::Missing { var: "SGH_ADMIN_JWT_SECRET", .. })));
-        let dev_jwt = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), ("SGH_ADMIN_JWT_SECRET", DEV_ADMIN_JWT_SECRET)]));
+        let dev_jwt =
+            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), ("SGH_ADMIN_JWT_SECRET", DEV_ADMIN_JWT_SECRET)]));
         assert!(matches!(dev_jwt, Err(ConfigError::DevSecret { var: "SGH_ADMIN_JWT_SECRET" })));
         let jwt = ("SGH_ADMIN_JWT_SECRET", "a-real-production-secret-of-enough-length");
         let no_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt]));
         assert!(matches!(no_key, Err(ConfigError::Missing { var: "SGH_ENCRYPTION_KEY", .. })));
-        let dev_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY)]));
+        let dev_key =
+            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY)]));
         assert!(matches!(dev_key, Err(ConfigError::DevSecret { var: "SGH_ENCRYPTION_KEY" })));
         let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", PROD_KEY)])).unwrap();
         assert_eq!(ok.log_format, LogFormat::Json);

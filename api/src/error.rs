@@ -25,9 +25,7 @@ impl Lang {
             if tag.is_empty() {
                 continue;
             }
-            let q = parts
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let lang = if tag == "en" || tag.starts_with("en-") { Lang::En } else { Lang::Zh };
             if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
                 best = Some((q, lang));
@@ -39,10 +37,14 @@ impl Lang {
 
 /// An error on its way to the client. Handlers build these from domain errors, once, through the
 /// `From` impls in each context's `errors` module.
+/// Boxed, so that `Result<T, ApiError>` stays as small as `T` on the happy path.
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+pub struct ApiError(Box<Problem>);
+
+#[derive(Debug, Clone)]
+struct Problem {
+    status: StatusCode,
+    code: &'static str,
     zh: Cow<'static, str>,
     en: Cow<'static, str>,
     detail: Option<String>,
@@ -57,7 +59,7 @@ impl ApiError {
         zh: impl Into<Cow<'static, str>>,
         en: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Self {
+        Self(Box::new(Problem {
             status,
             code,
             zh: zh.into(),
@@ -65,23 +67,31 @@ impl ApiError {
             detail: None,
             retry_after: None,
             extensions: Map::new(),
-        }
+        }))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.0.code
     }
 
     /// Technical detail about the client's own input (never server internals), in English.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
     pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds.max(1));
+        self.0.retry_after = Some(seconds.max(1));
         self
     }
 
     /// An extension member of the problem object, such as the offending `field`.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.extensions.insert(key.to_owned(), value.into());
+        self.0.extensions.insert(key.to_owned(), value.into());
         self
     }
 
@@ -110,37 +120,38 @@ impl ApiError {
 
     pub fn message(&self, lang: Lang) -> &str {
         match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
+            Lang::Zh => &self.0.zh,
+            Lang::En => &self.0.en,
         }
     }
 
     /// The problem object, in `lang`, carrying the request id for support calls.
     pub fn body(&self, lang: Lang, request_id: Option<&str>) -> Value {
+        let p = &self.0;
         let mut body = Map::new();
-        body.insert("type".into(), format!("urn:sgh:problem:{}", self.code).into());
+        body.insert("type".into(), format!("urn:sgh:problem:{}", p.code).into());
         body.insert("title".into(), self.message(lang).into());
-        body.insert("status".into(), self.status.as_u16().into());
-        body.insert("code".into(), self.code.into());
-        if let Some(detail) = &self.detail {
+        body.insert("status".into(), p.status.as_u16().into());
+        body.insert("code".into(), p.code.into());
+        if let Some(detail) = &p.detail {
             body.insert("detail".into(), detail.clone().into());
         }
         if let Some(id) = request_id {
             body.insert("request_id".into(), id.into());
         }
-        for (k, v) in &self.extensions {
+        for (k, v) in &p.extensions {
             body.entry(k.clone()).or_insert_with(|| v.clone());
         }
         Value::Object(body)
     }
 
     pub fn to_response(&self, lang: Lang, request_id: Option<&str>) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status);
+        let mut res = HttpResponse::build(self.0.status);
         res.content_type("application/problem+json");
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = self.0.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.0.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         let mut res = res.body(self.body(lang, request_id).to_string());
@@ -152,13 +163,13 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.code)
+        write!(f, "{} {}", self.0.status.as_u16(), self.0.code)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {

@@ -37,13 +37,10 @@ pub fn query_config() -> web::QueryConfig {
 
 fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request.too_large",
-            "请求体过大",
-            "Request body too large",
-        )
-        .with("limit_bytes", limit),
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", "请求体过大", "Request body too large")
+                .with("limit_bytes", limit)
+        }
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "request.unsupported_media_type",
@@ -89,8 +86,13 @@ fn path_error(err: PathError) -> ApiError {
 }
 
 fn query_error(err: QueryPayloadError) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query", "查询参数格式不正确", "Query parameter is malformed")
-        .detail(err.to_string())
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "request.invalid_query",
+        "查询参数格式不正确",
+        "Query parameter is malformed",
+    )
+    .detail(err.to_string())
 }
 
 /// A signed-in member of staff. On anything but a read, an auditor is turned away here, before any

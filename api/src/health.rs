@@ -78,4 +78,3 @@ async fn probe(check: impl std::future::Future<Output = anyhow::Result<()>>) -> 
         Err(_) => "failed",
     }
 }
-

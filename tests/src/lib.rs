@@ -1,1 +1,137 @@
+//! The black-box test harness: the real server on a random port against a backend of the test's
+//! choosing, with request helpers, a loopback SMTP server and the services' availability check.
 
+mod backend;
+mod client;
+mod smtp;
+
+pub use backend::{Backend, Services, TestEnv};
+pub use client::{Reply, Req};
+pub use smtp::{Received, SmtpServer};
+
+use api::config::Config;
+use api::startup::Application;
+use domain::admin::{Actor, NewAdmin, Password, Role, Username};
+use infra::db::Database;
+
+pub const TEST_PASSWORD: &str = "a long test password 2026";
+
+/// Runs each named `async fn(Backend)` twice: on the embedded default (SQLite + in-process) and on
+/// PostgreSQL + Redis.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn embedded() {
+                super::$name($crate::Backend::Embedded).await
+            }
+            #[actix_web::test]
+            async fn postgres_redis() {
+                if $crate::Services::available_or_skip() {
+                    super::$name($crate::Backend::PostgresRedis).await
+                }
+            }
+        }
+    )*};
+}
+
+/// Settings a test may change before the server starts.
+#[derive(Default)]
+pub struct Options {
+    pub vars: Vec<(String, String)>,
+}
+
+impl Options {
+    pub fn var(mut self, key: &str, value: impl ToString) -> Self {
+        self.vars.push((key.to_owned(), value.to_string()));
+        self
+    }
+}
+
+/// A running server and the database behind it, torn down when dropped.
+pub struct TestApp {
+    pub address: String,
+    pub config: Config,
+    pub env: backend::TestEnv,
+    handle: actix_web::dev::ServerHandle,
+    running: Option<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
+        let env = backend::TestEnv::create(backend);
+        Self::start(env, options).await
+    }
+
+    /// Starts a server on an existing test environment (same database, same key prefix).
+    pub async fn start(env: backend::TestEnv, options: Options) -> TestApp {
+        let mut vars = env.vars();
+        vars.push(("SGH_BIND".into(), "127.0.0.1:0".into()));
+        vars.push(("SGH_WORKERS".into(), "1".into()));
+        vars.push(("SGH_DATABASE_POOL_SIZE".into(), "4".into()));
+        vars.push(("SGH_OUTBOX_POLL_MS".into(), "50".into()));
+        vars.push(("SGH_SHUTDOWN_TIMEOUT_SECS".into(), "1".into()));
+        vars.push(("SGH_LOG".into(), std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into())));
+        vars.extend(options.vars);
+        let config = Config::from_vars(vars).expect("test configuration is valid");
+        api::telemetry::init(&config.log_filter, config.log_format);
+        let app = Application::build(config.clone()).await.expect("server starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        let running = actix_web::rt::spawn(app.run_until_stopped());
+        TestApp { address, config, env, handle, running: Some(running) }
+    }
+
+    /// Stops the server gracefully (outbox worker included) and hands back its environment.
+    pub async fn stop(self) -> backend::TestEnv {
+        let TestApp { handle, running, env, .. } = self;
+        handle.stop(true).await;
+        if let Some(running) = running {
+            let _ = running.await;
+        }
+        env
+    }
+
+    pub async fn database(&self) -> Database {
+        api::startup::open_database(&self.config).await.expect("test database opens")
+    }
+
+    /// Creates a staff account directly through the service, as `sgh admin create` does.
+    pub async fn create_admin(&self, username: &str, role: Role, email: Option<&str>) -> String {
+        let db = self.database().await;
+        let service = api::startup::admin_service(&self.config, &db);
+        let new = NewAdmin {
+            username: Username::parse(username).unwrap(),
+            display_name: username.to_owned(),
+            email: email.map(|e| domain::shared::EmailAddress::parse(e).unwrap()),
+            role,
+            password: Password::parse(TEST_PASSWORD.into()).unwrap(),
+        };
+        let admin = service.create(&Actor::command_line("test"), new).await.expect("admin created");
+        admin.id.to_string()
+    }
+
+    /// Signs in and returns the bearer token.
+    pub async fn login(&self, username: &str) -> String {
+        let reply = self
+            .send(
+                Req::post("/v1/admin/session")
+                    .json(serde_json::json!({"username": username, "password": TEST_PASSWORD})),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "login of {username}: {}", reply.text());
+        reply.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A signed-in account of `role`, named after it.
+    pub async fn staff(&self, role: Role) -> String {
+        let name = format!("t.{}", role.as_str());
+        self.create_admin(&name, role, None).await;
+        self.login(&name).await
+    }
+}

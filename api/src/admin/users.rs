@@ -25,7 +25,11 @@ fn display_name(raw: &str) -> Result<String, ApiError> {
     if (1..=50).contains(&name.chars().count()) && !name.chars().any(char::is_control) {
         Ok(name.to_owned())
     } else {
-        Err(ApiError::validation("display_name", "显示名称须为 1–50 个字符", "display_name must be 1-50 characters".into()))
+        Err(ApiError::validation(
+            "display_name",
+            "显示名称须为 1–50 个字符",
+            "display_name must be 1-50 characters".into(),
+        ))
     }
 }
 

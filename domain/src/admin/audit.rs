@@ -13,12 +13,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn staff(admin: &AdminUser, request_id: Option<String>) -> Self {
-        Self {
-            admin_id: Some(admin.id),
-            name: admin.username.to_string(),
-            role: admin.role,
-            request_id,
-        }
+        Self { admin_id: Some(admin.id), name: admin.username.to_string(), role: admin.role, request_id }
     }
 
     /// Someone with shell access to the server, who could do anything anyway.

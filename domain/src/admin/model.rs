@@ -84,9 +84,7 @@ impl Username {
         let s = raw.trim();
         let ok_len = (3..=32).contains(&s.len());
         let ok_start = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-        let ok_chars = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
         if ok_len && ok_start && ok_chars {
             Ok(Self(s.to_owned()))
         } else {

@@ -10,10 +10,7 @@ use crate::shared::{Page, PageRequest};
 /// Staff accounts. Every write takes the audit row (and any mail) that describes it and MUST commit
 /// them in one transaction with the change, or none of it.
 pub trait AdminRepository: Send + Sync + 'static {
-    fn find_by_username(
-        &self,
-        username: &Username,
-    ) -> impl Future<Output = anyhow::Result<Option<AdminUser>>> + Send;
+    fn find_by_username(&self, username: &Username) -> impl Future<Output = anyhow::Result<Option<AdminUser>>> + Send;
 
     fn find_by_id(&self, id: AdminId) -> impl Future<Output = anyhow::Result<Option<AdminUser>>> + Send;
 

@@ -88,7 +88,13 @@ mod tests {
             self.sent.lock().unwrap().push(id);
             Ok(())
         }
-        async fn mark_failed(&self, id: i64, attempts: u32, retry: Option<DateTime<Utc>>, _: &str) -> anyhow::Result<()> {
+        async fn mark_failed(
+            &self,
+            id: i64,
+            attempts: u32,
+            retry: Option<DateTime<Utc>>,
+            _: &str,
+        ) -> anyhow::Result<()> {
             self.failed.lock().unwrap().push((id, attempts, retry.is_some()));
             Ok(())
         }
@@ -115,12 +121,8 @@ mod tests {
     #[tokio::test]
     async fn sends_retries_and_buries_by_outcome_and_attempt_count() {
         let store = Arc::new(FakeStore::default());
-        *store.due.lock().unwrap() = vec![
-            message(1, "ok", 0),
-            message(2, "flaky", 0),
-            message(3, "flaky", 2),
-            message(4, "nobody", 0),
-        ];
+        *store.due.lock().unwrap() =
+            vec![message(1, "ok", 0), message(2, "flaky", 0), message(3, "flaky", 2), message(4, "nobody", 0)];
         let policy = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
         let worker = OutboxWorker::new(store.clone(), FakeMailer, SystemClock, policy);
         let report = worker.run_once().await.unwrap();

@@ -63,10 +63,7 @@ pub struct PageRequest {
 
 impl PageRequest {
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, PagingError> {
-        Ok(Self {
-            limit: Limit::parse(limit)?,
-            after: cursor.map(Cursor::decode).transpose()?,
-        })
+        Ok(Self { limit: Limit::parse(limit)?, after: cursor.map(Cursor::decode).transpose()? })
     }
 }
 

@@ -9,10 +9,7 @@ use domain::admin::{Password, PasswordHasher};
 /// that both cases take the same time.
 static DECOY: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(uuid::Uuid::new_v4().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .unwrap_or_default()
+    Argon2::default().hash_password(uuid::Uuid::new_v4().as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
 });
 
 /// Argon2id with the crate's defaults (19 MiB, 2 passes), run off the async threads.

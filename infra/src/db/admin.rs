@@ -1,8 +1,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::admin_users;
 use super::error::StoreError;
+use super::schema::admin_users;
 use super::{audit, outbox, Database};
 use domain::admin::error::InsertAdminError;
 use domain::admin::{AdminId, AdminRepository, AdminUser, NewAuditEntry, Role, Username};

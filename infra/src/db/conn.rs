@@ -77,8 +77,8 @@ impl ManageConnection for Manager {
                 PgConnection::establish(url).map(DbConn::Pg).map_err(r2d2::Error::ConnectionError)
             }
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    SqliteConnection::establish(&path.to_string_lossy()).map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the one writer; the busy timeout makes writers queue
                 // instead of failing at once.
                 conn.batch_execute(
@@ -177,9 +177,7 @@ impl Database {
             Backend::Postgres => POSTGRES_MIGRATIONS,
             Backend::Sqlite => SQLITE_MIGRATIONS,
         };
-        let applied = conn
-            .run_pending_migrations(source)
-            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        let applied = conn.run_pending_migrations(source).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 }
@@ -190,8 +188,9 @@ fn checkout(pool: &Pool<Manager>) -> anyhow::Result<PooledConnection<Manager>> {
 
 fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create database directory {}", dir.display())),
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create database directory {}", dir.display()))
+        }
         _ => Ok(()),
     }
 }

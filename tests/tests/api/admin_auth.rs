@@ -1,0 +1,157 @@
+//! Staff sign-in, lockout, tokens and roles.
+
+use domain::admin::Role;
+use serde_json::json;
+use tests::{on_both_backends, Backend, Options, Req, TestApp, TEST_PASSWORD};
+
+fn login(username: &str, password: &str) -> Req {
+    Req::post("/v1/admin/session").json(json!({"username": username, "password": password}))
+}
+
+on_both_backends!(login_issues_a_working_token);
+
+async fn login_issues_a_working_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_admin("ops.zhang", Role::Operator, None).await;
+
+    let r = app.send(login("ops.zhang", TEST_PASSWORD)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert!((890..=900).contains(&body["expires_in"].as_i64().unwrap()), "{body}");
+    assert_eq!(body["admin"]["role"], "operator");
+    assert!(body["admin"].get("password_hash").is_none());
+
+    let me = app.send(Req::get("/v1/admin/me").bearer(body["access_token"].as_str().unwrap())).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["username"], "ops.zhang");
+
+    // Unknown users and wrong passwords look the same.
+    let unknown = app.send(login("nobody", TEST_PASSWORD)).await.problem(401, "admin.invalid_credentials");
+    let wrong = app.send(login("ops.zhang", "wrong password here")).await.problem(401, "admin.invalid_credentials");
+    assert_eq!(unknown["title"], wrong["title"]);
+}
+
+on_both_backends!(five_failures_lock_the_account_until_an_admin_unlocks_it);
+
+async fn five_failures_lock_the_account_until_an_admin_unlocks_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.staff(Role::Admin).await;
+    let id = app.create_admin("ops.wang", Role::Operator, None).await;
+
+    for attempt in 1..=4 {
+        let r = app.send(login("ops.wang", "not the password")).await;
+        assert_eq!(r.status, 401, "attempt {attempt}");
+    }
+    let locked = app.send(login("ops.wang", "not the password")).await;
+    let body = locked.problem(423, "admin.locked");
+    let retry: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((14 * 60..=15 * 60).contains(&retry), "retry-after {retry}");
+    assert!(body["locked_until"].is_string());
+
+    // Even the right password is refused while locked.
+    app.send(login("ops.wang", TEST_PASSWORD)).await.problem(423, "admin.locked");
+    let view = app.send(Req::get(&format!("/v1/admin/users/{id}")).bearer(&root)).await.json();
+    assert!(view["locked_until"].is_string(), "{view}");
+
+    let unlock =
+        app.send(Req::patch(&format!("/v1/admin/users/{id}")).bearer(&root).json(json!({"unlock": true}))).await;
+    assert_eq!(unlock.status, 200, "{}", unlock.text());
+    assert!(unlock.json()["locked_until"].is_null());
+    assert_eq!(app.send(login("ops.wang", TEST_PASSWORD)).await.status, 200);
+}
+
+on_both_backends!(a_success_resets_the_failure_count);
+
+async fn a_success_resets_the_failure_count(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_admin("ops.li", Role::Operator, None).await;
+    for _ in 0..4 {
+        assert_eq!(app.send(login("ops.li", "not the password")).await.status, 401);
+    }
+    assert_eq!(app.send(login("ops.li", TEST_PASSWORD)).await.status, 200);
+    for _ in 0..4 {
+        assert_eq!(app.send(login("ops.li", "not the password")).await.status, 401);
+    }
+    assert_eq!(app.send(login("ops.li", TEST_PASSWORD)).await.status, 200);
+}
+
+on_both_backends!(auditors_read_everything_and_change_nothing);
+
+async fn auditors_read_everything_and_change_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.staff(Role::Admin).await;
+    let auditor = app.staff(Role::Auditor).await;
+    let operator = app.staff(Role::Operator).await;
+    let target = app.create_admin("ops.target", Role::Operator, None).await;
+
+    for path in ["/v1/admin/me", "/v1/admin/users", "/v1/admin/audit", &format!("/v1/admin/users/{target}")] {
+        let r = app.send(Req::get(path).bearer(&auditor)).await;
+        assert_eq!(r.status, 200, "auditor GET {path}: {}", r.text());
+    }
+    let new_user = json!({"username": "x.new", "password": TEST_PASSWORD, "display_name": "新", "role": "operator"});
+    let patch = json!({"display_name": "改名"});
+    for token in [&auditor, &operator] {
+        app.send(Req::post("/v1/admin/users").bearer(token).json(new_user.clone()))
+            .await
+            .problem(403, "auth.forbidden");
+        let r = app.send(Req::patch(&format!("/v1/admin/users/{target}")).bearer(token).json(patch.clone())).await;
+        r.problem(403, "auth.forbidden");
+    }
+    // Nothing changed, and nothing was audited for the refused attempts.
+    let audit = app.send(Req::get("/v1/admin/audit?limit=100").bearer(&root)).await.json();
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.iter().all(|a| *a == "admin_user.create"), "{actions:?}");
+    let users = app.send(Req::get("/v1/admin/users").bearer(&root)).await.json();
+    assert_eq!(users["items"].as_array().unwrap().len(), 4);
+
+    // An admin may.
+    assert_eq!(app.send(Req::post("/v1/admin/users").bearer(&root).json(new_user)).await.status, 201);
+}
+
+on_both_backends!(tokens_are_checked_against_key_expiry_and_account_state);
+
+async fn tokens_are_checked_against_key_expiry_and_account_state(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.staff(Role::Admin).await;
+    let id = app.create_admin("ops.zhao", Role::Operator, None).await;
+    let token = app.login("ops.zhao").await;
+    assert_eq!(app.send(Req::get("/v1/admin/me").bearer(&token)).await.status, 200);
+
+    // A token signed with another key, or tampered with, is refused.
+    let env = app.stop().await;
+    let other = Options::default().var("SGH_ADMIN_JWT_SECRET", "another-secret-another-secret-another-secret");
+    let app2 = TestApp::start(env, other).await;
+    app2.send(Req::get("/v1/admin/me").bearer(&token)).await.problem(401, "auth.invalid_token");
+    let env = app2.stop().await;
+    let app = TestApp::start(env, Options::default().var("SGH_ADMIN_TOKEN_TTL_SECS", 1)).await;
+    let mut tampered = token.clone();
+    tampered.insert(tampered.len() - 3, 'A');
+    app.send(Req::get("/v1/admin/me").bearer(&tampered)).await.problem(401, "auth.invalid_token");
+
+    // Disabling an account ends its sessions at once.
+    assert_eq!(app.send(Req::get("/v1/admin/me").bearer(&token)).await.status, 200);
+    let r = app.send(Req::patch(&format!("/v1/admin/users/{id}")).bearer(&root).json(json!({"disabled": true}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    app.send(Req::get("/v1/admin/me").bearer(&token)).await.problem(401, "auth.inactive");
+    app.send(login("ops.zhao", TEST_PASSWORD)).await.problem(403, "admin.disabled");
+
+    // Tokens expire: this server issues one-second tokens (the verifier allows 5 s of clock skew).
+    let short = app.login("t.admin").await;
+    assert_eq!(app.send(Req::get("/v1/admin/me").bearer(&short)).await.status, 200);
+    actix_web::rt::time::sleep(std::time::Duration::from_secs(7)).await;
+    app.send(Req::get("/v1/admin/me").bearer(&short)).await.problem(401, "auth.invalid_token");
+}
+
+on_both_backends!(logins_per_address_are_rate_limited);
+
+async fn logins_per_address_are_rate_limited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for _ in 0..30 {
+        assert_eq!(app.send(login("nobody", "whatever password")).await.status, 401);
+    }
+    let r = app.send(login("nobody", "whatever password")).await;
+    r.problem(429, "rate_limited");
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+}

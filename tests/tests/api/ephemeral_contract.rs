@@ -1,0 +1,129 @@
+//! One contract, two adapters: the in-process store and Redis must answer alike.
+
+use domain::shared::ephemeral::{EphemeralError, OneTimeStore, RateDecision, RateLimiter};
+use infra::ephemeral::{MemoryEphemeral, RedisEphemeral};
+use infra::redis_client::Redis;
+use std::time::Duration;
+use tests::{Services, SmtpServer};
+
+async fn rate_limiter_contract(store: impl RateLimiter + Clone) {
+    let window = Duration::from_millis(800);
+    for expected in [2, 1, 0] {
+        assert_eq!(store.hit("k", 3, window).await.unwrap(), RateDecision::Allowed { remaining: expected });
+    }
+    match store.hit("k", 3, window).await.unwrap() {
+        RateDecision::Limited { retry_after } => assert!(retry_after > Duration::ZERO && retry_after <= window),
+        other => panic!("fourth hit allowed: {other:?}"),
+    }
+    assert_eq!(
+        store.hit("other", 3, window).await.unwrap(),
+        RateDecision::Allowed { remaining: 2 },
+        "keys are separate"
+    );
+    tokio::time::sleep(window + Duration::from_millis(100)).await;
+    assert_eq!(store.hit("k", 3, window).await.unwrap(), RateDecision::Allowed { remaining: 2 }, "a new window");
+
+    // Concurrent hits are counted exactly.
+    let hits = (0..40).map(|_| {
+        let s = store.clone();
+        async move { s.hit("burst", 10, Duration::from_secs(5)).await.unwrap() }
+    });
+    let decisions = futures_join_all(hits).await;
+    let allowed = decisions.iter().filter(|d| matches!(d, RateDecision::Allowed { .. })).count();
+    assert_eq!(allowed, 10);
+}
+
+async fn one_time_store_contract(store: impl OneTimeStore + Clone) {
+    let ttl = Duration::from_millis(500);
+    assert!(store.put_if_absent("n1", "v1", ttl).await.unwrap());
+    assert!(!store.put_if_absent("n1", "v2", ttl).await.unwrap(), "a live key is not replaced");
+    assert_eq!(store.take("n1").await.unwrap().as_deref(), Some("v1"));
+    assert_eq!(store.take("n1").await.unwrap(), None, "taken once");
+    assert_eq!(store.take("never").await.unwrap(), None);
+
+    assert!(store.put_if_absent("n2", "v", ttl).await.unwrap());
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    assert_eq!(store.take("n2").await.unwrap(), None, "expired");
+    assert!(store.put_if_absent("n2", "again", ttl).await.unwrap(), "an expired key can be set again");
+
+    // Of many concurrent writers one wins; of many concurrent takers one gets the value.
+    let puts = (0..30).map(|i| {
+        let s = store.clone();
+        async move { s.put_if_absent("race", &i.to_string(), Duration::from_secs(5)).await.unwrap() }
+    });
+    assert_eq!(futures_join_all(puts).await.into_iter().filter(|w| *w).count(), 1);
+    let takes = (0..30).map(|_| {
+        let s = store.clone();
+        async move { s.take("race").await.unwrap() }
+    });
+    assert_eq!(futures_join_all(takes).await.into_iter().flatten().count(), 1);
+}
+
+async fn futures_join_all<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+fn redis_store() -> Option<(RedisEphemeral, String)> {
+    if !Services::available_or_skip() {
+        return None;
+    }
+    let prefix = format!("sgh_t_{}", uuid::Uuid::new_v4().simple());
+    let redis = Redis::new(&Services::redis_url(), &prefix, Duration::from_millis(500)).unwrap();
+    Some((RedisEphemeral::new(redis), prefix))
+}
+
+fn cleanup(prefix: &str) {
+    let mut conn = redis::Client::open(Services::redis_url()).unwrap().get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut conn).unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(keys).query(&mut conn).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_rate_limiter() {
+    rate_limiter_contract(MemoryEphemeral::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_one_time_store() {
+    one_time_store_contract(MemoryEphemeral::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_rate_limiter() {
+    if let Some((store, prefix)) = redis_store() {
+        rate_limiter_contract(store).await;
+        cleanup(&prefix);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_one_time_store() {
+    if let Some((store, prefix)) = redis_store() {
+        one_time_store_contract(store).await;
+        cleanup(&prefix);
+    }
+}
+
+/// An unreachable Redis is reported as unavailable within the timeout, not waited on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_fails_fast() {
+    let port = SmtpServer::unused_port();
+    let redis = Redis::new(&format!("redis://127.0.0.1:{port}"), "sgh_t_dead", Duration::from_millis(300)).unwrap();
+    let store = RedisEphemeral::new(redis);
+    for _ in 0..4 {
+        let started = std::time::Instant::now();
+        let outcome = store.hit("k", 1, Duration::from_secs(1)).await;
+        assert!(matches!(outcome, Err(EphemeralError::Unavailable(_))), "{outcome:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    }
+}

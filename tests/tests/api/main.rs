@@ -1,0 +1,13 @@
+//! Black-box tests of the HTTP API: one binary, each test on its own database and key prefix, on the
+//! embedded default and (when reachable) PostgreSQL + Redis.
+
+mod admin_auth;
+mod admin_users;
+mod audit;
+mod edge;
+mod ephemeral_contract;
+mod outbox;
+mod problems;
+mod readiness;
+mod schema;
+mod workspace;

@@ -1,0 +1,62 @@
+use tests::{on_both_backends, Backend, Options, Req, Services, TestApp};
+
+on_both_backends!(probes_answer_and_docs_are_served);
+
+async fn probes_answer_and_docs_are_served(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let health = app.send(Req::get("/healthz")).await;
+    assert_eq!((health.status, health.json()), (200, serde_json::json!({"status": "ok"})));
+
+    let ready = app.send(Req::get("/readyz")).await;
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    let expected_redis = if backend == Backend::Embedded { "not_configured" } else { "ok" };
+    assert_eq!(ready.json()["checks"], serde_json::json!({"database": "ok", "redis": expected_redis}));
+
+    let docs = app.send(Req::get("/docs/")).await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.text().contains("swagger"), "docs page is the Swagger UI");
+    // The client follows the redirect from `/docs` to `/docs/`.
+    let redirected = app.send(Req::get("/docs")).await;
+    assert_eq!(redirected.status, 200);
+    assert!(redirected.text().contains("swagger"));
+
+    let spec = app.send(Req::get("/openapi.json")).await;
+    assert_eq!(spec.status, 200);
+    assert_eq!(spec.json()["openapi"], "3.1.0");
+}
+
+#[actix_web::test]
+async fn readiness_fails_naming_the_database_when_it_is_gone() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::PostgresRedis).await;
+    assert_eq!(app.send(Req::get("/readyz")).await.status, 200);
+
+    app.env.drop_database_now();
+
+    let ready = app.send(Req::get("/readyz")).await;
+    let body = ready.problem(503, "service.not_ready");
+    assert_eq!(body["failed"], serde_json::json!(["database"]));
+    assert_eq!(body["checks"]["redis"], "ok");
+    assert!(ready.header("retry-after").is_some());
+    // The process itself is still alive.
+    assert_eq!(app.send(Req::get("/healthz")).await.status, 200);
+}
+
+#[actix_web::test]
+async fn readiness_fails_naming_redis_when_it_does_not_answer() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let dead = tests::SmtpServer::unused_port();
+    let options = Options::default().var("SGH_REDIS_URL", format!("redis://127.0.0.1:{dead}"));
+    let app = TestApp::spawn_with(Backend::PostgresRedis, options).await;
+
+    let started = std::time::Instant::now();
+    let body = app.send(Req::get("/readyz")).await.problem(503, "service.not_ready");
+    assert_eq!(body["failed"], serde_json::json!(["redis"]));
+    assert_eq!(body["checks"]["database"], "ok");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "probe fails fast");
+}
