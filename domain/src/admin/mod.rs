@@ -5,6 +5,8 @@ pub mod error;
 pub mod model;
 pub mod ports;
 pub mod service;
+#[cfg(test)]
+mod service_tests;
 
 pub use audit::{Actor, AuditEntry, NewAuditEntry};
 pub use error::{AdminError, LoginError};

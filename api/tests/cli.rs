@@ -1,0 +1,125 @@
+//! The `sgh` binary as an operator uses it.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("sgh-cli-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sgh(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sgh"));
+    cmd.env_clear()
+        .env("SGH_DATA_DIR", data)
+        .env("SGH_LOG", "warn")
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn admin_create_reads_the_password_from_stdin_and_refuses_duplicates() {
+    let dir = TempDir::new();
+    let mut cmd = sgh(&dir.0);
+    cmd.args(["admin", "create", "--username", "root", "--role", "admin"]);
+    let out = run_with_stdin(cmd, "a long enough password\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("created root (admin)"));
+    assert!(dir.0.join("sgh.db").exists(), "the embedded database is created on first use");
+
+    let mut again = sgh(&dir.0);
+    again.args(["admin", "create", "--username", "root", "--role", "operator"]);
+    let out = run_with_stdin(again, "a long enough password\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("username already taken"));
+
+    let mut weak = sgh(&dir.0);
+    weak.args(["admin", "create", "--username", "other", "--role", "auditor"]);
+    let out = run_with_stdin(weak, "short\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("12-128"));
+}
+
+#[test]
+fn prod_profile_refuses_development_secrets_with_exit_code_2() {
+    let dir = TempDir::new();
+    let out = sgh(&dir.0).env("SGH_PROFILE", "prod").arg("migrate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SGH_ADMIN_JWT_SECRET must be set"));
+
+    let out = sgh(&dir.0)
+        .env("SGH_PROFILE", "prod")
+        .env("SGH_ADMIN_JWT_SECRET", api::config::DEV_ADMIN_JWT_SECRET)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("development default"));
+    assert!(!dir.0.join("sgh.db").exists(), "nothing was touched");
+}
+
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).ok()?;
+    Some(reply)
+}
+
+#[test]
+fn serve_answers_then_stops_cleanly_on_sigterm() {
+    let dir = TempDir::new();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = sgh(&dir.0)
+        .env("SGH_BIND", format!("127.0.0.1:{port}"))
+        .env("SGH_WORKERS", "1")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        if let Some(reply) = get(port, "/healthz") {
+            break reply;
+        }
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(get(port, "/openapi.json").unwrap().contains("\"openapi\":\"3.1.0\""));
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}
