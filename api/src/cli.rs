@@ -26,6 +26,9 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
+    /// Import the union's member roster from a CSV file
+    /// (name,id_number,union_org_code,union_org_name,member_no,status).
+    ImportRoster { file: std::path::PathBuf },
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -103,6 +106,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!("database is up to date");
         }
         Command::Openapi => unreachable!("handled before configuration is read"),
+        Command::ImportRoster { file } => import_roster(&config, file).await?,
         Command::Admin(AdminCommand::Create { username, role, display_name, email }) => {
             let new = NewAdmin {
                 username: Username::parse(&username)?,
@@ -131,4 +135,62 @@ fn read_password() -> anyhow::Result<String> {
         std::io::stdin().lock().read_line(&mut line)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
+}
+
+/// Counts bytes read so the progress bar can follow the file.
+struct Progress<R> {
+    inner: R,
+    bar: indicatif::ProgressBar,
+}
+
+impl<R: std::io::Read> std::io::Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Result<()> {
+    let file = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let size = file.metadata()?.len();
+    let db = open_database(config).await?;
+    let roster = crate::startup::roster(config, &db);
+    let bar = indicatif::ProgressBar::new(size).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let reader = std::io::BufReader::with_capacity(1 << 20, Progress { inner: file, bar: bar.clone() });
+    let progress_bar = bar.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        infra::roster_import::import_csv(reader, &roster, |lines| progress_bar.set_message(format!("{lines} rows")))
+    })
+    .await??;
+    bar.finish_and_clear();
+    let summary =
+        serde_json::json!({"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected});
+    let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let entry = domain::admin::NewAuditEntry::by(
+        &Actor::command_line(&login),
+        chrono::Utc::now(),
+        "roster.import",
+        path.display().to_string(),
+    )
+    .change(None, Some(summary));
+    domain::admin::AuditLog::append(admin_service(config, &db).audit_log(), entry).await?;
+    println!(
+        "inserted {} updated {} rejected {} in {:.1}s",
+        report.inserted,
+        report.updated,
+        report.rejected,
+        started.elapsed().as_secs_f64()
+    );
+    for r in &report.rejections {
+        println!("line {}: {}", r.line, r.reason);
+    }
+    if report.rejected as usize > report.rejections.len() {
+        println!("… and {} more rejected lines", report.rejected as usize - report.rejections.len());
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@ use infra::db::DatabaseUrl;
 /// Development-only secrets: published in this repository, so the `prod` profile refuses them.
 pub const DEV_ADMIN_JWT_SECRET: &str = "sgh-development-admin-jwt-secret-do-not-use-in-prod";
 pub const DEV_ENCRYPTION_KEY: &str = "c2doLWRldmVsb3BtZW50LWZpZWxkLWtleS0zMmJ5dGU=";
+pub const DEV_MEMBER_JWT_SECRET: &str = "sgh-development-member-jwt-secret-do-not-use-in-prod";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -44,6 +45,20 @@ pub struct Config {
     pub admin_jwt_secret: String,
     pub admin_token_ttl: Duration,
     pub encryption_key: [u8; 32],
+    pub encryption_key_id: String,
+    pub previous_encryption_key: Option<(String, [u8; 32])>,
+    /// Keys the blind indexes; unlike the cipher key it must never change, or look-ups break.
+    pub blind_index_key: [u8; 32],
+    pub member_jwt: (String, String),
+    pub previous_member_jwt: Option<(String, String)>,
+    pub member_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub sms_gateway: Option<(String, String)>,
+    pub wechat_base_url: String,
+    pub wechat_app: Option<(String, String)>,
+    pub privacy_policy_version: String,
+    pub otp_ttl: Duration,
+    pub otp_resend_after: Duration,
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
     pub log_filter: String,
@@ -111,11 +126,30 @@ impl Config {
             return Err(invalid("SGH_ADMIN_JWT_SECRET", "must be at least 32 bytes"));
         }
         let key_b64 = secret(&v, profile, "SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY, "encrypts personal data")?;
-        let encryption_key = STANDARD
-            .decode(&key_b64)
-            .ok()
-            .and_then(|k| <[u8; 32]>::try_from(k).ok())
-            .ok_or_else(|| invalid("SGH_ENCRYPTION_KEY", "must be 32 bytes in standard base64"))?;
+        let encryption_key = key32("SGH_ENCRYPTION_KEY", &key_b64)?;
+        let previous_encryption_key = match v.get("SGH_ENCRYPTION_PREVIOUS_KEY") {
+            Some(k) => Some((
+                v.get("SGH_ENCRYPTION_PREVIOUS_KEY_ID")
+                    .ok_or_else(|| {
+                        invalid("SGH_ENCRYPTION_PREVIOUS_KEY_ID", "required with SGH_ENCRYPTION_PREVIOUS_KEY")
+                    })?
+                    .to_owned(),
+                key32("SGH_ENCRYPTION_PREVIOUS_KEY", k)?,
+            )),
+            None => None,
+        };
+        let blind_index_key = match v.get("SGH_BLIND_INDEX_KEY") {
+            Some(k) => key32("SGH_BLIND_INDEX_KEY", k)?,
+            None => encryption_key,
+        };
+        let member_secret =
+            secret(&v, profile, "SGH_MEMBER_JWT_SECRET", DEV_MEMBER_JWT_SECRET, "signs member sessions")?;
+        if member_secret.len() < 32 {
+            return Err(invalid("SGH_MEMBER_JWT_SECRET", "must be at least 32 bytes"));
+        }
+        let previous_member_jwt = v
+            .get("SGH_MEMBER_JWT_PREVIOUS_SECRET")
+            .map(|secret| (v.get("SGH_MEMBER_JWT_PREVIOUS_KID").unwrap_or("previous").to_owned(), secret.to_owned()));
         let log_format = match v.get("SGH_LOG_FORMAT") {
             None if profile == Profile::Prod => LogFormat::Json,
             None | Some("pretty") => LogFormat::Pretty,
@@ -146,6 +180,27 @@ impl Config {
             admin_jwt_secret,
             admin_token_ttl: Duration::from_secs(v.parse("SGH_ADMIN_TOKEN_TTL_SECS", 900)?),
             encryption_key,
+            encryption_key_id: v.get("SGH_ENCRYPTION_KEY_ID").unwrap_or("k1").to_owned(),
+            previous_encryption_key,
+            blind_index_key,
+            member_jwt: (v.get("SGH_MEMBER_JWT_KID").unwrap_or("m1").to_owned(), member_secret),
+            previous_member_jwt,
+            member_token_ttl: Duration::from_secs(v.parse("SGH_MEMBER_TOKEN_TTL_SECS", 900)?),
+            refresh_token_ttl: Duration::from_secs(86_400 * v.parse::<u64>("SGH_REFRESH_TOKEN_TTL_DAYS", 30)?),
+            sms_gateway: match (v.get("SGH_SMS_URL"), v.get("SGH_SMS_KEY")) {
+                (Some(url), Some(key)) => Some((url.to_owned(), key.to_owned())),
+                (None, None) => None,
+                _ => return Err(invalid("SGH_SMS_URL", "SGH_SMS_URL and SGH_SMS_KEY go together")),
+            },
+            wechat_base_url: v.get("SGH_WECHAT_BASE_URL").unwrap_or("https://api.weixin.qq.com").to_owned(),
+            wechat_app: match (v.get("SGH_WECHAT_APPID"), v.get("SGH_WECHAT_SECRET")) {
+                (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+                (None, None) => None,
+                _ => return Err(invalid("SGH_WECHAT_APPID", "SGH_WECHAT_APPID and SGH_WECHAT_SECRET go together")),
+            },
+            privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
+            otp_ttl: Duration::from_secs(v.parse("SGH_OTP_TTL_SECS", 300)?),
+            otp_resend_after: Duration::from_secs(v.parse::<u64>("SGH_OTP_RESEND_SECS", 60)?.max(1)),
             cors_origins: v
                 .get("SGH_CORS_ORIGINS")
                 .map(|s| s.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
@@ -157,6 +212,14 @@ impl Config {
             workers: v.get("SGH_WORKERS").map(|_| v.parse("SGH_WORKERS", 1)).transpose()?,
         })
     }
+}
+
+fn key32(var: &'static str, b64: &str) -> Result<[u8; 32], ConfigError> {
+    STANDARD
+        .decode(b64)
+        .ok()
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .ok_or_else(|| invalid(var, "must be 32 bytes in standard base64"))
 }
 
 /// A secret that `dev` may take from the published default and `prod` must be given.
@@ -206,7 +269,11 @@ mod tests {
         let dev_key =
             Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY)]));
         assert!(matches!(dev_key, Err(ConfigError::DevSecret { var: "SGH_ENCRYPTION_KEY" })));
-        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", PROD_KEY)])).unwrap();
+        let key = ("SGH_ENCRYPTION_KEY", PROD_KEY);
+        let no_member = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key]));
+        assert!(matches!(no_member, Err(ConfigError::Missing { var: "SGH_MEMBER_JWT_SECRET", .. })));
+        let member = ("SGH_MEMBER_JWT_SECRET", "another-real-production-secret-long-enough");
+        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, member])).unwrap();
         assert_eq!(ok.log_format, LogFormat::Json);
     }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
+pub mod members;
 pub mod metrics;
 pub mod openapi;
 pub mod startup;

@@ -18,7 +18,8 @@ use utoipa_actix_web::AppExt;
     modifiers(&AdminBearer),
     tags(
         (name = "operations", description = "Probes and metrics"),
-        (name = "admin", description = "Union staff: sessions, accounts, audit log"),
+        (name = "admin", description = "Union staff: sessions, accounts, audit log, members, roster"),
+        (name = "members", description = "Member sign-in (SMS code, WeChat), real-name binding, profile and privacy"),
     )
 )]
 pub struct ApiDoc;
@@ -32,6 +33,10 @@ impl Modify for AdminBearer {
         scheme.bearer_format = Some("JWT".into());
         scheme.description = Some("Staff session token from POST /v1/admin/session".into());
         components.add_security_scheme("admin_jwt", SecurityScheme::Http(scheme));
+        let mut member = Http::new(HttpAuthScheme::Bearer);
+        member.bearer_format = Some("JWT".into());
+        member.description = Some("Member access token from POST /v1/auth/token".into());
+        components.add_security_scheme("member_jwt", SecurityScheme::Http(member));
     }
 }
 

@@ -16,17 +16,24 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::{admin, edge, extract, health, metrics, openapi};
+use crate::state::{AppState, MemberAuthService, ProfileService};
+use crate::{admin, edge, extract, health, members, metrics, openapi};
 use domain::admin::AdminService;
 use domain::mail::{OutboxWorker, RetryPolicy};
+use domain::members::auth::{MemberAuth, OtpPolicy};
+use domain::members::profile::Profiles;
 use domain::shared::SystemClock;
-use infra::auth::{Argon2Hasher, JwtAdminTokens};
+use infra::auth::{Argon2Hasher, JwtAdminTokens, JwtMemberTokens};
+use infra::crypto::FieldCrypto;
 use infra::db::admin::DbAdmins;
 use infra::db::audit::DbAuditLog;
+use infra::db::members::DbMembers;
 use infra::db::outbox::DbOutbox;
+use infra::db::refresh::DbRefreshTokens;
+use infra::db::roster::DbRoster;
 use infra::db::Database;
 use infra::ephemeral::{Ephemeral, MemoryEphemeral, RedisEphemeral};
+use infra::http_clients::{AnySms, HttpSms, HttpWeChat, LogSms};
 use infra::mail::AnyMailer;
 use infra::redis_client::Redis;
 
@@ -34,6 +41,7 @@ use infra::redis_client::Redis;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz).service(metrics::metrics_endpoint);
     admin::routes(cfg);
+    members::routes(cfg);
 }
 
 /// Opens the database (creating the SQLite file on first start) and applies pending migrations.
@@ -56,6 +64,46 @@ pub fn admin_service(config: &Config, db: &Database) -> crate::state::Admins {
         JwtAdminTokens::new(config.admin_jwt_secret.as_bytes(), ttl),
         SystemClock,
     )
+}
+
+pub fn field_crypto(config: &Config) -> FieldCrypto {
+    let previous = config.previous_encryption_key.as_ref().map(|(id, key)| (id.as_str(), key));
+    FieldCrypto::new(&config.encryption_key_id, &config.encryption_key, previous, &config.blind_index_key)
+}
+
+pub fn roster(config: &Config, db: &Database) -> DbRoster {
+    DbRoster::new(db.clone(), field_crypto(config))
+}
+
+fn member_services(config: &Config, db: &Database, ephemeral: &Ephemeral) -> (MemberAuthService, ProfileService) {
+    let crypto = field_crypto(config);
+    let members = DbMembers::new(db.clone(), crypto.clone());
+    let ttl = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::minutes(15));
+    let (kid, secret) = &config.member_jwt;
+    let previous = config.previous_member_jwt.as_ref().map(|(k, s)| (k.as_str(), s.as_bytes()));
+    let sms = match &config.sms_gateway {
+        Some((url, key)) => AnySms::Http(HttpSms::new(url, key)),
+        None => AnySms::Log(LogSms),
+    };
+    let wechat_app = config.wechat_app.as_ref().map(|(id, secret)| (id.as_str(), secret.as_str()));
+    let auth = MemberAuth {
+        members: members.clone(),
+        refresh: DbRefreshTokens::new(db.clone(), ttl(config.refresh_token_ttl)),
+        tokens: JwtMemberTokens::new((kid, secret.as_bytes()), previous, ttl(config.member_token_ttl)),
+        sms,
+        wechat: HttpWeChat::new(&config.wechat_base_url, wechat_app),
+        ephemeral: ephemeral.clone(),
+        clock: SystemClock,
+        policy: OtpPolicy { ttl: config.otp_ttl, resend_after: config.otp_resend_after, ..OtpPolicy::default() },
+    };
+    let profiles = Profiles {
+        members,
+        roster: DbRoster::new(db.clone(), crypto),
+        limiter: ephemeral.clone(),
+        clock: SystemClock,
+        policy_version: config.privacy_policy_version.clone(),
+    };
+    (auth, profiles)
 }
 
 pub struct Application {
@@ -84,7 +132,17 @@ impl Application {
         );
         let (stop_worker, stopped) = watch::channel(false);
         let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db)?, config.outbox_poll, stopped));
-        let state = web::Data::new(AppState { admins: admin_service(&config, &db), db, redis, ephemeral });
+        let (member_auth, profiles) = member_services(&config, &db, &ephemeral);
+        let state = web::Data::new(AppState {
+            admins: admin_service(&config, &db),
+            member_auth,
+            profiles,
+            roster: roster(&config, &db),
+            crypto: field_crypto(&config),
+            db,
+            redis,
+            ephemeral,
+        });
 
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();

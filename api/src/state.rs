@@ -7,14 +7,30 @@ use infra::db::Database;
 use infra::ephemeral::Ephemeral;
 use infra::redis_client::Redis;
 
+use infra::auth::JwtMemberTokens;
+use infra::crypto::FieldCrypto;
+use infra::db::members::DbMembers;
+use infra::db::refresh::DbRefreshTokens;
+use infra::db::roster::DbRoster;
+use infra::http_clients::{AnySms, HttpWeChat};
+
 use domain::admin::AdminService;
+use domain::members::auth::MemberAuth;
+use domain::members::profile::Profiles;
 use domain::shared::SystemClock;
 
 pub type Admins = AdminService<DbAdmins, DbAuditLog, Argon2Hasher, JwtAdminTokens, SystemClock>;
+pub type MemberAuthService =
+    MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, SystemClock>;
+pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, SystemClock>;
 
 pub struct AppState {
     pub db: Database,
     pub redis: Option<Redis>,
     pub ephemeral: Ephemeral,
     pub admins: Admins,
+    pub member_auth: MemberAuthService,
+    pub profiles: ProfileService,
+    pub roster: DbRoster,
+    pub crypto: FieldCrypto,
 }

@@ -4,4 +4,5 @@
 
 pub mod admin;
 pub mod mail;
+pub mod members;
 pub mod shared;

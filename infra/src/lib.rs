@@ -1,7 +1,10 @@
 //! Adapters that plug the domain's ports into PostgreSQL/SQLite, Redis, SMTP and crypto libraries.
 
 pub mod auth;
+pub mod crypto;
 pub mod db;
 pub mod ephemeral;
+pub mod http_clients;
 pub mod mail;
 pub mod redis_client;
+pub mod roster_import;

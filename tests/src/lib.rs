@@ -3,7 +3,9 @@
 
 mod backend;
 mod client;
+pub mod members;
 mod smtp;
+pub mod stubs;
 
 pub use backend::{Backend, Services, TestEnv};
 pub use client::{Reply, Req};
@@ -52,6 +54,8 @@ impl Options {
 /// A running server and the database behind it, torn down when dropped.
 pub struct TestApp {
     pub address: String,
+    pub sms: stubs::SmsStub,
+    pub wechat: stubs::WeChatStub,
     pub config: Config,
     pub env: backend::TestEnv,
     handle: actix_web::dev::ServerHandle,
@@ -70,12 +74,20 @@ impl TestApp {
 
     /// Starts a server on an existing test environment (same database, same key prefix).
     pub async fn start(env: backend::TestEnv, options: Options) -> TestApp {
+        let (sms, wechat) = stubs::start();
         let mut vars = env.vars();
+        vars.push(("SGH_SMS_URL".into(), sms.url.clone()));
+        vars.push(("SGH_SMS_KEY".into(), stubs::SMS_KEY.into()));
+        vars.push(("SGH_WECHAT_BASE_URL".into(), wechat.base_url.clone()));
+        vars.push(("SGH_WECHAT_APPID".into(), "wx-test-app".into()));
+        vars.push(("SGH_WECHAT_SECRET".into(), "wx-test-secret".into()));
         vars.push(("SGH_BIND".into(), "127.0.0.1:0".into()));
         vars.push(("SGH_WORKERS".into(), "1".into()));
         vars.push(("SGH_DATABASE_POOL_SIZE".into(), "4".into()));
         vars.push(("SGH_OUTBOX_POLL_MS".into(), "50".into()));
         vars.push(("SGH_SHUTDOWN_TIMEOUT_SECS".into(), "1".into()));
+        // Tests sign the same phone in again within seconds; the 60 s rule has its own test.
+        vars.push(("SGH_OTP_RESEND_SECS".into(), "1".into()));
         vars.push(("SGH_LOG".into(), std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into())));
         vars.extend(options.vars);
         let config = Config::from_vars(vars).expect("test configuration is valid");
@@ -84,7 +96,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let running = actix_web::rt::spawn(app.run_until_stopped());
-        TestApp { address, config, env, handle, running: Some(running) }
+        TestApp { address, sms, wechat, config, env, handle, running: Some(running) }
     }
 
     /// Stops the server gracefully (outbox worker included) and hands back its environment.

@@ -3,6 +3,8 @@
 mod audit;
 mod dto;
 mod errors;
+mod members;
+mod roster;
 mod session;
 mod users;
 
@@ -19,6 +21,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(users::create_user)
             .service(users::get_user)
             .service(users::update_user)
-            .service(audit::list_audit),
+            .service(audit::list_audit)
+            .service(members::search_members)
+            .service(members::suspend)
+            .service(members::unsuspend)
+            .service(roster::import_roster),
     );
 }

@@ -43,6 +43,9 @@ pub trait AdminRepository: Send + Sync + 'static {
 
 /// The append-only audit log, newest first.
 pub trait AuditLog: Send + Sync + 'static {
+    /// Appends a row for a change that has no transaction of its own to ride in (bulk jobs).
+    fn append(&self, entry: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+
     fn page(&self, request: PageRequest) -> impl Future<Output = anyhow::Result<Page<AuditEntry>>> + Send;
 }
 

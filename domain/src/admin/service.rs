@@ -158,6 +158,10 @@ where
         Ok(self.repo.list().await?)
     }
 
+    pub fn audit_log(&self) -> &A {
+        &self.audit
+    }
+
     pub async fn audit_page(&self, request: PageRequest) -> Result<Page<AuditEntry>, AdminError> {
         Ok(self.audit.page(request).await?)
     }

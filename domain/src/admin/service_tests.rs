@@ -70,6 +70,10 @@ impl AdminRepository for Fakes {
 }
 
 impl AuditLog for Fakes {
+    async fn append(&self, entry: NewAuditEntry) -> anyhow::Result<()> {
+        self.0.lock().unwrap().audit.push(entry);
+        Ok(())
+    }
     async fn page(&self, _: PageRequest) -> anyhow::Result<Page<AuditEntry>> {
         Ok(Page { items: Vec::new(), next: None })
     }

@@ -45,3 +45,29 @@ pub trait OneTimeStore: Send + Sync + 'static {
     /// Removes and returns the live value under `key`; of two concurrent takes at most one sees it.
     fn take(&self, key: &str) -> impl Future<Output = Result<Option<String>, EphemeralError>> + Send;
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Right code: it is consumed and cannot be used again.
+    Valid,
+    Wrong {
+        tries_left: u32,
+    },
+    /// Never issued, expired, consumed, or burned by too many wrong tries.
+    Missing,
+}
+
+/// One-time codes (SMS logins, e-mail confirmations) kept only as hashes, with a try budget.
+pub trait CodeStore: Send + Sync + 'static {
+    /// Stores `code` (hashed) under `key` for `ttl`, replacing any earlier code for that key.
+    fn issue(
+        &self,
+        key: &str,
+        code: &str,
+        ttl: Duration,
+        max_tries: u32,
+    ) -> impl Future<Output = Result<(), EphemeralError>> + Send;
+
+    /// Checks an answer atomically; the `max_tries`-th wrong answer burns the code.
+    fn check(&self, key: &str, code: &str) -> impl Future<Output = Result<CodeCheck, EphemeralError>> + Send;
+}

@@ -70,6 +70,10 @@ impl TryFrom<AuditRow> for AuditEntry {
 pub struct DbAuditLog(pub Database);
 
 impl AuditLog for DbAuditLog {
+    async fn append(&self, entry: NewAuditEntry) -> anyhow::Result<()> {
+        self.0.transaction(move |conn| Ok::<_, anyhow::Error>(append(conn, entry)?)).await
+    }
+
     async fn page(&self, request: PageRequest) -> anyhow::Result<Page<AuditEntry>> {
         let rows: Vec<AuditRow> = self
             .0

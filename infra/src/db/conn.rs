@@ -161,6 +161,12 @@ impl Database {
         .await
     }
 
+    /// Runs `work` on this thread with a pooled connection: for bulk jobs already on a blocking thread.
+    pub fn blocking<T>(&self, work: impl FnOnce(&mut DbConn) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let mut conn = checkout(&self.pool)?;
+        work(&mut conn)
+    }
+
     /// One cheap round trip: the readiness probe.
     pub async fn ping(&self) -> anyhow::Result<()> {
         self.run(|conn| {

@@ -4,7 +4,10 @@ pub mod admin;
 pub mod audit;
 mod conn;
 mod error;
+pub mod members;
 pub mod outbox;
+pub mod refresh;
+pub mod roster;
 pub mod schema;
 
 pub use conn::{Backend, Database, DatabaseUrl, DbConn};

@@ -2,16 +2,22 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use domain::shared::ephemeral::{EphemeralError, OneTimeStore, RateDecision, RateLimiter};
+use super::code_hash;
+use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 
 /// Past this many live keys, expired ones are swept on the next write.
 const SWEEP_AT: usize = 10_000;
 
+/// Live entries with their expiry: the shape of each of the three maps below.
+type Expiring<V> = Arc<Mutex<HashMap<String, (V, Instant)>>>;
+
 /// The embedded default: correct within one process, which is all the embedded default runs.
 #[derive(Clone, Default)]
 pub struct MemoryEphemeral {
-    windows: Arc<Mutex<HashMap<String, (u32, Instant)>>>,
-    tokens: Arc<Mutex<HashMap<String, (String, Instant)>>>,
+    windows: Expiring<u32>,
+    tokens: Expiring<String>,
+    /// Code hash and tries left.
+    codes: Expiring<(String, u32)>,
 }
 
 fn sweep<V>(map: &mut HashMap<String, (V, Instant)>, now: Instant) {
@@ -56,5 +62,35 @@ impl OneTimeStore for MemoryEphemeral {
         let now = Instant::now();
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         Ok(tokens.remove(key).filter(|(_, until)| *until > now).map(|(value, _)| value))
+    }
+}
+
+impl CodeStore for MemoryEphemeral {
+    async fn issue(&self, key: &str, code: &str, ttl: Duration, max_tries: u32) -> Result<(), EphemeralError> {
+        let now = Instant::now();
+        let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        sweep(&mut codes, now);
+        codes.insert(key.to_owned(), ((code_hash(key, code), max_tries), now + ttl));
+        Ok(())
+    }
+
+    async fn check(&self, key: &str, code: &str) -> Result<CodeCheck, EphemeralError> {
+        let now = Instant::now();
+        let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(((hash, tries_left), until)) = codes.get_mut(key) else { return Ok(CodeCheck::Missing) };
+        if *until <= now {
+            codes.remove(key);
+            return Ok(CodeCheck::Missing);
+        }
+        if *hash == code_hash(key, code) {
+            codes.remove(key);
+            return Ok(CodeCheck::Valid);
+        }
+        *tries_left = tries_left.saturating_sub(1);
+        let left = *tries_left;
+        if left == 0 {
+            codes.remove(key);
+        }
+        Ok(CodeCheck::Wrong { tries_left: left })
     }
 }

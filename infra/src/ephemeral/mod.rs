@@ -7,7 +7,7 @@ mod redis;
 pub use self::memory::MemoryEphemeral;
 pub use self::redis::RedisEphemeral;
 
-use domain::shared::ephemeral::{EphemeralError, OneTimeStore, RateDecision, RateLimiter};
+use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -39,4 +39,32 @@ impl OneTimeStore for Ephemeral {
             Self::Memory(m) => m.take(key).await,
         }
     }
+}
+
+impl CodeStore for Ephemeral {
+    async fn issue(&self, key: &str, code: &str, ttl: Duration, max_tries: u32) -> Result<(), EphemeralError> {
+        match self {
+            Self::Redis(r) => r.issue(key, code, ttl, max_tries).await,
+            Self::Memory(m) => m.issue(key, code, ttl, max_tries).await,
+        }
+    }
+
+    async fn check(&self, key: &str, code: &str) -> Result<CodeCheck, EphemeralError> {
+        match self {
+            Self::Redis(r) => r.check(key, code).await,
+            Self::Memory(m) => m.check(key, code).await,
+        }
+    }
+}
+
+/// Codes are kept as SHA-256 of key and code, so a dump of the store does not reveal them.
+pub(crate) fn code_hash(key: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{key}\0{code}").as_bytes()))
+}
+
+/// Store keys can hold phone numbers; Redis only ever sees their digest.
+pub(crate) fn key_digest(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(key.as_bytes())[..16])
 }

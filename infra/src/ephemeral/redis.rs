@@ -1,8 +1,9 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use super::{code_hash, key_digest};
 use crate::redis_client::Redis;
-use domain::shared::ephemeral::{EphemeralError, OneTimeStore, RateDecision, RateLimiter};
+use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 
 /// Fixed window: the first hit sets the expiry; a key that somehow lost its TTL gets one back.
 static HIT: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
@@ -15,6 +16,24 @@ static HIT: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
             ttl = tonumber(ARGV[1])
         end
         return {n, ttl}
+        ",
+    ))
+});
+
+/// Right code: delete and answer 1. Wrong: spend a try, delete on the last, answer 2 + tries left.
+/// Missing: 0. One script, so two concurrent answers cannot both spend the same try.
+static CHECK: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
+    Arc::new(redis::Script::new(
+        r"
+        local stored = redis.call('HGET', KEYS[1], 'h')
+        if not stored then return 0 end
+        if stored == ARGV[1] then
+            redis.call('DEL', KEYS[1])
+            return 1
+        end
+        local left = redis.call('HINCRBY', KEYS[1], 't', -1)
+        if left <= 0 then redis.call('DEL', KEYS[1]) end
+        return 2 + math.max(left, 0)
         ",
     ))
 });
@@ -40,7 +59,7 @@ fn millis(d: Duration) -> u64 {
 
 impl RateLimiter for RedisEphemeral {
     async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<RateDecision, EphemeralError> {
-        let key = self.redis.key(&format!("rl:{key}"));
+        let key = self.redis.key(&format!("rl:{}", key_digest(key)));
         let (count, ttl_ms): (u64, u64) = self
             .redis
             .call(|mut c| async move { HIT.key(&key).arg(millis(window)).invoke_async(&mut c).await })
@@ -56,7 +75,7 @@ impl RateLimiter for RedisEphemeral {
 
 impl OneTimeStore for RedisEphemeral {
     async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, EphemeralError> {
-        let key = self.redis.key(&format!("ot:{key}"));
+        let key = self.redis.key(&format!("ot:{}", key_digest(key)));
         let value = value.to_owned();
         let set: Option<String> = self
             .redis
@@ -69,10 +88,44 @@ impl OneTimeStore for RedisEphemeral {
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, EphemeralError> {
-        let key = self.redis.key(&format!("ot:{key}"));
+        let key = self.redis.key(&format!("ot:{}", key_digest(key)));
         self.redis
             .call(|mut c| async move { redis::cmd("GETDEL").arg(&key).query_async(&mut c).await })
             .await
             .map_err(unavailable)
+    }
+}
+
+impl CodeStore for RedisEphemeral {
+    async fn issue(&self, key: &str, code: &str, ttl: Duration, max_tries: u32) -> Result<(), EphemeralError> {
+        let hash = code_hash(key, code);
+        let key = self.redis.key(&format!("code:{}", key_digest(key)));
+        self.redis
+            .call(|mut c| async move {
+                redis::pipe()
+                    .atomic()
+                    .del(&key)
+                    .hset_multiple(&key, &[("h", hash), ("t", max_tries.to_string())])
+                    .pexpire(&key, millis(ttl) as i64)
+                    .query_async::<()>(&mut c)
+                    .await
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn check(&self, key: &str, code: &str) -> Result<CodeCheck, EphemeralError> {
+        let hash = code_hash(key, code);
+        let key = self.redis.key(&format!("code:{}", key_digest(key)));
+        let answer: i64 = self
+            .redis
+            .call(|mut c| async move { CHECK.key(&key).arg(&hash).invoke_async(&mut c).await })
+            .await
+            .map_err(unavailable)?;
+        Ok(match answer {
+            1 => CodeCheck::Valid,
+            0 => CodeCheck::Missing,
+            n => CodeCheck::Wrong { tries_left: u32::try_from(n - 2).unwrap_or(0) },
+        })
     }
 }

@@ -6,6 +6,7 @@ mod admin_users;
 mod audit;
 mod edge;
 mod ephemeral_contract;
+mod member_login;
 mod outbox;
 mod problems;
 mod readiness;

@@ -1,0 +1,97 @@
+use actix_web::{delete, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+use crate::extract::Staff;
+use crate::members::dto::MeView;
+use crate::state::AppState;
+use domain::members::MemberId;
+
+const PROBLEM: &str = "application/problem+json";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    /// An exact mobile number or 居民身份证 number; matched through the blind index.
+    #[param(example = "13800138000")]
+    pub query: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberList {
+    pub items: Vec<AdminMemberView>,
+}
+
+/// A member as staff see them: masked like everywhere, plus the suspension reason.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminMemberView {
+    #[serde(flatten)]
+    pub member: MeView,
+    pub suspension: Option<String>,
+}
+
+fn admin_view(state: &AppState, p: &domain::members::Profile) -> AdminMemberView {
+    AdminMemberView { member: MeView::new(p, &state.profiles.policy_version), suspension: p.member.suspension.clone() }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "冒用他人身份信息，待核实"}))]
+pub struct SuspendRequest {
+    pub reason: String,
+}
+
+/// Finds members by exact phone or ID number. Anything else finds nobody.
+#[utoipa::path(tag = "admin", security(("admin_jwt" = [])), params(MemberQuery), responses(
+    (status = 200, body = MemberList),
+    (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[get("/members")]
+pub async fn search_members(
+    state: web::Data<AppState>,
+    _staff: Staff,
+    query: web::Query<MemberQuery>,
+) -> Result<web::Json<MemberList>, ApiError> {
+    let found = state.profiles.search(query.query.trim()).await?;
+    Ok(web::Json(MemberList { items: found.iter().map(|p| admin_view(&state, p)).collect() }))
+}
+
+/// Suspends a member (audit-logged); their sessions end at once.
+#[utoipa::path(tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), request_body = SuspendRequest,
+    responses(
+        (status = 200, body = AdminMemberView),
+        (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+    ))]
+#[post("/members/{id}/suspension")]
+pub async fn suspend(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<SuspendRequest>,
+) -> Result<web::Json<AdminMemberView>, ApiError> {
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(ApiError::validation("reason", "原因须为 1–200 个字符", "reason must be 1-200 characters".into()));
+    }
+    let profile = state.profiles.set_suspension(&staff.actor, MemberId(id.into_inner()), Some(reason)).await?;
+    Ok(web::Json(admin_view(&state, &profile)))
+}
+
+/// Lifts a suspension (audit-logged).
+#[utoipa::path(tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, body = AdminMemberView),
+    (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[delete("/members/{id}/suspension")]
+pub async fn unsuspend(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<AdminMemberView>, ApiError> {
+    let profile = state.profiles.set_suspension(&staff.actor, MemberId(id.into_inner()), None).await?;
+    Ok(web::Json(admin_view(&state, &profile)))
+}

@@ -1,0 +1,99 @@
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use rand::Rng;
+
+use super::dto::{CodeRequest, CodeSent, RefreshRequest, TokenRequest, TokenResponse, WeChatRequest, WeChatResponse};
+use crate::error::ApiError;
+use crate::state::AppState;
+use domain::members::auth::WeChatLogin;
+
+const PROBLEM: &str = "application/problem+json";
+
+pub fn six_digits() -> String {
+    format!("{:06}", rand::rng().random_range(0..1_000_000))
+}
+
+/// Sends a six-digit sign-in code by SMS: valid 5 minutes, 5 tries; one per phone per 60 s, 10 per
+/// phone per day, 10 per client address per hour.
+#[utoipa::path(tag = "members", request_body = CodeRequest, responses(
+    (status = 202, body = CodeSent),
+    (status = 422, description = "Not a mainland mobile number", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::Problem, content_type = PROBLEM,
+        example = json!({"type": "urn:sgh:problem:rate_limited", "title": "请求过于频繁，请稍后再试", "status": 429, "code": "rate_limited"})),
+))]
+#[post("/otp")]
+pub async fn request_code(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<CodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let sent = state.member_auth.request_code(&body.phone, &ip, &six_digits()).await?;
+    Ok(HttpResponse::Accepted()
+        .json(CodeSent { expires_in: sent.expires_in.as_secs(), resend_after: sent.resend_after.as_secs() }))
+}
+
+/// Exchanges phone + code for an access token (15 min) and a refresh token (30 days), creating the
+/// account on first login. With `bind_ticket` it also binds the WeChat identity behind the ticket.
+#[utoipa::path(tag = "members", request_body = TokenRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, description = "Wrong (`auth.code_wrong`, with `tries_left`) or no valid code (`auth.code_invalid`)",
+        body = crate::openapi::Problem, content_type = PROBLEM,
+        example = json!({"type": "urn:sgh:problem:auth.code_wrong", "title": "验证码错误", "status": 401, "code": "auth.code_wrong", "tries_left": 4})),
+    (status = 403, description = "Account suspended", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 409, description = "WeChat identity bound elsewhere", body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/token")]
+pub async fn token(
+    state: web::Data<AppState>,
+    body: web::Json<TokenRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let tokens = state.member_auth.login_with_code(&body.phone, &body.code, body.bind_ticket.as_deref()).await?;
+    Ok(web::Json(tokens.into()))
+}
+
+/// Rotates a refresh token: the old one stops working. Presenting an already rotated token revokes
+/// every token of that login (theft detection).
+#[utoipa::path(tag = "members", request_body = RefreshRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, description = "`auth.refresh_invalid` or `auth.refresh_reused`", body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    Ok(web::Json(state.member_auth.refresh(&body.refresh_token).await?.into()))
+}
+
+/// Ends this login: its refresh tokens stop working (access tokens expire within 15 minutes).
+#[utoipa::path(tag = "members", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
+#[post("/logout")]
+pub async fn logout(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    state.member_auth.logout(&body.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// WeChat mini-program login. A WeChat identity already bound signs in; otherwise the answer is a
+/// 10-minute `bind_ticket` to present with phone + code at `POST /v1/auth/token`.
+#[utoipa::path(tag = "members", request_body = WeChatRequest, responses(
+    (status = 200, body = WeChatResponse),
+    (status = 401, description = "WeChat rejected the code", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 503, description = "WeChat unreachable or not configured", body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/wechat")]
+pub async fn wechat(
+    state: web::Data<AppState>,
+    body: web::Json<WeChatRequest>,
+) -> Result<web::Json<WeChatResponse>, ApiError> {
+    Ok(web::Json(match state.member_auth.wechat_login(&body.code).await? {
+        WeChatLogin::SignedIn(tokens) => {
+            WeChatResponse { status: "signed_in", tokens: Some(tokens.into()), bind_ticket: None, expires_in: None }
+        }
+        WeChatLogin::NeedsPhone { bind_ticket, expires_in } => WeChatResponse {
+            status: "needs_phone",
+            tokens: None,
+            bind_ticket: Some(bind_ticket),
+            expires_in: Some(expires_in.as_secs()),
+        },
+    }))
+}

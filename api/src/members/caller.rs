@@ -1,0 +1,33 @@
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use domain::members::error::AuthError;
+use domain::members::Profile;
+
+/// The signed-in member, loaded fresh: a suspended or erased account is refused at once.
+pub struct MemberCaller(pub Profile);
+
+impl FromRequest for MemberCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim().to_owned());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AppState missing")))?;
+            let token = token.ok_or(AuthError::InvalidToken)?;
+            Ok(MemberCaller(state.member_auth.authenticate(&token).await?))
+        })
+    }
+}

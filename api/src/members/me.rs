@@ -1,0 +1,156 @@
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
+use chrono::Utc;
+
+use super::auth::six_digits;
+use super::caller::MemberCaller;
+use super::dto::{ConsentRequest, EmailCodeRequest, Export, MeView, PatchMe, PatchMeResponse, RealNameRequest};
+use crate::error::ApiError;
+use crate::state::AppState;
+use domain::members::MemberId;
+use domain::shared::EmailAddress;
+
+const PROBLEM: &str = "application/problem+json";
+
+fn view(state: &AppState, profile: &domain::members::Profile) -> MeView {
+    MeView::new(profile, &state.profiles.policy_version)
+}
+
+fn email_code_hash(state: &AppState, id: MemberId, code: &str) -> String {
+    state.crypto.blind_index("email-code", &format!("{id}:{code}"))
+}
+
+fn nickname(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match raw.map(|s| s.trim().to_owned()) {
+        Some(n) if n.is_empty() || n.chars().count() > 30 || n.chars().any(char::is_control) => {
+            Err(ApiError::validation("nickname", "昵称须为 1–30 个字符", "nickname must be 1-30 characters".into()))
+        }
+        other => Ok(other),
+    }
+}
+
+fn avatar(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match raw {
+        Some(url) if !url.starts_with("https://") || url.len() > 500 || url.chars().any(char::is_whitespace) => {
+            Err(ApiError::validation(
+                "avatar_url",
+                "头像地址须为 https 链接",
+                "avatar_url must be an https URL of at most 500 characters".into(),
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The signed-in member, identifiers masked.
+#[utoipa::path(tag = "members", security(("member_jwt" = [])), responses(
+    (status = 200, body = MeView),
+    (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[get("")]
+pub async fn get_me(state: web::Data<AppState>, me: MemberCaller) -> web::Json<MeView> {
+    web::Json(view(&state, &me.0))
+}
+
+/// Changes nickname and avatar; a new e-mail address gets a confirmation code through the mail outbox.
+#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = PatchMe, responses(
+    (status = 200, body = PatchMeResponse),
+    (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[patch("")]
+pub async fn patch_me(
+    state: web::Data<AppState>,
+    me: MemberCaller,
+    body: web::Json<PatchMe>,
+) -> Result<web::Json<PatchMeResponse>, ApiError> {
+    let body = body.into_inner();
+    let id = me.0.member.id;
+    let nick = body.nickname.map(nickname).transpose()?;
+    let avatar_url = body.avatar_url.map(avatar).transpose()?;
+    let email = body
+        .email
+        .as_deref()
+        .map(EmailAddress::parse)
+        .transpose()
+        .map_err(|e| ApiError::validation("email", "电子邮箱格式不正确", e.to_string()))?;
+    let mut profile = state.profiles.update(id, nick, avatar_url).await?;
+    let mut sent_to = None;
+    if let Some(email) = email {
+        let code = six_digits();
+        state.profiles.request_email(id, email.clone(), &code, &email_code_hash(&state, id, &code)).await?;
+        sent_to = Some(email.to_string());
+        profile = state.profiles.get(id).await?;
+    }
+    Ok(web::Json(PatchMeResponse { member: view(&state, &profile), email_confirmation_sent_to: sent_to }))
+}
+
+/// Confirms a new e-mail address with the code mailed to it.
+#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = EmailCodeRequest, responses(
+    (status = 200, body = MeView),
+    (status = 422, description = "Wrong or expired code", body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/email/confirm")]
+pub async fn confirm_email(
+    state: web::Data<AppState>,
+    me: MemberCaller,
+    body: web::Json<EmailCodeRequest>,
+) -> Result<web::Json<MeView>, ApiError> {
+    let id = me.0.member.id;
+    let profile = state.profiles.confirm_email(id, &email_code_hash(&state, id, body.code.trim())).await?;
+    Ok(web::Json(view(&state, &profile)))
+}
+
+/// Binds real name + 居民身份证 number. Accepted only when they match an active entry of the union's
+/// roster, which activates the member. Requires the current privacy policy accepted; 5 attempts a day.
+#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = RealNameRequest, responses(
+    (status = 200, body = MeView),
+    (status = 403, description = "`consent.required`", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 409, description = "`realname.id_taken` or `realname.already_bound`", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 422, description = "Invalid name or ID number, or `realname.not_matched`", body = crate::openapi::Problem, content_type = PROBLEM,
+        example = json!({"type": "urn:sgh:problem:validation.invalid_field", "title": "身份证号码不正确", "status": 422,
+            "code": "validation.invalid_field", "field": "id_number", "reason": "checkdigit"})),
+    (status = 429, description = "`realname.too_many_attempts`", body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[put("/real-name")]
+pub async fn bind_real_name(
+    state: web::Data<AppState>,
+    me: MemberCaller,
+    body: web::Json<RealNameRequest>,
+) -> Result<web::Json<MeView>, ApiError> {
+    let profile = state.profiles.bind_real_name(&me.0, &body.name, &body.id_number).await?;
+    Ok(web::Json(view(&state, &profile)))
+}
+
+/// Records that the member accepted this version of the privacy policy. Benefits need the current one.
+#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = ConsentRequest, responses(
+    (status = 200, body = MeView),
+    (status = 422, description = "Not the current version", body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/consents")]
+pub async fn consent(
+    state: web::Data<AppState>,
+    me: MemberCaller,
+    body: web::Json<ConsentRequest>,
+) -> Result<web::Json<MeView>, ApiError> {
+    let profile = state.profiles.consent(me.0.member.id, body.version.trim()).await?;
+    Ok(web::Json(view(&state, &profile)))
+}
+
+/// Everything held about the member, as JSON.
+#[utoipa::path(tag = "members", security(("member_jwt" = [])), responses((status = 200, body = Export)))]
+#[get("/export")]
+pub async fn export(state: web::Data<AppState>, me: MemberCaller) -> web::Json<Export> {
+    web::Json(Export {
+        exported_at: Utc::now(),
+        wechat_unionid_bound: me.0.member.wechat_unionid.is_some(),
+        member: view(&state, &me.0),
+    })
+}
+
+/// Erases the account's personal data (phone, name, ID number, WeChat, e-mail, blind indexes) and
+/// signs it out everywhere; pseudonymous records needed for the audit trail stay.
+#[utoipa::path(tag = "members", security(("member_jwt" = [])), responses((status = 204, description = "Erased")))]
+#[delete("")]
+pub async fn delete_me(state: web::Data<AppState>, me: MemberCaller) -> Result<HttpResponse, ApiError> {
+    state.profiles.erase(me.0.member.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,13 @@
+//! Real-name member accounts: phone and WeChat sign-in, 身份证 binding against the union's roster,
+//! profile and privacy rights.
+
+pub mod auth;
+pub mod error;
+pub mod identity;
+pub mod model;
+pub mod ports;
+pub mod profile;
+pub mod roster;
+
+pub use identity::{IdNumber, PersonName, PhoneNumber};
+pub use model::{Affiliation, Member, MemberId, MemberStatus, Profile, RealName};

@@ -1,0 +1,121 @@
+use chrono::{DateTime, Utc};
+use std::fmt;
+use uuid::Uuid;
+
+use super::identity::{IdNumber, PersonName, PhoneNumber};
+use crate::shared::EmailAddress;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemberId(pub Uuid);
+
+impl MemberId {
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
+
+impl Default for MemberId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for MemberId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealName {
+    pub name: PersonName,
+    pub id_number: IdNumber,
+}
+
+/// A member account as stored (personal fields decrypted by the repository).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: MemberId,
+    /// `None` only after the member erased their account.
+    pub phone: Option<PhoneNumber>,
+    pub wechat_openid: Option<String>,
+    pub wechat_unionid: Option<String>,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email: Option<EmailAddress>,
+    pub real_name: Option<RealName>,
+    /// Why staff suspended the account, while it is suspended.
+    pub suspension: Option<String>,
+    pub consent_version: Option<String>,
+    pub consent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
+impl Member {
+    pub fn new(phone: PhoneNumber, now: DateTime<Utc>) -> Self {
+        Self {
+            id: MemberId::new(),
+            phone: Some(phone),
+            wechat_openid: None,
+            wechat_unionid: None,
+            nickname: None,
+            avatar_url: None,
+            email: None,
+            real_name: None,
+            suspension: None,
+            consent_version: None,
+            consent_at: None,
+            created_at: now,
+            erased_at: None,
+        }
+    }
+}
+
+/// The member's grassroots union (基层工会) and roster number, from an active roster row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affiliation {
+    pub union_org_code: String,
+    pub union_org_name: String,
+    pub member_no: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    /// Signed up; not (or no longer) matched to an active roster row.
+    Registered,
+    /// Real name matches an active roster row: entitled to benefits.
+    Activated,
+    Suspended,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Registered => "registered",
+            MemberStatus::Activated => "activated",
+            MemberStatus::Suspended => "suspended",
+        }
+    }
+}
+
+/// A member with what the roster says about them now. Activation is not stored: it is the join of
+/// the bound real name with an active roster row, so a roster import that marks someone `left`
+/// ends their activation without touching their account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub member: Member,
+    pub affiliation: Option<Affiliation>,
+}
+
+impl Profile {
+    pub fn status(&self) -> MemberStatus {
+        if self.member.suspension.is_some() {
+            MemberStatus::Suspended
+        } else if self.affiliation.is_some() {
+            MemberStatus::Activated
+        } else {
+            MemberStatus::Registered
+        }
+    }
+}

@@ -1,0 +1,167 @@
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+use super::identity::{IdNumber, PersonName, PhoneNumber};
+use super::model::{Member, MemberId, Profile};
+use crate::admin::NewAuditEntry;
+use crate::mail::OutboundEmail;
+use crate::shared::EmailAddress;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// The ID number or WeChat identity already backs another account.
+    #[error("already bound to another account")]
+    Taken,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// Member accounts. Phone numbers, names and ID numbers are encrypted at rest and found through
+/// blind indexes; that is the adapter's business, the domain sees plain values.
+pub trait MemberRepository: Send + Sync + 'static {
+    fn find_by_phone(&self, phone: &PhoneNumber) -> impl Future<Output = anyhow::Result<Option<Member>>> + Send;
+    fn find_by_wechat(&self, openid: &str) -> impl Future<Output = anyhow::Result<Option<Member>>> + Send;
+    fn profile(&self, id: MemberId) -> impl Future<Output = anyhow::Result<Option<Profile>>> + Send;
+
+    /// Members whose phone or ID number is exactly this, for staff look-ups.
+    fn search(
+        &self,
+        phone: Option<&PhoneNumber>,
+        id: Option<&IdNumber>,
+    ) -> impl Future<Output = anyhow::Result<Vec<Profile>>> + Send;
+
+    /// Inserts a new account; when the phone is already registered (a concurrent first login) MUST
+    /// leave the table as it is and return the existing member instead.
+    fn create_or_get(&self, member: &Member) -> impl Future<Output = anyhow::Result<Member>> + Send;
+
+    /// MUST answer [`BindError::Taken`] when the openid is bound to another member.
+    fn bind_wechat(
+        &self,
+        id: MemberId,
+        openid: &str,
+        unionid: Option<&str>,
+    ) -> impl Future<Output = Result<(), BindError>> + Send;
+
+    /// MUST answer [`BindError::Taken`] when the ID number backs another account.
+    fn bind_real_name(
+        &self,
+        id: MemberId,
+        name: &PersonName,
+        id_number: &IdNumber,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), BindError>> + Send;
+
+    fn update_profile(
+        &self,
+        id: MemberId,
+        nickname: Option<Option<String>>,
+        avatar_url: Option<Option<String>>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Stores an unconfirmed address with the hash of its code, and queues the mail carrying the code,
+    /// in one transaction.
+    fn request_email(
+        &self,
+        id: MemberId,
+        email: &EmailAddress,
+        code_hash: &str,
+        expires: DateTime<Utc>,
+        mail: OutboundEmail,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Makes the pending address the member's own if `code_hash` matches and has not expired.
+    fn confirm_email(
+        &self,
+        id: MemberId,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<EmailAddress>>> + Send;
+
+    fn record_consent(
+        &self,
+        id: MemberId,
+        version: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Erases every personal field and blind index and revokes all sessions; the row and its id stay
+    /// for the records that point at it.
+    fn erase(&self, id: MemberId, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Sets or clears a suspension with its audit row, in one transaction.
+    fn set_suspension(
+        &self,
+        id: MemberId,
+        reason: Option<&str>,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Is this name + ID number on the roster as an active member?
+pub trait Roster: Send + Sync + 'static {
+    fn is_active_member(
+        &self,
+        name: &PersonName,
+        id_number: &IdNumber,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated {
+        member: MemberId,
+        refresh_token: String,
+    },
+    /// An already rotated or revoked token came back: its whole family is now revoked.
+    Reused {
+        member: MemberId,
+    },
+    Expired,
+    Unknown,
+}
+
+/// Opaque refresh tokens, stored hashed, in families that rotate.
+pub trait RefreshTokens: Send + Sync + 'static {
+    /// Starts a new family; returns the token to hand out.
+    fn issue(&self, member: MemberId, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<String>> + Send;
+
+    /// Exchanges a token for its successor, atomically: of two concurrent rotations of one token at
+    /// most one MUST see `Rotated`; the other sees `Reused` and the family is revoked.
+    fn rotate(&self, token: &str, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<Rotation>> + Send;
+
+    /// Revokes the family of `token`; unknown tokens are ignored.
+    fn revoke(&self, token: &str, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Short-lived member access tokens.
+pub trait MemberTokens: Send + Sync + 'static {
+    fn issue(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)>;
+    fn verify(&self, token: &str) -> Option<MemberId>;
+}
+
+/// Text messages to mobile phones.
+pub trait SmsSender: Send + Sync + 'static {
+    fn send(&self, to: &PhoneNumber, text: &str) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeChatSession {
+    pub openid: String,
+    pub unionid: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WeChatError {
+    #[error("WeChat rejected the login code")]
+    InvalidCode,
+    #[error("WeChat login is not configured")]
+    NotConfigured,
+    #[error("WeChat unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+/// The mini-program's `code2session`. Adapters MUST NOT log or return the session key.
+pub trait WeChat: Send + Sync + 'static {
+    fn code_to_session(&self, code: &str) -> impl Future<Output = Result<WeChatSession, WeChatError>> + Send;
+}

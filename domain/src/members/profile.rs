@@ -1,0 +1,154 @@
+//! What a signed-in member does with their own account, and what staff may do to it.
+
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+use super::error::ProfileError;
+use super::identity::{IdNumber, PersonName, PhoneNumber};
+use super::model::{MemberId, Profile};
+use super::ports::{BindError, MemberRepository, Roster};
+use crate::admin::{Actor, NewAuditEntry};
+use crate::mail::OutboundEmail;
+use crate::shared::ephemeral::{RateDecision, RateLimiter};
+use crate::shared::{Clock, EmailAddress};
+
+/// Five real-name attempts per member per day: enough for typos, too few to probe the roster.
+pub const REAL_NAME_ATTEMPTS_PER_DAY: u32 = 5;
+pub const EMAIL_CODE_TTL: Duration = Duration::from_secs(1_800);
+
+pub struct Profiles<M, R, E, C> {
+    pub members: M,
+    pub roster: R,
+    pub limiter: E,
+    pub clock: C,
+    /// The privacy policy version members must have accepted to use benefits.
+    pub policy_version: String,
+}
+
+impl<M, R, E, C> Profiles<M, R, E, C>
+where
+    M: MemberRepository,
+    R: Roster,
+    E: RateLimiter,
+    C: Clock,
+{
+    pub async fn get(&self, id: MemberId) -> Result<Profile, ProfileError> {
+        self.members.profile(id).await?.ok_or(ProfileError::NotFound)
+    }
+
+    /// Benefits need the current policy accepted (PIPL consent).
+    pub fn require_consent(&self, profile: &Profile) -> Result<(), ProfileError> {
+        match &profile.member.consent_version {
+            Some(v) if *v == self.policy_version => Ok(()),
+            _ => Err(ProfileError::ConsentRequired),
+        }
+    }
+
+    pub async fn consent(&self, id: MemberId, version: &str) -> Result<Profile, ProfileError> {
+        if version != self.policy_version {
+            return Err(ProfileError::UnknownPolicyVersion);
+        }
+        self.members.record_consent(id, version, self.clock.now()).await?;
+        self.get(id).await
+    }
+
+    /// Binds name + ID number, accepted only when they match an active roster row; the member is
+    /// then activated. Every attempt counts towards the daily limit.
+    pub async fn bind_real_name(
+        &self,
+        profile: &Profile,
+        name: &str,
+        id_number: &str,
+    ) -> Result<Profile, ProfileError> {
+        self.require_consent(profile)?;
+        if profile.member.real_name.is_some() {
+            return Err(ProfileError::AlreadyBound);
+        }
+        let key = format!("realname:{}", profile.member.id);
+        if let RateDecision::Limited { retry_after } =
+            self.limiter.hit(&key, REAL_NAME_ATTEMPTS_PER_DAY, Duration::from_secs(86_400)).await?
+        {
+            return Err(ProfileError::TooManyAttempts { retry_after });
+        }
+        let now = self.clock.now();
+        let name = PersonName::parse(name)?;
+        let id_number = IdNumber::parse(id_number, now.date_naive())?;
+        if !self.roster.is_active_member(&name, &id_number).await? {
+            return Err(ProfileError::NotMatched);
+        }
+        self.members.bind_real_name(profile.member.id, &name, &id_number, now).await.map_err(|e| match e {
+            BindError::Taken => ProfileError::IdTaken,
+            BindError::Unknown(e) => ProfileError::Unknown(e),
+        })?;
+        self.get(profile.member.id).await
+    }
+
+    pub async fn update(
+        &self,
+        id: MemberId,
+        nickname: Option<Option<String>>,
+        avatar_url: Option<Option<String>>,
+    ) -> Result<Profile, ProfileError> {
+        self.members.update_profile(id, nickname, avatar_url, self.clock.now()).await?;
+        self.get(id).await
+    }
+
+    /// Sends a confirmation code to the new address through the outbox; the address becomes the
+    /// member's only once confirmed.
+    pub async fn request_email(
+        &self,
+        id: MemberId,
+        email: EmailAddress,
+        code: &str,
+        code_hash: &str,
+    ) -> Result<(), ProfileError> {
+        let mail = OutboundEmail {
+            to: email.clone(),
+            subject: "苏工惠邮箱验证 / Confirm your e-mail".into(),
+            body: format!(
+                "您的邮箱验证码是 {code}，30 分钟内有效。\nYour confirmation code is {code}; it is valid for 30 minutes.\n"
+            ),
+        };
+        let expires = self.clock.now() + chrono::Duration::from_std(EMAIL_CODE_TTL).unwrap_or_default();
+        Ok(self.members.request_email(id, &email, code_hash, expires, mail).await?)
+    }
+
+    pub async fn confirm_email(&self, id: MemberId, code_hash: &str) -> Result<Profile, ProfileError> {
+        match self.members.confirm_email(id, code_hash, self.clock.now()).await? {
+            Some(_) => self.get(id).await,
+            None => Err(ProfileError::BadEmailCode),
+        }
+    }
+
+    pub async fn erase(&self, id: MemberId) -> Result<(), ProfileError> {
+        Ok(self.members.erase(id, self.clock.now()).await?)
+    }
+
+    /// Staff look-up by exact phone or ID number.
+    pub async fn search(&self, query: &str) -> Result<Vec<Profile>, ProfileError> {
+        let today = self.clock.now().date_naive();
+        let phone = PhoneNumber::parse(query).ok();
+        let id = IdNumber::parse(query, today).ok();
+        if phone.is_none() && id.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(self.members.search(phone.as_ref(), id.as_ref()).await?)
+    }
+
+    pub async fn set_suspension(
+        &self,
+        actor: &Actor,
+        id: MemberId,
+        reason: Option<&str>,
+    ) -> Result<Profile, ProfileError> {
+        let before = self.get(id).await?;
+        let now: DateTime<Utc> = self.clock.now();
+        let action = if reason.is_some() { "member.suspend" } else { "member.unsuspend" };
+        let audit = NewAuditEntry::by(actor, now, action, id.to_string()).change(
+            Some(serde_json::json!({ "suspension": before.member.suspension })),
+            Some(serde_json::json!({ "suspension": reason })),
+        );
+        self.members.set_suspension(id, reason, audit).await?;
+        self.get(id).await
+    }
+}

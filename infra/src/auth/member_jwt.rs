@@ -1,0 +1,95 @@
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use domain::members::ports::MemberTokens;
+use domain::members::MemberId;
+
+pub const MEMBER_AUDIENCE: &str = "sgh-member";
+const ISSUER: &str = "sgh";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    aud: String,
+    iss: String,
+    iat: i64,
+    exp: i64,
+}
+
+struct Key {
+    kid: String,
+    decoding: DecodingKey,
+}
+
+/// HS256 member access tokens carrying a `kid`: tokens signed with the previous key stay valid
+/// through a rotation, until they expire.
+pub struct JwtMemberTokens {
+    kid: String,
+    encoding: EncodingKey,
+    keys: Vec<Key>,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl JwtMemberTokens {
+    /// `current` and `previous` are `(kid, secret)`.
+    pub fn new(current: (&str, &[u8]), previous: Option<(&str, &[u8])>, ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[MEMBER_AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.leeway = 5;
+        let keys = std::iter::once(current)
+            .chain(previous)
+            .map(|(kid, secret)| Key { kid: kid.to_owned(), decoding: DecodingKey::from_secret(secret) })
+            .collect();
+        Self { kid: current.0.to_owned(), encoding: EncodingKey::from_secret(current.1), keys, validation, ttl }
+    }
+}
+
+impl MemberTokens for JwtMemberTokens {
+    fn issue(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let expires = now + self.ttl;
+        let claims = Claims {
+            sub: member.to_string(),
+            aud: MEMBER_AUDIENCE.to_owned(),
+            iss: ISSUER.to_owned(),
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        Ok((encode(&header, &claims, &self.encoding)?, expires))
+    }
+
+    fn verify(&self, token: &str) -> Option<MemberId> {
+        let kid = decode_header(token).ok()?.kid?;
+        let key = self.keys.iter().find(|k| k.kid == kid)?;
+        let claims = decode::<Claims>(token, &key.decoding, &self.validation).ok()?.claims;
+        Some(MemberId(claims.sub.parse().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_key_tokens_survive_a_rotation_and_unknown_kids_do_not() {
+        let id = MemberId::new();
+        let old = JwtMemberTokens::new(("k1", b"old-secret-old-secret-old-secret!!"), None, Duration::minutes(15));
+        let (token, _) = old.issue(id, Utc::now()).unwrap();
+        let rotated = JwtMemberTokens::new(
+            ("k2", b"new-secret-new-secret-new-secret!!"),
+            Some(("k1", b"old-secret-old-secret-old-secret!!")),
+            Duration::minutes(15),
+        );
+        assert_eq!(rotated.verify(&token), Some(id));
+        let (fresh, _) = rotated.issue(id, Utc::now()).unwrap();
+        assert_eq!(rotated.verify(&fresh), Some(id));
+        assert_eq!(old.verify(&fresh), None, "k2 unknown to the old server");
+        let dropped = JwtMemberTokens::new(("k3", b"another-secret-another-secret-xx"), None, Duration::minutes(15));
+        assert_eq!(dropped.verify(&token), None);
+    }
+}

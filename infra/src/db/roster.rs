@@ -1,0 +1,174 @@
+//! The member roster: matching a real name against it, and importing it in bulk.
+
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::pg::{CopyFormat, PgConnection};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sqlite::SqliteConnection;
+use std::collections::HashMap;
+
+use super::members::{ID_NUMBER, NAME};
+use super::schema::{roster, roster_staging};
+use super::{Database, DbConn};
+use crate::crypto::FieldCrypto;
+use domain::members::ports::Roster;
+use domain::members::roster::RosterEntry;
+use domain::members::{IdNumber, PersonName};
+
+#[derive(Clone)]
+pub struct DbRoster {
+    db: Database,
+    crypto: FieldCrypto,
+}
+
+/// A roster row ready to store: personal fields sealed, indexes computed.
+struct Sealed {
+    id_index: String,
+    name_index: String,
+    name_cipher: String,
+    id_cipher: String,
+    union_org_code: String,
+    union_org_name: String,
+    member_no: String,
+    status: &'static str,
+}
+
+#[derive(QueryableByName)]
+struct Upserted {
+    #[diesel(sql_type = BigInt)]
+    inserted: i64,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+impl DbRoster {
+    pub fn new(db: Database, crypto: FieldCrypto) -> Self {
+        Self { db, crypto }
+    }
+
+    fn seal(&self, e: &RosterEntry) -> Sealed {
+        Sealed {
+            id_index: self.crypto.blind_index(ID_NUMBER, e.id_number.as_str()),
+            name_index: self.crypto.blind_index(NAME, e.name.as_str()),
+            name_cipher: self.crypto.seal(e.name.as_str()),
+            id_cipher: self.crypto.seal(e.id_number.as_str()),
+            union_org_code: e.union_org_code.clone(),
+            union_org_name: e.union_org_name.clone(),
+            member_no: e.member_no.clone(),
+            status: e.status.as_str(),
+        }
+    }
+
+    /// Inserts or updates a batch in one transaction; a later entry for the same ID number wins.
+    /// Returns (inserted, updated). Blocking: call from a blocking thread.
+    pub fn upsert_batch(&self, entries: &[RosterEntry], now: DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+        let mut last: HashMap<String, Sealed> = HashMap::with_capacity(entries.len());
+        for entry in entries {
+            let sealed = self.seal(entry);
+            last.insert(sealed.id_index.clone(), sealed);
+        }
+        let rows: Vec<Sealed> = last.into_values().collect();
+        self.db.blocking(|conn| match conn {
+            DbConn::Pg(pg) => pg.transaction(|pg| copy_and_merge(pg, &rows, now)),
+            DbConn::Sqlite(lite) => lite.immediate_transaction(|lite| upsert_each(lite, &rows, now)),
+        })
+    }
+}
+
+const MERGE: &str = "
+    WITH up AS (
+        INSERT INTO roster (id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name,
+                            member_no, status, updated_at)
+        SELECT id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name, member_no,
+               status, $1
+        FROM roster_staging
+        ON CONFLICT (id_index) DO UPDATE SET
+            name_index = EXCLUDED.name_index, name_cipher = EXCLUDED.name_cipher,
+            id_cipher = EXCLUDED.id_cipher, union_org_code = EXCLUDED.union_org_code,
+            union_org_name = EXCLUDED.union_org_name, member_no = EXCLUDED.member_no,
+            status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
+        RETURNING (xmax = 0) AS fresh
+    )
+    SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) AS total FROM up";
+
+/// PostgreSQL: COPY the batch into a temporary table, then one set-based merge.
+fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+    pg.batch_execute(
+        "CREATE TEMP TABLE IF NOT EXISTS roster_staging (
+            id_index TEXT, name_index TEXT, name_cipher TEXT, id_cipher TEXT, union_org_code TEXT,
+            union_org_name TEXT, member_no TEXT, status TEXT) ON COMMIT DELETE ROWS",
+    )?;
+    diesel::copy_from(roster_staging::table)
+        .from_raw_data(roster_staging::table, |out| {
+            let csv_error = |e: csv::Error| diesel::result::Error::SerializationError(Box::new(e));
+            let mut w = csv::Writer::from_writer(out);
+            for r in rows {
+                w.write_record([
+                    &r.id_index,
+                    &r.name_index,
+                    &r.name_cipher,
+                    &r.id_cipher,
+                    &r.union_org_code,
+                    &r.union_org_name,
+                    &r.member_no,
+                    r.status,
+                ])
+                .map_err(csv_error)?;
+            }
+            w.flush().map_err(|e| csv_error(e.into()))
+        })
+        .with_format(CopyFormat::Csv)
+        .execute(pg)?;
+    let counts: Upserted = diesel::sql_query(MERGE).bind::<Timestamp, _>(now.naive_utc()).get_result(pg)?;
+    let inserted = u64::try_from(counts.inserted)?;
+    Ok((inserted, u64::try_from(counts.total)? - inserted))
+}
+
+/// SQLite: one prepared upsert per row inside an immediate transaction.
+fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+    let count = |lite: &mut SqliteConnection| roster::table.count().get_result::<i64>(lite);
+    let before = count(lite)?;
+    for r in rows {
+        diesel::sql_query(
+            "INSERT INTO roster (id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name,
+                                 member_no, status, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id_index) DO UPDATE SET
+                name_index = excluded.name_index, name_cipher = excluded.name_cipher,
+                id_cipher = excluded.id_cipher, union_org_code = excluded.union_org_code,
+                union_org_name = excluded.union_org_name, member_no = excluded.member_no,
+                status = excluded.status, updated_at = excluded.updated_at",
+        )
+        .bind::<Text, _>(&r.id_index)
+        .bind::<Text, _>(&r.name_index)
+        .bind::<Text, _>(&r.name_cipher)
+        .bind::<Text, _>(&r.id_cipher)
+        .bind::<Text, _>(&r.union_org_code)
+        .bind::<Text, _>(&r.union_org_name)
+        .bind::<Text, _>(&r.member_no)
+        .bind::<Text, _>(r.status)
+        .bind::<Timestamp, _>(now.naive_utc())
+        .execute(lite)?;
+    }
+    let inserted = u64::try_from(count(lite)? - before)?;
+    Ok((inserted, rows.len() as u64 - inserted))
+}
+
+impl Roster for DbRoster {
+    async fn is_active_member(&self, name: &PersonName, id_number: &IdNumber) -> anyhow::Result<bool> {
+        let id_index = self.crypto.blind_index(ID_NUMBER, id_number.as_str());
+        let name_index = self.crypto.blind_index(NAME, name.as_str());
+        self.db
+            .run(move |conn| {
+                let n: i64 = roster::table
+                    .filter(roster::id_index.eq(id_index))
+                    .filter(roster::name_index.eq(name_index))
+                    .filter(roster::status.eq("active"))
+                    .count()
+                    .get_result(conn)?;
+                Ok(n > 0)
+            })
+            .await
+    }
+}

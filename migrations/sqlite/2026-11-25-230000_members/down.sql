@@ -1,0 +1,3 @@
+DROP TABLE roster;
+DROP TABLE refresh_tokens;
+DROP TABLE members;

@@ -1,0 +1,76 @@
+//! Helpers for tests of member accounts.
+
+use serde_json::{json, Value};
+
+use crate::{Req, TestApp};
+use domain::members::roster::{RosterEntry, RosterStatus};
+use domain::members::{IdNumber, PersonName};
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+/// A valid 居民身份证 number from Suzhou (320502) for a birth date `YYYYMMDD` and a sequence number.
+pub fn id_number(birth: &str, seq: u32) -> String {
+    let first17 = format!("320502{birth}{:03}", seq % 1000);
+    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// The same number with a wrong check character.
+pub fn with_bad_check(id: &str) -> String {
+    let last = if id.ends_with('1') { '2' } else { '1' };
+    format!("{}{last}", &id[..17])
+}
+
+impl TestApp {
+    pub async fn request_code(&self, phone: &str) -> crate::Reply {
+        self.send(Req::post("/v1/auth/otp").json(json!({"phone": phone}))).await
+    }
+
+    /// Signs a member in by SMS code; returns the token response.
+    pub async fn member_login(&self, phone: &str) -> Value {
+        let mut sent = self.request_code(phone).await;
+        if sent.status == 429 {
+            let wait: u64 = sent.header("retry-after").and_then(|s| s.parse().ok()).unwrap_or(1);
+            actix_web::rt::time::sleep(std::time::Duration::from_secs(wait)).await;
+            sent = self.request_code(phone).await;
+        }
+        assert_eq!(sent.status, 202, "{}", sent.text());
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        let code = self.sms.last_code(&digits[digits.len() - 11..]);
+        let reply = self.send(Req::post("/v1/auth/token").json(json!({"phone": phone, "code": code}))).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
+    }
+
+    pub async fn member_token(&self, phone: &str) -> String {
+        self.member_login(phone).await["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A signed-in member who accepted the current privacy policy.
+    pub async fn consenting_member(&self, phone: &str) -> String {
+        let token = self.member_token(phone).await;
+        let version = self.config.privacy_policy_version.clone();
+        let r = self.send(Req::post("/v1/me/consents").bearer(&token).json(json!({"version": version}))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        token
+    }
+
+    /// Writes roster rows directly, as an import would.
+    pub async fn seed_roster(&self, rows: &[(&str, &str, &str, RosterStatus)]) {
+        let today = chrono::Utc::now().date_naive();
+        let entries: Vec<RosterEntry> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (name, id, org, status))| RosterEntry {
+                name: PersonName::parse(name).unwrap(),
+                id_number: IdNumber::parse(id, today).unwrap(),
+                union_org_code: (*org).to_owned(),
+                union_org_name: format!("{org} 基层工会"),
+                member_no: format!("M{i:05}"),
+                status: *status,
+            })
+            .collect();
+        let roster = api::startup::roster(&self.config, &self.database().await);
+        tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, chrono::Utc::now()).unwrap()).await.unwrap();
+    }
+}

@@ -1,0 +1,159 @@
+//! Phone sign-in, codes, rate limits and the refresh-token family.
+
+use serde_json::json;
+use std::time::Duration;
+use tests::{on_both_backends, Backend, Options, Req, TestApp};
+
+fn token_req(phone: &str, code: &str) -> Req {
+    Req::post("/v1/auth/token").json(json!({"phone": phone, "code": code}))
+}
+
+on_both_backends!(first_login_creates_the_account_and_shows_it_masked);
+
+async fn first_login_creates_the_account_and_shows_it_masked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.member_login("+86 138-0013-8000").await;
+    assert_eq!(first["new_account"], true);
+    assert_eq!(first["token_type"], "Bearer");
+    assert!((890..=900).contains(&first["expires_in"].as_i64().unwrap()));
+    let message = app.sms.messages_to("13800138000").pop().unwrap();
+    assert!(message.contains("5 分钟"), "{message}");
+
+    let me = app.send(Req::get("/v1/me").bearer(first["access_token"].as_str().unwrap())).await;
+    assert_eq!(me.status, 200, "{}", me.text());
+    let me = me.json();
+    assert_eq!(me["phone"], "138****8000");
+    assert_eq!(me["status"], "registered");
+    assert!(me["real_name"].is_null() && me["union"].is_null());
+    assert!(!me.to_string().contains("13800138000"));
+
+    let again = app.member_login("13800138000").await;
+    assert_eq!(again["new_account"], false);
+    let me2 = app.send(Req::get("/v1/me").bearer(again["access_token"].as_str().unwrap())).await.json();
+    assert_eq!(me2["id"], me["id"], "same account for the same phone however written");
+}
+
+on_both_backends!(wrong_reused_and_burned_codes_are_refused);
+
+async fn wrong_reused_and_burned_codes_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let phone = "13900000001";
+    assert_eq!(app.request_code(phone).await.status, 202);
+    let code = app.sms.last_code(phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+
+    let body = app.send(token_req(phone, wrong)).await.problem(401, "auth.code_wrong");
+    assert_eq!(body["tries_left"], 4);
+    assert_eq!(app.send(token_req(phone, &code)).await.status, 200, "a wrong try does not burn the code");
+    app.send(token_req(phone, &code)).await.problem(401, "auth.code_invalid");
+
+    // Five wrong answers burn a code: the right one no longer works.
+    let app = TestApp::spawn(backend).await;
+    app.request_code(phone).await;
+    let code = app.sms.last_code(phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let body = app.send(token_req(phone, wrong)).await.problem(401, "auth.code_wrong");
+        assert_eq!(body["tries_left"], left);
+    }
+    app.send(token_req(phone, &code)).await.problem(401, "auth.code_invalid");
+    // A code never sent.
+    app.send(token_req("13900000002", "123456")).await.problem(401, "auth.code_invalid");
+}
+
+on_both_backends!(codes_expire);
+
+async fn codes_expire(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Options::default().var("SGH_OTP_TTL_SECS", 1)).await;
+    let phone = "13900000003";
+    app.request_code(phone).await;
+    let code = app.sms.last_code(phone);
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    app.send(token_req(phone, &code)).await.problem(401, "auth.code_invalid");
+}
+
+on_both_backends!(code_requests_are_rate_limited);
+
+async fn code_requests_are_rate_limited(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Options::default().var("SGH_OTP_RESEND_SECS", 60)).await;
+    assert_eq!(app.request_code("13700000000").await.status, 202);
+    let again = app.request_code("13700000000").await;
+    again.problem(429, "rate_limited");
+    let retry: u64 = again.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(app.sms.messages_to("13700000000").len(), 1, "no second SMS");
+
+    // Ten requests per client address per hour, whatever the phone (the refused one counted too).
+    for i in 1..9 {
+        assert_eq!(app.request_code(&format!("1370000000{i}")).await.status, 202, "request {i}");
+    }
+    app.request_code("13700000099").await.problem(429, "rate_limited");
+
+    for bad in ["12345", "12800000000", "+1 2025550123"] {
+        let body = app.request_code(bad).await.problem(422, "validation.invalid_field");
+        assert_eq!(body["field"], "phone");
+    }
+}
+
+on_both_backends!(refresh_rotates_and_reuse_revokes_the_family);
+
+async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.member_login("13600000000").await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |t: &str| Req::post("/v1/auth/refresh").json(json!({"refresh_token": t}));
+
+    let second = app.send(refresh(&r1)).await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    let second = second.json();
+    let r2 = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(r1, r2);
+    assert_eq!(app.send(Req::get("/v1/me").bearer(second["access_token"].as_str().unwrap())).await.status, 200);
+
+    // The old token comes back: theft is assumed and the whole family dies, the fresh token too.
+    app.send(refresh(&r1)).await.problem(401, "auth.refresh_reused");
+    app.send(refresh(&r2)).await.problem(401, "auth.refresh_reused");
+
+    // Another login of the same member is a separate family and unaffected; logout ends it.
+    let other = app.member_login("13600000000").await;
+    let r3 = other["refresh_token"].as_str().unwrap().to_owned();
+    let r4 = app.send(refresh(&r3)).await.json()["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.send(Req::post("/v1/auth/logout").json(json!({"refresh_token": r4}))).await.status, 204);
+    app.send(refresh(&r4)).await.problem(401, "auth.refresh_reused");
+    app.send(refresh("not-a-token")).await.problem(401, "auth.refresh_invalid");
+}
+
+on_both_backends!(member_tokens_open_only_the_members_own_data);
+
+async fn member_tokens_open_only_the_members_own_data(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let alice = app.member_token("13500000001").await;
+    let bob_id = {
+        let bob = app.member_token("13500000002").await;
+        app.send(Req::get("/v1/me").bearer(&bob)).await.json()["id"].as_str().unwrap().to_owned()
+    };
+    // Forge Alice's token to say Bob: the signature no longer matches.
+    let parts: Vec<&str> = alice.split('.').collect();
+    let claims = String::from_utf8(base64_url(parts[1])).unwrap();
+    let alice_id = app.send(Req::get("/v1/me").bearer(&alice)).await.json()["id"].as_str().unwrap().to_owned();
+    let forged_claims = claims.replace(&alice_id, &bob_id);
+    let forged = format!("{}.{}.{}", parts[0], encode_url(forged_claims.as_bytes()), parts[2]);
+    app.send(Req::get("/v1/me").bearer(&forged)).await.problem(401, "auth.invalid_token");
+
+    // Member tokens are not staff tokens, and the reverse.
+    for path in ["/v1/admin/me", "/v1/admin/users", "/v1/admin/audit", "/v1/admin/members?query=13500000002"] {
+        app.send(Req::get(path).bearer(&alice)).await.problem(401, "auth.invalid_token");
+    }
+    let staff = app.staff(domain::admin::Role::Admin).await;
+    app.send(Req::get("/v1/me").bearer(&staff)).await.problem(401, "auth.invalid_token");
+}
+
+fn base64_url(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()
+}
+
+fn encode_url(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
