@@ -123,3 +123,30 @@ fn serve_answers_then_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn import_roster_reports_each_bad_line_and_updates_on_reimport() {
+    let dir = TempDir::new();
+    let csv = dir.0.join("roster.csv");
+    std::fs::write(
+        &csv,
+        "name,id_number,union_org_code,union_org_name,member_no,status\n\
+         张三,11010519491231002X,SZ-1,总工会,M1,active\n\
+         李四,110105194912310021,SZ-1,总工会,M2,active\n\
+         王五,11010519491231002X,SZ-1,总工会,M1,left\n",
+    )
+    .unwrap();
+    let out = sgh(&dir.0).args(["import-roster"]).arg(&csv).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The third line repeats the first's ID number: the later row wins within one import.
+    assert!(stdout.starts_with("inserted 1 updated 0 rejected 1"), "{stdout}");
+    assert!(stdout.contains("line 3: id_number: the check character does not match"), "{stdout}");
+
+    let again = sgh(&dir.0).args(["import-roster"]).arg(&csv).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("inserted 0 updated 1 rejected 1"));
+
+    let missing = sgh(&dir.0).args(["import-roster", "/nonexistent.csv"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.csv"));
+}

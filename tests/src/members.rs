@@ -26,8 +26,8 @@ impl TestApp {
         self.send(Req::post("/v1/auth/otp").json(json!({"phone": phone}))).await
     }
 
-    /// Signs a member in by SMS code; returns the token response.
-    pub async fn member_login(&self, phone: &str) -> Value {
+    /// Has a new code sent (waiting out the resend interval if need be) and reads it off the SMS stub.
+    pub async fn fresh_code(&self, phone: &str) -> String {
         let mut sent = self.request_code(phone).await;
         if sent.status == 429 {
             let wait: u64 = sent.header("retry-after").and_then(|s| s.parse().ok()).unwrap_or(1);
@@ -36,7 +36,12 @@ impl TestApp {
         }
         assert_eq!(sent.status, 202, "{}", sent.text());
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        let code = self.sms.last_code(&digits[digits.len() - 11..]);
+        self.sms.last_code(&digits[digits.len() - 11..])
+    }
+
+    /// Signs a member in by SMS code; returns the token response.
+    pub async fn member_login(&self, phone: &str) -> Value {
+        let code = self.fresh_code(phone).await;
         let reply = self.send(Req::post("/v1/auth/token").json(json!({"phone": phone, "code": code}))).await;
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.json()

@@ -53,7 +53,7 @@ where
     }
 
     /// Binds name + ID number, accepted only when they match an active roster row; the member is
-    /// then activated. Every attempt counts towards the daily limit.
+    /// then activated. Each well-formed attempt counts towards the daily limit.
     pub async fn bind_real_name(
         &self,
         profile: &Profile,
@@ -64,15 +64,16 @@ where
         if profile.member.real_name.is_some() {
             return Err(ProfileError::AlreadyBound);
         }
+        let now = self.clock.now();
+        let name = PersonName::parse(name)?;
+        let id_number = IdNumber::parse(id_number, now.date_naive())?;
+        // Only look-ups count: a malformed number tells nothing about the roster.
         let key = format!("realname:{}", profile.member.id);
         if let RateDecision::Limited { retry_after } =
             self.limiter.hit(&key, REAL_NAME_ATTEMPTS_PER_DAY, Duration::from_secs(86_400)).await?
         {
             return Err(ProfileError::TooManyAttempts { retry_after });
         }
-        let now = self.clock.now();
-        let name = PersonName::parse(name)?;
-        let id_number = IdNumber::parse(id_number, now.date_naive())?;
         if !self.roster.is_active_member(&name, &id_number).await? {
             return Err(ProfileError::NotMatched);
         }

@@ -2,13 +2,17 @@
 //! embedded default and (when reachable) PostgreSQL + Redis.
 
 mod admin_auth;
+mod admin_members;
 mod admin_users;
 mod audit;
 mod edge;
 mod ephemeral_contract;
 mod member_login;
+mod member_privacy;
 mod outbox;
 mod problems;
 mod readiness;
+mod real_name;
 mod schema;
+mod wechat;
 mod workspace;

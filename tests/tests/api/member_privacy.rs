@@ -1,0 +1,176 @@
+//! Profile, e-mail confirmation, export, erasure, and personal data at rest.
+
+use diesel::sql_types::{Nullable, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+use domain::members::roster::RosterStatus::Active;
+use serde_json::json;
+use std::time::Duration;
+use tests::members::id_number;
+use tests::{on_both_backends, Backend, Req, TestApp};
+
+/// The text of the last `.eml` the outbox wrote, with a base64 body decoded.
+async fn last_mail(app: &TestApp) -> String {
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(&app.config.mail_dir) {
+            let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+            files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
+            if let Some(path) = files.pop() {
+                let raw = std::fs::read_to_string(path).unwrap();
+                let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+                if head.to_ascii_lowercase().contains("content-transfer-encoding: base64") {
+                    use base64::Engine;
+                    let compact: String = body.split_whitespace().collect();
+                    let decoded = base64::engine::general_purpose::STANDARD.decode(compact).unwrap();
+                    return format!("{head}\n\n{}", String::from_utf8(decoded).unwrap());
+                }
+                return raw;
+            }
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no mail written");
+}
+
+on_both_backends!(profile_changes_and_email_is_confirmed_by_code);
+
+async fn profile_changes_and_email_is_confirmed_by_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.member_token("13800000011").await;
+
+    let r = app
+        .send(
+            Req::patch("/v1/me")
+                .bearer(&token)
+                .json(json!({"nickname": " 小张 ", "avatar_url": "https://img.example.cn/a.png"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        (r.json()["member"]["nickname"].as_str(), r.json()["member"]["avatar_url"].as_str()),
+        (Some("小张"), Some("https://img.example.cn/a.png"))
+    );
+    let bad = app.send(Req::patch("/v1/me").bearer(&token).json(json!({"avatar_url": "http://insecure"}))).await;
+    assert_eq!(bad.problem(422, "validation.invalid_field")["field"], "avatar_url");
+    let cleared = app.send(Req::patch("/v1/me").bearer(&token).json(json!({"nickname": null}))).await.json();
+    assert!(cleared["member"]["nickname"].is_null());
+
+    let r = app.send(Req::patch("/v1/me").bearer(&token).json(json!({"email": "Zhang@Example.CN"}))).await.json();
+    assert_eq!(r["email_confirmation_sent_to"], "Zhang@example.cn");
+    assert!(r["member"]["email"].is_null(), "not before confirmation");
+    let mail = last_mail(&app).await;
+    assert!(mail.contains("To: Zhang@example.cn"), "{mail}");
+    let code: String = mail.split("code is ").nth(1).unwrap().chars().take(6).collect();
+
+    let confirm = |code: &str| Req::post("/v1/me/email/confirm").bearer(&token).json(json!({"code": code}));
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    app.send(confirm(wrong)).await.problem(422, "email.code_invalid");
+    let ok = app.send(confirm(&code)).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.json()["email"], "Zhang@example.cn");
+    app.send(confirm(&code)).await.problem(422, "email.code_invalid");
+}
+
+on_both_backends!(export_then_erase);
+
+async fn export_then_erase(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = id_number("19920202", 22);
+    app.seed_roster(&[("周九", &id, "SZ-010", Active)]).await;
+    let login = app.member_login("13800000012").await;
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    app.send(Req::post("/v1/me/consents").bearer(&token).json(json!({"version": "2026-11"}))).await;
+    let bind = Req::new(actix_web::http::Method::PUT, "/v1/me/real-name")
+        .bearer(&token)
+        .json(json!({"name": "周九", "id_number": id}));
+    assert_eq!(app.send(bind).await.status, 200);
+
+    let export = app.send(Req::get("/v1/me/export").bearer(&token)).await;
+    assert_eq!(export.status, 200);
+    let export = export.json();
+    assert_eq!(export["member"]["status"], "activated");
+    assert_eq!(export["member"]["phone"], "138****0012");
+    assert!(export["exported_at"].is_string());
+
+    assert_eq!(app.send(Req::new(actix_web::http::Method::DELETE, "/v1/me").bearer(&token)).await.status, 204);
+    app.send(Req::get("/v1/me").bearer(&token)).await.problem(401, "auth.invalid_token");
+    let refresh = Req::post("/v1/auth/refresh").json(json!({"refresh_token": login["refresh_token"]}));
+    app.send(refresh).await.problem(401, "auth.refresh_reused");
+
+    // The phone and ID number are free again: signing in makes a new, unbound account.
+    let again = app.member_login("13800000012").await;
+    assert_eq!(again["new_account"], true);
+    let fresh = again["access_token"].as_str().unwrap();
+    app.send(Req::post("/v1/me/consents").bearer(fresh).json(json!({"version": "2026-11"}))).await;
+    let rebind = Req::new(actix_web::http::Method::PUT, "/v1/me/real-name")
+        .bearer(fresh)
+        .json(json!({"name": "周九", "id_number": id}));
+    assert_eq!(app.send(rebind).await.json()["status"], "activated");
+}
+
+#[derive(QueryableByName)]
+struct Dump {
+    #[diesel(sql_type = Nullable<Text>)]
+    dump: Option<String>,
+}
+
+on_both_backends!(no_phone_or_id_number_is_stored_in_plain_text);
+
+async fn no_phone_or_id_number_is_stored_in_plain_text(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = id_number("19930303", 33);
+    let phone = "13812345678";
+    app.seed_roster(&[("吴十", &id, "SZ-011", Active)]).await;
+    let token = app.consenting_member(phone).await;
+    let bind = Req::new(actix_web::http::Method::PUT, "/v1/me/real-name")
+        .bearer(&token)
+        .json(json!({"name": "吴十", "id_number": id}));
+    assert_eq!(app.send(bind).await.status, 200);
+    app.send(Req::post("/v1/auth/refresh").json(json!({"refresh_token": "x"}))).await;
+
+    let needles = [phone.to_owned(), id.clone(), "吴十".to_owned()];
+    match backend {
+        Backend::Embedded => {
+            let db = app.database().await;
+            db.run(|conn| {
+                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(conn).map_err(anyhow::Error::from)
+            })
+            .await
+            .unwrap();
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(&app.env.dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.file_name().unwrap().to_string_lossy().starts_with("sgh.db") {
+                    bytes.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            assert!(bytes.len() > 10_000, "the database file was read");
+            for needle in &needles {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                    "{needle} found in the SQLite file"
+                );
+            }
+        }
+        Backend::PostgresRedis => {
+            let db = app.database().await;
+            let mut all = String::new();
+            for table in ["members", "roster", "refresh_tokens", "audit_log", "outbox"] {
+                let sql = format!("SELECT string_agg(t::text, ' ') AS dump FROM {table} t");
+                let dump: Dump = db
+                    .run(move |conn| diesel::sql_query(sql).get_result(conn).map_err(anyhow::Error::from))
+                    .await
+                    .unwrap();
+                all.push_str(&dump.dump.unwrap_or_default());
+            }
+            assert!(all.contains("k1:"), "ciphertexts were read");
+            for needle in &needles {
+                assert!(!all.contains(needle.as_str()), "{needle} found in PostgreSQL");
+            }
+            let mut redis = redis::Client::open(tests::Services::redis_url()).unwrap().get_connection().unwrap();
+            let prefix = app.env.redis_prefix.clone().unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut redis).unwrap();
+            assert!(!keys.is_empty());
+            assert!(keys.iter().all(|k| !k.contains(phone)), "{keys:?}");
+        }
+    }
+}
