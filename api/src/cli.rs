@@ -180,9 +180,10 @@ async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Res
     .change(None, Some(summary));
     domain::admin::AuditLog::append(admin_service(config, &db).audit_log(), entry).await?;
     println!(
-        "inserted {} updated {} rejected {} in {:.1}s",
+        "inserted {} updated {} unchanged {} rejected {} in {:.1}s",
         report.inserted,
         report.updated,
+        report.unchanged,
         report.rejected,
         started.elapsed().as_secs_f64()
     );

@@ -12,6 +12,7 @@ use infra::db::DatabaseUrl;
 /// Development-only secrets: published in this repository, so the `prod` profile refuses them.
 pub const DEV_ADMIN_JWT_SECRET: &str = "sgh-development-admin-jwt-secret-do-not-use-in-prod";
 pub const DEV_ENCRYPTION_KEY: &str = "c2doLWRldmVsb3BtZW50LWZpZWxkLWtleS0zMmJ5dGU=";
+pub const DEV_BLIND_INDEX_KEY: &str = "c2doLWRldmVsb3BtZW50LWJsaW5kLWluZGV4LWtleSE=";
 pub const DEV_MEMBER_JWT_SECRET: &str = "sgh-development-member-jwt-secret-do-not-use-in-prod";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,10 +139,8 @@ impl Config {
             )),
             None => None,
         };
-        let blind_index_key = match v.get("SGH_BLIND_INDEX_KEY") {
-            Some(k) => key32("SGH_BLIND_INDEX_KEY", k)?,
-            None => encryption_key,
-        };
+        let blind_b64 = secret(&v, profile, "SGH_BLIND_INDEX_KEY", DEV_BLIND_INDEX_KEY, "keys the look-up indexes")?;
+        let blind_index_key = key32("SGH_BLIND_INDEX_KEY", &blind_b64)?;
         let member_secret =
             secret(&v, profile, "SGH_MEMBER_JWT_SECRET", DEV_MEMBER_JWT_SECRET, "signs member sessions")?;
         if member_secret.len() < 32 {
@@ -270,10 +269,13 @@ mod tests {
             Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, ("SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY)]));
         assert!(matches!(dev_key, Err(ConfigError::DevSecret { var: "SGH_ENCRYPTION_KEY" })));
         let key = ("SGH_ENCRYPTION_KEY", PROD_KEY);
-        let no_member = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key]));
+        let no_index = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key]));
+        assert!(matches!(no_index, Err(ConfigError::Missing { var: "SGH_BLIND_INDEX_KEY", .. })));
+        let index = ("SGH_BLIND_INDEX_KEY", "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4=");
+        let no_member = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index]));
         assert!(matches!(no_member, Err(ConfigError::Missing { var: "SGH_MEMBER_JWT_SECRET", .. })));
         let member = ("SGH_MEMBER_JWT_SECRET", "another-real-production-secret-long-enough");
-        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, member])).unwrap();
+        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member])).unwrap();
         assert_eq!(ok.log_format, LogFormat::Json);
     }
 

@@ -3,14 +3,47 @@
 use chrono::Utc;
 use std::io::Read;
 
-use crate::db::roster::DbRoster;
+use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
 use domain::members::roster::{ImportReport, RosterEntry};
 
 pub const BATCH: usize = 20_000;
 
 /// Reads `input` to the end. Bad rows are reported by line, not fatal; a database failure is.
 /// `progress` is called with the number of data lines read after each batch. Blocking.
-pub fn import_csv(input: impl Read, roster: &DbRoster, mut progress: impl FnMut(u64)) -> anyhow::Result<ImportReport> {
+///
+/// Parsing and sealing run on this thread while a second thread writes the previous batch, so the
+/// database and the cipher work overlap; at most two batches are in memory at once.
+pub fn import_csv(input: impl Read, roster: &DbRoster, progress: impl FnMut(u64)) -> anyhow::Result<ImportReport> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<SealedBatch>(1);
+    let writer_roster = roster.clone();
+    let writer = std::thread::spawn(move || -> anyhow::Result<BatchOutcome> {
+        let mut total = BatchOutcome::default();
+        for batch in rx {
+            let done = writer_roster.write_batch(&batch, Utc::now())?;
+            total.inserted += done.inserted;
+            total.updated += done.updated;
+            total.unchanged += done.unchanged;
+        }
+        Ok(total)
+    });
+    let read = read_and_seal(input, roster, progress, &tx);
+    drop(tx);
+    let written = writer.join().map_err(|_| anyhow::anyhow!("roster writer panicked"))?;
+    // A database error ends the writer first, which makes the reader's send fail: report the cause.
+    let total = written?;
+    let mut report = read?;
+    report.inserted = total.inserted;
+    report.updated = total.updated;
+    report.unchanged = total.unchanged;
+    Ok(report)
+}
+
+fn read_and_seal(
+    input: impl Read,
+    roster: &DbRoster,
+    mut progress: impl FnMut(u64),
+    out: &std::sync::mpsc::SyncSender<SealedBatch>,
+) -> anyhow::Result<ImportReport> {
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::None).from_reader(input);
     let today = Utc::now().date_naive();
@@ -41,22 +74,24 @@ pub fn import_csv(input: impl Read, roster: &DbRoster, mut progress: impl FnMut(
             Err(e) => return Err(e.into()),
         }
         if batch.len() >= BATCH {
-            flush(roster, &mut batch, &mut report)?;
+            send(roster, &mut batch, out)?;
             progress(lines);
         }
     }
-    flush(roster, &mut batch, &mut report)?;
+    send(roster, &mut batch, out)?;
     progress(lines);
     Ok(report)
 }
 
-fn flush(roster: &DbRoster, batch: &mut Vec<RosterEntry>, report: &mut ImportReport) -> anyhow::Result<()> {
+fn send(
+    roster: &DbRoster,
+    batch: &mut Vec<RosterEntry>,
+    out: &std::sync::mpsc::SyncSender<SealedBatch>,
+) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let (inserted, updated) = roster.upsert_batch(batch, Utc::now())?;
-    report.inserted += inserted;
-    report.updated += updated;
+    out.send(roster.seal_batch(batch)).map_err(|_| anyhow::anyhow!("roster writer stopped"))?;
     batch.clear();
     Ok(())
 }

@@ -19,11 +19,13 @@ pub struct RejectionView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"inserted": 1180000, "updated": 19990, "rejected": 10,
+#[schema(example = json!({"inserted": 1180000, "updated": 19990, "unchanged": 0, "rejected": 10,
     "rejections": [{"line": 17, "reason": "id_number: the check character does not match"}]}))]
 pub struct ImportView {
     pub inserted: u64,
     pub updated: u64,
+    /// Rows identical to what the roster already held.
+    pub unchanged: u64,
     pub rejected: u64,
     /// The first 1,000 rejected lines with their reasons.
     pub rejections: Vec<RejectionView>,
@@ -34,6 +36,7 @@ impl From<ImportReport> for ImportView {
         Self {
             inserted: r.inserted,
             updated: r.updated,
+            unchanged: r.unchanged,
             rejected: r.rejected,
             rejections: r.rejections.into_iter().map(|x| RejectionView { line: x.line, reason: x.reason }).collect(),
         }

@@ -2,6 +2,8 @@
 //! profile and privacy rights.
 
 pub mod auth;
+#[cfg(test)]
+mod auth_tests;
 pub mod error;
 pub mod identity;
 pub mod model;

@@ -79,6 +79,8 @@ pub struct Rejection {
 pub struct ImportReport {
     pub inserted: u64,
     pub updated: u64,
+    /// Rows identical to what the roster already held.
+    pub unchanged: u64,
     pub rejected: u64,
     pub rejections: Vec<Rejection>,
 }

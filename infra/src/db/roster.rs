@@ -34,6 +34,17 @@ struct Sealed {
     status: &'static str,
 }
 
+/// Roster rows ready to write: personal fields sealed, one per ID number.
+pub struct SealedBatch(Vec<Sealed>);
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
 #[derive(QueryableByName)]
 struct Upserted {
     #[diesel(sql_type = BigInt)]
@@ -60,19 +71,30 @@ impl DbRoster {
         }
     }
 
-    /// Inserts or updates a batch in one transaction; a later entry for the same ID number wins.
-    /// Returns (inserted, updated). Blocking: call from a blocking thread.
-    pub fn upsert_batch(&self, entries: &[RosterEntry], now: DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+    /// Encrypts and indexes a batch, keeping the last entry for each ID number. CPU-bound and
+    /// independent of the database, so an import can seal one batch while the previous is written.
+    pub fn seal_batch(&self, entries: &[RosterEntry]) -> SealedBatch {
         let mut last: HashMap<String, Sealed> = HashMap::with_capacity(entries.len());
         for entry in entries {
             let sealed = self.seal(entry);
             last.insert(sealed.id_index.clone(), sealed);
         }
-        let rows: Vec<Sealed> = last.into_values().collect();
+        SealedBatch(last.into_values().collect())
+    }
+
+    /// Inserts or updates a sealed batch in one transaction. Rows whose content did not change are
+    /// left alone (their ciphertexts would differ only by nonce). Blocking.
+    pub fn write_batch(&self, batch: &SealedBatch, now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
+        let rows = &batch.0;
         self.db.blocking(|conn| match conn {
-            DbConn::Pg(pg) => pg.transaction(|pg| copy_and_merge(pg, &rows, now)),
-            DbConn::Sqlite(lite) => lite.immediate_transaction(|lite| upsert_each(lite, &rows, now)),
+            DbConn::Pg(pg) => pg.transaction(|pg| copy_and_merge(pg, rows, now)),
+            DbConn::Sqlite(lite) => lite.immediate_transaction(|lite| upsert_each(lite, rows, now)),
         })
+    }
+
+    /// [`Self::seal_batch`] then [`Self::write_batch`].
+    pub fn upsert_batch(&self, entries: &[RosterEntry], now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
+        self.write_batch(&self.seal_batch(entries), now)
     }
 }
 
@@ -88,12 +110,15 @@ const MERGE: &str = "
             id_cipher = EXCLUDED.id_cipher, union_org_code = EXCLUDED.union_org_code,
             union_org_name = EXCLUDED.union_org_name, member_no = EXCLUDED.member_no,
             status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
+        WHERE roster.name_index <> EXCLUDED.name_index OR roster.union_org_code <> EXCLUDED.union_org_code
+           OR roster.union_org_name <> EXCLUDED.union_org_name OR roster.member_no <> EXCLUDED.member_no
+           OR roster.status <> EXCLUDED.status
         RETURNING (xmax = 0) AS fresh
     )
     SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) AS total FROM up";
 
 /// PostgreSQL: COPY the batch into a temporary table, then one set-based merge.
-fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
     pg.batch_execute(
         "CREATE TEMP TABLE IF NOT EXISTS roster_staging (
             id_index TEXT, name_index TEXT, name_cipher TEXT, id_cipher TEXT, union_org_code TEXT,
@@ -121,16 +146,17 @@ fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) ->
         .with_format(CopyFormat::Csv)
         .execute(pg)?;
     let counts: Upserted = diesel::sql_query(MERGE).bind::<Timestamp, _>(now.naive_utc()).get_result(pg)?;
-    let inserted = u64::try_from(counts.inserted)?;
-    Ok((inserted, u64::try_from(counts.total)? - inserted))
+    let (inserted, touched) = (u64::try_from(counts.inserted)?, u64::try_from(counts.total)?);
+    Ok(BatchOutcome { inserted, updated: touched - inserted, unchanged: rows.len() as u64 - touched })
 }
 
 /// SQLite: one prepared upsert per row inside an immediate transaction.
-fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
     let count = |lite: &mut SqliteConnection| roster::table.count().get_result::<i64>(lite);
     let before = count(lite)?;
+    let mut touched = 0u64;
     for r in rows {
-        diesel::sql_query(
+        touched += diesel::sql_query(
             "INSERT INTO roster (id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name,
                                  member_no, status, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -138,7 +164,10 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
                 name_index = excluded.name_index, name_cipher = excluded.name_cipher,
                 id_cipher = excluded.id_cipher, union_org_code = excluded.union_org_code,
                 union_org_name = excluded.union_org_name, member_no = excluded.member_no,
-                status = excluded.status, updated_at = excluded.updated_at",
+                status = excluded.status, updated_at = excluded.updated_at
+             WHERE roster.name_index <> excluded.name_index OR roster.union_org_code <> excluded.union_org_code
+                OR roster.union_org_name <> excluded.union_org_name OR roster.member_no <> excluded.member_no
+                OR roster.status <> excluded.status",
         )
         .bind::<Text, _>(&r.id_index)
         .bind::<Text, _>(&r.name_index)
@@ -149,10 +178,10 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
         .bind::<Text, _>(&r.member_no)
         .bind::<Text, _>(r.status)
         .bind::<Timestamp, _>(now.naive_utc())
-        .execute(lite)?;
+        .execute(lite)? as u64;
     }
     let inserted = u64::try_from(count(lite)? - before)?;
-    Ok((inserted, rows.len() as u64 - inserted))
+    Ok(BatchOutcome { inserted, updated: touched - inserted, unchanged: rows.len() as u64 - touched })
 }
 
 impl Roster for DbRoster {
