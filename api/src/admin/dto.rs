@@ -92,6 +92,9 @@ impl AdminView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "username": "root", "display_name": "系统管理员",
+    "email": null, "role": "admin", "disabled": false, "locked_until": null,
+    "created_at": "2026-04-20T01:00:00Z", "updated_at": "2026-04-20T01:00:00Z"}]}))]
 pub struct AdminList {
     pub items: Vec<AdminView>,
 }
@@ -181,6 +184,10 @@ impl From<AuditEntry> for AuditEntryView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": 42, "at": "2026-04-20T01:00:00Z", "actor_id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a",
+    "actor_name": "root", "action": "admin_user.update", "target": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f",
+    "before": {"role": "operator"}, "after": {"role": "admin"}, "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7c8"}],
+    "next_cursor": "azo0Mg"}))]
 pub struct AuditPage {
     pub items: Vec<AuditEntryView>,
     /// Pass as `cursor` for the next page; absent on the last page.

@@ -20,12 +20,20 @@ pub struct MemberQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "status": "suspended", "phone": "138****8000",
+    "real_name": {"name": "张*", "id_number": "3205**********123X"}, "union": null, "nickname": null, "avatar_url": null,
+    "email": null, "wechat_bound": false, "consent": null, "privacy_policy_version": "2026-11",
+    "created_at": "2026-11-20T01:59:00Z", "suspension": "冒用他人身份信息，待核实"}]}))]
 pub struct MemberList {
     pub items: Vec<AdminMemberView>,
 }
 
 /// A member as staff see them: masked like everywhere, plus the suspension reason.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "status": "suspended", "phone": "138****8000",
+    "real_name": {"name": "张*", "id_number": "3205**********123X"}, "union": null, "nickname": null, "avatar_url": null,
+    "email": null, "wechat_bound": false, "consent": null, "privacy_policy_version": "2026-11",
+    "created_at": "2026-11-20T01:59:00Z", "suspension": "冒用他人身份信息，待核实"}))]
 pub struct AdminMemberView {
     #[serde(flatten)]
     pub member: MeView,

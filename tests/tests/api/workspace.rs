@@ -80,3 +80,39 @@ fn every_operation_is_documented() {
     }
     assert!(count >= 9, "only {count} operations documented");
 }
+
+/// Every request body and every successful JSON answer carries an example, in the media type or in
+/// the schema it refers to.
+#[test]
+fn every_body_has_an_example() {
+    let spec: serde_json::Value = serde_json::from_str(&api::openapi::spec_json()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let has_example = |node: &serde_json::Value| {
+        let own = |n: &serde_json::Value| n.get("example").is_some() || n.get("examples").is_some();
+        own(node)
+            || own(&node["schema"])
+            || node["schema"]["$ref"].as_str().is_some_and(|r| own(&schemas[r.rsplit('/').next().unwrap()]))
+    };
+    let mut missing = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let bodies = op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(ct, m)| (format!("request {ct}"), m));
+            let answers =
+                op["responses"].as_object().unwrap().iter().filter(|(code, _)| code.starts_with('2')).flat_map(
+                    |(code, r)| {
+                        r["content"].as_object().into_iter().flatten().map(move |(ct, m)| (format!("{code} {ct}"), m))
+                    },
+                );
+            for (what, media) in bodies.chain(answers) {
+                if !has_example(media) {
+                    missing.push(format!("{method} {path}: {what}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no example for:\n{}", missing.join("\n"));
+}
