@@ -26,9 +26,11 @@ async fn sms(req: HttpRequest, body: web::Json<Value>, stub: web::Data<SmsStub>)
     if auth != format!("Bearer {SMS_KEY}") {
         return HttpResponse::Unauthorized().finish();
     }
+    if body["template"] != "login_code" || !body["params"]["minutes"].is_u64() {
+        return HttpResponse::BadRequest().json(json!({"error": "unknown template or parameters"}));
+    }
     let phone = body["phone"].as_str().unwrap_or_default().to_owned();
-    let message = body["message"].as_str().unwrap_or_default().to_owned();
-    stub.sent.lock().unwrap().push((phone, message));
+    stub.sent.lock().unwrap().push((phone, body["params"].to_string()));
     HttpResponse::Ok().json(json!({"ok": true}))
 }
 
@@ -52,15 +54,16 @@ async fn code2session(
 }
 
 impl SmsStub {
-    /// The messages sent to `phone` (11 digits), oldest first.
+    /// The template parameters sent to `phone` (11 digits) as JSON text, oldest first.
     pub fn messages_to(&self, phone: &str) -> Vec<String> {
         self.sent.lock().unwrap().iter().filter(|(p, _)| p == phone).map(|(_, m)| m.clone()).collect()
     }
 
-    /// The six-digit code in the latest message to `phone`.
+    /// The code in the latest message to `phone`.
     pub fn last_code(&self, phone: &str) -> String {
-        let message = self.messages_to(phone).pop().unwrap_or_else(|| panic!("no SMS to {phone}"));
-        message.chars().filter(char::is_ascii_digit).take(6).collect()
+        let params = self.messages_to(phone).pop().unwrap_or_else(|| panic!("no SMS to {phone}"));
+        let params: Value = serde_json::from_str(&params).unwrap();
+        params["code"].as_str().unwrap().to_owned()
     }
 }
 

@@ -101,9 +101,8 @@ where
         limit(&self.ephemeral, &format!("otp-resend:{}", phone.as_str()), 1, p.resend_after).await?;
         limit(&self.ephemeral, &format!("otp-day:{}", phone.as_str()), p.per_phone_per_day, DAY).await?;
         self.ephemeral.issue(&otp_key(&phone), code, p.ttl, p.max_tries).await?;
-        let minutes = p.ttl.as_secs() / 60;
-        let text = format!("【苏工惠】验证码 {code}，{minutes} 分钟内有效。如非本人操作请忽略。");
-        self.sms.send(&phone, &text).await.map_err(AuthError::SmsUnavailable)?;
+        let minutes = p.ttl.as_secs().div_ceil(60);
+        self.sms.send_code(&phone, code, minutes).await.map_err(AuthError::SmsUnavailable)?;
         Ok(OtpSent { expires_in: p.ttl, resend_after: p.resend_after })
     }
 

@@ -71,9 +71,9 @@ impl OneTimeStore for Fakes {
 }
 
 impl SmsSender for Fakes {
-    async fn send(&self, _to: &PhoneNumber, text: &str) -> anyhow::Result<()> {
+    async fn send_code(&self, _to: &PhoneNumber, code: &str, _minutes: u64) -> anyhow::Result<()> {
         anyhow::ensure!(!*self.sms_down.lock().unwrap(), "gateway down");
-        self.sms.lock().unwrap().push(text.to_owned());
+        self.sms.lock().unwrap().push(code.to_owned());
         Ok(())
     }
 }

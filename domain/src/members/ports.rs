@@ -140,9 +140,11 @@ pub trait MemberTokens: Send + Sync + 'static {
     fn verify(&self, token: &str) -> Option<MemberId>;
 }
 
-/// Text messages to mobile phones.
+/// Text messages to mobile phones. Mainland SMS gateways send only pre-approved templates, so the
+/// port names the template's parameters rather than taking free text.
 pub trait SmsSender: Send + Sync + 'static {
-    fn send(&self, to: &PhoneNumber, text: &str) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// The sign-in code template: 【苏工惠】验证码 {code}，{minutes} 分钟内有效。
+    fn send_code(&self, to: &PhoneNumber, code: &str, minutes: u64) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,8 +16,12 @@ async fn first_login_creates_the_account_and_shows_it_masked(backend: Backend) {
     assert_eq!(first["new_account"], true);
     assert_eq!(first["token_type"], "Bearer");
     assert!((890..=900).contains(&first["expires_in"].as_i64().unwrap()));
-    let message = app.sms.messages_to("13800138000").pop().unwrap();
-    assert!(message.contains("5 分钟"), "{message}");
+    let params: serde_json::Value = serde_json::from_str(&app.sms.messages_to("13800138000").pop().unwrap()).unwrap();
+    assert_eq!(params["minutes"], 5);
+    assert!(
+        params["code"].as_str().unwrap().chars().all(|c| c.is_ascii_digit())
+            && params["code"].as_str().unwrap().len() == 6
+    );
 
     let me = app.send(Req::get("/v1/me").bearer(first["access_token"].as_str().unwrap())).await;
     assert_eq!(me.status, 200, "{}", me.text());
