@@ -128,7 +128,8 @@ pub fn forbidden() -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "auth.forbidden", "当前角色无权执行此操作", "Your role may not do this")
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())

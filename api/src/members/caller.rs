@@ -1,5 +1,4 @@
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
@@ -17,13 +16,7 @@ impl FromRequest for MemberCaller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim().to_owned());
+        let token = crate::extract::bearer(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AppState missing")))?;
             let token = token.ok_or(AuthError::InvalidToken)?;
