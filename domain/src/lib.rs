@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP, SQL, Redis or SMTP; adapters live in `infra`, the edge in `api`.
 
 pub mod admin;
+pub mod campaigns;
 pub mod mail;
 pub mod members;
 pub mod shared;

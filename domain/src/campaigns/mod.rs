@@ -1,0 +1,11 @@
+//! 会员有礼: time-boxed holiday gift campaigns with limited stock.
+
+pub mod error;
+pub mod model;
+pub mod ports;
+pub mod service;
+pub mod voucher;
+pub mod window;
+
+pub use model::{Campaign, CampaignId, CampaignState, CampaignStatus, Eligibility, Funder, Gift, GiftId, Holiday};
+pub use window::{Window, SHANGHAI};

@@ -1,0 +1,249 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+use super::window::{end_of_day_shanghai, Window};
+use crate::members::{MemberStatus, Profile};
+use crate::shared::money::Fen;
+
+macro_rules! uuid_id {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(CampaignId);
+uuid_id!(GiftId);
+
+/// The holidays 会员有礼 runs on, or another occasion named by the organisers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holiday {
+    LaborDay,
+    DragonBoat,
+    MidAutumn,
+    NationalDay,
+    NewYear,
+    SpringFestival,
+    Custom(String),
+}
+
+impl Holiday {
+    pub fn code(&self) -> &str {
+        match self {
+            Holiday::LaborDay => "labor_day",
+            Holiday::DragonBoat => "dragon_boat",
+            Holiday::MidAutumn => "mid_autumn",
+            Holiday::NationalDay => "national_day",
+            Holiday::NewYear => "new_year",
+            Holiday::SpringFestival => "spring_festival",
+            Holiday::Custom(name) => name,
+        }
+    }
+
+    pub fn display_name(&self) -> &str {
+        match self {
+            Holiday::LaborDay => "劳动节",
+            Holiday::DragonBoat => "端午节",
+            Holiday::MidAutumn => "中秋节",
+            Holiday::NationalDay => "国庆节",
+            Holiday::NewYear => "元旦",
+            Holiday::SpringFestival => "春节",
+            Holiday::Custom(name) => name,
+        }
+    }
+
+    /// A known code, or a custom occasion of 1–20 characters.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw.trim() {
+            "labor_day" => Holiday::LaborDay,
+            "dragon_boat" => Holiday::DragonBoat,
+            "mid_autumn" => Holiday::MidAutumn,
+            "national_day" => Holiday::NationalDay,
+            "new_year" => Holiday::NewYear,
+            "spring_festival" => Holiday::SpringFestival,
+            other if (1..=20).contains(&other.chars().count()) && !other.chars().any(char::is_control) => {
+                Holiday::Custom(other.to_owned())
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Who pays for a gift; the ledger keeps each funder's share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Funder {
+    Union,
+    Bank,
+    Merchant,
+}
+
+impl Funder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Funder::Union => "union",
+            Funder::Bank => "bank",
+            Funder::Merchant => "merchant",
+        }
+    }
+}
+
+impl FromStr for Funder {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "union" => Ok(Funder::Union),
+            "bank" => Ok(Funder::Bank),
+            "merchant" => Ok(Funder::Merchant),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Who may claim, beyond being an activated member.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Eligibility {
+    /// Only members of these grassroots unions; empty means every union.
+    pub union_codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    NotActivated,
+    OtherUnion,
+}
+
+impl Eligibility {
+    pub fn check(&self, profile: &Profile) -> Result<(), Ineligible> {
+        if profile.status() != MemberStatus::Activated {
+            return Err(Ineligible::NotActivated);
+        }
+        let union = profile.affiliation.as_ref().map(|a| a.union_org_code.as_str()).unwrap_or_default();
+        if !self.union_codes.is_empty() && !self.union_codes.iter().any(|c| c == union) {
+            return Err(Ineligible::OtherUnion);
+        }
+        Ok(())
+    }
+}
+
+/// What organisers decided; the time-based status derives from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignState {
+    Draft,
+    Published,
+    Cancelled,
+}
+
+impl CampaignState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignState::Draft => "draft",
+            CampaignState::Published => "published",
+            CampaignState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl FromStr for CampaignState {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "draft" => Ok(CampaignState::Draft),
+            "published" => Ok(CampaignState::Published),
+            "cancelled" => Ok(CampaignState::Cancelled),
+            _ => Err(()),
+        }
+    }
+}
+
+/// What members and staff see at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignStatus {
+    Draft,
+    Scheduled,
+    Live,
+    Ended,
+    Cancelled,
+}
+
+impl CampaignStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignStatus::Draft => "draft",
+            CampaignStatus::Scheduled => "scheduled",
+            CampaignStatus::Live => "live",
+            CampaignStatus::Ended => "ended",
+            CampaignStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub title: String,
+    pub holiday: Holiday,
+    pub window: Window,
+    /// Gifts one member may claim across the whole campaign.
+    pub per_member_limit: u32,
+    pub budget: Fen,
+    pub eligibility: Eligibility,
+    pub state: CampaignState,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Campaign {
+    pub fn status_at(&self, now: DateTime<Utc>) -> CampaignStatus {
+        match self.state {
+            CampaignState::Draft => CampaignStatus::Draft,
+            CampaignState::Cancelled => CampaignStatus::Cancelled,
+            CampaignState::Published if now < self.window.starts_at() => CampaignStatus::Scheduled,
+            CampaignState::Published if self.window.contains(now) => CampaignStatus::Live,
+            CampaignState::Published => CampaignStatus::Ended,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gift {
+    pub id: GiftId,
+    pub campaign_id: CampaignId,
+    pub name: String,
+    pub unit_cost: Fen,
+    /// Slots 1..=stock exist; stock only ever grows once published.
+    pub stock: u32,
+    pub per_member_limit: u32,
+    /// Vouchers are redeemable until the end of this day, Beijing time.
+    pub valid_until: NaiveDate,
+    pub funder: Funder,
+}
+
+impl Gift {
+    pub fn voucher_expires_at(&self) -> DateTime<Utc> {
+        end_of_day_shanghai(self.valid_until)
+    }
+
+    /// What the whole stock costs if every unit is claimed.
+    pub fn full_cost(&self) -> Option<Fen> {
+        self.unit_cost.checked_mul(i64::from(self.stock))
+    }
+}

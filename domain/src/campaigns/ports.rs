@@ -1,0 +1,151 @@
+use chrono::{DateTime, Utc};
+use std::future::Future;
+use uuid::Uuid;
+
+use super::model::{Campaign, CampaignId, CampaignState, Gift, GiftId};
+use crate::admin::NewAuditEntry;
+use crate::members::MemberId;
+
+/// Campaigns and gifts. Every write carries its audit row, committed together.
+pub trait CampaignRepository: Send + Sync + 'static {
+    fn insert_campaign(&self, c: &Campaign, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn get(&self, id: CampaignId) -> impl Future<Output = anyhow::Result<Option<(Campaign, Vec<Gift>)>>> + Send;
+    /// Newest first; `published_only` for members.
+    fn list(&self, published_only: bool) -> impl Future<Output = anyhow::Result<Vec<(Campaign, Vec<Gift>)>>> + Send;
+    fn set_state(
+        &self,
+        id: CampaignId,
+        state: CampaignState,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// MUST refuse (return `false`) to lower a gift's stock.
+    fn raise_stock(
+        &self,
+        gift: GiftId,
+        stock: u32,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+/// A claim the gate granted, on its way into the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClaim {
+    pub id: Uuid,
+    pub campaign: CampaignId,
+    pub gift: GiftId,
+    pub member: MemberId,
+    pub slot: u32,
+    pub gift_seq: u32,
+    pub campaign_seq: u32,
+    pub voucher_code: String,
+    /// Identifies the member's request (derived from their Idempotency-Key).
+    pub request_key: String,
+    pub claimed_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A member's claim with its voucher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: Uuid,
+    pub campaign: CampaignId,
+    pub gift: GiftId,
+    pub gift_name: String,
+    pub voucher_code: String,
+    pub status: String,
+    pub claimed_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the database said to a claim insert: its unique constraints are the last word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    Done,
+    /// The slot is someone's already, or beyond the stock.
+    SlotTaken,
+    /// The member already holds that sequence number: the gate let them over their limit.
+    MemberLimit,
+    /// The same request was stored before (a retry): here is its claim.
+    Replay(Claim),
+}
+
+/// The state the gate is rebuilt from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GiftUsage {
+    pub used_slots: Vec<u32>,
+    /// Per member: claims of this gift.
+    pub per_member: Vec<(MemberId, u32)>,
+}
+
+pub trait ClaimStore: Send + Sync + 'static {
+    /// Inserts the claim, its voucher and its ledger row atomically, the slot checked against the
+    /// gift's stock in the same statement. Unique violations are answers, not errors.
+    fn insert(&self, claim: &NewClaim) -> impl Future<Output = anyhow::Result<Inserted>> + Send;
+    fn find_by_request(&self, request_key: &str) -> impl Future<Output = anyhow::Result<Option<Claim>>> + Send;
+    fn of_member(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Vec<Claim>>> + Send;
+    fn usage(&self, gift: GiftId) -> impl Future<Output = anyhow::Result<GiftUsage>> + Send;
+    /// Per member: claims across the campaign.
+    fn campaign_counts(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = anyhow::Result<Vec<(MemberId, u32)>>> + Send;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket<'a> {
+    pub campaign: CampaignId,
+    pub gift: GiftId,
+    pub member: MemberId,
+    /// The same request id always gets the same answer from the gate.
+    pub request: &'a str,
+    pub stock: u32,
+    pub gift_limit: u32,
+    pub campaign_limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateAnswer {
+    Granted {
+        slot: u32,
+        gift_seq: u32,
+        campaign_seq: u32,
+    },
+    SoldOut,
+    LimitReached,
+    /// The gate holds nothing for this gift (never loaded, or lost with a Redis restart).
+    Cold,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("inventory gate unavailable")]
+pub struct GateUnavailable(#[source] pub anyhow::Error);
+
+/// The inventory gate in front of the database: atomic per gift, answers sold-out and limit-reached
+/// without touching the database.
+pub trait InventoryGate: Send + Sync + 'static {
+    fn reserve(&self, t: &Ticket<'_>) -> impl Future<Output = Result<GateAnswer, GateUnavailable>> + Send;
+
+    /// Undoes the member's counts of a reservation, and returns the slot to the free list when
+    /// given. The slot MUST NOT be given back when the database said it is taken.
+    fn give_back(&self, t: &Ticket<'_>, slot: Option<u32>) -> impl Future<Output = Result<(), GateUnavailable>> + Send;
+
+    fn remaining(
+        &self,
+        campaign: CampaignId,
+        gift: GiftId,
+        stock: u32,
+    ) -> impl Future<Output = Result<Option<u32>, GateUnavailable>> + Send;
+
+    /// Replaces the gate's state for a gift: free slots are `1..=stock` minus `used`, member counts
+    /// as given, claims paused meanwhile. One rebuilder at a time: a caller that finds another at
+    /// work waits for it (briefly) instead of loading twice.
+    fn load(
+        &self,
+        campaign: CampaignId,
+        gift: GiftId,
+        stock: u32,
+        usage: &GiftUsage,
+        campaign_counts: &[(MemberId, u32)],
+    ) -> impl Future<Output = Result<(), GateUnavailable>> + Send;
+}

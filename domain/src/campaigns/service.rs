@@ -1,0 +1,347 @@
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::error::{CampaignError, ClaimError};
+use super::model::*;
+use super::ports::*;
+use super::voucher;
+use super::window::Window;
+use crate::admin::{Actor, NewAuditEntry};
+use crate::members::Profile;
+use crate::shared::money::Fen;
+use crate::shared::Clock;
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub title: String,
+    pub holiday: Holiday,
+    pub window: Window,
+    pub per_member_limit: u32,
+    pub budget: Fen,
+    pub eligibility: Eligibility,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewGift {
+    pub name: String,
+    pub unit_cost: Fen,
+    pub stock: u32,
+    pub per_member_limit: u32,
+    pub valid_until: NaiveDate,
+    pub funder: Funder,
+}
+
+/// A gift as a member sees it now.
+#[derive(Debug, Clone)]
+pub struct GiftOffer {
+    pub gift: Gift,
+    /// `None` when the gate cannot say (not loaded yet).
+    pub remaining: Option<u32>,
+}
+
+pub struct CampaignService<R, S, G, C> {
+    pub campaigns: R,
+    pub claims: S,
+    pub gate: G,
+    pub clock: C,
+}
+
+fn invalid(field: &'static str, problem: &str) -> CampaignError {
+    CampaignError::Invalid { field, problem: problem.to_owned() }
+}
+
+fn text(field: &'static str, raw: &str, max: usize) -> Result<String, CampaignError> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
+        return Err(invalid(field, &format!("must be 1-{max} printable characters")));
+    }
+    Ok(t.to_owned())
+}
+
+fn limit(field: &'static str, n: u32) -> Result<u32, CampaignError> {
+    if (1..=10).contains(&n) {
+        Ok(n)
+    } else {
+        Err(invalid(field, "must be 1-10"))
+    }
+}
+
+/// How many times one claim may rebuild the gate before it gives up with 503.
+const MAX_REBUILDS: u32 = 3;
+
+impl<R, S, G, C> CampaignService<R, S, G, C>
+where
+    R: CampaignRepository,
+    S: ClaimStore,
+    G: InventoryGate,
+    C: Clock,
+{
+    fn audit(&self, actor: &Actor, action: &'static str, target: String, after: serde_json::Value) -> NewAuditEntry {
+        NewAuditEntry::by(actor, self.clock.now(), action, target).change(None, Some(after))
+    }
+
+    pub async fn create(&self, actor: &Actor, new: NewCampaign) -> Result<Campaign, CampaignError> {
+        if !actor.role.may_write() {
+            return Err(CampaignError::Forbidden);
+        }
+        if new.budget.get() < 0 {
+            return Err(invalid("budget_fen", "must not be negative"));
+        }
+        let campaign = Campaign {
+            id: CampaignId::new(),
+            title: text("title", &new.title, 60)?,
+            holiday: new.holiday,
+            window: new.window,
+            per_member_limit: limit("per_member_limit", new.per_member_limit)?,
+            budget: new.budget,
+            eligibility: new.eligibility,
+            state: CampaignState::Draft,
+            created_at: self.clock.now(),
+        };
+        let after = serde_json::json!({"title": campaign.title, "budget_fen": campaign.budget.get(),
+            "starts_at": campaign.window.starts_at(), "ends_at": campaign.window.ends_at()});
+        self.campaigns
+            .insert_campaign(&campaign, self.audit(actor, "campaign.create", campaign.id.to_string(), after))
+            .await?;
+        Ok(campaign)
+    }
+
+    pub async fn get(&self, id: CampaignId) -> Result<(Campaign, Vec<Gift>), CampaignError> {
+        self.campaigns.get(id).await?.ok_or(CampaignError::NotFound)
+    }
+
+    pub async fn list_all(&self) -> Result<Vec<(Campaign, Vec<Gift>)>, CampaignError> {
+        Ok(self.campaigns.list(false).await?)
+    }
+
+    pub async fn add_gift(&self, actor: &Actor, campaign: CampaignId, new: NewGift) -> Result<Gift, CampaignError> {
+        if !actor.role.may_write() {
+            return Err(CampaignError::Forbidden);
+        }
+        let (c, _) = self.get(campaign).await?;
+        if c.state != CampaignState::Draft {
+            return Err(CampaignError::NotDraft);
+        }
+        if new.unit_cost.get() < 0 {
+            return Err(invalid("unit_cost_fen", "must not be negative"));
+        }
+        if new.stock > 10_000_000 {
+            return Err(invalid("stock", "must be at most 10,000,000"));
+        }
+        if crate::campaigns::window::end_of_day_shanghai(new.valid_until) < c.window.ends_at() {
+            return Err(invalid("valid_until", "vouchers must stay valid at least until the campaign ends"));
+        }
+        let gift = Gift {
+            id: GiftId::new(),
+            campaign_id: campaign,
+            name: text("name", &new.name, 60)?,
+            unit_cost: new.unit_cost,
+            stock: new.stock,
+            per_member_limit: limit("per_member_limit", new.per_member_limit)?,
+            valid_until: new.valid_until,
+            funder: new.funder,
+        };
+        let after = serde_json::json!({"campaign": campaign.to_string(), "name": gift.name, "stock": gift.stock,
+            "unit_cost_fen": gift.unit_cost.get(), "funder": gift.funder.as_str()});
+        self.campaigns.insert_gift(&gift, self.audit(actor, "gift.create", gift.id.to_string(), after)).await?;
+        Ok(gift)
+    }
+
+    /// Publishes a draft: refused without gifts or when the full stock would cost more than the
+    /// budget. The gate is loaded for every gift so the first claim finds it warm.
+    pub async fn publish(&self, actor: &Actor, id: CampaignId) -> Result<Campaign, CampaignError> {
+        if !actor.role.may_write() {
+            return Err(CampaignError::Forbidden);
+        }
+        let (mut c, gifts) = self.get(id).await?;
+        if c.state != CampaignState::Draft {
+            return Err(CampaignError::NotDraft);
+        }
+        if gifts.is_empty() {
+            return Err(CampaignError::NoGifts);
+        }
+        let needed = gifts
+            .iter()
+            .try_fold(Fen::ZERO, |acc, g| g.full_cost().and_then(|cost| acc.checked_add(cost)))
+            .ok_or_else(|| invalid("stock", "total cost overflows"))?;
+        if needed > c.budget {
+            return Err(CampaignError::OverBudget { needed: needed.get(), budget: c.budget.get() });
+        }
+        let audit = self.audit(actor, "campaign.publish", id.to_string(), serde_json::json!({"state": "published"}));
+        self.campaigns.set_state(id, CampaignState::Published, audit).await?;
+        for gift in &gifts {
+            // A failure here is repaired by the first claim, which rebuilds a cold gate.
+            let _ = self.gate.load(id, gift.id, gift.stock, &GiftUsage::default(), &[]).await;
+        }
+        c.state = CampaignState::Published;
+        Ok(c)
+    }
+
+    pub async fn cancel(&self, actor: &Actor, id: CampaignId) -> Result<Campaign, CampaignError> {
+        if !actor.role.may_write() {
+            return Err(CampaignError::Forbidden);
+        }
+        let (mut c, _) = self.get(id).await?;
+        if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
+            return Err(CampaignError::Closed);
+        }
+        let audit = self.audit(actor, "campaign.cancel", id.to_string(), serde_json::json!({"state": "cancelled"}));
+        self.campaigns.set_state(id, CampaignState::Cancelled, audit).await?;
+        c.state = CampaignState::Cancelled;
+        Ok(c)
+    }
+
+    /// Raises a gift's stock, live or not; lowering it is refused (slots up to the stock may
+    /// already be someone's).
+    pub async fn raise_stock(
+        &self,
+        actor: &Actor,
+        campaign: CampaignId,
+        gift: GiftId,
+        stock: u32,
+    ) -> Result<Gift, CampaignError> {
+        if !actor.role.may_write() {
+            return Err(CampaignError::Forbidden);
+        }
+        let (c, gifts) = self.get(campaign).await?;
+        let mut g = gifts.into_iter().find(|g| g.id == gift).ok_or(CampaignError::GiftNotFound)?;
+        if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
+            return Err(CampaignError::Closed);
+        }
+        if stock < g.stock {
+            return Err(CampaignError::StockDecrease);
+        }
+        let audit = NewAuditEntry::by(actor, self.clock.now(), "gift.stock", gift.to_string())
+            .change(Some(serde_json::json!({"stock": g.stock})), Some(serde_json::json!({"stock": stock})));
+        if !self.campaigns.raise_stock(gift, stock, audit).await? {
+            return Err(CampaignError::StockDecrease);
+        }
+        g.stock = stock;
+        Ok(g)
+    }
+
+    /// Live and upcoming campaigns with what is left of each gift.
+    pub async fn visible(&self) -> Result<Vec<(Campaign, Vec<GiftOffer>)>, ClaimError> {
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for (c, gifts) in self.campaigns.list(true).await? {
+            if !matches!(c.status_at(now), CampaignStatus::Scheduled | CampaignStatus::Live) {
+                continue;
+            }
+            let mut offers = Vec::with_capacity(gifts.len());
+            for gift in gifts {
+                let remaining =
+                    self.gate.remaining(c.id, gift.id, gift.stock).await.map_err(|e| ClaimError::Unavailable(e.0))?;
+                offers.push(GiftOffer { gift, remaining });
+            }
+            out.push((c, offers));
+        }
+        Ok(out)
+    }
+
+    pub async fn vouchers(&self, profile: &Profile) -> Result<Vec<Claim>, ClaimError> {
+        Ok(self.claims.of_member(profile.member.id).await?)
+    }
+
+    /// Claims one unit of a gift. `request_key` identifies the member's request: the same key gets
+    /// the same claim back (`true` in the answer marks a replay).
+    pub async fn claim(
+        &self,
+        profile: &Profile,
+        campaign: CampaignId,
+        gift: GiftId,
+        request_key: &str,
+    ) -> Result<(Claim, bool), ClaimError> {
+        if let Some(previous) = self.claims.find_by_request(request_key).await? {
+            return if previous.gift == gift { Ok((previous, true)) } else { Err(ClaimError::KeyReused) };
+        }
+        let (c, gifts) = self.campaigns.get(campaign).await?.ok_or(ClaimError::NotFound)?;
+        let g = gifts.into_iter().find(|g| g.id == gift).ok_or(ClaimError::NotFound)?;
+        let now = self.clock.now();
+        if c.status_at(now) != CampaignStatus::Live {
+            return Err(ClaimError::NotLive);
+        }
+        c.eligibility.check(profile).map_err(ClaimError::Ineligible)?;
+        let ticket = Ticket {
+            campaign,
+            gift,
+            member: profile.member.id,
+            request: request_key,
+            stock: g.stock,
+            gift_limit: g.per_member_limit,
+            campaign_limit: c.per_member_limit,
+        };
+        let unavailable = |e: GateUnavailable| ClaimError::Unavailable(e.0);
+        let mut rebuilds = 0;
+        loop {
+            let (slot, gift_seq, campaign_seq) = match self.gate.reserve(&ticket).await.map_err(unavailable)? {
+                GateAnswer::Granted { slot, gift_seq, campaign_seq } => (slot, gift_seq, campaign_seq),
+                GateAnswer::SoldOut => return Err(ClaimError::SoldOut),
+                GateAnswer::LimitReached => return Err(ClaimError::LimitReached),
+                GateAnswer::Cold => {
+                    rebuilds += 1;
+                    if rebuilds > MAX_REBUILDS {
+                        return Err(ClaimError::Unavailable(anyhow::anyhow!("the gate stays cold after rebuilding")));
+                    }
+                    self.rebuild(campaign, &g).await?;
+                    continue;
+                }
+            };
+            let new = NewClaim {
+                id: uuid::Uuid::now_v7(),
+                campaign,
+                gift,
+                member: profile.member.id,
+                slot,
+                gift_seq,
+                campaign_seq,
+                voucher_code: voucher::new_code(),
+                request_key: request_key.to_owned(),
+                claimed_at: now,
+                expires_at: g.voucher_expires_at(),
+            };
+            match self.claims.insert(&new).await? {
+                Inserted::Done => {
+                    let claim = Claim {
+                        id: new.id,
+                        campaign,
+                        gift,
+                        gift_name: g.name.clone(),
+                        voucher_code: new.voucher_code,
+                        status: "issued".into(),
+                        claimed_at: now,
+                        expires_at: new.expires_at,
+                    };
+                    return Ok((claim, false));
+                }
+                Inserted::Replay(claim) => return Ok((claim, true)),
+                Inserted::MemberLimit => {
+                    // The database knows better: the slot is free again, the member is at the limit.
+                    self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                    self.rebuild(campaign, &g).await?;
+                    return Err(ClaimError::LimitReached);
+                }
+                Inserted::SlotTaken => {
+                    // The slot is someone's already: keep it consumed, undo only the member's count,
+                    // repair the gate from the database, and try again.
+                    self.gate.give_back(&ticket, None).await.map_err(unavailable)?;
+                    rebuilds += 1;
+                    if rebuilds > MAX_REBUILDS {
+                        return Err(ClaimError::Unavailable(anyhow::anyhow!("gate and database keep disagreeing")));
+                    }
+                    self.rebuild(campaign, &g).await?;
+                }
+            }
+        }
+    }
+
+    /// Loads the gate for one gift from the database.
+    pub async fn rebuild(&self, campaign: CampaignId, gift: &Gift) -> Result<(), ClaimError> {
+        let usage = self.claims.usage(gift.id).await?;
+        let counts = self.claims.campaign_counts(campaign).await?;
+        self.gate.load(campaign, gift.id, gift.stock, &usage, &counts).await.map_err(|e| ClaimError::Unavailable(e.0))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
