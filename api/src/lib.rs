@@ -1,6 +1,7 @@
 //! The HTTP edge of the member-benefits backend and the `sgh` binary's commands.
 
 pub mod admin;
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod edge;

@@ -19,6 +19,7 @@ use utoipa_actix_web::AppExt;
     tags(
         (name = "operations", description = "Probes and metrics"),
         (name = "admin", description = "Union staff: sessions, accounts, audit log, members, roster"),
+        (name = "campaigns", description = "会员有礼 holiday gift campaigns: management, claims, vouchers"),
         (name = "members", description = "Member sign-in (SMS code, WeChat), real-name binding, profile and privacy"),
     )
 )]

@@ -17,8 +17,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::{AppState, MemberAuthService, ProfileService};
-use crate::{admin, edge, extract, health, members, metrics, openapi};
+use crate::{admin, campaigns, edge, extract, health, members, metrics, openapi};
 use domain::admin::AdminService;
+use domain::campaigns::service::CampaignService;
 use domain::mail::{OutboxWorker, RetryPolicy};
 use domain::members::auth::{MemberAuth, OtpPolicy};
 use domain::members::profile::Profiles;
@@ -27,12 +28,15 @@ use infra::auth::{Argon2Hasher, JwtAdminTokens, JwtMemberTokens};
 use infra::crypto::FieldCrypto;
 use infra::db::admin::DbAdmins;
 use infra::db::audit::DbAuditLog;
+use infra::db::campaigns::DbCampaigns;
+use infra::db::claims::DbClaims;
 use infra::db::members::DbMembers;
 use infra::db::outbox::DbOutbox;
 use infra::db::refresh::DbRefreshTokens;
 use infra::db::roster::DbRoster;
 use infra::db::Database;
 use infra::ephemeral::{Ephemeral, MemoryEphemeral, RedisEphemeral};
+use infra::gate::{AnyGate, MemoryGate, RedisGate};
 use infra::http_clients::{AnySms, HttpSms, HttpWeChat, LogSms};
 use infra::mail::AnyMailer;
 use infra::redis_client::Redis;
@@ -40,6 +44,9 @@ use infra::redis_client::Redis;
 /// Every documented route. The OpenAPI document is collected from exactly these services.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz).service(metrics::metrics_endpoint);
+    // A scope takes every path under its prefix, so the longer `/v1/admin/campaigns` and
+    // `/v1/me/vouchers` go before `/v1/admin` and `/v1/me`.
+    campaigns::routes(cfg);
     admin::routes(cfg);
     members::routes(cfg);
 }
@@ -133,11 +140,22 @@ impl Application {
         let (stop_worker, stopped) = watch::channel(false);
         let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db)?, config.outbox_poll, stopped));
         let (member_auth, profiles) = member_services(&config, &db, &ephemeral);
+        let gate = match &redis {
+            Some(r) => AnyGate::Redis(RedisGate::new(r.clone())),
+            None => AnyGate::Memory(MemoryGate::default()),
+        };
+        let campaigns = CampaignService {
+            campaigns: DbCampaigns(db.clone()),
+            claims: DbClaims(db.clone()),
+            gate,
+            clock: SystemClock,
+        };
         let state = web::Data::new(AppState {
             admins: admin_service(&config, &db),
             member_auth,
             profiles,
             roster: roster(&config, &db),
+            campaigns,
             crypto: field_crypto(&config),
             db,
             redis,

@@ -15,14 +15,19 @@ use infra::db::roster::DbRoster;
 use infra::http_clients::{AnySms, HttpWeChat};
 
 use domain::admin::AdminService;
+use domain::campaigns::service::CampaignService;
 use domain::members::auth::MemberAuth;
 use domain::members::profile::Profiles;
 use domain::shared::SystemClock;
+use infra::db::campaigns::DbCampaigns;
+use infra::db::claims::DbClaims;
+use infra::gate::AnyGate;
 
 pub type Admins = AdminService<DbAdmins, DbAuditLog, Argon2Hasher, JwtAdminTokens, SystemClock>;
 pub type MemberAuthService =
     MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, SystemClock>;
 pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, SystemClock>;
+pub type Campaigns = CampaignService<DbCampaigns, DbClaims, AnyGate, SystemClock>;
 
 pub struct AppState {
     pub db: Database,
@@ -32,5 +37,6 @@ pub struct AppState {
     pub member_auth: MemberAuthService,
     pub profiles: ProfileService,
     pub roster: DbRoster,
+    pub campaigns: Campaigns,
     pub crypto: FieldCrypto,
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod crypto;
 pub mod db;
 pub mod ephemeral;
+pub mod gate;
 pub mod http_clients;
 pub mod mail;
 pub mod redis_client;

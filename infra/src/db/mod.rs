@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod audit;
+pub mod campaigns;
+pub mod claims;
 mod conn;
 mod error;
 pub mod members;

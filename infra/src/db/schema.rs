@@ -117,3 +117,65 @@ diesel::table! {
         status -> Text,
     }
 }
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        title -> Text,
+        holiday -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        per_member_limit -> Integer,
+        budget_fen -> BigInt,
+        union_codes -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    gifts (id) {
+        id -> Text,
+        campaign_id -> Text,
+        name -> Text,
+        unit_cost_fen -> BigInt,
+        stock -> Integer,
+        per_member_limit -> Integer,
+        valid_until -> Date,
+        funder -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claims (id) {
+        id -> Text,
+        campaign_id -> Text,
+        gift_id -> Text,
+        member_id -> Text,
+        slot -> Integer,
+        gift_seq -> Integer,
+        campaign_seq -> Integer,
+        voucher_code -> Text,
+        request_key -> Text,
+        status -> Text,
+        claimed_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger (id) {
+        id -> BigInt,
+        campaign_id -> Text,
+        gift_id -> Text,
+        claim_id -> Nullable<Text>,
+        kind -> Text,
+        amount_fen -> BigInt,
+        funder -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(claims, gifts);

@@ -26,6 +26,7 @@ fn family(t: &str) -> &'static str {
         "integer" | "bigint" | "smallint" => "integer",
         "boolean" => "boolean",
         "timestamp" | "timestamp without time zone" => "timestamp",
+        "date" => "date",
         other => panic!("column type {other} has no counterpart on the other backend"),
     }
 }

@@ -1,0 +1,172 @@
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::Utc;
+
+use super::dto::{CampaignList, CampaignView, CreateCampaign, CreateGift, GiftView, SetStock};
+use crate::error::ApiError;
+use crate::extract::Staff;
+use crate::state::AppState;
+
+use domain::campaigns::service::{NewCampaign, NewGift};
+use domain::campaigns::{CampaignId, Eligibility, GiftId, Holiday, Window};
+use domain::shared::money::Fen;
+
+const PROBLEM: &str = "application/problem+json";
+
+fn view(c: &domain::campaigns::Campaign, gifts: &[domain::campaigns::Gift]) -> CampaignView {
+    CampaignView::new(c, gifts.iter().map(|g| GiftView::new(g, None)).collect(), Utc::now())
+}
+
+impl TryFrom<CreateCampaign> for NewCampaign {
+    type Error = ApiError;
+    fn try_from(r: CreateCampaign) -> Result<Self, ApiError> {
+        let holiday = Holiday::parse(&r.holiday).ok_or_else(|| {
+            ApiError::validation("holiday", "节日不正确", "unknown holiday; custom names are 1-20 characters".into())
+        })?;
+        let window = Window::shanghai(r.starts_at, r.ends_at)
+            .map_err(|e| ApiError::validation("ends_at", "结束时间须晚于开始时间", e.to_string()))?;
+        Ok(NewCampaign {
+            title: r.title,
+            holiday,
+            window,
+            per_member_limit: r.per_member_limit,
+            budget: Fen::new(r.budget_fen),
+            eligibility: Eligibility {
+                union_codes: r.union_codes.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+            },
+        })
+    }
+}
+
+impl TryFrom<CreateGift> for NewGift {
+    type Error = ApiError;
+    fn try_from(r: CreateGift) -> Result<Self, ApiError> {
+        Ok(NewGift {
+            name: r.name,
+            unit_cost: Fen::new(r.unit_cost_fen),
+            stock: r.stock,
+            per_member_limit: r.per_member_limit,
+            valid_until: r.valid_until,
+            funder: r.funder.parse().map_err(|_| {
+                ApiError::validation(
+                    "funder",
+                    "出资方须为 union、bank 或 merchant",
+                    "funder must be union, bank or merchant".into(),
+                )
+            })?,
+        })
+    }
+}
+
+/// Creates a draft campaign (admin, operator).
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), request_body = CreateCampaign, responses(
+    (status = 201, body = CampaignView),
+    (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("")]
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: web::Json<CreateCampaign>,
+) -> Result<HttpResponse, ApiError> {
+    let c = state.campaigns.create(&staff.actor, NewCampaign::try_from(body.into_inner())?).await?;
+    Ok(HttpResponse::Created().json(view(&c, &[])))
+}
+
+/// All campaigns, newest window first.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), responses((status = 200, body = CampaignList)))]
+#[get("")]
+pub async fn list(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
+    let all = state.campaigns.list_all().await?;
+    Ok(web::Json(CampaignList { items: all.iter().map(|(c, g)| view(c, g)).collect() }))
+}
+
+/// One campaign with its gifts.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, body = CampaignView),
+    (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[get("/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<CampaignView>, ApiError> {
+    let (c, gifts) = state.campaigns.get(CampaignId(id.into_inner())).await?;
+    Ok(web::Json(view(&c, &gifts)))
+}
+
+/// Adds a gift to a draft campaign.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), request_body = CreateGift,
+    responses(
+        (status = 201, body = GiftView),
+        (status = 409, description = "Not a draft", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+    ))]
+#[post("/{id}/gifts")]
+pub async fn add_gift(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<CreateGift>,
+) -> Result<HttpResponse, ApiError> {
+    let gift = state
+        .campaigns
+        .add_gift(&staff.actor, CampaignId(id.into_inner()), NewGift::try_from(body.into_inner())?)
+        .await?;
+    Ok(HttpResponse::Created().json(GiftView::new(&gift, None)))
+}
+
+/// Publishes a draft. Refused when stock × unit cost of all gifts exceeds the budget.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, body = CampaignView),
+    (status = 409, description = "`campaign.over_budget`, `campaign.no_gifts` or `campaign.not_draft`", body = crate::openapi::Problem,
+        content_type = PROBLEM, example = json!({"type": "urn:sgh:problem:campaign.over_budget", "title": "礼品总价值超出活动预算",
+        "status": 409, "code": "campaign.over_budget", "needed_fen": 88000000, "budget_fen": 50000000})),
+))]
+#[post("/{id}/publish")]
+pub async fn publish(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<CampaignView>, ApiError> {
+    let id = CampaignId(id.into_inner());
+    state.campaigns.publish(&staff.actor, id).await?;
+    let (c, gifts) = state.campaigns.get(id).await?;
+    Ok(web::Json(view(&c, &gifts)))
+}
+
+/// Cancels a draft or published campaign.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, body = CampaignView),
+    (status = 409, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<CampaignView>, ApiError> {
+    let id = CampaignId(id.into_inner());
+    state.campaigns.cancel(&staff.actor, id).await?;
+    let (c, gifts) = state.campaigns.get(id).await?;
+    Ok(web::Json(view(&c, &gifts)))
+}
+
+/// Raises a gift's stock, also while the campaign is live. Never lowers it.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path)),
+    request_body = SetStock, responses(
+        (status = 200, body = GiftView),
+        (status = 409, description = "`gift.stock_decrease`", body = crate::openapi::Problem, content_type = PROBLEM),
+    ))]
+#[patch("/{id}/gifts/{gift}")]
+pub async fn set_stock(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+    body: web::Json<SetStock>,
+) -> Result<web::Json<GiftView>, ApiError> {
+    let (id, gift) = path.into_inner();
+    let g = state.campaigns.raise_stock(&staff.actor, CampaignId(id), GiftId(gift), body.stock).await?;
+    Ok(web::Json(GiftView::new(&g, None)))
+}

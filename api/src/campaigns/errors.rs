@@ -1,0 +1,100 @@
+use actix_web::http::StatusCode as S;
+
+use crate::error::ApiError;
+use crate::extract::forbidden;
+use domain::campaigns::error::{CampaignError, ClaimError};
+use domain::campaigns::model::Ineligible;
+
+impl From<CampaignError> for ApiError {
+    fn from(e: CampaignError) -> Self {
+        match e {
+            CampaignError::Forbidden => forbidden(),
+            CampaignError::NotFound => {
+                ApiError::new(S::NOT_FOUND, "campaign.not_found", "活动不存在", "No such campaign")
+            }
+            CampaignError::GiftNotFound => {
+                ApiError::new(S::NOT_FOUND, "gift.not_found", "礼品不存在", "No such gift in this campaign")
+            }
+            CampaignError::Invalid { field, problem } => ApiError::validation(field, "字段取值不正确", problem),
+            CampaignError::NotDraft => ApiError::new(
+                S::CONFLICT,
+                "campaign.not_draft",
+                "活动已发布，不能再修改",
+                "Only a draft can be changed that way",
+            ),
+            CampaignError::NoGifts => ApiError::new(
+                S::CONFLICT,
+                "campaign.no_gifts",
+                "活动至少需要一种礼品",
+                "A campaign needs at least one gift",
+            ),
+            CampaignError::OverBudget { needed, budget } => ApiError::new(
+                S::CONFLICT,
+                "campaign.over_budget",
+                "礼品总价值超出活动预算",
+                "Stock x unit cost exceeds the budget",
+            )
+            .with("needed_fen", needed)
+            .with("budget_fen", budget),
+            CampaignError::StockDecrease => {
+                ApiError::new(S::CONFLICT, "gift.stock_decrease", "库存只能增加", "Stock can only grow")
+            }
+            CampaignError::Closed => ApiError::new(
+                S::CONFLICT,
+                "campaign.closed",
+                "活动已结束或已取消",
+                "The campaign has ended or was cancelled",
+            ),
+            CampaignError::Unknown(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<ClaimError> for ApiError {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::NotFound => {
+                ApiError::new(S::NOT_FOUND, "campaign.not_found", "活动或礼品不存在", "No such campaign or gift")
+            }
+            ClaimError::NotLive => ApiError::new(
+                S::CONFLICT,
+                "campaign.not_live",
+                "活动未开始或已结束",
+                "The campaign is not open for claims",
+            ),
+            ClaimError::Ineligible(reason) => {
+                let (code, zh) = match reason {
+                    Ineligible::NotActivated => ("not_activated", "完成实名认证并匹配工会会员后方可领取"),
+                    Ineligible::OtherUnion => ("other_union", "本活动仅限指定基层工会会员参加"),
+                };
+                ApiError::new(S::FORBIDDEN, "campaign.ineligible", zh, "You are not eligible for this campaign")
+                    .with("reason", code)
+            }
+            ClaimError::KeyReused => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency.key_reused",
+                "该幂等键已用于其他请求",
+                "This Idempotency-Key was used for a different request",
+            ),
+            ClaimError::SoldOut => ApiError::new(S::CONFLICT, "campaign.sold_out", "礼品已领完", "Sold out"),
+            ClaimError::LimitReached => ApiError::new(
+                S::CONFLICT,
+                "campaign.limit_reached",
+                "已达到领取上限",
+                "You have claimed as many as allowed",
+            ),
+            ClaimError::Unavailable(e) => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "inventory.unavailable",
+                "领取人数过多，请稍后再试",
+                "Inventory temporarily unavailable; try again",
+            )
+            .retry_after(1)
+            .with("cause", {
+                tracing::warn!(error = format!("{e:#}"), "inventory gate unavailable");
+                "gate"
+            }),
+            ClaimError::Unknown(e) => ApiError::internal(&e),
+        }
+    }
+}

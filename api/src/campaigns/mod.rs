@@ -1,0 +1,23 @@
+//! `/v1/campaigns` for members and `/v1/admin/campaigns` for staff: 会员有礼 gift campaigns.
+
+mod admin;
+mod dto;
+mod errors;
+mod member;
+
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/v1/admin/campaigns")
+            .service(admin::create)
+            .service(admin::list)
+            .service(admin::get)
+            .service(admin::add_gift)
+            .service(admin::publish)
+            .service(admin::cancel)
+            .service(admin::set_stock),
+    )
+    .service(scope::scope("/v1/campaigns").service(member::list).service(member::get).service(member::claim))
+    .service(scope::scope("/v1/me/vouchers").service(member::vouchers));
+}

@@ -1,0 +1,198 @@
+//! Campaigns and gifts.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{campaigns, gifts};
+use super::{audit, Database};
+use domain::admin::NewAuditEntry;
+use domain::campaigns::ports::CampaignRepository;
+use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
+use domain::shared::money::Fen;
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = campaigns)]
+struct CampaignRow {
+    id: String,
+    title: String,
+    holiday: String,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    per_member_limit: i32,
+    budget_fen: i64,
+    union_codes: String,
+    state: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = gifts)]
+struct GiftRow {
+    id: String,
+    campaign_id: String,
+    name: String,
+    unit_cost_fen: i64,
+    stock: i32,
+    per_member_limit: i32,
+    valid_until: NaiveDate,
+    funder: String,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<CampaignRow> for Campaign {
+    type Error = anyhow::Error;
+    fn try_from(r: CampaignRow) -> anyhow::Result<Self> {
+        Ok(Campaign {
+            id: CampaignId(r.id.parse()?),
+            title: r.title,
+            holiday: Holiday::parse(&r.holiday).ok_or_else(|| anyhow::anyhow!("bad holiday {}", r.holiday))?,
+            window: Window::new(r.starts_at.and_utc(), r.ends_at.and_utc())?,
+            per_member_limit: u32::try_from(r.per_member_limit)?,
+            budget: Fen::new(r.budget_fen),
+            eligibility: Eligibility {
+                union_codes: r.union_codes.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+            },
+            state: r.state.parse().map_err(|_| anyhow::anyhow!("bad state {}", r.state))?,
+            created_at: r.created_at.and_utc(),
+        })
+    }
+}
+
+impl TryFrom<GiftRow> for Gift {
+    type Error = anyhow::Error;
+    fn try_from(r: GiftRow) -> anyhow::Result<Self> {
+        Ok(Gift {
+            id: GiftId(r.id.parse()?),
+            campaign_id: CampaignId(r.campaign_id.parse()?),
+            name: r.name,
+            unit_cost: Fen::new(r.unit_cost_fen),
+            stock: u32::try_from(r.stock)?,
+            per_member_limit: u32::try_from(r.per_member_limit)?,
+            valid_until: r.valid_until,
+            funder: r.funder.parse().map_err(|_| anyhow::anyhow!("bad funder {}", r.funder))?,
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct DbCampaigns(pub Database);
+
+type Loaded = Vec<(Campaign, Vec<Gift>)>;
+
+fn assemble(rows: Vec<CampaignRow>, gift_rows: Vec<GiftRow>) -> anyhow::Result<Loaded> {
+    let mut gifts: Vec<Gift> = gift_rows.into_iter().map(Gift::try_from).collect::<anyhow::Result<_>>()?;
+    gifts.sort_by_key(|g| g.id);
+    rows.into_iter()
+        .map(|r| {
+            let c = Campaign::try_from(r)?;
+            let mine = gifts.iter().filter(|g| g.campaign_id == c.id).cloned().collect();
+            Ok((c, mine))
+        })
+        .collect()
+}
+
+impl CampaignRepository for DbCampaigns {
+    async fn insert_campaign(&self, c: &Campaign, entry: NewAuditEntry) -> anyhow::Result<()> {
+        let row = CampaignRow {
+            id: c.id.to_string(),
+            title: c.title.clone(),
+            holiday: c.holiday.code().to_owned(),
+            starts_at: c.window.starts_at().naive_utc(),
+            ends_at: c.window.ends_at().naive_utc(),
+            per_member_limit: i32::try_from(c.per_member_limit)?,
+            budget_fen: c.budget.get(),
+            union_codes: c.eligibility.union_codes.join(","),
+            state: c.state.as_str().to_owned(),
+            created_at: c.created_at.naive_utc(),
+            updated_at: c.created_at.naive_utc(),
+        };
+        self.0
+            .transaction(move |conn| {
+                diesel::insert_into(campaigns::table).values(&row).execute(conn)?;
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(())
+            })
+            .await
+    }
+
+    async fn insert_gift(&self, g: &Gift, entry: NewAuditEntry) -> anyhow::Result<()> {
+        let row = GiftRow {
+            id: g.id.to_string(),
+            campaign_id: g.campaign_id.to_string(),
+            name: g.name.clone(),
+            unit_cost_fen: g.unit_cost.get(),
+            stock: i32::try_from(g.stock)?,
+            per_member_limit: i32::try_from(g.per_member_limit)?,
+            valid_until: g.valid_until,
+            funder: g.funder.as_str().to_owned(),
+            created_at: entry.at.naive_utc(),
+        };
+        self.0
+            .transaction(move |conn| {
+                diesel::insert_into(gifts::table).values(&row).execute(conn)?;
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(())
+            })
+            .await
+    }
+
+    async fn get(&self, id: CampaignId) -> anyhow::Result<Option<(Campaign, Vec<Gift>)>> {
+        let id = id.to_string();
+        let (rows, gift_rows) = self
+            .0
+            .run(move |conn| {
+                let rows: Vec<CampaignRow> = campaigns::table.filter(campaigns::id.eq(&id)).load(conn)?;
+                let gift_rows: Vec<GiftRow> = gifts::table.filter(gifts::campaign_id.eq(&id)).load(conn)?;
+                Ok::<_, anyhow::Error>((rows, gift_rows))
+            })
+            .await?;
+        Ok(assemble(rows, gift_rows)?.into_iter().next())
+    }
+
+    async fn list(&self, published_only: bool) -> anyhow::Result<Loaded> {
+        let (rows, gift_rows) = self
+            .0
+            .run(move |conn| {
+                let mut query = campaigns::table.order(campaigns::starts_at.desc()).limit(200).into_boxed();
+                if published_only {
+                    query = query.filter(campaigns::state.eq("published"));
+                }
+                let rows: Vec<CampaignRow> = query.load(conn)?;
+                let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
+                let gift_rows: Vec<GiftRow> = gifts::table.filter(gifts::campaign_id.eq_any(ids)).load(conn)?;
+                Ok::<_, anyhow::Error>((rows, gift_rows))
+            })
+            .await?;
+        assemble(rows, gift_rows)
+    }
+
+    async fn set_state(&self, id: CampaignId, state: CampaignState, entry: NewAuditEntry) -> anyhow::Result<()> {
+        let id = id.to_string();
+        self.0
+            .transaction(move |conn| {
+                diesel::update(campaigns::table.find(id))
+                    .set((campaigns::state.eq(state.as_str()), campaigns::updated_at.eq(entry.at.naive_utc())))
+                    .execute(conn)?;
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(())
+            })
+            .await
+    }
+
+    async fn raise_stock(&self, gift: GiftId, stock: u32, entry: NewAuditEntry) -> anyhow::Result<bool> {
+        let (id, stock) = (gift.to_string(), i32::try_from(stock)?);
+        self.0
+            .transaction(move |conn| {
+                // The filter is the rule: stock never drops, whatever two staff do at once.
+                let n = diesel::update(gifts::table.find(id).filter(gifts::stock.le(stock)))
+                    .set(gifts::stock.eq(stock))
+                    .execute(conn)?;
+                if n == 1 {
+                    audit::append(conn, entry)?;
+                }
+                Ok::<_, anyhow::Error>(n == 1)
+            })
+            .await
+    }
+}

@@ -1,0 +1,237 @@
+//! Claims with their vouchers and ledger rows. A granted claim costs one round trip on PostgreSQL:
+//! a single statement checks the slot and sequences against the gift, inserts the claim and its
+//! ledger row, and lets the unique constraints answer races.
+
+use chrono::NaiveDateTime;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
+use diesel::sqlite::SqliteConnection;
+
+use super::error::StoreError;
+use super::schema::{claims, gifts};
+use super::{Database, DbConn};
+use domain::campaigns::ports::{Claim, ClaimStore, GiftUsage, Inserted, NewClaim};
+use domain::campaigns::{CampaignId, GiftId};
+use domain::members::MemberId;
+
+const INSERT_CLAIM: &str = "
+    INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code,
+                        request_key, status, claimed_at, expires_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11
+    FROM gifts g JOIN campaigns k ON k.id = g.campaign_id
+    WHERE g.id = $3 AND $5 <= g.stock AND $6 <= g.per_member_limit AND $7 <= k.per_member_limit";
+
+const LEDGER_ROW: &str = "
+    INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+    SELECT g.campaign_id, g.id, $1, 'claim', g.unit_cost_fen, g.funder, $2 FROM gifts g WHERE g.id = $3";
+
+#[derive(Clone)]
+pub struct DbClaims(pub Database);
+
+fn bind_claim(
+    sql: &str,
+    c: &NewClaim,
+) -> impl RunQueryDsl<PgConnection>
+       + RunQueryDsl<SqliteConnection>
+       + diesel::query_builder::QueryFragment<diesel::pg::Pg>
+       + diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
+       + diesel::query_builder::QueryId {
+    diesel::sql_query(sql.to_owned())
+        .bind::<Text, _>(c.id.to_string())
+        .bind::<Text, _>(c.campaign.to_string())
+        .bind::<Text, _>(c.gift.to_string())
+        .bind::<Text, _>(c.member.to_string())
+        .bind::<Integer, _>(c.slot as i32)
+        .bind::<Integer, _>(c.gift_seq as i32)
+        .bind::<Integer, _>(c.campaign_seq as i32)
+        .bind::<Text, _>(c.voucher_code.clone())
+        .bind::<Text, _>(c.request_key.clone())
+        .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+        .bind::<Timestamp, _>(c.expires_at.naive_utc())
+}
+
+/// Which rule a refused insert broke, read from the constraint (PostgreSQL) or message (SQLite).
+fn classify(what: &str) -> Option<Refusal> {
+    if what.contains("slot") {
+        Some(Refusal::Slot)
+    } else if what.contains("seq") {
+        Some(Refusal::Member)
+    } else if what.contains("request") {
+        Some(Refusal::Replay)
+    } else {
+        None
+    }
+}
+
+enum Refusal {
+    Slot,
+    Member,
+    Replay,
+}
+
+type ClaimRow = (String, String, String, String, String, String, NaiveDateTime, NaiveDateTime);
+
+fn to_claim(r: ClaimRow) -> anyhow::Result<Claim> {
+    Ok(Claim {
+        id: r.0.parse()?,
+        campaign: CampaignId(r.1.parse()?),
+        gift: GiftId(r.2.parse()?),
+        gift_name: r.3,
+        voucher_code: r.4,
+        status: r.5,
+        claimed_at: r.6.and_utc(),
+        expires_at: r.7.and_utc(),
+    })
+}
+
+impl DbClaims {
+    async fn find(&self, filter: ClaimFilter) -> anyhow::Result<Vec<Claim>> {
+        let rows: Vec<ClaimRow> = self
+            .0
+            .run(move |conn| {
+                let query = claims::table
+                    .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
+                    .select((
+                        claims::id,
+                        claims::campaign_id,
+                        claims::gift_id,
+                        gifts::name,
+                        claims::voucher_code,
+                        claims::status,
+                        claims::claimed_at,
+                        claims::expires_at,
+                    ))
+                    .order(claims::claimed_at.desc())
+                    .into_boxed();
+                let query = match filter {
+                    ClaimFilter::Request(key) => query.filter(claims::request_key.eq(key)),
+                    ClaimFilter::Member(m) => query.filter(claims::member_id.eq(m)),
+                };
+                Ok::<_, anyhow::Error>(query.limit(500).load(conn)?)
+            })
+            .await?;
+        rows.into_iter().map(to_claim).collect()
+    }
+}
+
+enum ClaimFilter {
+    Request(String),
+    Member(String),
+}
+
+impl ClaimStore for DbClaims {
+    async fn insert(&self, claim: &NewClaim) -> anyhow::Result<Inserted> {
+        let c = claim.clone();
+        let outcome = self
+            .0
+            .run(move |conn| {
+                let inserted = match conn {
+                    DbConn::Pg(pg) => {
+                        let sql = format!(
+                            "WITH c AS ({INSERT_CLAIM} RETURNING id, gift_id, claimed_at) \
+                             INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at) \
+                             SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at \
+                             FROM c JOIN gifts g ON g.id = c.gift_id"
+                        );
+                        bind_claim(&sql, &c).execute(pg).map_err(StoreError::from)?
+                    }
+                    DbConn::Sqlite(lite) => lite
+                        .immediate_transaction(|lite| {
+                            let n = bind_claim(INSERT_CLAIM, &c).execute(lite)?;
+                            if n == 1 {
+                                diesel::sql_query(LEDGER_ROW)
+                                    .bind::<Text, _>(c.id.to_string())
+                                    .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+                                    .bind::<Text, _>(c.gift.to_string())
+                                    .execute(lite)?;
+                            }
+                            Ok::<_, diesel::result::Error>(n)
+                        })
+                        .map_err(StoreError::from)?,
+                };
+                Ok::<_, StoreError>(inserted)
+            })
+            .await;
+        match outcome {
+            Ok(1) => Ok(Inserted::Done),
+            // Nothing inserted: the slot is beyond the stock or a sequence beyond a limit.
+            Ok(_) => {
+                Ok(if claim.slot > self.stock(claim.gift).await? { Inserted::SlotTaken } else { Inserted::MemberLimit })
+            }
+            Err(StoreError::UniqueViolation(what)) => match classify(&what) {
+                Some(Refusal::Slot) => Ok(Inserted::SlotTaken),
+                Some(Refusal::Member) => Ok(Inserted::MemberLimit),
+                Some(Refusal::Replay) => {
+                    let previous = self.find_by_request(&claim.request_key).await?;
+                    previous.map(Inserted::Replay).ok_or_else(|| anyhow::anyhow!("replayed claim vanished"))
+                }
+                None => Err(anyhow::anyhow!("claim refused by {what}")),
+            },
+            Err(StoreError::Other(e)) => Err(e),
+        }
+    }
+
+    async fn find_by_request(&self, request_key: &str) -> anyhow::Result<Option<Claim>> {
+        Ok(self.find(ClaimFilter::Request(request_key.to_owned())).await?.into_iter().next())
+    }
+
+    async fn of_member(&self, member: MemberId) -> anyhow::Result<Vec<Claim>> {
+        self.find(ClaimFilter::Member(member.to_string())).await
+    }
+
+    async fn usage(&self, gift: GiftId) -> anyhow::Result<GiftUsage> {
+        let id = gift.to_string();
+        let rows: Vec<(i32, String)> = self
+            .0
+            .run(move |conn| {
+                Ok::<_, anyhow::Error>(
+                    claims::table
+                        .filter(claims::gift_id.eq(id))
+                        .filter(claims::status.ne("voided"))
+                        .select((claims::slot, claims::member_id))
+                        .load(conn)?,
+                )
+            })
+            .await?;
+        let mut usage = GiftUsage::default();
+        let mut per_member = std::collections::HashMap::<String, u32>::new();
+        for (slot, member) in rows {
+            usage.used_slots.push(u32::try_from(slot)?);
+            *per_member.entry(member).or_default() += 1;
+        }
+        for (member, n) in per_member {
+            usage.per_member.push((MemberId(member.parse()?), n));
+        }
+        Ok(usage)
+    }
+
+    async fn campaign_counts(&self, campaign: CampaignId) -> anyhow::Result<Vec<(MemberId, u32)>> {
+        let id = campaign.to_string();
+        let rows: Vec<(String, i64)> = self
+            .0
+            .run(move |conn| {
+                Ok::<_, anyhow::Error>(
+                    claims::table
+                        .filter(claims::campaign_id.eq(id))
+                        .filter(claims::status.ne("voided"))
+                        .group_by(claims::member_id)
+                        .select((claims::member_id, diesel::dsl::count_star()))
+                        .load(conn)?,
+                )
+            })
+            .await?;
+        rows.into_iter().map(|(m, n)| Ok((MemberId(m.parse()?), u32::try_from(n)?))).collect()
+    }
+}
+
+impl DbClaims {
+    async fn stock(&self, gift: GiftId) -> anyhow::Result<u32> {
+        let id = gift.to_string();
+        let stock: i32 = self
+            .0
+            .run(move |conn| Ok::<_, anyhow::Error>(gifts::table.find(id).select(gifts::stock).first(conn)?))
+            .await?;
+        Ok(u32::try_from(stock)?)
+    }
+}

@@ -1,0 +1,4 @@
+DROP TABLE ledger;
+DROP TABLE claims;
+DROP TABLE gifts;
+DROP TABLE campaigns;

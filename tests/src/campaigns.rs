@@ -1,0 +1,145 @@
+//! Helpers for campaign tests: activated members made in bulk, and live campaigns.
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+use crate::{Req, TestApp};
+use domain::members::ports::{MemberRepository, MemberTokens};
+use domain::members::roster::{RosterEntry, RosterStatus};
+use domain::members::{IdNumber, Member, PersonName, PhoneNumber};
+
+impl TestApp {
+    /// `n` activated members who accepted the privacy policy, in union `org`; returns their access
+    /// tokens. Written through the repositories (as sign-up would), so hundreds take a moment.
+    pub async fn activated_members(&self, n: usize, org: &str) -> Vec<String> {
+        let db = self.database().await;
+        let crypto = api::startup::field_crypto(&self.config);
+        let members = infra::db::members::DbMembers::new(db.clone(), crypto);
+        let (kid, secret) = &self.config.member_jwt;
+        let tokens = infra::auth::JwtMemberTokens::new((kid, secret.as_bytes()), None, Duration::minutes(30));
+        let today = Utc::now().date_naive();
+        let base = rand::random::<u32>() % 9_000_000;
+        let mut entries = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let seq = base as usize + i;
+            let birth =
+                chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + Duration::days((seq / 1000) as i64 % 15_000);
+            let id = crate::members::id_number(&birth.format("%Y%m%d").to_string(), (seq % 1000) as u32);
+            let name = PersonName::parse("测试会员").unwrap();
+            let id = IdNumber::parse(&id, today).unwrap();
+            let phone = PhoneNumber::parse(&format!("139{:08}", seq)).unwrap();
+            entries.push(RosterEntry {
+                name: name.clone(),
+                id_number: id.clone(),
+                union_org_code: org.to_owned(),
+                union_org_name: format!("{org} 工会"),
+                member_no: format!("T{seq}"),
+                status: RosterStatus::Active,
+            });
+            let member = members.create_or_get(&Member::new(phone, Utc::now())).await.unwrap();
+            members.bind_real_name(member.id, &name, &id, Utc::now()).await.unwrap();
+            members.record_consent(member.id, &self.config.privacy_policy_version, Utc::now()).await.unwrap();
+            out.push(tokens.issue(member.id, Utc::now()).unwrap().0);
+        }
+        let roster = api::startup::roster(&self.config, &db);
+        tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, Utc::now()).unwrap()).await.unwrap();
+        out
+    }
+
+    /// A published campaign, live from a minute ago for a day, with one gift; returns (campaign, gift).
+    pub async fn live_campaign(
+        &self,
+        staff: &str,
+        stock: u32,
+        gift_limit: u32,
+        campaign_limit: u32,
+    ) -> (String, String) {
+        let beijing = |d: Duration| (Utc::now() + Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string();
+        self.campaign_between(
+            staff,
+            &beijing(Duration::minutes(-1)),
+            &beijing(Duration::days(1)),
+            stock,
+            gift_limit,
+            campaign_limit,
+            &[],
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn campaign_between(
+        &self,
+        staff: &str,
+        starts: &str,
+        ends: &str,
+        stock: u32,
+        gift_limit: u32,
+        campaign_limit: u32,
+        unions: &[&str],
+    ) -> (String, String) {
+        let body = json!({"title": "国庆会员有礼", "holiday": "national_day", "starts_at": starts, "ends_at": ends,
+            "per_member_limit": campaign_limit, "budget_fen": 100_000_000_000i64, "union_codes": unions});
+        let c = self.send(Req::post("/v1/admin/campaigns").bearer(staff).json(body)).await;
+        assert_eq!(c.status, 201, "{}", c.text());
+        let id = c.json()["id"].as_str().unwrap().to_owned();
+        let valid_until = (Utc::now() + Duration::days(60)).date_naive().to_string();
+        let gift = json!({"name": "月饼礼盒", "unit_cost_fen": 8800, "stock": stock, "per_member_limit": gift_limit,
+            "valid_until": valid_until, "funder": "union"});
+        let g = self.send(Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(staff).json(gift)).await;
+        assert_eq!(g.status, 201, "{}", g.text());
+        let gift_id = g.json()["id"].as_str().unwrap().to_owned();
+        let p = self.send(Req::post(&format!("/v1/admin/campaigns/{id}/publish")).bearer(staff)).await;
+        assert_eq!(p.status, 200, "{}", p.text());
+        (id, gift_id)
+    }
+
+    pub fn claim_req(&self, token: &str, campaign: &str, gift: &str, key: &str) -> Req {
+        Req::post(&format!("/v1/campaigns/{campaign}/gifts/{gift}/claims")).bearer(token).header("idempotency-key", key)
+    }
+
+    /// Sends many requests at once and returns the replies in order.
+    pub async fn send_all(&self, reqs: Vec<Req>) -> Vec<crate::Reply> {
+        let futures: Vec<_> = reqs.into_iter().map(|r| self.send(r)).collect();
+        futures_join(futures).await
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let db = self.database().await;
+        db.run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(sql).get_result::<N>(conn).map(|r| r.n).map_err(anyhow::Error::from)
+        })
+        .await
+        .unwrap()
+    }
+}
+
+async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|v| v.expect("every future finished")).collect()
+}

@@ -1,0 +1,169 @@
+//! 会员有礼: campaign lifecycle, claims through the inventory gate, and the database's guarantees.
+
+use domain::admin::Role;
+use serde_json::json;
+use tests::{on_both_backends, Backend, Req, TestApp};
+
+on_both_backends!(campaign_lifecycle_is_checked_and_audited);
+
+async fn campaign_lifecycle_is_checked_and_audited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let auditor = app.staff(Role::Auditor).await;
+    let body = json!({"title": "中秋会员有礼", "holiday": "mid_autumn", "starts_at": "2030-09-15T10:00:00",
+        "ends_at": "2030-09-20T22:00:00", "per_member_limit": 1, "budget_fen": 100000});
+    app.send(Req::post("/v1/admin/campaigns").bearer(&auditor).json(body.clone())).await.problem(403, "auth.forbidden");
+    let created = app.send(Req::post("/v1/admin/campaigns").bearer(&op).json(body)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let c = created.json();
+    assert_eq!((c["status"].as_str(), c["holiday_name"].as_str()), (Some("draft"), Some("中秋节")));
+    assert_eq!(c["starts_at"], "2030-09-15T10:00:00+08:00", "shown in Beijing time");
+    let id = c["id"].as_str().unwrap();
+
+    let publish = format!("/v1/admin/campaigns/{id}/publish");
+    app.send(Req::post(&publish).bearer(&op)).await.problem(409, "campaign.no_gifts");
+    let gift = json!({"name": "月饼", "unit_cost_fen": 100, "stock": 1001, "per_member_limit": 1,
+        "valid_until": "2030-10-31", "funder": "bank"});
+    let g = app.send(Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(&op).json(gift)).await;
+    assert_eq!(g.status, 201, "{}", g.text());
+    let gift_id = g.json()["id"].as_str().unwrap().to_owned();
+    let over = app.send(Req::post(&publish).bearer(&op)).await.problem(409, "campaign.over_budget");
+    assert_eq!((over["needed_fen"].as_i64(), over["budget_fen"].as_i64()), (Some(100_100), Some(100_000)));
+
+    let bad_gift = json!({"name": "x", "unit_cost_fen": 1, "stock": 1, "per_member_limit": 1, "valid_until": "2030-09-01", "funder": "union"});
+    let r = app.send(Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(&op).json(bad_gift)).await;
+    assert_eq!(r.problem(422, "validation.invalid_field")["field"], "valid_until");
+    let bad_funder = json!({"name": "x", "unit_cost_fen": 1, "stock": 1, "per_member_limit": 1, "valid_until": "2030-10-01", "funder": "me"});
+    app.send(Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(&op).json(bad_funder))
+        .await
+        .problem(422, "validation.invalid_field");
+    let small = json!({"name": "茶叶", "unit_cost_fen": 0, "stock": 5, "per_member_limit": 1, "valid_until": "2030-10-01", "funder": "merchant"});
+    assert_eq!(
+        app.send(Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(&op).json(small)).await.status,
+        201
+    );
+
+    // Lower the big gift's cost? Not possible after creation; a second campaign would. Here the
+    // stock rule: it may only grow, and only this way.
+    let stock =
+        |n: u32| Req::patch(&format!("/v1/admin/campaigns/{id}/gifts/{gift_id}")).bearer(&op).json(json!({"stock": n}));
+    app.send(stock(1000)).await.problem(409, "gift.stock_decrease");
+
+    let ok_body = json!({"title": "中秋会员有礼", "holiday": "mid_autumn", "starts_at": "2030-09-15T10:00:00",
+        "ends_at": "2030-09-20T22:00:00", "per_member_limit": 1, "budget_fen": 100100});
+    let c2 = app.send(Req::post("/v1/admin/campaigns").bearer(&op).json(ok_body)).await.json();
+    let id2 = c2["id"].as_str().unwrap();
+    let gift = json!({"name": "月饼", "unit_cost_fen": 100, "stock": 1001, "per_member_limit": 1, "valid_until": "2030-10-31", "funder": "bank"});
+    let g2 = app.send(Req::post(&format!("/v1/admin/campaigns/{id2}/gifts")).bearer(&op).json(gift)).await.json();
+    let published = app.send(Req::post(&format!("/v1/admin/campaigns/{id2}/publish")).bearer(&op)).await;
+    assert_eq!(published.status, 200, "{}", published.text());
+    assert_eq!(published.json()["status"], "scheduled");
+    let late_gift = json!({"name": "x", "unit_cost_fen": 0, "stock": 1, "per_member_limit": 1, "valid_until": "2030-10-31", "funder": "union"});
+    app.send(Req::post(&format!("/v1/admin/campaigns/{id2}/gifts")).bearer(&op).json(late_gift))
+        .await
+        .problem(409, "campaign.not_draft");
+    let raised = app
+        .send(
+            Req::patch(&format!("/v1/admin/campaigns/{id2}/gifts/{}", g2["id"].as_str().unwrap()))
+                .bearer(&op)
+                .json(json!({"stock": 1200})),
+        )
+        .await;
+    assert_eq!(raised.json()["stock"], 1200);
+    let cancelled = app.send(Req::post(&format!("/v1/admin/campaigns/{id2}/cancel")).bearer(&op)).await.json();
+    assert_eq!(cancelled["status"], "cancelled");
+
+    let audit = app.send(Req::get("/v1/admin/audit?limit=100").bearer(&auditor)).await.json();
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["campaign.create", "gift.create", "campaign.publish", "gift.stock", "campaign.cancel"] {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
+    assert_eq!(
+        app.send(Req::get("/v1/admin/campaigns").bearer(&auditor)).await.json()["items"].as_array().unwrap().len(),
+        2
+    );
+}
+
+on_both_backends!(claims_check_eligibility_keys_and_limits);
+
+async fn claims_check_eligibility_keys_and_limits(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 2, 1, 1).await;
+    let members = app.activated_members(3, "SZ-100").await;
+
+    // Not activated (no real name) and no consent.
+    let stranger = app.member_token("13700000101").await;
+    app.send(app.claim_req(&stranger, &campaign, &gift, "k1")).await.problem(403, "consent.required");
+    app.send(Req::post("/v1/me/consents").bearer(&stranger).json(json!({"version": "2026-11"}))).await;
+    let body = app.send(app.claim_req(&stranger, &campaign, &gift, "k1")).await.problem(403, "campaign.ineligible");
+    assert_eq!(body["reason"], "not_activated");
+    let listed = app.send(Req::get("/v1/campaigns").bearer(&stranger)).await.json();
+    assert_eq!(listed["items"][0]["eligible"], false);
+    assert_eq!(listed["items"][0]["ineligible_reason"], "not_activated");
+
+    let path = format!("/v1/campaigns/{campaign}/gifts/{gift}/claims");
+    app.send(Req::post(&path).bearer(&members[0])).await.problem(400, "idempotency.key_required");
+
+    let first = app.send(app.claim_req(&members[0], &campaign, &gift, "key-1")).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let voucher = first.json();
+    let code = voucher["voucher_code"].as_str().unwrap();
+    assert!(domain::campaigns::voucher::parse_code(code).is_some(), "{code}");
+    assert_eq!(voucher["qr_payload"], format!("sgh:voucher:{code}"));
+    assert!(voucher["expires_at"].as_str().unwrap().ends_with("T00:00:00+08:00"), "end of a Beijing day");
+
+    // The same key replays the same voucher; a second claim is over the limit.
+    let replay = app.send(app.claim_req(&members[0], &campaign, &gift, "key-1")).await;
+    assert_eq!((replay.status, replay.json()["voucher_code"].as_str()), (200, Some(code)));
+    app.send(app.claim_req(&members[0], &campaign, &gift, "key-2")).await.problem(409, "campaign.limit_reached");
+
+    assert_eq!(app.send(app.claim_req(&members[1], &campaign, &gift, "a")).await.status, 201);
+    app.send(app.claim_req(&members[2], &campaign, &gift, "a")).await.problem(409, "campaign.sold_out");
+
+    let mine = app.send(Req::get("/v1/me/vouchers").bearer(&members[0])).await.json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"][0]["voucher_code"], code);
+    let listed = app.send(Req::get("/v1/campaigns").bearer(&members[0])).await.json();
+    assert_eq!(
+        (listed["items"][0]["claims_left"].as_u64(), listed["items"][0]["gifts"][0]["remaining"].as_u64()),
+        (Some(0), Some(0))
+    );
+
+    let other = app.live_campaign(&op, 5, 1, 1).await;
+    app.send(app.claim_req(&members[0], &other.0, &other.1, "key-1")).await.problem(422, "idempotency.key_reused");
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
+    assert_eq!(app.count("SELECT count(*) AS n FROM ledger").await, 2);
+}
+
+on_both_backends!(five_hundred_claimers_for_fifty_gifts_get_exactly_fifty);
+
+async fn five_hundred_claimers_for_fifty_gifts_get_exactly_fifty(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 50, 1, 1).await;
+    let members = app.activated_members(500, "SZ-200").await;
+    let reqs = members.iter().map(|t| app.claim_req(t, &campaign, &gift, "flood")).collect();
+    let replies = app.send_all(reqs).await;
+    let granted = replies.iter().filter(|r| r.status == 201).count();
+    let sold_out = replies.iter().filter(|r| r.status == 409 && r.json()["code"] == "campaign.sold_out").count();
+    assert_eq!((granted, sold_out), (50, 450), "{:?}", replies.iter().find(|r| r.status >= 500).map(|r| r.text()));
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 50);
+    assert_eq!(app.count("SELECT count(DISTINCT slot) AS n FROM claims WHERE slot BETWEEN 1 AND 50").await, 50);
+    assert_eq!(app.count("SELECT count(*) AS n FROM ledger").await, 50);
+}
+
+on_both_backends!(one_member_claiming_in_parallel_gets_only_the_limit);
+
+async fn one_member_claiming_in_parallel_gets_only_the_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 100, 2, 2).await;
+    let member = app.activated_members(1, "SZ-300").await.remove(0);
+    let reqs = (0..30).map(|i| app.claim_req(&member, &campaign, &gift, &format!("k{i}"))).collect();
+    let replies = app.send_all(reqs).await;
+    let granted = replies.iter().filter(|r| r.status == 201).count();
+    let limited = replies.iter().filter(|r| r.status == 409 && r.json()["code"] == "campaign.limit_reached").count();
+    assert_eq!((granted, limited), (2, 28));
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
+}
