@@ -58,6 +58,8 @@ pub struct SetStock {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f", "name": "月饼礼盒", "unit_cost_fen": 8800, "stock": 10000,
+    "remaining": null, "per_member_limit": 1, "valid_until": "2026-10-31", "funder": "union"}))]
 pub struct GiftView {
     pub id: uuid::Uuid,
     pub name: String,
