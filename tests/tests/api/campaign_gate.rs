@@ -1,0 +1,186 @@
+//! The gate loses its state or falls behind the database: the database still decides, nothing is
+//! oversold and nothing is stranded.
+
+use domain::admin::Role;
+use std::time::Duration;
+use tests::{on_both_backends, Backend, Options, Req, Services, TestApp};
+
+fn redis() -> redis::Connection {
+    redis::Client::open(Services::redis_url()).unwrap().get_connection().unwrap()
+}
+
+fn gate_keys(app: &TestApp) -> Vec<String> {
+    let prefix = app.env.redis_prefix.clone().unwrap();
+    redis::cmd("KEYS").arg(format!("{prefix}:{{c:*")).query(&mut redis()).unwrap()
+}
+
+async fn claim_all(app: &TestApp, tokens: &[String], campaign: &str, gift: &str) -> (usize, usize, usize) {
+    let replies = app.send_all(tokens.iter().map(|t| app.claim_req(t, campaign, gift, "k")).collect()).await;
+    let granted = replies.iter().filter(|r| r.status == 201).count();
+    let sold_out = replies.iter().filter(|r| r.status == 409).count();
+    (granted, sold_out, replies.len() - granted - sold_out)
+}
+
+#[actix_web::test]
+async fn a_flushed_redis_is_rebuilt_from_the_database() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::PostgresRedis).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 30, 1, 1).await;
+    let members = app.activated_members(60, "SZ-400").await;
+    assert_eq!(claim_all(&app, &members[..10], &campaign, &gift).await, (10, 0, 0));
+
+    let keys = gate_keys(&app);
+    assert!(keys.iter().all(|k| k.contains(&format!("{{c:{campaign}}}"))), "hash-tagged per campaign: {keys:?}");
+    let _: () = redis::cmd("DEL").arg(&keys).query(&mut redis()).unwrap();
+
+    // The ten who already have one are still refused; twenty more get the rest; nobody gets more.
+    assert_eq!(claim_all(&app, &members[..10], &campaign, &gift).await.0, 0);
+    assert_eq!(claim_all(&app, &members[10..], &campaign, &gift).await, (20, 30, 0));
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 30);
+    let listed = app.send(Req::get("/v1/campaigns").bearer(&members[0])).await.json();
+    assert_eq!(listed["items"][0]["gifts"][0]["remaining"], 0);
+}
+
+#[actix_web::test]
+async fn a_gate_rolled_back_behind_the_database_strands_nothing() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::PostgresRedis).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 40, 1, 1).await;
+    let members = app.activated_members(80, "SZ-401").await;
+    assert_eq!(claim_all(&app, &members[..25], &campaign, &gift).await, (25, 0, 0));
+
+    // As after a failover that lost writes: the replica's gate is behind — it thinks only 5 slots
+    // went and knows none of the members.
+    let prefix = app.env.redis_prefix.clone().unwrap();
+    let base = format!("{prefix}:{{c:{campaign}}}");
+    let mut r = redis();
+    let _: () = redis::cmd("SET").arg(format!("{base}:g:{gift}:next")).arg(5).query(&mut r).unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{base}:g:{gift}:m"))
+        .arg(format!("{base}:m"))
+        .arg(format!("{base}:g:{gift}:req"))
+        .query(&mut r)
+        .unwrap();
+
+    // Slots 6..25 are handed out again and refused by the database; the gate is repaired each time
+    // and the remaining 15 still all go, exactly once.
+    let (granted, sold_out, errors) = claim_all(&app, &members[25..], &campaign, &gift).await;
+    assert_eq!((granted, sold_out, errors), (15, 40, 0));
+    assert_eq!(claim_all(&app, &members[..25], &campaign, &gift).await.0, 0, "earlier winners stay at their limit");
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 40);
+    assert_eq!(app.count("SELECT count(DISTINCT slot) AS n FROM claims WHERE slot BETWEEN 1 AND 40").await, 40);
+}
+
+#[actix_web::test]
+async fn a_stopped_redis_answers_503_then_claims_recover() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    // A private Redis this test may stop and start.
+    let port = tests::SmtpServer::unused_port();
+    let start = || {
+        std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs")
+    };
+    let mut server = start();
+    std::thread::sleep(Duration::from_millis(300));
+    let options = Options::default().var("SGH_REDIS_URL", format!("redis://127.0.0.1:{port}"));
+    let app = TestApp::spawn_with(Backend::PostgresRedis, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 10, 1, 1).await;
+    let members = app.activated_members(10, "SZ-402").await;
+    assert_eq!(claim_all(&app, &members[..3], &campaign, &gift).await, (3, 0, 0));
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let started = std::time::Instant::now();
+    let down = app.send(app.claim_req(&members[3], &campaign, &gift, "k")).await;
+    let body = down.problem(503, "inventory.unavailable");
+    assert_eq!(down.header("retry-after"), Some("1"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(3), "fails fast, took {:?}", started.elapsed());
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 3, "no unguarded path to the database");
+
+    let mut server = start();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut recovered = None;
+    for _ in 0..20 {
+        let r = app.send(app.claim_req(&members[3], &campaign, &gift, "k")).await;
+        if r.status != 503 {
+            recovered = Some(r);
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(recovered.map(|r| r.status), Some(201), "claims work again once Redis is back");
+    assert_eq!(claim_all(&app, &members[4..], &campaign, &gift).await, (6, 0, 0));
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 10);
+    let _ = server.kill();
+}
+
+on_both_backends!(the_window_opens_and_closes_on_the_second);
+
+async fn the_window_opens_and_closes_on_the_second(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    // Whole seconds in Beijing time: opens two seconds from now, closes two seconds after.
+    let now = chrono::Utc::now() + chrono::Duration::hours(8);
+    let opens = now + chrono::Duration::seconds(2);
+    let closes = opens + chrono::Duration::seconds(2);
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let (campaign, gift) = app.campaign_between(&op, &fmt(opens), &fmt(closes), 10, 1, 1, &[]).await;
+    let members = app.activated_members(2, "SZ-403").await;
+    let shanghai_now = || chrono::Utc::now() + chrono::Duration::hours(8);
+    let opens_at = opens.with_nanosecond(0).unwrap();
+    let closes_at = closes.with_nanosecond(0).unwrap();
+
+    wait_until(opens_at - chrono::Duration::milliseconds(900), shanghai_now).await;
+    app.send(app.claim_req(&members[0], &campaign, &gift, "early")).await.problem(409, "campaign.not_live");
+    wait_until(opens_at, shanghai_now).await;
+    assert_eq!(app.send(app.claim_req(&members[0], &campaign, &gift, "on-time")).await.status, 201);
+    wait_until(closes_at, shanghai_now).await;
+    app.send(app.claim_req(&members[1], &campaign, &gift, "late")).await.problem(409, "campaign.not_live");
+}
+
+use chrono::Timelike;
+
+async fn wait_until(t: chrono::DateTime<chrono::Utc>, now: impl Fn() -> chrono::DateTime<chrono::Utc>) {
+    let left = t - now();
+    if left > chrono::Duration::zero() {
+        actix_web::rt::time::sleep(left.to_std().unwrap() + Duration::from_millis(30)).await;
+    }
+}
+
+on_both_backends!(campaigns_for_some_unions_refuse_the_others);
+
+async fn campaigns_for_some_unions_refuse_the_others(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let fmt = |d: chrono::Duration| {
+        (chrono::Utc::now() + chrono::Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string()
+    };
+    let (campaign, gift) = app
+        .campaign_between(
+            &op,
+            &fmt(chrono::Duration::minutes(-1)),
+            &fmt(chrono::Duration::hours(1)),
+            5,
+            1,
+            1,
+            &["SZ-IN"],
+        )
+        .await;
+    let inside = app.activated_members(1, "SZ-IN").await.remove(0);
+    let outside = app.activated_members(1, "SZ-OUT").await.remove(0);
+    assert_eq!(app.send(app.claim_req(&inside, &campaign, &gift, "k")).await.status, 201);
+    let body = app.send(app.claim_req(&outside, &campaign, &gift, "k")).await.problem(403, "campaign.ineligible");
+    assert_eq!(body["reason"], "other_union");
+}
