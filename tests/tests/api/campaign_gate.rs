@@ -85,13 +85,15 @@ async fn a_stopped_redis_answers_503_then_claims_recover() {
     // A private Redis this test may stop and start.
     let port = tests::SmtpServer::unused_port();
     let start = || {
-        std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server runs")
+        PrivateRedis(
+            std::process::Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("redis-server runs"),
+        )
     };
-    let mut server = start();
+    let server = start();
     std::thread::sleep(Duration::from_millis(300));
     let options = Options::default().var("SGH_REDIS_URL", format!("redis://127.0.0.1:{port}"));
     let app = TestApp::spawn_with(Backend::PostgresRedis, options).await;
@@ -100,8 +102,7 @@ async fn a_stopped_redis_answers_503_then_claims_recover() {
     let members = app.activated_members(10, "SZ-402").await;
     assert_eq!(claim_all(&app, &members[..3], &campaign, &gift).await, (3, 0, 0));
 
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     let started = std::time::Instant::now();
     let down = app.send(app.claim_req(&members[3], &campaign, &gift, "k")).await;
     let body = down.problem(503, "inventory.unavailable");
@@ -109,7 +110,7 @@ async fn a_stopped_redis_answers_503_then_claims_recover() {
     assert!(started.elapsed() < Duration::from_secs(3), "fails fast, took {:?}", started.elapsed());
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 3, "no unguarded path to the database");
 
-    let mut server = start();
+    let _server = start();
     std::thread::sleep(Duration::from_millis(500));
     let mut recovered = None;
     for _ in 0..20 {
@@ -123,7 +124,16 @@ async fn a_stopped_redis_answers_503_then_claims_recover() {
     assert_eq!(recovered.map(|r| r.status), Some(201), "claims work again once Redis is back");
     assert_eq!(claim_all(&app, &members[4..], &campaign, &gift).await, (6, 0, 0));
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 10);
-    let _ = server.kill();
+}
+
+/// A redis-server child process, stopped when dropped (also when the test fails).
+struct PrivateRedis(std::process::Child);
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 on_both_backends!(the_window_opens_and_closes_on_the_second);
