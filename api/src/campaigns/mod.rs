@@ -4,6 +4,7 @@ mod admin;
 mod dto;
 mod errors;
 mod member;
+mod report;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -16,7 +17,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::add_gift)
             .service(admin::publish)
             .service(admin::cancel)
-            .service(admin::set_stock),
+            .service(admin::set_stock)
+            .service(report::report)
+            .service(report::report_csv),
     )
     .service(scope::scope("/v1/campaigns").service(member::list).service(member::get).service(member::claim))
     .service(scope::scope("/v1/me/vouchers").service(member::vouchers));

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod model;
 pub mod ports;
+pub mod report;
 pub mod service;
 pub mod voucher;
 pub mod window;

@@ -19,6 +19,14 @@ pub trait CampaignRepository: Send + Sync + 'static {
         state: CampaignState,
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Cancels the campaign: every unredeemed voucher is voided and its cost returned to the budget
+    /// by a `void` ledger row, all in one transaction. Returns how many vouchers were voided.
+    fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<u64>> + Send;
+    fn report(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<super::report::CampaignReport>> + Send;
     /// MUST refuse (return `false`) to lower a gift's stock.
     fn raise_stock(
         &self,

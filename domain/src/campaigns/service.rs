@@ -185,9 +185,14 @@ where
             return Err(CampaignError::Closed);
         }
         let audit = self.audit(actor, "campaign.cancel", id.to_string(), serde_json::json!({"state": "cancelled"}));
-        self.campaigns.set_state(id, CampaignState::Cancelled, audit).await?;
+        self.campaigns.cancel(id, audit).await?;
         c.state = CampaignState::Cancelled;
         Ok(c)
+    }
+
+    pub async fn report(&self, id: CampaignId) -> Result<super::report::CampaignReport, CampaignError> {
+        self.get(id).await?;
+        Ok(self.campaigns.report(id, self.clock.now()).await?)
     }
 
     /// Raises a gift's stock, live or not; lowering it is refused (slots up to the stock may

@@ -3,10 +3,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{campaigns, gifts};
+use super::schema::{campaigns, claims, gifts};
 use super::{audit, Database};
 use domain::admin::NewAuditEntry;
 use domain::campaigns::ports::CampaignRepository;
+use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
 use domain::shared::money::Fen;
 
@@ -176,6 +177,42 @@ impl CampaignRepository for DbCampaigns {
                     .execute(conn)?;
                 audit::append(conn, entry)?;
                 Ok::<_, anyhow::Error>(())
+            })
+            .await
+    }
+
+    async fn cancel(&self, id: CampaignId, entry: NewAuditEntry) -> anyhow::Result<u64> {
+        let id = id.to_string();
+        self.0
+            .transaction(move |conn| {
+                let now = entry.at.naive_utc();
+                let voided = diesel::sql_query(
+                    "INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+                     SELECT c.campaign_id, c.gift_id, c.id, 'void', -g.unit_cost_fen, g.funder, $1
+                     FROM claims c JOIN gifts g ON g.id = c.gift_id
+                     WHERE c.campaign_id = $2 AND c.status = 'issued'",
+                )
+                .bind::<diesel::sql_types::Timestamp, _>(now)
+                .bind::<diesel::sql_types::Text, _>(&id)
+                .execute(conn)?;
+                diesel::update(claims::table.filter(claims::campaign_id.eq(&id)).filter(claims::status.eq("issued")))
+                    .set(claims::status.eq("voided"))
+                    .execute(conn)?;
+                diesel::update(campaigns::table.find(&id))
+                    .set((campaigns::state.eq(CampaignState::Cancelled.as_str()), campaigns::updated_at.eq(now)))
+                    .execute(conn)?;
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(voided as u64)
+            })
+            .await
+    }
+
+    async fn report(&self, id: CampaignId, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<CampaignReport> {
+        let id = id.to_string();
+        self.0
+            .run(move |conn| {
+                let budget: i64 = campaigns::table.find(&id).select(campaigns::budget_fen).first(conn)?;
+                super::reports::campaign_report(conn, &id, budget, now.naive_utc())
             })
             .await
     }

@@ -167,3 +167,51 @@ async fn one_member_claiming_in_parallel_gets_only_the_limit(backend: Backend) {
     assert_eq!((granted, limited), (2, 28));
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
 }
+
+on_both_backends!(reports_add_up_to_the_ledger_and_cancelling_voids_vouchers);
+
+async fn reports_add_up_to_the_ledger_and_cancelling_voids_vouchers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let auditor = app.staff(Role::Auditor).await;
+    let (campaign, gift) = app.live_campaign(&op, 10, 1, 1).await;
+    let north = app.activated_members(3, "SZ-N").await;
+    let south = app.activated_members(2, "SZ-S").await;
+    for t in north.iter().chain(&south) {
+        assert_eq!(app.send(app.claim_req(t, &campaign, &gift, "k")).await.status, 201);
+    }
+    let report = app.send(Req::get(&format!("/v1/admin/campaigns/{campaign}/report")).bearer(&auditor)).await;
+    assert_eq!(report.status, 200, "{}", report.text());
+    let r = report.json();
+    assert_eq!((r["spent_fen"].as_i64(), r["budget_fen"].as_i64()), (Some(5 * 8800), Some(100_000_000_000)));
+    assert_eq!(r["gifts"][0]["claimed"], 5);
+    let unions: Vec<(String, u64)> = r["unions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["union_org_code"].as_str().unwrap().to_owned(), u["claimed"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(unions, [("SZ-N".to_owned(), 3), ("SZ-S".to_owned(), 2)]);
+    assert_eq!(r["funders"], json!([{"funder": "union", "spent_fen": 44000}]));
+    assert_eq!(app.count("SELECT CAST(SUM(amount_fen) AS BIGINT) AS n FROM ledger").await, 44_000, "report = ledger");
+
+    let csv = app.send(Req::get(&format!("/v1/admin/campaigns/{campaign}/report.csv")).bearer(&auditor)).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = csv.text();
+    assert!(text.contains("union,SZ-N,SZ-N 工会,,3,0,0,0,"), "{text}");
+    assert!(text.contains("total,spent,,,,,,,44000"), "{text}");
+
+    // Auditors change nothing.
+    let cancel = format!("/v1/admin/campaigns/{campaign}/cancel");
+    app.send(Req::post(&cancel).bearer(&auditor)).await.problem(403, "auth.forbidden");
+    assert_eq!(app.send(Req::post(&cancel).bearer(&op)).await.json()["status"], "cancelled");
+    app.send(Req::post(&cancel).bearer(&op)).await.problem(409, "campaign.closed");
+
+    let mine = app.send(Req::get("/v1/me/vouchers").bearer(&north[0])).await.json();
+    assert_eq!(mine["items"][0]["status"], "voided");
+    let r = app.send(Req::get(&format!("/v1/admin/campaigns/{campaign}/report")).bearer(&auditor)).await.json();
+    assert_eq!((r["spent_fen"].as_i64(), r["gifts"][0]["voided"].as_u64()), (Some(0), Some(5)));
+    assert_eq!(app.count("SELECT count(*) AS n FROM ledger WHERE kind = 'void'").await, 5);
+    app.send(app.claim_req(&south[0], &campaign, &gift, "after")).await.problem(409, "campaign.not_live");
+}
