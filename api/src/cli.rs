@@ -29,9 +29,19 @@ enum Command {
     /// Import the union's member roster from a CSV file
     /// (name,id_number,union_org_code,union_org_name,member_no,status).
     ImportRoster { file: std::path::PathBuf },
+    /// 会员有礼 campaigns.
+    #[command(subcommand)]
+    Campaigns(CampaignCommand),
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Compare the inventory gate with the database and repair the gate: one campaign, or every
+    /// published one.
+    Reconcile { id: Option<uuid::Uuid> },
 }
 
 #[derive(Subcommand)]
@@ -107,6 +117,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Openapi => unreachable!("handled before configuration is read"),
         Command::ImportRoster { file } => import_roster(&config, file).await?,
+        Command::Campaigns(CampaignCommand::Reconcile { id }) => reconcile(&config, id).await?,
         Command::Admin(AdminCommand::Create { username, role, display_name, email }) => {
             let new = NewAdmin {
                 username: Username::parse(&username)?,
@@ -192,6 +203,42 @@ async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Res
     }
     if report.rejected as usize > report.rejections.len() {
         println!("… and {} more rejected lines", report.rejected as usize - report.rejections.len());
+    }
+    Ok(())
+}
+
+async fn reconcile(config: &Config, id: Option<uuid::Uuid>) -> anyhow::Result<()> {
+    use domain::campaigns::CampaignId;
+    anyhow::ensure!(
+        config.redis_url.is_some(),
+        "without SGH_REDIS_URL the gate lives inside the running server: use POST /v1/admin/campaigns/{{id}}/reconcile"
+    );
+    let app = crate::startup::campaign_service(config).await?;
+    let ids: Vec<CampaignId> = match id {
+        Some(id) => vec![CampaignId(id)],
+        None => app
+            .list_all()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .into_iter()
+            .filter(|(c, _)| c.state == domain::campaigns::CampaignState::Published)
+            .map(|(c, _)| c.id)
+            .collect(),
+    };
+    let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let actor = Actor::command_line(&login);
+    for id in ids {
+        let found = app.reconcile(Some(&actor), id).await.map_err(|e| anyhow::anyhow!("campaign {id}: {e}"))?;
+        for d in &found {
+            let view = crate::campaigns::admin::drift_view(d);
+            println!(
+                "campaign {id} gift {}: gate {} database {}{}",
+                view.gift_id,
+                view.gate_remaining.map_or("empty".to_owned(), |n| n.to_string()),
+                view.database_remaining,
+                if view.drifted { " (repaired)" } else { "" }
+            );
+        }
     }
     Ok(())
 }

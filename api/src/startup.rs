@@ -113,6 +113,28 @@ fn member_services(config: &Config, db: &Database, ephemeral: &Ephemeral) -> (Me
     (auth, profiles)
 }
 
+fn gate(redis: &Option<Redis>) -> AnyGate {
+    match redis {
+        Some(r) => AnyGate::Redis(RedisGate::new(r.clone())),
+        None => AnyGate::Memory(MemoryGate::default()),
+    }
+}
+
+/// The campaign service on its own, for commands run beside the server.
+pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::Campaigns> {
+    let db = open_database(config).await?;
+    let redis = match &config.redis_url {
+        Some(url) => Some(Redis::new(url, &config.redis_prefix, config.redis_timeout)?),
+        None => None,
+    };
+    Ok(CampaignService {
+        campaigns: DbCampaigns(db.clone()),
+        claims: DbClaims(db),
+        gate: gate(&redis),
+        clock: SystemClock,
+    })
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -140,14 +162,10 @@ impl Application {
         let (stop_worker, stopped) = watch::channel(false);
         let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db)?, config.outbox_poll, stopped));
         let (member_auth, profiles) = member_services(&config, &db, &ephemeral);
-        let gate = match &redis {
-            Some(r) => AnyGate::Redis(RedisGate::new(r.clone())),
-            None => AnyGate::Memory(MemoryGate::default()),
-        };
         let campaigns = CampaignService {
             campaigns: DbCampaigns(db.clone()),
             claims: DbClaims(db.clone()),
-            gate,
+            gate: gate(&redis),
             clock: SystemClock,
         };
         let state = web::Data::new(AppState {

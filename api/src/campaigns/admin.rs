@@ -170,3 +170,50 @@ pub async fn set_stock(
     let g = state.campaigns.raise_stock(&staff.actor, CampaignId(id), GiftId(gift), body.stock).await?;
     Ok(web::Json(GiftView::new(&g, None)))
 }
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"gifts": [{"gift_id": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f", "gate_remaining": 4300,
+    "database_remaining": 4211, "drifted": true}]}))]
+pub struct ReconcileView {
+    pub gifts: Vec<GiftDriftView>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct GiftDriftView {
+    pub gift_id: uuid::Uuid,
+    /// What the gate said was left before the repair (`null`: the gate held nothing).
+    pub gate_remaining: Option<u32>,
+    /// What the claims in the database leave: the truth the gate was reset to.
+    pub database_remaining: u32,
+    pub drifted: bool,
+}
+
+/// Compares the inventory gate with the database for every gift and resets the gate from the
+/// database (audit-logged). Drift is also logged and counted in `/metrics`.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+    (status = 200, body = ReconcileView),
+    (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 503, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/{id}/reconcile")]
+pub async fn reconcile(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<ReconcileView>, ApiError> {
+    let found = state.campaigns.reconcile(Some(&staff.actor), CampaignId(id.into_inner())).await?;
+    Ok(web::Json(ReconcileView { gifts: found.iter().map(drift_view).collect() }))
+}
+
+pub fn drift_view(d: &domain::campaigns::service::GiftDrift) -> GiftDriftView {
+    if d.drifted() {
+        tracing::warn!(gift = %d.gift, gate = ?d.gate_remaining, database = d.database_remaining, "inventory gate drift repaired");
+        metrics::counter!("inventory_gate_drift_total").increment(1);
+    }
+    GiftDriftView {
+        gift_id: d.gift.0,
+        gate_remaining: d.gate_remaining,
+        database_remaining: d.database_remaining,
+        drifted: d.drifted(),
+    }
+}

@@ -53,6 +53,7 @@ impl From<CampaignError> for ApiError {
 impl From<ClaimError> for ApiError {
     fn from(e: ClaimError) -> Self {
         match e {
+            ClaimError::Forbidden => forbidden(),
             ClaimError::NotFound => {
                 ApiError::new(S::NOT_FOUND, "campaign.not_found", "活动或礼品不存在", "No such campaign or gift")
             }

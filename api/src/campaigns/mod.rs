@@ -1,6 +1,6 @@
 //! `/v1/campaigns` for members and `/v1/admin/campaigns` for staff: 会员有礼 gift campaigns.
 
-mod admin;
+pub mod admin;
 mod dto;
 mod errors;
 mod member;
@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::publish)
             .service(admin::cancel)
             .service(admin::set_stock)
+            .service(admin::reconcile)
             .service(report::report)
             .service(report::report_csv),
     )

@@ -26,6 +26,8 @@ pub enum CampaignError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
+    #[error("this role may not do that")]
+    Forbidden,
     #[error("no such campaign or gift")]
     NotFound,
     #[error("the campaign is not open for claims")]

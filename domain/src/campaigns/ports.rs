@@ -27,6 +27,8 @@ pub trait CampaignRepository: Send + Sync + 'static {
         id: CampaignId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<super::report::CampaignReport>> + Send;
+    /// Appends an audit row for an action that changes no campaign row.
+    fn record(&self, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
     /// MUST refuse (return `false`) to lower a gift's stock.
     fn raise_stock(
         &self,

@@ -30,6 +30,21 @@ pub struct NewGift {
     pub funder: Funder,
 }
 
+/// What reconciliation found for one gift before repairing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiftDrift {
+    pub gift: GiftId,
+    /// `None` when the gate held nothing for the gift.
+    pub gate_remaining: Option<u32>,
+    pub database_remaining: u32,
+}
+
+impl GiftDrift {
+    pub fn drifted(&self) -> bool {
+        self.gate_remaining != Some(self.database_remaining)
+    }
+}
+
 /// A gift as a member sees it now.
 #[derive(Debug, Clone)]
 pub struct GiftOffer {
@@ -337,6 +352,40 @@ where
                 }
             }
         }
+    }
+
+    /// Compares each gift's gate with the claims in the database and reloads the gate from the
+    /// database, which is the truth. `actor` is `None` when the server does it by itself.
+    pub async fn reconcile(&self, actor: Option<&Actor>, campaign: CampaignId) -> Result<Vec<GiftDrift>, ClaimError> {
+        if actor.is_some_and(|a| !a.role.may_write()) {
+            return Err(ClaimError::Forbidden);
+        }
+        let (c, gifts) = self.campaigns.get(campaign).await?.ok_or(ClaimError::NotFound)?;
+        let counts = self.claims.campaign_counts(campaign).await?;
+        let mut found = Vec::with_capacity(gifts.len());
+        for g in &gifts {
+            let gate_remaining =
+                self.gate.remaining(campaign, g.id, g.stock).await.map_err(|e| ClaimError::Unavailable(e.0))?;
+            let usage = self.claims.usage(g.id).await?;
+            let database_remaining = g.stock.saturating_sub(usage.used_slots.len() as u32);
+            if c.state == CampaignState::Published {
+                self.gate
+                    .load(campaign, g.id, g.stock, &usage, &counts)
+                    .await
+                    .map_err(|e| ClaimError::Unavailable(e.0))?;
+            }
+            found.push(GiftDrift { gift: g.id, gate_remaining, database_remaining });
+        }
+        if let Some(actor) = actor {
+            let drift: Vec<_> = found
+                .iter()
+                .map(|d| serde_json::json!({"gift": d.gift.to_string(), "gate": d.gate_remaining, "database": d.database_remaining}))
+                .collect();
+            let audit = NewAuditEntry::by(actor, self.clock.now(), "campaign.reconcile", campaign.to_string())
+                .change(None, Some(serde_json::json!({ "gifts": drift })));
+            self.campaigns.record(audit).await?;
+        }
+        Ok(found)
     }
 
     /// Loads the gate for one gift from the database.

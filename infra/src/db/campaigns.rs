@@ -217,6 +217,10 @@ impl CampaignRepository for DbCampaigns {
             .await
     }
 
+    async fn record(&self, entry: NewAuditEntry) -> anyhow::Result<()> {
+        self.0.transaction(move |conn| Ok::<_, anyhow::Error>(audit::append(conn, entry)?)).await
+    }
+
     async fn raise_stock(&self, gift: GiftId, stock: u32, entry: NewAuditEntry) -> anyhow::Result<bool> {
         let (id, stock) = (gift.to_string(), i32::try_from(stock)?);
         self.0

@@ -194,3 +194,38 @@ async fn campaigns_for_some_unions_refuse_the_others(backend: Backend) {
     let body = app.send(app.claim_req(&outside, &campaign, &gift, "k")).await.problem(403, "campaign.ineligible");
     assert_eq!(body["reason"], "other_union");
 }
+
+on_both_backends!(reconcile_reports_drift_and_repairs_the_gate);
+
+async fn reconcile_reports_drift_and_repairs_the_gate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let auditor = app.staff(Role::Auditor).await;
+    let (campaign, gift) = app.live_campaign(&op, 20, 1, 1).await;
+    let members = app.activated_members(5, "SZ-500").await;
+    assert_eq!(claim_all(&app, &members, &campaign, &gift).await, (5, 0, 0));
+    let path = format!("/v1/admin/campaigns/{campaign}/reconcile");
+    app.send(Req::post(&path).bearer(&auditor)).await.problem(403, "auth.forbidden");
+
+    let clean = app.send(Req::post(&path).bearer(&op)).await.json();
+    assert_eq!(clean["gifts"][0]["drifted"], false, "{clean}");
+    assert_eq!(clean["gifts"][0]["database_remaining"], 15);
+
+    if backend == Backend::PostgresRedis {
+        let prefix = app.env.redis_prefix.clone().unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(format!("{prefix}:{{c:{campaign}}}:g:{gift}:next"))
+            .arg(15)
+            .query(&mut redis())
+            .unwrap();
+        let drift = app.send(Req::post(&path).bearer(&op)).await.json();
+        assert_eq!(
+            drift["gifts"][0],
+            serde_json::json!({"gift_id": gift, "gate_remaining": 5, "database_remaining": 15, "drifted": true})
+        );
+    }
+    let listed = app.send(Req::get("/v1/campaigns").bearer(&members[0])).await.json();
+    assert_eq!(listed["items"][0]["gifts"][0]["remaining"], 15);
+    let audit = app.send(Req::get("/v1/admin/audit").bearer(&auditor)).await.json();
+    assert_eq!(audit["items"][0]["action"], "campaign.reconcile");
+}
