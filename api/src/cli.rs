@@ -65,6 +65,7 @@ enum RoleArg {
     Admin,
     Operator,
     Auditor,
+    PickupOperator,
 }
 
 impl From<RoleArg> for RoleDto {
@@ -73,6 +74,7 @@ impl From<RoleArg> for RoleDto {
             RoleArg::Admin => RoleDto::Admin,
             RoleArg::Operator => RoleDto::Operator,
             RoleArg::Auditor => RoleDto::Auditor,
+            RoleArg::PickupOperator => RoleDto::PickupOperator,
         }
     }
 }

@@ -95,11 +95,27 @@ fn query_error(err: QueryPayloadError) -> ApiError {
     .detail(err.to_string())
 }
 
-/// A signed-in member of staff. On anything but a read, an auditor is turned away here, before any
-/// handler runs: 经审 may look at everything and change nothing.
+/// A signed-in member of staff using the admin API. On anything but a read, an auditor is turned
+/// away here, before any handler runs: 经审 may look at everything and change nothing. Pickup
+/// operators have no business here at all.
 pub struct Staff {
     pub admin: AdminUser,
     pub actor: Actor,
+}
+
+/// Any signed-in member of staff, pickup operators included; the handler checks what they may do.
+pub struct AnyStaff(pub Staff);
+
+async fn signed_in(
+    state: Option<web::Data<AppState>>,
+    token: Option<String>,
+    request_id: Option<String>,
+) -> Result<Staff, ApiError> {
+    let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AppState missing")))?;
+    let token = token.ok_or(AuthError::InvalidToken)?;
+    let admin = state.admins.authenticate(&token).await?;
+    let actor = Actor::staff(&admin, request_id);
+    Ok(Staff { admin, actor })
 }
 
 impl FromRequest for Staff {
@@ -107,20 +123,26 @@ impl FromRequest for Staff {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let request_id = RequestId::of(req);
+        let signed = signed_in(req.app_data::<web::Data<AppState>>().cloned(), bearer(req), RequestId::of(req));
         let read_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AppState missing")))?;
-            let token = token.ok_or(AuthError::InvalidToken)?;
-            let admin = state.admins.authenticate(&token).await?;
-            if !read_only && !admin.role.may_write() {
+            let staff = signed.await?;
+            let role = staff.admin.role;
+            if !role.may_use_admin_api() || (!read_only && !role.may_write()) {
                 return Err(forbidden());
             }
-            let actor = Actor::staff(&admin, request_id);
-            Ok(Staff { admin, actor })
+            Ok(staff)
         })
+    }
+}
+
+impl FromRequest for AnyStaff {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let signed = signed_in(req.app_data::<web::Data<AppState>>().cloned(), bearer(req), RequestId::of(req));
+        Box::pin(async move { signed.await.map(AnyStaff) })
     }
 }
 

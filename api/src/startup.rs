@@ -174,6 +174,10 @@ impl Application {
             profiles,
             roster: roster(&config, &db),
             campaigns,
+            pickup: domain::campaigns::pickup::PickupService {
+                store: infra::db::pickup::DbPickup(db.clone()),
+                clock: SystemClock,
+            },
             crypto: field_crypto(&config),
             db,
             redis,

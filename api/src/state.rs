@@ -27,6 +27,7 @@ pub type Admins = AdminService<DbAdmins, DbAuditLog, Argon2Hasher, JwtAdminToken
 pub type MemberAuthService =
     MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, SystemClock>;
 pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, SystemClock>;
+pub type Pickup = domain::campaigns::pickup::PickupService<infra::db::pickup::DbPickup, SystemClock>;
 pub type Campaigns = CampaignService<DbCampaigns, DbClaims, AnyGate, SystemClock>;
 
 pub struct AppState {
@@ -38,5 +39,6 @@ pub struct AppState {
     pub profiles: ProfileService,
     pub roster: DbRoster,
     pub campaigns: Campaigns,
+    pub pickup: Pickup,
     pub crypto: FieldCrypto,
 }

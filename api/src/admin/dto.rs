@@ -10,6 +10,7 @@ pub enum RoleDto {
     Admin,
     Operator,
     Auditor,
+    PickupOperator,
 }
 
 impl From<RoleDto> for Role {
@@ -18,6 +19,7 @@ impl From<RoleDto> for Role {
             RoleDto::Admin => Role::Admin,
             RoleDto::Operator => Role::Operator,
             RoleDto::Auditor => Role::Auditor,
+            RoleDto::PickupOperator => Role::PickupOperator,
         }
     }
 }
@@ -28,6 +30,7 @@ impl From<Role> for RoleDto {
             Role::Admin => RoleDto::Admin,
             Role::Operator => RoleDto::Operator,
             Role::Auditor => RoleDto::Auditor,
+            Role::PickupOperator => RoleDto::PickupOperator,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::dto::{AdminView, LoginRequest, SessionResponse};
 use crate::error::ApiError;
-use crate::extract::Staff;
+use crate::extract::AnyStaff;
 use crate::limits;
 use crate::state::AppState;
 
@@ -57,6 +57,6 @@ pub async fn create_session(
     )
 )]
 #[get("/me")]
-pub async fn me(staff: Staff) -> web::Json<AdminView> {
-    web::Json(AdminView::new(&staff.admin, Utc::now()))
+pub async fn me(staff: AnyStaff) -> web::Json<AdminView> {
+    web::Json(AdminView::new(&staff.0.admin, Utc::now()))
 }

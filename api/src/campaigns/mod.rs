@@ -4,12 +4,20 @@ pub mod admin;
 mod dto;
 mod errors;
 mod member;
+mod pickup;
 mod report;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
+        scope::scope("/v1/admin/pickup-points")
+            .service(pickup::create_point)
+            .service(pickup::list_points)
+            .service(pickup::assign),
+    )
+    .service(scope::scope("/v1/pickup").service(pickup::check).service(pickup::redeem))
+    .service(
         scope::scope("/v1/admin/campaigns")
             .service(admin::create)
             .service(admin::list)
@@ -19,6 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::cancel)
             .service(admin::set_stock)
             .service(admin::reconcile)
+            .service(pickup::list_for_gift)
             .service(report::report)
             .service(report::report_csv),
     )

@@ -32,6 +32,8 @@ pub enum Role {
     Admin,
     Operator,
     Auditor,
+    /// Works at pickup points: may redeem vouchers at the points assigned to them, nothing else.
+    PickupOperator,
 }
 
 impl Role {
@@ -40,7 +42,13 @@ impl Role {
             Role::Admin => "admin",
             Role::Operator => "operator",
             Role::Auditor => "auditor",
+            Role::PickupOperator => "pickup_operator",
         }
+    }
+
+    /// Reading and using `/v1/admin`; pickup operators only redeem vouchers.
+    pub fn may_use_admin_api(self) -> bool {
+        self != Role::PickupOperator
     }
 
     /// Changing business data (campaigns, merchants, rosters).
@@ -55,7 +63,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("role must be one of admin, operator, auditor")]
+#[error("role must be one of admin, operator, auditor, pickup_operator")]
 pub struct UnknownRole;
 
 impl FromStr for Role {
@@ -65,6 +73,7 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "operator" => Ok(Role::Operator),
             "auditor" => Ok(Role::Auditor),
+            "pickup_operator" => Ok(Role::PickupOperator),
             _ => Err(UnknownRole),
         }
     }

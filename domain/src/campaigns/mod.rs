@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod model;
+pub mod pickup;
 pub mod ports;
 pub mod report;
 pub mod service;

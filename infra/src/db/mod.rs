@@ -8,6 +8,7 @@ mod conn;
 mod error;
 pub mod members;
 pub mod outbox;
+pub mod pickup;
 pub mod refresh;
 mod reports;
 pub mod roster;

@@ -162,6 +162,9 @@ diesel::table! {
         status -> Text,
         claimed_at -> Timestamp,
         expires_at -> Timestamp,
+        redeemed_at -> Nullable<Timestamp>,
+        redeemed_by -> Nullable<Text>,
+        redeemed_point -> Nullable<Text>,
     }
 }
 
@@ -179,3 +182,27 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(claims, gifts);
+
+diesel::table! {
+    pickup_points (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        address -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    gift_pickup_points (gift_id, pickup_point_id) {
+        gift_id -> Text,
+        pickup_point_id -> Text,
+    }
+}
+
+diesel::table! {
+    pickup_point_operators (pickup_point_id, admin_id) {
+        pickup_point_id -> Text,
+        admin_id -> Text,
+    }
+}

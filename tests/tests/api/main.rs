@@ -12,6 +12,7 @@ mod ephemeral_contract;
 mod member_login;
 mod member_privacy;
 mod outbox;
+mod pickup;
 mod problems;
 mod readiness;
 mod real_name;

@@ -1,0 +1,240 @@
+use actix_web::http::StatusCode;
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dto::beijing;
+use crate::error::ApiError;
+use crate::extract::{forbidden, AnyStaff, Staff};
+use crate::state::AppState;
+use domain::admin::AdminId;
+use domain::campaigns::pickup::{PickupError, PickupKind, PickupPoint, PickupPointId, VoucherState};
+use domain::campaigns::{CampaignId, GiftId};
+
+const PROBLEM: &str = "application/problem+json";
+
+impl From<PickupError> for ApiError {
+    fn from(e: PickupError) -> Self {
+        match e {
+            PickupError::Forbidden => forbidden(),
+            PickupError::PointNotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "pickup_point.not_found",
+                "领取点或礼品不存在",
+                "No such pickup point or gift",
+            ),
+            PickupError::NotPickupOperator => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pickup_point.not_an_operator",
+                "该账号不是领取点核销员",
+                "That account is not a pickup operator",
+            ),
+            PickupError::Invalid { field, problem } => ApiError::validation(field, "字段取值不正确", problem),
+            PickupError::Unknown(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "园区职工服务中心", "kind": "center", "address": "苏州工业园区星海街 200 号"}))]
+pub struct CreatePoint {
+    pub name: String,
+    /// `center` (职工服务中心), `station` (站) or `point` (点).
+    pub kind: String,
+    pub address: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a2c6-0000-7000-8000-00000000000a", "name": "园区职工服务中心", "kind": "center",
+    "address": "苏州工业园区星海街 200 号"}))]
+pub struct PointView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: &'static str,
+    pub address: String,
+}
+
+impl From<&PickupPoint> for PointView {
+    fn from(p: &PickupPoint) -> Self {
+        Self { id: p.id.0, name: p.name.clone(), kind: p.kind.as_str(), address: p.address.clone() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": []}))]
+pub struct PointList {
+    pub items: Vec<PointView>,
+}
+
+/// Creates a pickup point (admin, operator).
+#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), request_body = CreatePoint, responses(
+    (status = 201, body = PointView),
+    (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("")]
+pub async fn create_point(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: web::Json<CreatePoint>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = PickupKind::parse(&body.kind).ok_or_else(|| {
+        ApiError::validation(
+            "kind",
+            "类型须为 center、station 或 point",
+            "kind must be center, station or point".into(),
+        )
+    })?;
+    let point = state.pickup.create_point(&staff.actor, &body.name, kind, &body.address).await?;
+    Ok(HttpResponse::Created().json(PointView::from(&point)))
+}
+
+/// All pickup points.
+#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), responses((status = 200, body = PointList)))]
+#[get("")]
+pub async fn list_points(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<PointList>, ApiError> {
+    Ok(web::Json(PointList { items: state.pickup.points().await?.iter().map(PointView::from).collect() }))
+}
+
+/// Lets a `pickup_operator` account redeem vouchers at this point (admin only).
+#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("admin_id" = uuid::Uuid, Path)),
+    responses(
+        (status = 204, description = "Assigned"),
+        (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "Not a pickup operator", body = crate::openapi::Problem, content_type = PROBLEM),
+    ))]
+#[put("/{id}/operators/{admin_id}")]
+pub async fn assign(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (point, admin) = path.into_inner();
+    let operator = state.admins.get(AdminId(admin)).await?;
+    state.pickup.assign(&staff.actor, PickupPointId(point), &operator).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lists a pickup point where a gift's vouchers may be redeemed (admin, operator).
+#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path), ("point" = uuid::Uuid, Path)),
+    responses(
+        (status = 204, description = "Listed"),
+        (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+    ))]
+#[put("/{id}/gifts/{gift}/pickup-points/{point}")]
+pub async fn list_for_gift(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (campaign, gift, point) = path.into_inner();
+    let (_, gifts) = state.campaigns.get(CampaignId(campaign)).await?;
+    if !gifts.iter().any(|g| g.id == GiftId(gift)) {
+        return Err(PickupError::PointNotFound.into());
+    }
+    state.pickup.list_for_gift(&staff.actor, GiftId(gift), PickupPointId(point)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "7KQ2-M9XH-4TPWC", "pickup_point_id": "0193a2c6-0000-7000-8000-00000000000a"}))]
+pub struct VoucherRequest {
+    /// As printed or scanned; case, spaces and dashes do not matter.
+    pub code: String,
+    pub pickup_point_id: uuid::Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"redeemable": true, "reason": null, "gift_name": "月饼礼盒",
+    "expires_at": "2026-11-01T00:00:00+08:00", "redeemed_at": null}))]
+pub struct VoucherCheckView {
+    pub redeemable: bool,
+    /// Why not: `not_found`, `redeemed`, `expired`, `voided` or `wrong_point`.
+    pub reason: Option<&'static str>,
+    pub gift_name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<DateTime<FixedOffset>>,
+    #[schema(value_type = Option<String>)]
+    pub redeemed_at: Option<DateTime<FixedOffset>>,
+}
+
+fn reason(s: &VoucherState) -> Option<&'static str> {
+    match s {
+        VoucherState::Redeemable { .. } => None,
+        VoucherState::Redeemed { .. } => Some("redeemed"),
+        VoucherState::NotFound => Some("not_found"),
+        VoucherState::Expired => Some("expired"),
+        VoucherState::Voided => Some("voided"),
+        VoucherState::WrongPoint => Some("wrong_point"),
+    }
+}
+
+impl From<&VoucherState> for VoucherCheckView {
+    fn from(s: &VoucherState) -> Self {
+        let (gift_name, expires_at, redeemed_at) = match s {
+            VoucherState::Redeemable { gift_name, expires_at } => {
+                (Some(gift_name.clone()), Some(beijing(*expires_at)), None)
+            }
+            VoucherState::Redeemed { gift_name, at, .. } => (Some(gift_name.clone()), None, Some(beijing(*at))),
+            _ => (None, None, None),
+        };
+        Self { redeemable: reason(s).is_none(), reason: reason(s), gift_name, expires_at, redeemed_at }
+    }
+}
+
+/// Says whether a voucher can be redeemed at this pickup point now, changing nothing. Only
+/// operators assigned to the point may ask.
+#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
+    (status = 200, body = VoucherCheckView),
+    (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+))]
+#[post("/vouchers/check")]
+pub async fn check(
+    state: web::Data<AppState>,
+    staff: AnyStaff,
+    body: web::Json<VoucherRequest>,
+) -> Result<web::Json<VoucherCheckView>, ApiError> {
+    let found = state.pickup.check(&staff.0.actor, &body.code, PickupPointId(body.pickup_point_id)).await?;
+    Ok(web::Json((&found).into()))
+}
+
+/// Redeems a voucher here: once, before it expires (checked at this moment), at a point listed for
+/// its gift, by an operator of this point. Repeating a redemption that succeeded here answers the
+/// same success.
+#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
+    (status = 200, body = VoucherCheckView),
+    (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 404, description = "`voucher.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 409, description = "`voucher.redeemed`, `voucher.expired`, `voucher.voided` or `voucher.wrong_point`",
+        body = crate::openapi::Problem, content_type = PROBLEM,
+        example = json!({"type": "urn:sgh:problem:voucher.redeemed", "title": "该券已核销", "status": 409, "code": "voucher.redeemed"})),
+))]
+#[post("/vouchers/redeem")]
+pub async fn redeem(
+    state: web::Data<AppState>,
+    staff: AnyStaff,
+    body: web::Json<VoucherRequest>,
+) -> Result<web::Json<VoucherCheckView>, ApiError> {
+    let after = state.pickup.redeem(&staff.0.actor, &body.code, PickupPointId(body.pickup_point_id)).await?;
+    let (status, code, zh, en) = match &after {
+        VoucherState::Redeemed { here: true, .. } => return Ok(web::Json((&after).into())),
+        VoucherState::NotFound => (StatusCode::NOT_FOUND, "voucher.not_found", "券码不存在", "No such voucher"),
+        VoucherState::Redeemed { .. } => (StatusCode::CONFLICT, "voucher.redeemed", "该券已核销", "Already redeemed"),
+        VoucherState::Expired => (StatusCode::CONFLICT, "voucher.expired", "该券已过期", "Expired"),
+        VoucherState::Voided => (StatusCode::CONFLICT, "voucher.voided", "该券已作废", "Voided"),
+        VoucherState::WrongPoint => (
+            StatusCode::CONFLICT,
+            "voucher.wrong_point",
+            "该礼品不在本领取点发放",
+            "Not handed out at this pickup point",
+        ),
+        VoucherState::Redeemable { .. } => {
+            return Err(ApiError::internal(&anyhow::anyhow!("voucher still redeemable right after redeeming")));
+        }
+    };
+    Err(ApiError::new(status, code, zh, en))
+}

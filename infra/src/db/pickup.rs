@@ -1,0 +1,205 @@
+//! Pickup points and voucher redemption.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{claims, gift_pickup_points, gifts, pickup_point_operators, pickup_points};
+use super::{audit, Database, DbConn};
+use domain::admin::{AdminId, NewAuditEntry};
+use domain::campaigns::pickup::{PickupKind, PickupPoint, PickupPointId, PickupStore, VoucherState};
+use domain::campaigns::GiftId;
+
+#[derive(Clone)]
+pub struct DbPickup(pub Database);
+
+type VoucherRow = (String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, String);
+
+/// The voucher's state as seen from `point` at `now`.
+fn state(conn: &mut DbConn, code: &str, point: &str, now: NaiveDateTime) -> anyhow::Result<VoucherState> {
+    let row: Option<VoucherRow> = claims::table
+        .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
+        .filter(claims::voucher_code.eq(code))
+        .select((
+            claims::status,
+            gifts::name,
+            claims::expires_at,
+            claims::redeemed_at,
+            claims::redeemed_point,
+            claims::gift_id,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((status, gift_name, expires_at, redeemed_at, redeemed_point, gift_id)) = row else {
+        return Ok(VoucherState::NotFound);
+    };
+    Ok(match status.as_str() {
+        "redeemed" => VoucherState::Redeemed {
+            gift_name,
+            at: redeemed_at.unwrap_or(now).and_utc(),
+            here: redeemed_point.as_deref() == Some(point),
+        },
+        "voided" => VoucherState::Voided,
+        _ if expires_at <= now => VoucherState::Expired,
+        _ => {
+            let listed: i64 = gift_pickup_points::table
+                .filter(gift_pickup_points::gift_id.eq(&gift_id))
+                .filter(gift_pickup_points::pickup_point_id.eq(point))
+                .count()
+                .get_result(conn)?;
+            if listed == 0 {
+                VoucherState::WrongPoint
+            } else {
+                VoucherState::Redeemable { gift_name, expires_at: expires_at.and_utc() }
+            }
+        }
+    })
+}
+
+impl PickupStore for DbPickup {
+    async fn insert_point(&self, p: &PickupPoint, entry: NewAuditEntry) -> anyhow::Result<()> {
+        let values = (
+            pickup_points::id.eq(p.id.0.to_string()),
+            pickup_points::name.eq(p.name.clone()),
+            pickup_points::kind.eq(p.kind.as_str()),
+            pickup_points::address.eq(p.address.clone()),
+            pickup_points::created_at.eq(entry.at.naive_utc()),
+        );
+        self.0
+            .transaction(move |conn| {
+                diesel::insert_into(pickup_points::table).values(values).execute(conn)?;
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(())
+            })
+            .await
+    }
+
+    async fn points(&self) -> anyhow::Result<Vec<PickupPoint>> {
+        let rows: Vec<(String, String, String, String)> = self
+            .0
+            .run(|conn| {
+                Ok::<_, anyhow::Error>(
+                    pickup_points::table
+                        .order(pickup_points::name)
+                        .select((pickup_points::id, pickup_points::name, pickup_points::kind, pickup_points::address))
+                        .load(conn)?,
+                )
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(id, name, kind, address)| {
+                Ok(PickupPoint {
+                    id: PickupPointId(id.parse()?),
+                    name,
+                    kind: PickupKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("bad kind {kind}"))?,
+                    address,
+                })
+            })
+            .collect()
+    }
+
+    async fn assign(&self, point: PickupPointId, admin: AdminId, entry: NewAuditEntry) -> anyhow::Result<bool> {
+        let (point, admin) = (point.0.to_string(), admin.to_string());
+        self.0
+            .transaction(move |conn| {
+                let exists: i64 = pickup_points::table.filter(pickup_points::id.eq(&point)).count().get_result(conn)?;
+                if exists == 0 {
+                    return Ok(false);
+                }
+                let already: i64 = pickup_point_operators::table
+                    .filter(pickup_point_operators::pickup_point_id.eq(&point))
+                    .filter(pickup_point_operators::admin_id.eq(&admin))
+                    .count()
+                    .get_result(conn)?;
+                if already == 0 {
+                    diesel::insert_into(pickup_point_operators::table)
+                        .values((
+                            pickup_point_operators::pickup_point_id.eq(&point),
+                            pickup_point_operators::admin_id.eq(&admin),
+                        ))
+                        .execute(conn)?;
+                    audit::append(conn, entry)?;
+                }
+                Ok::<_, anyhow::Error>(true)
+            })
+            .await
+    }
+
+    async fn list_for_gift(&self, gift: GiftId, point: PickupPointId, entry: NewAuditEntry) -> anyhow::Result<bool> {
+        let (gift, point) = (gift.to_string(), point.0.to_string());
+        self.0
+            .transaction(move |conn| {
+                let point_exists: i64 =
+                    pickup_points::table.filter(pickup_points::id.eq(&point)).count().get_result(conn)?;
+                let gift_exists: i64 = gifts::table.filter(gifts::id.eq(&gift)).count().get_result(conn)?;
+                if point_exists == 0 || gift_exists == 0 {
+                    return Ok(false);
+                }
+                let already: i64 = gift_pickup_points::table
+                    .filter(gift_pickup_points::gift_id.eq(&gift))
+                    .filter(gift_pickup_points::pickup_point_id.eq(&point))
+                    .count()
+                    .get_result(conn)?;
+                if already == 0 {
+                    diesel::insert_into(gift_pickup_points::table)
+                        .values((gift_pickup_points::gift_id.eq(&gift), gift_pickup_points::pickup_point_id.eq(&point)))
+                        .execute(conn)?;
+                    audit::append(conn, entry)?;
+                }
+                Ok::<_, anyhow::Error>(true)
+            })
+            .await
+    }
+
+    async fn is_operator(&self, point: PickupPointId, admin: AdminId) -> anyhow::Result<bool> {
+        let (point, admin) = (point.0.to_string(), admin.to_string());
+        self.0
+            .run(move |conn| {
+                let n: i64 = pickup_point_operators::table
+                    .filter(pickup_point_operators::pickup_point_id.eq(point))
+                    .filter(pickup_point_operators::admin_id.eq(admin))
+                    .count()
+                    .get_result(conn)?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    async fn state(&self, code: &str, point: PickupPointId, now: DateTime<Utc>) -> anyhow::Result<VoucherState> {
+        let (code, point) = (code.to_owned(), point.0.to_string());
+        self.0.run(move |conn| state(conn, &code, &point, now.naive_utc())).await
+    }
+
+    async fn redeem(
+        &self,
+        code: &str,
+        point: PickupPointId,
+        by: AdminId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<VoucherState> {
+        let (code, point, by, now) = (code.to_owned(), point.0.to_string(), by.to_string(), now.naive_utc());
+        self.0
+            .transaction(move |conn| {
+                let listed: Vec<String> = gift_pickup_points::table
+                    .filter(gift_pickup_points::pickup_point_id.eq(&point))
+                    .select(gift_pickup_points::gift_id)
+                    .load(conn)?;
+                // One conditional update: of two operators scanning the same code, one wins.
+                diesel::update(
+                    claims::table
+                        .filter(claims::voucher_code.eq(&code))
+                        .filter(claims::status.eq("issued"))
+                        .filter(claims::expires_at.gt(now))
+                        .filter(claims::gift_id.eq_any(listed)),
+                )
+                .set((
+                    claims::status.eq("redeemed"),
+                    claims::redeemed_at.eq(now),
+                    claims::redeemed_by.eq(&by),
+                    claims::redeemed_point.eq(&point),
+                ))
+                .execute(conn)?;
+                state(conn, &code, &point, now)
+            })
+            .await
+    }
+}
