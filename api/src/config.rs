@@ -60,6 +60,7 @@ pub struct Config {
     pub privacy_policy_version: String,
     pub otp_ttl: Duration,
     pub otp_resend_after: Duration,
+    pub low_stock_percent: u32,
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
     pub log_filter: String,
@@ -199,6 +200,7 @@ impl Config {
             },
             privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
             otp_ttl: Duration::from_secs(v.parse("SGH_OTP_TTL_SECS", 300)?),
+            low_stock_percent: v.parse::<u32>("SGH_LOW_STOCK_PERCENT", 10)?.min(100),
             otp_resend_after: Duration::from_secs(v.parse::<u64>("SGH_OTP_RESEND_SECS", 60)?.max(1)),
             cors_origins: v
                 .get("SGH_CORS_ORIGINS")

@@ -132,6 +132,7 @@ pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::C
         claims: DbClaims(db),
         gate: gate(&redis),
         clock: SystemClock,
+        low_stock_percent: config.low_stock_percent,
     })
 }
 
@@ -167,6 +168,7 @@ impl Application {
             claims: DbClaims(db.clone()),
             gate: gate(&redis),
             clock: SystemClock,
+            low_stock_percent: config.low_stock_percent,
         };
         let state = web::Data::new(AppState {
             admins: admin_service(&config, &db),

@@ -53,6 +53,18 @@ pub struct NewClaim {
     pub request_key: String,
     pub claimed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Mailed to the member if they have a confirmed address, in the same transaction.
+    pub confirmation: Notice,
+    /// Mailed to every active admin and operator with an address, in the same transaction: the
+    /// claim that takes the low-stock or the last slot reports it.
+    pub staff_alert: Option<Notice>,
+}
+
+/// The text of an e-mail whose recipients the store looks up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub subject: String,
+    pub body: String,
 }
 
 /// A member's claim with its voucher.

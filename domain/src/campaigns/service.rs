@@ -58,6 +58,37 @@ pub struct CampaignService<R, S, G, C> {
     pub claims: S,
     pub gate: G,
     pub clock: C,
+    /// Staff are alerted when a gift's remaining stock falls to this share (percent) of its stock.
+    pub low_stock_percent: u32,
+}
+
+/// The alert, if any, that the claim taking `slot` must send. Slots are unique per gift in the
+/// database, so each alert goes out exactly once.
+pub fn stock_alert(gift: &Gift, campaign: &Campaign, slot: u32, low_stock_percent: u32) -> Option<Notice> {
+    let low_mark = (u64::from(gift.stock) * u64::from(low_stock_percent)).div_ceil(100) as u32;
+    let (subject, what) = if slot == gift.stock {
+        ("礼品已领完 / Gift sold out", "已全部领完 / is sold out".to_owned())
+    } else if low_mark > 0 && slot == gift.stock.saturating_sub(low_mark) {
+        ("礼品库存告急 / Gift running low", format!("仅剩 {low_mark} 份 / has {low_mark} left"))
+    } else {
+        return None;
+    };
+    Some(Notice {
+        subject: format!("【{}】{subject}", campaign.title),
+        body: format!("活动「{}」的礼品「{}」{what}（库存 / stock {}）。\n", campaign.title, gift.name, gift.stock),
+    })
+}
+
+fn confirmation(gift: &Gift, campaign: &Campaign, code: &str) -> Notice {
+    let until = gift.valid_until;
+    Notice {
+        subject: format!("【苏工惠】{}：领取成功 / Gift claimed", campaign.title),
+        body: format!(
+            "您已成功领取「{}」，券码 {code}，请于 {until} 前到指定职工服务中心/站/点领取。\n\
+             You claimed \"{}\". Voucher {code}, valid until the end of {until} (Beijing time).\n",
+            gift.name, gift.name
+        ),
+    }
 }
 
 fn invalid(field: &'static str, problem: &str) -> CampaignError {
@@ -306,6 +337,7 @@ where
                     continue;
                 }
             };
+            let voucher_code = voucher::new_code();
             let new = NewClaim {
                 id: uuid::Uuid::now_v7(),
                 campaign,
@@ -314,7 +346,9 @@ where
                 slot,
                 gift_seq,
                 campaign_seq,
-                voucher_code: voucher::new_code(),
+                confirmation: confirmation(&g, &c, &voucher_code),
+                staff_alert: stock_alert(&g, &c, slot, self.low_stock_percent),
+                voucher_code,
                 request_key: request_key.to_owned(),
                 claimed_at: now,
                 expires_at: g.voucher_expires_at(),
@@ -397,5 +431,45 @@ where
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone};
+
+    #[test]
+    fn low_stock_and_sold_out_alerts_fire_on_one_slot_each() {
+        let window = Window::new(
+            Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 10, 2, 2, 0, 0).unwrap(),
+        )
+        .unwrap();
+        let campaign = Campaign {
+            id: CampaignId::new(),
+            title: "国庆".into(),
+            holiday: Holiday::NationalDay,
+            window,
+            per_member_limit: 1,
+            budget: Fen::new(0),
+            eligibility: Eligibility::default(),
+            state: CampaignState::Published,
+            created_at: Utc::now(),
+        };
+        let gift = Gift {
+            id: GiftId::new(),
+            campaign_id: campaign.id,
+            name: "月饼".into(),
+            unit_cost: Fen::new(0),
+            stock: 95,
+            per_member_limit: 1,
+            valid_until: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+            funder: Funder::Union,
+        };
+        let alerts: Vec<u32> = (1..=95).filter(|s| stock_alert(&gift, &campaign, *s, 10).is_some()).collect();
+        assert_eq!(alerts, [85, 95], "10% of 95 rounds up to 10 left");
+        assert!(stock_alert(&gift, &campaign, 95, 10).unwrap().subject.contains("sold out"));
+        assert!(stock_alert(&gift, &campaign, 85, 0).is_none());
     }
 }

@@ -11,7 +11,7 @@ use diesel::sqlite::SqliteConnection;
 use super::error::StoreError;
 use super::schema::{claims, gifts};
 use super::{Database, DbConn};
-use domain::campaigns::ports::{Claim, ClaimStore, GiftUsage, Inserted, NewClaim};
+use domain::campaigns::ports::{Claim, ClaimStore, GiftUsage, Inserted, NewClaim, Notice};
 use domain::campaigns::{CampaignId, GiftId};
 use domain::members::MemberId;
 
@@ -25,6 +25,87 @@ const INSERT_CLAIM: &str = "
 const LEDGER_ROW: &str = "
     INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
     SELECT g.campaign_id, g.id, $1, 'claim', g.unit_cost_fen, g.funder, $2 FROM gifts g WHERE g.id = $3";
+
+const MEMBER_MAIL: &str = "
+    INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+    SELECT mb.email, $1, $2, 'pending', 0, c.claimed_at, c.claimed_at
+    FROM claims c JOIN members mb ON mb.id = c.member_id WHERE c.id = $3 AND mb.email IS NOT NULL";
+
+const STAFF_MAIL: &str = "
+    INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+    SELECT u.email, $1, $2, 'pending', 0, $3, $3
+    FROM admin_users u WHERE u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator')";
+
+/// PostgreSQL: the claim, its ledger row and its mails in one statement, one round trip.
+fn pg_insert(pg: &mut PgConnection, c: &NewClaim) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!(
+        "WITH c AS ({INSERT_CLAIM} RETURNING id, gift_id, member_id, claimed_at),
+         l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+               SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
+               FROM c JOIN gifts g ON g.id = c.gift_id),
+         m AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT mb.email, $12, $13, 'pending', 0, c.claimed_at, c.claimed_at
+               FROM c JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
+         a AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT u.email, $14, $15, 'pending', 0, c.claimed_at, c.claimed_at
+               FROM c CROSS JOIN admin_users u
+               WHERE $16 AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
+         SELECT count(*) AS n FROM c"
+    );
+    let alert = c.staff_alert.clone().unwrap_or(Notice { subject: String::new(), body: String::new() });
+    diesel::sql_query(sql)
+        .bind::<Text, _>(c.id.to_string())
+        .bind::<Text, _>(c.campaign.to_string())
+        .bind::<Text, _>(c.gift.to_string())
+        .bind::<Text, _>(c.member.to_string())
+        .bind::<Integer, _>(c.slot as i32)
+        .bind::<Integer, _>(c.gift_seq as i32)
+        .bind::<Integer, _>(c.campaign_seq as i32)
+        .bind::<Text, _>(&c.voucher_code)
+        .bind::<Text, _>(&c.request_key)
+        .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+        .bind::<Timestamp, _>(c.expires_at.naive_utc())
+        .bind::<Text, _>(&c.confirmation.subject)
+        .bind::<Text, _>(&c.confirmation.body)
+        .bind::<Text, _>(alert.subject)
+        .bind::<Text, _>(alert.body)
+        .bind::<diesel::sql_types::Bool, _>(c.staff_alert.is_some())
+        .get_result::<Inserted>(pg)
+        .map(|r| r.n)
+}
+
+/// SQLite: the same rows, statement by statement, in one immediate transaction.
+fn sqlite_insert(lite: &mut SqliteConnection, c: &NewClaim) -> QueryResult<i64> {
+    lite.immediate_transaction(|lite| {
+        let n = bind_claim(INSERT_CLAIM, c).execute(lite)?;
+        if n == 0 {
+            return Ok(0);
+        }
+        diesel::sql_query(LEDGER_ROW)
+            .bind::<Text, _>(c.id.to_string())
+            .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+            .bind::<Text, _>(c.gift.to_string())
+            .execute(lite)?;
+        diesel::sql_query(MEMBER_MAIL)
+            .bind::<Text, _>(&c.confirmation.subject)
+            .bind::<Text, _>(&c.confirmation.body)
+            .bind::<Text, _>(c.id.to_string())
+            .execute(lite)?;
+        if let Some(alert) = &c.staff_alert {
+            diesel::sql_query(STAFF_MAIL)
+                .bind::<Text, _>(&alert.subject)
+                .bind::<Text, _>(&alert.body)
+                .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+                .execute(lite)?;
+        }
+        Ok(1)
+    })
+}
 
 #[derive(Clone)]
 pub struct DbClaims(pub Database);
@@ -127,30 +208,10 @@ impl ClaimStore for DbClaims {
             .0
             .run(move |conn| {
                 let inserted = match conn {
-                    DbConn::Pg(pg) => {
-                        let sql = format!(
-                            "WITH c AS ({INSERT_CLAIM} RETURNING id, gift_id, claimed_at) \
-                             INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at) \
-                             SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at \
-                             FROM c JOIN gifts g ON g.id = c.gift_id"
-                        );
-                        bind_claim(&sql, &c).execute(pg).map_err(StoreError::from)?
-                    }
-                    DbConn::Sqlite(lite) => lite
-                        .immediate_transaction(|lite| {
-                            let n = bind_claim(INSERT_CLAIM, &c).execute(lite)?;
-                            if n == 1 {
-                                diesel::sql_query(LEDGER_ROW)
-                                    .bind::<Text, _>(c.id.to_string())
-                                    .bind::<Timestamp, _>(c.claimed_at.naive_utc())
-                                    .bind::<Text, _>(c.gift.to_string())
-                                    .execute(lite)?;
-                            }
-                            Ok::<_, diesel::result::Error>(n)
-                        })
-                        .map_err(StoreError::from)?,
+                    DbConn::Pg(pg) => pg_insert(pg, &c),
+                    DbConn::Sqlite(lite) => sqlite_insert(lite, &c),
                 };
-                Ok::<_, StoreError>(inserted)
+                inserted.map_err(StoreError::from)
             })
             .await;
         match outcome {

@@ -215,3 +215,31 @@ async fn reports_add_up_to_the_ledger_and_cancelling_voids_vouchers(backend: Bac
     assert_eq!(app.count("SELECT count(*) AS n FROM ledger WHERE kind = 'void'").await, 5);
     app.send(app.claim_req(&south[0], &campaign, &gift, "after")).await.problem(409, "campaign.not_live");
 }
+
+on_both_backends!(claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock);
+
+async fn claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    app.create_admin("ops.alerts", Role::Operator, Some("alerts@union.example.cn")).await;
+    let (campaign, gift) = app.live_campaign(&op, 10, 1, 1).await;
+    let members = app.activated_members(12, "SZ-700").await;
+    let db = app.database().await;
+    db.run(|conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE members SET email = 'member' || substr(id, 1, 8) || '@example.cn'")
+            .execute(conn)
+            .map_err(anyhow::Error::from)
+    })
+    .await
+    .unwrap();
+
+    let replies = app.send_all(members.iter().map(|t| app.claim_req(t, &campaign, &gift, "k")).collect()).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 10);
+    let member_mails = app.count("SELECT count(*) AS n FROM outbox WHERE subject LIKE '%Gift claimed%'").await;
+    assert_eq!(member_mails, 10, "one confirmation per granted claim, none for the sold-out answers");
+    // 10% of 10 is 1 left: the claim taking slot 9 says so, the one taking slot 10 says sold out.
+    let low = app.count("SELECT count(*) AS n FROM outbox WHERE subject LIKE '%running low%' AND recipient = 'alerts@union.example.cn'").await;
+    let sold = app.count("SELECT count(*) AS n FROM outbox WHERE subject LIKE '%sold out%' AND recipient = 'alerts@union.example.cn'").await;
+    assert_eq!((low, sold), (1, 1));
+}
