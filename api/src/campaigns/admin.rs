@@ -40,7 +40,25 @@ impl TryFrom<CreateCampaign> for NewCampaign {
 impl TryFrom<CreateGift> for NewGift {
     type Error = ApiError;
     fn try_from(r: CreateGift) -> Result<Self, ApiError> {
+        let waves = r
+            .waves
+            .iter()
+            .map(|w| {
+                let local = chrono::NaiveDateTime::parse_from_str(&w.at, "%Y-%m-%dT%H:%M:%S").map_err(|_| {
+                    ApiError::validation(
+                        "waves",
+                        "发放时间格式须为 YYYY-MM-DDTHH:MM:SS（北京时间）",
+                        "wave times are YYYY-MM-DDTHH:MM:SS, Beijing time".into(),
+                    )
+                })?;
+                let at = domain::campaigns::Window::shanghai(local, local + chrono::Duration::seconds(1))
+                    .map_err(|e| ApiError::validation("waves", "发放时间不正确", e.to_string()))?
+                    .starts_at();
+                Ok(domain::campaigns::model::Wave { at, quantity: w.quantity })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(NewGift {
+            release: domain::campaigns::model::Release { waves, daily_cap: r.daily_cap },
             name: r.name,
             unit_cost: Fen::new(r.unit_cost_fen),
             stock: r.stock,

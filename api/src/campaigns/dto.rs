@@ -36,7 +36,9 @@ pub struct CreateCampaign {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "月饼礼盒", "unit_cost_fen": 8800, "stock": 10000, "per_member_limit": 1,
-    "valid_until": "2026-10-31", "funder": "union"}))]
+    "valid_until": "2026-10-31", "funder": "union",
+    "waves": [{"at": "2026-10-01T10:00:00", "quantity": 4000}, {"at": "2026-10-01T14:00:00", "quantity": 3000},
+              {"at": "2026-10-01T20:00:00", "quantity": 3000}]}))]
 pub struct CreateGift {
     pub name: String,
     pub unit_cost_fen: i64,
@@ -47,6 +49,20 @@ pub struct CreateGift {
     pub valid_until: NaiveDate,
     /// `union`, `bank` or `merchant`.
     pub funder: String,
+    /// Release the stock in waves (Beijing times); their quantities must add up to the stock.
+    #[serde(default)]
+    pub waves: Vec<WaveDto>,
+    /// At most this many more per Beijing day of the campaign (unclaimed units roll over).
+    pub daily_cap: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaveDto {
+    /// Beijing time; in requests without offset, in responses with `+08:00`.
+    #[schema(value_type = String, example = "2026-10-01T14:00:00")]
+    pub at: String,
+    pub quantity: u32,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -59,7 +75,7 @@ pub struct SetStock {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f", "name": "月饼礼盒", "unit_cost_fen": 8800, "stock": 10000,
-    "remaining": null, "per_member_limit": 1, "valid_until": "2026-10-31", "funder": "union"}))]
+    "remaining": null, "per_member_limit": 1, "valid_until": "2026-10-31", "funder": "union", "waves": [], "daily_cap": null}))]
 pub struct GiftView {
     pub id: uuid::Uuid,
     pub name: String,
@@ -71,11 +87,20 @@ pub struct GiftView {
     #[schema(value_type = String)]
     pub valid_until: NaiveDate,
     pub funder: &'static str,
+    pub waves: Vec<WaveDto>,
+    pub daily_cap: Option<u32>,
 }
 
 impl GiftView {
     pub fn new(g: &Gift, remaining: Option<u32>) -> Self {
         Self {
+            waves: g
+                .release
+                .waves
+                .iter()
+                .map(|w| WaveDto { at: beijing(w.at).to_rfc3339(), quantity: w.quantity })
+                .collect(),
+            daily_cap: g.release.daily_cap,
             id: g.id.0,
             name: g.name.clone(),
             unit_cost_fen: g.unit_cost.get(),

@@ -78,6 +78,13 @@ impl From<ClaimError> for ApiError {
                 "This Idempotency-Key was used for a different request",
             ),
             ClaimError::SoldOut => ApiError::new(S::CONFLICT, "campaign.sold_out", "礼品已领完", "Sold out"),
+            ClaimError::NotYetReleased { next } => ApiError::new(
+                S::CONFLICT,
+                "campaign.wave_pending",
+                "本轮礼品已领完，请在下一轮发放时再来",
+                "Everything released so far is claimed; more is released later",
+            )
+            .with("next_release_at", super::dto::beijing(next).to_rfc3339()),
             ClaimError::LimitReached => ApiError::new(
                 S::CONFLICT,
                 "campaign.limit_reached",

@@ -38,6 +38,9 @@ pub enum ClaimError {
     KeyReused,
     #[error("sold out")]
     SoldOut,
+    /// Everything released so far is claimed; more comes at `next`.
+    #[error("sold out until the next release")]
+    NotYetReleased { next: chrono::DateTime<chrono::Utc> },
     #[error("claim limit reached")]
     LimitReached,
     #[error("the inventory gate is unavailable")]

@@ -235,9 +235,65 @@ pub struct Gift {
     /// Vouchers are redeemable until the end of this day, Beijing time.
     pub valid_until: NaiveDate,
     pub funder: Funder,
+    pub release: Release,
+}
+
+/// When a gift's stock becomes claimable: all at once by default, or in waves (e.g. 10:00 / 14:00 /
+/// 20:00 so members on shifts get a chance), and/or at most `daily_cap` more per Beijing day of the
+/// campaign (unclaimed units roll over to the next day).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Release {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waves: Vec<Wave>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cap: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Wave {
+    pub at: DateTime<Utc>,
+    pub quantity: u32,
+}
+
+impl Release {
+    pub fn is_empty(&self) -> bool {
+        self.waves.is_empty() && self.daily_cap.is_none()
+    }
 }
 
 impl Gift {
+    /// How much of the stock is claimable at `now`. Stock added after the waves were planned is
+    /// released at once.
+    pub fn released_at(&self, now: DateTime<Utc>, window: &super::window::Window) -> u32 {
+        let planned: u32 = self.release.waves.iter().map(|w| w.quantity).sum();
+        let mut released = if self.release.waves.is_empty() {
+            self.stock
+        } else {
+            let due: u32 = self.release.waves.iter().filter(|w| w.at <= now).map(|w| w.quantity).sum();
+            due + self.stock.saturating_sub(planned)
+        };
+        if let Some(cap) = self.release.daily_cap {
+            let day = |t: DateTime<Utc>| t.with_timezone(&super::window::SHANGHAI).date_naive();
+            let days = (day(now) - day(window.starts_at())).num_days().max(0) as u32 + 1;
+            released = released.min(cap.saturating_mul(days));
+        }
+        released.min(self.stock)
+    }
+
+    /// When more of the stock will be released after `now`, if ever.
+    pub fn next_release(&self, now: DateTime<Utc>, window: &super::window::Window) -> Option<DateTime<Utc>> {
+        let released = self.released_at(now, window);
+        if released >= self.stock {
+            return None;
+        }
+        let wave = self.release.waves.iter().map(|w| w.at).filter(|at| *at > now).min();
+        let next_day = self.release.daily_cap.map(|_| {
+            let today = now.with_timezone(&super::window::SHANGHAI).date_naive();
+            super::window::end_of_day_shanghai(today)
+        });
+        [wave, next_day].into_iter().flatten().filter(|t| *t < window.ends_at()).min()
+    }
+
     pub fn voucher_expires_at(&self) -> DateTime<Utc> {
         end_of_day_shanghai(self.valid_until)
     }

@@ -22,6 +22,7 @@ pub struct NewCampaign {
 
 #[derive(Debug, Clone)]
 pub struct NewGift {
+    pub release: Release,
     pub name: String,
     pub unit_cost: Fen,
     pub stock: u32,
@@ -176,9 +177,22 @@ where
         if crate::campaigns::window::end_of_day_shanghai(new.valid_until) < c.window.ends_at() {
             return Err(invalid("valid_until", "vouchers must stay valid at least until the campaign ends"));
         }
+        if !new.release.waves.is_empty() {
+            let planned: u64 = new.release.waves.iter().map(|w| u64::from(w.quantity)).sum();
+            if planned != u64::from(new.stock) {
+                return Err(invalid("waves", "the waves' quantities must add up to the stock"));
+            }
+            if new.release.waves.iter().any(|w| !c.window.contains(w.at)) {
+                return Err(invalid("waves", "every wave must be released inside the campaign window"));
+            }
+        }
+        if new.release.daily_cap == Some(0) {
+            return Err(invalid("daily_cap", "must be at least 1"));
+        }
         let gift = Gift {
             id: GiftId::new(),
             campaign_id: campaign,
+            release: new.release,
             name: text("name", &new.name, 60)?,
             unit_cost: new.unit_cost,
             stock: new.stock,
@@ -280,8 +294,10 @@ where
             }
             let mut offers = Vec::with_capacity(gifts.len());
             for gift in gifts {
+                // Members see what they could claim now: the released part of the stock.
+                let released = gift.released_at(now, &c.window);
                 let remaining =
-                    self.gate.remaining(c.id, gift.id, gift.stock).await.map_err(|e| ClaimError::Unavailable(e.0))?;
+                    self.gate.remaining(c.id, gift.id, released).await.map_err(|e| ClaimError::Unavailable(e.0))?;
                 offers.push(GiftOffer { gift, remaining });
             }
             out.push((c, offers));
@@ -317,7 +333,7 @@ where
             gift,
             member: profile.member.id,
             request: request_key,
-            stock: g.stock,
+            stock: g.released_at(now, &c.window),
             gift_limit: g.per_member_limit,
             campaign_limit: c.per_member_limit,
         };
@@ -326,7 +342,12 @@ where
         loop {
             let (slot, gift_seq, campaign_seq) = match self.gate.reserve(&ticket).await.map_err(unavailable)? {
                 GateAnswer::Granted { slot, gift_seq, campaign_seq } => (slot, gift_seq, campaign_seq),
-                GateAnswer::SoldOut => return Err(ClaimError::SoldOut),
+                GateAnswer::SoldOut => {
+                    return Err(match g.next_release(now, &c.window) {
+                        Some(next) => ClaimError::NotYetReleased { next },
+                        None => ClaimError::SoldOut,
+                    })
+                }
                 GateAnswer::LimitReached => return Err(ClaimError::LimitReached),
                 GateAnswer::Cold => {
                     rebuilds += 1;
@@ -466,10 +487,61 @@ mod tests {
             per_member_limit: 1,
             valid_until: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
             funder: Funder::Union,
+            release: Release::default(),
         };
         let alerts: Vec<u32> = (1..=95).filter(|s| stock_alert(&gift, &campaign, *s, 10).is_some()).collect();
         assert_eq!(alerts, [85, 95], "10% of 95 rounds up to 10 left");
         assert!(stock_alert(&gift, &campaign, 95, 10).unwrap().subject.contains("sold out"));
         assert!(stock_alert(&gift, &campaign, 85, 0).is_none());
+    }
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::*;
+    use chrono::{Duration, NaiveDate, TimeZone};
+
+    fn gift(stock: u32, release: Release) -> Gift {
+        Gift {
+            id: GiftId::new(),
+            campaign_id: CampaignId::new(),
+            name: "月饼".into(),
+            unit_cost: Fen::new(0),
+            stock,
+            per_member_limit: 1,
+            valid_until: NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+            funder: Funder::Union,
+            release,
+        }
+    }
+
+    #[test]
+    fn waves_release_on_time_and_added_stock_at_once() {
+        // 2026-10-01 10:00 Beijing = 02:00 UTC.
+        let start = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
+        let window = Window::new(start, start + Duration::days(3)).unwrap();
+        let waves = vec![Wave { at: start, quantity: 30 }, Wave { at: start + Duration::hours(4), quantity: 20 }];
+        let mut g = gift(50, Release { waves, daily_cap: None });
+        assert_eq!(g.released_at(start - Duration::seconds(1), &window), 0);
+        assert_eq!(g.released_at(start, &window), 30);
+        assert_eq!(g.next_release(start, &window), Some(start + Duration::hours(4)));
+        assert_eq!(g.released_at(start + Duration::hours(4), &window), 50);
+        assert_eq!(g.next_release(start + Duration::hours(4), &window), None);
+        g.stock = 60;
+        assert_eq!(g.released_at(start, &window), 40, "stock raised after planning is out at once");
+    }
+
+    #[test]
+    fn a_daily_cap_rolls_over_by_beijing_day() {
+        let start = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
+        let window = Window::new(start, start + Duration::days(3)).unwrap();
+        let g = gift(100, Release { waves: vec![], daily_cap: Some(30) });
+        assert_eq!(g.released_at(start, &window), 30);
+        // 23:59 Beijing on day one is still day one; midnight Beijing (16:00 UTC) is day two.
+        let midnight = Utc.with_ymd_and_hms(2026, 10, 1, 16, 0, 0).unwrap();
+        assert_eq!(g.released_at(midnight - Duration::seconds(1), &window), 30);
+        assert_eq!(g.next_release(start, &window), Some(midnight));
+        assert_eq!(g.released_at(midnight, &window), 60);
+        assert_eq!(g.released_at(midnight + Duration::days(5), &window), 100);
     }
 }

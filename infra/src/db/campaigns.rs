@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{campaigns, claims, gifts};
 use super::{audit, Database};
 use domain::admin::NewAuditEntry;
+use domain::campaigns::model::Release;
 use domain::campaigns::ports::CampaignRepository;
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
@@ -39,6 +40,7 @@ struct GiftRow {
     valid_until: NaiveDate,
     funder: String,
     created_at: NaiveDateTime,
+    release_plan: String,
 }
 
 impl TryFrom<CampaignRow> for Campaign {
@@ -72,6 +74,11 @@ impl TryFrom<GiftRow> for Gift {
             per_member_limit: u32::try_from(r.per_member_limit)?,
             valid_until: r.valid_until,
             funder: r.funder.parse().map_err(|_| anyhow::anyhow!("bad funder {}", r.funder))?,
+            release: if r.release_plan.is_empty() {
+                Release::default()
+            } else {
+                serde_json::from_str(&r.release_plan)?
+            },
         })
     }
 }
@@ -128,6 +135,7 @@ impl CampaignRepository for DbCampaigns {
             valid_until: g.valid_until,
             funder: g.funder.as_str().to_owned(),
             created_at: entry.at.naive_utc(),
+            release_plan: if g.release.is_empty() { String::new() } else { serde_json::to_string(&g.release)? },
         };
         self.0
             .transaction(move |conn| {

@@ -145,6 +145,7 @@ diesel::table! {
         valid_until -> Date,
         funder -> Text,
         created_at -> Timestamp,
+        release_plan -> Text,
     }
 }
 

@@ -243,3 +243,57 @@ async fn claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock(backen
     let sold = app.count("SELECT count(*) AS n FROM outbox WHERE subject LIKE '%sold out%' AND recipient = 'alerts@union.example.cn'").await;
     assert_eq!((low, sold), (1, 1));
 }
+
+on_both_backends!(stock_released_in_waves_and_daily_caps);
+
+async fn stock_released_in_waves_and_daily_caps(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let beijing = |d: chrono::Duration| {
+        (chrono::Utc::now() + chrono::Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string()
+    };
+    let body = json!({"title": "元旦会员有礼", "holiday": "new_year", "starts_at": beijing(chrono::Duration::minutes(-1)),
+        "ends_at": beijing(chrono::Duration::days(2)), "per_member_limit": 1, "budget_fen": 1_000_000});
+    let id = app.send(Req::post("/v1/admin/campaigns").bearer(&op).json(body)).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let next_wave = beijing(chrono::Duration::seconds(3));
+    let valid_until = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive().to_string();
+    let gift = |name: &str, extra: serde_json::Value| {
+        let mut g = json!({"name": name, "unit_cost_fen": 100, "stock": 4, "per_member_limit": 1,
+            "valid_until": valid_until, "funder": "union"});
+        g.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(&op).json(g)
+    };
+    let bad =
+        app.send(gift("x", json!({"waves": [{"at": beijing(chrono::Duration::minutes(-1)), "quantity": 3}]}))).await;
+    assert_eq!(bad.problem(422, "validation.invalid_field")["field"], "waves");
+    let waves = json!({"waves": [{"at": beijing(chrono::Duration::seconds(-30)), "quantity": 2}, {"at": next_wave, "quantity": 2}]});
+    let waved = app.send(gift("分批礼品", waves)).await;
+    assert_eq!(waved.status, 201, "{}", waved.text());
+    let waved = waved.json()["id"].as_str().unwrap().to_owned();
+    let capped = app.send(gift("限日礼品", json!({"daily_cap": 1}))).await.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.send(Req::post(&format!("/v1/admin/campaigns/{id}/publish")).bearer(&op)).await.status, 200);
+
+    let members = app.activated_members(6, "SZ-800").await;
+    let claim = |i: usize, gift: &str| app.claim_req(&members[i], &id, gift, gift);
+    assert_eq!(app.send(claim(0, &waved)).await.status, 201);
+    assert_eq!(app.send(claim(1, &waved)).await.status, 201);
+    let pending = app.send(claim(2, &waved)).await.problem(409, "campaign.wave_pending");
+    assert!(pending["next_release_at"].as_str().unwrap().starts_with(&next_wave), "{pending}");
+    let listed = app.send(Req::get(&format!("/v1/campaigns/{id}")).bearer(&members[2])).await.json();
+    let remaining: Vec<u64> =
+        listed["gifts"].as_array().unwrap().iter().map(|g| g["remaining"].as_u64().unwrap()).collect();
+    assert!(remaining.contains(&0), "{listed}");
+
+    actix_web::rt::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(app.send(claim(2, &waved)).await.status, 201);
+    assert_eq!(app.send(claim(3, &waved)).await.status, 201);
+    app.send(claim(4, &waved)).await.problem(409, "campaign.sold_out");
+
+    // One a day: the second member today waits for Beijing midnight.
+    assert_eq!(app.send(claim(4, &capped)).await.status, 201);
+    let body = app.send(claim(5, &capped)).await.problem(409, "campaign.wave_pending");
+    assert!(body["next_release_at"].as_str().unwrap().ends_with("T00:00:00+08:00"), "{body}");
+}
