@@ -32,6 +32,7 @@ impl TryFrom<CreateCampaign> for NewCampaign {
             budget: Fen::new(r.budget_fen),
             eligibility: Eligibility {
                 union_codes: r.union_codes.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+                joined_before: r.joined_before,
             },
         })
     }

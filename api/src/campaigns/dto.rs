@@ -31,6 +31,9 @@ pub struct CreateCampaign {
     /// Only members of these grassroots unions; empty or absent for all.
     #[serde(default)]
     pub union_codes: Vec<String>,
+    /// Only members who were on the roster before this day.
+    #[schema(value_type = Option<String>, example = "2026-09-01")]
+    pub joined_before: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -135,10 +138,12 @@ pub struct CampaignView {
     pub per_member_limit: u32,
     pub budget_fen: i64,
     pub union_codes: Vec<String>,
+    #[schema(value_type = Option<String>)]
+    pub joined_before: Option<NaiveDate>,
     pub gifts: Vec<GiftView>,
     /// For members: may the caller claim here?
     pub eligible: Option<bool>,
-    /// `not_activated` or `other_union` when not eligible.
+    /// `not_activated`, `other_union` or `joined_too_late` when not eligible.
     pub ineligible_reason: Option<&'static str>,
     /// For members: how many more gifts they may claim in this campaign.
     pub claims_left: Option<u32>,
@@ -157,6 +162,7 @@ impl CampaignView {
             per_member_limit: c.per_member_limit,
             budget_fen: c.budget.get(),
             union_codes: c.eligibility.union_codes.clone(),
+            joined_before: c.eligibility.joined_before,
             gifts,
             eligible: None,
             ineligible_reason: None,

@@ -19,6 +19,7 @@ fn for_member(mut view: CampaignView, c: &Campaign, profile: &Profile, claimed_h
     view.ineligible_reason = verdict.err().map(|r| match r {
         Ineligible::NotActivated => "not_activated",
         Ineligible::OtherUnion => "other_union",
+        Ineligible::JoinedTooLate => "joined_too_late",
     });
     view.claims_left = Some(c.per_member_limit.saturating_sub(claimed_here));
     view

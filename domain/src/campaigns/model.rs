@@ -124,12 +124,15 @@ impl FromStr for Funder {
 pub struct Eligibility {
     /// Only members of these grassroots unions; empty means every union.
     pub union_codes: Vec<String>,
+    /// Only members on the roster before this day (Beijing time) began.
+    pub joined_before: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ineligible {
     NotActivated,
     OtherUnion,
+    JoinedTooLate,
 }
 
 impl Eligibility {
@@ -140,6 +143,13 @@ impl Eligibility {
         let union = profile.affiliation.as_ref().map(|a| a.union_org_code.as_str()).unwrap_or_default();
         if !self.union_codes.is_empty() && !self.union_codes.iter().any(|c| c == union) {
             return Err(Ineligible::OtherUnion);
+        }
+        if let Some(day) = self.joined_before {
+            let cutoff = super::window::end_of_day_shanghai(day.pred_opt().unwrap_or(day));
+            let joined = profile.affiliation.as_ref().and_then(|a| a.joined_at);
+            if joined.is_none_or(|t| t >= cutoff) {
+                return Err(Ineligible::JoinedTooLate);
+            }
         }
         Ok(())
     }

@@ -78,6 +78,8 @@ pub struct Affiliation {
     pub union_org_code: String,
     pub union_org_name: String,
     pub member_no: String,
+    /// When the member first appeared on the roster.
+    pub joined_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,6 +26,7 @@ struct CampaignRow {
     state: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    joined_before: Option<NaiveDate>,
 }
 
 #[derive(Queryable, Insertable)]
@@ -55,6 +56,7 @@ impl TryFrom<CampaignRow> for Campaign {
             budget: Fen::new(r.budget_fen),
             eligibility: Eligibility {
                 union_codes: r.union_codes.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+                joined_before: r.joined_before,
             },
             state: r.state.parse().map_err(|_| anyhow::anyhow!("bad state {}", r.state))?,
             created_at: r.created_at.and_utc(),
@@ -114,6 +116,7 @@ impl CampaignRepository for DbCampaigns {
             state: c.state.as_str().to_owned(),
             created_at: c.created_at.naive_utc(),
             updated_at: c.created_at.naive_utc(),
+            joined_before: c.eligibility.joined_before,
         };
         self.0
             .transaction(move |conn| {

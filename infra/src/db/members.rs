@@ -41,7 +41,7 @@ struct MemberRow {
     erased_at: Option<NaiveDateTime>,
 }
 
-type AffiliationRow = Option<(String, String, String)>;
+type AffiliationRow = Option<(String, String, String, Option<NaiveDateTime>)>;
 
 /// Members, with personal fields sealed by [`FieldCrypto`] on the way in and opened on the way out.
 #[derive(Clone)]
@@ -85,10 +85,11 @@ impl DbMembers {
     fn profile(&self, (row, affiliation): (MemberRow, AffiliationRow)) -> anyhow::Result<Profile> {
         Ok(Profile {
             member: self.member(row)?,
-            affiliation: affiliation.map(|(union_org_code, union_org_name, member_no)| Affiliation {
+            affiliation: affiliation.map(|(union_org_code, union_org_name, member_no, joined_at)| Affiliation {
                 union_org_code,
                 union_org_name,
                 member_no,
+                joined_at: joined_at.map(|t| t.and_utc()),
             }),
         })
     }
@@ -127,7 +128,8 @@ impl DbMembers {
                     .left_join(active_roster)
                     .select((
                         members::all_columns,
-                        (roster::union_org_code, roster::union_org_name, roster::member_no).nullable(),
+                        (roster::union_org_code, roster::union_org_name, roster::member_no, roster::joined_at)
+                            .nullable(),
                     ))
                     .into_boxed();
                 if let Some(id) = id {

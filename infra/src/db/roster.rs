@@ -101,9 +101,9 @@ impl DbRoster {
 const MERGE: &str = "
     WITH up AS (
         INSERT INTO roster (id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name,
-                            member_no, status, updated_at)
+                            member_no, status, updated_at, joined_at)
         SELECT id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name, member_no,
-               status, $1
+               status, $1, $1
         FROM roster_staging
         ON CONFLICT (id_index) DO UPDATE SET
             name_index = EXCLUDED.name_index, name_cipher = EXCLUDED.name_cipher,
@@ -158,8 +158,8 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
     for r in rows {
         touched += diesel::sql_query(
             "INSERT INTO roster (id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name,
-                                 member_no, status, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 member_no, status, updated_at, joined_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id_index) DO UPDATE SET
                 name_index = excluded.name_index, name_cipher = excluded.name_cipher,
                 id_cipher = excluded.id_cipher, union_org_code = excluded.union_org_code,
@@ -177,6 +177,7 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
         .bind::<Text, _>(&r.union_org_name)
         .bind::<Text, _>(&r.member_no)
         .bind::<Text, _>(r.status)
+        .bind::<Timestamp, _>(now.naive_utc())
         .bind::<Timestamp, _>(now.naive_utc())
         .execute(lite)? as u64;
     }

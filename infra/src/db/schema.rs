@@ -99,6 +99,7 @@ diesel::table! {
         member_no -> Text,
         status -> Text,
         updated_at -> Timestamp,
+        joined_at -> Nullable<Timestamp>,
     }
 }
 
@@ -131,6 +132,7 @@ diesel::table! {
         state -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        joined_before -> Nullable<Date>,
     }
 }
 

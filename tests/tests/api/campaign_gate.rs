@@ -229,3 +229,33 @@ async fn reconcile_reports_drift_and_repairs_the_gate(backend: Backend) {
     let audit = app.send(Req::get("/v1/admin/audit").bearer(&auditor)).await.json();
     assert_eq!(audit["items"][0]["action"], "campaign.reconcile");
 }
+
+on_both_backends!(campaigns_for_earlier_members_refuse_newcomers);
+
+async fn campaigns_for_earlier_members_refuse_newcomers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let member = app.activated_members(1, "SZ-900").await.remove(0);
+    let beijing_now = chrono::Utc::now() + chrono::Duration::hours(8);
+    let fmt = |d: chrono::Duration| (beijing_now + d).format("%Y-%m-%dT%H:%M:%S").to_string();
+    let today = beijing_now.date_naive();
+    let valid_until = (today + chrono::Duration::days(30)).to_string();
+    let mut answers = Vec::new();
+    for joined_before in [today + chrono::Duration::days(1), today] {
+        let body = serde_json::json!({"title": "老会员专享", "holiday": "spring_festival", "starts_at": fmt(chrono::Duration::minutes(-1)),
+            "ends_at": fmt(chrono::Duration::hours(1)), "per_member_limit": 1, "budget_fen": 100000,
+            "joined_before": joined_before.to_string()});
+        let c = app.send(Req::post("/v1/admin/campaigns").bearer(&op).json(body)).await.json();
+        assert_eq!(c["joined_before"], joined_before.to_string());
+        let id = c["id"].as_str().unwrap().to_owned();
+        let gift = serde_json::json!({"name": "春联", "unit_cost_fen": 100, "stock": 5, "per_member_limit": 1,
+            "valid_until": valid_until, "funder": "union"});
+        let g = app.send(Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(&op).json(gift)).await.json();
+        app.send(Req::post(&format!("/v1/admin/campaigns/{id}/publish")).bearer(&op)).await;
+        answers.push(
+            app.send(app.claim_req(&member, &id, g["id"].as_str().unwrap(), &format!("k-{joined_before}"))).await,
+        );
+    }
+    assert_eq!(answers[0].status, 201, "joined today, before tomorrow: {}", answers[0].text());
+    assert_eq!(answers[1].problem(403, "campaign.ineligible")["reason"], "joined_too_late");
+}
