@@ -71,6 +71,7 @@ pub struct Notice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     pub id: Uuid,
+    pub slot: u32,
     pub campaign: CampaignId,
     pub gift: GiftId,
     pub gift_name: String,
@@ -98,6 +99,15 @@ pub struct GiftUsage {
     pub used_slots: Vec<u32>,
     /// Per member: claims of this gift.
     pub per_member: Vec<(MemberId, u32)>,
+    /// Every stored claim's request with the answer it got, so a rebuilt gate still replays them.
+    pub requests: Vec<(String, GrantedSlot)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantedSlot {
+    pub slot: u32,
+    pub gift_seq: u32,
+    pub campaign_seq: u32,
 }
 
 pub trait ClaimStore: Send + Sync + 'static {

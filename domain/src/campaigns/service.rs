@@ -318,9 +318,6 @@ where
         gift: GiftId,
         request_key: &str,
     ) -> Result<(Claim, bool), ClaimError> {
-        if let Some(previous) = self.claims.find_by_request(request_key).await? {
-            return if previous.gift == gift { Ok((previous, true)) } else { Err(ClaimError::KeyReused) };
-        }
         let (c, gifts) = self.campaigns.get(campaign).await?.ok_or(ClaimError::NotFound)?;
         let g = gifts.into_iter().find(|g| g.id == gift).ok_or(ClaimError::NotFound)?;
         let now = self.clock.now();
@@ -378,6 +375,7 @@ where
                 Inserted::Done => {
                     let claim = Claim {
                         id: new.id,
+                        slot,
                         campaign,
                         gift,
                         gift_name: g.name.clone(),
@@ -388,7 +386,14 @@ where
                     };
                     return Ok((claim, false));
                 }
-                Inserted::Replay(claim) => return Ok((claim, true)),
+                Inserted::Replay(previous) => {
+                    // The request was stored before. A gate that remembered it handed out the same
+                    // slot; one that did not (or another gift's gate) took a new one: give it back.
+                    if previous.gift != gift || previous.slot != slot {
+                        self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                    }
+                    return if previous.gift == gift { Ok((previous, true)) } else { Err(ClaimError::KeyReused) };
+                }
                 Inserted::MemberLimit => {
                     // The database knows better: the slot is free again, the member is at the limit.
                     self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;

@@ -11,7 +11,7 @@ use diesel::sqlite::SqliteConnection;
 use super::error::StoreError;
 use super::schema::{claims, gifts};
 use super::{Database, DbConn};
-use domain::campaigns::ports::{Claim, ClaimStore, GiftUsage, Inserted, NewClaim, Notice};
+use domain::campaigns::ports::{Claim, ClaimStore, GiftUsage, GrantedSlot, Inserted, NewClaim, Notice};
 use domain::campaigns::{CampaignId, GiftId};
 use domain::members::MemberId;
 
@@ -151,18 +151,19 @@ enum Refusal {
     Replay,
 }
 
-type ClaimRow = (String, String, String, String, String, String, NaiveDateTime, NaiveDateTime);
+type ClaimRow = (String, i32, String, String, String, String, String, NaiveDateTime, NaiveDateTime);
 
 fn to_claim(r: ClaimRow) -> anyhow::Result<Claim> {
     Ok(Claim {
         id: r.0.parse()?,
-        campaign: CampaignId(r.1.parse()?),
-        gift: GiftId(r.2.parse()?),
-        gift_name: r.3,
-        voucher_code: r.4,
-        status: r.5,
-        claimed_at: r.6.and_utc(),
-        expires_at: r.7.and_utc(),
+        slot: u32::try_from(r.1)?,
+        campaign: CampaignId(r.2.parse()?),
+        gift: GiftId(r.3.parse()?),
+        gift_name: r.4,
+        voucher_code: r.5,
+        status: r.6,
+        claimed_at: r.7.and_utc(),
+        expires_at: r.8.and_utc(),
     })
 }
 
@@ -175,6 +176,7 @@ impl DbClaims {
                     .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
                     .select((
                         claims::id,
+                        claims::slot,
                         claims::campaign_id,
                         claims::gift_id,
                         gifts::name,
@@ -214,6 +216,12 @@ impl ClaimStore for DbClaims {
                 inserted.map_err(StoreError::from)
             })
             .await;
+        // A retried request trips over its own slot first: look for it before blaming the gate.
+        if let Err(StoreError::UniqueViolation(_)) = &outcome {
+            if let Some(previous) = self.find_by_request(&claim.request_key).await? {
+                return Ok(Inserted::Replay(previous));
+            }
+        }
         match outcome {
             Ok(1) => Ok(Inserted::Done),
             // Nothing inserted: the slot is beyond the stock or a sequence beyond a limit.
@@ -243,23 +251,33 @@ impl ClaimStore for DbClaims {
 
     async fn usage(&self, gift: GiftId) -> anyhow::Result<GiftUsage> {
         let id = gift.to_string();
-        let rows: Vec<(i32, String)> = self
+        let rows: Vec<(i32, String, String, i32, i32)> = self
             .0
             .run(move |conn| {
                 Ok::<_, anyhow::Error>(
                     claims::table
                         .filter(claims::gift_id.eq(id))
                         .filter(claims::status.ne("voided"))
-                        .select((claims::slot, claims::member_id))
+                        .select((
+                            claims::slot,
+                            claims::member_id,
+                            claims::request_key,
+                            claims::gift_seq,
+                            claims::campaign_seq,
+                        ))
                         .load(conn)?,
                 )
             })
             .await?;
         let mut usage = GiftUsage::default();
         let mut per_member = std::collections::HashMap::<String, u32>::new();
-        for (slot, member) in rows {
-            usage.used_slots.push(u32::try_from(slot)?);
+        for (slot, member, request, gift_seq, campaign_seq) in rows {
+            let slot = u32::try_from(slot)?;
+            usage.used_slots.push(slot);
             *per_member.entry(member).or_default() += 1;
+            let granted =
+                GrantedSlot { slot, gift_seq: u32::try_from(gift_seq)?, campaign_seq: u32::try_from(campaign_seq)? };
+            usage.requests.push((request, granted));
         }
         for (member, n) in per_member {
             usage.per_member.push((MemberId(member.parse()?), n));

@@ -92,7 +92,11 @@ impl InventoryGate for MemoryGate {
                 next,
                 free: holes.into(),
                 members: usage.per_member.iter().copied().collect(),
-                requests: HashMap::new(),
+                requests: usage
+                    .requests
+                    .iter()
+                    .map(|(request, g)| (request.clone(), (g.slot, g.gift_seq, g.campaign_seq)))
+                    .collect(),
             },
         );
         state.campaigns.retain(|(c, _), _| *c != campaign);

@@ -52,7 +52,7 @@ static GIVE_BACK: LazyLock<redis::Script> = LazyLock::new(|| {
 });
 
 /// Replaces a gift's gate in one step: ARGV = next, then counted lists of free slots, per-member
-/// gift counts and per-member campaign counts.
+/// gift counts, per-member campaign counts, and the stored requests with their answers.
 static LOAD: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
@@ -67,6 +67,9 @@ static LOAD: LazyLock<redis::Script> = LazyLock::new(|| {
         i = i + 2 * n + 1
         n = tonumber(ARGV[i])
         for j = 0, n - 1 do redis.call('HSET', KEYS[4], ARGV[i + 1 + 2 * j], ARGV[i + 2 + 2 * j]) end
+        i = i + 2 * n + 1
+        n = tonumber(ARGV[i])
+        for j = 0, n - 1 do redis.call('HSET', KEYS[2], ARGV[i + 1 + 2 * j], ARGV[i + 2 + 2 * j]) end
         redis.call('SET', KEYS[1], '1')
         return 1
         ",
@@ -230,6 +233,11 @@ impl InventoryGate for RedisGate {
         for (m, n) in campaign_counts {
             args.push(m.to_string());
             args.push(n.to_string());
+        }
+        args.push(usage.requests.len().to_string());
+        for (request, g) in &usage.requests {
+            args.push(request.clone());
+            args.push(format!("{}:{}:{}", g.slot, g.gift_seq, g.campaign_seq));
         }
         tracing::info!(%campaign, %gift, used = usage.used_slots.len(), holes = holes.len(), "inventory gate rebuilt from the database");
         metrics::counter!("inventory_gate_rebuilds_total").increment(1);

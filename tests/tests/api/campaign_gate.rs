@@ -36,8 +36,13 @@ async fn a_flushed_redis_is_rebuilt_from_the_database() {
     assert!(keys.iter().all(|k| k.contains(&format!("{{c:{campaign}}}"))), "hash-tagged per campaign: {keys:?}");
     let _: () = redis::cmd("DEL").arg(&keys).query(&mut redis()).unwrap();
 
-    // The ten who already have one are still refused; twenty more get the rest; nobody gets more.
-    assert_eq!(claim_all(&app, &members[..10], &campaign, &gift).await.0, 0);
+    // The ten who already have one get their first answer again for the same key (the rebuilt gate
+    // remembers every stored request) and are refused a second gift with a new key.
+    let replays = app.send_all(members[..10].iter().map(|t| app.claim_req(t, &campaign, &gift, "k")).collect()).await;
+    assert!(replays.iter().all(|r| r.status == 200), "{:?}", replays.iter().map(|r| r.status).collect::<Vec<_>>());
+    let second = app.send_all(members[..10].iter().map(|t| app.claim_req(t, &campaign, &gift, "k2")).collect()).await;
+    assert!(second.iter().all(|r| r.status == 409 && r.json()["code"] == "campaign.limit_reached"));
+    // Twenty more get the rest; nobody gets more.
     assert_eq!(claim_all(&app, &members[10..], &campaign, &gift).await, (20, 30, 0));
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 30);
     let listed = app.send(Req::get("/v1/campaigns").bearer(&members[0])).await.json();
