@@ -28,7 +28,7 @@ use infra::auth::{Argon2Hasher, JwtAdminTokens, JwtMemberTokens};
 use infra::crypto::FieldCrypto;
 use infra::db::admin::DbAdmins;
 use infra::db::audit::DbAuditLog;
-use infra::db::campaigns::DbCampaigns;
+use infra::db::campaigns::{CachedCampaigns, DbCampaigns};
 use infra::db::claims::DbClaims;
 use infra::db::members::DbMembers;
 use infra::db::outbox::DbOutbox;
@@ -128,7 +128,7 @@ pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::C
         None => None,
     };
     Ok(CampaignService {
-        campaigns: DbCampaigns(db.clone()),
+        campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
         claims: DbClaims(db),
         gate: gate(&redis),
         clock: SystemClock,
@@ -164,7 +164,7 @@ impl Application {
         let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db)?, config.outbox_poll, stopped));
         let (member_auth, profiles) = member_services(&config, &db, &ephemeral);
         let campaigns = CampaignService {
-            campaigns: DbCampaigns(db.clone()),
+            campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
             claims: DbClaims(db.clone()),
             gate: gate(&redis),
             clock: SystemClock,

@@ -19,7 +19,7 @@ use domain::campaigns::service::CampaignService;
 use domain::members::auth::MemberAuth;
 use domain::members::profile::Profiles;
 use domain::shared::SystemClock;
-use infra::db::campaigns::DbCampaigns;
+use infra::db::campaigns::CachedCampaigns;
 use infra::db::claims::DbClaims;
 use infra::gate::AnyGate;
 
@@ -28,7 +28,7 @@ pub type MemberAuthService =
     MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, SystemClock>;
 pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, SystemClock>;
 pub type Pickup = domain::campaigns::pickup::PickupService<infra::db::pickup::DbPickup, SystemClock>;
-pub type Campaigns = CampaignService<DbCampaigns, DbClaims, AnyGate, SystemClock>;
+pub type Campaigns = CampaignService<CachedCampaigns, DbClaims, AnyGate, SystemClock>;
 
 pub struct AppState {
     pub db: Database,

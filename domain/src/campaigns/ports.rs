@@ -91,6 +91,8 @@ pub enum Inserted {
     MemberLimit,
     /// The same request was stored before (a retry): here is its claim.
     Replay(Claim),
+    /// The campaign was cancelled or its window closed before the claim reached the database.
+    Closed,
 }
 
 /// The state the gate is rebuilt from.

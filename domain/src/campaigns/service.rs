@@ -394,6 +394,10 @@ where
                     }
                     return if previous.gift == gift { Ok((previous, true)) } else { Err(ClaimError::KeyReused) };
                 }
+                Inserted::Closed => {
+                    self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                    return Err(ClaimError::NotLive);
+                }
                 Inserted::MemberLimit => {
                     // The database knows better: the slot is free again, the member is at the limit.
                     self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;

@@ -248,3 +248,83 @@ impl CampaignRepository for DbCampaigns {
             .await
     }
 }
+
+/// A campaign with its gifts and when it was read.
+type Cached = (std::time::Instant, (Campaign, Vec<Gift>));
+
+/// Campaign definitions change rarely and are read by every claim: this keeps them in memory for a
+/// moment. Writes through this instance drop the entry at once; other instances see a change
+/// within [`CachedCampaigns::TTL`].
+#[derive(Clone)]
+pub struct CachedCampaigns {
+    inner: DbCampaigns,
+    cache: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<CampaignId, Cached>>>,
+}
+
+impl CachedCampaigns {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+    pub fn new(inner: DbCampaigns) -> Self {
+        Self { inner, cache: Default::default() }
+    }
+
+    fn forget(&self, id: CampaignId) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+
+    fn forget_all(&self) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+impl CampaignRepository for CachedCampaigns {
+    async fn insert_campaign(&self, c: &Campaign, audit: NewAuditEntry) -> anyhow::Result<()> {
+        self.inner.insert_campaign(c, audit).await
+    }
+
+    async fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> anyhow::Result<()> {
+        self.forget(g.campaign_id);
+        self.inner.insert_gift(g, audit).await
+    }
+
+    async fn get(&self, id: CampaignId) -> anyhow::Result<Option<(Campaign, Vec<Gift>)>> {
+        if let Some((at, found)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            if at.elapsed() < Self::TTL {
+                return Ok(Some(found.clone()));
+            }
+        }
+        let found = self.inner.get(id).await?;
+        if let Some(found) = &found {
+            self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (std::time::Instant::now(), found.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn list(&self, published_only: bool) -> anyhow::Result<Loaded> {
+        self.inner.list(published_only).await
+    }
+
+    async fn set_state(&self, id: CampaignId, state: CampaignState, audit: NewAuditEntry) -> anyhow::Result<()> {
+        self.forget(id);
+        self.inner.set_state(id, state, audit).await
+    }
+
+    async fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<u64> {
+        self.forget(id);
+        self.inner.cancel(id, audit).await
+    }
+
+    async fn report(&self, id: CampaignId, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<CampaignReport> {
+        self.inner.report(id, now).await
+    }
+
+    async fn record(&self, audit: NewAuditEntry) -> anyhow::Result<()> {
+        self.inner.record(audit).await
+    }
+
+    async fn raise_stock(&self, gift: GiftId, stock: u32, audit: NewAuditEntry) -> anyhow::Result<bool> {
+        // The gift's campaign is not at hand here; raising stock is rare enough to drop them all.
+        self.forget_all();
+        self.inner.raise_stock(gift, stock, audit).await
+    }
+}

@@ -20,7 +20,8 @@ const INSERT_CLAIM: &str = "
                         request_key, status, claimed_at, expires_at)
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11
     FROM gifts g JOIN campaigns k ON k.id = g.campaign_id
-    WHERE g.id = $3 AND $5 <= g.stock AND $6 <= g.per_member_limit AND $7 <= k.per_member_limit";
+    WHERE g.id = $3 AND $5 <= g.stock AND $6 <= g.per_member_limit AND $7 <= k.per_member_limit
+      AND k.state = 'published' AND k.starts_at <= $10 AND $10 < k.ends_at";
 
 const LEDGER_ROW: &str = "
     INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
@@ -224,9 +225,17 @@ impl ClaimStore for DbClaims {
         }
         match outcome {
             Ok(1) => Ok(Inserted::Done),
-            // Nothing inserted: the slot is beyond the stock or a sequence beyond a limit.
+            // Nothing inserted: the campaign closed meanwhile, the slot is beyond the stock, or a
+            // sequence is beyond a limit.
             Ok(_) => {
-                Ok(if claim.slot > self.stock(claim.gift).await? { Inserted::SlotTaken } else { Inserted::MemberLimit })
+                let (stock, open) = self.gift_state(claim).await?;
+                Ok(if !open {
+                    Inserted::Closed
+                } else if claim.slot > stock {
+                    Inserted::SlotTaken
+                } else {
+                    Inserted::MemberLimit
+                })
             }
             Err(StoreError::UniqueViolation(what)) => match classify(&what) {
                 Some(Refusal::Slot) => Ok(Inserted::SlotTaken),
@@ -305,12 +314,22 @@ impl ClaimStore for DbClaims {
 }
 
 impl DbClaims {
-    async fn stock(&self, gift: GiftId) -> anyhow::Result<u32> {
-        let id = gift.to_string();
-        let stock: i32 = self
+    /// The gift's stock, and whether its campaign takes claims at the claim's time.
+    async fn gift_state(&self, claim: &NewClaim) -> anyhow::Result<(u32, bool)> {
+        use super::schema::campaigns;
+        let (gift, at) = (claim.gift.to_string(), claim.claimed_at.naive_utc());
+        let (stock, state, starts, ends): (i32, String, NaiveDateTime, NaiveDateTime) = self
             .0
-            .run(move |conn| Ok::<_, anyhow::Error>(gifts::table.find(id).select(gifts::stock).first(conn)?))
+            .run(move |conn| {
+                Ok::<_, anyhow::Error>(
+                    gifts::table
+                        .inner_join(campaigns::table.on(campaigns::id.eq(gifts::campaign_id)))
+                        .filter(gifts::id.eq(gift))
+                        .select((gifts::stock, campaigns::state, campaigns::starts_at, campaigns::ends_at))
+                        .first(conn)?,
+                )
+            })
             .await?;
-        Ok(u32::try_from(stock)?)
+        Ok((u32::try_from(stock)?, state == "published" && starts <= at && at < ends))
     }
 }

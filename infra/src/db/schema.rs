@@ -184,7 +184,7 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(claims, gifts);
+diesel::allow_tables_to_appear_in_same_query!(claims, gifts, campaigns);
 
 diesel::table! {
     pickup_points (id) {
