@@ -6,6 +6,8 @@ pub mod pickup;
 pub mod ports;
 pub mod report;
 pub mod service;
+#[cfg(test)]
+mod service_tests;
 pub mod voucher;
 pub mod window;
 
