@@ -92,17 +92,16 @@ impl From<ClaimError> for ApiError {
                 "已达到领取上限",
                 "You have claimed as many as allowed",
             ),
-            ClaimError::Unavailable(e) => ApiError::new(
-                S::SERVICE_UNAVAILABLE,
-                "inventory.unavailable",
-                "领取人数过多，请稍后再试",
-                "Inventory temporarily unavailable; try again",
-            )
-            .retry_after(1)
-            .with("cause", {
+            ClaimError::Unavailable(e) => {
                 tracing::warn!(error = format!("{e:#}"), "inventory gate unavailable");
-                "gate"
-            }),
+                ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "inventory.unavailable",
+                    "领取人数过多，请稍后再试",
+                    "Inventory temporarily unavailable; try again",
+                )
+                .retry_after(1)
+            }
             ClaimError::Unknown(e) => ApiError::internal(&e),
         }
     }
