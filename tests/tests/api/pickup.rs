@@ -68,6 +68,23 @@ async fn vouchers_are_redeemed_once_at_a_listed_point_by_its_operator(backend: B
     let body = app.send(voucher(&clerk, "check", &v1, &here)).await.json();
     assert_eq!((body["redeemable"].as_bool(), body["reason"].as_str()), (Some(false), Some("redeemed")));
 
+    // Validity is checked at the moment of redemption: a voucher that expired a second ago is refused.
+    let v3 = code(app.send(app.claim_req(&members[2], &campaign, &gift, "k")).await);
+    let db = app.database().await;
+    let expire = format!(
+        "UPDATE claims SET expires_at = '{}' WHERE voucher_code = '{v3}'",
+        (chrono::Utc::now() - chrono::Duration::seconds(1)).naive_utc().format("%Y-%m-%d %H:%M:%S")
+    );
+    db.run(move |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(expire).execute(conn).map_err(anyhow::Error::from)
+    })
+    .await
+    .unwrap();
+    let checked = app.send(voucher(&clerk, "check", &v3, &here)).await.json();
+    assert_eq!(checked["reason"], "expired");
+    app.send(voucher(&clerk, "redeem", &v3, &here)).await.problem(409, "voucher.expired");
+
     let typo = format!("{}{}", &v2[..12], if v2.ends_with('2') { '3' } else { '2' });
     app.send(voucher(&clerk, "redeem", &typo, &here)).await.problem(404, "voucher.not_found");
 
@@ -76,6 +93,6 @@ async fn vouchers_are_redeemed_once_at_a_listed_point_by_its_operator(backend: B
     app.send(voucher(&clerk, "redeem", &v2, &here)).await.problem(409, "voucher.voided");
 
     let report = app.send(Req::get(&format!("/v1/admin/campaigns/{campaign}/report")).bearer(&op)).await.json();
-    assert_eq!((report["gifts"][0]["redeemed"].as_u64(), report["gifts"][0]["voided"].as_u64()), (Some(1), Some(1)));
-    assert_eq!(report["spent_fen"], 8800, "the redeemed one stays spent, the voided one is returned");
+    assert_eq!((report["gifts"][0]["redeemed"].as_u64(), report["gifts"][0]["voided"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(report["spent_fen"], 8800, "the redeemed one stays spent, the voided ones are returned");
 }
