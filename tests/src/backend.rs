@@ -67,6 +67,8 @@ pub struct TestEnv {
     pub dir: PathBuf,
     pub pg_database: Option<String>,
     pub redis_prefix: Option<String>,
+    /// Only the owner removes the storage when dropped.
+    owner: bool,
 }
 
 impl TestEnv {
@@ -83,7 +85,18 @@ impl TestEnv {
                 (Some(name), Some(format!("sgh_t_{id}")))
             }
         };
-        Self { backend, dir, pg_database, redis_prefix }
+        Self { backend, dir, pg_database, redis_prefix, owner: true }
+    }
+
+    /// The same storage for a second server instance; the original keeps ownership.
+    pub fn share(&self) -> Self {
+        Self {
+            backend: self.backend,
+            dir: self.dir.clone(),
+            pg_database: self.pg_database.clone(),
+            redis_prefix: self.redis_prefix.clone(),
+            owner: false,
+        }
     }
 
     pub fn database_url(&self) -> String {
@@ -122,6 +135,9 @@ impl TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
         self.drop_database_now();
         if let Some(prefix) = &self.redis_prefix {
             if let Ok(mut conn) = redis::Client::open(Services::redis_url()).and_then(|c| c.get_connection()) {

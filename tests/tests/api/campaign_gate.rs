@@ -264,3 +264,27 @@ async fn campaigns_for_earlier_members_refuse_newcomers(backend: Backend) {
     assert_eq!(answers[0].status, 201, "joined today, before tomorrow: {}", answers[0].text());
     assert_eq!(answers[1].problem(403, "campaign.ineligible")["reason"], "joined_too_late");
 }
+
+/// Two stateless instances behind a load balancer: a cancellation on one is final on the other at
+/// once, even though the other still has the campaign in its one-second cache.
+#[actix_web::test]
+async fn a_cancellation_on_one_instance_stops_claims_on_another() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let a = TestApp::spawn(Backend::PostgresRedis).await;
+    let b = TestApp::start(a.env.share(), Options::default()).await;
+    let op = a.staff(Role::Operator).await;
+    let (campaign, gift) = a.live_campaign(&op, 10, 1, 1).await;
+    let members = a.activated_members(2, "SZ-950").await;
+    assert_eq!(
+        a.send(a.claim_req(&members[0], &campaign, &gift, "k")).await.status,
+        201,
+        "A has the campaign cached now"
+    );
+
+    let op_b = b.login("t.operator").await;
+    assert_eq!(b.send(Req::post(&format!("/v1/admin/campaigns/{campaign}/cancel")).bearer(&op_b)).await.status, 200);
+    a.send(a.claim_req(&members[1], &campaign, &gift, "k")).await.problem(409, "campaign.not_live");
+    assert_eq!(a.count("SELECT count(*) AS n FROM claims WHERE status = 'issued'").await, 0, "nothing slipped through");
+}
