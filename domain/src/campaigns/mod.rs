@@ -1,5 +1,7 @@
 //! 会员有礼: time-boxed holiday gift campaigns with limited stock.
 
+#[cfg(test)]
+mod claim_tests;
 pub mod error;
 pub mod model;
 pub mod pickup;
