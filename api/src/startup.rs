@@ -82,8 +82,12 @@ pub fn roster(config: &Config, db: &Database) -> DbRoster {
     DbRoster::new(db.clone(), field_crypto(config))
 }
 
-fn member_services(config: &Config, db: &Database, ephemeral: &Ephemeral) -> (MemberAuthService, ProfileService) {
-    let crypto = field_crypto(config);
+fn member_services(
+    config: &Config,
+    db: &Database,
+    ephemeral: &Ephemeral,
+    crypto: &FieldCrypto,
+) -> (MemberAuthService, ProfileService) {
     let members = DbMembers::new(db.clone(), crypto.clone());
     let ttl = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::minutes(15));
     let (kid, secret) = &config.member_jwt;
@@ -105,7 +109,7 @@ fn member_services(config: &Config, db: &Database, ephemeral: &Ephemeral) -> (Me
     };
     let profiles = Profiles {
         members,
-        roster: DbRoster::new(db.clone(), crypto),
+        roster: DbRoster::new(db.clone(), crypto.clone()),
         limiter: ephemeral.clone(),
         clock: SystemClock,
         policy_version: config.privacy_policy_version.clone(),
@@ -162,7 +166,9 @@ impl Application {
         );
         let (stop_worker, stopped) = watch::channel(false);
         let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db)?, config.outbox_poll, stopped));
-        let (member_auth, profiles) = member_services(&config, &db, &ephemeral);
+        // Derived once: every adapter that seals or indexes personal data shares these keys.
+        let crypto = field_crypto(&config);
+        let (member_auth, profiles) = member_services(&config, &db, &ephemeral, &crypto);
         let campaigns = CampaignService {
             campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
             claims: DbClaims(db.clone()),
@@ -174,13 +180,13 @@ impl Application {
             admins: admin_service(&config, &db),
             member_auth,
             profiles,
-            roster: roster(&config, &db),
+            roster: DbRoster::new(db.clone(), crypto.clone()),
             campaigns,
             pickup: domain::campaigns::pickup::PickupService {
                 store: infra::db::pickup::DbPickup(db.clone()),
                 clock: SystemClock,
             },
-            crypto: field_crypto(&config),
+            crypto,
             db,
             redis,
             ephemeral,

@@ -297,3 +297,38 @@ async fn stock_released_in_waves_and_daily_caps(backend: Backend) {
     let body = app.send(claim(5, &capped)).await.problem(409, "campaign.wave_pending");
     assert!(body["next_release_at"].as_str().unwrap().ends_with("T00:00:00+08:00"), "{body}");
 }
+
+on_both_backends!(unknown_campaigns_gifts_and_points_are_404_problems);
+
+async fn unknown_campaigns_gifts_and_points_are_404_problems(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.staff(Role::Admin).await;
+    let (campaign, gift) = app.live_campaign(&root, 1, 1, 1).await;
+    let member = app.activated_members(1, "SZ-404").await.remove(0);
+    let ghost = uuid::Uuid::now_v7().to_string();
+    let put = |path: String| Req::new(actix_web::http::Method::PUT, &path).bearer(&root);
+
+    app.send(app.claim_req(&member, &ghost, &gift, "k")).await.problem(404, "campaign.not_found");
+    app.send(app.claim_req(&member, &campaign, &ghost, "k")).await.problem(404, "campaign.not_found");
+    app.send(Req::get(&format!("/v1/campaigns/{ghost}")).bearer(&member)).await.problem(404, "campaign.not_found");
+    for path in ["publish", "cancel", "reconcile"] {
+        let r = app.send(Req::post(&format!("/v1/admin/campaigns/{ghost}/{path}")).bearer(&root)).await;
+        r.problem(404, "campaign.not_found");
+    }
+    app.send(Req::get(&format!("/v1/admin/campaigns/{ghost}/report")).bearer(&root))
+        .await
+        .problem(404, "campaign.not_found");
+    let stock =
+        Req::patch(&format!("/v1/admin/campaigns/{campaign}/gifts/{ghost}")).bearer(&root).json(json!({"stock": 5}));
+    app.send(stock).await.problem(404, "gift.not_found");
+    app.send(put(format!("/v1/admin/campaigns/{campaign}/gifts/{gift}/pickup-points/{ghost}")))
+        .await
+        .problem(404, "pickup_point.not_found");
+    app.send(put(format!("/v1/admin/campaigns/{campaign}/gifts/{ghost}/pickup-points/{ghost}")))
+        .await
+        .problem(404, "pickup_point.not_found");
+    app.send(put(format!("/v1/admin/pickup-points/{ghost}/operators/{ghost}"))).await.problem(404, "admin.not_found");
+    app.send(Req::get("/v1/admin/campaigns/not-a-uuid/report").bearer(&root))
+        .await
+        .problem(400, "request.invalid_path");
+}
