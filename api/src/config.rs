@@ -61,6 +61,8 @@ pub struct Config {
     pub otp_ttl: Duration,
     pub otp_resend_after: Duration,
     pub low_stock_percent: u32,
+    /// `false` (`SGH_INVENTORY_GATE=off`): claims are decided by the database alone.
+    pub inventory_gate: bool,
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
     pub log_filter: String,
@@ -201,6 +203,11 @@ impl Config {
             privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
             otp_ttl: Duration::from_secs(v.parse("SGH_OTP_TTL_SECS", 300)?),
             low_stock_percent: v.parse::<u32>("SGH_LOW_STOCK_PERCENT", 10)?.min(100),
+            inventory_gate: match v.get("SGH_INVENTORY_GATE") {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => return Err(invalid("SGH_INVENTORY_GATE", format!("'{other}' is not on or off"))),
+            },
             otp_resend_after: Duration::from_secs(v.parse::<u64>("SGH_OTP_RESEND_SECS", 60)?.max(1)),
             cors_origins: v
                 .get("SGH_CORS_ORIGINS")
@@ -255,6 +262,15 @@ mod tests {
         assert_eq!(c.profile, Profile::Dev);
         assert_eq!(c.database_url, DatabaseUrl::Sqlite("./data/sgh.db".into()));
         assert!(c.redis_url.is_none() && c.smtp_url.is_none());
+        assert!(c.inventory_gate);
+    }
+
+    #[test]
+    fn the_gate_switches_on_and_off_and_nothing_else() {
+        let off = Config::from_vars(vars(&[("SGH_INVENTORY_GATE", "off")])).unwrap();
+        assert!(!off.inventory_gate);
+        let typo = Config::from_vars(vars(&[("SGH_INVENTORY_GATE", "of")]));
+        assert!(matches!(typo, Err(ConfigError::Invalid { var: "SGH_INVENTORY_GATE", .. })), "{typo:?}");
     }
 
     #[test]

@@ -36,7 +36,7 @@ use infra::db::refresh::DbRefreshTokens;
 use infra::db::roster::DbRoster;
 use infra::db::Database;
 use infra::ephemeral::{Ephemeral, MemoryEphemeral, RedisEphemeral};
-use infra::gate::{AnyGate, MemoryGate, RedisGate};
+use infra::gate::{AnyGate, DatabaseGate, MemoryGate, RedisGate};
 use infra::http_clients::{AnySms, HttpSms, HttpWeChat, LogSms};
 use infra::mail::AnyMailer;
 use infra::redis_client::Redis;
@@ -117,8 +117,9 @@ fn member_services(
     (auth, profiles)
 }
 
-fn gate(redis: &Option<Redis>) -> AnyGate {
+fn gate(config: &Config, db: &Database, redis: &Option<Redis>) -> AnyGate {
     match redis {
+        _ if !config.inventory_gate => AnyGate::Off(DatabaseGate(db.clone())),
         Some(r) => AnyGate::Redis(RedisGate::new(r.clone())),
         None => AnyGate::Memory(MemoryGate::default()),
     }
@@ -133,8 +134,8 @@ pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::C
     };
     Ok(CampaignService {
         campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
+        gate: gate(config, &db, &redis),
         claims: DbClaims(db),
-        gate: gate(&redis),
         clock: SystemClock,
         low_stock_percent: config.low_stock_percent,
     })
@@ -161,6 +162,7 @@ impl Application {
         tracing::info!(
             database = %config.database_url.redacted(),
             redis = redis.as_ref().map_or("in-process", |_| "configured"),
+            inventory_gate = config.inventory_gate,
             smtp = config.smtp_url.as_ref().map_or("files", |_| "configured"),
             "adapters chosen"
         );
@@ -172,7 +174,7 @@ impl Application {
         let campaigns = CampaignService {
             campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
             claims: DbClaims(db.clone()),
-            gate: gate(&redis),
+            gate: gate(&config, &db, &redis),
             clock: SystemClock,
             low_stock_percent: config.low_stock_percent,
         };

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::dto::{CampaignList, CampaignView, VoucherList, VoucherView};
 use crate::error::ApiError;
-use crate::members::MemberCaller;
+use crate::members::{MemberCaller, MemberToken};
 use crate::state::AppState;
 use domain::campaigns::model::Ineligible;
 use domain::campaigns::{Campaign, CampaignId, GiftId};
@@ -97,15 +97,21 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
 #[post("/{id}/gifts/{gift}/claims")]
 pub async fn claim(
     state: web::Data<AppState>,
-    me: MemberCaller,
+    me: MemberToken,
     req: HttpRequest,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
-    state.profiles.require_consent(&me.0)?;
     let (campaign, gift) = path.into_inner();
-    let request_key = format!("{}:{key}", me.0.member.id);
-    let (claim, replay) = state.campaigns.claim(&me.0, CampaignId(campaign), GiftId(gift), &request_key).await?;
+    let request_key = format!("{}:{key}", me.0);
+    // Loaded only once the gate has a slot for this member.
+    let claimant = async {
+        let profile = state.member_auth.ensure_active(me.0).await?;
+        state.profiles.require_consent(&profile)?;
+        Ok::<_, ApiError>(profile)
+    };
+    let (claim, replay) =
+        state.campaigns.claim(me.0, claimant, CampaignId(campaign), GiftId(gift), &request_key).await?;
     let status = if replay { StatusCode::OK } else { StatusCode::CREATED };
     Ok(HttpResponse::build(status).json(VoucherView::from(claim)))
 }

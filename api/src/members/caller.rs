@@ -5,7 +5,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::error::ApiError;
 use crate::state::AppState;
 use domain::members::error::AuthError;
-use domain::members::Profile;
+use domain::members::{MemberId, Profile};
 
 /// The signed-in member, loaded fresh: a suspended or erased account is refused at once.
 pub struct MemberCaller(pub Profile);
@@ -22,5 +22,23 @@ impl FromRequest for MemberCaller {
             let token = token.ok_or(AuthError::InvalidToken)?;
             Ok(MemberCaller(state.member_auth.authenticate(&token).await?))
         })
+    }
+}
+
+/// The member who signed the access token, not yet loaded: for the claim path, whose sold-out and
+/// limit answers must not cost a database read. It loads the member itself before writing.
+pub struct MemberToken(pub MemberId);
+
+impl FromRequest for MemberToken {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verified = match (req.app_data::<web::Data<AppState>>(), crate::extract::bearer(req)) {
+            (Some(state), Some(token)) => state.member_auth.verify(&token).map(MemberToken).map_err(ApiError::from),
+            (None, _) => Err(ApiError::internal(&anyhow::anyhow!("AppState missing"))),
+            (_, None) => Err(AuthError::InvalidToken.into()),
+        };
+        std::future::ready(verified)
     }
 }

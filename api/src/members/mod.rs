@@ -6,7 +6,7 @@ pub mod dto;
 mod errors;
 mod me;
 
-pub use caller::MemberCaller;
+pub use caller::{MemberCaller, MemberToken};
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 

@@ -68,6 +68,9 @@ impl ClaimStore for Store {
             None => anyhow::bail!("connection lost after sending the insert"),
         }
     }
+    async fn insert_counted(&self, _: &CountedClaim) -> anyhow::Result<Counted> {
+        anyhow::bail!("the gate decides in these tests")
+    }
     async fn find_by_request(&self, _: &str) -> anyhow::Result<Option<Claim>> {
         Ok(None)
     }
@@ -82,9 +85,10 @@ impl ClaimStore for Store {
     }
 }
 
-/// Hands out slots 1, 2, 3… and records what comes back.
+/// Hands out slots 1, 2, 3… (or a scripted answer) and records what comes back.
 #[derive(Clone, Default)]
 struct Gate {
+    answer: Arc<Mutex<Option<GateAnswer>>>,
     next: Arc<Mutex<u32>>,
     given_back: Arc<Mutex<Vec<Option<u32>>>>,
     loads: Arc<Mutex<u32>>,
@@ -92,9 +96,12 @@ struct Gate {
 
 impl InventoryGate for Gate {
     async fn reserve(&self, _: &Ticket<'_>) -> Result<GateAnswer, GateUnavailable> {
+        if let Some(answer) = *self.answer.lock().unwrap() {
+            return Ok(answer);
+        }
         let mut next = self.next.lock().unwrap();
         *next += 1;
-        Ok(GateAnswer::Granted { slot: *next, gift_seq: 1, campaign_seq: 1 })
+        Ok(GateAnswer::Granted { slot: *next, gift_seq: 1, campaign_seq: 1, fresh: true })
     }
     async fn give_back(&self, _: &Ticket<'_>, slot: Option<u32>) -> Result<(), GateUnavailable> {
         self.given_back.lock().unwrap().push(slot);
@@ -169,7 +176,7 @@ async fn claim(
 ) -> Result<(Claim, bool), ClaimError> {
     let c = service.campaigns.0.id;
     let g = service.campaigns.1.id;
-    service.claim(profile, c, g, "member:key").await
+    service.claim(profile.member.id, async { Ok(profile.clone()) }, c, g, "member:key").await
 }
 
 #[tokio::test]
@@ -200,4 +207,37 @@ async fn a_closed_campaign_returns_the_slot() {
     let (service, gate, profile) = setup(vec![Some(Inserted::Closed)]);
     assert!(matches!(claim(&service, &profile).await, Err(ClaimError::NotLive)));
     assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)]);
+}
+
+#[tokio::test]
+async fn sold_out_and_limit_answers_never_load_the_claimant() {
+    let (service, gate, profile) = setup(vec![]);
+    let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
+    for (answer, expected) in [(GateAnswer::SoldOut, "sold out"), (GateAnswer::LimitReached, "limit")] {
+        *gate.answer.lock().unwrap() = Some(answer);
+        let loaded = Mutex::new(false);
+        let who = async {
+            *loaded.lock().unwrap() = true;
+            Ok(profile.clone())
+        };
+        let refused = service.claim(profile.member.id, who, c, g, "member:key").await.unwrap_err();
+        assert!(matches!(refused, ClaimError::SoldOut | ClaimError::LimitReached), "{expected}: {refused:?}");
+        assert!(!*loaded.lock().unwrap(), "{expected}: the profile was loaded");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_claimant_returns_a_fresh_slot_but_never_a_replayed_one() {
+    let (service, gate, mut profile) = setup(vec![]);
+    profile.affiliation = None;
+    let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
+    let refused = service.claim(profile.member.id, async { Ok(profile.clone()) }, c, g, "k").await.unwrap_err();
+    assert!(matches!(refused, ClaimError::Ineligible(Ineligible::NotActivated)), "{refused:?}");
+    assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)]);
+
+    *gate.answer.lock().unwrap() = Some(GateAnswer::Granted { slot: 7, gift_seq: 1, campaign_seq: 1, fresh: false });
+    let suspended = async { Err(ClaimError::Forbidden) };
+    let refused = service.claim(profile.member.id, suspended, c, g, "k").await.unwrap_err();
+    assert!(matches!(refused, ClaimError::Forbidden), "{refused:?}");
+    assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)], "a replayed slot may be stored: kept");
 }

@@ -112,10 +112,37 @@ pub struct GrantedSlot {
     pub campaign_seq: u32,
 }
 
+/// A claim for the database-only mode: the database picks the slot (a counter on the gift that
+/// only rises while it is below the released stock) and the member's sequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedClaim {
+    /// Its `slot`, `gift_seq`, `campaign_seq` and `staff_alert` are ignored.
+    pub claim: NewClaim,
+    pub released: u32,
+    pub gift_limit: u32,
+    pub campaign_limit: u32,
+    /// The staff alert to send if the claim takes the given slot.
+    pub alerts: Vec<(u32, Notice)>,
+}
+
+/// What the database said to a counted claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counted {
+    Done(GrantedSlot),
+    SoldOut,
+    LimitReached,
+    /// The counter is behind a slot taken another way (after a switch from the gate): resync it.
+    SlotTaken,
+    Replay(Claim),
+    Closed,
+}
+
 pub trait ClaimStore: Send + Sync + 'static {
     /// Inserts the claim, its voucher and its ledger row atomically, the slot checked against the
     /// gift's stock in the same statement. Unique violations are answers, not errors.
     fn insert(&self, claim: &NewClaim) -> impl Future<Output = anyhow::Result<Inserted>> + Send;
+    /// The database-only mode's claim: counter, claim, ledger row and mails in one round trip.
+    fn insert_counted(&self, claim: &CountedClaim) -> impl Future<Output = anyhow::Result<Counted>> + Send;
     fn find_by_request(&self, request_key: &str) -> impl Future<Output = anyhow::Result<Option<Claim>>> + Send;
     fn of_member(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Vec<Claim>>> + Send;
     fn usage(&self, gift: GiftId) -> impl Future<Output = anyhow::Result<GiftUsage>> + Send;
@@ -144,11 +171,17 @@ pub enum GateAnswer {
         slot: u32,
         gift_seq: u32,
         campaign_seq: u32,
+        /// `false` when the gate replays what it answered this request before: such a slot may
+        /// already be in the database, so it is never given back on the replay's behalf.
+        fresh: bool,
     },
     SoldOut,
     LimitReached,
     /// The gate holds nothing for this gift (never loaded, or lost with a Redis restart).
     Cold,
+    /// This gate keeps no inventory: the database counts, one conditional update per claim (the
+    /// database-only mode, kept as the baseline the gate is measured against).
+    DatabaseDecides,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,4 +1,5 @@
 use chrono::{DateTime, NaiveDate, Utc};
+use std::future::Future;
 
 use super::error::{CampaignError, ClaimError};
 use super::model::*;
@@ -6,7 +7,7 @@ use super::ports::*;
 use super::voucher;
 use super::window::Window;
 use crate::admin::{Actor, NewAuditEntry};
-use crate::members::Profile;
+use crate::members::{MemberId, Profile};
 use crate::shared::money::Fen;
 use crate::shared::Clock;
 
@@ -109,6 +110,21 @@ fn limit(field: &'static str, n: u32) -> Result<u32, CampaignError> {
         Ok(n)
     } else {
         Err(invalid(field, "must be 1-10"))
+    }
+}
+
+/// The claim as its member sees it, once stored.
+fn granted(new: NewClaim, g: &Gift) -> Claim {
+    Claim {
+        id: new.id,
+        slot: new.slot,
+        campaign: new.campaign,
+        gift: new.gift,
+        gift_name: g.name.clone(),
+        voucher_code: new.voucher_code,
+        status: "issued".into(),
+        claimed_at: new.claimed_at,
+        expires_at: new.expires_at,
     }
 }
 
@@ -309,100 +325,101 @@ where
         Ok(self.claims.of_member(profile.member.id).await?)
     }
 
-    /// Claims one unit of a gift. `request_key` identifies the member's request: the same key gets
-    /// the same claim back (`true` in the answer marks a replay).
-    pub async fn claim(
+    /// Claims one unit of a gift for `member`. `request_key` identifies the member's request: the
+    /// same key gets the same claim back (`true` in the answer marks a replay).
+    ///
+    /// `claimant` loads the member's profile (and refuses a suspended one); it runs only when the
+    /// gate grants a slot, so sold-out and limit answers never touch the database. A refused
+    /// claimant's fresh slot goes back to the gate.
+    pub async fn claim<E: From<ClaimError>>(
         &self,
-        profile: &Profile,
+        member: MemberId,
+        claimant: impl Future<Output = Result<Profile, E>>,
         campaign: CampaignId,
         gift: GiftId,
         request_key: &str,
-    ) -> Result<(Claim, bool), ClaimError> {
-        let (c, gifts) = self.campaigns.get(campaign).await?.ok_or(ClaimError::NotFound)?;
+    ) -> Result<(Claim, bool), E> {
+        let (c, gifts) = self.campaigns.get(campaign).await.map_err(ClaimError::from)?.ok_or(ClaimError::NotFound)?;
         let g = gifts.into_iter().find(|g| g.id == gift).ok_or(ClaimError::NotFound)?;
         let now = self.clock.now();
         if c.status_at(now) != CampaignStatus::Live {
-            return Err(ClaimError::NotLive);
+            return Err(ClaimError::NotLive.into());
         }
-        c.eligibility.check(profile).map_err(ClaimError::Ineligible)?;
         let ticket = Ticket {
             campaign,
             gift,
-            member: profile.member.id,
+            member,
             request: request_key,
             stock: g.released_at(now, &c.window),
             gift_limit: g.per_member_limit,
             campaign_limit: c.per_member_limit,
         };
         let unavailable = |e: GateUnavailable| ClaimError::Unavailable(e.0);
+        let mut claimant = Some(claimant);
         let mut rebuilds = 0;
         loop {
             let (slot, gift_seq, campaign_seq) = match self.gate.reserve(&ticket).await.map_err(unavailable)? {
-                GateAnswer::Granted { slot, gift_seq, campaign_seq } => (slot, gift_seq, campaign_seq),
-                GateAnswer::SoldOut => {
-                    return Err(match g.next_release(now, &c.window) {
-                        Some(next) => ClaimError::NotYetReleased { next },
-                        None => ClaimError::SoldOut,
-                    })
+                GateAnswer::Granted { slot, gift_seq, campaign_seq, fresh } => {
+                    if let Some(who) = claimant.take() {
+                        let verdict = match who.await {
+                            Ok(profile) => c.eligibility.check(&profile).map_err(|r| ClaimError::Ineligible(r).into()),
+                            Err(e) => Err(e),
+                        };
+                        if let Err(refused) = verdict {
+                            if fresh {
+                                self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                            }
+                            return Err(refused);
+                        }
+                    }
+                    (slot, gift_seq, campaign_seq)
                 }
-                GateAnswer::LimitReached => return Err(ClaimError::LimitReached),
+                GateAnswer::SoldOut => return Err(self.sold_out(&g, &c, now).into()),
+                GateAnswer::LimitReached => return Err(ClaimError::LimitReached.into()),
                 GateAnswer::Cold => {
                     rebuilds += 1;
                     if rebuilds > MAX_REBUILDS {
-                        return Err(ClaimError::Unavailable(anyhow::anyhow!("the gate stays cold after rebuilding")));
+                        return Err(
+                            ClaimError::Unavailable(anyhow::anyhow!("the gate stays cold after rebuilding")).into()
+                        );
                     }
                     self.rebuild(campaign, &g).await?;
                     continue;
                 }
-            };
-            let voucher_code = voucher::new_code();
-            let new = NewClaim {
-                id: uuid::Uuid::now_v7(),
-                campaign,
-                gift,
-                member: profile.member.id,
-                slot,
-                gift_seq,
-                campaign_seq,
-                confirmation: confirmation(&g, &c, &voucher_code),
-                staff_alert: stock_alert(&g, &c, slot, self.low_stock_percent),
-                voucher_code,
-                request_key: request_key.to_owned(),
-                claimed_at: now,
-                expires_at: g.voucher_expires_at(),
-            };
-            match self.claims.insert(&new).await? {
-                Inserted::Done => {
-                    let claim = Claim {
-                        id: new.id,
-                        slot,
-                        campaign,
-                        gift,
-                        gift_name: g.name.clone(),
-                        voucher_code: new.voucher_code,
-                        status: "issued".into(),
-                        claimed_at: now,
-                        expires_at: new.expires_at,
-                    };
-                    return Ok((claim, false));
+                GateAnswer::DatabaseDecides => {
+                    let profile = claimant
+                        .take()
+                        .ok_or_else(|| anyhow::anyhow!("claimant already consumed"))
+                        .map_err(ClaimError::from)?
+                        .await?;
+                    c.eligibility.check(&profile).map_err(ClaimError::Ineligible)?;
+                    return Ok(self.claim_counted(&ticket, &c, &g, now).await?);
                 }
+            };
+            let new = self.new_claim(&ticket, &c, &g, now, GrantedSlot { slot, gift_seq, campaign_seq });
+            match self.claims.insert(&new).await.map_err(ClaimError::from)? {
+                Inserted::Done => return Ok((granted(new, &g), false)),
                 Inserted::Replay(previous) => {
                     // The request was stored before. A gate that remembered it handed out the same
                     // slot; one that did not (or another gift's gate) took a new one: give it back.
                     if previous.gift != gift || previous.slot != slot {
                         self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
                     }
-                    return if previous.gift == gift { Ok((previous, true)) } else { Err(ClaimError::KeyReused) };
+                    return if previous.gift == gift {
+                        Ok((previous, true))
+                    } else {
+                        Err(ClaimError::KeyReused.into())
+                    };
                 }
                 Inserted::Closed => {
                     self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
-                    return Err(ClaimError::NotLive);
+                    return Err(ClaimError::NotLive.into());
                 }
                 Inserted::MemberLimit => {
                     // The database knows better: the slot is free again, the member is at the limit.
                     self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
                     self.rebuild(campaign, &g).await?;
-                    return Err(ClaimError::LimitReached);
+                    return Err(ClaimError::LimitReached.into());
                 }
                 Inserted::SlotTaken => {
                     // The slot is someone's already: keep it consumed, undo only the member's count,
@@ -410,11 +427,77 @@ where
                     self.gate.give_back(&ticket, None).await.map_err(unavailable)?;
                     rebuilds += 1;
                     if rebuilds > MAX_REBUILDS {
-                        return Err(ClaimError::Unavailable(anyhow::anyhow!("gate and database keep disagreeing")));
+                        return Err(
+                            ClaimError::Unavailable(anyhow::anyhow!("gate and database keep disagreeing")).into()
+                        );
                     }
                     self.rebuild(campaign, &g).await?;
                 }
             }
+        }
+    }
+
+    /// The database-only mode: one conditional statement decides, counts and inserts.
+    async fn claim_counted(
+        &self,
+        ticket: &Ticket<'_>,
+        c: &Campaign,
+        g: &Gift,
+        now: DateTime<Utc>,
+    ) -> Result<(Claim, bool), ClaimError> {
+        let low_mark = (u64::from(g.stock) * u64::from(self.low_stock_percent)).div_ceil(100) as u32;
+        let alerts = [g.stock, g.stock.saturating_sub(low_mark)]
+            .into_iter()
+            .filter_map(|slot| stock_alert(g, c, slot, self.low_stock_percent).map(|n| (slot, n)))
+            .collect();
+        let counted = CountedClaim {
+            claim: self.new_claim(ticket, c, g, now, GrantedSlot { slot: 0, gift_seq: 0, campaign_seq: 0 }),
+            released: ticket.stock,
+            gift_limit: ticket.gift_limit,
+            campaign_limit: ticket.campaign_limit,
+            alerts,
+        };
+        for _ in 0..=MAX_REBUILDS {
+            match self.claims.insert_counted(&counted).await? {
+                Counted::Done(at) => {
+                    let mut new = counted.claim.clone();
+                    new.slot = at.slot;
+                    return Ok((granted(new, g), false));
+                }
+                Counted::SoldOut => return Err(self.sold_out(g, c, now)),
+                Counted::LimitReached => return Err(ClaimError::LimitReached),
+                Counted::Replay(previous) if previous.gift == g.id => return Ok((previous, true)),
+                Counted::Replay(_) => return Err(ClaimError::KeyReused),
+                Counted::Closed => return Err(ClaimError::NotLive),
+                Counted::SlotTaken => self.rebuild(c.id, g).await?,
+            }
+        }
+        Err(ClaimError::Unavailable(anyhow::anyhow!("the gift's counter keeps colliding with stored claims")))
+    }
+
+    fn sold_out(&self, g: &Gift, c: &Campaign, now: DateTime<Utc>) -> ClaimError {
+        match g.next_release(now, &c.window) {
+            Some(next) => ClaimError::NotYetReleased { next },
+            None => ClaimError::SoldOut,
+        }
+    }
+
+    fn new_claim(&self, t: &Ticket<'_>, c: &Campaign, g: &Gift, now: DateTime<Utc>, at: GrantedSlot) -> NewClaim {
+        let voucher_code = voucher::new_code();
+        NewClaim {
+            id: uuid::Uuid::now_v7(),
+            campaign: c.id,
+            gift: g.id,
+            member: t.member,
+            slot: at.slot,
+            gift_seq: at.gift_seq,
+            campaign_seq: at.campaign_seq,
+            confirmation: confirmation(g, c, &voucher_code),
+            staff_alert: stock_alert(g, c, at.slot, self.low_stock_percent),
+            voucher_code,
+            request_key: t.request.to_owned(),
+            claimed_at: now,
+            expires_at: g.voucher_expires_at(),
         }
     }
 

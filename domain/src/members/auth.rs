@@ -180,11 +180,19 @@ where
 
     /// The member behind an access token, as they are now.
     pub async fn authenticate(&self, access_token: &str) -> Result<Profile, AuthError> {
-        let id = self.tokens.verify(access_token).ok_or(AuthError::InvalidToken)?;
+        let id = self.verify(access_token)?;
         self.ensure_active(id).await
     }
 
-    async fn ensure_active(&self, id: MemberId) -> Result<Profile, AuthError> {
+    /// Who signed the token, without asking the database whether they are still active: only for
+    /// answers that reveal nothing and change nothing (the claim path loads the member before it
+    /// writes anything, through [`Self::ensure_active`]).
+    pub fn verify(&self, access_token: &str) -> Result<MemberId, AuthError> {
+        self.tokens.verify(access_token).ok_or(AuthError::InvalidToken)
+    }
+
+    /// The member's profile, refused when suspended or erased.
+    pub async fn ensure_active(&self, id: MemberId) -> Result<Profile, AuthError> {
         let profile = self.members.profile(id).await?.ok_or(AuthError::Erased)?;
         if profile.member.erased_at.is_some() {
             return Err(AuthError::Erased);

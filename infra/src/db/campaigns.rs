@@ -29,7 +29,7 @@ struct CampaignRow {
     joined_before: Option<NaiveDate>,
 }
 
-#[derive(Queryable, Insertable)]
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = gifts)]
 struct GiftRow {
     id: String,
@@ -155,7 +155,8 @@ impl CampaignRepository for DbCampaigns {
             .0
             .run(move |conn| {
                 let rows: Vec<CampaignRow> = campaigns::table.filter(campaigns::id.eq(&id)).load(conn)?;
-                let gift_rows: Vec<GiftRow> = gifts::table.filter(gifts::campaign_id.eq(&id)).load(conn)?;
+                let gift_rows: Vec<GiftRow> =
+                    gifts::table.filter(gifts::campaign_id.eq(&id)).select(GiftRow::as_select()).load(conn)?;
                 Ok::<_, anyhow::Error>((rows, gift_rows))
             })
             .await?;
@@ -172,7 +173,8 @@ impl CampaignRepository for DbCampaigns {
                 }
                 let rows: Vec<CampaignRow> = query.load(conn)?;
                 let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
-                let gift_rows: Vec<GiftRow> = gifts::table.filter(gifts::campaign_id.eq_any(ids)).load(conn)?;
+                let gift_rows: Vec<GiftRow> =
+                    gifts::table.filter(gifts::campaign_id.eq_any(ids)).select(GiftRow::as_select()).load(conn)?;
                 Ok::<_, anyhow::Error>((rows, gift_rows))
             })
             .await?;

@@ -148,6 +148,7 @@ diesel::table! {
         funder -> Text,
         created_at -> Timestamp,
         release_plan -> Text,
+        claimed -> Integer,
     }
 }
 

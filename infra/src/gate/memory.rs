@@ -31,7 +31,7 @@ impl InventoryGate for MemoryGate {
         let State { gifts, campaigns } = &mut *state;
         let Some(gate) = gifts.get_mut(&t.gift) else { return Ok(GateAnswer::Cold) };
         if let Some(&(slot, gift_seq, campaign_seq)) = gate.requests.get(t.request) {
-            return Ok(GateAnswer::Granted { slot, gift_seq, campaign_seq });
+            return Ok(GateAnswer::Granted { slot, gift_seq, campaign_seq, fresh: false });
         }
         let gift_count = gate.members.get(&t.member).copied().unwrap_or(0);
         let campaign_count = campaigns.get(&(t.campaign, t.member)).copied().unwrap_or(0);
@@ -49,20 +49,22 @@ impl InventoryGate for MemoryGate {
         gate.members.insert(t.member, gift_count + 1);
         campaigns.insert((t.campaign, t.member), campaign_count + 1);
         gate.requests.insert(t.request.to_owned(), (slot, gift_count + 1, campaign_count + 1));
-        Ok(GateAnswer::Granted { slot, gift_seq: gift_count + 1, campaign_seq: campaign_count + 1 })
+        Ok(GateAnswer::Granted { slot, gift_seq: gift_count + 1, campaign_seq: campaign_count + 1, fresh: true })
     }
 
     async fn give_back(&self, t: &Ticket<'_>, slot: Option<u32>) -> Result<(), GateUnavailable> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let State { gifts, campaigns } = &mut *state;
-        if let Some(gate) = gifts.get_mut(&t.gift) {
-            gate.requests.remove(t.request);
-            if let Some(n) = gate.members.get_mut(&t.member) {
-                *n = n.saturating_sub(1);
-            }
-            if let Some(slot) = slot {
-                gate.free.push_front(slot);
-            }
+        // Only a reservation the gate still remembers is undone, and only once.
+        let Some(gate) = gifts.get_mut(&t.gift) else { return Ok(()) };
+        if gate.requests.remove(t.request).is_none() {
+            return Ok(());
+        }
+        if let Some(n) = gate.members.get_mut(&t.member) {
+            *n = n.saturating_sub(1);
+        }
+        if let Some(slot) = slot {
+            gate.free.push_front(slot);
         }
         if let Some(n) = campaigns.get_mut(&(t.campaign, t.member)) {
             *n = n.saturating_sub(1);

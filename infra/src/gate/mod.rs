@@ -1,9 +1,12 @@
 //! The inventory gate: Redis (one Lua script per decision) in production, an in-process twin in
-//! the embedded default. Both give the same answers under the same concurrency.
+//! the embedded default. Both give the same answers under the same concurrency. The database-only
+//! mode has no gate at all.
 
+mod database;
 mod memory;
 mod redis;
 
+pub use self::database::DatabaseGate;
 pub use self::memory::MemoryGate;
 pub use self::redis::RedisGate;
 
@@ -15,6 +18,7 @@ use domain::members::MemberId;
 pub enum AnyGate {
     Redis(RedisGate),
     Memory(MemoryGate),
+    Off(DatabaseGate),
 }
 
 impl InventoryGate for AnyGate {
@@ -22,6 +26,7 @@ impl InventoryGate for AnyGate {
         match self {
             Self::Redis(g) => g.reserve(t).await,
             Self::Memory(g) => g.reserve(t).await,
+            Self::Off(g) => g.reserve(t).await,
         }
     }
 
@@ -29,6 +34,7 @@ impl InventoryGate for AnyGate {
         match self {
             Self::Redis(g) => g.give_back(t, slot).await,
             Self::Memory(g) => g.give_back(t, slot).await,
+            Self::Off(g) => g.give_back(t, slot).await,
         }
     }
 
@@ -36,6 +42,7 @@ impl InventoryGate for AnyGate {
         match self {
             Self::Redis(g) => g.remaining(campaign, gift, stock).await,
             Self::Memory(g) => g.remaining(campaign, gift, stock).await,
+            Self::Off(g) => g.remaining(campaign, gift, stock).await,
         }
     }
 
@@ -50,6 +57,7 @@ impl InventoryGate for AnyGate {
         match self {
             Self::Redis(g) => g.load(campaign, gift, stock, usage, campaign_counts).await,
             Self::Memory(g) => g.load(campaign, gift, stock, usage, campaign_counts).await,
+            Self::Off(g) => g.load(campaign, gift, stock, usage, campaign_counts).await,
         }
     }
 }

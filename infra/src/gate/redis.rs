@@ -9,7 +9,7 @@ use domain::members::MemberId;
 /// Checks the member's counts against both limits, then hands out a free slot (given-back slots
 /// first) or a fresh one up to the stock, and remembers the answer under the request id so a re-sent
 /// script cannot take a second slot. Answers: {-1} cold, {0} sold out, {2} limit, {1, slot, gift_seq,
-/// campaign_seq} granted. Writes nothing unless it grants.
+/// campaign_seq, fresh} granted (fresh 0 for a replay). Writes nothing unless it grants.
 static RESERVE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
@@ -17,7 +17,7 @@ static RESERVE: LazyLock<redis::Script> = LazyLock::new(|| {
         local prior = redis.call('HGET', KEYS[2], ARGV[1])
         if prior then
             local s, g, c = string.match(prior, '(%d+):(%d+):(%d+)')
-            return {1, tonumber(s), tonumber(g), tonumber(c)}
+            return {1, tonumber(s), tonumber(g), tonumber(c), 0}
         end
         local g = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')
         local c = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')
@@ -34,15 +34,17 @@ static RESERVE: LazyLock<redis::Script> = LazyLock::new(|| {
         redis.call('HSET', KEYS[3], ARGV[2], g + 1)
         redis.call('HSET', KEYS[4], ARGV[2], c + 1)
         redis.call('HSET', KEYS[2], ARGV[1], slot .. ':' .. (g + 1) .. ':' .. (c + 1))
-        return {1, slot, g + 1, c + 1}
+        return {1, slot, g + 1, c + 1, 1}
         ",
     )
 });
 
+/// Undoes one reservation, once: only a request the gate still remembers gives anything back, so
+/// a repeated give-back (or one after a rebuild that already counted the slot free) does nothing.
 static GIVE_BACK: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
-        redis.call('HDEL', KEYS[1], ARGV[1])
+        if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
         if tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') > 0 then redis.call('HINCRBY', KEYS[2], ARGV[2], -1) end
         if tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0') > 0 then redis.call('HINCRBY', KEYS[3], ARGV[2], -1) end
         if ARGV[3] ~= '' then redis.call('LPUSH', KEYS[4], ARGV[3]) end
@@ -145,7 +147,12 @@ impl InventoryGate for RedisGate {
             [-1] => GateAnswer::Cold,
             [0] => GateAnswer::SoldOut,
             [2] => GateAnswer::LimitReached,
-            [1, slot, g, c] => GateAnswer::Granted { slot: *slot as u32, gift_seq: *g as u32, campaign_seq: *c as u32 },
+            [1, slot, g, c, fresh] => GateAnswer::Granted {
+                slot: *slot as u32,
+                gift_seq: *g as u32,
+                campaign_seq: *c as u32,
+                fresh: *fresh == 1,
+            },
             other => return Err(GateUnavailable(anyhow::anyhow!("unexpected gate reply {other:?}"))),
         })
     }

@@ -2,7 +2,7 @@
 
 use domain::admin::Role;
 use serde_json::json;
-use tests::{on_both_backends, Backend, Req, TestApp};
+use tests::{on_both_backends, on_every_inventory_mode, Backend, Options, Req, TestApp};
 
 on_both_backends!(campaign_lifecycle_is_checked_and_audited);
 
@@ -84,10 +84,10 @@ async fn campaign_lifecycle_is_checked_and_audited(backend: Backend) {
     );
 }
 
-on_both_backends!(claims_check_eligibility_keys_and_limits);
+on_every_inventory_mode!(claims_check_eligibility_keys_and_limits);
 
-async fn claims_check_eligibility_keys_and_limits(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn claims_check_eligibility_keys_and_limits(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
     let op = app.staff(Role::Operator).await;
     let (campaign, gift) = app.live_campaign(&op, 2, 1, 1).await;
     let members = app.activated_members(3, "SZ-100").await;
@@ -136,10 +136,10 @@ async fn claims_check_eligibility_keys_and_limits(backend: Backend) {
     assert_eq!(app.count("SELECT count(*) AS n FROM ledger").await, 2);
 }
 
-on_both_backends!(five_hundred_claimers_for_fifty_gifts_get_exactly_fifty);
+on_every_inventory_mode!(five_hundred_claimers_for_fifty_gifts_get_exactly_fifty);
 
-async fn five_hundred_claimers_for_fifty_gifts_get_exactly_fifty(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn five_hundred_claimers_for_fifty_gifts_get_exactly_fifty(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
     let op = app.staff(Role::Operator).await;
     let (campaign, gift) = app.live_campaign(&op, 50, 1, 1).await;
     let members = app.activated_members(500, "SZ-200").await;
@@ -153,10 +153,10 @@ async fn five_hundred_claimers_for_fifty_gifts_get_exactly_fifty(backend: Backen
     assert_eq!(app.count("SELECT count(*) AS n FROM ledger").await, 50);
 }
 
-on_both_backends!(one_member_claiming_in_parallel_gets_only_the_limit);
+on_every_inventory_mode!(one_member_claiming_in_parallel_gets_only_the_limit);
 
-async fn one_member_claiming_in_parallel_gets_only_the_limit(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn one_member_claiming_in_parallel_gets_only_the_limit(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
     let op = app.staff(Role::Operator).await;
     let (campaign, gift) = app.live_campaign(&op, 100, 2, 2).await;
     let member = app.activated_members(1, "SZ-300").await.remove(0);
@@ -168,10 +168,10 @@ async fn one_member_claiming_in_parallel_gets_only_the_limit(backend: Backend) {
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
 }
 
-on_both_backends!(reports_add_up_to_the_ledger_and_cancelling_voids_vouchers);
+on_every_inventory_mode!(reports_add_up_to_the_ledger_and_cancelling_voids_vouchers);
 
-async fn reports_add_up_to_the_ledger_and_cancelling_voids_vouchers(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn reports_add_up_to_the_ledger_and_cancelling_voids_vouchers(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
     let op = app.staff(Role::Operator).await;
     let auditor = app.staff(Role::Auditor).await;
     let (campaign, gift) = app.live_campaign(&op, 10, 1, 1).await;
@@ -216,10 +216,10 @@ async fn reports_add_up_to_the_ledger_and_cancelling_voids_vouchers(backend: Bac
     app.send(app.claim_req(&south[0], &campaign, &gift, "after")).await.problem(409, "campaign.not_live");
 }
 
-on_both_backends!(claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock);
+on_every_inventory_mode!(claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock);
 
-async fn claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
     let op = app.staff(Role::Operator).await;
     app.create_admin("ops.alerts", Role::Operator, Some("alerts@union.example.cn")).await;
     let (campaign, gift) = app.live_campaign(&op, 10, 1, 1).await;
@@ -244,10 +244,10 @@ async fn claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock(backen
     assert_eq!((low, sold), (1, 1));
 }
 
-on_both_backends!(stock_released_in_waves_and_daily_caps);
+on_every_inventory_mode!(stock_released_in_waves_and_daily_caps);
 
-async fn stock_released_in_waves_and_daily_caps(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn stock_released_in_waves_and_daily_caps(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
     let op = app.staff(Role::Operator).await;
     let beijing = |d: chrono::Duration| {
         (chrono::Utc::now() + chrono::Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string()
