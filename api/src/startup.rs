@@ -138,6 +138,7 @@ pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::C
         claims: DbClaims(db),
         clock: SystemClock,
         low_stock_percent: config.low_stock_percent,
+        consent_version: config.privacy_policy_version.clone(),
     })
 }
 
@@ -177,6 +178,7 @@ impl Application {
             gate: gate(&config, &db, &redis),
             clock: SystemClock,
             low_stock_percent: config.low_stock_percent,
+            consent_version: config.privacy_policy_version.clone(),
         };
         let state = web::Data::new(AppState {
             admins: admin_service(&config, &db),

@@ -163,6 +163,7 @@ fn setup(script: Vec<Option<Inserted>>) -> (CampaignService<Repo, Store, Gate, F
         gate: gate.clone(),
         clock: Fixed,
         low_stock_percent: 10,
+        consent_version: "2026-11".into(),
     };
     let member = Member::new(PhoneNumber::parse("13800000000").unwrap(), now());
     let affiliation =
@@ -227,8 +228,17 @@ async fn sold_out_and_limit_answers_never_load_the_claimant() {
 }
 
 #[tokio::test]
-async fn a_refused_claimant_returns_a_fresh_slot_but_never_a_replayed_one() {
-    let (service, gate, mut profile) = setup(vec![]);
+async fn a_granted_claim_never_loads_the_claimant() {
+    let (service, _, profile) = setup(vec![Some(Inserted::Done)]);
+    let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
+    let who = async { Err(ClaimError::Forbidden) };
+    let (granted, _) = service.claim(profile.member.id, who, c, g, "k").await.unwrap();
+    assert_eq!(granted.slot, 1);
+}
+
+#[tokio::test]
+async fn a_member_out_of_standing_returns_a_fresh_slot_but_never_a_replayed_one() {
+    let (service, gate, mut profile) = setup(vec![Some(Inserted::OutOfStanding), Some(Inserted::OutOfStanding)]);
     profile.affiliation = None;
     let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
     let refused = service.claim(profile.member.id, async { Ok(profile.clone()) }, c, g, "k").await.unwrap_err();

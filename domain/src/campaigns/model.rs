@@ -136,6 +136,12 @@ pub enum Ineligible {
 }
 
 impl Eligibility {
+    /// Members must have joined the roster before this instant: the start of `joined_before`
+    /// in Beijing.
+    pub fn joined_cutoff(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.joined_before.map(|day| super::window::end_of_day_shanghai(day.pred_opt().unwrap_or(day)))
+    }
+
     pub fn check(&self, profile: &Profile) -> Result<(), Ineligible> {
         if profile.status() != MemberStatus::Activated {
             return Err(Ineligible::NotActivated);
@@ -144,8 +150,7 @@ impl Eligibility {
         if !self.union_codes.is_empty() && !self.union_codes.iter().any(|c| c == union) {
             return Err(Ineligible::OtherUnion);
         }
-        if let Some(day) = self.joined_before {
-            let cutoff = super::window::end_of_day_shanghai(day.pred_opt().unwrap_or(day));
+        if let Some(cutoff) = self.joined_cutoff() {
             let joined = profile.affiliation.as_ref().and_then(|a| a.joined_at);
             if joined.is_none_or(|t| t >= cutoff) {
                 return Err(Ineligible::JoinedTooLate);

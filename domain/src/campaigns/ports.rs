@@ -55,9 +55,24 @@ pub struct NewClaim {
     pub expires_at: DateTime<Utc>,
     /// Mailed to the member if they have a confirmed address, in the same transaction.
     pub confirmation: Notice,
+    /// What the member must still be when the claim is stored.
+    pub standing: Standing,
     /// Mailed to every active admin and operator with an address, in the same transaction: the
     /// claim that takes the low-stock or the last slot reports it.
     pub staff_alert: Option<Notice>,
+}
+
+/// The member's standing a claim insert re-checks in its own statement: an active (not suspended,
+/// not erased) member who accepted the current privacy policy and is activated on the roster, in
+/// one of the campaign's unions, having joined before the cutoff. Checked there, a suspension or
+/// roster change between the gate's answer and the insert cannot slip through, and the granted
+/// path needs no separate read of the member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub consent_version: String,
+    /// Empty: any union.
+    pub union_codes: Vec<String>,
+    pub joined_before: Option<DateTime<Utc>>,
 }
 
 /// The text of an e-mail whose recipients the store looks up.
@@ -93,6 +108,8 @@ pub enum Inserted {
     Replay(Claim),
     /// The campaign was cancelled or its window closed before the claim reached the database.
     Closed,
+    /// The member is not in the required [`Standing`] (any more).
+    OutOfStanding,
 }
 
 /// The state the gate is rebuilt from.

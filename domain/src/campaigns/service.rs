@@ -62,6 +62,8 @@ pub struct CampaignService<R, S, G, C> {
     pub clock: C,
     /// Staff are alerted when a gift's remaining stock falls to this share (percent) of its stock.
     pub low_stock_percent: u32,
+    /// The privacy policy version members must have accepted to claim.
+    pub consent_version: String,
 }
 
 /// The alert, if any, that the claim taking `slot` must send. Slots are unique per gift in the
@@ -328,9 +330,10 @@ where
     /// Claims one unit of a gift for `member`. `request_key` identifies the member's request: the
     /// same key gets the same claim back (`true` in the answer marks a replay).
     ///
-    /// `claimant` loads the member's profile (and refuses a suspended one); it runs only when the
-    /// gate grants a slot, so sold-out and limit answers never touch the database. A refused
-    /// claimant's fresh slot goes back to the gate.
+    /// `claimant` loads the member's profile (and refuses a suspended one or one without consent).
+    /// With the gate it runs only to explain a refusal: the insert itself re-checks the member's
+    /// [`Standing`], so sold-out and limit answers never touch the database and a granted claim
+    /// costs one statement.
     pub async fn claim<E: From<ClaimError>>(
         &self,
         member: MemberId,
@@ -358,22 +361,8 @@ where
         let mut claimant = Some(claimant);
         let mut rebuilds = 0;
         loop {
-            let (slot, gift_seq, campaign_seq) = match self.gate.reserve(&ticket).await.map_err(unavailable)? {
-                GateAnswer::Granted { slot, gift_seq, campaign_seq, fresh } => {
-                    if let Some(who) = claimant.take() {
-                        let verdict = match who.await {
-                            Ok(profile) => c.eligibility.check(&profile).map_err(|r| ClaimError::Ineligible(r).into()),
-                            Err(e) => Err(e),
-                        };
-                        if let Err(refused) = verdict {
-                            if fresh {
-                                self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
-                            }
-                            return Err(refused);
-                        }
-                    }
-                    (slot, gift_seq, campaign_seq)
-                }
+            let (slot, gift_seq, campaign_seq, fresh) = match self.gate.reserve(&ticket).await.map_err(unavailable)? {
+                GateAnswer::Granted { slot, gift_seq, campaign_seq, fresh } => (slot, gift_seq, campaign_seq, fresh),
                 GateAnswer::SoldOut => return Err(self.sold_out(&g, &c, now).into()),
                 GateAnswer::LimitReached => return Err(ClaimError::LimitReached.into()),
                 GateAnswer::Cold => {
@@ -414,6 +403,20 @@ where
                 Inserted::Closed => {
                     self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
                     return Err(ClaimError::NotLive.into());
+                }
+                Inserted::OutOfStanding => {
+                    // Rare: load the member to tell them why. A replayed slot may be stored, so
+                    // only a fresh one goes back.
+                    if fresh {
+                        self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                    }
+                    let who = claimant.take().ok_or_else(|| anyhow::anyhow!("claimant already consumed"));
+                    let profile = who.map_err(ClaimError::from)?.await?;
+                    c.eligibility.check(&profile).map_err(ClaimError::Ineligible)?;
+                    return Err(ClaimError::Unavailable(anyhow::anyhow!(
+                        "the member's standing changed during the claim"
+                    ))
+                    .into());
                 }
                 Inserted::MemberLimit => {
                     // The database knows better: the slot is free again, the member is at the limit.
@@ -498,6 +501,11 @@ where
             request_key: t.request.to_owned(),
             claimed_at: now,
             expires_at: g.voucher_expires_at(),
+            standing: Standing {
+                consent_version: self.consent_version.clone(),
+                union_codes: c.eligibility.union_codes.clone(),
+                joined_before: c.eligibility.joined_cutoff(),
+            },
         }
     }
 

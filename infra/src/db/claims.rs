@@ -5,10 +5,12 @@
 use chrono::NaiveDateTime;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text, Timestamp};
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::SqliteConnection;
+use std::sync::LazyLock;
 
 use super::error::StoreError;
+use super::prepared::Prepared;
 use super::schema::{claims, gifts};
 use super::{Database, DbConn};
 use domain::campaigns::ports::{
@@ -17,13 +19,26 @@ use domain::campaigns::ports::{
 use domain::campaigns::{CampaignId, GiftId};
 use domain::members::MemberId;
 
-const INSERT_CLAIM: &str = "
-    INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code,
-                        request_key, status, claimed_at, expires_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11
-    FROM gifts g JOIN campaigns k ON k.id = g.campaign_id
-    WHERE g.id = $3 AND $5 <= g.stock AND $6 <= g.per_member_limit AND $7 <= k.per_member_limit
-      AND k.state = 'published' AND k.starts_at <= $10 AND $10 < k.ends_at";
+/// The claim, if the slot and sequences are within the gift's stock and limits, the campaign is
+/// open, and the member is in standing (see [`Standing`]). `position` is the backend's substring
+/// search (`strpos` or `instr`), for the comma-joined list of unions.
+fn insert_claim_sql(position: &str) -> String {
+    format!(
+        "INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code,
+                             request_key, status, claimed_at, expires_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11
+         FROM gifts g JOIN campaigns k ON k.id = g.campaign_id
+         WHERE g.id = $3 AND $5 <= g.stock AND $6 <= g.per_member_limit AND $7 <= k.per_member_limit
+           AND k.state = 'published' AND k.starts_at <= $10 AND $10 < k.ends_at
+           AND EXISTS (SELECT 1 FROM members mb
+                       JOIN roster r ON r.id_index = mb.id_index AND r.name_index = mb.name_index AND r.status = 'active'
+                       WHERE mb.id = $4 AND mb.suspension IS NULL AND mb.erased_at IS NULL AND mb.consent_version = $12
+                         AND ($13 = '' OR {position}(',' || $13 || ',', ',' || r.union_org_code || ',') > 0)
+                         AND ($14 IS NULL OR r.joined_at < $14))"
+    )
+}
+
+static SQLITE_INSERT_CLAIM: LazyLock<String> = LazyLock::new(|| insert_claim_sql("instr"));
 
 const LEDGER_ROW: &str = "
     INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
@@ -40,28 +55,32 @@ const STAFF_MAIL: &str = "
     FROM admin_users u WHERE u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator')";
 
 /// PostgreSQL: the claim, its ledger row and its mails in one statement, one round trip.
+static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH c AS ({} RETURNING id, gift_id, member_id, claimed_at),
+         l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+               SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
+               FROM c JOIN gifts g ON g.id = c.gift_id),
+         m AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT mb.email, $15, $16, 'pending', 0, c.claimed_at, c.claimed_at
+               FROM c JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
+         a AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT u.email, $17, $18, 'pending', 0, c.claimed_at, c.claimed_at
+               FROM c CROSS JOIN admin_users u
+               WHERE $19 AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
+         SELECT count(*) AS n FROM c",
+        insert_claim_sql("strpos")
+    )
+});
+
 fn pg_insert(pg: &mut PgConnection, c: &NewClaim) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Inserted {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let sql = format!(
-        "WITH c AS ({INSERT_CLAIM} RETURNING id, gift_id, member_id, claimed_at),
-         l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
-               SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
-               FROM c JOIN gifts g ON g.id = c.gift_id),
-         m AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-               SELECT mb.email, $12, $13, 'pending', 0, c.claimed_at, c.claimed_at
-               FROM c JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
-         a AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-               SELECT u.email, $14, $15, 'pending', 0, c.claimed_at, c.claimed_at
-               FROM c CROSS JOIN admin_users u
-               WHERE $16 AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
-         SELECT count(*) AS n FROM c"
-    );
     let alert = c.staff_alert.clone().unwrap_or(Notice { subject: String::new(), body: String::new() });
-    diesel::sql_query(sql)
+    Prepared::new(&PG_INSERT)
         .bind::<Text, _>(c.id.to_string())
         .bind::<Text, _>(c.campaign.to_string())
         .bind::<Text, _>(c.gift.to_string())
@@ -69,12 +88,15 @@ fn pg_insert(pg: &mut PgConnection, c: &NewClaim) -> QueryResult<i64> {
         .bind::<Integer, _>(c.slot as i32)
         .bind::<Integer, _>(c.gift_seq as i32)
         .bind::<Integer, _>(c.campaign_seq as i32)
-        .bind::<Text, _>(&c.voucher_code)
-        .bind::<Text, _>(&c.request_key)
+        .bind::<Text, _>(c.voucher_code.clone())
+        .bind::<Text, _>(c.request_key.clone())
         .bind::<Timestamp, _>(c.claimed_at.naive_utc())
         .bind::<Timestamp, _>(c.expires_at.naive_utc())
-        .bind::<Text, _>(&c.confirmation.subject)
-        .bind::<Text, _>(&c.confirmation.body)
+        .bind::<Text, _>(c.standing.consent_version.clone())
+        .bind::<Text, _>(c.standing.union_codes.join(","))
+        .bind::<Nullable<Timestamp>, _>(c.standing.joined_before.map(|t| t.naive_utc()))
+        .bind::<Text, _>(c.confirmation.subject.clone())
+        .bind::<Text, _>(c.confirmation.body.clone())
         .bind::<Text, _>(alert.subject)
         .bind::<Text, _>(alert.body)
         .bind::<diesel::sql_types::Bool, _>(c.staff_alert.is_some())
@@ -89,7 +111,7 @@ fn sqlite_insert(lite: &mut SqliteConnection, c: &NewClaim) -> QueryResult<i64> 
 
 fn sqlite_rows(lite: &mut SqliteConnection, c: &NewClaim) -> QueryResult<i64> {
     {
-        let n = bind_claim(INSERT_CLAIM, c).execute(lite)?;
+        let n = bind_claim(&SQLITE_INSERT_CLAIM, c).execute(lite)?;
         if n == 0 {
             return Ok(0);
         }
@@ -177,20 +199,20 @@ fn pg_counted(pg: &mut PgConnection, c: &CountedClaim) -> QueryResult<CountedRow
     };
     let (a1, a2) = (alert(0), alert(1));
     let claim = &c.claim;
-    diesel::sql_query(PG_COUNTED)
+    Prepared::new(PG_COUNTED)
         .bind::<Text, _>(claim.id.to_string())
         .bind::<Text, _>(claim.campaign.to_string())
         .bind::<Text, _>(claim.gift.to_string())
         .bind::<Text, _>(claim.member.to_string())
-        .bind::<Text, _>(&claim.voucher_code)
-        .bind::<Text, _>(&claim.request_key)
+        .bind::<Text, _>(claim.voucher_code.clone())
+        .bind::<Text, _>(claim.request_key.clone())
         .bind::<Timestamp, _>(claim.claimed_at.naive_utc())
         .bind::<Timestamp, _>(claim.expires_at.naive_utc())
         .bind::<Integer, _>(c.released as i32)
         .bind::<diesel::sql_types::BigInt, _>(i64::from(c.gift_limit))
         .bind::<diesel::sql_types::BigInt, _>(i64::from(c.campaign_limit))
-        .bind::<Text, _>(&claim.confirmation.subject)
-        .bind::<Text, _>(&claim.confirmation.body)
+        .bind::<Text, _>(claim.confirmation.subject.clone())
+        .bind::<Text, _>(claim.confirmation.body.clone())
         .bind::<Integer, _>(a1.0)
         .bind::<Text, _>(a1.1)
         .bind::<Text, _>(a1.2)
@@ -279,6 +301,9 @@ fn bind_claim(
         .bind::<Text, _>(c.request_key.clone())
         .bind::<Timestamp, _>(c.claimed_at.naive_utc())
         .bind::<Timestamp, _>(c.expires_at.naive_utc())
+        .bind::<Text, _>(c.standing.consent_version.clone())
+        .bind::<Text, _>(c.standing.union_codes.join(","))
+        .bind::<Nullable<Timestamp>, _>(c.standing.joined_before.map(|t| t.naive_utc()))
 }
 
 /// Which rule a refused insert broke, read from the constraint (PostgreSQL) or message (SQLite).
@@ -376,13 +401,15 @@ impl ClaimStore for DbClaims {
             // Nothing inserted: the campaign closed meanwhile, the slot is beyond the stock, or a
             // sequence is beyond a limit.
             Ok(_) => {
-                let (stock, open) = self.gift_state(claim).await?;
-                Ok(if !open {
+                let state = self.gift_state(claim).await?;
+                Ok(if !state.open {
                     Inserted::Closed
-                } else if claim.slot > stock {
+                } else if claim.slot > state.stock {
                     Inserted::SlotTaken
-                } else {
+                } else if claim.gift_seq > state.gift_limit || claim.campaign_seq > state.campaign_limit {
                     Inserted::MemberLimit
+                } else {
+                    Inserted::OutOfStanding
                 })
             }
             Err(StoreError::UniqueViolation(what)) => match classify(&what) {
@@ -510,22 +537,48 @@ impl ClaimStore for DbClaims {
 }
 
 impl DbClaims {
-    /// The gift's stock, and whether its campaign takes claims at the claim's time.
-    async fn gift_state(&self, claim: &NewClaim) -> anyhow::Result<(u32, bool)> {
+    /// The gift's stock and limits, and whether its campaign takes claims at the claim's time.
+    async fn gift_state(&self, claim: &NewClaim) -> anyhow::Result<GiftState> {
         use super::schema::campaigns;
         let (gift, at) = (claim.gift.to_string(), claim.claimed_at.naive_utc());
-        let (stock, state, starts, ends): (i32, String, NaiveDateTime, NaiveDateTime) = self
+        let (stock, gift_limit, campaign_limit, state, starts, ends): (
+            i32,
+            i32,
+            i32,
+            String,
+            NaiveDateTime,
+            NaiveDateTime,
+        ) = self
             .0
             .run(move |conn| {
                 Ok::<_, anyhow::Error>(
                     gifts::table
                         .inner_join(campaigns::table.on(campaigns::id.eq(gifts::campaign_id)))
                         .filter(gifts::id.eq(gift))
-                        .select((gifts::stock, campaigns::state, campaigns::starts_at, campaigns::ends_at))
+                        .select((
+                            gifts::stock,
+                            gifts::per_member_limit,
+                            campaigns::per_member_limit,
+                            campaigns::state,
+                            campaigns::starts_at,
+                            campaigns::ends_at,
+                        ))
                         .first(conn)?,
                 )
             })
             .await?;
-        Ok((u32::try_from(stock)?, state == "published" && starts <= at && at < ends))
+        Ok(GiftState {
+            stock: u32::try_from(stock)?,
+            gift_limit: u32::try_from(gift_limit)?,
+            campaign_limit: u32::try_from(campaign_limit)?,
+            open: state == "published" && starts <= at && at < ends,
+        })
     }
+}
+
+struct GiftState {
+    stock: u32,
+    gift_limit: u32,
+    campaign_limit: u32,
+    open: bool,
 }

@@ -8,6 +8,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
@@ -108,6 +109,11 @@ pub struct Database {
     /// SQLite allows one writer; taking this before a write transaction avoids two deferred
     /// transactions deadlocking on the lock upgrade (which SQLite reports as an immediate BUSY).
     sqlite_writer: Arc<Mutex<()>>,
+    /// One permit per pooled connection, handed out first come, first served. Without it every
+    /// waiting request parks a blocking thread inside r2d2, which wakes waiters in no particular
+    /// order: under a flood of claims hundreds of threads fight two cores for ten connections.
+    permits: Arc<Semaphore>,
+    wait: Duration,
 }
 
 impl Database {
@@ -123,7 +129,8 @@ impl Database {
             .connection_timeout(wait)
             .test_on_check_out(false)
             .build_unchecked(Manager(url.clone()));
-        Ok(Self { pool, backend: url.backend(), sqlite_writer: Arc::new(Mutex::new(())) })
+        let permits = Arc::new(Semaphore::new(pool_size.max(1) as usize));
+        Ok(Self { pool, backend: url.backend(), sqlite_writer: Arc::new(Mutex::new(())), permits, wait })
     }
 
     pub fn backend(&self) -> Backend {
@@ -138,7 +145,12 @@ impl Database {
         E: From<anyhow::Error> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| E::from(anyhow::anyhow!("no database connection available within {:?}", self.wait)))?
+            .map_err(|e| E::from(anyhow::Error::new(e)))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut conn = checkout(&pool)?;
             work(&mut conn)
         })

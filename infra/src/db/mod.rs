@@ -9,6 +9,7 @@ mod error;
 pub mod members;
 pub mod outbox;
 pub mod pickup;
+mod prepared;
 pub mod refresh;
 mod reports;
 pub mod roster;

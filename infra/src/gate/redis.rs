@@ -114,6 +114,20 @@ impl RedisGate {
     }
 }
 
+impl RedisGate {
+    /// The `EVALSHA` command a reservation sends, word by word: for measuring the script alone
+    /// (`redis-benchmark`) against the whole claim path.
+    pub fn reserve_command(&self, t: &Ticket<'_>) -> Vec<String> {
+        let k = self.keys(t.campaign, t.gift);
+        let keys = [k.ready, k.requests, k.gift_members, k.campaign_members, k.free, k.next];
+        let mut words = vec!["EVALSHA".to_owned(), RESERVE.get_hash().to_owned(), keys.len().to_string()];
+        words.extend(keys);
+        words.extend([t.request.to_owned(), t.member.to_string()]);
+        words.extend([t.gift_limit, t.campaign_limit, t.stock].map(|n| n.to_string()));
+        words
+    }
+}
+
 fn unavailable(e: anyhow::Error) -> GateUnavailable {
     GateUnavailable(e)
 }

@@ -332,3 +332,26 @@ async fn unknown_campaigns_gifts_and_points_are_404_problems(backend: Backend) {
         .await
         .problem(400, "request.invalid_path");
 }
+
+on_every_inventory_mode!(a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock);
+
+async fn a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 2, 1, 1).await;
+    let members = app.activated_members(3, "SZ-800").await;
+    let id = app.send(Req::get("/v1/me").bearer(&members[0])).await.json()["id"].as_str().unwrap().to_owned();
+    let suspend =
+        Req::post(&format!("/v1/admin/members/{id}/suspension")).bearer(&op).json(json!({"reason": "核查中"}));
+    assert_eq!(app.send(suspend).await.status, 200);
+
+    // The access token is still valid for minutes: the claim itself refuses.
+    for key in ["k1", "k1", "k2"] {
+        app.send(app.claim_req(&members[0], &campaign, &gift, key)).await.problem(403, "member.suspended");
+    }
+    for t in &members[1..] {
+        let r = app.send(app.claim_req(t, &campaign, &gift, "k")).await;
+        assert_eq!(r.status, 201, "the refused claims gave their slots back: {}", r.text());
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
+}

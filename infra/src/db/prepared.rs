@@ -1,0 +1,114 @@
+//! Hand-written PostgreSQL statements that each connection prepares once. diesel never caches a
+//! `sql_query`: every run of one costs a parse, a plan and a second round trip (prepare, then
+//! execute). The claim statements run thousands of times a second, so they are written as SQL
+//! with `$n` placeholders and walked here into pieces and binds that diesel's statement cache
+//! keeps, keyed by their text.
+
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{HasSqlType, Untyped};
+use diesel::{QueryResult, RunQueryDsl};
+use std::marker::PhantomData;
+
+trait PgBind: Send {
+    fn walk<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()>;
+}
+
+struct Bind<ST, T> {
+    value: T,
+    sql_type: PhantomData<fn() -> ST>,
+}
+
+impl<ST, T> PgBind for Bind<ST, T>
+where
+    Pg: HasSqlType<ST>,
+    T: ToSql<ST, Pg> + Send,
+{
+    fn walk<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_bind_param::<ST, T>(&self.value)
+    }
+}
+
+/// A statement with `$1`, `$2`… placeholders, bound in order. Rows load by name, as with
+/// `sql_query`.
+pub struct Prepared {
+    sql: &'static str,
+    binds: Vec<Box<dyn PgBind>>,
+}
+
+impl Prepared {
+    pub fn new(sql: &'static str) -> Self {
+        Self { sql, binds: Vec::new() }
+    }
+
+    /// Binds the next placeholder (`$1` first).
+    pub fn bind<ST, T>(mut self, value: T) -> Self
+    where
+        Pg: HasSqlType<ST>,
+        T: ToSql<ST, Pg> + Send + 'static,
+        ST: 'static,
+    {
+        self.binds.push(Box::new(Bind::<ST, T> { value, sql_type: PhantomData }));
+        self
+    }
+}
+
+impl QueryFragment<Pg> for Prepared {
+    /// Each `$n` becomes a fresh placeholder carrying bind `n`: diesel numbers placeholders itself,
+    /// so a value used twice is simply sent twice.
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut rest = self.sql;
+        while let Some(at) = rest.find('$') {
+            out.push_sql(&rest[..at]);
+            let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+            let n: usize = rest[at + 1..at + 1 + digits]
+                .parse()
+                .map_err(|_| diesel::result::Error::QueryBuilderError("a `$` without a number".into()))?;
+            let bind = self
+                .binds
+                .get(n.wrapping_sub(1))
+                .ok_or_else(|| diesel::result::Error::QueryBuilderError(format!("${n} is not bound").into()))?;
+            bind.walk(&mut out)?;
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+impl QueryId for Prepared {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Prepared {
+    type SqlType = Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for Prepared {}
+
+#[cfg(test)]
+mod tests {
+    use super::Prepared;
+    use diesel::sql_types::{Integer, Text};
+
+    #[test]
+    fn placeholders_become_binds_in_order_and_repeat() {
+        let q = Prepared::new("SELECT $1, $2::int, $1 || 'x'").bind::<Text, _>("a".to_owned()).bind::<Integer, _>(7);
+        let sql = diesel::debug_query::<diesel::pg::Pg, _>(&q).to_string();
+        assert!(sql.starts_with("SELECT $1, $2::int, $3 || 'x'"), "{sql}");
+        assert!(sql.contains(r#"binds: ["a", 7, "a"]"#), "{sql}");
+    }
+
+    #[test]
+    fn an_unbound_placeholder_is_an_error_not_a_panic() {
+        let q = Prepared::new("SELECT $2").bind::<Integer, _>(1);
+        assert!(diesel::query_builder::QueryFragment::<diesel::pg::Pg>::to_sql(
+            &q,
+            &mut <diesel::pg::Pg as diesel::backend::Backend>::QueryBuilder::default(),
+            &diesel::pg::Pg
+        )
+        .is_err());
+    }
+}
