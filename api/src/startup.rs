@@ -219,6 +219,9 @@ impl Application {
                 .wrap(from_fn(edge::edge))
         })
         .listen(listener)?
+        // Database work runs on blocking threads, at most one per pooled connection at a time;
+        // more threads would only idle, each keeping its own allocator cache resident.
+        .worker_max_blocking_threads(config.database_pool_size.max(4) as usize)
         .shutdown_timeout(config.shutdown_timeout.as_secs());
         if let Some(n) = config.workers {
             server = server.workers(n.max(1));
