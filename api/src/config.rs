@@ -63,6 +63,9 @@ pub struct Config {
     pub low_stock_percent: u32,
     /// `false` (`SGH_INVENTORY_GATE=off`): claims are decided by the database alone.
     pub inventory_gate: bool,
+    /// Threads writing granted claims in batches on PostgreSQL, each holding a pooled connection
+    /// while it writes.
+    pub claim_writers: usize,
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
     pub log_filter: String,
@@ -203,6 +206,7 @@ impl Config {
             privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
             otp_ttl: Duration::from_secs(v.parse("SGH_OTP_TTL_SECS", 300)?),
             low_stock_percent: v.parse::<u32>("SGH_LOW_STOCK_PERCENT", 10)?.min(100),
+            claim_writers: v.parse::<usize>("SGH_CLAIM_WRITERS", 2)?.clamp(1, 16),
             inventory_gate: match v.get("SGH_INVENTORY_GATE") {
                 None | Some("on") => true,
                 Some("off") => false,

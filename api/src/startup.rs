@@ -135,7 +135,7 @@ pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::C
     Ok(CampaignService {
         campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
         gate: gate(config, &db, &redis),
-        claims: DbClaims(db),
+        claims: DbClaims::new(db),
         clock: SystemClock,
         low_stock_percent: config.low_stock_percent,
         consent_version: config.privacy_policy_version.clone(),
@@ -174,7 +174,7 @@ impl Application {
         let (member_auth, profiles) = member_services(&config, &db, &ephemeral, &crypto);
         let campaigns = CampaignService {
             campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
-            claims: DbClaims(db.clone()),
+            claims: DbClaims::batched(db.clone(), config.claim_writers),
             gate: gate(&config, &db, &redis),
             clock: SystemClock,
             low_stock_percent: config.low_stock_percent,

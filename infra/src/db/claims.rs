@@ -9,6 +9,7 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::SqliteConnection;
 use std::sync::LazyLock;
 
+use super::claim_batch::ClaimBatcher;
 use super::error::StoreError;
 use super::prepared::Prepared;
 use super::schema::{claims, gifts};
@@ -279,7 +280,23 @@ fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> QueryResult<
 }
 
 #[derive(Clone)]
-pub struct DbClaims(pub Database);
+pub struct DbClaims {
+    db: Database,
+    batcher: Option<ClaimBatcher>,
+}
+
+impl DbClaims {
+    pub fn new(db: Database) -> Self {
+        Self { db, batcher: None }
+    }
+
+    /// On PostgreSQL, granted claims are written in batches by `writers` threads (see
+    /// [`ClaimBatcher`]); elsewhere one by one.
+    pub fn batched(db: Database, writers: usize) -> Self {
+        let batcher = (db.backend() == super::Backend::Postgres).then(|| ClaimBatcher::start(db.clone(), writers));
+        Self { db, batcher }
+    }
+}
 
 fn bind_claim(
     sql: &str,
@@ -344,7 +361,7 @@ fn to_claim(r: ClaimRow) -> anyhow::Result<Claim> {
 impl DbClaims {
     async fn find(&self, filter: ClaimFilter) -> anyhow::Result<Vec<Claim>> {
         let rows: Vec<ClaimRow> = self
-            .0
+            .db
             .run(move |conn| {
                 let query = claims::table
                     .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
@@ -379,9 +396,14 @@ enum ClaimFilter {
 
 impl ClaimStore for DbClaims {
     async fn insert(&self, claim: &NewClaim) -> anyhow::Result<Inserted> {
+        if let Some(batcher) = &self.batcher {
+            if batcher.insert(claim.clone()).await? {
+                return Ok(Inserted::Done);
+            }
+        }
         let c = claim.clone();
         let outcome = self
-            .0
+            .db
             .run(move |conn| {
                 let inserted = match conn {
                     DbConn::Pg(pg) => pg_insert(pg, &c),
@@ -428,7 +450,7 @@ impl ClaimStore for DbClaims {
     async fn insert_counted(&self, counted: &CountedClaim) -> anyhow::Result<Counted> {
         let c = counted.clone();
         let outcome = self
-            .0
+            .db
             .run(move |conn| {
                 let row = match conn {
                     DbConn::Pg(pg) => pg_counted(pg, &c),
@@ -484,7 +506,7 @@ impl ClaimStore for DbClaims {
     async fn usage(&self, gift: GiftId) -> anyhow::Result<GiftUsage> {
         let id = gift.to_string();
         let rows: Vec<(i32, String, String, i32, i32)> = self
-            .0
+            .db
             .run(move |conn| {
                 Ok::<_, anyhow::Error>(
                     claims::table
@@ -520,7 +542,7 @@ impl ClaimStore for DbClaims {
     async fn campaign_counts(&self, campaign: CampaignId) -> anyhow::Result<Vec<(MemberId, u32)>> {
         let id = campaign.to_string();
         let rows: Vec<(String, i64)> = self
-            .0
+            .db
             .run(move |conn| {
                 Ok::<_, anyhow::Error>(
                     claims::table
@@ -549,7 +571,7 @@ impl DbClaims {
             NaiveDateTime,
             NaiveDateTime,
         ) = self
-            .0
+            .db
             .run(move |conn| {
                 Ok::<_, anyhow::Error>(
                     gifts::table

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod campaigns;
+mod claim_batch;
 pub mod claims;
 mod conn;
 mod error;

@@ -1,0 +1,174 @@
+//! Granted claims written together on PostgreSQL. In a flood every granted claim is a small
+//! transaction whose fixed costs (a round trip, executor start-up, a commit) outweigh its rows.
+//! Writer threads each take whatever claims are waiting (no added delay: one waiting claim goes
+//! alone) and insert them with one statement; a claim the statement did not insert — a unique
+//! constraint said no, or a guard did — goes through the single-claim statement, which says why.
+
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
+use tokio::sync::oneshot;
+
+use super::prepared::Prepared;
+use super::{Database, DbConn};
+use domain::campaigns::ports::{NewClaim, Notice};
+
+/// The most claims one statement carries.
+const MAX_BATCH: usize = 128;
+
+const INSERT_BATCH: &str = "
+    WITH i AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[],
+                             $8::text[], $9::timestamp[], $10::timestamp[], $11::text[], $12::text[],
+                             $13::timestamp[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bool[])
+            AS i (id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code, request_key, claimed_at,
+                  expires_at, consent_version, union_codes, joined_before, subject, body, alert_subject,
+                  alert_body, alerting)),
+    c AS (
+        INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code,
+                            request_key, status, claimed_at, expires_at)
+        SELECT i.id, g.campaign_id, i.gift_id, i.member_id, i.slot, i.gift_seq, i.campaign_seq, i.voucher_code,
+               i.request_key, 'issued', i.claimed_at, i.expires_at
+        FROM i JOIN gifts g ON g.id = i.gift_id JOIN campaigns k ON k.id = g.campaign_id
+        WHERE i.slot <= g.stock AND i.gift_seq <= g.per_member_limit AND i.campaign_seq <= k.per_member_limit
+          AND k.state = 'published' AND k.starts_at <= i.claimed_at AND i.claimed_at < k.ends_at
+          AND EXISTS (SELECT 1 FROM members mb
+                      JOIN roster r ON r.id_index = mb.id_index AND r.name_index = mb.name_index AND r.status = 'active'
+                      WHERE mb.id = i.member_id AND mb.suspension IS NULL AND mb.erased_at IS NULL
+                        AND mb.consent_version = i.consent_version
+                        AND (i.union_codes = '' OR strpos(',' || i.union_codes || ',', ',' || r.union_org_code || ',') > 0)
+                        AND (i.joined_before IS NULL OR r.joined_at < i.joined_before))
+        ON CONFLICT DO NOTHING
+        RETURNING id, campaign_id, gift_id, member_id, claimed_at),
+    l AS (
+        INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+        SELECT c.campaign_id, c.gift_id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
+        FROM c JOIN gifts g ON g.id = c.gift_id),
+    m AS (
+        INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+        SELECT mb.email, i.subject, i.body, 'pending', 0, c.claimed_at, c.claimed_at
+        FROM c JOIN i ON i.id = c.id JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
+    a AS (
+        INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+        SELECT u.email, i.alert_subject, i.alert_body, 'pending', 0, c.claimed_at, c.claimed_at
+        FROM c JOIN i ON i.id = c.id CROSS JOIN admin_users u
+        WHERE i.alerting AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
+    SELECT id FROM c";
+
+#[derive(QueryableByName)]
+struct InsertedId {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Inserts the claims it can; returns the ids it inserted.
+fn insert_batch(pg: &mut PgConnection, claims: &[NewClaim]) -> QueryResult<Vec<String>> {
+    fn column<T>(claims: &[NewClaim], f: impl Fn(&NewClaim) -> T) -> Vec<T> {
+        claims.iter().map(f).collect()
+    }
+    let no_alert = Notice { subject: String::new(), body: String::new() };
+    let alert = |c: &NewClaim| c.staff_alert.clone().unwrap_or_else(|| no_alert.clone());
+    let rows: Vec<InsertedId> = Prepared::new(INSERT_BATCH)
+        .bind::<Array<Text>, _>(column(claims, |c| c.id.to_string()))
+        .bind::<Array<Text>, _>(column(claims, |c| c.gift.to_string()))
+        .bind::<Array<Text>, _>(column(claims, |c| c.member.to_string()))
+        .bind::<Array<Integer>, _>(column(claims, |c| c.slot as i32))
+        .bind::<Array<Integer>, _>(column(claims, |c| c.gift_seq as i32))
+        .bind::<Array<Integer>, _>(column(claims, |c| c.campaign_seq as i32))
+        .bind::<Array<Text>, _>(column(claims, |c| c.voucher_code.clone()))
+        .bind::<Array<Text>, _>(column(claims, |c| c.request_key.clone()))
+        .bind::<Array<Timestamp>, _>(column(claims, |c| c.claimed_at.naive_utc()))
+        .bind::<Array<Timestamp>, _>(column(claims, |c| c.expires_at.naive_utc()))
+        .bind::<Array<Text>, _>(column(claims, |c| c.standing.consent_version.clone()))
+        .bind::<Array<Text>, _>(column(claims, |c| c.standing.union_codes.join(",")))
+        .bind::<Array<Nullable<Timestamp>>, _>(column(claims, |c| c.standing.joined_before.map(|t| t.naive_utc())))
+        .bind::<Array<Text>, _>(column(claims, |c| c.confirmation.subject.clone()))
+        .bind::<Array<Text>, _>(column(claims, |c| c.confirmation.body.clone()))
+        .bind::<Array<Text>, _>(column(claims, |c| alert(c).subject))
+        .bind::<Array<Text>, _>(column(claims, |c| alert(c).body))
+        .bind::<Array<Bool>, _>(column(claims, |c| c.staff_alert.is_some()))
+        .load(pg)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+struct Pending {
+    claim: NewClaim,
+    /// `true`: inserted; `false`: not inserted, ask the single-claim statement why.
+    reply: oneshot::Sender<bool>,
+}
+
+/// The queue in front of the writer threads. The threads end when the last handle is dropped.
+#[derive(Clone)]
+pub struct ClaimBatcher {
+    queue: Sender<Pending>,
+}
+
+impl ClaimBatcher {
+    pub fn start(db: Database, writers: usize) -> Self {
+        let (queue, waiting) = mpsc::channel();
+        let waiting = Arc::new(Mutex::new(waiting));
+        for n in 0..writers.max(1) {
+            let (db, waiting) = (db.clone(), waiting.clone());
+            std::thread::Builder::new()
+                .name(format!("claim-writer-{n}"))
+                .spawn(move || write_loop(&db, &waiting))
+                .expect("a claim writer thread starts");
+        }
+        Self { queue }
+    }
+
+    /// `Ok(true)` when the claim was inserted with its ledger row and mails; `Ok(false)` when it
+    /// was not, for the single-claim statement to find out why.
+    pub async fn insert(&self, claim: NewClaim) -> anyhow::Result<bool> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send(Pending { claim, reply }).map_err(|_| anyhow::anyhow!("claim writers stopped"))?;
+        answer.await.map_err(|_| anyhow::anyhow!("claim writer gave no answer"))
+    }
+}
+
+fn write_loop(db: &Database, waiting: &Mutex<Receiver<Pending>>) {
+    loop {
+        let batch = {
+            let queue = waiting.lock().unwrap_or_else(|p| p.into_inner());
+            let Ok(first) = queue.recv() else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        let claims: Vec<NewClaim> = batch.iter().map(|p| p.claim.clone()).collect();
+        let written = db.blocking(|conn| match conn {
+            DbConn::Pg(pg) => Ok(insert_batch(pg, &claims)?),
+            DbConn::Sqlite(_) => anyhow::bail!("claim batches are for PostgreSQL"),
+        });
+        metrics::histogram!("claim_batch_size").record(batch.len() as f64);
+        match written {
+            Ok(ids) => {
+                for p in batch {
+                    let inserted = ids.iter().any(|id| *id == p.claim.id.to_string());
+                    let _ = p.reply.send(inserted);
+                }
+            }
+            // The whole statement failed (one claim broke a rule that is not a unique constraint,
+            // or the connection dropped): each claim goes on alone, and finds its own answer — a
+            // claim the failed statement did commit after all comes back as a replay.
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    claims = batch.len(),
+                    "claim batch failed; writing one by one"
+                );
+                for p in batch {
+                    let _ = p.reply.send(false);
+                }
+            }
+        }
+    }
+}
