@@ -571,14 +571,17 @@ impl Row {
         let ms =
             |h: &Histogram<u64>, q: f64| if h.is_empty() { f64::NAN } else { h.value_at_quantile(q) as f64 / 1000.0 };
         let (g, r) = (&self.outcome.granted, &self.outcome.refused);
+        let mut all = g.clone();
+        all.add(r).expect("histograms with the same bounds add up");
         println!(
-            "gate {:<3} {:<14} answers {:>7} in {:>6.2} s = {:>7.0}/s | granted {:>6} = {:>6.0}/s p50/95/99 {:.1}/{:.1}/{:.1} ms \
+            "gate {:<3} {:<14} answers {:>7} in {:>6.2} s = {:>7.0}/s p99 {:.1} ms | granted {:>6} = {:>6.0}/s p50/95/99 {:.1}/{:.1}/{:.1} ms \
              | refused {:>6} p50/95/99 {:.1}/{:.1}/{:.1} ms | errors {} | db claims {} ledger {} oversold {} over-limit {} | server peak RSS {:.1} MiB",
             self.mode,
             self.scenario_name(),
             self.answers(),
             self.outcome.wall.as_secs_f64(),
             self.per_second(self.answers()),
+            ms(&all, 0.99),
             g.len(),
             self.per_second(g.len()),
             ms(g, 0.5),
