@@ -172,8 +172,12 @@ impl ResponseError for ApiError {
         self.0.status
     }
 
+    /// The status only: the edge middleware, which wraps every route, renders the body once it
+    /// knows the caller's language and the request id (a flood of sold-out answers is mostly this).
     fn error_response(&self) -> HttpResponse {
-        self.to_response(Lang::Zh, None)
+        let mut res = HttpResponse::new(self.0.status);
+        res.extensions_mut().insert(self.clone());
+        res
     }
 }
 
