@@ -286,6 +286,29 @@ pub struct DbClaims {
 }
 
 impl DbClaims {
+    /// Runs the PostgreSQL or the SQLite form of a write; unique violations come back as answers.
+    async fn per_backend<A, T>(
+        &self,
+        arg: &A,
+        pg: fn(&mut PgConnection, &A) -> QueryResult<T>,
+        lite: fn(&mut SqliteConnection, &A) -> QueryResult<T>,
+    ) -> Result<T, StoreError>
+    where
+        A: Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        let arg = arg.clone();
+        self.db
+            .run(move |conn| {
+                let done = match conn {
+                    DbConn::Pg(c) => pg(c, &arg),
+                    DbConn::Sqlite(c) => lite(c, &arg),
+                };
+                done.map_err(StoreError::from)
+            })
+            .await
+    }
+
     pub fn new(db: Database) -> Self {
         Self { db, batcher: None }
     }
@@ -401,17 +424,7 @@ impl ClaimStore for DbClaims {
                 return Ok(Inserted::Done);
             }
         }
-        let c = claim.clone();
-        let outcome = self
-            .db
-            .run(move |conn| {
-                let inserted = match conn {
-                    DbConn::Pg(pg) => pg_insert(pg, &c),
-                    DbConn::Sqlite(lite) => sqlite_insert(lite, &c),
-                };
-                inserted.map_err(StoreError::from)
-            })
-            .await;
+        let outcome = self.per_backend(claim, pg_insert, sqlite_insert).await;
         // A retried request trips over its own slot first: look for it before blaming the gate.
         if let Err(StoreError::UniqueViolation(_)) = &outcome {
             if let Some(previous) = self.find_by_request(&claim.request_key).await? {
@@ -448,17 +461,7 @@ impl ClaimStore for DbClaims {
     }
 
     async fn insert_counted(&self, counted: &CountedClaim) -> anyhow::Result<Counted> {
-        let c = counted.clone();
-        let outcome = self
-            .db
-            .run(move |conn| {
-                let row = match conn {
-                    DbConn::Pg(pg) => pg_counted(pg, &c),
-                    DbConn::Sqlite(lite) => sqlite_counted(lite, &c),
-                };
-                row.map_err(StoreError::from)
-            })
-            .await;
+        let outcome = self.per_backend(counted, pg_counted, sqlite_counted).await;
         let refused = match outcome {
             Ok(CountedRow { slot: Some(slot), gift_seq: Some(g), campaign_seq: Some(c), .. }) => {
                 let at = GrantedSlot {
