@@ -355,3 +355,25 @@ async fn a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock(bac
     }
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
 }
+
+on_every_inventory_mode!(one_key_sent_twenty_times_at_once_claims_once);
+
+async fn one_key_sent_twenty_times_at_once_claims_once(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 10, 3, 3).await;
+    let member = app.activated_members(1, "SZ-900").await.remove(0);
+    let replies = app.send_all((0..20).map(|_| app.claim_req(&member, &campaign, &gift, "tap")).collect()).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 19, "{statuses:?}");
+    let codes: std::collections::HashSet<String> =
+        replies.iter().map(|r| r.json()["voucher_code"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 1, "every reply shows the same voucher");
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 1);
+    // The member may still claim twice more with other keys: the replays took nothing.
+    for key in ["tap-2", "tap-3"] {
+        assert_eq!(app.send(app.claim_req(&member, &campaign, &gift, key)).await.status, 201);
+    }
+    app.send(app.claim_req(&member, &campaign, &gift, "tap-4")).await.problem(409, "campaign.limit_reached");
+}
