@@ -251,12 +251,18 @@ impl CampaignRepository for DbCampaigns {
     }
 }
 
-/// A campaign with its gifts and when it was read.
-type Cached = (std::time::Instant, (Campaign, Vec<Gift>));
+/// A campaign with its gifts, when it was read, and whether a request is reading it again.
+struct Cached {
+    at: std::time::Instant,
+    found: (Campaign, Vec<Gift>),
+    refreshing: bool,
+}
 
 /// Campaign definitions change rarely and are read by every claim: this keeps them in memory for a
 /// moment. Writes through this instance drop the entry at once; other instances see a change
-/// within [`CachedCampaigns::TTL`].
+/// within [`CachedCampaigns::TTL`] plus one read. When an entry is due, one request reads it again
+/// while the others go on with the old one, so a flood of claims does not all queue for the
+/// database every second (the claim insert re-checks the campaign's state and window anyway).
 #[derive(Clone)]
 pub struct CachedCampaigns {
     inner: DbCampaigns,
@@ -290,16 +296,27 @@ impl CampaignRepository for CachedCampaigns {
     }
 
     async fn get(&self, id: CampaignId) -> anyhow::Result<Option<(Campaign, Vec<Gift>)>> {
-        if let Some((at, found)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-            if at.elapsed() < Self::TTL {
-                return Ok(Some(found.clone()));
+        if let Some(entry) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
+            // A reader that was cancelled mid-read leaves `refreshing` set: after a few seconds
+            // another request takes over.
+            let age = entry.at.elapsed();
+            if age < Self::TTL || (entry.refreshing && age < Self::TTL * 5) {
+                return Ok(Some(entry.found.clone()));
+            }
+            entry.refreshing = true;
+        }
+        let read = self.inner.get(id).await;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        match &read {
+            Ok(Some(found)) => {
+                cache.insert(id, Cached { at: std::time::Instant::now(), found: found.clone(), refreshing: false });
+            }
+            // Gone, or unreadable: nobody keeps serving the old entry.
+            Ok(None) | Err(_) => {
+                cache.remove(&id);
             }
         }
-        let found = self.inner.get(id).await?;
-        if let Some(found) = &found {
-            self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (std::time::Instant::now(), found.clone()));
-        }
-        Ok(found)
+        read
     }
 
     async fn list(&self, published_only: bool) -> anyhow::Result<Loaded> {
