@@ -144,10 +144,14 @@ fn write_loop(db: &Database, waiting: &Mutex<Receiver<Pending>>) {
             batch
         };
         let claims: Vec<NewClaim> = batch.iter().map(|p| p.claim.clone()).collect();
-        let written = db.blocking(|conn| match conn {
-            DbConn::Pg(pg) => Ok(insert_batch(pg, &claims)?),
-            DbConn::Sqlite(_) => anyhow::bail!("claim batches are for PostgreSQL"),
-        });
+        // A panic must not take the writer (and with the last one, every claim) down with it.
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            db.blocking(|conn| match conn {
+                DbConn::Pg(pg) => Ok(insert_batch(pg, &claims)?),
+                DbConn::Sqlite(_) => anyhow::bail!("claim batches are for PostgreSQL"),
+            })
+        }))
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("claim writer panicked")));
         metrics::histogram!("claim_batch_size").record(batch.len() as f64);
         match written {
             Ok(ids) => {
