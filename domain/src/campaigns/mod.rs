@@ -2,6 +2,7 @@
 
 #[cfg(test)]
 mod claim_tests;
+mod claiming;
 pub mod error;
 pub mod model;
 pub mod pickup;

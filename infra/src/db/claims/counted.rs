@@ -1,0 +1,154 @@
+//! The database-only mode (`SGH_INVENTORY_GATE=off`): a counter on the gift row decides, and the
+//! claim goes in with the counter's new value as its slot.
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
+use diesel::sqlite::SqliteConnection;
+
+use super::super::prepared::Prepared;
+use super::super::schema::{claims, gifts};
+use super::single::sqlite_rows;
+use domain::campaigns::ports::CountedClaim;
+
+/// PostgreSQL, database-only mode: the counter on the gift row, the claim, its ledger row and its
+/// mails in one statement. Every granted claim of a gift queues on that row's lock: this is the
+/// baseline the gate is measured against.
+const PG_COUNTED: &str = "
+    WITH k AS (SELECT 1 FROM campaigns
+               WHERE id = $2 AND state = 'published' AND starts_at <= $7 AND $7 < ends_at),
+         n AS (SELECT count(*) FILTER (WHERE gift_id = $3) AS gift_n, count(*) AS campaign_n
+               FROM claims WHERE campaign_id = $2 AND member_id = $4),
+         u AS (UPDATE gifts SET claimed = claimed + 1
+               WHERE id = $3 AND claimed < $9 AND EXISTS (SELECT 1 FROM k)
+                 AND (SELECT gift_n FROM n) < $10 AND (SELECT campaign_n FROM n) < $11
+               RETURNING claimed, campaign_id, unit_cost_fen, funder),
+         ins AS (INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq,
+                                     voucher_code, request_key, status, claimed_at, expires_at)
+                 SELECT $1, $2, $3, $4, u.claimed, n.gift_n + 1, n.campaign_n + 1, $5, $6, 'issued', $7, $8
+                 FROM u CROSS JOIN n
+                 RETURNING id, slot, gift_seq, campaign_seq, member_id, claimed_at),
+         l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+               SELECT u.campaign_id, $3, ins.id, 'claim', u.unit_cost_fen, u.funder, ins.claimed_at
+               FROM ins CROSS JOIN u),
+         m AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT mb.email, $12, $13, 'pending', 0, ins.claimed_at, ins.claimed_at
+               FROM ins JOIN members mb ON mb.id = ins.member_id WHERE mb.email IS NOT NULL),
+         a AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT au.email, x.subject, x.body, 'pending', 0, ins.claimed_at, ins.claimed_at
+               FROM ins
+               JOIN (VALUES ($14::int, $15::text, $16::text), ($17::int, $18::text, $19::text))
+                    AS x (slot, subject, body) ON x.slot = ins.slot
+               CROSS JOIN admin_users au
+               WHERE au.email IS NOT NULL AND NOT au.disabled AND au.role IN ('admin', 'operator'))
+    SELECT (SELECT slot FROM ins) AS slot, (SELECT gift_seq FROM ins) AS gift_seq,
+           (SELECT campaign_seq FROM ins) AS campaign_seq, EXISTS (SELECT 1 FROM k) AS open,
+           (SELECT gift_n FROM n) AS gift_n, (SELECT campaign_n FROM n) AS campaign_n,
+           EXISTS (SELECT 1 FROM claims WHERE request_key = $6) AS known";
+
+/// What a counted claim statement saw: the slot it took, if any, and why not otherwise.
+#[derive(QueryableByName, Default)]
+pub(super) struct CountedRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
+    pub(super) slot: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
+    pub(super) gift_seq: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
+    pub(super) campaign_seq: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub(super) open: bool,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(super) gift_n: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(super) campaign_n: i64,
+    /// The request was stored before: a retry, answered with its claim whatever else changed.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub(super) known: bool,
+}
+
+pub(super) fn pg_counted(pg: &mut PgConnection, c: &CountedClaim) -> QueryResult<CountedRow> {
+    let alert = |i: usize| {
+        c.alerts
+            .get(i)
+            .map_or((0, String::new(), String::new()), |(slot, n)| (*slot as i32, n.subject.clone(), n.body.clone()))
+    };
+    let (a1, a2) = (alert(0), alert(1));
+    let claim = &c.claim;
+    Prepared::new(PG_COUNTED)
+        .bind::<Text, _>(claim.id.to_string())
+        .bind::<Text, _>(claim.campaign.to_string())
+        .bind::<Text, _>(claim.gift.to_string())
+        .bind::<Text, _>(claim.member.to_string())
+        .bind::<Text, _>(claim.voucher_code.clone())
+        .bind::<Text, _>(claim.request_key.clone())
+        .bind::<Timestamp, _>(claim.claimed_at.naive_utc())
+        .bind::<Timestamp, _>(claim.expires_at.naive_utc())
+        .bind::<Integer, _>(c.released as i32)
+        .bind::<diesel::sql_types::BigInt, _>(i64::from(c.gift_limit))
+        .bind::<diesel::sql_types::BigInt, _>(i64::from(c.campaign_limit))
+        .bind::<Text, _>(claim.confirmation.subject.clone())
+        .bind::<Text, _>(claim.confirmation.body.clone())
+        .bind::<Integer, _>(a1.0)
+        .bind::<Text, _>(a1.1)
+        .bind::<Text, _>(a1.2)
+        .bind::<Integer, _>(a2.0)
+        .bind::<Text, _>(a2.1)
+        .bind::<Text, _>(a2.2)
+        .get_result(pg)
+}
+
+/// SQLite, database-only mode: the same decisions step by step in one immediate transaction
+/// (SQLite has one writer anyway).
+pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> QueryResult<CountedRow> {
+    use super::super::schema::campaigns;
+    lite.immediate_transaction(|lite| {
+        let claim = &c.claim;
+        let at = claim.claimed_at.naive_utc();
+        let open = campaigns::table
+            .filter(campaigns::id.eq(claim.campaign.to_string()))
+            .filter(campaigns::state.eq("published"))
+            .filter(campaigns::starts_at.le(at))
+            .filter(campaigns::ends_at.gt(at))
+            .count()
+            .get_result::<i64>(lite)?
+            > 0;
+        let held: Vec<String> = claims::table
+            .filter(claims::campaign_id.eq(claim.campaign.to_string()))
+            .filter(claims::member_id.eq(claim.member.to_string()))
+            .select(claims::gift_id)
+            .load(lite)?;
+        let gift_id = claim.gift.to_string();
+        let gift_n = held.iter().filter(|g| **g == gift_id).count() as i64;
+        let campaign_n = held.len() as i64;
+        let known =
+            claims::table.filter(claims::request_key.eq(&claim.request_key)).count().get_result::<i64>(lite)? > 0;
+        let mut row = CountedRow { open, gift_n, campaign_n, known, ..CountedRow::default() };
+        if known || !open || gift_n >= i64::from(c.gift_limit) || campaign_n >= i64::from(c.campaign_limit) {
+            return Ok(row);
+        }
+        let slot: Option<i32> =
+            diesel::update(gifts::table.find(&gift_id).filter(gifts::claimed.lt(c.released as i32)))
+                .set(gifts::claimed.eq(gifts::claimed + 1))
+                .returning(gifts::claimed)
+                .get_result(lite)
+                .optional()?;
+        let Some(slot) = slot else { return Ok(row) };
+        let mut new = claim.clone();
+        new.slot = slot as u32;
+        new.gift_seq = gift_n as u32 + 1;
+        new.campaign_seq = campaign_n as u32 + 1;
+        new.staff_alert = c.alerts.iter().find(|(s, _)| *s == new.slot).map(|(_, n)| n.clone());
+        if sqlite_rows(lite, &new)? == 0 {
+            // The claim insert re-checks the slot against the stock: a counter past it is a
+            // collision to resync, never a grant.
+            return Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                Box::new("claims_slot beyond the stock".to_owned()),
+            ));
+        }
+        row.slot = Some(slot);
+        row.gift_seq = Some(new.gift_seq as i32);
+        row.campaign_seq = Some(new.campaign_seq as i32);
+        Ok(row)
+    })
+}

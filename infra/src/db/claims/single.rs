@@ -1,0 +1,136 @@
+//! The single-claim statements: the claim, its ledger row and its mails, with the slot, the
+//! sequences, the campaign's window and the member's standing checked in the same statement.
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::SqliteConnection;
+use std::sync::LazyLock;
+
+use super::super::prepared::Prepared;
+use domain::campaigns::ports::{NewClaim, Notice};
+
+/// Binds `$1`…`$14` of [`insert_claim_sql`] onto either query builder: the SQLite `sql_query`
+/// or the PostgreSQL [`super::super::prepared::Prepared`] (which diesel caches).
+macro_rules! bind_claim {
+    ($query:expr, $c:expr) => {{
+        let c: &NewClaim = $c;
+        $query
+            .bind::<Text, _>(c.id.to_string())
+            .bind::<Text, _>(c.campaign.to_string())
+            .bind::<Text, _>(c.gift.to_string())
+            .bind::<Text, _>(c.member.to_string())
+            .bind::<Integer, _>(c.slot as i32)
+            .bind::<Integer, _>(c.gift_seq as i32)
+            .bind::<Integer, _>(c.campaign_seq as i32)
+            .bind::<Text, _>(c.voucher_code.clone())
+            .bind::<Text, _>(c.request_key.clone())
+            .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+            .bind::<Timestamp, _>(c.expires_at.naive_utc())
+            .bind::<Text, _>(c.standing.consent_version.clone())
+            .bind::<Text, _>(c.standing.union_codes.join(","))
+            .bind::<Nullable<Timestamp>, _>(c.standing.joined_before.map(|t| t.naive_utc()))
+    }};
+}
+
+/// The claim, if the slot and sequences are within the gift's stock and limits, the campaign is
+/// open, and the member is in standing (see [`Standing`]). `position` is the backend's substring
+/// search (`strpos` or `instr`), for the comma-joined list of unions.
+fn insert_claim_sql(position: &str) -> String {
+    format!(
+        "INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code,
+                             request_key, status, claimed_at, expires_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11
+         FROM gifts g JOIN campaigns k ON k.id = g.campaign_id
+         WHERE g.id = $3 AND $5 <= g.stock AND $6 <= g.per_member_limit AND $7 <= k.per_member_limit
+           AND k.state = 'published' AND k.starts_at <= $10 AND $10 < k.ends_at
+           AND EXISTS (SELECT 1 FROM members mb
+                       JOIN roster r ON r.id_index = mb.id_index AND r.name_index = mb.name_index AND r.status = 'active'
+                       WHERE mb.id = $4 AND mb.suspension IS NULL AND mb.erased_at IS NULL AND mb.consent_version = $12
+                         AND ($13 = '' OR {position}(',' || $13 || ',', ',' || r.union_org_code || ',') > 0)
+                         AND ($14 IS NULL OR r.joined_at < $14))"
+    )
+}
+
+static SQLITE_INSERT_CLAIM: LazyLock<String> = LazyLock::new(|| insert_claim_sql("instr"));
+
+const LEDGER_ROW: &str = "
+    INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+    SELECT g.campaign_id, g.id, $1, 'claim', g.unit_cost_fen, g.funder, $2 FROM gifts g WHERE g.id = $3";
+
+const MEMBER_MAIL: &str = "
+    INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+    SELECT mb.email, $1, $2, 'pending', 0, c.claimed_at, c.claimed_at
+    FROM claims c JOIN members mb ON mb.id = c.member_id WHERE c.id = $3 AND mb.email IS NOT NULL";
+
+const STAFF_MAIL: &str = "
+    INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+    SELECT u.email, $1, $2, 'pending', 0, $3, $3
+    FROM admin_users u WHERE u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator')";
+
+/// PostgreSQL: the claim, its ledger row and its mails in one statement, one round trip.
+static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH c AS ({} RETURNING id, gift_id, member_id, claimed_at),
+         l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+               SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
+               FROM c JOIN gifts g ON g.id = c.gift_id),
+         m AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT mb.email, $15, $16, 'pending', 0, c.claimed_at, c.claimed_at
+               FROM c JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
+         a AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+               SELECT u.email, $17, $18, 'pending', 0, c.claimed_at, c.claimed_at
+               FROM c CROSS JOIN admin_users u
+               WHERE $19 AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
+         SELECT count(*) AS n FROM c",
+        insert_claim_sql("strpos")
+    )
+});
+
+pub(super) fn pg_insert(pg: &mut PgConnection, c: &NewClaim) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let alert = c.staff_alert.clone().unwrap_or(Notice { subject: String::new(), body: String::new() });
+    bind_claim!(Prepared::new(&PG_INSERT), c)
+        .bind::<Text, _>(c.confirmation.subject.clone())
+        .bind::<Text, _>(c.confirmation.body.clone())
+        .bind::<Text, _>(alert.subject)
+        .bind::<Text, _>(alert.body)
+        .bind::<diesel::sql_types::Bool, _>(c.staff_alert.is_some())
+        .get_result::<Inserted>(pg)
+        .map(|r| r.n)
+}
+
+/// SQLite: the same rows, statement by statement, in one immediate transaction.
+pub(super) fn sqlite_insert(lite: &mut SqliteConnection, c: &NewClaim) -> QueryResult<i64> {
+    lite.immediate_transaction(|lite| sqlite_rows(lite, c))
+}
+
+/// The claim's rows on SQLite, inside the caller's transaction; 0 when the claim was refused.
+pub(super) fn sqlite_rows(lite: &mut SqliteConnection, c: &NewClaim) -> QueryResult<i64> {
+    let n = bind_claim!(diesel::sql_query(SQLITE_INSERT_CLAIM.as_str()), c).execute(lite)?;
+    if n == 0 {
+        return Ok(0);
+    }
+    diesel::sql_query(LEDGER_ROW)
+        .bind::<Text, _>(c.id.to_string())
+        .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+        .bind::<Text, _>(c.gift.to_string())
+        .execute(lite)?;
+    diesel::sql_query(MEMBER_MAIL)
+        .bind::<Text, _>(&c.confirmation.subject)
+        .bind::<Text, _>(&c.confirmation.body)
+        .bind::<Text, _>(c.id.to_string())
+        .execute(lite)?;
+    if let Some(alert) = &c.staff_alert {
+        diesel::sql_query(STAFF_MAIL)
+            .bind::<Text, _>(&alert.subject)
+            .bind::<Text, _>(&alert.body)
+            .bind::<Timestamp, _>(c.claimed_at.naive_utc())
+            .execute(lite)?;
+    }
+    Ok(1)
+}

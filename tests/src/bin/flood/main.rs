@@ -1,0 +1,156 @@
+//! `flood`: the 会员有礼 claim benchmark. Starts the release server against PostgreSQL + Redis,
+//! creates N activated members (tokens minted before the clock starts), then for each inventory
+//! mode (gate on, gate off) and scenario fires claims from C keep-alive connections in a closed
+//! loop and prints throughput, latency percentiles (HDR histograms) and what the database holds.
+//!
+//! Scenarios: (a) in stock, every request a new member; (b) sold out, stock 0; (c) flood, N
+//! members each trying `--tries` times for S units, limit 1. See README § Benchmark.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use clap::Parser;
+use diesel::{Connection, RunQueryDsl};
+use futures_util::stream::{self, StreamExt};
+use hdrhistogram::Histogram;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+mod load;
+mod report;
+mod seed;
+mod server;
+
+use load::{flood, Outcome, Plan};
+use report::{evalsha_benchmark, summary, Row, Stored};
+use seed::{clear_redis, recreate_database, seed_admin, seed_members, PASSWORD};
+use server::{HttpConn, Server};
+
+use api::config::Config;
+use domain::campaigns::ports::Ticket;
+use domain::campaigns::{CampaignId, GiftId};
+use domain::members::ports::{MemberRepository, MemberTokens};
+use domain::members::roster::{RosterEntry, RosterStatus};
+use domain::members::{IdNumber, Member, MemberId, PersonName, PhoneNumber};
+
+#[derive(Parser, Clone)]
+#[command(about = "Claim flood benchmark: the inventory gate against the database-only mode")]
+struct Args {
+    /// The server binary, built with `cargo build --release -p api`.
+    #[arg(long, default_value = "target/release/sgh")]
+    server: PathBuf,
+    /// PostgreSQL server; the tool (re)creates the database `--database` on it.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    postgres: String,
+    #[arg(long, default_value = "sgh_flood")]
+    database: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
+    /// Members (N) of the flood scenario; the other scenarios use as many as they need.
+    #[arg(long, default_value_t = 50_000)]
+    members: usize,
+    /// Stock (S) of the flood scenario.
+    #[arg(long, default_value_t = 10_000)]
+    stock: u32,
+    /// Claims per member in the flood scenario.
+    #[arg(long, default_value_t = 3)]
+    tries: usize,
+    /// Claims of scenario (a), each by a new member, all in stock.
+    #[arg(long, default_value_t = 20_000)]
+    in_stock_claims: usize,
+    /// Claims of scenario (b), against stock 0.
+    #[arg(long, default_value_t = 200_000)]
+    sold_out_claims: usize,
+    /// Keep-alive connections (C).
+    #[arg(long, default_value_t = 200)]
+    connections: usize,
+    #[arg(long, value_delimiter = ',', default_value = "a,b,c")]
+    scenarios: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "on,off")]
+    modes: Vec<String>,
+    /// Passed to the server as SGH_WORKERS.
+    #[arg(long, default_value_t = 2)]
+    server_workers: usize,
+    /// Passed to the server as SGH_DATABASE_POOL_SIZE.
+    #[arg(long, default_value_t = 10)]
+    pool_size: u32,
+    /// Threads of the load generator's runtime.
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+    #[arg(long, default_value_t = 18_481)]
+    port: u16,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.client_threads).enable_all().build()?;
+    runtime.block_on(run(args))
+}
+
+/// The server's environment: the tool reads the same keys to mint tokens and seal personal data.
+fn server_vars(args: &Args, gate: &str) -> Vec<(String, String)> {
+    let data = std::env::temp_dir().join("sgh-flood");
+    [
+        ("SGH_DATABASE_URL", format!("{}/{}", args.postgres, args.database)),
+        ("SGH_DATABASE_POOL_SIZE", args.pool_size.to_string()),
+        ("SGH_REDIS_URL", args.redis.clone()),
+        ("SGH_REDIS_PREFIX", "sgh-flood".to_owned()),
+        ("SGH_BIND", format!("127.0.0.1:{}", args.port)),
+        ("SGH_WORKERS", args.server_workers.to_string()),
+        ("SGH_INVENTORY_GATE", gate.to_owned()),
+        ("SGH_LOG", "warn".to_owned()),
+        ("SGH_DATA_DIR", data.display().to_string()),
+        ("SGH_MAIL_DIR", data.join("mail").display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    if !args.server.exists() {
+        bail!("{} not found: build it with `cargo build --release -p api`", args.server.display());
+    }
+    let config = Config::from_vars(server_vars(&args, "on"))?;
+    recreate_database(&args)?;
+    clear_redis(&args).await?;
+    let db = api::startup::open_database(&config).await?;
+
+    let needed = args.members.max(args.in_stock_claims);
+    let started = Instant::now();
+    let members = seed_members(&config, &db, needed).await?;
+    eprintln!("seeded {} activated members in {:.1} s", members.len(), started.elapsed().as_secs_f64());
+    let admin = seed_admin(&config, &db).await?;
+
+    let mut results = Vec::new();
+    for mode in &args.modes {
+        for scenario in &args.scenarios {
+            let server = Server::start(&args, mode)?;
+            let staff = server.login(&admin).await?;
+            let plan = Plan::new(&args, scenario, &members)?;
+            let (campaign, gift) = server.campaign(&staff, plan.stock).await?;
+            let outcome = flood(&args, &plan, &campaign, &gift, &members).await?;
+            let stored = Stored::read(&db, &campaign, plan.stock).await?;
+            let rss_mib = server.peak_rss_mib()?;
+            server.stop();
+            let row = Row { mode: mode.clone(), scenario: scenario.clone(), outcome, stored, rss_mib };
+            row.print();
+            results.push(row);
+            if mode == "on" && scenario == "b" {
+                results_note(evalsha_benchmark(&args, &campaign, &gift, &members[0].0)?);
+            }
+        }
+    }
+    summary(&results);
+    Ok(())
+}
+
+fn results_note(rps: f64) {
+    println!("redis-benchmark EVALSHA of the reservation script (sold-out gift, 50 clients): {rps:.0}/s");
+}
