@@ -32,7 +32,7 @@ pub async fn edge(
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
     let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
 
     let res = match next.call(req).instrument(span.clone()).await {
@@ -41,7 +41,7 @@ pub async fn edge(
             // Inner middleware gave up on the request (it cannot be cloned before routing, so there
             // is nothing to build a response around here); actix renders the error itself.
             let status = err.as_response_error().status_code().as_u16();
-            crate::metrics::record(&method, "unmatched", status, started.elapsed());
+            crate::metrics::record(method.as_str(), "unmatched", status, started.elapsed());
             return Err(err);
         }
     };
@@ -57,7 +57,7 @@ pub async fn edge(
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
-    crate::metrics::record(&method, &route, status, elapsed);
+    crate::metrics::record(method.as_str(), &route, status, elapsed);
     span.in_scope(|| {
         let ms = elapsed.as_secs_f64() * 1e3;
         if status >= 500 {

@@ -1,7 +1,10 @@
 //! Prometheus text exposition at `/metrics`.
 
 use actix_web::{get, web, HttpResponse};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -30,10 +33,55 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
+/// One route's handles: the latency histogram per method, the counter per method and status.
+#[derive(Default)]
+struct RouteHandles {
+    latency: Vec<(String, Histogram)>,
+    requests: Vec<(String, u16, Counter)>,
+}
+
+thread_local! {
+    /// Handles looked up once per worker thread: registering them again on every request (label
+    /// strings, hashing, the registry's lock) showed up in the claim flood's profile.
+    static HANDLES: RefCell<HashMap<String, RouteHandles>> = RefCell::default();
+}
+
 pub fn record(method: &str, route: &str, status: u16, elapsed: Duration) {
-    let labels = [("method", method.to_owned()), ("route", route.to_owned())];
-    metrics::counter!(REQUESTS, &[labels[0].clone(), labels[1].clone(), ("status", status.to_string())]).increment(1);
-    metrics::histogram!(LATENCY, &labels).record(elapsed.as_secs_f64());
+    HANDLES.with_borrow_mut(|handles| {
+        if !handles.contains_key(route) {
+            handles.insert(route.to_owned(), RouteHandles::default());
+        }
+        let Some(mine) = handles.get_mut(route) else { return };
+        let (_, latency) = find_or_add(
+            &mut mine.latency,
+            |(m, _)| m == method,
+            || {
+                (
+                    method.to_owned(),
+                    metrics::histogram!(LATENCY, "method" => method.to_owned(), "route" => route.to_owned()),
+                )
+            },
+        );
+        latency.record(elapsed.as_secs_f64());
+        let (_, _, requests) = find_or_add(
+            &mut mine.requests,
+            |(m, s, _)| m == method && *s == status,
+            || {
+                let labels =
+                    [("method", method.to_owned()), ("route", route.to_owned()), ("status", status.to_string())];
+                (method.to_owned(), status, metrics::counter!(REQUESTS, &labels))
+            },
+        );
+        requests.increment(1);
+    });
+}
+
+fn find_or_add<T>(list: &mut Vec<T>, wanted: impl Fn(&T) -> bool, make: impl FnOnce() -> T) -> &T {
+    let i = list.iter().position(wanted).unwrap_or_else(|| {
+        list.push(make());
+        list.len() - 1
+    });
+    &list[i]
 }
 
 /// Request counts and latency histograms per route, in Prometheus text format.

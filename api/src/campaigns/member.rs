@@ -104,8 +104,8 @@ pub async fn claim(
     let key = idempotency_key(&req)?;
     let (campaign, gift) = path.into_inner();
     let request_key = format!("{}:{key}", me.0);
-    // Loaded only once the gate has a slot for this member.
-    let claimant = async {
+    // Called only to explain a refused insert, or before the claim in the database-only mode.
+    let claimant = || async {
         let profile = state.member_auth.ensure_active(me.0).await?;
         state.profiles.require_consent(&profile)?;
         Ok::<_, ApiError>(profile)

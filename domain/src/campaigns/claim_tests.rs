@@ -32,8 +32,8 @@ impl CampaignRepository for Repo {
     async fn insert_gift(&self, _: &Gift, _: NewAuditEntry) -> anyhow::Result<()> {
         Ok(())
     }
-    async fn get(&self, _: CampaignId) -> anyhow::Result<Option<(Campaign, Vec<Gift>)>> {
-        Ok(Some((self.0.clone(), vec![self.1.clone()])))
+    async fn get(&self, _: CampaignId) -> anyhow::Result<Option<Definition>> {
+        Ok(Some(Arc::new((self.0.clone(), vec![self.1.clone()]))))
     }
     async fn list(&self, _: bool) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
         Ok(vec![(self.0.clone(), vec![self.1.clone()])])
@@ -177,7 +177,7 @@ async fn claim(
 ) -> Result<(Claim, bool), ClaimError> {
     let c = service.campaigns.0.id;
     let g = service.campaigns.1.id;
-    service.claim(profile.member.id, async { Ok(profile.clone()) }, c, g, "member:key").await
+    service.claim(profile.member.id, || async { Ok(profile.clone()) }, c, g, "member:key").await
 }
 
 #[tokio::test]
@@ -217,7 +217,7 @@ async fn sold_out_and_limit_answers_never_load_the_claimant() {
     for (answer, expected) in [(GateAnswer::SoldOut, "sold out"), (GateAnswer::LimitReached, "limit")] {
         *gate.answer.lock().unwrap() = Some(answer);
         let loaded = Mutex::new(false);
-        let who = async {
+        let who = || async {
             *loaded.lock().unwrap() = true;
             Ok(profile.clone())
         };
@@ -231,7 +231,7 @@ async fn sold_out_and_limit_answers_never_load_the_claimant() {
 async fn a_granted_claim_never_loads_the_claimant() {
     let (service, _, profile) = setup(vec![Some(Inserted::Done)]);
     let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
-    let who = async { Err(ClaimError::Forbidden) };
+    let who = || async { Err(ClaimError::Forbidden) };
     let (granted, _) = service.claim(profile.member.id, who, c, g, "k").await.unwrap();
     assert_eq!(granted.slot, 1);
 }
@@ -241,12 +241,12 @@ async fn a_member_out_of_standing_returns_a_fresh_slot_but_never_a_replayed_one(
     let (service, gate, mut profile) = setup(vec![Some(Inserted::OutOfStanding), Some(Inserted::OutOfStanding)]);
     profile.affiliation = None;
     let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
-    let refused = service.claim(profile.member.id, async { Ok(profile.clone()) }, c, g, "k").await.unwrap_err();
+    let refused = service.claim(profile.member.id, || async { Ok(profile.clone()) }, c, g, "k").await.unwrap_err();
     assert!(matches!(refused, ClaimError::Ineligible(Ineligible::NotActivated)), "{refused:?}");
     assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)]);
 
     *gate.answer.lock().unwrap() = Some(GateAnswer::Granted { slot: 7, gift_seq: 1, campaign_seq: 1, fresh: false });
-    let suspended = async { Err(ClaimError::Forbidden) };
+    let suspended = || async { Err(ClaimError::Forbidden) };
     let refused = service.claim(profile.member.id, suspended, c, g, "k").await.unwrap_err();
     assert!(matches!(refused, ClaimError::Forbidden), "{refused:?}");
     assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)], "a replayed slot may be stored: kept");

@@ -70,19 +70,21 @@ where
     /// same key gets the same claim back (`true` in the answer marks a replay).
     ///
     /// `claimant` loads the member's profile (and refuses a suspended one or one without consent).
-    /// With the gate it runs only to explain a refusal: the insert itself re-checks the member's
+    /// It is a function so that its future exists only when called, not inside every claim's
+    /// state. With the gate it runs only to explain a refusal: the insert itself re-checks the member's
     /// [`Standing`], so sold-out and limit answers never touch the database and a granted claim
     /// costs one statement.
-    pub async fn claim<E: From<ClaimError>>(
+    pub async fn claim<E: From<ClaimError>, F: Future<Output = Result<Profile, E>>>(
         &self,
         member: MemberId,
-        claimant: impl Future<Output = Result<Profile, E>>,
+        claimant: impl FnOnce() -> F,
         campaign: CampaignId,
         gift: GiftId,
         request_key: &str,
     ) -> Result<(Claim, bool), E> {
-        let (c, gifts) = self.campaigns.get(campaign).await.map_err(ClaimError::from)?.ok_or(ClaimError::NotFound)?;
-        let g = gifts.into_iter().find(|g| g.id == gift).ok_or(ClaimError::NotFound)?;
+        let definition = self.campaigns.get(campaign).await.map_err(ClaimError::from)?.ok_or(ClaimError::NotFound)?;
+        let (c, gifts) = &*definition;
+        let g = gifts.iter().find(|g| g.id == gift).ok_or(ClaimError::NotFound)?;
         let now = self.clock.now();
         if c.status_at(now) != CampaignStatus::Live {
             return Err(ClaimError::NotLive.into());
@@ -102,7 +104,7 @@ where
         loop {
             let (slot, gift_seq, campaign_seq, fresh) = match self.gate.reserve(&ticket).await.map_err(unavailable)? {
                 GateAnswer::Granted { slot, gift_seq, campaign_seq, fresh } => (slot, gift_seq, campaign_seq, fresh),
-                GateAnswer::SoldOut => return Err(self.sold_out(&g, &c, now).into()),
+                GateAnswer::SoldOut => return Err(self.sold_out(g, c, now).into()),
                 GateAnswer::LimitReached => return Err(ClaimError::LimitReached.into()),
                 GateAnswer::Cold => {
                     rebuilds += 1;
@@ -111,27 +113,24 @@ where
                             ClaimError::Unavailable(anyhow::anyhow!("the gate stays cold after rebuilding")).into()
                         );
                     }
-                    self.rebuild(campaign, &g).await?;
+                    Box::pin(self.rebuild(campaign, g)).await?;
                     continue;
                 }
                 GateAnswer::DatabaseDecides => {
-                    let profile = claimant
-                        .take()
-                        .ok_or_else(|| anyhow::anyhow!("claimant already consumed"))
-                        .map_err(ClaimError::from)?
-                        .await?;
+                    let load = claimant.take().ok_or_else(|| anyhow::anyhow!("claimant already consumed"));
+                    let profile = Box::pin(load.map_err(ClaimError::from)?()).await?;
                     c.eligibility.check(&profile).map_err(ClaimError::Ineligible)?;
-                    return Ok(self.claim_counted(&ticket, &c, &g, now).await?);
+                    return Ok(Box::pin(self.claim_counted(&ticket, c, g, now)).await?);
                 }
             };
-            let new = self.new_claim(&ticket, &c, &g, now, GrantedSlot { slot, gift_seq, campaign_seq });
-            match self.claims.insert(&new).await.map_err(ClaimError::from)? {
-                Inserted::Done => return Ok((granted(new, &g), false)),
+            let new = self.new_claim(&ticket, c, g, now, GrantedSlot { slot, gift_seq, campaign_seq });
+            match Box::pin(self.claims.insert(&new)).await.map_err(ClaimError::from)? {
+                Inserted::Done => return Ok((granted(new, g), false)),
                 Inserted::Replay(previous) => {
                     // The request was stored before. A gate that remembered it handed out the same
                     // slot; one that did not (or another gift's gate) took a new one: give it back.
                     if previous.gift != gift || previous.slot != slot {
-                        self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                        Box::pin(self.gate.give_back(&ticket, Some(slot))).await.map_err(unavailable)?;
                     }
                     return if previous.gift == gift {
                         Ok((previous, true))
@@ -140,17 +139,17 @@ where
                     };
                 }
                 Inserted::Closed => {
-                    self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                    Box::pin(self.gate.give_back(&ticket, Some(slot))).await.map_err(unavailable)?;
                     return Err(ClaimError::NotLive.into());
                 }
                 Inserted::OutOfStanding => {
                     // Rare: load the member to tell them why. A replayed slot may be stored, so
                     // only a fresh one goes back.
                     if fresh {
-                        self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
+                        Box::pin(self.gate.give_back(&ticket, Some(slot))).await.map_err(unavailable)?;
                     }
-                    let who = claimant.take().ok_or_else(|| anyhow::anyhow!("claimant already consumed"));
-                    let profile = who.map_err(ClaimError::from)?.await?;
+                    let load = claimant.take().ok_or_else(|| anyhow::anyhow!("claimant already consumed"));
+                    let profile = Box::pin(load.map_err(ClaimError::from)?()).await?;
                     c.eligibility.check(&profile).map_err(ClaimError::Ineligible)?;
                     return Err(ClaimError::Unavailable(anyhow::anyhow!(
                         "the member's standing changed during the claim"
@@ -159,21 +158,21 @@ where
                 }
                 Inserted::MemberLimit => {
                     // The database knows better: the slot is free again, the member is at the limit.
-                    self.gate.give_back(&ticket, Some(slot)).await.map_err(unavailable)?;
-                    self.rebuild(campaign, &g).await?;
+                    Box::pin(self.gate.give_back(&ticket, Some(slot))).await.map_err(unavailable)?;
+                    Box::pin(self.rebuild(campaign, g)).await?;
                     return Err(ClaimError::LimitReached.into());
                 }
                 Inserted::SlotTaken => {
                     // The slot is someone's already: keep it consumed, undo only the member's count,
                     // repair the gate from the database, and try again.
-                    self.gate.give_back(&ticket, None).await.map_err(unavailable)?;
+                    Box::pin(self.gate.give_back(&ticket, None)).await.map_err(unavailable)?;
                     rebuilds += 1;
                     if rebuilds > MAX_REBUILDS {
                         return Err(
                             ClaimError::Unavailable(anyhow::anyhow!("gate and database keep disagreeing")).into()
                         );
                     }
-                    self.rebuild(campaign, &g).await?;
+                    Box::pin(self.rebuild(campaign, g)).await?;
                 }
             }
         }

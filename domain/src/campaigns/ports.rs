@@ -1,16 +1,21 @@
 use chrono::{DateTime, Utc};
 use std::future::Future;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use super::model::{Campaign, CampaignId, CampaignState, Gift, GiftId};
 use crate::admin::NewAuditEntry;
 use crate::members::MemberId;
 
+/// A campaign with its gifts, shared rather than copied: every claim reads one, and a cache hands
+/// the same copy to all of them.
+pub type Definition = Arc<(Campaign, Vec<Gift>)>;
+
 /// Campaigns and gifts. Every write carries its audit row, committed together.
 pub trait CampaignRepository: Send + Sync + 'static {
     fn insert_campaign(&self, c: &Campaign, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
     fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
-    fn get(&self, id: CampaignId) -> impl Future<Output = anyhow::Result<Option<(Campaign, Vec<Gift>)>>> + Send;
+    fn get(&self, id: CampaignId) -> impl Future<Output = anyhow::Result<Option<Definition>>> + Send;
     /// Newest first; `published_only` for members.
     fn list(&self, published_only: bool) -> impl Future<Output = anyhow::Result<Vec<(Campaign, Vec<Gift>)>>> + Send;
     fn set_state(

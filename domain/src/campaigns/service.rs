@@ -123,7 +123,7 @@ where
     }
 
     pub async fn get(&self, id: CampaignId) -> Result<(Campaign, Vec<Gift>), CampaignError> {
-        self.campaigns.get(id).await?.ok_or(CampaignError::NotFound)
+        self.campaigns.get(id).await?.map(std::sync::Arc::unwrap_or_clone).ok_or(CampaignError::NotFound)
     }
 
     pub async fn list_all(&self) -> Result<Vec<(Campaign, Vec<Gift>)>, CampaignError> {
@@ -285,10 +285,11 @@ where
         if actor.is_some_and(|a| !a.role.may_write()) {
             return Err(ClaimError::Forbidden);
         }
-        let (c, gifts) = self.campaigns.get(campaign).await?.ok_or(ClaimError::NotFound)?;
+        let definition = self.campaigns.get(campaign).await?.ok_or(ClaimError::NotFound)?;
+        let (c, gifts) = &*definition;
         let counts = self.claims.campaign_counts(campaign).await?;
         let mut found = Vec::with_capacity(gifts.len());
-        for g in &gifts {
+        for g in gifts {
             let gate_remaining =
                 self.gate.remaining(campaign, g.id, g.stock).await.map_err(|e| ClaimError::Unavailable(e.0))?;
             let usage = self.claims.usage(g.id).await?;

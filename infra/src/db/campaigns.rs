@@ -2,12 +2,13 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use std::sync::Arc;
 
 use super::schema::{campaigns, claims, gifts};
 use super::{audit, Database};
 use domain::admin::NewAuditEntry;
 use domain::campaigns::model::Release;
-use domain::campaigns::ports::CampaignRepository;
+use domain::campaigns::ports::{CampaignRepository, Definition};
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
 use domain::shared::money::Fen;
@@ -149,7 +150,7 @@ impl CampaignRepository for DbCampaigns {
             .await
     }
 
-    async fn get(&self, id: CampaignId) -> anyhow::Result<Option<(Campaign, Vec<Gift>)>> {
+    async fn get(&self, id: CampaignId) -> anyhow::Result<Option<Definition>> {
         let id = id.to_string();
         let (rows, gift_rows) = self
             .0
@@ -160,7 +161,7 @@ impl CampaignRepository for DbCampaigns {
                 Ok::<_, anyhow::Error>((rows, gift_rows))
             })
             .await?;
-        Ok(assemble(rows, gift_rows)?.into_iter().next())
+        Ok(assemble(rows, gift_rows)?.into_iter().next().map(Arc::new))
     }
 
     async fn list(&self, published_only: bool) -> anyhow::Result<Loaded> {
@@ -254,7 +255,7 @@ impl CampaignRepository for DbCampaigns {
 /// A campaign with its gifts, when it was read, and whether a request is reading it again.
 struct Cached {
     at: std::time::Instant,
-    found: (Campaign, Vec<Gift>),
+    found: Definition,
     refreshing: bool,
 }
 
@@ -266,7 +267,7 @@ struct Cached {
 #[derive(Clone)]
 pub struct CachedCampaigns {
     inner: DbCampaigns,
-    cache: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<CampaignId, Cached>>>,
+    cache: Arc<std::sync::Mutex<std::collections::HashMap<CampaignId, Cached>>>,
 }
 
 impl CachedCampaigns {
@@ -295,13 +296,13 @@ impl CampaignRepository for CachedCampaigns {
         self.inner.insert_gift(g, audit).await
     }
 
-    async fn get(&self, id: CampaignId) -> anyhow::Result<Option<(Campaign, Vec<Gift>)>> {
+    async fn get(&self, id: CampaignId) -> anyhow::Result<Option<Definition>> {
         if let Some(entry) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
             // A reader that was cancelled mid-read leaves `refreshing` set: after a few seconds
             // another request takes over.
             let age = entry.at.elapsed();
             if age < Self::TTL || (entry.refreshing && age < Self::TTL * 5) {
-                return Ok(Some(entry.found.clone()));
+                return Ok(Some(Arc::clone(&entry.found)));
             }
             entry.refreshing = true;
         }
@@ -309,7 +310,7 @@ impl CampaignRepository for CachedCampaigns {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         match &read {
             Ok(Some(found)) => {
-                cache.insert(id, Cached { at: std::time::Instant::now(), found: found.clone(), refreshing: false });
+                cache.insert(id, Cached { at: std::time::Instant::now(), found: Arc::clone(found), refreshing: false });
             }
             // Gone, or unreadable: nobody keeps serving the old entry.
             Ok(None) | Err(_) => {

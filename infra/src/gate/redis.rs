@@ -1,4 +1,5 @@
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::redis_client::Redis;
@@ -81,7 +82,12 @@ static LOAD: LazyLock<redis::Script> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct RedisGate {
     redis: Redis,
+    /// Each gift's key names, spelled once: a flood of sold-out answers would otherwise spend a
+    /// noticeable share of its time formatting the same seven strings.
+    keys: Arc<RwLock<KeyBook>>,
 }
+
+type KeyBook = HashMap<(CampaignId, GiftId), Arc<Keys>>;
 
 /// A gift's keys, all hash-tagged with the campaign so one script touches one Redis Cluster slot.
 struct Keys {
@@ -96,10 +102,19 @@ struct Keys {
 
 impl RedisGate {
     pub fn new(redis: Redis) -> Self {
-        Self { redis }
+        Self { redis, keys: Arc::default() }
     }
 
-    fn keys(&self, campaign: CampaignId, gift: GiftId) -> Keys {
+    fn keys(&self, campaign: CampaignId, gift: GiftId) -> Arc<Keys> {
+        if let Some(known) = self.keys.read().unwrap_or_else(|p| p.into_inner()).get(&(campaign, gift)) {
+            return Arc::clone(known);
+        }
+        let keys = Arc::new(self.spell_keys(campaign, gift));
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).insert((campaign, gift), Arc::clone(&keys));
+        keys
+    }
+
+    fn spell_keys(&self, campaign: CampaignId, gift: GiftId) -> Keys {
         let tag = format!("{{c:{campaign}}}");
         let gift_key = |suffix: &str| self.redis.key(&format!("{tag}:g:{gift}:{suffix}"));
         Keys {
@@ -119,9 +134,9 @@ impl RedisGate {
     /// (`redis-benchmark`) against the whole claim path.
     pub fn reserve_command(&self, t: &Ticket<'_>) -> Vec<String> {
         let k = self.keys(t.campaign, t.gift);
-        let keys = [k.ready, k.requests, k.gift_members, k.campaign_members, k.free, k.next];
+        let keys = [&k.ready, &k.requests, &k.gift_members, &k.campaign_members, &k.free, &k.next];
         let mut words = vec!["EVALSHA".to_owned(), RESERVE.get_hash().to_owned(), keys.len().to_string()];
-        words.extend(keys);
+        words.extend(keys.map(String::clone));
         words.extend([t.request.to_owned(), t.member.to_string()]);
         words.extend([t.gift_limit, t.campaign_limit, t.stock].map(|n| n.to_string()));
         words
@@ -135,8 +150,8 @@ fn unavailable(e: anyhow::Error) -> GateUnavailable {
 impl InventoryGate for RedisGate {
     async fn reserve(&self, t: &Ticket<'_>) -> Result<GateAnswer, GateUnavailable> {
         let k = self.keys(t.campaign, t.gift);
-        let (request, member) = (t.request.to_owned(), t.member.to_string());
-        let (gift_limit, campaign_limit, stock) = (t.gift_limit, t.campaign_limit, t.stock);
+        let mut member = uuid::Uuid::encode_buffer();
+        let member = t.member.0.hyphenated().encode_lower(&mut member);
         let reply: Vec<i64> = self
             .redis
             .call(|mut c| async move {
@@ -147,11 +162,11 @@ impl InventoryGate for RedisGate {
                     .key(&k.campaign_members)
                     .key(&k.free)
                     .key(&k.next)
-                    .arg(&request)
-                    .arg(&member)
-                    .arg(gift_limit)
-                    .arg(campaign_limit)
-                    .arg(stock)
+                    .arg(t.request)
+                    .arg(&*member)
+                    .arg(t.gift_limit)
+                    .arg(t.campaign_limit)
+                    .arg(t.stock)
                     .invoke_async(&mut c)
                     .await
             })
