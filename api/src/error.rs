@@ -4,6 +4,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
@@ -126,23 +127,8 @@ impl ApiError {
     }
 
     /// The problem object, in `lang`, carrying the request id for support calls.
-    pub fn body(&self, lang: Lang, request_id: Option<&str>) -> Value {
-        let p = &self.0;
-        let mut body = Map::new();
-        body.insert("type".into(), format!("urn:sgh:problem:{}", p.code).into());
-        body.insert("title".into(), self.message(lang).into());
-        body.insert("status".into(), p.status.as_u16().into());
-        body.insert("code".into(), p.code.into());
-        if let Some(detail) = &p.detail {
-            body.insert("detail".into(), detail.clone().into());
-        }
-        if let Some(id) = request_id {
-            body.insert("request_id".into(), id.into());
-        }
-        for (k, v) in &p.extensions {
-            body.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        Value::Object(body)
+    pub fn body<'a>(&'a self, lang: Lang, request_id: Option<&'a str>) -> ProblemBody<'a> {
+        ProblemBody { problem: self, lang, request_id }
     }
 
     pub fn to_response(&self, lang: Lang, request_id: Option<&str>) -> HttpResponse {
@@ -154,10 +140,42 @@ impl ApiError {
         if self.0.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        let mut res = res.body(self.body(lang, request_id).to_string());
+        // Serializing a problem cannot fail: its members are strings, numbers and JSON values.
+        let mut res = res.body(serde_json::to_vec(&self.body(lang, request_id)).unwrap_or_default());
         // The edge middleware re-renders from this in the caller's language, with the request id.
         res.extensions_mut().insert(self.clone());
         res
+    }
+}
+
+/// A problem as the client reads it: written straight to the response (a flood of sold-out
+/// answers is mostly these), with extension members never shadowing the standard ones.
+pub struct ProblemBody<'a> {
+    problem: &'a ApiError,
+    lang: Lang,
+    request_id: Option<&'a str>,
+}
+
+const STANDARD_MEMBERS: [&str; 6] = ["type", "title", "status", "code", "detail", "request_id"];
+
+impl Serialize for ProblemBody<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let p = &self.problem.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", &format_args!("urn:sgh:problem:{}", p.code))?;
+        map.serialize_entry("title", self.problem.message(self.lang))?;
+        map.serialize_entry("status", &p.status.as_u16())?;
+        map.serialize_entry("code", p.code)?;
+        if let Some(detail) = &p.detail {
+            map.serialize_entry("detail", detail)?;
+        }
+        if let Some(id) = self.request_id {
+            map.serialize_entry("request_id", id)?;
+        }
+        for (k, v) in p.extensions.iter().filter(|(k, _)| !STANDARD_MEMBERS.contains(&k.as_str())) {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }
 
@@ -199,12 +217,22 @@ mod tests {
     #[test]
     fn problem_body_has_the_rfc_9457_members_and_a_stable_code() {
         let e = ApiError::validation("username", "用户名格式不正确", "too short".into());
-        let body = e.body(Lang::En, Some("req-1"));
+        let body = serde_json::to_value(e.body(Lang::En, Some("req-1"))).unwrap();
         assert_eq!(body["status"], 422);
         assert_eq!(body["code"], "validation.invalid_field");
         assert_eq!(body["type"], "urn:sgh:problem:validation.invalid_field");
         assert_eq!(body["title"], "A field is invalid");
         assert_eq!(body["field"], "username");
         assert_eq!(body["request_id"], "req-1");
+    }
+
+    #[test]
+    fn an_extension_never_shadows_a_standard_member() {
+        let e = ApiError::validation("username", "用户名格式不正确", "too short".into()).with("code", "mine");
+        let text = serde_json::to_string(&e.body(Lang::Zh, None)).unwrap();
+        assert_eq!(text.matches("\"code\"").count(), 1, "{text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["code"], "validation.invalid_field");
+        assert_eq!(body["title"], "用户名格式不正确");
     }
 }

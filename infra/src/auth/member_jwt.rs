@@ -64,10 +64,22 @@ impl MemberTokens for JwtMemberTokens {
     }
 
     fn verify(&self, token: &str) -> Option<MemberId> {
-        let kid = decode_header(token).ok()?.kid?;
-        let key = self.keys.iter().find(|k| k.kid == kid)?;
-        let claims = decode::<Claims>(token, &key.decoding, &self.validation).ok()?.claims;
-        Some(MemberId(claims.sub.parse().ok()?))
+        // Nearly every token is signed with the current key: it is tried first, and the header is
+        // read on its own to pick the previous key only when that fails (during a rotation).
+        let (current, others) = self.keys.split_first()?;
+        let (key, data) = match decode::<Claims>(token, &current.decoding, &self.validation) {
+            Ok(data) => (current, data),
+            Err(_) if others.is_empty() => return None,
+            Err(_) => {
+                let kid = decode_header(token).ok()?.kid?;
+                let key = others.iter().find(|k| k.kid == kid)?;
+                (key, decode::<Claims>(token, &key.decoding, &self.validation).ok()?)
+            }
+        };
+        if data.header.kid.as_deref() != Some(key.kid.as_str()) {
+            return None;
+        }
+        Some(MemberId(data.claims.sub.parse().ok()?))
     }
 }
 
@@ -91,5 +103,17 @@ mod tests {
         assert_eq!(old.verify(&fresh), None, "k2 unknown to the old server");
         let dropped = JwtMemberTokens::new(("k3", b"another-secret-another-secret-xx"), None, Duration::minutes(15));
         assert_eq!(dropped.verify(&token), None);
+    }
+
+    #[test]
+    fn a_token_must_name_the_key_that_signed_it() {
+        let secret = b"one-secret-one-secret-one-secret!!";
+        let (mislabelled, _) = JwtMemberTokens::new(("k9", secret), None, Duration::minutes(15))
+            .issue(MemberId::new(), Utc::now())
+            .unwrap();
+        let server = JwtMemberTokens::new(("k1", secret), None, Duration::minutes(15));
+        assert_eq!(server.verify(&mislabelled), None);
+        let expired = server.issue(MemberId::new(), Utc::now() - Duration::hours(1)).unwrap().0;
+        assert_eq!(server.verify(&expired), None);
     }
 }
