@@ -19,7 +19,7 @@ use domain::campaigns::service::CampaignService;
 use domain::members::auth::MemberAuth;
 use domain::members::profile::Profiles;
 use domain::shared::SystemClock;
-use infra::db::campaigns::CachedCampaigns;
+use infra::db::campaign_cache::CachedCampaigns;
 use infra::db::claims::DbClaims;
 use infra::gate::AnyGate;
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod campaign_cache;
 pub mod campaigns;
 mod claim_batch;
 pub mod claims;
