@@ -70,10 +70,13 @@ where
     /// same key gets the same claim back (`true` in the answer marks a replay).
     ///
     /// `claimant` loads the member's profile (and refuses a suspended one or one without consent).
-    /// It is a function so that its future exists only when called, not inside every claim's
-    /// state. With the gate it runs only to explain a refusal: the insert itself re-checks the member's
+    /// With the gate it runs only to explain a refusal: the insert itself re-checks the member's
     /// [`Standing`], so sold-out and limit answers never touch the database and a granted claim
     /// costs one statement.
+    ///
+    /// Everything after the gate's answer is boxed, and `claimant` is a function rather than a
+    /// future: the claim handler's future, copied on every request, is 1.8 KB instead of the
+    /// 5.8 KB it was while it held every branch inline.
     pub async fn claim<E: From<ClaimError>, F: Future<Output = Result<Profile, E>>>(
         &self,
         member: MemberId,
