@@ -119,14 +119,14 @@ mod tests {
     use domain::admin::Actor;
     use domain::campaigns::{Eligibility, Holiday, Window};
     use domain::shared::money::Fen;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
     /// A repository whose reads take `delay` and are counted; its title says which read it was.
     #[derive(Clone)]
     struct Slow {
         reads: Arc<AtomicU32>,
         delay: Duration,
-        gone: Arc<std::sync::atomic::AtomicBool>,
+        gone: Arc<AtomicBool>,
     }
 
     impl Slow {
