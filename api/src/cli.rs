@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::startup::{admin_service, open_database, Application};
 use crate::{openapi, telemetry};
 use domain::admin::{Actor, NewAdmin, Password, Username};
+use domain::shared::AppClock;
 use domain::shared::EmailAddress;
 
 #[derive(Parser)]
@@ -130,7 +131,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let db = open_database(&config).await?;
             let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-            let admin = admin_service(&config, &db).create(&Actor::command_line(&login), new).await?;
+            let admin =
+                admin_service(&config, &db, &AppClock::System).create(&Actor::command_line(&login), new).await?;
             println!("created {} ({}) id={}", admin.username, admin.role.as_str(), admin.id);
         }
     }
@@ -176,8 +178,12 @@ async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Res
     let started = std::time::Instant::now();
     let reader = std::io::BufReader::with_capacity(1 << 20, Progress { inner: file, bar: bar.clone() });
     let progress_bar = bar.clone();
+    let clock = AppClock::System;
+    let now = clock.now();
     let report = tokio::task::spawn_blocking(move || {
-        infra::roster_import::import_csv(reader, &roster, |lines| progress_bar.set_message(format!("{lines} rows")))
+        infra::roster_import::import_csv(reader, &roster, now, |lines| {
+            progress_bar.set_message(format!("{lines} rows"))
+        })
     })
     .await??;
     bar.finish_and_clear();
@@ -186,12 +192,12 @@ async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Res
     let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let entry = domain::admin::NewAuditEntry::by(
         &Actor::command_line(&login),
-        chrono::Utc::now(),
+        now,
         "roster.import",
         path.display().to_string(),
     )
     .change(None, Some(summary));
-    domain::admin::AuditLog::append(admin_service(config, &db).audit_log(), entry).await?;
+    domain::admin::AuditLog::append(admin_service(config, &db, &clock).audit_log(), entry).await?;
     println!(
         "inserted {} updated {} unchanged {} rejected {} in {:.1}s",
         report.inserted,
@@ -215,7 +221,7 @@ async fn reconcile(config: &Config, id: Option<uuid::Uuid>) -> anyhow::Result<()
         config.redis_url.is_some(),
         "without SGH_REDIS_URL the gate lives inside the running server: use POST /v1/admin/campaigns/{{id}}/reconcile"
     );
-    let app = crate::startup::campaign_service(config).await?;
+    let app = crate::startup::campaign_service(config, AppClock::System).await?;
     let ids: Vec<CampaignId> = match id {
         Some(id) => vec![CampaignId(id)],
         None => app

@@ -34,6 +34,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
+    /// How long a request waits for a database connection before it answers 503.
+    pub database_wait: Duration,
     pub redis_url: Option<String>,
     pub redis_prefix: String,
     pub redis_timeout: Duration,
@@ -174,6 +176,7 @@ impl Config {
             data_dir,
             database_url,
             database_pool_size: v.parse("SGH_DATABASE_POOL_SIZE", 10)?,
+            database_wait: v.millis("SGH_DATABASE_WAIT_MS", 5_000)?,
             redis_url,
             redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
             redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300)?,

@@ -96,8 +96,12 @@ impl ApiError {
         self
     }
 
-    /// A 500 that tells the client nothing; the cause goes to the log with its whole chain.
+    /// A 500 that tells the client nothing; the cause goes to the log with its whole chain. A
+    /// dependency that is down is not a bug: that cause answers 503 with `Retry-After` instead.
     pub fn internal(cause: &anyhow::Error) -> Self {
+        if infra::unavailable::is_unavailable(cause) {
+            return Self::unavailable(&format_args!("{cause:#}"));
+        }
         tracing::error!(error = format!("{cause:#}"), "internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后重试", "Internal server error")
     }

@@ -23,7 +23,7 @@ use domain::campaigns::service::CampaignService;
 use domain::mail::{OutboxWorker, RetryPolicy};
 use domain::members::auth::{MemberAuth, OtpPolicy};
 use domain::members::profile::Profiles;
-use domain::shared::SystemClock;
+use domain::shared::AppClock;
 use infra::auth::{Argon2Hasher, JwtAdminTokens, JwtMemberTokens};
 use infra::crypto::FieldCrypto;
 use infra::db::admin::DbAdmins;
@@ -54,7 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// Opens the database (creating the SQLite file on first start) and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
-    let db = Database::connect(&config.database_url, config.database_pool_size, Duration::from_secs(5))?;
+    let db = Database::connect(&config.database_url, config.database_pool_size, config.database_wait)?;
     let migrator = db.clone();
     let applied = tokio::task::spawn_blocking(move || migrator.migrate()).await??;
     for name in applied {
@@ -63,14 +63,14 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-pub fn admin_service(config: &Config, db: &Database) -> crate::state::Admins {
+pub fn admin_service(config: &Config, db: &Database, clock: &AppClock) -> crate::state::Admins {
     let ttl = chrono::Duration::from_std(config.admin_token_ttl).unwrap_or(chrono::Duration::minutes(15));
     AdminService::new(
         DbAdmins(db.clone()),
         DbAuditLog(db.clone()),
         Argon2Hasher,
         JwtAdminTokens::new(config.admin_jwt_secret.as_bytes(), ttl),
-        SystemClock,
+        clock.clone(),
     )
 }
 
@@ -88,6 +88,7 @@ fn member_services(
     db: &Database,
     ephemeral: &Ephemeral,
     crypto: &FieldCrypto,
+    clock: &AppClock,
 ) -> (MemberAuthService, ProfileService) {
     let members = DbMembers::new(db.clone(), crypto.clone());
     let ttl = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::minutes(15));
@@ -105,14 +106,14 @@ fn member_services(
         sms,
         wechat: HttpWeChat::new(&config.wechat_base_url, wechat_app),
         ephemeral: ephemeral.clone(),
-        clock: SystemClock,
+        clock: clock.clone(),
         policy: OtpPolicy { ttl: config.otp_ttl, resend_after: config.otp_resend_after, ..OtpPolicy::default() },
     };
     let profiles = Profiles {
         members,
         roster: DbRoster::new(db.clone(), crypto.clone()),
         limiter: ephemeral.clone(),
-        clock: SystemClock,
+        clock: clock.clone(),
         policy_version: config.privacy_policy_version.clone(),
     };
     (auth, profiles)
@@ -127,7 +128,7 @@ fn gate(config: &Config, db: &Database, redis: &Option<Redis>) -> AnyGate {
 }
 
 /// The campaign service on its own, for commands run beside the server.
-pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::Campaigns> {
+pub async fn campaign_service(config: &Config, clock: AppClock) -> anyhow::Result<crate::state::Campaigns> {
     let db = open_database(config).await?;
     let redis = match &config.redis_url {
         Some(url) => Some(Redis::new(url, &config.redis_prefix, config.redis_timeout)?),
@@ -137,7 +138,7 @@ pub async fn campaign_service(config: &Config) -> anyhow::Result<crate::state::C
         campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
         gate: gate(config, &db, &redis),
         claims: DbClaims::new(db),
-        clock: SystemClock,
+        clock,
         low_stock_percent: config.low_stock_percent,
         consent_version: config.privacy_policy_version.clone(),
     })
@@ -152,6 +153,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, AppClock::System).await
+    }
+
+    /// Like [`Application::build`] with the clock every service reads (tests move a `TestClock`).
+    pub async fn build_with_clock(config: Config, clock: AppClock) -> anyhow::Result<Self> {
         let db = open_database(&config).await?;
         let redis = match &config.redis_url {
             Some(url) => Some(Redis::new(url, &config.redis_prefix, config.redis_timeout)?),
@@ -169,28 +175,29 @@ impl Application {
             "adapters chosen"
         );
         let (stop_worker, stopped) = watch::channel(false);
-        let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db)?, config.outbox_poll, stopped));
+        let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db, &clock)?, config.outbox_poll, stopped));
         // Derived once: every adapter that seals or indexes personal data shares these keys.
         let crypto = field_crypto(&config);
-        let (member_auth, profiles) = member_services(&config, &db, &ephemeral, &crypto);
+        let (member_auth, profiles) = member_services(&config, &db, &ephemeral, &crypto, &clock);
         let campaigns = CampaignService {
             campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
             claims: DbClaims::batched(db.clone(), config.claim_writers),
             gate: gate(&config, &db, &redis),
-            clock: SystemClock,
+            clock: clock.clone(),
             low_stock_percent: config.low_stock_percent,
             consent_version: config.privacy_policy_version.clone(),
         };
         let state = web::Data::new(AppState {
-            admins: admin_service(&config, &db),
+            admins: admin_service(&config, &db, &clock),
             member_auth,
             profiles,
             roster: DbRoster::new(db.clone(), crypto.clone()),
             campaigns,
             pickup: domain::campaigns::pickup::PickupService {
                 store: infra::db::pickup::DbPickup(db.clone()),
-                clock: SystemClock,
+                clock: clock.clone(),
             },
+            clock,
             crypto,
             db,
             redis,
@@ -248,7 +255,11 @@ impl Application {
     }
 }
 
-fn outbox_worker(config: &Config, db: &Database) -> anyhow::Result<OutboxWorker<DbOutbox, AnyMailer, SystemClock>> {
+fn outbox_worker(
+    config: &Config,
+    db: &Database,
+    clock: &AppClock,
+) -> anyhow::Result<OutboxWorker<DbOutbox, AnyMailer, AppClock>> {
     let mailer = match &config.smtp_url {
         Some(url) => AnyMailer::smtp(url, &config.mail_from, Duration::from_secs(10))?,
         None => AnyMailer::files(config.mail_dir.clone(), &config.mail_from)?,
@@ -259,11 +270,11 @@ fn outbox_worker(config: &Config, db: &Database) -> anyhow::Result<OutboxWorker<
         max_delay: chrono::Duration::hours(1).max(first_delay),
         max_attempts: config.outbox_max_attempts.max(1),
     };
-    Ok(OutboxWorker::new(DbOutbox(db.clone()), mailer, SystemClock, policy))
+    Ok(OutboxWorker::new(DbOutbox(db.clone()), mailer, clock.clone(), policy))
 }
 
 async fn outbox_loop(
-    worker: OutboxWorker<DbOutbox, AnyMailer, SystemClock>,
+    worker: OutboxWorker<DbOutbox, AnyMailer, AppClock>,
     poll: Duration,
     mut stop: watch::Receiver<bool>,
 ) {

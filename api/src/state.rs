@@ -18,17 +18,17 @@ use domain::admin::AdminService;
 use domain::campaigns::service::CampaignService;
 use domain::members::auth::MemberAuth;
 use domain::members::profile::Profiles;
-use domain::shared::SystemClock;
+use domain::shared::AppClock;
 use infra::db::campaign_cache::CachedCampaigns;
 use infra::db::claims::DbClaims;
 use infra::gate::AnyGate;
 
-pub type Admins = AdminService<DbAdmins, DbAuditLog, Argon2Hasher, JwtAdminTokens, SystemClock>;
+pub type Admins = AdminService<DbAdmins, DbAuditLog, Argon2Hasher, JwtAdminTokens, AppClock>;
 pub type MemberAuthService =
-    MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, SystemClock>;
-pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, SystemClock>;
-pub type Pickup = domain::campaigns::pickup::PickupService<infra::db::pickup::DbPickup, SystemClock>;
-pub type Campaigns = CampaignService<CachedCampaigns, DbClaims, AnyGate, SystemClock>;
+    MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, AppClock>;
+pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, AppClock>;
+pub type Pickup = domain::campaigns::pickup::PickupService<infra::db::pickup::DbPickup, AppClock>;
+pub type Campaigns = CampaignService<CachedCampaigns, DbClaims, AnyGate, AppClock>;
 
 pub struct AppState {
     pub db: Database,
@@ -41,4 +41,5 @@ pub struct AppState {
     pub campaigns: Campaigns,
     pub pickup: Pickup,
     pub crypto: FieldCrypto,
+    pub clock: AppClock,
 }

@@ -9,3 +9,4 @@ pub mod http_clients;
 pub mod mail;
 pub mod redis_client;
 pub mod roster_import;
+pub mod unavailable;

@@ -66,7 +66,8 @@ impl Redis {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) if !is_connection_trouble(&e) => return Err(e.into()),
             Ok(Err(e)) => Err(anyhow::Error::from(e)),
-            Err(_) => Err(anyhow::anyhow!("redis did not answer within {:?}", self.inner.timeout)),
+            Err(_) => Err(anyhow::Error::new(crate::unavailable::Unavailable("Redis"))
+                .context(format!("no answer within {:?}", self.inner.timeout))),
         };
         match outcome {
             Ok(value) => {

@@ -1,6 +1,6 @@
 //! Streaming roster import: CSV in, batches upserted, memory flat however long the file.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::io::Read;
 
 use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
@@ -9,24 +9,30 @@ use domain::members::roster::{ImportReport, RosterEntry};
 pub const BATCH: usize = 20_000;
 
 /// Reads `input` to the end. Bad rows are reported by line, not fatal; a database failure is.
-/// `progress` is called with the number of data lines read after each batch. Blocking.
+/// `progress` is called with the number of data lines read after each batch; `now` is the import's
+/// time (birth dates must lie before it, rows are stamped with it). Blocking.
 ///
 /// Parsing and sealing run on this thread while a second thread writes the previous batch, so the
 /// database and the cipher work overlap; at most two batches are in memory at once.
-pub fn import_csv(input: impl Read, roster: &DbRoster, progress: impl FnMut(u64)) -> anyhow::Result<ImportReport> {
+pub fn import_csv(
+    input: impl Read,
+    roster: &DbRoster,
+    now: DateTime<Utc>,
+    progress: impl FnMut(u64),
+) -> anyhow::Result<ImportReport> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<SealedBatch>(1);
     let writer_roster = roster.clone();
     let writer = std::thread::spawn(move || -> anyhow::Result<BatchOutcome> {
         let mut total = BatchOutcome::default();
         for batch in rx {
-            let done = writer_roster.write_batch(&batch, Utc::now())?;
+            let done = writer_roster.write_batch(&batch, now)?;
             total.inserted += done.inserted;
             total.updated += done.updated;
             total.unchanged += done.unchanged;
         }
         Ok(total)
     });
-    let read = read_and_seal(input, roster, progress, &tx);
+    let read = read_and_seal(input, roster, now, progress, &tx);
     drop(tx);
     let written = writer.join().map_err(|_| anyhow::anyhow!("roster writer panicked"))?;
     // A database error ends the writer first, which makes the reader's send fail: report the cause.
@@ -41,12 +47,13 @@ pub fn import_csv(input: impl Read, roster: &DbRoster, progress: impl FnMut(u64)
 fn read_and_seal(
     input: impl Read,
     roster: &DbRoster,
+    now: DateTime<Utc>,
     mut progress: impl FnMut(u64),
     out: &std::sync::mpsc::SyncSender<SealedBatch>,
 ) -> anyhow::Result<ImportReport> {
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::None).from_reader(input);
-    let today = Utc::now().date_naive();
+    let today = now.date_naive();
     let mut report = ImportReport::default();
     let mut batch = Vec::with_capacity(BATCH);
     let mut record = csv::StringRecord::new();

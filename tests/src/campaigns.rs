@@ -1,6 +1,7 @@
 //! Helpers for campaign tests: activated members made in bulk, and live campaigns.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
+use domain::shared::Clock;
 use serde_json::json;
 
 use crate::{Req, TestApp};
@@ -17,7 +18,7 @@ impl TestApp {
         let members = infra::db::members::DbMembers::new(db.clone(), crypto);
         let (kid, secret) = &self.config.member_jwt;
         let tokens = infra::auth::JwtMemberTokens::new((kid, secret.as_bytes()), None, Duration::minutes(30));
-        let today = Utc::now().date_naive();
+        let today = self.clock.now().date_naive();
         let base = rand::random::<u32>() % 9_000_000;
         let mut entries = Vec::with_capacity(n);
         let mut out = Vec::with_capacity(n);
@@ -37,13 +38,14 @@ impl TestApp {
                 member_no: format!("T{seq}"),
                 status: RosterStatus::Active,
             });
-            let member = members.create_or_get(&Member::new(phone, Utc::now())).await.unwrap();
-            members.bind_real_name(member.id, &name, &id, Utc::now()).await.unwrap();
-            members.record_consent(member.id, &self.config.privacy_policy_version, Utc::now()).await.unwrap();
-            out.push(tokens.issue(member.id, Utc::now()).unwrap().0);
+            let member = members.create_or_get(&Member::new(phone, self.clock.now())).await.unwrap();
+            members.bind_real_name(member.id, &name, &id, self.clock.now()).await.unwrap();
+            members.record_consent(member.id, &self.config.privacy_policy_version, self.clock.now()).await.unwrap();
+            out.push(tokens.issue(member.id, self.clock.now()).unwrap().0);
         }
         let roster = api::startup::roster(&self.config, &db);
-        tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, Utc::now()).unwrap()).await.unwrap();
+        let now = self.clock.now();
+        tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, now).unwrap()).await.unwrap();
         out
     }
 
@@ -55,7 +57,7 @@ impl TestApp {
         gift_limit: u32,
         campaign_limit: u32,
     ) -> (String, String) {
-        let beijing = |d: Duration| (Utc::now() + Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string();
+        let beijing = |d: Duration| (self.clock.now() + Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string();
         self.campaign_between(
             staff,
             &beijing(Duration::minutes(-1)),
@@ -84,7 +86,7 @@ impl TestApp {
         let c = self.send(Req::post("/v1/admin/campaigns").bearer(staff).json(body)).await;
         assert_eq!(c.status, 201, "{}", c.text());
         let id = c.json()["id"].as_str().unwrap().to_owned();
-        let valid_until = (Utc::now() + Duration::days(60)).date_naive().to_string();
+        let valid_until = (self.clock.now() + Duration::days(60)).date_naive().to_string();
         let gift = json!({"name": "月饼礼盒", "unit_cost_fen": 8800, "stock": stock, "per_member_limit": gift_limit,
             "valid_until": valid_until, "funder": "union"});
         let g = self.send(Req::post(&format!("/v1/admin/campaigns/{id}/gifts")).bearer(staff).json(gift)).await;

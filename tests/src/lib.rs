@@ -5,16 +5,19 @@ mod backend;
 pub mod campaigns;
 mod client;
 pub mod members;
+mod proxy;
 mod smtp;
 pub mod stubs;
 
 pub use backend::{Backend, Services, TestEnv};
 pub use client::{Reply, Req};
+pub use proxy::TcpProxy;
 pub use smtp::{Received, SmtpServer};
 
 use api::config::Config;
 use api::startup::Application;
 use domain::admin::{Actor, NewAdmin, Password, Role, Username};
+use domain::shared::{AppClock, TestClock};
 use infra::db::Database;
 
 pub const TEST_PASSWORD: &str = "a long test password 2026";
@@ -90,6 +93,8 @@ pub struct TestApp {
     pub wechat: stubs::WeChatStub,
     pub config: Config,
     pub env: backend::TestEnv,
+    /// The server's clock: a test moves it instead of sleeping.
+    pub clock: TestClock,
     handle: actix_web::dev::ServerHandle,
     running: Option<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -127,11 +132,13 @@ impl TestApp {
         vars.extend(options.vars);
         let config = Config::from_vars(vars).expect("test configuration is valid");
         api::telemetry::init(&config.log_filter, config.log_format);
-        let app = Application::build(config.clone()).await.expect("server starts");
+        let clock = TestClock::default();
+        let app =
+            Application::build_with_clock(config.clone(), AppClock::Test(clock.clone())).await.expect("server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let running = actix_web::rt::spawn(app.run_until_stopped());
-        TestApp { address, sms, wechat, config, env, handle, running: Some(running) }
+        TestApp { address, sms, wechat, config, env, clock, handle, running: Some(running) }
     }
 
     /// Stops the server gracefully (outbox worker included) and hands back its environment.
@@ -151,7 +158,7 @@ impl TestApp {
     /// Creates a staff account directly through the service, as `sgh admin create` does.
     pub async fn create_admin(&self, username: &str, role: Role, email: Option<&str>) -> String {
         let db = self.database().await;
-        let service = api::startup::admin_service(&self.config, &db);
+        let service = api::startup::admin_service(&self.config, &db, &AppClock::Test(self.clock.clone()));
         let new = NewAdmin {
             username: Username::parse(username).unwrap(),
             display_name: username.to_owned(),

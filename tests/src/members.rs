@@ -62,7 +62,7 @@ impl TestApp {
 
     /// Writes roster rows directly, as an import would.
     pub async fn seed_roster(&self, rows: &[(&str, &str, &str, RosterStatus)]) {
-        let today = chrono::Utc::now().date_naive();
+        let today = domain::shared::Clock::now(&self.clock).date_naive();
         let entries: Vec<RosterEntry> = rows
             .iter()
             .enumerate()
@@ -76,6 +76,7 @@ impl TestApp {
             })
             .collect();
         let roster = api::startup::roster(&self.config, &self.database().await);
-        tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, chrono::Utc::now()).unwrap()).await.unwrap();
+        let now = domain::shared::Clock::now(&self.clock);
+        tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, now).unwrap()).await.unwrap();
     }
 }

@@ -92,8 +92,9 @@ pub async fn import_roster(
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let roster = state.roster.clone();
+    let now = state.clock.now();
     let job = tokio::task::spawn_blocking(move || {
-        infra::roster_import::import_csv(ChannelReader { rx, current: web::Bytes::new() }, &roster, |_| {})
+        infra::roster_import::import_csv(ChannelReader { rx, current: web::Bytes::new() }, &roster, now, |_| {})
     });
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -113,8 +114,7 @@ pub async fn import_roster(
     let report = job.await.map_err(|e| ApiError::internal(&e.into()))?.map_err(|e| ApiError::internal(&e))?;
     let summary =
         serde_json::json!({"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected});
-    let entry = NewAuditEntry::by(&staff.actor, chrono::Utc::now(), "roster.import", "roster".into())
-        .change(None, Some(summary));
+    let entry = NewAuditEntry::by(&staff.actor, now, "roster.import", "roster".into()).change(None, Some(summary));
     state.admins.audit_log().append(entry).await.map_err(|e| ApiError::internal(&e))?;
     Ok(web::Json(report.into()))
 }

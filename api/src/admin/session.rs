@@ -1,5 +1,4 @@
 use actix_web::{get, post, web, HttpRequest};
-use chrono::Utc;
 use std::time::Duration;
 
 use super::dto::{AdminView, LoginRequest, SessionResponse};
@@ -37,7 +36,7 @@ pub async fn create_session(
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     limits::enforce(&state.ephemeral, &format!("admin-login:{ip}"), LOGINS_PER_IP, LOGIN_WINDOW).await?;
     let session = state.admins.login(&body.username, &body.password).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     Ok(web::Json(SessionResponse {
         access_token: session.token,
         token_type: "Bearer",
@@ -57,6 +56,6 @@ pub async fn create_session(
     )
 )]
 #[get("/me")]
-pub async fn me(staff: AnyStaff) -> web::Json<AdminView> {
-    web::Json(AdminView::new(&staff.0.admin, Utc::now()))
+pub async fn me(state: web::Data<AppState>, staff: AnyStaff) -> web::Json<AdminView> {
+    web::Json(AdminView::new(&staff.0.admin, state.clock.now()))
 }

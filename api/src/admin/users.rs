@@ -1,5 +1,4 @@
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::Utc;
 
 use super::dto::{AdminList, AdminView, CreateAdminRequest, UpdateAdminRequest};
 use crate::error::ApiError;
@@ -75,7 +74,7 @@ const PROBLEM: &str = "application/problem+json";
 )]
 #[get("/users")]
 pub async fn list_users(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<AdminList>, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let users = state.admins.list().await?;
     Ok(web::Json(AdminList { items: users.iter().map(|u| AdminView::new(u, now)).collect() }))
 }
@@ -104,7 +103,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     let new = NewAdmin::try_from(body.into_inner())?;
     let admin = state.admins.create(&staff.actor, new).await?;
-    Ok(HttpResponse::Created().json(AdminView::new(&admin, Utc::now())))
+    Ok(HttpResponse::Created().json(AdminView::new(&admin, state.clock.now())))
 }
 
 /// One staff account.
@@ -125,7 +124,7 @@ pub async fn get_user(
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<AdminView>, ApiError> {
     let admin = state.admins.get(AdminId(id.into_inner())).await?;
-    Ok(web::Json(AdminView::new(&admin, Utc::now())))
+    Ok(web::Json(AdminView::new(&admin, state.clock.now())))
 }
 
 /// Changes a staff account: role, name, e-mail, password, disabled flag, or clears a lockout
@@ -152,5 +151,5 @@ pub async fn update_user(
 ) -> Result<web::Json<AdminView>, ApiError> {
     let patch = AdminPatch::try_from(body.into_inner())?;
     let admin = state.admins.update(&staff.actor, AdminId(id.into_inner()), patch).await?;
-    Ok(web::Json(AdminView::new(&admin, Utc::now())))
+    Ok(web::Json(AdminView::new(&admin, state.clock.now())))
 }

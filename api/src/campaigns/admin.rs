@@ -1,5 +1,4 @@
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::Utc;
 
 use super::dto::{CampaignList, CampaignView, CreateCampaign, CreateGift, GiftView, SetStock};
 use crate::error::ApiError;
@@ -12,8 +11,8 @@ use domain::shared::money::Fen;
 
 const PROBLEM: &str = "application/problem+json";
 
-fn view(c: &domain::campaigns::Campaign, gifts: &[domain::campaigns::Gift]) -> CampaignView {
-    CampaignView::new(c, gifts.iter().map(|g| GiftView::new(g, None)).collect(), Utc::now())
+fn view(state: &AppState, c: &domain::campaigns::Campaign, gifts: &[domain::campaigns::Gift]) -> CampaignView {
+    CampaignView::new(c, gifts.iter().map(|g| GiftView::new(g, None)).collect(), state.clock.now())
 }
 
 impl TryFrom<CreateCampaign> for NewCampaign {
@@ -89,7 +88,7 @@ pub async fn create(
     body: web::Json<CreateCampaign>,
 ) -> Result<HttpResponse, ApiError> {
     let c = state.campaigns.create(&staff.actor, NewCampaign::try_from(body.into_inner())?).await?;
-    Ok(HttpResponse::Created().json(view(&c, &[])))
+    Ok(HttpResponse::Created().json(view(&state, &c, &[])))
 }
 
 /// All campaigns, newest window first.
@@ -97,7 +96,7 @@ pub async fn create(
 #[get("")]
 pub async fn list(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
     let all = state.campaigns.list_all().await?;
-    Ok(web::Json(CampaignList { items: all.iter().map(|(c, g)| view(c, g)).collect() }))
+    Ok(web::Json(CampaignList { items: all.iter().map(|(c, g)| view(&state, c, g)).collect() }))
 }
 
 /// One campaign with its gifts.
@@ -112,7 +111,7 @@ pub async fn get(
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<CampaignView>, ApiError> {
     let (c, gifts) = state.campaigns.get(CampaignId(id.into_inner())).await?;
-    Ok(web::Json(view(&c, &gifts)))
+    Ok(web::Json(view(&state, &c, &gifts)))
 }
 
 /// Adds a gift to a draft campaign.
@@ -152,7 +151,7 @@ pub async fn publish(
     let id = CampaignId(id.into_inner());
     state.campaigns.publish(&staff.actor, id).await?;
     let (c, gifts) = state.campaigns.get(id).await?;
-    Ok(web::Json(view(&c, &gifts)))
+    Ok(web::Json(view(&state, &c, &gifts)))
 }
 
 /// Cancels a draft or published campaign.
@@ -169,7 +168,7 @@ pub async fn cancel(
     let id = CampaignId(id.into_inner());
     state.campaigns.cancel(&staff.actor, id).await?;
     let (c, gifts) = state.campaigns.get(id).await?;
-    Ok(web::Json(view(&c, &gifts)))
+    Ok(web::Json(view(&state, &c, &gifts)))
 }
 
 /// Raises a gift's stock, also while the campaign is live. Never lowers it.

@@ -1,6 +1,5 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 
 use super::dto::{CampaignList, CampaignView, VoucherList, VoucherView};
 use crate::error::ApiError;
@@ -26,7 +25,7 @@ fn for_member(mut view: CampaignView, c: &Campaign, profile: &Profile, claimed_h
 }
 
 async fn views(state: &AppState, profile: &Profile, only: Option<CampaignId>) -> Result<Vec<CampaignView>, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let mine = state.campaigns.vouchers(profile).await?;
     let visible = state.campaigns.visible().await?;
     Ok(visible

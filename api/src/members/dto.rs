@@ -58,7 +58,7 @@ impl From<Tokens> for TokenResponse {
         Self {
             access_token: t.access_token,
             token_type: "Bearer",
-            expires_in: (t.expires_at - Utc::now()).num_seconds().max(0),
+            expires_in: (t.expires_at - t.issued_at).num_seconds().max(0),
             refresh_token: t.refresh_token,
             new_account: t.new_account,
         }

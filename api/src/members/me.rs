@@ -1,5 +1,4 @@
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
-use chrono::Utc;
 
 use super::auth::six_digits;
 use super::caller::MemberCaller;
@@ -140,7 +139,7 @@ pub async fn consent(
 #[get("/export")]
 pub async fn export(state: web::Data<AppState>, me: MemberCaller) -> web::Json<Export> {
     web::Json(Export {
-        exported_at: Utc::now(),
+        exported_at: state.clock.now(),
         wechat_unionid_bound: me.0.member.wechat_unionid.is_some(),
         member: view(&state, &me.0),
     })

@@ -69,6 +69,6 @@ pub struct AdminClaims {
 pub trait AdminTokens: Send + Sync + 'static {
     fn issue(&self, admin: &AdminUser, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)>;
 
-    /// `None` for anything but a genuine, unexpired admin token.
-    fn verify(&self, token: &str) -> Option<AdminClaims>;
+    /// `None` for anything but a genuine admin token unexpired at `now`.
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AdminClaims>;
 }

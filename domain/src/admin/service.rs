@@ -46,7 +46,7 @@ where
         };
         let now = self.clock.now();
         if let Some(until) = user.locked_at(now) {
-            return Err(LoginError::Locked { until });
+            return Err(LoginError::locked(until, now));
         }
         if !self.hasher.verify(password, Some(&user.password_hash)).await? {
             let failed = user.after_failed_login(now);
@@ -57,7 +57,7 @@ where
             });
             self.repo.record_login(user.id, failed.failed_logins, failed.locked_until, audit).await?;
             return Err(match failed.locked_until {
-                Some(until) => LoginError::Locked { until },
+                Some(until) => LoginError::locked(until, now),
                 None => LoginError::InvalidCredentials,
             });
         }
@@ -74,7 +74,7 @@ where
     /// The account behind a token, as it is now: a disabled account or changed role takes effect
     /// at once, not when the token expires.
     pub async fn authenticate(&self, token: &str) -> Result<AdminUser, AuthError> {
-        let claims = self.tokens.verify(token).ok_or(AuthError::InvalidToken)?;
+        let claims = self.tokens.verify(token, self.clock.now()).ok_or(AuthError::InvalidToken)?;
         match self.repo.find_by_id(claims.admin_id).await? {
             Some(user) if !user.disabled => Ok(user),
             _ => Err(AuthError::Inactive),

@@ -201,7 +201,10 @@ where
             campaign_limit: ticket.campaign_limit,
             alerts,
         };
-        for _ in 0..=MAX_REBUILDS {
+        // Each race means another claim of this member was stored, so races end by the limit.
+        let mut races = 0;
+        let mut rebuilds = 0;
+        while rebuilds <= MAX_REBUILDS && races <= ticket.campaign_limit.max(ticket.gift_limit) {
             match self.claims.insert_counted(&counted).await? {
                 Counted::Done(at) => {
                     let mut new = counted.claim.clone();
@@ -213,7 +216,11 @@ where
                 Counted::Replay(previous) if previous.gift == g.id => return Ok((previous, true)),
                 Counted::Replay(_) => return Err(ClaimError::KeyReused),
                 Counted::Closed => return Err(ClaimError::NotLive),
-                Counted::SlotTaken => self.rebuild(c.id, g).await?,
+                Counted::Raced => races += 1,
+                Counted::SlotTaken => {
+                    rebuilds += 1;
+                    self.rebuild(c.id, g).await?
+                }
             }
         }
         Err(ClaimError::Unavailable(anyhow::anyhow!("the gift's counter keeps colliding with stored claims")))

@@ -155,6 +155,8 @@ pub enum Counted {
     LimitReached,
     /// The counter is behind a slot taken another way (after a switch from the gate): resync it.
     SlotTaken,
+    /// Another claim of the same member took the sequence this one counted on: count again.
+    Raced,
     Replay(Claim),
     Closed,
 }

@@ -45,6 +45,7 @@ pub struct OtpSent {
 #[derive(Debug, Clone)]
 pub struct Tokens {
     pub access_token: String,
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub refresh_token: String,
     pub member: MemberId,
@@ -167,7 +168,7 @@ where
             Rotation::Rotated { member, refresh_token } => {
                 self.ensure_active(member).await?;
                 let (access_token, expires_at) = self.tokens.issue(member, now)?;
-                Ok(Tokens { access_token, expires_at, refresh_token, member, new_account: false })
+                Ok(Tokens { access_token, issued_at: now, expires_at, refresh_token, member, new_account: false })
             }
             Rotation::Reused { .. } => Err(AuthError::RefreshReused),
             Rotation::Expired | Rotation::Unknown => Err(AuthError::BadRefreshToken),
@@ -188,7 +189,7 @@ where
     /// answers that reveal nothing and change nothing (the claim path loads the member before it
     /// writes anything, through [`Self::ensure_active`]).
     pub fn verify(&self, access_token: &str) -> Result<MemberId, AuthError> {
-        self.tokens.verify(access_token).ok_or(AuthError::InvalidToken)
+        self.tokens.verify(access_token, self.clock.now()).ok_or(AuthError::InvalidToken)
     }
 
     /// The member's profile, refused when suspended or erased.
@@ -211,6 +212,6 @@ where
     ) -> Result<Tokens, AuthError> {
         let (access_token, expires_at) = self.tokens.issue(member, now)?;
         let refresh_token = self.refresh.issue(member, now).await?;
-        Ok(Tokens { access_token, expires_at, refresh_token, member, new_account })
+        Ok(Tokens { access_token, issued_at: now, expires_at, refresh_token, member, new_account })
     }
 }

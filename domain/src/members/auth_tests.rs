@@ -88,7 +88,7 @@ impl MemberTokens for Fakes {
     fn issue(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
         Ok((member.to_string(), now))
     }
-    fn verify(&self, token: &str) -> Option<MemberId> {
+    fn verify(&self, token: &str, _: DateTime<Utc>) -> Option<MemberId> {
         token.parse().ok().map(MemberId)
     }
 }
@@ -153,6 +153,7 @@ impl MemberRepository for Fakes {
         _: MemberId,
         _: &EmailAddress,
         _: &str,
+        _: DateTime<Utc>,
         _: DateTime<Utc>,
         _: OutboundEmail,
     ) -> anyhow::Result<()> {

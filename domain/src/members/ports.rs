@@ -66,6 +66,7 @@ pub trait MemberRepository: Send + Sync + 'static {
         id: MemberId,
         email: &EmailAddress,
         code_hash: &str,
+        now: DateTime<Utc>,
         expires: DateTime<Utc>,
         mail: OutboundEmail,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
@@ -137,7 +138,8 @@ pub trait RefreshTokens: Send + Sync + 'static {
 /// Short-lived member access tokens.
 pub trait MemberTokens: Send + Sync + 'static {
     fn issue(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)>;
-    fn verify(&self, token: &str) -> Option<MemberId>;
+    /// `None` for anything but a genuine token unexpired at `now`.
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberId>;
 }
 
 /// Text messages to mobile phones. Mainland SMS gateways send only pre-approved templates, so the

@@ -110,8 +110,9 @@ where
                 "您的邮箱验证码是 {code}，30 分钟内有效。\nYour confirmation code is {code}; it is valid for 30 minutes.\n"
             ),
         };
-        let expires = self.clock.now() + chrono::Duration::from_std(EMAIL_CODE_TTL).unwrap_or_default();
-        Ok(self.members.request_email(id, &email, code_hash, expires, mail).await?)
+        let now = self.clock.now();
+        let expires = now + chrono::Duration::from_std(EMAIL_CODE_TTL).unwrap_or_default();
+        Ok(self.members.request_email(id, &email, code_hash, now, expires, mail).await?)
     }
 
     pub async fn confirm_email(&self, id: MemberId, code_hash: &str) -> Result<Profile, ProfileError> {

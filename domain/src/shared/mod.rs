@@ -6,6 +6,6 @@ pub mod ephemeral;
 pub mod money;
 pub mod paging;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{AppClock, Clock, SystemClock, TestClock};
 pub use email::EmailAddress;
 pub use paging::{Cursor, Limit, Page, PageRequest};

@@ -33,7 +33,8 @@ impl JwtAdminTokens {
         validation.set_audience(&[ADMIN_AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        validation.leeway = 5;
+        // Expiry is checked against the clock port, not the library's reading of the system time.
+        validation.validate_exp = false;
         Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
     }
 }
@@ -53,8 +54,11 @@ impl AdminTokens for JwtAdminTokens {
         Ok((token, expires))
     }
 
-    fn verify(&self, token: &str) -> Option<AdminClaims> {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<AdminClaims> {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        if !super::unexpired(claims.exp, now) {
+            return None;
+        }
         Some(AdminClaims {
             admin_id: AdminId(claims.sub.parse().ok()?),
             role: claims.role.parse().ok()?,
@@ -69,7 +73,7 @@ mod tests {
     use domain::admin::{Role, Username};
 
     fn admin() -> AdminUser {
-        let now = Utc::now();
+        let now = at();
         AdminUser {
             id: AdminId::new(),
             username: Username::parse("ops").unwrap(),
@@ -89,15 +93,20 @@ mod tests {
     fn round_trips_and_rejects_other_keys_and_expired_tokens() {
         let tokens = JwtAdminTokens::new(b"k1-0123456789abcdef0123456789abcdef", Duration::minutes(15));
         let a = admin();
-        let (token, _) = tokens.issue(&a, Utc::now()).unwrap();
-        let claims = tokens.verify(&token).unwrap();
+        let (token, _) = tokens.issue(&a, at()).unwrap();
+        let claims = tokens.verify(&token, at() + Duration::minutes(14)).unwrap();
         assert_eq!((claims.admin_id, claims.role), (a.id, Role::Operator));
+        assert!(tokens.verify(&token, at() + Duration::minutes(15) + Duration::seconds(6)).is_none());
 
         let other = JwtAdminTokens::new(b"k2-0123456789abcdef0123456789abcdef", Duration::minutes(15));
-        assert!(other.verify(&token).is_none());
+        assert!(other.verify(&token, at()).is_none());
 
-        let (old, _) = tokens.issue(&a, Utc::now() - Duration::hours(1)).unwrap();
-        assert!(tokens.verify(&old).is_none());
-        assert!(tokens.verify("not.a.token").is_none());
+        let (old, _) = tokens.issue(&a, at() - Duration::hours(1)).unwrap();
+        assert!(tokens.verify(&old, at()).is_none());
+        assert!(tokens.verify("not.a.token", at()).is_none());
+    }
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap()
     }
 }

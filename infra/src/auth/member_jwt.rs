@@ -39,7 +39,8 @@ impl JwtMemberTokens {
         validation.set_audience(&[MEMBER_AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        validation.leeway = 5;
+        // Expiry is checked against the clock port, not the library's reading of the system time.
+        validation.validate_exp = false;
         let keys = std::iter::once(current)
             .chain(previous)
             .map(|(kid, secret)| Key { kid: kid.to_owned(), decoding: DecodingKey::from_secret(secret) })
@@ -63,7 +64,7 @@ impl MemberTokens for JwtMemberTokens {
         Ok((encode(&header, &claims, &self.encoding)?, expires))
     }
 
-    fn verify(&self, token: &str) -> Option<MemberId> {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberId> {
         // Nearly every token is signed with the current key: it is tried first, and the header is
         // read on its own to pick the previous key only when that fails (during a rotation).
         let (current, others) = self.keys.split_first()?;
@@ -76,7 +77,7 @@ impl MemberTokens for JwtMemberTokens {
                 (key, decode::<Claims>(token, &key.decoding, &self.validation).ok()?)
             }
         };
-        if data.header.kid.as_deref() != Some(key.kid.as_str()) {
+        if data.header.kid.as_deref() != Some(key.kid.as_str()) || !super::unexpired(data.claims.exp, now) {
             return None;
         }
         Some(MemberId(data.claims.sub.parse().ok()?))
@@ -91,29 +92,36 @@ mod tests {
     fn previous_key_tokens_survive_a_rotation_and_unknown_kids_do_not() {
         let id = MemberId::new();
         let old = JwtMemberTokens::new(("k1", b"old-secret-old-secret-old-secret!!"), None, Duration::minutes(15));
-        let (token, _) = old.issue(id, Utc::now()).unwrap();
+        let (token, _) = old.issue(id, at()).unwrap();
         let rotated = JwtMemberTokens::new(
             ("k2", b"new-secret-new-secret-new-secret!!"),
             Some(("k1", b"old-secret-old-secret-old-secret!!")),
             Duration::minutes(15),
         );
-        assert_eq!(rotated.verify(&token), Some(id));
-        let (fresh, _) = rotated.issue(id, Utc::now()).unwrap();
-        assert_eq!(rotated.verify(&fresh), Some(id));
-        assert_eq!(old.verify(&fresh), None, "k2 unknown to the old server");
+        assert_eq!(rotated.verify(&token, at()), Some(id));
+        let (fresh, _) = rotated.issue(id, at()).unwrap();
+        assert_eq!(rotated.verify(&fresh, at()), Some(id));
+        assert_eq!(old.verify(&fresh, at()), None, "k2 unknown to the old server");
         let dropped = JwtMemberTokens::new(("k3", b"another-secret-another-secret-xx"), None, Duration::minutes(15));
-        assert_eq!(dropped.verify(&token), None);
+        assert_eq!(dropped.verify(&token, at()), None);
     }
 
     #[test]
     fn a_token_must_name_the_key_that_signed_it() {
         let secret = b"one-secret-one-secret-one-secret!!";
-        let (mislabelled, _) = JwtMemberTokens::new(("k9", secret), None, Duration::minutes(15))
-            .issue(MemberId::new(), Utc::now())
-            .unwrap();
+        let (mislabelled, _) =
+            JwtMemberTokens::new(("k9", secret), None, Duration::minutes(15)).issue(MemberId::new(), at()).unwrap();
         let server = JwtMemberTokens::new(("k1", secret), None, Duration::minutes(15));
-        assert_eq!(server.verify(&mislabelled), None);
-        let expired = server.issue(MemberId::new(), Utc::now() - Duration::hours(1)).unwrap().0;
-        assert_eq!(server.verify(&expired), None);
+        assert_eq!(server.verify(&mislabelled, at()), None);
+        let expired = server.issue(MemberId::new(), at() - Duration::hours(1)).unwrap().0;
+        assert_eq!(server.verify(&expired, at()), None);
+        let (fresh, _) = server.issue(MemberId::new(), at()).unwrap();
+        assert!(server.verify(&fresh, at() + Duration::minutes(15)).is_some(), "a few seconds' leeway");
+        assert_eq!(server.verify(&fresh, at() + Duration::minutes(15) + Duration::seconds(6)), None);
+    }
+
+    fn at() -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap()
     }
 }

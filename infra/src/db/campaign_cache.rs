@@ -140,7 +140,7 @@ mod tests {
     }
 
     fn campaign(id: CampaignId, title: String) -> Campaign {
-        let now = Utc::now();
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 10, 1, 2, 0, 0).unwrap();
         Campaign {
             id,
             title,
@@ -243,7 +243,14 @@ mod tests {
         let cache = CachedCampaigns::with_ttl(repo.clone(), Duration::from_secs(60));
         let id = CampaignId(uuid::Uuid::now_v7());
         title(&cache, id).await;
-        let audit = || NewAuditEntry::by(&Actor::command_line("test"), Utc::now(), "campaign.test", id.to_string());
+        let audit = || {
+            NewAuditEntry::by(
+                &Actor::command_line("test"),
+                chrono::DateTime::UNIX_EPOCH,
+                "campaign.test",
+                id.to_string(),
+            )
+        };
         cache.set_state(id, CampaignState::Cancelled, audit()).await.unwrap();
         assert_eq!(title(&cache, id).await, "read 2", "read again after a write");
 

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+use crate::unavailable::Unavailable;
+
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 
@@ -68,11 +70,32 @@ impl DatabaseUrl {
 #[derive(Debug)]
 struct Manager(DatabaseUrl);
 
+/// A pooled connection, marked when it failed under a request so the pool drops it instead of
+/// handing a dead socket to the next request once the database is back.
+pub struct Pooled {
+    conn: DbConn,
+    broken: bool,
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        self.open().map(|conn| Pooled { conn, broken: false })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
+        pooled.conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.broken || std::thread::panicking()
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConn, r2d2::Error> {
         match &self.0 {
             DatabaseUrl::Postgres(url) => {
                 PgConnection::establish(url).map(DbConn::Pg).map_err(r2d2::Error::ConnectionError)
@@ -90,14 +113,6 @@ impl ManageConnection for Manager {
                 Ok(DbConn::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        std::thread::panicking()
     }
 }
 
@@ -147,12 +162,14 @@ impl Database {
         let pool = self.pool.clone();
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| E::from(anyhow::anyhow!("no database connection available within {:?}", self.wait)))?
+            .map_err(|_| E::from(unavailable(format!("no database connection free within {:?}", self.wait))))?
             .map_err(|e| E::from(anyhow::Error::new(e)))?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = checkout(&pool)?;
-            work(&mut conn)
+            let mut pooled = checkout(&pool)?;
+            let outcome = work(&mut pooled.conn);
+            survive(&mut pooled, outcome.is_err()).map_err(E::from)?;
+            outcome
         })
         .await
         .map_err(|e| E::from(anyhow::Error::new(e).context("database task panicked or was cancelled")))?
@@ -175,8 +192,10 @@ impl Database {
 
     /// Runs `work` on this thread with a pooled connection: for bulk jobs already on a blocking thread.
     pub fn blocking<T>(&self, work: impl FnOnce(&mut DbConn) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        let mut conn = checkout(&self.pool)?;
-        work(&mut conn)
+        let mut pooled = checkout(&self.pool)?;
+        let outcome = work(&mut pooled.conn);
+        survive(&mut pooled, outcome.is_err())?;
+        outcome
     }
 
     /// One cheap round trip: the readiness probe.
@@ -190,7 +209,8 @@ impl Database {
 
     /// Applies the embedded migrations this backend has not seen; returns their names.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        let mut conn = checkout(&self.pool)?;
+        let mut pooled = checkout(&self.pool)?;
+        let conn = &mut pooled.conn;
         let source = match self.backend {
             Backend::Postgres => POSTGRES_MIGRATIONS,
             Backend::Sqlite => SQLITE_MIGRATIONS,
@@ -201,7 +221,21 @@ impl Database {
 }
 
 fn checkout(pool: &Pool<Manager>) -> anyhow::Result<PooledConnection<Manager>> {
-    pool.get().context("no database connection available")
+    pool.get().context(Unavailable("the database"))
+}
+
+fn unavailable(why: String) -> anyhow::Error {
+    anyhow::Error::new(Unavailable("the database")).context(why)
+}
+
+/// After a failed request, whether its connection still answers. One that does not is dropped
+/// by the pool, and the request's error, whatever the driver called it, is an outage.
+fn survive(pooled: &mut Pooled, failed: bool) -> anyhow::Result<()> {
+    if failed && pooled.conn.batch_execute("SELECT 1").is_err() {
+        pooled.broken = true;
+        return Err(unavailable("the database connection failed during the request".into()));
+    }
+    Ok(())
 }
 
 fn create_parent_dir(path: &Path) -> anyhow::Result<()> {

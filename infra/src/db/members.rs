@@ -57,7 +57,8 @@ impl DbMembers {
 
     fn member(&self, row: MemberRow) -> anyhow::Result<Member> {
         let open = |sealed: Option<String>| sealed.map(|s| self.crypto.open(&s)).transpose();
-        let today = Utc::now().date_naive();
+        // Checked against the date when it was bound; stored numbers are not re-judged.
+        let today = chrono::NaiveDate::MAX;
         let phone = open(row.phone_cipher)?.map(|p| PhoneNumber::parse(&p)).transpose()?;
         let real_name = match (open(row.name_cipher)?, open(row.id_cipher)?) {
             (Some(name), Some(id)) => {
@@ -299,6 +300,7 @@ impl MemberRepository for DbMembers {
         id: MemberId,
         email: &EmailAddress,
         code_hash: &str,
+        now: DateTime<Utc>,
         expires: DateTime<Utc>,
         mail: OutboundEmail,
     ) -> anyhow::Result<()> {
@@ -311,7 +313,7 @@ impl MemberRepository for DbMembers {
                     members::email_code_expires_at.eq(expires.naive_utc()),
                 ))
                 .execute(conn)?;
-            outbox::enqueue(conn, mail, Utc::now())
+            outbox::enqueue(conn, mail, now)
         })
         .await
     }

@@ -139,7 +139,7 @@ async fn tokens_are_checked_against_key_expiry_and_account_state(backend: Backen
     // Tokens expire: this server issues one-second tokens (the verifier allows 5 s of clock skew).
     let short = app.login("t.admin").await;
     assert_eq!(app.send(Req::get("/v1/admin/me").bearer(&short)).await.status, 200);
-    actix_web::rt::time::sleep(std::time::Duration::from_secs(7)).await;
+    app.clock.advance(chrono::Duration::seconds(7));
     app.send(Req::get("/v1/admin/me").bearer(&short)).await.problem(401, "auth.invalid_token");
 }
 

@@ -146,33 +146,29 @@ on_both_backends!(the_window_opens_and_closes_on_the_second);
 async fn the_window_opens_and_closes_on_the_second(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let op = app.staff(Role::Operator).await;
-    // Whole seconds in Beijing time: opens two seconds from now, closes two seconds after.
-    let now = chrono::Utc::now() + chrono::Duration::hours(8);
-    let opens = now + chrono::Duration::seconds(2);
-    let closes = opens + chrono::Duration::seconds(2);
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    // Whole seconds in Beijing time: opens ten minutes from now, for ten minutes. The test moves
+    // the server's clock to each edge instead of waiting for it.
+    let opens = (app.clock.now() + chrono::Duration::minutes(10)).with_nanosecond(0).unwrap();
+    let closes = opens + chrono::Duration::minutes(10);
+    let fmt =
+        |t: chrono::DateTime<chrono::Utc>| (t + chrono::Duration::hours(8)).format("%Y-%m-%dT%H:%M:%S").to_string();
     let (campaign, gift) = app.campaign_between(&op, &fmt(opens), &fmt(closes), 10, 1, 1, &[]).await;
     let members = app.activated_members(2, "SZ-403").await;
-    let shanghai_now = || chrono::Utc::now() + chrono::Duration::hours(8);
-    let opens_at = opens.with_nanosecond(0).unwrap();
-    let closes_at = closes.with_nanosecond(0).unwrap();
 
-    wait_until(opens_at - chrono::Duration::milliseconds(900), shanghai_now).await;
+    app.clock.set(opens - chrono::Duration::milliseconds(300));
     app.send(app.claim_req(&members[0], &campaign, &gift, "early")).await.problem(409, "campaign.not_live");
-    wait_until(opens_at, shanghai_now).await;
-    assert_eq!(app.send(app.claim_req(&members[0], &campaign, &gift, "on-time")).await.status, 201);
-    wait_until(closes_at, shanghai_now).await;
+    app.clock.set(opens);
+    let on_time = app.send(app.claim_req(&members[0], &campaign, &gift, "on-time")).await;
+    assert_eq!(on_time.status, 201, "{}", on_time.text());
+    app.clock.set(closes - chrono::Duration::milliseconds(300));
+    let last = app.send(app.claim_req(&members[1], &campaign, &gift, "last")).await;
+    assert_eq!(last.status, 201, "{}", last.text());
+    app.clock.set(closes);
     app.send(app.claim_req(&members[1], &campaign, &gift, "late")).await.problem(409, "campaign.not_live");
 }
 
 use chrono::Timelike;
-
-async fn wait_until(t: chrono::DateTime<chrono::Utc>, now: impl Fn() -> chrono::DateTime<chrono::Utc>) {
-    let left = t - now();
-    if left > chrono::Duration::zero() {
-        actix_web::rt::time::sleep(left.to_std().unwrap() + Duration::from_millis(30)).await;
-    }
-}
+use domain::shared::Clock;
 
 on_both_backends!(campaigns_for_some_unions_refuse_the_others);
 

@@ -11,6 +11,7 @@ mod edge;
 mod ephemeral_contract;
 mod member_login;
 mod member_privacy;
+mod outages;
 mod outbox;
 mod pickup;
 mod problems;

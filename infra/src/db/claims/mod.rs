@@ -208,8 +208,9 @@ impl ClaimStore for DbClaims {
         }
         match classify(&refused) {
             Some(Refusal::Slot) => Ok(Counted::SlotTaken),
-            // Two claims of one member raced past the same count: the later one is over the limit.
-            Some(Refusal::Member) => Ok(Counted::LimitReached),
+            // Two claims of one member counted the same claims: the later one counts again, and
+            // only that count can say whether the limit is reached.
+            Some(Refusal::Member) => Ok(Counted::Raced),
             Some(Refusal::Replay) => Err(anyhow::anyhow!("replayed claim vanished")),
             None => Err(anyhow::anyhow!("claim refused by {refused}")),
         }

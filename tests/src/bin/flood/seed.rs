@@ -82,7 +82,7 @@ pub const PASSWORD: &str = "flood-benchmark-password-1";
 
 pub async fn seed_admin(config: &Config, db: &infra::db::Database) -> anyhow::Result<String> {
     use domain::admin::{Actor, NewAdmin, Password, Role, Username};
-    let service = api::startup::admin_service(config, db);
+    let service = api::startup::admin_service(config, db, &domain::shared::AppClock::System);
     let new = NewAdmin {
         username: Username::parse(ADMIN)?,
         display_name: "flood".to_owned(),
