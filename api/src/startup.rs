@@ -16,11 +16,12 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::state::{AppState, MemberAuthService, ProfileService};
-use crate::{admin, campaigns, edge, extract, health, members, metrics, openapi};
+use crate::state::{AppState, JobRunnerService, MemberAuthService, ProfileService};
+use crate::{admin, campaigns, edge, extract, health, job_loop, members, metrics, openapi};
 use domain::admin::AdminService;
 use domain::campaigns::service::CampaignService;
-use domain::mail::{OutboxWorker, RetryPolicy};
+use domain::jobs::{JobRunner, JobsService, RetryPolicy};
+use domain::mail::MailJobs;
 use domain::members::auth::{MemberAuth, OtpPolicy};
 use domain::members::profile::Profiles;
 use domain::shared::AppClock;
@@ -31,8 +32,8 @@ use infra::db::audit::DbAuditLog;
 use infra::db::campaign_cache::CachedCampaigns;
 use infra::db::campaigns::DbCampaigns;
 use infra::db::claims::DbClaims;
+use infra::db::jobs::DbJobs;
 use infra::db::members::DbMembers;
-use infra::db::outbox::DbOutbox;
 use infra::db::refresh::DbRefreshTokens;
 use infra::db::roster::DbRoster;
 use infra::db::Database;
@@ -175,7 +176,8 @@ impl Application {
             "adapters chosen"
         );
         let (stop_worker, stopped) = watch::channel(false);
-        let worker = tokio::spawn(outbox_loop(outbox_worker(&config, &db, &clock)?, config.outbox_poll, stopped));
+        let runner = job_runner(&config, &db, &clock)?;
+        let worker = tokio::spawn(job_loop::run(runner, DbJobs(db.clone()), config.outbox_poll, stopped));
         // Derived once: every adapter that seals or indexes personal data shares these keys.
         let crypto = field_crypto(&config);
         let (member_auth, profiles) = member_services(&config, &db, &ephemeral, &crypto, &clock);
@@ -197,6 +199,7 @@ impl Application {
                 store: infra::db::pickup::DbPickup(db.clone()),
                 clock: clock.clone(),
             },
+            jobs: JobsService { store: DbJobs(db.clone()), clock: clock.clone() },
             clock,
             crypto,
             db,
@@ -255,11 +258,7 @@ impl Application {
     }
 }
 
-fn outbox_worker(
-    config: &Config,
-    db: &Database,
-    clock: &AppClock,
-) -> anyhow::Result<OutboxWorker<DbOutbox, AnyMailer, AppClock>> {
+fn job_runner(config: &Config, db: &Database, clock: &AppClock) -> anyhow::Result<JobRunnerService> {
     let mailer = match &config.smtp_url {
         Some(url) => AnyMailer::smtp(url, &config.mail_from, Duration::from_secs(10))?,
         None => AnyMailer::files(config.mail_dir.clone(), &config.mail_from)?,
@@ -270,35 +269,7 @@ fn outbox_worker(
         max_delay: chrono::Duration::hours(1).max(first_delay),
         max_attempts: config.outbox_max_attempts.max(1),
     };
-    Ok(OutboxWorker::new(DbOutbox(db.clone()), mailer, clock.clone(), policy))
-}
-
-async fn outbox_loop(
-    worker: OutboxWorker<DbOutbox, AnyMailer, AppClock>,
-    poll: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    while !*stop.borrow() {
-        let handled = match worker.run_once().await {
-            Ok(report) => {
-                if report.handled() > 0 {
-                    tracing::info!(sent = report.sent, retried = report.retried, dead = report.dead, "outbox pass");
-                }
-                report.handled()
-            }
-            Err(e) => {
-                tracing::warn!(error = format!("{e:#}"), "outbox pass failed");
-                0
-            }
-        };
-        if handled > 0 {
-            continue;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(poll) => {}
-            _ = stop.changed() => {}
-        }
-    }
+    Ok(JobRunner::new(DbJobs(db.clone()), MailJobs(mailer), clock.clone(), policy))
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -1,10 +1,13 @@
 //! The composition root's product: every adapter wired into every service, shared by all workers.
 
+use domain::mail::MailJobs;
 use infra::auth::{Argon2Hasher, JwtAdminTokens};
 use infra::db::admin::DbAdmins;
 use infra::db::audit::DbAuditLog;
+use infra::db::jobs::DbJobs;
 use infra::db::Database;
 use infra::ephemeral::Ephemeral;
+use infra::mail::AnyMailer;
 use infra::redis_client::Redis;
 
 use infra::auth::JwtMemberTokens;
@@ -28,6 +31,8 @@ pub type MemberAuthService =
     MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, AppClock>;
 pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, AppClock>;
 pub type Pickup = domain::campaigns::pickup::PickupService<infra::db::pickup::DbPickup, AppClock>;
+pub type JobRunnerService = domain::jobs::JobRunner<DbJobs, MailJobs<AnyMailer>, AppClock>;
+pub type Jobs = domain::jobs::JobsService<DbJobs, AppClock>;
 pub type Campaigns = CampaignService<CachedCampaigns, DbClaims, AnyGate, AppClock>;
 
 pub struct AppState {
@@ -39,6 +44,7 @@ pub struct AppState {
     pub profiles: ProfileService,
     pub roster: DbRoster,
     pub campaigns: Campaigns,
+    pub jobs: Jobs,
     pub pickup: Pickup,
     pub crypto: FieldCrypto,
     pub clock: AppClock,

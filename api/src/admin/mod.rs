@@ -1,8 +1,9 @@
-//! `/v1/admin`: staff sessions, staff accounts and the audit log.
+//! `/v1/admin`: staff sessions, staff accounts, the audit log and the jobs outbox.
 
 mod audit;
 mod dto;
 mod errors;
+mod jobs;
 mod members;
 mod roster;
 mod session;
@@ -22,6 +23,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(users::get_user)
             .service(users::update_user)
             .service(audit::list_audit)
+            .service(jobs::list_jobs)
+            .service(jobs::retry_job)
             .service(members::search_members)
             .service(members::suspend)
             .service(members::unsuspend)

@@ -1,10 +1,10 @@
-//! Outgoing e-mail through a transactional outbox: the decision to send is committed with the change
-//! that caused it, and a worker delivers it later, retrying, so a crash in between loses nothing.
+//! Outgoing e-mail. The decision to send is a `mail` job committed with the change that caused it
+//! (see [`crate::jobs`]); [`MailJobs`] delivers it through a [`Mailer`].
 
+pub mod handler;
 pub mod model;
 pub mod ports;
-pub mod worker;
 
-pub use model::{OutboundEmail, OutboxMessage, RetryPolicy};
-pub use ports::{Mailer, OutboxStore, SendError};
-pub use worker::{OutboxWorker, RunReport};
+pub use handler::MailJobs;
+pub use model::OutboundEmail;
+pub use ports::{Mailer, SendError};

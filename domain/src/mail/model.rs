@@ -1,4 +1,4 @@
-use chrono::{DateTime, Duration, Utc};
+use std::borrow::Cow;
 
 use crate::shared::EmailAddress;
 
@@ -10,40 +10,32 @@ pub struct OutboundEmail {
     pub body: String,
 }
 
-/// A message in the outbox, due or leased to a worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxMessage {
-    pub id: i64,
-    pub email: OutboundEmail,
-    /// Delivery attempts made before this one.
-    pub attempts: u32,
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    to: Cow<'a, str>,
+    #[serde(borrow)]
+    subject: Cow<'a, str>,
+    #[serde(borrow)]
+    body: Cow<'a, str>,
 }
 
-/// When to try again after a failed delivery: doubling from `first_delay`, never more than
-/// `max_delay`, and dead after `max_attempts` attempts in all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub first_delay: Duration,
-    pub max_delay: Duration,
-    pub max_attempts: u32,
-}
-
-impl Default for RetryPolicy {
-    /// 30 s, 1 min, 2 min … capped at an hour; ten attempts span about four hours.
-    fn default() -> Self {
-        Self { first_delay: Duration::seconds(30), max_delay: Duration::hours(1), max_attempts: 10 }
+impl OutboundEmail {
+    /// The job payload: `{"to", "subject", "body"}`. Statements that queue mail in SQL build the
+    /// same object (`json_build_object` / `json_object`).
+    pub fn to_payload(&self) -> String {
+        let p = Payload {
+            to: self.to.as_str().into(),
+            subject: self.subject.as_str().into(),
+            body: self.body.as_str().into(),
+        };
+        serde_json::to_string(&p).unwrap_or_default()
     }
-}
 
-impl RetryPolicy {
-    /// `attempts` counts the attempt that just failed. `None` means give up.
-    pub fn next_attempt(&self, attempts: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if attempts >= self.max_attempts {
-            return None;
-        }
-        let doublings = attempts.saturating_sub(1).min(20);
-        let delay = self.first_delay.checked_mul(1 << doublings).unwrap_or(self.max_delay);
-        Some(now + delay.min(self.max_delay))
+    pub fn from_payload(raw: &str) -> Result<Self, String> {
+        let p: Payload<'_> = serde_json::from_str(raw).map_err(|e| format!("mail payload: {e}"))?;
+        let to = EmailAddress::parse(&p.to).map_err(|_| "mail payload: the recipient address is invalid".to_owned())?;
+        Ok(Self { to, subject: p.subject.into_owned(), body: p.body.into_owned() })
     }
 }
 
@@ -52,10 +44,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backs_off_exponentially_up_to_the_cap_then_gives_up() {
-        let p = RetryPolicy { first_delay: Duration::seconds(30), max_delay: Duration::minutes(5), max_attempts: 6 };
-        let now = DateTime::UNIX_EPOCH;
-        let delays: Vec<_> = (1..=6).map(|a| p.next_attempt(a, now).map(|t| (t - now).num_seconds())).collect();
-        assert_eq!(delays, vec![Some(30), Some(60), Some(120), Some(240), Some(300), None]);
+    fn payloads_round_trip_and_bad_ones_are_refused() {
+        let mail = OutboundEmail {
+            to: EmailAddress::parse("a@union.example.cn").unwrap(),
+            subject: "【苏工惠】\"领取\"".into(),
+            body: "line\nline".into(),
+        };
+        assert_eq!(OutboundEmail::from_payload(&mail.to_payload()).unwrap(), mail);
+        assert!(OutboundEmail::from_payload(r#"{"to": "not an address", "subject": "", "body": ""}"#).is_err());
+        assert!(OutboundEmail::from_payload("{}").is_err());
     }
 }

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::error::StoreError;
 use super::schema::admin_users;
-use super::{audit, outbox, Database};
+use super::{audit, jobs, Database};
 use domain::admin::error::InsertAdminError;
 use domain::admin::{AdminId, AdminRepository, AdminUser, NewAuditEntry, Role, Username};
 use domain::mail::OutboundEmail;
@@ -120,7 +120,7 @@ impl AdminRepository for DbAdmins {
                 diesel::insert_into(admin_users::table).values(&row).execute(conn)?;
                 audit::append(conn, audit)?;
                 if let Some(mail) = mail {
-                    outbox::enqueue(conn, mail, now)?;
+                    jobs::enqueue_mail(conn, mail, now)?;
                 }
                 Ok(())
             })

@@ -12,14 +12,20 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
 use tokio::sync::oneshot;
 
+use std::sync::LazyLock;
+
+use super::jobs::insert_mail_jobs;
 use super::prepared::Prepared;
+use super::Backend;
 use super::{Database, DbConn};
 use domain::campaigns::ports::{NewClaim, Notice};
 
 /// The most claims one statement carries.
 const MAX_BATCH: usize = 128;
 
-const INSERT_BATCH: &str = "
+static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
     WITH i AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[],
                              $8::text[], $9::timestamp[], $10::timestamp[], $11::text[], $12::text[],
@@ -48,15 +54,15 @@ const INSERT_BATCH: &str = "
         SELECT c.campaign_id, c.gift_id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
         FROM c JOIN gifts g ON g.id = c.gift_id),
     m AS (
-        INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-        SELECT mb.email, i.subject, i.body, 'pending', 0, c.claimed_at, c.claimed_at
-        FROM c JOIN i ON i.id = c.id JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
+        {} FROM c JOIN i ON i.id = c.id JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
     a AS (
-        INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-        SELECT u.email, i.alert_subject, i.alert_body, 'pending', 0, c.claimed_at, c.claimed_at
-        FROM c JOIN i ON i.id = c.id CROSS JOIN admin_users u
+        {} FROM c JOIN i ON i.id = c.id CROSS JOIN admin_users u
         WHERE i.alerting AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
-    SELECT id FROM c";
+    SELECT id FROM c",
+        insert_mail_jobs(Backend::Postgres, "mb.email", "i.subject", "i.body", "c.claimed_at"),
+        insert_mail_jobs(Backend::Postgres, "u.email", "i.alert_subject", "i.alert_body", "c.claimed_at"),
+    )
+});
 
 #[derive(QueryableByName)]
 struct InsertedId {
@@ -71,7 +77,7 @@ fn insert_batch(pg: &mut PgConnection, claims: &[NewClaim]) -> QueryResult<Vec<S
     }
     let no_alert = Notice { subject: String::new(), body: String::new() };
     let alert = |c: &NewClaim| c.staff_alert.clone().unwrap_or_else(|| no_alert.clone());
-    let rows: Vec<InsertedId> = Prepared::new(INSERT_BATCH)
+    let rows: Vec<InsertedId> = Prepared::new(&INSERT_BATCH)
         .bind::<Array<Text>, _>(column(claims, |c| c.id.to_string()))
         .bind::<Array<Text>, _>(column(claims, |c| c.gift.to_string()))
         .bind::<Array<Text>, _>(column(claims, |c| c.member.to_string()))

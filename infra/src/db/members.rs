@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::error::StoreError;
 use super::schema::{members, refresh_tokens, roster};
-use super::{audit, outbox, Database, DbConn};
+use super::{audit, jobs, Database, DbConn};
 use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
 use domain::mail::OutboundEmail;
@@ -313,7 +313,7 @@ impl MemberRepository for DbMembers {
                     members::email_code_expires_at.eq(expires.naive_utc()),
                 ))
                 .execute(conn)?;
-            outbox::enqueue(conn, mail, now)
+            jobs::enqueue_mail(conn, mail, now)
         })
         .await
     }

@@ -32,18 +32,17 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    jobs (id) {
         id -> BigInt,
-        recipient -> Text,
-        subject -> Text,
-        body -> Text,
-        status -> Text,
+        kind -> Text,
+        payload -> Text,
+        state -> Text,
         attempts -> Integer,
         next_attempt_at -> Timestamp,
         leased_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
-        sent_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 

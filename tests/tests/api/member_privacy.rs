@@ -154,7 +154,7 @@ async fn no_phone_or_id_number_is_stored_in_plain_text(backend: Backend) {
         Backend::PostgresRedis => {
             let db = app.database().await;
             let mut all = String::new();
-            for table in ["members", "roster", "refresh_tokens", "audit_log", "outbox"] {
+            for table in ["members", "roster", "refresh_tokens", "audit_log", "jobs"] {
                 let sql = format!("SELECT string_agg(t::text, ' ') AS dump FROM {table} t");
                 let dump: Dump = db
                     .run(move |conn| diesel::sql_query(sql).get_result(conn).map_err(anyhow::Error::from))

@@ -6,15 +6,21 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 use diesel::sqlite::SqliteConnection;
 
+use std::sync::LazyLock;
+
+use super::super::jobs::insert_mail_jobs;
 use super::super::prepared::Prepared;
 use super::super::schema::{claims, gifts};
+use super::super::Backend;
 use super::single::sqlite_rows;
 use domain::campaigns::ports::CountedClaim;
 
 /// PostgreSQL, database-only mode: the counter on the gift row, the claim, its ledger row and its
 /// mails in one statement. Every granted claim of a gift queues on that row's lock: this is the
 /// baseline the gate is measured against.
-const PG_COUNTED: &str = "
+static PG_COUNTED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
     WITH k AS (SELECT 1 FROM campaigns
                WHERE id = $2 AND state = 'published' AND starts_at <= $7 AND $7 < ends_at),
          n AS (SELECT count(*) FILTER (WHERE gift_id = $3) AS gift_n, count(*) AS campaign_n
@@ -31,12 +37,8 @@ const PG_COUNTED: &str = "
          l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
                SELECT u.campaign_id, $3, ins.id, 'claim', u.unit_cost_fen, u.funder, ins.claimed_at
                FROM ins CROSS JOIN u),
-         m AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-               SELECT mb.email, $12, $13, 'pending', 0, ins.claimed_at, ins.claimed_at
-               FROM ins JOIN members mb ON mb.id = ins.member_id WHERE mb.email IS NOT NULL),
-         a AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-               SELECT au.email, x.subject, x.body, 'pending', 0, ins.claimed_at, ins.claimed_at
-               FROM ins
+         m AS ({} FROM ins JOIN members mb ON mb.id = ins.member_id WHERE mb.email IS NOT NULL),
+         a AS ({} FROM ins
                JOIN (VALUES ($14::int, $15::text, $16::text), ($17::int, $18::text, $19::text))
                     AS x (slot, subject, body) ON x.slot = ins.slot
                CROSS JOIN admin_users au
@@ -44,7 +46,11 @@ const PG_COUNTED: &str = "
     SELECT (SELECT slot FROM ins) AS slot, (SELECT gift_seq FROM ins) AS gift_seq,
            (SELECT campaign_seq FROM ins) AS campaign_seq, EXISTS (SELECT 1 FROM k) AS open,
            (SELECT gift_n FROM n) AS gift_n, (SELECT campaign_n FROM n) AS campaign_n,
-           EXISTS (SELECT 1 FROM claims WHERE request_key = $6) AS known";
+           EXISTS (SELECT 1 FROM claims WHERE request_key = $6) AS known",
+        insert_mail_jobs(Backend::Postgres, "mb.email", "$12", "$13", "ins.claimed_at"),
+        insert_mail_jobs(Backend::Postgres, "au.email", "x.subject", "x.body", "ins.claimed_at"),
+    )
+});
 
 /// What a counted claim statement saw: the slot it took, if any, and why not otherwise.
 #[derive(QueryableByName, Default)]
@@ -74,7 +80,7 @@ pub(super) fn pg_counted(pg: &mut PgConnection, c: &CountedClaim) -> QueryResult
     };
     let (a1, a2) = (alert(0), alert(1));
     let claim = &c.claim;
-    Prepared::new(PG_COUNTED)
+    Prepared::new(&PG_COUNTED)
         .bind::<Text, _>(claim.id.to_string())
         .bind::<Text, _>(claim.campaign.to_string())
         .bind::<Text, _>(claim.gift.to_string())

@@ -7,7 +7,9 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::SqliteConnection;
 use std::sync::LazyLock;
 
+use super::super::jobs::insert_mail_jobs;
 use super::super::prepared::Prepared;
+use super::super::Backend;
 use domain::campaigns::ports::{NewClaim, Notice};
 
 /// Binds `$1`…`$14` of [`insert_claim_sql`] onto either query builder: the SQLite `sql_query`
@@ -58,15 +60,15 @@ const LEDGER_ROW: &str = "
     INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
     SELECT g.campaign_id, g.id, $1, 'claim', g.unit_cost_fen, g.funder, $2 FROM gifts g WHERE g.id = $3";
 
-const MEMBER_MAIL: &str = "
-    INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-    SELECT mb.email, $1, $2, 'pending', 0, c.claimed_at, c.claimed_at
-    FROM claims c JOIN members mb ON mb.id = c.member_id WHERE c.id = $3 AND mb.email IS NOT NULL";
+static MEMBER_MAIL: LazyLock<String> = LazyLock::new(|| {
+    insert_mail_jobs(Backend::Sqlite, "mb.email", "$1", "$2", "c.claimed_at")
+        + " FROM claims c JOIN members mb ON mb.id = c.member_id WHERE c.id = $3 AND mb.email IS NOT NULL"
+});
 
-const STAFF_MAIL: &str = "
-    INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-    SELECT u.email, $1, $2, 'pending', 0, $3, $3
-    FROM admin_users u WHERE u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator')";
+static STAFF_MAIL: LazyLock<String> = LazyLock::new(|| {
+    insert_mail_jobs(Backend::Sqlite, "u.email", "$1", "$2", "$3")
+        + " FROM admin_users u WHERE u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator')"
+});
 
 /// PostgreSQL: the claim, its ledger row and its mails in one statement, one round trip.
 static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
@@ -75,15 +77,13 @@ static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
          l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
                SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
                FROM c JOIN gifts g ON g.id = c.gift_id),
-         m AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-               SELECT mb.email, $15, $16, 'pending', 0, c.claimed_at, c.claimed_at
-               FROM c JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
-         a AS (INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
-               SELECT u.email, $17, $18, 'pending', 0, c.claimed_at, c.claimed_at
-               FROM c CROSS JOIN admin_users u
+         m AS ({} FROM c JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
+         a AS ({} FROM c CROSS JOIN admin_users u
                WHERE $19 AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
          SELECT count(*) AS n FROM c",
-        insert_claim_sql("strpos")
+        insert_claim_sql("strpos"),
+        insert_mail_jobs(Backend::Postgres, "mb.email", "$15", "$16", "c.claimed_at"),
+        insert_mail_jobs(Backend::Postgres, "u.email", "$17", "$18", "c.claimed_at"),
     )
 });
 
@@ -120,13 +120,13 @@ pub(super) fn sqlite_rows(lite: &mut SqliteConnection, c: &NewClaim) -> QueryRes
         .bind::<Timestamp, _>(c.claimed_at.naive_utc())
         .bind::<Text, _>(c.gift.to_string())
         .execute(lite)?;
-    diesel::sql_query(MEMBER_MAIL)
+    diesel::sql_query(MEMBER_MAIL.as_str())
         .bind::<Text, _>(&c.confirmation.subject)
         .bind::<Text, _>(&c.confirmation.body)
         .bind::<Text, _>(c.id.to_string())
         .execute(lite)?;
     if let Some(alert) = &c.staff_alert {
-        diesel::sql_query(STAFF_MAIL)
+        diesel::sql_query(STAFF_MAIL.as_str())
             .bind::<Text, _>(&alert.subject)
             .bind::<Text, _>(&alert.body)
             .bind::<Timestamp, _>(c.claimed_at.naive_utc())

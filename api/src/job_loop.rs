@@ -1,0 +1,60 @@
+//! The jobs runner beside the HTTP server: a pass whenever jobs are due, otherwise a poll, and the
+//! per-kind metrics.
+
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+use crate::state::JobRunnerService;
+use domain::jobs::{JobState, JobStore};
+use infra::db::jobs::DbJobs;
+
+/// How often the `jobs{kind,state}` gauges are recounted from the table.
+const RECOUNT_EVERY: Duration = Duration::from_secs(15);
+
+pub async fn run(runner: JobRunnerService, store: DbJobs, poll: Duration, mut stop: watch::Receiver<bool>) {
+    let mut counted: Option<Instant> = None;
+    while !*stop.borrow() {
+        let handled = match runner.run_once().await {
+            Ok(report) => {
+                for (kind, outcome) in &report.outcomes {
+                    metrics::counter!("jobs_finished_total", "kind" => kind.as_str(), "outcome" => outcome.as_str())
+                        .increment(1);
+                }
+                if report.handled() > 0 {
+                    tracing::info!(handled = report.handled(), "jobs pass");
+                }
+                report.handled()
+            }
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "jobs pass failed");
+                0
+            }
+        };
+        if handled > 0 || counted.is_none_or(|at| at.elapsed() >= RECOUNT_EVERY) {
+            recount(&store).await;
+            counted = Some(Instant::now());
+        }
+        if handled > 0 {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn recount(store: &DbJobs) {
+    match store.counts().await {
+        Ok(counts) => {
+            // Kinds and states with no rows read zero rather than keeping an old value.
+            for kind in domain::jobs::JobKind::ALL {
+                for state in JobState::ALL {
+                    let n = counts.iter().find(|(k, s, _)| k == kind.as_str() && *s == state).map_or(0, |c| c.2);
+                    metrics::gauge!("jobs", "kind" => kind.as_str(), "state" => state.as_str()).set(n as f64);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = format!("{e:#}"), "jobs could not be counted"),
+    }
+}

@@ -1,0 +1,72 @@
+use chrono::{DateTime, Duration, Utc};
+use std::future::Future;
+
+use super::model::{Job, JobKind, JobRecord, JobState};
+use crate::admin::NewAuditEntry;
+use crate::shared::{Page, PageRequest};
+
+/// How an attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobFailure {
+    /// Worth retrying: a time-out, a refused connection, a 4xx from a mail server.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// Retrying cannot help: a rejected recipient, a payload that does not parse.
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+/// Carries out jobs of the kinds it knows.
+pub trait JobHandler: Send + Sync + 'static {
+    fn handle(&self, kind: JobKind, payload: &str) -> impl Future<Output = Result<(), JobFailure>> + Send;
+}
+
+/// The jobs table as the runner sees it. Jobs are added by the repositories whose transactions
+/// decide on them.
+pub trait JobQueue: Send + Sync + 'static {
+    /// Leases up to `limit` due jobs until `now + lease`. A leased job MUST NOT be handed to another
+    /// caller until the lease runs out, so a runner that dies mid-job only delays it. A due row
+    /// whose kind this build does not know is buried, not handed out.
+    fn lease_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> impl Future<Output = anyhow::Result<Vec<Job>>> + Send;
+
+    fn mark_done(&self, id: i64, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Records a failed attempt: due again at `retry_at`, or dead when that is `None`.
+    fn mark_failed(
+        &self,
+        id: i64,
+        attempts: u32,
+        retry_at: Option<DateTime<Utc>>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// The jobs table as staff see it.
+pub trait JobStore: Send + Sync + 'static {
+    /// Jobs in `state` (all when `None`), newest first.
+    fn page(
+        &self,
+        state: Option<JobState>,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<JobRecord>>> + Send;
+
+    fn get(&self, id: i64) -> impl Future<Output = anyhow::Result<Option<JobRecord>>> + Send;
+
+    /// Makes a dead job due at `now` with a fresh attempt budget and appends `audit`, in one
+    /// transaction. MUST return `None`, and change nothing, when the job is not dead by then.
+    fn requeue(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<Option<JobRecord>>> + Send;
+
+    /// How many jobs there are per kind and state, for `/metrics`.
+    fn counts(&self) -> impl Future<Output = anyhow::Result<Vec<(String, JobState, i64)>>> + Send;
+}
