@@ -45,6 +45,8 @@ pub struct Config {
     pub outbox_poll: Duration,
     pub outbox_retry_base: Duration,
     pub outbox_max_attempts: u32,
+    /// How long `Idempotency-Key` answers are kept before the purge; at least a day.
+    pub idempotency_retention: Duration,
     pub admin_jwt_secret: String,
     pub admin_token_ttl: Duration,
     pub encryption_key: [u8; 32],
@@ -185,6 +187,10 @@ impl Config {
             outbox_poll: v.millis("SGH_OUTBOX_POLL_MS", 2_000)?,
             outbox_retry_base: v.millis("SGH_OUTBOX_RETRY_BASE_MS", 30_000)?,
             outbox_max_attempts: v.parse("SGH_OUTBOX_MAX_ATTEMPTS", 10)?,
+            idempotency_retention: match v.parse::<u64>("SGH_IDEMPOTENCY_RETENTION_HOURS", 24)? {
+                hours if hours >= 24 => Duration::from_secs(hours * 3600),
+                _ => return Err(invalid("SGH_IDEMPOTENCY_RETENTION_HOURS", "must be at least 24")),
+            },
             admin_jwt_secret,
             admin_token_ttl: Duration::from_secs(v.parse("SGH_ADMIN_TOKEN_TTL_SECS", 900)?),
             encryption_key,

@@ -35,7 +35,7 @@ pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| query_error(err).into())
 }
 
-fn json_error(err: JsonPayloadError) -> ApiError {
+pub fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", "请求体过大", "Request body too large")

@@ -1,19 +1,37 @@
-//! The jobs runner beside the HTTP server: a pass whenever jobs are due, otherwise a poll, and the
-//! per-kind metrics.
+//! The jobs runner beside the HTTP server: a pass whenever jobs are due, otherwise a poll; the
+//! per-kind metrics; and the purge of expired `Idempotency-Key` answers.
 
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-use crate::state::JobRunnerService;
+use actix_web::web;
+
+use crate::state::{AppState, JobRunnerService};
 use domain::jobs::{JobState, JobStore};
 use infra::db::jobs::DbJobs;
 
 /// How often the `jobs{kind,state}` gauges are recounted from the table.
 const RECOUNT_EVERY: Duration = Duration::from_secs(15);
+/// How often expired idempotency keys are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
 
-pub async fn run(runner: JobRunnerService, store: DbJobs, poll: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    runner: JobRunnerService,
+    state: web::Data<AppState>,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut counted: Option<Instant> = None;
+    let mut purged: Option<Instant> = None;
     while !*stop.borrow() {
+        if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            match state.idempotency.purge().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired idempotency keys deleted"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "idempotency keys could not be purged"),
+            }
+            purged = Some(Instant::now());
+        }
         let handled = match runner.run_once().await {
             Ok(report) => {
                 for (kind, outcome) in &report.outcomes {
@@ -31,7 +49,7 @@ pub async fn run(runner: JobRunnerService, store: DbJobs, poll: Duration, mut st
             }
         };
         if handled > 0 || counted.is_none_or(|at| at.elapsed() >= RECOUNT_EVERY) {
-            recount(&store).await;
+            recount(&state.jobs.store).await;
             counted = Some(Instant::now());
         }
         if handled > 0 {

@@ -8,6 +8,7 @@ pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod job_loop;
 pub mod limits;
 pub mod members;

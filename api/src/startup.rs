@@ -24,6 +24,7 @@ use domain::jobs::{JobRunner, JobsService, RetryPolicy};
 use domain::mail::MailJobs;
 use domain::members::auth::{MemberAuth, OtpPolicy};
 use domain::members::profile::Profiles;
+use domain::shared::idempotency::Idempotency;
 use domain::shared::AppClock;
 use infra::auth::{Argon2Hasher, JwtAdminTokens, JwtMemberTokens};
 use infra::crypto::FieldCrypto;
@@ -32,6 +33,7 @@ use infra::db::audit::DbAuditLog;
 use infra::db::campaign_cache::CachedCampaigns;
 use infra::db::campaigns::DbCampaigns;
 use infra::db::claims::DbClaims;
+use infra::db::idempotency::DbIdempotency;
 use infra::db::jobs::DbJobs;
 use infra::db::members::DbMembers;
 use infra::db::refresh::DbRefreshTokens;
@@ -176,8 +178,6 @@ impl Application {
             "adapters chosen"
         );
         let (stop_worker, stopped) = watch::channel(false);
-        let runner = job_runner(&config, &db, &clock)?;
-        let worker = tokio::spawn(job_loop::run(runner, DbJobs(db.clone()), config.outbox_poll, stopped));
         // Derived once: every adapter that seals or indexes personal data shares these keys.
         let crypto = field_crypto(&config);
         let (member_auth, profiles) = member_services(&config, &db, &ephemeral, &crypto, &clock);
@@ -200,12 +200,16 @@ impl Application {
                 clock: clock.clone(),
             },
             jobs: JobsService { store: DbJobs(db.clone()), clock: clock.clone() },
+            idempotency: idempotency(&config, &db, &clock)?,
             clock,
             crypto,
             db,
             redis,
             ephemeral,
         });
+
+        let runner = job_runner(&config, &state.db, &state.clock)?;
+        let worker = tokio::spawn(job_loop::run(runner, state.clone(), config.outbox_poll, stopped));
 
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
@@ -256,6 +260,17 @@ impl Application {
         let _ = self.worker.await;
         served
     }
+}
+
+fn idempotency(config: &Config, db: &Database, clock: &AppClock) -> anyhow::Result<crate::state::Idempotency> {
+    Ok(Idempotency {
+        store: DbIdempotency(db.clone()),
+        clock: clock.clone(),
+        retention: chrono::Duration::from_std(config.idempotency_retention)?,
+        // Longer than any request may take (the shutdown timeout included), so a live run is
+        // never taken over.
+        lock: chrono::Duration::minutes(2),
+    })
 }
 
 fn job_runner(config: &Config, db: &Database, clock: &AppClock) -> anyhow::Result<JobRunnerService> {

@@ -33,6 +33,7 @@ pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, AppClock>;
 pub type Pickup = domain::campaigns::pickup::PickupService<infra::db::pickup::DbPickup, AppClock>;
 pub type JobRunnerService = domain::jobs::JobRunner<DbJobs, MailJobs<AnyMailer>, AppClock>;
 pub type Jobs = domain::jobs::JobsService<DbJobs, AppClock>;
+pub type Idempotency = domain::shared::idempotency::Idempotency<infra::db::idempotency::DbIdempotency, AppClock>;
 pub type Campaigns = CampaignService<CachedCampaigns, DbClaims, AnyGate, AppClock>;
 
 pub struct AppState {
@@ -45,6 +46,7 @@ pub struct AppState {
     pub roster: DbRoster,
     pub campaigns: Campaigns,
     pub jobs: Jobs,
+    pub idempotency: Idempotency,
     pub pickup: Pickup,
     pub crypto: FieldCrypto,
     pub clock: AppClock,

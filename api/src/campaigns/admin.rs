@@ -3,6 +3,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use super::dto::{CampaignList, CampaignView, CreateCampaign, CreateGift, GiftView, SetStock};
 use crate::error::ApiError;
 use crate::extract::Staff;
+use crate::idempotency::{staff_scope, Idempotent};
 use crate::state::AppState;
 
 use domain::campaigns::service::{NewCampaign, NewGift};
@@ -75,20 +76,28 @@ impl TryFrom<CreateGift> for NewGift {
     }
 }
 
-/// Creates a draft campaign (admin, operator).
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), request_body = CreateCampaign, responses(
+/// Creates a draft campaign (admin, operator). With an `Idempotency-Key`, a retried request
+/// gets the first answer instead of a second campaign.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), request_body = CreateCampaign,
+    params(crate::idempotency::KeyHeader),
+    responses(
     (status = 201, body = CampaignView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
-    (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 409, description = "`idempotency.in_flight`: the first request with this key is still running", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 422, description = "A field is invalid, or `idempotency.mismatch`: the key was used for another request", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
 #[post("")]
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    body: web::Json<CreateCampaign>,
+    req: Idempotent<CreateCampaign>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = state.campaigns.create(&staff.actor, NewCampaign::try_from(body.into_inner())?).await?;
-    Ok(HttpResponse::Created().json(view(&state, &c, &[])))
+    let Idempotent { body, once } = req;
+    crate::idempotency::once(&state, &staff_scope(&staff.admin), once, || async {
+        let c = state.campaigns.create(&staff.actor, NewCampaign::try_from(body)?).await?;
+        Ok(HttpResponse::Created().json(view(&state, &c, &[])))
+    })
+    .await
 }
 
 /// All campaigns, newest window first.
@@ -114,25 +123,28 @@ pub async fn get(
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
-/// Adds a gift to a draft campaign.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), request_body = CreateGift,
+/// Adds a gift to a draft campaign; an `Idempotency-Key` makes a retry safe.
+#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), crate::idempotency::KeyHeader),
+    request_body = CreateGift,
     responses(
         (status = 201, body = GiftView),
-        (status = 409, description = "Not a draft", body = crate::openapi::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "Not a draft, or `idempotency.in_flight`", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "A field is invalid, or `idempotency.mismatch`", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
 #[post("/{id}/gifts")]
 pub async fn add_gift(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
-    body: web::Json<CreateGift>,
+    req: Idempotent<CreateGift>,
 ) -> Result<HttpResponse, ApiError> {
-    let gift = state
-        .campaigns
-        .add_gift(&staff.actor, CampaignId(id.into_inner()), NewGift::try_from(body.into_inner())?)
-        .await?;
-    Ok(HttpResponse::Created().json(GiftView::new(&gift, None)))
+    let Idempotent { body, once } = req;
+    crate::idempotency::once(&state, &staff_scope(&staff.admin), once, || async {
+        let new = NewGift::try_from(body)?;
+        let gift = state.campaigns.add_gift(&staff.actor, CampaignId(id.into_inner()), new).await?;
+        Ok(HttpResponse::Created().json(GiftView::new(&gift, None)))
+    })
+    .await
 }
 
 /// Publishes a draft. Refused when stock × unit cost of all gifts exceeds the budget.

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod email;
 pub mod ephemeral;
+pub mod idempotency;
 pub mod money;
 pub mod paging;
 

@@ -8,6 +8,7 @@ mod claim_batch;
 pub mod claims;
 mod conn;
 mod error;
+pub mod idempotency;
 pub mod jobs;
 pub mod members;
 pub mod pickup;

@@ -9,6 +9,7 @@ mod campaign_gate;
 mod campaigns;
 mod edge;
 mod ephemeral_contract;
+mod idempotency;
 mod jobs;
 mod member_login;
 mod member_privacy;

@@ -27,6 +27,7 @@ fn family(t: &str) -> &'static str {
         "boolean" => "boolean",
         "timestamp" | "timestamp without time zone" => "timestamp",
         "date" => "date",
+        "bytea" | "blob" => "binary",
         other => panic!("column type {other} has no counterpart on the other backend"),
     }
 }

@@ -1,0 +1,133 @@
+//! `Idempotency-Key` answers in the database, so every API instance sees the same keys.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::schema::idempotency_keys as k;
+use super::{Database, DbConn};
+use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
+
+#[derive(Clone)]
+pub struct DbIdempotency(pub Database);
+
+type Held = (String, Option<i32>, Option<String>, Option<Vec<u8>>, NaiveDateTime, NaiveDateTime);
+
+impl IdempotencyStore for DbIdempotency {
+    async fn begin(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        fingerprint: &Fingerprint,
+        now: DateTime<Utc>,
+        locked_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<Begin> {
+        let (scope, key, fingerprint) = (scope.to_owned(), key.as_str().to_owned(), fingerprint.0.clone());
+        let (now, locked_until, expires_at) = (now.naive_utc(), locked_until.naive_utc(), expires_at.naive_utc());
+        self.0
+            .run(move |conn| {
+                // A row can vanish (released, purged) between the failed insert and the read: look again.
+                for _ in 0..3 {
+                    let claimed = diesel::insert_into(k::table)
+                        .values((
+                            k::scope.eq(&scope),
+                            k::idem_key.eq(&key),
+                            k::fingerprint.eq(&fingerprint),
+                            k::locked_until.eq(locked_until),
+                            k::created_at.eq(now),
+                            k::expires_at.eq(expires_at),
+                        ))
+                        .execute(conn);
+                    match claimed {
+                        Ok(_) => return Ok(Begin::Run),
+                        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    let held: Option<Held> = k::table
+                        .find((&scope, &key))
+                        .select((k::fingerprint, k::status, k::headers, k::body, k::locked_until, k::expires_at))
+                        .first(conn)
+                        .optional()?;
+                    let Some((held_fingerprint, status, headers, body, held_lock, held_expiry)) = held else {
+                        continue;
+                    };
+                    let take_over = |conn: &mut DbConn, stale: bool| -> QueryResult<bool> {
+                        let row = k::table.filter(k::scope.eq(&scope)).filter(k::idem_key.eq(&key));
+                        let fields = (
+                            k::fingerprint.eq(&fingerprint),
+                            k::status.eq(None::<i32>),
+                            k::headers.eq(None::<String>),
+                            k::body.eq(None::<Vec<u8>>),
+                            k::locked_until.eq(locked_until),
+                            k::created_at.eq(now),
+                            k::expires_at.eq(expires_at),
+                        );
+                        let n = if stale {
+                            diesel::update(row.filter(k::expires_at.le(now))).set(fields).execute(conn)?
+                        } else {
+                            diesel::update(row.filter(k::status.is_null()).filter(k::locked_until.le(now)))
+                                .set(fields)
+                                .execute(conn)?
+                        };
+                        Ok(n == 1)
+                    };
+                    if held_expiry <= now {
+                        if take_over(conn, true)? {
+                            return Ok(Begin::Run);
+                        }
+                        continue;
+                    }
+                    if held_fingerprint != fingerprint {
+                        return Ok(Begin::Mismatch);
+                    }
+                    if let Some(status) = status {
+                        let headers: Vec<(String, String)> =
+                            serde_json::from_str(headers.as_deref().unwrap_or("[]")).unwrap_or_default();
+                        let status = u16::try_from(status)?;
+                        return Ok(Begin::Replay(StoredResponse { status, headers, body: body.unwrap_or_default() }));
+                    }
+                    if held_lock <= now && take_over(conn, false)? {
+                        return Ok(Begin::Run);
+                    }
+                    return Ok(Begin::InFlight);
+                }
+                Ok(Begin::InFlight)
+            })
+            .await
+    }
+
+    async fn complete(&self, scope: &str, key: &IdempotencyKey, response: &StoredResponse) -> anyhow::Result<()> {
+        let (scope, key) = (scope.to_owned(), key.as_str().to_owned());
+        let headers = serde_json::to_string(&response.headers)?;
+        let (status, body) = (i32::from(response.status), response.body.clone());
+        self.0
+            .run(move |conn| {
+                diesel::update(k::table.find((&scope, &key)))
+                    .set((k::status.eq(status), k::headers.eq(headers), k::body.eq(body)))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn release(&self, scope: &str, key: &IdempotencyKey) -> anyhow::Result<()> {
+        let (scope, key) = (scope.to_owned(), key.as_str().to_owned());
+        self.0
+            .run(move |conn| {
+                diesel::delete(k::table.find((&scope, &key)).filter(k::status.is_null())).execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn purge(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        let now = now.naive_utc();
+        self.0
+            .run(move |conn| {
+                let n = diesel::delete(k::table.filter(k::expires_at.le(now))).execute(conn)?;
+                Ok(n as u64)
+            })
+            .await
+    }
+}
