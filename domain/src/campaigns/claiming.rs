@@ -216,6 +216,13 @@ where
                 Counted::Replay(previous) if previous.gift == g.id => return Ok((previous, true)),
                 Counted::Replay(_) => return Err(ClaimError::KeyReused),
                 Counted::Closed => return Err(ClaimError::NotLive),
+                // The member was loaded and judged eligible just before: their standing changed
+                // since. A retry loads them again and says why.
+                Counted::OutOfStanding => {
+                    return Err(ClaimError::Unavailable(anyhow::anyhow!(
+                        "the member's standing changed during the claim"
+                    )))
+                }
                 Counted::Raced => races += 1,
                 Counted::SlotTaken => {
                     rebuilds += 1;

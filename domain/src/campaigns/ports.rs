@@ -157,6 +157,8 @@ pub enum Counted {
     SlotTaken,
     /// Another claim of the same member took the sequence this one counted on: count again.
     Raced,
+    /// The member is not in the required [`Standing`] (any more).
+    OutOfStanding,
     Replay(Claim),
     Closed,
 }

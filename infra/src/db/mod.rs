@@ -4,7 +4,6 @@ pub mod admin;
 pub mod audit;
 pub mod campaign_cache;
 pub mod campaigns;
-mod claim_batch;
 pub mod claims;
 mod conn;
 mod error;

@@ -3,17 +3,21 @@
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text, Timestamp};
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::SqliteConnection;
 
 use std::sync::LazyLock;
 
-use super::super::jobs::insert_mail_jobs;
 use super::super::prepared::Prepared;
 use super::super::schema::{claims, gifts};
 use super::super::Backend;
 use super::single::sqlite_rows;
+use super::sql::{insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing, StandingValues};
 use domain::campaigns::ports::CountedClaim;
+
+/// The member and the standing the campaign requires, as the counted statements bind them.
+const STANDING: StandingValues<'static> =
+    StandingValues { member: "$4", consent_version: "$20", union_codes: "$21", joined_before: "$22" };
 
 /// PostgreSQL, database-only mode: the counter on the gift row, the claim, its ledger row and its
 /// mails in one statement. Every granted claim of a gift queues on that row's lock: this is the
@@ -23,33 +27,52 @@ static PG_COUNTED: LazyLock<String> = LazyLock::new(|| {
         "
     WITH k AS (SELECT 1 FROM campaigns
                WHERE id = $2 AND state = 'published' AND starts_at <= $7 AND $7 < ends_at),
+         s AS (SELECT {standing} AS ok),
          n AS (SELECT count(*) FILTER (WHERE gift_id = $3) AS gift_n, count(*) AS campaign_n
                FROM claims WHERE campaign_id = $2 AND member_id = $4),
          u AS (UPDATE gifts SET claimed = claimed + 1
-               WHERE id = $3 AND claimed < $9 AND EXISTS (SELECT 1 FROM k)
+               WHERE id = $3 AND claimed < $9 AND EXISTS (SELECT 1 FROM k) AND (SELECT ok FROM s)
                  AND (SELECT gift_n FROM n) < $10 AND (SELECT campaign_n FROM n) < $11
-               RETURNING claimed, campaign_id, unit_cost_fen, funder),
+               RETURNING claimed),
          ins AS (INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq,
                                      voucher_code, request_key, status, claimed_at, expires_at)
                  SELECT $1, $2, $3, $4, u.claimed, n.gift_n + 1, n.campaign_n + 1, $5, $6, 'issued', $7, $8
                  FROM u CROSS JOIN n
-                 RETURNING id, slot, gift_seq, campaign_seq, member_id, claimed_at),
-         l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
-               SELECT u.campaign_id, $3, ins.id, 'claim', u.unit_cost_fen, u.funder, ins.claimed_at
-               FROM ins CROSS JOIN u),
-         m AS ({} FROM ins JOIN members mb ON mb.id = ins.member_id WHERE mb.email IS NOT NULL),
-         a AS ({} FROM ins
-               JOIN (VALUES ($14::int, $15::text, $16::text), ($17::int, $18::text, $19::text))
-                    AS x (slot, subject, body) ON x.slot = ins.slot
-               CROSS JOIN admin_users au
-               WHERE au.email IS NOT NULL AND NOT au.disabled AND au.role IN ('admin', 'operator'))
+                 RETURNING id, gift_id, slot, gift_seq, campaign_seq, member_id, claimed_at),
+         l AS ({ledger} FROM ins JOIN gifts g ON g.id = ins.gift_id),
+         m AS ({member_mail}),
+         a AS ({staff_alert})
     SELECT (SELECT slot FROM ins) AS slot, (SELECT gift_seq FROM ins) AS gift_seq,
            (SELECT campaign_seq FROM ins) AS campaign_seq, EXISTS (SELECT 1 FROM k) AS open,
+           (SELECT ok FROM s) AS standing,
            (SELECT gift_n FROM n) AS gift_n, (SELECT campaign_n FROM n) AS campaign_n,
            EXISTS (SELECT 1 FROM claims WHERE request_key = $6) AS known",
-        insert_mail_jobs(Backend::Postgres, "mb.email", "$12", "$13", "ins.claimed_at"),
-        insert_mail_jobs(Backend::Postgres, "au.email", "x.subject", "x.body", "ins.claimed_at"),
+        standing = member_standing(Backend::Postgres, &STANDING),
+        ledger = insert_ledger_rows("ins.id", "ins.claimed_at"),
+        member_mail = insert_member_mail(
+            Backend::Postgres,
+            "$12",
+            "$13",
+            "ins.claimed_at",
+            "FROM ins JOIN members mb ON mb.id = ins.member_id WHERE TRUE"
+        ),
+        // The two slots that alert (low stock, sold out) with their texts; no other slot matches.
+        staff_alert = insert_staff_alert(
+            Backend::Postgres,
+            "x.subject",
+            "x.body",
+            "ins.claimed_at",
+            "FROM ins JOIN (VALUES ($14::int, $15::text, $16::text), ($17::int, $18::text, $19::text))
+                       AS x (slot, subject, body) ON x.slot = ins.slot
+             CROSS JOIN admin_users u WHERE TRUE"
+        ),
     )
+});
+
+/// SQLite: whether the member is in standing, on its own (`$1`…`$4`).
+static SQLITE_STANDING: LazyLock<String> = LazyLock::new(|| {
+    let standing = StandingValues { member: "$1", consent_version: "$2", union_codes: "$3", joined_before: "$4" };
+    format!("SELECT {} AS ok", member_standing(Backend::Sqlite, &standing))
 });
 
 /// What a counted claim statement saw: the slot it took, if any, and why not otherwise.
@@ -63,6 +86,9 @@ pub(super) struct CountedRow {
     pub(super) campaign_seq: Option<i32>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub(super) open: bool,
+    /// The member is in standing (see [`super::sql::member_standing`]).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub(super) standing: bool,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub(super) gift_n: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -100,6 +126,9 @@ pub(super) fn pg_counted(pg: &mut PgConnection, c: &CountedClaim) -> QueryResult
         .bind::<Integer, _>(a2.0)
         .bind::<Text, _>(a2.1)
         .bind::<Text, _>(a2.2)
+        .bind::<Text, _>(claim.standing.consent_version.clone())
+        .bind::<Text, _>(claim.standing.union_codes.join(","))
+        .bind::<Nullable<Timestamp>, _>(claim.standing.joined_before.map(|t| t.naive_utc()))
         .get_result(pg)
 }
 
@@ -128,8 +157,21 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
         let campaign_n = held.len() as i64;
         let known =
             claims::table.filter(claims::request_key.eq(&claim.request_key)).count().get_result::<i64>(lite)? > 0;
-        let mut row = CountedRow { open, gift_n, campaign_n, known, ..CountedRow::default() };
-        if known || !open || gift_n >= i64::from(c.gift_limit) || campaign_n >= i64::from(c.campaign_limit) {
+        #[derive(QueryableByName)]
+        struct Standing {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            ok: bool,
+        }
+        let standing = diesel::sql_query(SQLITE_STANDING.as_str())
+            .bind::<Text, _>(claim.member.to_string())
+            .bind::<Text, _>(&claim.standing.consent_version)
+            .bind::<Text, _>(claim.standing.union_codes.join(","))
+            .bind::<Nullable<Timestamp>, _>(claim.standing.joined_before.map(|t| t.naive_utc()))
+            .get_result::<Standing>(lite)?
+            .ok;
+        let mut row = CountedRow { open, standing, gift_n, campaign_n, known, ..CountedRow::default() };
+        let over = gift_n >= i64::from(c.gift_limit) || campaign_n >= i64::from(c.campaign_limit);
+        if known || !open || !standing || over {
             return Ok(row);
         }
         let slot: Option<i32> =
@@ -145,11 +187,10 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
         new.campaign_seq = campaign_n as u32 + 1;
         new.staff_alert = c.alerts.iter().find(|(s, _)| *s == new.slot).map(|(_, n)| n.clone());
         if sqlite_rows(lite, &new)? == 0 {
-            // The claim insert re-checks the slot against the stock: a counter past it is a
-            // collision to resync, never a grant.
-            return Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                Box::new("claims_slot beyond the stock".to_owned()),
+            // Every condition of the insert was checked above in this transaction: a refusal now
+            // is a bug, and rolling back keeps the counter where it was.
+            return Err(diesel::result::Error::QueryBuilderError(
+                "the claim insert refused a claim that passed every check".into(),
             ));
         }
         row.slot = Some(slot);

@@ -3,17 +3,19 @@
 //! sequences against the gift, inserts the claim and its ledger row, and lets the unique
 //! constraints answer races.
 
+mod batch;
 mod counted;
 mod single;
+mod sql;
 
 use chrono::NaiveDateTime;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
+use self::batch::ClaimBatcher;
 use self::counted::{pg_counted, sqlite_counted, CountedRow};
 use self::single::{pg_insert, sqlite_insert};
-use super::claim_batch::ClaimBatcher;
 use super::error::StoreError;
 use super::schema::{claims, gifts};
 use super::{Database, DbConn};
@@ -63,16 +65,13 @@ impl DbClaims {
     }
 }
 
-/// Which rule a refused insert broke, read from the constraint (PostgreSQL) or message (SQLite).
-fn classify(what: &str) -> Option<Refusal> {
-    if what.contains("slot") {
-        Some(Refusal::Slot)
-    } else if what.contains("seq") {
-        Some(Refusal::Member)
-    } else if what.contains("request") {
-        Some(Refusal::Replay)
-    } else {
-        None
+/// Which rule a refused insert broke, by the constraint's exact name.
+fn classify(constraint: &str) -> Option<Refusal> {
+    match constraint {
+        "claims_slot" => Some(Refusal::Slot),
+        "claims_gift_seq" | "claims_campaign_seq" => Some(Refusal::Member),
+        "claims_request" => Some(Refusal::Replay),
+        _ => None,
     }
 }
 
@@ -192,6 +191,8 @@ impl ClaimStore for DbClaims {
             Ok(row) => {
                 return Ok(if !row.open {
                     Counted::Closed
+                } else if !row.standing {
+                    Counted::OutOfStanding
                 } else if row.gift_n >= i64::from(counted.gift_limit)
                     || row.campaign_n >= i64::from(counted.campaign_limit)
                 {

@@ -7,12 +7,15 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::SqliteConnection;
 use std::sync::LazyLock;
 
-use super::super::jobs::insert_mail_jobs;
 use super::super::prepared::Prepared;
 use super::super::Backend;
+use super::sql::{
+    claim_guards, insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing, ClaimValues,
+    StandingValues,
+};
 use domain::campaigns::ports::{NewClaim, Notice};
 
-/// Binds `$1`…`$14` of [`insert_claim_sql`] onto either query builder: the SQLite `sql_query`
+/// Binds `$1`…`$14` of [`insert_claim`] onto either query builder: the SQLite `sql_query`
 /// or the PostgreSQL [`super::super::prepared::Prepared`] (which diesel caches).
 macro_rules! bind_claim {
     ($query:expr, $c:expr) => {{
@@ -35,55 +38,64 @@ macro_rules! bind_claim {
     }};
 }
 
-/// The claim, if the slot and sequences are within the gift's stock and limits, the campaign is
-/// open, and the member is in standing (see [`Standing`]). `position` is the backend's substring
-/// search (`strpos` or `instr`), for the comma-joined list of unions.
-fn insert_claim_sql(position: &str) -> String {
+const VALUES: ClaimValues<'static> = ClaimValues {
+    slot: "$5",
+    gift_seq: "$6",
+    campaign_seq: "$7",
+    claimed_at: "$10",
+    standing: StandingValues { member: "$4", consent_version: "$12", union_codes: "$13", joined_before: "$14" },
+};
+
+/// The claim, if it passes its guards and the member is in standing.
+fn insert_claim(backend: Backend) -> String {
     format!(
         "INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code,
                              request_key, status, claimed_at, expires_at)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11
          FROM gifts g JOIN campaigns k ON k.id = g.campaign_id
-         WHERE g.id = $3 AND $5 <= g.stock AND $6 <= g.per_member_limit AND $7 <= k.per_member_limit
-           AND k.state = 'published' AND k.starts_at <= $10 AND $10 < k.ends_at
-           AND EXISTS (SELECT 1 FROM members mb
-                       JOIN roster r ON r.id_index = mb.id_index AND r.name_index = mb.name_index AND r.status = 'active'
-                       WHERE mb.id = $4 AND mb.suspension IS NULL AND mb.erased_at IS NULL AND mb.consent_version = $12
-                         AND ($13 = '' OR {position}(',' || $13 || ',', ',' || r.union_org_code || ',') > 0)
-                         AND ($14 IS NULL OR r.joined_at < $14))"
+         WHERE g.id = $3 AND {} AND {}",
+        claim_guards(&VALUES),
+        member_standing(backend, &VALUES.standing)
     )
 }
 
-static SQLITE_INSERT_CLAIM: LazyLock<String> = LazyLock::new(|| insert_claim_sql("instr"));
+static SQLITE_INSERT_CLAIM: LazyLock<String> = LazyLock::new(|| insert_claim(Backend::Sqlite));
 
-const LEDGER_ROW: &str = "
-    INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
-    SELECT g.campaign_id, g.id, $1, 'claim', g.unit_cost_fen, g.funder, $2 FROM gifts g WHERE g.id = $3";
+static LEDGER_ROW: LazyLock<String> =
+    LazyLock::new(|| insert_ledger_rows("$1", "$2") + " FROM gifts g WHERE g.id = $3");
 
 static MEMBER_MAIL: LazyLock<String> = LazyLock::new(|| {
-    insert_mail_jobs(Backend::Sqlite, "mb.email", "$1", "$2", "c.claimed_at")
-        + " FROM claims c JOIN members mb ON mb.id = c.member_id WHERE c.id = $3 AND mb.email IS NOT NULL"
+    let from = "FROM claims c JOIN members mb ON mb.id = c.member_id WHERE c.id = $3";
+    insert_member_mail(Backend::Sqlite, "$1", "$2", "c.claimed_at", from)
 });
 
-static STAFF_MAIL: LazyLock<String> = LazyLock::new(|| {
-    insert_mail_jobs(Backend::Sqlite, "u.email", "$1", "$2", "$3")
-        + " FROM admin_users u WHERE u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator')"
-});
+static STAFF_MAIL: LazyLock<String> =
+    LazyLock::new(|| insert_staff_alert(Backend::Sqlite, "$1", "$2", "$3", "FROM admin_users u WHERE TRUE"));
 
 /// PostgreSQL: the claim, its ledger row and its mails in one statement, one round trip.
 static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH c AS ({} RETURNING id, gift_id, member_id, claimed_at),
-         l AS (INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
-               SELECT g.campaign_id, g.id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
-               FROM c JOIN gifts g ON g.id = c.gift_id),
-         m AS ({} FROM c JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
-         a AS ({} FROM c CROSS JOIN admin_users u
-               WHERE $19 AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
+         l AS ({} FROM c JOIN gifts g ON g.id = c.gift_id),
+         m AS ({}),
+         a AS ({})
          SELECT count(*) AS n FROM c",
-        insert_claim_sql("strpos"),
-        insert_mail_jobs(Backend::Postgres, "mb.email", "$15", "$16", "c.claimed_at"),
-        insert_mail_jobs(Backend::Postgres, "u.email", "$17", "$18", "c.claimed_at"),
+        insert_claim(Backend::Postgres),
+        insert_ledger_rows("c.id", "c.claimed_at"),
+        insert_member_mail(
+            Backend::Postgres,
+            "$15",
+            "$16",
+            "c.claimed_at",
+            "FROM c JOIN members mb ON mb.id = c.member_id WHERE TRUE"
+        ),
+        insert_staff_alert(
+            Backend::Postgres,
+            "$17",
+            "$18",
+            "c.claimed_at",
+            "FROM c CROSS JOIN admin_users u WHERE $19"
+        ),
     )
 });
 
@@ -115,7 +127,7 @@ pub(super) fn sqlite_rows(lite: &mut SqliteConnection, c: &NewClaim) -> QueryRes
     if n == 0 {
         return Ok(0);
     }
-    diesel::sql_query(LEDGER_ROW)
+    diesel::sql_query(LEDGER_ROW.as_str())
         .bind::<Text, _>(c.id.to_string())
         .bind::<Timestamp, _>(c.claimed_at.naive_utc())
         .bind::<Text, _>(c.gift.to_string())

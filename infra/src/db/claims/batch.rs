@@ -14,14 +14,28 @@ use tokio::sync::oneshot;
 
 use std::sync::LazyLock;
 
-use super::jobs::insert_mail_jobs;
-use super::prepared::Prepared;
-use super::Backend;
-use super::{Database, DbConn};
+use super::super::prepared::Prepared;
+use super::super::{Backend, Database, DbConn};
+use super::sql::{claim_guards, insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing};
+use super::sql::{ClaimValues, StandingValues};
 use domain::campaigns::ports::{NewClaim, Notice};
 
 /// The most claims one statement carries.
 const MAX_BATCH: usize = 128;
+
+/// The claims' values, column by column of the unnested arrays.
+const VALUES: ClaimValues<'static> = ClaimValues {
+    slot: "i.slot",
+    gift_seq: "i.gift_seq",
+    campaign_seq: "i.campaign_seq",
+    claimed_at: "i.claimed_at",
+    standing: StandingValues {
+        member: "i.member_id",
+        consent_version: "i.consent_version",
+        union_codes: "i.union_codes",
+        joined_before: "i.joined_before",
+    },
+};
 
 static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -39,28 +53,30 @@ static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
         SELECT i.id, g.campaign_id, i.gift_id, i.member_id, i.slot, i.gift_seq, i.campaign_seq, i.voucher_code,
                i.request_key, 'issued', i.claimed_at, i.expires_at
         FROM i JOIN gifts g ON g.id = i.gift_id JOIN campaigns k ON k.id = g.campaign_id
-        WHERE i.slot <= g.stock AND i.gift_seq <= g.per_member_limit AND i.campaign_seq <= k.per_member_limit
-          AND k.state = 'published' AND k.starts_at <= i.claimed_at AND i.claimed_at < k.ends_at
-          AND EXISTS (SELECT 1 FROM members mb
-                      JOIN roster r ON r.id_index = mb.id_index AND r.name_index = mb.name_index AND r.status = 'active'
-                      WHERE mb.id = i.member_id AND mb.suspension IS NULL AND mb.erased_at IS NULL
-                        AND mb.consent_version = i.consent_version
-                        AND (i.union_codes = '' OR strpos(',' || i.union_codes || ',', ',' || r.union_org_code || ',') > 0)
-                        AND (i.joined_before IS NULL OR r.joined_at < i.joined_before))
+        WHERE {guards} AND {standing}
         ON CONFLICT DO NOTHING
         RETURNING id, campaign_id, gift_id, member_id, claimed_at),
-    l AS (
-        INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
-        SELECT c.campaign_id, c.gift_id, c.id, 'claim', g.unit_cost_fen, g.funder, c.claimed_at
-        FROM c JOIN gifts g ON g.id = c.gift_id),
-    m AS (
-        {} FROM c JOIN i ON i.id = c.id JOIN members mb ON mb.id = c.member_id WHERE mb.email IS NOT NULL),
-    a AS (
-        {} FROM c JOIN i ON i.id = c.id CROSS JOIN admin_users u
-        WHERE i.alerting AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator'))
+    l AS ({ledger} FROM c JOIN gifts g ON g.id = c.gift_id),
+    m AS ({member_mail}),
+    a AS ({staff_alert})
     SELECT id FROM c",
-        insert_mail_jobs(Backend::Postgres, "mb.email", "i.subject", "i.body", "c.claimed_at"),
-        insert_mail_jobs(Backend::Postgres, "u.email", "i.alert_subject", "i.alert_body", "c.claimed_at"),
+        guards = claim_guards(&VALUES),
+        standing = member_standing(Backend::Postgres, &VALUES.standing),
+        ledger = insert_ledger_rows("c.id", "c.claimed_at"),
+        member_mail = insert_member_mail(
+            Backend::Postgres,
+            "i.subject",
+            "i.body",
+            "c.claimed_at",
+            "FROM c JOIN i ON i.id = c.id JOIN members mb ON mb.id = c.member_id WHERE TRUE"
+        ),
+        staff_alert = insert_staff_alert(
+            Backend::Postgres,
+            "i.alert_subject",
+            "i.alert_body",
+            "c.claimed_at",
+            "FROM c JOIN i ON i.id = c.id CROSS JOIN admin_users u WHERE i.alerting"
+        ),
     )
 });
 

@@ -1,0 +1,83 @@
+//! The pieces every claim statement is built from, each written once: the member's standing, the
+//! guards a claim must pass, its ledger row and its mails. The single-claim, batch and
+//! database-only statements, on either backend, differ only in where their values come from.
+
+use super::super::jobs::insert_mail_jobs;
+use super::super::Backend;
+
+/// Where a statement's values come from: SQL expressions (bind parameters or columns).
+pub(super) struct ClaimValues<'a> {
+    pub slot: &'a str,
+    pub gift_seq: &'a str,
+    pub campaign_seq: &'a str,
+    pub claimed_at: &'a str,
+    pub standing: StandingValues<'a>,
+}
+
+/// The member and the [`domain::campaigns::ports::Standing`] the campaign requires of them.
+pub(super) struct StandingValues<'a> {
+    pub member: &'a str,
+    pub consent_version: &'a str,
+    /// Comma-joined union codes; empty for any union.
+    pub union_codes: &'a str,
+    pub joined_before: &'a str,
+}
+
+/// The member in standing for a benefit: not suspended or erased, the current privacy consent,
+/// activated on the roster (a bound identity matching an active roster row), in one of the
+/// required unions, joined before the cutoff. The one place this rule is written.
+pub(super) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> String {
+    // `strpos` and `instr` take (haystack, needle) alike.
+    let position = match backend {
+        Backend::Postgres => "strpos",
+        Backend::Sqlite => "instr",
+    };
+    format!(
+        "EXISTS (SELECT 1 FROM members mb
+                 JOIN roster r ON r.id_index = mb.id_index AND r.name_index = mb.name_index AND r.status = 'active'
+                 WHERE mb.id = {member} AND mb.suspension IS NULL AND mb.erased_at IS NULL
+                   AND mb.consent_version = {consent}
+                   AND ({unions} = '' OR {position}(',' || {unions} || ',', ',' || r.union_org_code || ',') > 0)
+                   AND ({joined} IS NULL OR r.joined_at < {joined}))",
+        member = v.member,
+        consent = v.consent_version,
+        unions = v.union_codes,
+        joined = v.joined_before,
+    )
+}
+
+/// What a claim must pass besides standing, over `gifts g` joined with `campaigns k`: its slot and
+/// sequences within the gift's stock and the limits, and the campaign taking claims at its time.
+pub(super) fn claim_guards(v: &ClaimValues<'_>) -> String {
+    format!(
+        "{slot} <= g.stock AND {gift_seq} <= g.per_member_limit AND {campaign_seq} <= k.per_member_limit
+         AND k.state = 'published' AND k.starts_at <= {at} AND {at} < k.ends_at",
+        slot = v.slot,
+        gift_seq = v.gift_seq,
+        campaign_seq = v.campaign_seq,
+        at = v.claimed_at,
+    )
+}
+
+/// The head of the ledger insert for claims; the caller appends a `FROM` that names the gift `g`.
+pub(super) fn insert_ledger_rows(claim_id: &str, at: &str) -> String {
+    format!(
+        "INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+         SELECT g.campaign_id, g.id, {claim_id}, 'claim', g.unit_cost_fen, g.funder, {at}"
+    )
+}
+
+/// The member's confirmation: a mail job to their confirmed address, if any. `from` must name the
+/// member `mb`.
+pub(super) fn insert_member_mail(backend: Backend, subject: &str, body: &str, at: &str, from: &str) -> String {
+    format!("{} {from} AND mb.email IS NOT NULL", insert_mail_jobs(backend, "mb.email", subject, body, at))
+}
+
+/// A stock alert: a mail job to every active admin and operator with an address. `from` must
+/// leave room for `CROSS JOIN admin_users u` and end in a `WHERE` condition.
+pub(super) fn insert_staff_alert(backend: Backend, subject: &str, body: &str, at: &str, from: &str) -> String {
+    format!(
+        "{} {from} AND u.email IS NOT NULL AND NOT u.disabled AND u.role IN ('admin', 'operator')",
+        insert_mail_jobs(backend, "u.email", subject, body, at)
+    )
+}
