@@ -178,7 +178,10 @@ impl Config {
             data_dir,
             database_url,
             database_pool_size: v.parse("SGH_DATABASE_POOL_SIZE", 10)?,
-            database_wait: v.millis("SGH_DATABASE_WAIT_MS", 5_000)?,
+            database_wait: match v.millis("SGH_DATABASE_WAIT_MS", 5_000)? {
+                wait if wait.is_zero() => return Err(invalid("SGH_DATABASE_WAIT_MS", "must be at least 1")),
+                wait => wait,
+            },
             redis_url,
             redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
             redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300)?,

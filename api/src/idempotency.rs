@@ -1,5 +1,5 @@
 //! `Idempotency-Key` at the edge: a route opts in by taking [`Idempotent<T>`] instead of
-//! `web::Json<T>` and running its work through [`once`]. The same key and request get the first
+//! `web::Json<T>` and running its work through [`once()`]. The same key and request get the first
 //! answer again (marked `Idempotent-Replayed: true`); the same key with another request is 422
 //! `idempotency.mismatch`; while the first is running, 409 `idempotency.in_flight`.
 
@@ -17,7 +17,7 @@ use std::future::Future;
 use crate::error::ApiError;
 use crate::extract::json_error;
 use crate::state::AppState;
-use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, StoredResponse};
+use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, RunToken, StoredResponse};
 
 pub const HEADER: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";
@@ -80,18 +80,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for Idempotent<T> {
 }
 
 /// Runs `work` once per key within `scope` (the caller): a repeat gets the stored answer.
-/// Without a key the work simply runs.
-pub async fn once<F, Fut>(state: &AppState, scope: &str, once: Once, work: F) -> Result<HttpResponse, ApiError>
+/// Without a key the work simply runs. With one, the work and the storing of its answer run as
+/// their own task, so a client that hangs up mid-request cannot leave the work done but its
+/// answer unstored.
+pub async fn once<Fut>(
+    state: web::Data<AppState>,
+    scope: String,
+    once: Once,
+    work: Fut,
+) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<HttpResponse, ApiError>>,
+    Fut: Future<Output = Result<HttpResponse, ApiError>> + 'static,
 {
     let Once { key, fingerprint } = once;
-    let Some(key) = key else { return work().await };
-    let key = &key;
-    let idem = &state.idempotency;
-    match idem.begin(scope, key, &fingerprint).await.map_err(|e| ApiError::internal(&e))? {
-        Begin::Run => {}
+    let Some(key) = key else { return work.await };
+    let token = match state.idempotency.begin(&scope, &key, &fingerprint).await.map_err(|e| ApiError::internal(&e))? {
+        Begin::Run(token) => token,
         Begin::Replay(stored) => return Ok(replay(stored)),
         Begin::Mismatch => {
             return Err(ApiError::new(
@@ -110,24 +114,47 @@ where
             )
             .retry_after(1))
         }
-    }
-    let answer = match work().await {
-        Ok(res) if res.status().is_success() => res,
-        other => {
-            // Nothing was done that a replay would have to repeat: the key is free again.
-            if let Err(e) = idem.release(scope, key).await {
-                tracing::warn!(error = format!("{e:#}"), "idempotency key could not be released");
-            }
-            return other;
-        }
     };
-    let stored = capture(answer).await?;
-    // The work is done: an answer that cannot be stored is still the answer. A retry then runs
-    // again once the key's lock passes, which the log says.
-    if let Err(e) = idem.complete(scope, key, &stored).await {
-        tracing::error!(error = format!("{e:#}"), "idempotent answer could not be stored");
+    let run = actix_web::rt::spawn(async move {
+        let outcome = work.await;
+        finish(&state, &scope, &key, &token, outcome).await
+    });
+    run.await.map_err(|e| ApiError::internal(&anyhow::anyhow!("idempotent run did not finish: {e}")))?
+}
+
+/// Stores a success; frees the key after a refusal of the request itself (4xx: nothing was
+/// done); keeps it locked after a server failure, which may have come after the work was done.
+async fn finish(
+    state: &AppState,
+    scope: &str,
+    key: &IdempotencyKey,
+    token: &RunToken,
+    outcome: Result<HttpResponse, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match &outcome {
+        Ok(res) => res.status(),
+        Err(e) => e.status(),
+    };
+    let idem = &state.idempotency;
+    match outcome {
+        Ok(res) if status.is_success() => {
+            let stored = capture(res).await?;
+            // The work is done: an answer that cannot be stored is still the answer. A retry
+            // runs again once the key's lock passes, which the log says.
+            if let Err(e) = idem.complete(scope, key, token, &stored).await {
+                tracing::error!(error = format!("{e:#}"), "idempotent answer could not be stored");
+            }
+            Ok(rebuild(&stored))
+        }
+        other => {
+            if status.is_client_error() {
+                if let Err(e) = idem.release(scope, key, token).await {
+                    tracing::warn!(error = format!("{e:#}"), "idempotency key could not be released");
+                }
+            }
+            other
+        }
     }
-    Ok(rebuild(&stored))
 }
 
 /// The `Idempotency-Key` header, as routes that take it document it.

@@ -269,7 +269,7 @@ fn idempotency(config: &Config, db: &Database, clock: &AppClock) -> anyhow::Resu
         retention: chrono::Duration::from_std(config.idempotency_retention)?,
         // Longer than any request may take (the shutdown timeout included), so a live run is
         // never taken over.
-        lock: chrono::Duration::minutes(2),
+        lock: chrono::Duration::from_std(config.shutdown_timeout)? + chrono::Duration::minutes(2),
     })
 }
 

@@ -30,7 +30,8 @@ pub fn is_unavailable(e: &anyhow::Error) -> bool {
 
 pub(crate) fn diesel_unavailable(e: &DieselError) -> bool {
     match e {
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+        // A read-only transaction: a replica promoted or a primary demoted under us, for now.
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction, _) => {
             true
         }
         // SQLite's writer lock held past the busy timeout: the store is saturated, not wrong.

@@ -93,7 +93,8 @@ pub async fn create(
     req: Idempotent<CreateCampaign>,
 ) -> Result<HttpResponse, ApiError> {
     let Idempotent { body, once } = req;
-    crate::idempotency::once(&state, &staff_scope(&staff.admin), once, || async {
+    let scope = staff_scope(&staff.admin);
+    crate::idempotency::once(state.clone(), scope, once, async move {
         let c = state.campaigns.create(&staff.actor, NewCampaign::try_from(body)?).await?;
         Ok(HttpResponse::Created().json(view(&state, &c, &[])))
     })
@@ -139,7 +140,8 @@ pub async fn add_gift(
     req: Idempotent<CreateGift>,
 ) -> Result<HttpResponse, ApiError> {
     let Idempotent { body, once } = req;
-    crate::idempotency::once(&state, &staff_scope(&staff.admin), once, || async {
+    let scope = staff_scope(&staff.admin);
+    crate::idempotency::once(state.clone(), scope, once, async move {
         let new = NewGift::try_from(body)?;
         let gift = state.campaigns.add_gift(&staff.actor, CampaignId(id.into_inner()), new).await?;
         Ok(HttpResponse::Created().json(GiftView::new(&gift, None)))

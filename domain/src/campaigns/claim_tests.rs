@@ -59,6 +59,8 @@ impl CampaignRepository for Repo {
 #[derive(Clone, Default)]
 struct Store {
     script: Arc<Mutex<VecDeque<Option<Inserted>>>>,
+    /// The database-only statement's answers.
+    counted: Arc<Mutex<VecDeque<Counted>>>,
 }
 
 impl ClaimStore for Store {
@@ -69,7 +71,7 @@ impl ClaimStore for Store {
         }
     }
     async fn insert_counted(&self, _: &CountedClaim) -> anyhow::Result<Counted> {
-        anyhow::bail!("the gate decides in these tests")
+        self.counted.lock().unwrap().pop_front().ok_or_else(|| anyhow::anyhow!("no counted answer scripted"))
     }
     async fn find_by_request(&self, _: &str) -> anyhow::Result<Option<Claim>> {
         Ok(None)
@@ -156,7 +158,7 @@ fn setup(script: Vec<Option<Inserted>>) -> (CampaignService<Repo, Store, Gate, F
         release: Release::default(),
     };
     let gate = Gate::default();
-    let store = Store { script: Arc::new(Mutex::new(script.into())) };
+    let store = Store { script: Arc::new(Mutex::new(script.into())), ..Store::default() };
     let service = CampaignService {
         campaigns: Repo(campaign, gift),
         claims: store,
@@ -250,4 +252,26 @@ async fn a_member_out_of_standing_returns_a_fresh_slot_but_never_a_replayed_one(
     let refused = service.claim(profile.member.id, suspended, c, g, "k").await.unwrap_err();
     assert!(matches!(refused, ClaimError::Forbidden), "{refused:?}");
     assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)], "a replayed slot may be stored: kept");
+}
+
+#[tokio::test]
+async fn a_database_only_claim_that_raced_counts_again() {
+    let (service, gate, profile) = setup(vec![]);
+    *gate.answer.lock().unwrap() = Some(GateAnswer::DatabaseDecides);
+    let at = GrantedSlot { slot: 4, gift_seq: 1, campaign_seq: 1 };
+    *service.claims.counted.lock().unwrap() = VecDeque::from([Counted::Raced, Counted::Done(at)]);
+    let (granted, replay) = claim(&service, &profile).await.unwrap();
+    assert_eq!((granted.slot, replay), (4, false));
+}
+
+#[tokio::test]
+async fn database_only_races_end_by_the_member_limit() {
+    // Each race means another claim of this member was stored, so with a limit of 1 a second race
+    // cannot be honest: it stops there instead of looping.
+    let (service, gate, profile) = setup(vec![]);
+    *gate.answer.lock().unwrap() = Some(GateAnswer::DatabaseDecides);
+    *service.claims.counted.lock().unwrap() = VecDeque::from(vec![Counted::Raced; 5]);
+    let refused = claim(&service, &profile).await.unwrap_err();
+    assert!(matches!(refused, ClaimError::Unavailable(_)), "{refused:?}");
+    assert_eq!(service.claims.counted.lock().unwrap().len(), 3, "two statements ran");
 }

@@ -8,7 +8,7 @@ pub mod ports;
 pub mod runner;
 pub mod service;
 
-pub use model::{Job, JobError, JobKind, JobRecord, JobState, RetryPolicy};
+pub use model::{redact_addresses, Job, JobError, JobKind, JobRecord, JobState, RetryPolicy};
 pub use ports::{JobFailure, JobHandler, JobQueue, JobStore};
 pub use runner::{JobRunner, Outcome, RunReport};
 pub use service::JobsService;

@@ -89,6 +89,13 @@ pub enum JobError {
     Unknown(#[from] anyhow::Error),
 }
 
+/// A failure as it is kept: mail servers quote the recipient (`550 <alice@…>: rejected`), and
+/// what staff and auditors read must not carry members' addresses.
+pub fn redact_addresses(error: &str) -> String {
+    let words: Vec<&str> = error.split(' ').map(|w| if w.contains('@') { "<address>" } else { w }).collect();
+    words.join(" ").chars().take(500).collect()
+}
+
 /// When to try again after a failed attempt: doubling from `first_delay`, never more than
 /// `max_delay`, and dead after `max_attempts` attempts in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +134,14 @@ mod tests {
         let now = DateTime::UNIX_EPOCH;
         let delays: Vec<_> = (1..=6).map(|a| p.next_attempt(a, now).map(|t| (t - now).num_seconds())).collect();
         assert_eq!(delays, vec![Some(30), Some(60), Some(120), Some(240), Some(300), None]);
+    }
+
+    #[test]
+    fn failures_are_kept_without_addresses() {
+        let kept =
+            redact_addresses("permanent failure: 550 5.1.1 <alice@union.example.cn>: Recipient address rejected");
+        assert_eq!(kept, "permanent failure: 550 5.1.1 <address> Recipient address rejected");
+        assert_eq!(redact_addresses(&"x".repeat(600)).len(), 500);
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub trait JobStore: Send + Sync + 'static {
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<Option<JobRecord>>> + Send;
 
+    /// Deletes done jobs that finished before `before`; dead ones stay for staff. Returns how many.
+    fn purge_done(&self, before: DateTime<Utc>) -> impl Future<Output = anyhow::Result<u64>> + Send;
+
     /// How many jobs there are per kind and state, for `/metrics`.
     fn counts(&self) -> impl Future<Output = anyhow::Result<Vec<(String, JobState, i64)>>> + Send;
 }

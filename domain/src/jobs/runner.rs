@@ -1,6 +1,6 @@
 use chrono::Duration;
 
-use super::model::{JobKind, RetryPolicy};
+use super::model::{redact_addresses, JobKind, RetryPolicy};
 use super::ports::{JobFailure, JobHandler, JobQueue};
 use crate::shared::Clock;
 
@@ -70,7 +70,8 @@ impl<Q: JobQueue, H: JobHandler, C: Clock> JobRunner<Q, H, C> {
                         JobFailure::Transient(_) => self.policy.next_attempt(attempts, now),
                         JobFailure::Permanent(_) => None,
                     };
-                    self.queue.mark_failed(job.id, attempts, retry_at, &err.to_string(), now).await?;
+                    let error = redact_addresses(&err.to_string());
+                    self.queue.mark_failed(job.id, attempts, retry_at, &error, now).await?;
                     if retry_at.is_some() {
                         Outcome::Retried
                     } else {

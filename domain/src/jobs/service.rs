@@ -24,8 +24,9 @@ impl<S: JobStore, C: Clock> JobsService<S, C> {
             return Err(JobError::NotDead(job.state));
         }
         let now = self.clock.now();
-        let before =
-            serde_json::json!({"state": job.state.as_str(), "attempts": job.attempts, "last_error": job.last_error});
+        // Not the last error: the audit log is kept for good, and an error may quote whatever the
+        // other side said.
+        let before = serde_json::json!({"state": job.state.as_str(), "attempts": job.attempts});
         let audit = NewAuditEntry::by(actor, now, "job.retry", id.to_string())
             .change(Some(before), Some(serde_json::json!({"state": "pending", "attempts": 0})));
         match self.store.requeue(id, now, audit).await? {

@@ -2,9 +2,10 @@
 //! instead of a second execution. Any route can opt in (claims keep their own gate-based replay).
 //!
 //! Keys are scoped per caller, so one caller can neither collide with nor read another's. Only a
-//! successful (2xx) answer is stored; a request that failed releases its key, so a retry runs
-//! again — nothing happened that a replay would need to repeat. Stored answers are kept for the
-//! retention (at least 24 hours) and then purged.
+//! successful (2xx) answer is stored. A request refused for its content (4xx) releases its key,
+//! so the corrected request may use it: nothing happened. A server-side failure (5xx) keeps the
+//! key locked until the lock passes, since the work may have gone through before the failure.
+//! Stored answers are kept for the retention (at least 24 hours) and then purged.
 
 use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
@@ -48,11 +49,16 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
+/// Which run holds a key: completing or releasing it takes the token, so a run whose lock passed
+/// (and was taken over) cannot touch its successor's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunToken(pub String);
+
 /// What a request with a key may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
-    /// First time (or the earlier attempt failed, expired, or its server died): run it.
-    Run,
+    /// First time (or the earlier attempt expired, or its server died): run it.
+    Run(RunToken),
     /// Answered before: send this again.
     Replay(StoredResponse),
     /// The key was used for a different request.
@@ -62,29 +68,38 @@ pub enum Begin {
 }
 
 pub trait IdempotencyStore: Send + Sync + 'static {
-    /// Claims `(scope, key)` for a run until `locked_until`, unless it holds a live answer or a
-    /// live run. Of concurrent callers with one key, exactly one MUST get [`Begin::Run`]. A row
-    /// past `expires_at`, or a run whose lock passed (its server died), is taken over.
+    /// Claims `(scope, key)` for a run by `token` until `locked_until`, unless it holds a live
+    /// answer or a live run. Of concurrent callers with one key, exactly one MUST get
+    /// [`Begin::Run`]. A row past `expires_at`, or a run whose lock passed (its server died), is
+    /// taken over.
+    #[allow(clippy::too_many_arguments)]
     fn begin(
         &self,
         scope: &str,
         key: &IdempotencyKey,
         fingerprint: &Fingerprint,
+        token: &RunToken,
         now: DateTime<Utc>,
         locked_until: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<Begin>> + Send;
 
-    /// Stores the answer of the run that [`IdempotencyStore::begin`] allowed.
+    /// Stores the answer of the run `token`, if it still holds the key.
     fn complete(
         &self,
         scope: &str,
         key: &IdempotencyKey,
+        token: &RunToken,
         response: &StoredResponse,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    /// Forgets a run that failed, so the key can be used again.
-    fn release(&self, scope: &str, key: &IdempotencyKey) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Forgets the run `token` (if it still holds the key), so the key can be used again.
+    fn release(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        token: &RunToken,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Deletes keys whose retention ended before `now`; returns how many.
     fn purge(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<u64>> + Send;
@@ -103,15 +118,22 @@ pub struct Idempotency<S, C> {
 impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
     pub async fn begin(&self, scope: &str, key: &IdempotencyKey, fingerprint: &Fingerprint) -> anyhow::Result<Begin> {
         let now = self.clock.now();
-        self.store.begin(scope, key, fingerprint, now, now + self.lock, now + self.retention).await
+        let token = RunToken(uuid::Uuid::new_v4().simple().to_string());
+        self.store.begin(scope, key, fingerprint, &token, now, now + self.lock, now + self.retention).await
     }
 
-    pub async fn complete(&self, scope: &str, key: &IdempotencyKey, response: &StoredResponse) -> anyhow::Result<()> {
-        self.store.complete(scope, key, response).await
+    pub async fn complete(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        token: &RunToken,
+        response: &StoredResponse,
+    ) -> anyhow::Result<()> {
+        self.store.complete(scope, key, token, response).await
     }
 
-    pub async fn release(&self, scope: &str, key: &IdempotencyKey) -> anyhow::Result<()> {
-        self.store.release(scope, key).await
+    pub async fn release(&self, scope: &str, key: &IdempotencyKey, token: &RunToken) -> anyhow::Result<()> {
+        self.store.release(scope, key, token).await
     }
 
     pub async fn purge(&self) -> anyhow::Result<u64> {

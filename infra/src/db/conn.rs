@@ -6,6 +6,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -68,13 +69,19 @@ impl DatabaseUrl {
 /// Opens the variant the URL names, so a PostgreSQL outage is reported as one instead of diesel's
 /// derived `establish` falling through to SQLite with a file named after the URL.
 #[derive(Debug)]
-struct Manager(DatabaseUrl);
+struct Manager {
+    url: DatabaseUrl,
+    generation: Arc<AtomicU64>,
+}
 
 /// A pooled connection, marked when it failed under a request so the pool drops it instead of
 /// handing a dead socket to the next request once the database is back.
 pub struct Pooled {
     conn: DbConn,
     broken: bool,
+    /// The outage count when this connection was opened or last found alive: one from before the
+    /// latest outage is checked before use, so idle dead sockets cost no request a 503.
+    generation: u64,
 }
 
 impl ManageConnection for Manager {
@@ -82,7 +89,8 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<Pooled, r2d2::Error> {
-        self.open().map(|conn| Pooled { conn, broken: false })
+        let generation = self.generation.load(Ordering::SeqCst);
+        self.open().map(|conn| Pooled { conn, broken: false, generation })
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
@@ -90,13 +98,13 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
-        pooled.broken || std::thread::panicking()
+        pooled.broken || std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(&mut pooled.conn)
     }
 }
 
 impl Manager {
     fn open(&self) -> Result<DbConn, r2d2::Error> {
-        match &self.0 {
+        match &self.url {
             DatabaseUrl::Postgres(url) => {
                 PgConnection::establish(url).map(DbConn::Pg).map_err(r2d2::Error::ConnectionError)
             }
@@ -129,6 +137,8 @@ pub struct Database {
     /// order: under a flood of claims hundreds of threads fight two cores for ten connections.
     permits: Arc<Semaphore>,
     wait: Duration,
+    /// How many times a connection was found dead under a request (see [`Pooled::generation`]).
+    generation: Arc<AtomicU64>,
 }
 
 impl Database {
@@ -138,41 +148,69 @@ impl Database {
         if let DatabaseUrl::Sqlite(path) = url {
             create_parent_dir(path)?;
         }
+        anyhow::ensure!(!wait.is_zero(), "the database wait must be longer than zero");
+        let generation = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(wait)
             .test_on_check_out(false)
-            .build_unchecked(Manager(url.clone()));
+            .build_unchecked(Manager { url: url.clone(), generation: generation.clone() });
         let permits = Arc::new(Semaphore::new(pool_size.max(1) as usize));
-        Ok(Self { pool, backend: url.backend(), sqlite_writer: Arc::new(Mutex::new(())), permits, wait })
+        let sqlite_writer = Arc::new(Mutex::new(()));
+        Ok(Self { pool, backend: url.backend(), sqlite_writer, permits, wait, generation })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// Runs blocking diesel work on the blocking thread pool.
+    /// Runs blocking diesel work on the blocking thread pool. Waiting for a connection takes at
+    /// most the configured wait in all; past it, or when the connection dies under the work, the
+    /// answer is an [`Unavailable`] error.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: From<anyhow::Error> + Send + 'static,
+        E: From<anyhow::Error> + std::fmt::Debug + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, generation) = (self.pool.clone(), self.generation.clone());
+        let deadline = std::time::Instant::now() + self.wait;
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| E::from(unavailable(format!("no database connection free within {:?}", self.wait))))?
             .map_err(|e| E::from(anyhow::Error::new(e)))?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut pooled = checkout(&pool)?;
+            let mut pooled = checkout(&pool, &generation, deadline)?;
             let outcome = work(&mut pooled.conn);
-            survive(&mut pooled, outcome.is_err()).map_err(E::from)?;
+            if let Err(e) = &outcome {
+                survive(&mut pooled, &generation).map_err(|dead| {
+                    tracing::warn!(error = ?e, "the database connection died under this error");
+                    E::from(dead)
+                })?;
+            }
             outcome
         })
         .await
         .map_err(|e| E::from(anyhow::Error::new(e).context("database task panicked or was cancelled")))?
+    }
+
+    /// Like [`Database::run`] for work that writes without a transaction of its own: on SQLite it
+    /// takes the writer lock, so it never lands between another transaction's read and write
+    /// (which SQLite answers with an immediate BUSY that no busy timeout waits out).
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<anyhow::Error> + std::fmt::Debug + Send + 'static,
+    {
+        let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
+        self.run(move |conn| {
+            let _guard = writer.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+            work(conn)
+        })
+        .await
     }
 
     /// Like [`Database::run`], inside one transaction that commits only if `work` returns `Ok`.
@@ -180,7 +218,7 @@ impl Database {
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: From<anyhow::Error> + From<diesel::result::Error> + Send + 'static,
+        E: From<anyhow::Error> + From<diesel::result::Error> + std::fmt::Debug + Send + 'static,
     {
         let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
         self.run(move |conn| {
@@ -192,9 +230,11 @@ impl Database {
 
     /// Runs `work` on this thread with a pooled connection: for bulk jobs already on a blocking thread.
     pub fn blocking<T>(&self, work: impl FnOnce(&mut DbConn) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        let mut pooled = checkout(&self.pool)?;
+        let mut pooled = checkout(&self.pool, &self.generation, std::time::Instant::now() + self.wait)?;
         let outcome = work(&mut pooled.conn);
-        survive(&mut pooled, outcome.is_err())?;
+        if outcome.is_err() {
+            survive(&mut pooled, &self.generation)?;
+        }
         outcome
     }
 
@@ -209,7 +249,7 @@ impl Database {
 
     /// Applies the embedded migrations this backend has not seen; returns their names.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        let mut pooled = checkout(&self.pool)?;
+        let mut pooled = checkout(&self.pool, &self.generation, std::time::Instant::now() + self.wait)?;
         let conn = &mut pooled.conn;
         let source = match self.backend {
             Backend::Postgres => POSTGRES_MIGRATIONS,
@@ -220,8 +260,26 @@ impl Database {
     }
 }
 
-fn checkout(pool: &Pool<Manager>) -> anyhow::Result<PooledConnection<Manager>> {
-    pool.get().context(Unavailable("the database"))
+/// A connection by `deadline`. One from before the latest outage is checked first and, if dead,
+/// dropped for the next: after an outage no request is handed an idle socket that died with it.
+fn checkout(
+    pool: &Pool<Manager>,
+    generation: &AtomicU64,
+    deadline: std::time::Instant,
+) -> anyhow::Result<PooledConnection<Manager>> {
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_millis(1));
+        let mut pooled = pool.get_timeout(left).context(Unavailable("the database"))?;
+        let current = generation.load(Ordering::SeqCst);
+        if pooled.generation >= current {
+            return Ok(pooled);
+        }
+        if pooled.conn.batch_execute("SELECT 1").is_ok() {
+            pooled.generation = current;
+            return Ok(pooled);
+        }
+        pooled.broken = true;
+    }
 }
 
 fn unavailable(why: String) -> anyhow::Error {
@@ -229,10 +287,12 @@ fn unavailable(why: String) -> anyhow::Error {
 }
 
 /// After a failed request, whether its connection still answers. One that does not is dropped
-/// by the pool, and the request's error, whatever the driver called it, is an outage.
-fn survive(pooled: &mut Pooled, failed: bool) -> anyhow::Result<()> {
-    if failed && pooled.conn.batch_execute("SELECT 1").is_err() {
+/// by the pool, the other connections are checked before their next use, and the request's
+/// error, whatever the driver called it, is an outage.
+fn survive(pooled: &mut Pooled, generation: &AtomicU64) -> anyhow::Result<()> {
+    if pooled.conn.batch_execute("SELECT 1").is_err() {
         pooled.broken = true;
+        generation.fetch_add(1, Ordering::SeqCst);
         return Err(unavailable("the database connection failed during the request".into()));
     }
     Ok(())

@@ -6,7 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::idempotency_keys as k;
 use super::{Database, DbConn};
-use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
+use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, IdempotencyStore, RunToken, StoredResponse};
 
 #[derive(Clone)]
 pub struct DbIdempotency(pub Database);
@@ -19,14 +19,16 @@ impl IdempotencyStore for DbIdempotency {
         scope: &str,
         key: &IdempotencyKey,
         fingerprint: &Fingerprint,
+        token: &RunToken,
         now: DateTime<Utc>,
         locked_until: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<Begin> {
         let (scope, key, fingerprint) = (scope.to_owned(), key.as_str().to_owned(), fingerprint.0.clone());
+        let token = token.clone();
         let (now, locked_until, expires_at) = (now.naive_utc(), locked_until.naive_utc(), expires_at.naive_utc());
         self.0
-            .run(move |conn| {
+            .write(move |conn| {
                 // A row can vanish (released, purged) between the failed insert and the read: look again.
                 for _ in 0..3 {
                     let claimed = diesel::insert_into(k::table)
@@ -34,13 +36,14 @@ impl IdempotencyStore for DbIdempotency {
                             k::scope.eq(&scope),
                             k::idem_key.eq(&key),
                             k::fingerprint.eq(&fingerprint),
+                            k::owner.eq(&token.0),
                             k::locked_until.eq(locked_until),
                             k::created_at.eq(now),
                             k::expires_at.eq(expires_at),
                         ))
                         .execute(conn);
                     match claimed {
-                        Ok(_) => return Ok(Begin::Run),
+                        Ok(_) => return Ok(Begin::Run(token)),
                         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
                         Err(e) => return Err(e.into()),
                     }
@@ -56,6 +59,7 @@ impl IdempotencyStore for DbIdempotency {
                         let row = k::table.filter(k::scope.eq(&scope)).filter(k::idem_key.eq(&key));
                         let fields = (
                             k::fingerprint.eq(&fingerprint),
+                            k::owner.eq(&token.0),
                             k::status.eq(None::<i32>),
                             k::headers.eq(None::<String>),
                             k::body.eq(None::<Vec<u8>>),
@@ -74,7 +78,7 @@ impl IdempotencyStore for DbIdempotency {
                     };
                     if held_expiry <= now {
                         if take_over(conn, true)? {
-                            return Ok(Begin::Run);
+                            return Ok(Begin::Run(token));
                         }
                         continue;
                     }
@@ -88,7 +92,7 @@ impl IdempotencyStore for DbIdempotency {
                         return Ok(Begin::Replay(StoredResponse { status, headers, body: body.unwrap_or_default() }));
                     }
                     if held_lock <= now && take_over(conn, false)? {
-                        return Ok(Begin::Run);
+                        return Ok(Begin::Run(token));
                     }
                     return Ok(Begin::InFlight);
                 }
@@ -97,13 +101,19 @@ impl IdempotencyStore for DbIdempotency {
             .await
     }
 
-    async fn complete(&self, scope: &str, key: &IdempotencyKey, response: &StoredResponse) -> anyhow::Result<()> {
-        let (scope, key) = (scope.to_owned(), key.as_str().to_owned());
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        token: &RunToken,
+        response: &StoredResponse,
+    ) -> anyhow::Result<()> {
+        let (scope, key, owner) = (scope.to_owned(), key.as_str().to_owned(), token.0.clone());
         let headers = serde_json::to_string(&response.headers)?;
         let (status, body) = (i32::from(response.status), response.body.clone());
         self.0
-            .run(move |conn| {
-                diesel::update(k::table.find((&scope, &key)))
+            .write(move |conn| {
+                diesel::update(k::table.find((&scope, &key)).filter(k::owner.eq(&owner)).filter(k::status.is_null()))
                     .set((k::status.eq(status), k::headers.eq(headers), k::body.eq(body)))
                     .execute(conn)?;
                 Ok(())
@@ -111,11 +121,12 @@ impl IdempotencyStore for DbIdempotency {
             .await
     }
 
-    async fn release(&self, scope: &str, key: &IdempotencyKey) -> anyhow::Result<()> {
-        let (scope, key) = (scope.to_owned(), key.as_str().to_owned());
+    async fn release(&self, scope: &str, key: &IdempotencyKey, token: &RunToken) -> anyhow::Result<()> {
+        let (scope, key, owner) = (scope.to_owned(), key.as_str().to_owned(), token.0.clone());
         self.0
-            .run(move |conn| {
-                diesel::delete(k::table.find((&scope, &key)).filter(k::status.is_null())).execute(conn)?;
+            .write(move |conn| {
+                let run = k::table.find((&scope, &key)).filter(k::owner.eq(&owner)).filter(k::status.is_null());
+                diesel::delete(run).execute(conn)?;
                 Ok(())
             })
             .await
@@ -124,7 +135,7 @@ impl IdempotencyStore for DbIdempotency {
     async fn purge(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
         let now = now.naive_utc();
         self.0
-            .run(move |conn| {
+            .write(move |conn| {
                 let n = diesel::delete(k::table.filter(k::expires_at.le(now))).execute(conn)?;
                 Ok(n as u64)
             })

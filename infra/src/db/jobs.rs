@@ -92,8 +92,11 @@ impl JobQueue for DbJobs {
         let now = now.naive_utc();
         let until = now + lease;
         self.0
-            .run(move |conn| {
+            .write(move |conn| {
+                // Only kinds this build can run: a newer instance's jobs wait for a newer runner.
+                let known: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
                 let candidates: Vec<(i64, String, String, i32)> = jobs::table
+                    .filter(jobs::kind.eq_any(known))
                     .filter(jobs::state.eq(PENDING))
                     .filter(jobs::next_attempt_at.le(now))
                     .filter(jobs::leased_until.is_null().or(jobs::leased_until.le(now)))
@@ -103,20 +106,22 @@ impl JobQueue for DbJobs {
                     .load(conn)?;
                 let mut leased = Vec::with_capacity(candidates.len());
                 for (id, kind, payload, attempts) in candidates {
-                    // A compare-and-set per row: of two runners racing for a job, one wins.
+                    // A compare-and-set per row: of two runners racing for a job, one wins, and a job
+                    // another runner failed meanwhile keeps its back-off and attempt count.
                     let won = diesel::update(jobs::table)
                         .filter(jobs::id.eq(id))
                         .filter(jobs::state.eq(PENDING))
+                        .filter(jobs::attempts.eq(attempts))
+                        .filter(jobs::next_attempt_at.le(now))
                         .filter(jobs::leased_until.is_null().or(jobs::leased_until.le(now)))
                         .set(jobs::leased_until.eq(until))
                         .execute(conn)?;
                     if won == 0 {
                         continue;
                     }
-                    match JobKind::parse(&kind) {
-                        Some(kind) => leased.push(Job { id, kind, payload, attempts: u32::try_from(attempts)? }),
-                        None => bury(conn, id, attempts, &format!("no handler for job kind {kind}"), now)?,
-                    }
+                    let kind =
+                        JobKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("job {id} of unknown kind {kind}"))?;
+                    leased.push(Job { id, kind, payload, attempts: u32::try_from(attempts)? });
                 }
                 Ok(leased)
             })
@@ -125,7 +130,7 @@ impl JobQueue for DbJobs {
 
     async fn mark_done(&self, id: i64, now: DateTime<Utc>) -> anyhow::Result<()> {
         self.0
-            .run(move |conn| {
+            .write(move |conn| {
                 diesel::update(jobs::table.find(id))
                     .set((
                         jobs::state.eq(DONE),
@@ -147,10 +152,10 @@ impl JobQueue for DbJobs {
         error: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let error: String = error.chars().take(500).collect();
+        let error = error.to_owned();
         let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
         self.0
-            .run(move |conn| {
+            .write(move |conn| {
                 match retry_at {
                     Some(at) => diesel::update(jobs::table.find(id))
                         .set((
@@ -231,6 +236,16 @@ impl JobStore for DbJobs {
             })
             .await?;
         row.map(record).transpose()
+    }
+
+    async fn purge_done(&self, before: DateTime<Utc>) -> anyhow::Result<u64> {
+        let before = before.naive_utc();
+        self.0
+            .write(move |conn| {
+                let done = jobs::table.filter(jobs::state.eq(DONE)).filter(jobs::finished_at.lt(before));
+                Ok(diesel::delete(done).execute(conn)? as u64)
+            })
+            .await
     }
 
     async fn counts(&self) -> anyhow::Result<Vec<(String, JobState, i64)>> {

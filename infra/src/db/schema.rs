@@ -215,6 +215,7 @@ diesel::table! {
         scope -> Text,
         idem_key -> Text,
         fingerprint -> Text,
+        owner -> Text,
         status -> Nullable<Integer>,
         headers -> Nullable<Text>,
         body -> Nullable<Binary>,

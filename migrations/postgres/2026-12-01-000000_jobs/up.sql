@@ -19,7 +19,18 @@ SELECT id, 'mail', json_build_object('to', recipient, 'subject', subject, 'body'
        attempts, next_attempt_at, leased_until, last_error, created_at, sent_at
 FROM outbox;
 SELECT setval(pg_get_serial_sequence('jobs', 'id'), GREATEST((SELECT max(id) FROM jobs), 1));
-DROP TABLE outbox;
+DELETE FROM outbox;
+
+-- During a rolling upgrade, instances still on the previous build write mail into `outbox`: each
+-- such row becomes a job instead. A later release drops `outbox` and this trigger.
+CREATE FUNCTION outbox_to_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO jobs (kind, payload, state, attempts, next_attempt_at, created_at)
+    VALUES ('mail', json_build_object('to', NEW.recipient, 'subject', NEW.subject, 'body', NEW.body)::text,
+            'pending', 0, NEW.next_attempt_at, NEW.created_at);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbox_to_jobs BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_to_jobs();
 
 CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX jobs_by_state ON jobs (state, id);

@@ -1,8 +1,10 @@
--- Idempotency-Key answers, per caller scope; a row without a status is a run in progress.
+-- Idempotency-Key answers, per caller scope; a row without a status is a run in progress, held by
+-- its owner (a token per run) until locked_until.
 CREATE TABLE idempotency_keys (
     scope         TEXT NOT NULL,
     idem_key      TEXT NOT NULL,
     fingerprint   TEXT NOT NULL,
+    owner         TEXT NOT NULL,
     status        INTEGER,
     headers       TEXT,
     body          BYTEA,

@@ -155,12 +155,12 @@ async fn the_window_opens_and_closes_on_the_second(backend: Backend) {
     let (campaign, gift) = app.campaign_between(&op, &fmt(opens), &fmt(closes), 10, 1, 1, &[]).await;
     let members = app.activated_members(2, "SZ-403").await;
 
-    app.clock.set(opens - chrono::Duration::milliseconds(300));
+    app.clock.set(opens - chrono::Duration::seconds(5));
     app.send(app.claim_req(&members[0], &campaign, &gift, "early")).await.problem(409, "campaign.not_live");
     app.clock.set(opens);
     let on_time = app.send(app.claim_req(&members[0], &campaign, &gift, "on-time")).await;
     assert_eq!(on_time.status, 201, "{}", on_time.text());
-    app.clock.set(closes - chrono::Duration::milliseconds(300));
+    app.clock.set(closes - chrono::Duration::seconds(5));
     let last = app.send(app.claim_req(&members[1], &campaign, &gift, "last")).await;
     assert_eq!(last.status, 201, "{}", last.text());
     app.clock.set(closes);

@@ -2,7 +2,7 @@
 //! scopes per caller, released keys after failures, and retention.
 
 use domain::admin::Role;
-use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, IdempotencyStore};
+use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, IdempotencyStore, RunToken, StoredResponse};
 use infra::db::idempotency::DbIdempotency;
 use serde_json::json;
 use tests::{on_both_backends, Backend, Req, TestApp};
@@ -112,8 +112,47 @@ async fn answers_are_kept_a_day_then_the_key_is_new_and_purged(backend: Backend)
     let now = domain::shared::Clock::now(&app.clock);
     let fp = Fingerprint("f".into());
     let day = chrono::Duration::hours(24);
-    assert_eq!(store.begin("s", &key, &fp, now, now, now + day).await.unwrap(), Begin::Run);
+    let token = RunToken("t1".into());
+    assert_eq!(store.begin("s", &key, &fp, &token, now, now, now + day).await.unwrap(), Begin::Run(token));
     assert_eq!(store.purge(now + chrono::Duration::hours(1)).await.unwrap(), 0);
     assert_eq!(store.purge(now + day + chrono::Duration::hours(1)).await.unwrap(), 2);
     assert_eq!(app.count("SELECT count(*) AS n FROM idempotency_keys").await, 0);
+}
+
+on_both_backends!(a_run_taken_over_after_its_lock_cannot_touch_its_successor);
+
+async fn a_run_taken_over_after_its_lock_cannot_touch_its_successor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let store = DbIdempotency(app.database().await);
+    let (key, fp) = (IdempotencyKey::parse("k").unwrap(), Fingerprint("f".into()));
+    let now = domain::shared::Clock::now(&app.clock);
+    let (lock, day) = (chrono::Duration::minutes(2), chrono::Duration::hours(24));
+    let (first, second) = (RunToken("first".into()), RunToken("second".into()));
+    assert_eq!(
+        store.begin("s", &key, &fp, &first, now, now + lock, now + day).await.unwrap(),
+        Begin::Run(first.clone())
+    );
+    assert_eq!(store.begin("s", &key, &fp, &second, now, now + lock, now + day).await.unwrap(), Begin::InFlight);
+    // The first run's server died: after its lock a retry takes the key over.
+    let later = now + lock + chrono::Duration::seconds(1);
+    assert_eq!(
+        store.begin("s", &key, &fp, &second, later, later + lock, later + day).await.unwrap(),
+        Begin::Run(second.clone())
+    );
+    // The first run wakes up: it may neither release nor answer for the second.
+    let stale = StoredResponse { status: 201, headers: vec![], body: b"first".to_vec() };
+    store.release("s", &key, &first).await.unwrap();
+    store.complete("s", &key, &first, &stale).await.unwrap();
+    let third = RunToken("third".into());
+    assert_eq!(store.begin("s", &key, &fp, &third, later, later + lock, later + day).await.unwrap(), Begin::InFlight);
+    let answer = StoredResponse {
+        status: 201,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: b"{}".to_vec(),
+    };
+    store.complete("s", &key, &second, &answer).await.unwrap();
+    assert_eq!(
+        store.begin("s", &key, &fp, &third, later, later + lock, later + day).await.unwrap(),
+        Begin::Replay(answer)
+    );
 }

@@ -167,3 +167,27 @@ async fn dead_jobs_are_listed_and_requeued_by_staff(backend: Backend) {
     assert_eq!(refused.problem(409, "job.not_dead")["state"], "done");
     assert_eq!(server.received().len(), 1, "the delivered mail is not sent again");
 }
+
+on_both_backends!(mail_queued_by_an_instance_of_the_previous_build_is_delivered);
+
+/// During a rolling upgrade, instances of the previous build still write mail into `outbox`.
+async fn mail_queued_by_an_instance_of_the_previous_build_is_delivered(backend: Backend) {
+    let server = SmtpServer::start(0);
+    let app = TestApp::spawn_with(backend, smtp(server.port)).await;
+    let db = app.database().await;
+    db.run(|conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "INSERT INTO outbox (recipient, subject, body, status, attempts, next_attempt_at, created_at)
+             VALUES ('old.build@union.example.cn', 'old', 'body', 'pending', 0, '2026-12-01 00:00:00', '2026-12-01 00:00:00')",
+        )
+        .execute(conn)
+        .map_err(anyhow::Error::from)
+    })
+    .await
+    .unwrap();
+    let got = server.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["old.build@union.example.cn"]);
+    assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 0, "nothing is left behind in the old table");
+}

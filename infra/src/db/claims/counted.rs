@@ -28,7 +28,9 @@ static PG_COUNTED: LazyLock<String> = LazyLock::new(|| {
     WITH k AS (SELECT 1 FROM campaigns
                WHERE id = $2 AND state = 'published' AND starts_at <= $7 AND $7 < ends_at),
          s AS (SELECT {standing} AS ok),
-         n AS (SELECT count(*) FILTER (WHERE gift_id = $3) AS gift_n, count(*) AS campaign_n
+         n AS (SELECT count(*) FILTER (WHERE gift_id = $3) AS gift_n, count(*) AS campaign_n,
+                      coalesce(max(gift_seq) FILTER (WHERE gift_id = $3), 0) AS gift_top,
+                      coalesce(max(campaign_seq), 0) AS campaign_top
                FROM claims WHERE campaign_id = $2 AND member_id = $4),
          u AS (UPDATE gifts SET claimed = claimed + 1
                WHERE id = $3 AND claimed < $9 AND EXISTS (SELECT 1 FROM k) AND (SELECT ok FROM s)
@@ -36,7 +38,7 @@ static PG_COUNTED: LazyLock<String> = LazyLock::new(|| {
                RETURNING claimed),
          ins AS (INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq,
                                      voucher_code, request_key, status, claimed_at, expires_at)
-                 SELECT $1, $2, $3, $4, u.claimed, n.gift_n + 1, n.campaign_n + 1, $5, $6, 'issued', $7, $8
+                 SELECT $1, $2, $3, $4, u.claimed, n.gift_top + 1, n.campaign_top + 1, $5, $6, 'issued', $7, $8
                  FROM u CROSS JOIN n
                  RETURNING id, gift_id, slot, gift_seq, campaign_seq, member_id, claimed_at),
          l AS ({ledger} FROM ins JOIN gifts g ON g.id = ins.gift_id),
@@ -147,14 +149,18 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
             .count()
             .get_result::<i64>(lite)?
             > 0;
-        let held: Vec<String> = claims::table
+        let held: Vec<(String, i32, i32)> = claims::table
             .filter(claims::campaign_id.eq(claim.campaign.to_string()))
             .filter(claims::member_id.eq(claim.member.to_string()))
-            .select(claims::gift_id)
+            .select((claims::gift_id, claims::gift_seq, claims::campaign_seq))
             .load(lite)?;
         let gift_id = claim.gift.to_string();
-        let gift_n = held.iter().filter(|g| **g == gift_id).count() as i64;
+        let gift_n = held.iter().filter(|(g, _, _)| *g == gift_id).count() as i64;
         let campaign_n = held.len() as i64;
+        // The next sequences follow the highest taken, not the count: a gap left by a voided or
+        // given-back claim must not make every later claim collide.
+        let gift_top = held.iter().filter(|(g, _, _)| *g == gift_id).map(|h| h.1).max().unwrap_or(0);
+        let campaign_top = held.iter().map(|h| h.2).max().unwrap_or(0);
         let known =
             claims::table.filter(claims::request_key.eq(&claim.request_key)).count().get_result::<i64>(lite)? > 0;
         #[derive(QueryableByName)]
@@ -183,8 +189,8 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
         let Some(slot) = slot else { return Ok(row) };
         let mut new = claim.clone();
         new.slot = slot as u32;
-        new.gift_seq = gift_n as u32 + 1;
-        new.campaign_seq = campaign_n as u32 + 1;
+        new.gift_seq = gift_top as u32 + 1;
+        new.campaign_seq = campaign_top as u32 + 1;
         new.staff_alert = c.alerts.iter().find(|(s, _)| *s == new.slot).map(|(_, n)| n.clone());
         if sqlite_rows(lite, &new)? == 0 {
             // Every condition of the insert was checked above in this transaction: a refusal now
