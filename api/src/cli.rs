@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use crate::admin::RoleDto;
 use crate::config::Config;
-use crate::startup::{admin_service, open_database, Application};
+use crate::startup::Application;
+use crate::wire::{open_database, Infra};
 use crate::{openapi, telemetry};
 use domain::admin::{Actor, NewAdmin, Password, Username};
 use domain::shared::AppClock;
@@ -94,7 +95,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&config.log_filter, config.log_format);
+    telemetry::init(&config.server.log_filter, config.server.log_format);
     let outcome = actix_web::rt::System::new().block_on(run(cli.command, config));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,7 +111,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             let app = Application::build(config.clone()).await?;
-            tracing::info!(addr = %config.bind, port = app.port(), "serving; docs at /docs/");
+            tracing::info!(addr = %config.server.bind, port = app.port(), "serving; docs at /docs/");
             app.run_until_stopped().await?;
             tracing::info!("stopped");
         }
@@ -119,8 +120,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!("database is up to date");
         }
         Command::Openapi => unreachable!("handled before configuration is read"),
-        Command::ImportRoster { file } => import_roster(&config, file).await?,
-        Command::Campaigns(CampaignCommand::Reconcile { id }) => reconcile(&config, id).await?,
+        Command::ImportRoster { file } => import_roster(config, file).await?,
+        Command::Campaigns(CampaignCommand::Reconcile { id }) => reconcile(config, id).await?,
         Command::Admin(AdminCommand::Create { username, role, display_name, email }) => {
             let new = NewAdmin {
                 username: Username::parse(&username)?,
@@ -129,14 +130,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 role: RoleDto::from(role).into(),
                 password: Password::parse(read_password()?)?,
             };
-            let db = open_database(&config).await?;
-            let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-            let admin =
-                admin_service(&config, &db, &AppClock::System).create(&Actor::command_line(&login), new).await?;
+            let infra = Infra::open(config, AppClock::System).await?;
+            let admin = crate::admin::wire(&infra).admins.create(&Actor::command_line(&login()), new).await?;
             println!("created {} ({}) id={}", admin.username, admin.role.as_str(), admin.id);
         }
     }
     Ok(())
+}
+
+/// Who ran the command, for the audit log.
+fn login() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -166,11 +170,10 @@ impl<R: std::io::Read> std::io::Read for Progress<R> {
     }
 }
 
-async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Result<()> {
+async fn import_roster(config: Config, path: std::path::PathBuf) -> anyhow::Result<()> {
     let file = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let size = file.metadata()?.len();
-    let db = open_database(config).await?;
-    let roster = crate::startup::roster(config, &db);
+    let infra = Infra::open(config, AppClock::System).await?;
     let bar = indicatif::ProgressBar::new(size).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -178,26 +181,14 @@ async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Res
     let started = std::time::Instant::now();
     let reader = std::io::BufReader::with_capacity(1 << 20, Progress { inner: file, bar: bar.clone() });
     let progress_bar = bar.clone();
-    let clock = AppClock::System;
-    let now = clock.now();
-    let report = tokio::task::spawn_blocking(move || {
-        infra::roster_import::import_csv(reader, &roster, now, |lines| {
-            progress_bar.set_message(format!("{lines} rows"))
-        })
-    })
-    .await??;
+    let progress = Box::new(move |lines: u64| progress_bar.set_message(format!("{lines} rows")));
+    let actor = Actor::command_line(&login());
+    let report = crate::members::wire(&infra)
+        .roster
+        .import(&actor, &path.display().to_string(), Box::new(reader), progress)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
-    let summary =
-        serde_json::json!({"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected});
-    let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let entry = domain::admin::NewAuditEntry::by(
-        &Actor::command_line(&login),
-        now,
-        "roster.import",
-        path.display().to_string(),
-    )
-    .change(None, Some(summary));
-    domain::admin::AuditLog::append(admin_service(config, &db, &clock).audit_log(), entry).await?;
     println!(
         "inserted {} updated {} unchanged {} rejected {} in {:.1}s",
         report.inserted,
@@ -215,13 +206,14 @@ async fn import_roster(config: &Config, path: std::path::PathBuf) -> anyhow::Res
     Ok(())
 }
 
-async fn reconcile(config: &Config, id: Option<uuid::Uuid>) -> anyhow::Result<()> {
+async fn reconcile(config: Config, id: Option<uuid::Uuid>) -> anyhow::Result<()> {
     use domain::campaigns::CampaignId;
     anyhow::ensure!(
-        config.redis_url.is_some(),
+        config.storage.redis_url.is_some(),
         "without SGH_REDIS_URL the gate lives inside the running server: use POST /v1/admin/campaigns/{{id}}/reconcile"
     );
-    let app = crate::startup::campaign_service(config, AppClock::System).await?;
+    let infra = Infra::open(config, AppClock::System).await?;
+    let app = crate::campaigns::wire(&infra, crate::campaigns::Writes::OneByOne).campaigns;
     let ids: Vec<CampaignId> = match id {
         Some(id) => vec![CampaignId(id)],
         None => app
@@ -233,8 +225,7 @@ async fn reconcile(config: &Config, id: Option<uuid::Uuid>) -> anyhow::Result<()
             .map(|(c, _)| c.id)
             .collect(),
     };
-    let login = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let actor = Actor::command_line(&login);
+    let actor = Actor::command_line(&login());
     for id in ids {
         let found = app.reconcile(Some(&actor), id).await.map_err(|e| anyhow::anyhow!("campaign {id}: {e}"))?;
         for d in &found {

@@ -27,10 +27,35 @@ pub enum LogFormat {
     Json,
 }
 
+/// Every setting, grouped by the part of the system that reads it; each context's wiring takes
+/// its own group.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub profile: Profile,
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub crypto: CryptoConfig,
+    pub jobs: JobsConfig,
+    pub admin: AdminConfig,
+    pub members: MembersConfig,
+    pub campaigns: CampaignsConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
     pub bind: SocketAddr,
+    pub workers: Option<usize>,
+    pub cors_origins: Vec<String>,
+    pub body_limit: usize,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub shutdown_timeout: Duration,
+    /// How long `Idempotency-Key` answers are kept before the purge; at least a day.
+    pub idempotency_retention: chrono::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
@@ -39,43 +64,56 @@ pub struct Config {
     pub redis_url: Option<String>,
     pub redis_prefix: String,
     pub redis_timeout: Duration,
-    pub smtp_url: Option<String>,
-    pub mail_from: String,
-    pub mail_dir: PathBuf,
-    pub outbox_poll: Duration,
-    pub outbox_retry_base: Duration,
-    pub outbox_max_attempts: u32,
-    /// How long `Idempotency-Key` answers are kept before the purge; at least a day.
-    pub idempotency_retention: Duration,
-    pub admin_jwt_secret: String,
-    pub admin_token_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct CryptoConfig {
     pub encryption_key: [u8; 32],
     pub encryption_key_id: String,
     pub previous_encryption_key: Option<(String, [u8; 32])>,
     /// Keys the blind indexes; unlike the cipher key it must never change, or look-ups break.
     pub blind_index_key: [u8; 32],
-    pub member_jwt: (String, String),
-    pub previous_member_jwt: Option<(String, String)>,
-    pub member_token_ttl: Duration,
-    pub refresh_token_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub mail_dir: PathBuf,
+    pub poll: Duration,
+    pub retry_base: chrono::Duration,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminConfig {
+    pub jwt_secret: String,
+    pub token_ttl: chrono::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct MembersConfig {
+    /// `(kid, secret)`.
+    pub jwt: (String, String),
+    pub previous_jwt: Option<(String, String)>,
+    pub token_ttl: chrono::Duration,
+    pub refresh_token_ttl: chrono::Duration,
     pub sms_gateway: Option<(String, String)>,
     pub wechat_base_url: String,
     pub wechat_app: Option<(String, String)>,
     pub privacy_policy_version: String,
     pub otp_ttl: Duration,
     pub otp_resend_after: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct CampaignsConfig {
     pub low_stock_percent: u32,
     /// `false` (`SGH_INVENTORY_GATE=off`): claims are decided by the database alone.
     pub inventory_gate: bool,
     /// Threads writing granted claims in batches on PostgreSQL, each holding a pooled connection
     /// while it writes.
     pub claim_writers: usize,
-    pub cors_origins: Vec<String>,
-    pub body_limit: usize,
-    pub log_filter: String,
-    pub log_format: LogFormat,
-    pub shutdown_timeout: Duration,
-    pub workers: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +143,47 @@ impl Vars {
         }
     }
 
-    fn millis(&self, name: &'static str, default_ms: u64) -> Result<Duration, ConfigError> {
-        self.parse(name, default_ms).map(Duration::from_millis)
+    /// A number that must lie in `range`: out of it is an error naming the variable, never a
+    /// quietly corrected value.
+    fn within<T>(&self, name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.parse(name, default)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(invalid(name, format!("must be between {} and {}", range.start(), range.end())))
+        }
+    }
+
+    fn millis(
+        &self,
+        name: &'static str,
+        default_ms: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Duration, ConfigError> {
+        self.within(name, default_ms, range).map(Duration::from_millis)
+    }
+
+    fn secs(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Duration, ConfigError> {
+        self.within(name, default, range).map(Duration::from_secs)
     }
 }
+
+/// The same span for the domain, which counts in `chrono` durations; every span here is bounded,
+/// so it always fits.
+fn span(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+const DAY: u64 = 86_400;
 
 fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, problem: problem.into() }
@@ -173,67 +248,80 @@ impl Config {
         }
         Ok(Self {
             profile,
-            bind: v.parse("SGH_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            mail_dir: v.get("SGH_MAIL_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mail")),
-            data_dir,
-            database_url,
-            database_pool_size: v.parse("SGH_DATABASE_POOL_SIZE", 10)?,
-            database_wait: match v.millis("SGH_DATABASE_WAIT_MS", 5_000)? {
-                wait if wait.is_zero() => return Err(invalid("SGH_DATABASE_WAIT_MS", "must be at least 1")),
-                wait => wait,
+            server: ServerConfig {
+                bind: v.parse("SGH_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+                workers: v.get("SGH_WORKERS").map(|_| v.within("SGH_WORKERS", 1, 1..=256)).transpose()?,
+                cors_origins: v
+                    .get("SGH_CORS_ORIGINS")
+                    .map(|s| s.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                    .unwrap_or_default(),
+                body_limit: v.within("SGH_BODY_LIMIT_BYTES", 256 * 1024, 1_024..=64 * 1024 * 1024)?,
+                log_filter: v.get("SGH_LOG").unwrap_or("info").to_owned(),
+                log_format,
+                shutdown_timeout: v.secs("SGH_SHUTDOWN_TIMEOUT_SECS", 30, 0..=3_600)?,
+                idempotency_retention: span(
+                    v.within("SGH_IDEMPOTENCY_RETENTION_HOURS", 24, 24..=24 * 365)
+                        .map(|h| Duration::from_secs(h * 3_600))?,
+                ),
             },
-            redis_url,
-            redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
-            redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300)?,
-            smtp_url: v.get("SGH_SMTP_URL").map(str::to_owned),
-            mail_from: v.get("SGH_MAIL_FROM").unwrap_or("苏工惠 <noreply@sgh.localhost>").to_owned(),
-            outbox_poll: v.millis("SGH_OUTBOX_POLL_MS", 2_000)?,
-            outbox_retry_base: v.millis("SGH_OUTBOX_RETRY_BASE_MS", 30_000)?,
-            outbox_max_attempts: v.parse("SGH_OUTBOX_MAX_ATTEMPTS", 10)?,
-            idempotency_retention: match v.parse::<u64>("SGH_IDEMPOTENCY_RETENTION_HOURS", 24)? {
-                hours if hours >= 24 => Duration::from_secs(hours * 3600),
-                _ => return Err(invalid("SGH_IDEMPOTENCY_RETENTION_HOURS", "must be at least 24")),
+            storage: StorageConfig {
+                database_url,
+                database_pool_size: v.within("SGH_DATABASE_POOL_SIZE", 10, 1..=1_000)?,
+                database_wait: v.millis("SGH_DATABASE_WAIT_MS", 5_000, 1..=600_000)?,
+                redis_url,
+                redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
+                redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300, 1..=60_000)?,
+                data_dir: data_dir.clone(),
             },
-            admin_jwt_secret,
-            admin_token_ttl: Duration::from_secs(v.parse("SGH_ADMIN_TOKEN_TTL_SECS", 900)?),
-            encryption_key,
-            encryption_key_id: v.get("SGH_ENCRYPTION_KEY_ID").unwrap_or("k1").to_owned(),
-            previous_encryption_key,
-            blind_index_key,
-            member_jwt: (v.get("SGH_MEMBER_JWT_KID").unwrap_or("m1").to_owned(), member_secret),
-            previous_member_jwt,
-            member_token_ttl: Duration::from_secs(v.parse("SGH_MEMBER_TOKEN_TTL_SECS", 900)?),
-            refresh_token_ttl: Duration::from_secs(86_400 * v.parse::<u64>("SGH_REFRESH_TOKEN_TTL_DAYS", 30)?),
-            sms_gateway: match (v.get("SGH_SMS_URL"), v.get("SGH_SMS_KEY")) {
-                (Some(url), Some(key)) => Some((url.to_owned(), key.to_owned())),
-                (None, None) => None,
-                _ => return Err(invalid("SGH_SMS_URL", "SGH_SMS_URL and SGH_SMS_KEY go together")),
+            crypto: CryptoConfig {
+                encryption_key,
+                encryption_key_id: v.get("SGH_ENCRYPTION_KEY_ID").unwrap_or("k1").to_owned(),
+                previous_encryption_key,
+                blind_index_key,
             },
-            wechat_base_url: v.get("SGH_WECHAT_BASE_URL").unwrap_or("https://api.weixin.qq.com").to_owned(),
-            wechat_app: match (v.get("SGH_WECHAT_APPID"), v.get("SGH_WECHAT_SECRET")) {
-                (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
-                (None, None) => None,
-                _ => return Err(invalid("SGH_WECHAT_APPID", "SGH_WECHAT_APPID and SGH_WECHAT_SECRET go together")),
+            jobs: JobsConfig {
+                smtp_url: v.get("SGH_SMTP_URL").map(str::to_owned),
+                mail_from: v.get("SGH_MAIL_FROM").unwrap_or("苏工惠 <noreply@sgh.localhost>").to_owned(),
+                mail_dir: v.get("SGH_MAIL_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mail")),
+                poll: v.millis("SGH_OUTBOX_POLL_MS", 2_000, 1..=3_600_000)?,
+                retry_base: span(v.millis("SGH_OUTBOX_RETRY_BASE_MS", 30_000, 1..=3_600_000)?),
+                max_attempts: v.within("SGH_OUTBOX_MAX_ATTEMPTS", 10, 1..=100)?,
             },
-            privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
-            otp_ttl: Duration::from_secs(v.parse("SGH_OTP_TTL_SECS", 300)?),
-            low_stock_percent: v.parse::<u32>("SGH_LOW_STOCK_PERCENT", 10)?.min(100),
-            claim_writers: v.parse::<usize>("SGH_CLAIM_WRITERS", 2)?.clamp(1, 16),
-            inventory_gate: match v.get("SGH_INVENTORY_GATE") {
-                None | Some("on") => true,
-                Some("off") => false,
-                Some(other) => return Err(invalid("SGH_INVENTORY_GATE", format!("'{other}' is not on or off"))),
+            admin: AdminConfig {
+                jwt_secret: admin_jwt_secret,
+                token_ttl: span(v.secs("SGH_ADMIN_TOKEN_TTL_SECS", 900, 1..=DAY)?),
             },
-            otp_resend_after: Duration::from_secs(v.parse::<u64>("SGH_OTP_RESEND_SECS", 60)?.max(1)),
-            cors_origins: v
-                .get("SGH_CORS_ORIGINS")
-                .map(|s| s.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
-                .unwrap_or_default(),
-            body_limit: v.parse("SGH_BODY_LIMIT_BYTES", 256 * 1024)?,
-            log_filter: v.get("SGH_LOG").unwrap_or("info").to_owned(),
-            log_format,
-            shutdown_timeout: Duration::from_secs(v.parse("SGH_SHUTDOWN_TIMEOUT_SECS", 30)?),
-            workers: v.get("SGH_WORKERS").map(|_| v.parse("SGH_WORKERS", 1)).transpose()?,
+            members: MembersConfig {
+                jwt: (v.get("SGH_MEMBER_JWT_KID").unwrap_or("m1").to_owned(), member_secret),
+                previous_jwt: previous_member_jwt,
+                token_ttl: span(v.secs("SGH_MEMBER_TOKEN_TTL_SECS", 900, 1..=DAY)?),
+                refresh_token_ttl: span(
+                    v.within("SGH_REFRESH_TOKEN_TTL_DAYS", 30, 1..=365).map(|d: u64| Duration::from_secs(d * DAY))?,
+                ),
+                sms_gateway: match (v.get("SGH_SMS_URL"), v.get("SGH_SMS_KEY")) {
+                    (Some(url), Some(key)) => Some((url.to_owned(), key.to_owned())),
+                    (None, None) => None,
+                    _ => return Err(invalid("SGH_SMS_URL", "SGH_SMS_URL and SGH_SMS_KEY go together")),
+                },
+                wechat_base_url: v.get("SGH_WECHAT_BASE_URL").unwrap_or("https://api.weixin.qq.com").to_owned(),
+                wechat_app: match (v.get("SGH_WECHAT_APPID"), v.get("SGH_WECHAT_SECRET")) {
+                    (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+                    (None, None) => None,
+                    _ => return Err(invalid("SGH_WECHAT_APPID", "SGH_WECHAT_APPID and SGH_WECHAT_SECRET go together")),
+                },
+                privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
+                otp_ttl: v.secs("SGH_OTP_TTL_SECS", 300, 1..=DAY)?,
+                otp_resend_after: v.secs("SGH_OTP_RESEND_SECS", 60, 1..=DAY)?,
+            },
+            campaigns: CampaignsConfig {
+                low_stock_percent: v.within("SGH_LOW_STOCK_PERCENT", 10, 0..=100)?,
+                inventory_gate: match v.get("SGH_INVENTORY_GATE") {
+                    None | Some("on") => true,
+                    Some("off") => false,
+                    Some(other) => return Err(invalid("SGH_INVENTORY_GATE", format!("'{other}' is not on or off"))),
+                },
+                claim_writers: v.within("SGH_CLAIM_WRITERS", 2, 1..=16)?,
+            },
         })
     }
 }
@@ -276,15 +364,15 @@ mod tests {
     fn dev_needs_nothing() {
         let c = Config::from_vars(vars(&[])).unwrap();
         assert_eq!(c.profile, Profile::Dev);
-        assert_eq!(c.database_url, DatabaseUrl::Sqlite("./data/sgh.db".into()));
-        assert!(c.redis_url.is_none() && c.smtp_url.is_none());
-        assert!(c.inventory_gate);
+        assert_eq!(c.storage.database_url, DatabaseUrl::Sqlite("./data/sgh.db".into()));
+        assert!(c.storage.redis_url.is_none() && c.jobs.smtp_url.is_none());
+        assert!(c.campaigns.inventory_gate);
     }
 
     #[test]
     fn the_gate_switches_on_and_off_and_nothing_else() {
         let off = Config::from_vars(vars(&[("SGH_INVENTORY_GATE", "off")])).unwrap();
-        assert!(!off.inventory_gate);
+        assert!(!off.campaigns.inventory_gate);
         let typo = Config::from_vars(vars(&[("SGH_INVENTORY_GATE", "of")]));
         assert!(matches!(typo, Err(ConfigError::Invalid { var: "SGH_INVENTORY_GATE", .. })), "{typo:?}");
     }
@@ -310,7 +398,7 @@ mod tests {
         assert!(matches!(no_member, Err(ConfigError::Missing { var: "SGH_MEMBER_JWT_SECRET", .. })));
         let member = ("SGH_MEMBER_JWT_SECRET", "another-real-production-secret-long-enough");
         let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member])).unwrap();
-        assert_eq!(ok.log_format, LogFormat::Json);
+        assert_eq!(ok.server.log_format, LogFormat::Json);
     }
 
     #[test]
@@ -322,6 +410,16 @@ mod tests {
             ("SGH_REDIS_URL", "http://x"),
             ("SGH_DATABASE_URL", "mysql://x/y"),
             ("SGH_ADMIN_JWT_SECRET", "short"),
+            // Out of range is refused, never quietly corrected.
+            ("SGH_DATABASE_WAIT_MS", "0"),
+            ("SGH_DATABASE_POOL_SIZE", "0"),
+            ("SGH_CLAIM_WRITERS", "17"),
+            ("SGH_LOW_STOCK_PERCENT", "101"),
+            ("SGH_OTP_RESEND_SECS", "0"),
+            ("SGH_OUTBOX_MAX_ATTEMPTS", "0"),
+            ("SGH_IDEMPOTENCY_RETENTION_HOURS", "23"),
+            ("SGH_MEMBER_TOKEN_TTL_SECS", "99999999999999"),
+            ("SGH_WORKERS", "0"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)])).unwrap_err();
             assert!(err.to_string().starts_with(var), "{var}: {err}");

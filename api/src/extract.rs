@@ -8,8 +8,8 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde_json::error::Category;
 
+use crate::admin::AdminState;
 use crate::error::ApiError;
-use crate::state::AppState;
 use domain::admin::error::AuthError;
 use domain::admin::{Actor, AdminUser};
 
@@ -107,11 +107,11 @@ pub struct Staff {
 pub struct AnyStaff(pub Staff);
 
 async fn signed_in(
-    state: Option<web::Data<AppState>>,
+    state: Option<web::Data<AdminState>>,
     token: Option<String>,
     request_id: Option<String>,
 ) -> Result<Staff, ApiError> {
-    let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AppState missing")))?;
+    let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AdminState missing")))?;
     let token = token.ok_or(AuthError::InvalidToken)?;
     let admin = state.admins.authenticate(&token).await?;
     let actor = Actor::staff(&admin, request_id);
@@ -123,7 +123,7 @@ impl FromRequest for Staff {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let signed = signed_in(req.app_data::<web::Data<AppState>>().cloned(), bearer(req), RequestId::of(req));
+        let signed = signed_in(req.app_data::<web::Data<AdminState>>().cloned(), bearer(req), RequestId::of(req));
         let read_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         Box::pin(async move {
             let staff = signed.await?;
@@ -141,7 +141,7 @@ impl FromRequest for AnyStaff {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let signed = signed_in(req.app_data::<web::Data<AppState>>().cloned(), bearer(req), RequestId::of(req));
+        let signed = signed_in(req.app_data::<web::Data<AdminState>>().cloned(), bearer(req), RequestId::of(req));
         Box::pin(async move { signed.await.map(AnyStaff) })
     }
 }

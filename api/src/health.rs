@@ -7,9 +7,21 @@ use std::time::Duration;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use infra::db::Database;
+use infra::redis_client::Redis;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What readiness asks.
+pub struct Probes {
+    pub db: Database,
+    pub redis: Option<Redis>,
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(crate::metrics::metrics_endpoint);
+}
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
@@ -47,7 +59,7 @@ pub struct Checks {
             "code": "service.not_ready", "checks": {"database": "failed", "redis": "ok"}, "failed": ["database"]}))
 ))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+pub async fn readyz(state: web::Data<Probes>) -> Result<web::Json<Readiness>, ApiError> {
     let database = probe(state.db.ping()).await;
     let redis = match &state.redis {
         Some(redis) => probe(redis.ping()).await,

@@ -16,7 +16,7 @@ use std::future::Future;
 
 use crate::error::ApiError;
 use crate::extract::json_error;
-use crate::state::AppState;
+use crate::wire::Idempotency;
 use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, RunToken, StoredResponse};
 
 pub const HEADER: &str = "idempotency-key";
@@ -84,7 +84,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Idempotent<T> {
 /// their own task, so a client that hangs up mid-request cannot leave the work done but its
 /// answer unstored.
 pub async fn once<Fut>(
-    state: web::Data<AppState>,
+    idem: web::Data<Idempotency>,
     scope: String,
     once: Once,
     work: Fut,
@@ -94,7 +94,7 @@ where
 {
     let Once { key, fingerprint } = once;
     let Some(key) = key else { return work.await };
-    let token = match state.idempotency.begin(&scope, &key, &fingerprint).await.map_err(|e| ApiError::internal(&e))? {
+    let token = match idem.begin(&scope, &key, &fingerprint).await.map_err(|e| ApiError::internal(&e))? {
         Begin::Run(token) => token,
         Begin::Replay(stored) => return Ok(replay(stored)),
         Begin::Mismatch => {
@@ -117,7 +117,7 @@ where
     };
     let run = actix_web::rt::spawn(async move {
         let outcome = work.await;
-        finish(&state, &scope, &key, &token, outcome).await
+        finish(&idem, &scope, &key, &token, outcome).await
     });
     run.await.map_err(|e| ApiError::internal(&anyhow::anyhow!("idempotent run did not finish: {e}")))?
 }
@@ -125,7 +125,7 @@ where
 /// Stores a success; frees the key after a refusal of the request itself (4xx: nothing was
 /// done); keeps it locked after a server failure, which may have come after the work was done.
 async fn finish(
-    state: &AppState,
+    idem: &Idempotency,
     scope: &str,
     key: &IdempotencyKey,
     token: &RunToken,
@@ -135,7 +135,6 @@ async fn finish(
         Ok(res) => res.status(),
         Err(e) => e.status(),
     };
-    let idem = &state.idempotency;
     match outcome {
         Ok(res) if status.is_success() => {
             let stored = capture(res).await?;

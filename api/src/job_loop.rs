@@ -1,14 +1,19 @@
 //! The jobs runner beside the HTTP server: a pass whenever jobs are due, otherwise a poll; the
-//! per-kind metrics; and the purge of expired `Idempotency-Key` answers.
+//! per-kind metrics; and the purge of expired `Idempotency-Key` answers and old done jobs.
 
+use actix_web::web;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-use actix_web::web;
-
-use crate::state::{AppState, JobRunnerService};
-use domain::jobs::{JobState, JobStore};
+use crate::admin::AdminState;
+use crate::wire::{Idempotency, Infra};
+use domain::jobs::{JobKind, JobRunner, JobState, JobStore, RetryPolicy};
+use domain::mail::MailJobs;
+use domain::shared::AppClock;
 use infra::db::jobs::DbJobs;
+use infra::mail::AnyMailer;
+
+pub type Runner = JobRunner<DbJobs, MailJobs<AnyMailer>, AppClock>;
 
 /// How often the `jobs{kind,state}` gauges are recounted from the table.
 const RECOUNT_EVERY: Duration = Duration::from_secs(15);
@@ -17,17 +22,34 @@ const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// How long a done job is kept, for staff looking into what was sent.
 const KEEP_DONE_DAYS: i64 = 7;
 
-pub async fn run(
-    runner: JobRunnerService,
-    state: web::Data<AppState>,
-    poll: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+/// The runner of every job kind, with the mailer the configuration names.
+pub fn runner(infra: &Infra) -> anyhow::Result<Runner> {
+    let config = &infra.config.jobs;
+    let mailer = match &config.smtp_url {
+        Some(url) => AnyMailer::smtp(url, &config.mail_from, Duration::from_secs(10))?,
+        None => AnyMailer::files(config.mail_dir.clone(), &config.mail_from)?,
+    };
+    let policy = RetryPolicy {
+        first_delay: config.retry_base,
+        max_delay: chrono::Duration::hours(1).max(config.retry_base),
+        max_attempts: config.max_attempts,
+    };
+    Ok(JobRunner::new(DbJobs(infra.db.clone()), MailJobs(mailer), infra.clock.clone(), policy))
+}
+
+/// What the loop keeps tidy besides running jobs.
+pub struct Maintenance {
+    pub jobs: web::Data<AdminState>,
+    pub idempotency: web::Data<Idempotency>,
+    pub clock: AppClock,
+}
+
+pub async fn run(runner: Runner, maintenance: Maintenance, poll: Duration, mut stop: watch::Receiver<bool>) {
     let mut counted: Option<Instant> = None;
     let mut purged: Option<Instant> = None;
     while !*stop.borrow() {
         if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
-            purge(&state).await;
+            purge(&maintenance).await;
             purged = Some(Instant::now());
         }
         let handled = match runner.run_once().await {
@@ -48,7 +70,7 @@ pub async fn run(
         };
         // On a timer only: a count is a scan of the table, and a flash sale queues a mail per claim.
         if counted.is_none_or(|at| at.elapsed() >= RECOUNT_EVERY) {
-            recount(&state.jobs.store).await;
+            recount(&maintenance.jobs.jobs.store).await;
             counted = Some(Instant::now());
         }
         if handled > 0 {
@@ -61,14 +83,14 @@ pub async fn run(
     }
 }
 
-async fn purge(state: &AppState) {
-    match state.idempotency.purge().await {
+async fn purge(m: &Maintenance) {
+    match m.idempotency.purge().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "expired idempotency keys deleted"),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "idempotency keys could not be purged"),
     }
-    let before = state.clock.now() - chrono::Duration::days(KEEP_DONE_DAYS);
-    match state.jobs.store.purge_done(before).await {
+    let before = m.clock.now() - chrono::Duration::days(KEEP_DONE_DAYS);
+    match m.jobs.jobs.store.purge_done(before).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "old done jobs deleted"),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "done jobs could not be purged"),
@@ -79,7 +101,7 @@ async fn recount(store: &DbJobs) {
     match store.counts().await {
         Ok(counts) => {
             // Kinds and states with no rows read zero rather than keeping an old value.
-            for kind in domain::jobs::JobKind::ALL {
+            for kind in JobKind::ALL {
                 for state in JobState::ALL {
                     let n = counts.iter().find(|(k, s, _)| k == kind.as_str() && *s == state).map_or(0, |c| c.2);
                     metrics::gauge!("jobs", "kind" => kind.as_str(), "state" => state.as_str()).set(n as f64);

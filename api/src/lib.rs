@@ -15,5 +15,5 @@ pub mod members;
 pub mod metrics;
 pub mod openapi;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
+pub mod wire;

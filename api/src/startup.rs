@@ -1,5 +1,5 @@
-//! The composition root: builds adapters from the config, wires them into services, and runs the
-//! HTTP server beside the outbox worker.
+//! The composition root: opens the shared infrastructure, wires each context from it, and runs
+//! the HTTP server beside the jobs runner.
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
@@ -7,7 +7,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
-use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use utoipa::OpenApi;
@@ -16,135 +15,17 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::state::{AppState, JobRunnerService, MemberAuthService, ProfileService};
+use crate::wire::Infra;
 use crate::{admin, campaigns, edge, extract, health, job_loop, members, metrics, openapi};
-use domain::admin::AdminService;
-use domain::campaigns::service::CampaignService;
-use domain::jobs::{JobRunner, JobsService, RetryPolicy};
-use domain::mail::MailJobs;
-use domain::members::auth::{MemberAuth, OtpPolicy};
-use domain::members::profile::Profiles;
-use domain::shared::idempotency::Idempotency;
 use domain::shared::AppClock;
-use infra::auth::{Argon2Hasher, JwtAdminTokens, JwtMemberTokens};
-use infra::crypto::FieldCrypto;
-use infra::db::admin::DbAdmins;
-use infra::db::audit::DbAuditLog;
-use infra::db::campaign_cache::CachedCampaigns;
-use infra::db::campaigns::DbCampaigns;
-use infra::db::claims::DbClaims;
-use infra::db::idempotency::DbIdempotency;
-use infra::db::jobs::DbJobs;
-use infra::db::members::DbMembers;
-use infra::db::refresh::DbRefreshTokens;
-use infra::db::roster::DbRoster;
-use infra::db::Database;
-use infra::ephemeral::{Ephemeral, MemoryEphemeral, RedisEphemeral};
-use infra::gate::{AnyGate, DatabaseGate, MemoryGate, RedisGate};
-use infra::http_clients::{AnySms, HttpSms, HttpWeChat, LogSms};
-use infra::mail::AnyMailer;
-use infra::redis_client::Redis;
 
-/// Every documented route. The OpenAPI document is collected from exactly these services.
+/// Every documented route. Each context contributes its own, with full paths and no catch-all
+/// prefix scopes, so the order here does not matter (a test registers them the other way round).
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz).service(metrics::metrics_endpoint);
-    // A scope takes every path under its prefix, so the longer `/v1/admin/campaigns` and
-    // `/v1/me/vouchers` go before `/v1/admin` and `/v1/me`.
-    campaigns::routes(cfg);
+    health::routes(cfg);
     admin::routes(cfg);
     members::routes(cfg);
-}
-
-/// Opens the database (creating the SQLite file on first start) and applies pending migrations.
-pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
-    let db = Database::connect(&config.database_url, config.database_pool_size, config.database_wait)?;
-    let migrator = db.clone();
-    let applied = tokio::task::spawn_blocking(move || migrator.migrate()).await??;
-    for name in applied {
-        tracing::info!(migration = %name, "migration applied");
-    }
-    Ok(db)
-}
-
-pub fn admin_service(config: &Config, db: &Database, clock: &AppClock) -> crate::state::Admins {
-    let ttl = chrono::Duration::from_std(config.admin_token_ttl).unwrap_or(chrono::Duration::minutes(15));
-    AdminService::new(
-        DbAdmins(db.clone()),
-        DbAuditLog(db.clone()),
-        Argon2Hasher,
-        JwtAdminTokens::new(config.admin_jwt_secret.as_bytes(), ttl),
-        clock.clone(),
-    )
-}
-
-pub fn field_crypto(config: &Config) -> FieldCrypto {
-    let previous = config.previous_encryption_key.as_ref().map(|(id, key)| (id.as_str(), key));
-    FieldCrypto::new(&config.encryption_key_id, &config.encryption_key, previous, &config.blind_index_key)
-}
-
-pub fn roster(config: &Config, db: &Database) -> DbRoster {
-    DbRoster::new(db.clone(), field_crypto(config))
-}
-
-fn member_services(
-    config: &Config,
-    db: &Database,
-    ephemeral: &Ephemeral,
-    crypto: &FieldCrypto,
-    clock: &AppClock,
-) -> (MemberAuthService, ProfileService) {
-    let members = DbMembers::new(db.clone(), crypto.clone());
-    let ttl = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::minutes(15));
-    let (kid, secret) = &config.member_jwt;
-    let previous = config.previous_member_jwt.as_ref().map(|(k, s)| (k.as_str(), s.as_bytes()));
-    let sms = match &config.sms_gateway {
-        Some((url, key)) => AnySms::Http(HttpSms::new(url, key)),
-        None => AnySms::Log(LogSms),
-    };
-    let wechat_app = config.wechat_app.as_ref().map(|(id, secret)| (id.as_str(), secret.as_str()));
-    let auth = MemberAuth {
-        members: members.clone(),
-        refresh: DbRefreshTokens::new(db.clone(), ttl(config.refresh_token_ttl)),
-        tokens: JwtMemberTokens::new((kid, secret.as_bytes()), previous, ttl(config.member_token_ttl)),
-        sms,
-        wechat: HttpWeChat::new(&config.wechat_base_url, wechat_app),
-        ephemeral: ephemeral.clone(),
-        clock: clock.clone(),
-        policy: OtpPolicy { ttl: config.otp_ttl, resend_after: config.otp_resend_after, ..OtpPolicy::default() },
-    };
-    let profiles = Profiles {
-        members,
-        roster: DbRoster::new(db.clone(), crypto.clone()),
-        limiter: ephemeral.clone(),
-        clock: clock.clone(),
-        policy_version: config.privacy_policy_version.clone(),
-    };
-    (auth, profiles)
-}
-
-fn gate(config: &Config, db: &Database, redis: &Option<Redis>) -> AnyGate {
-    match redis {
-        _ if !config.inventory_gate => AnyGate::Off(DatabaseGate(db.clone())),
-        Some(r) => AnyGate::Redis(RedisGate::new(r.clone())),
-        None => AnyGate::Memory(MemoryGate::default()),
-    }
-}
-
-/// The campaign service on its own, for commands run beside the server.
-pub async fn campaign_service(config: &Config, clock: AppClock) -> anyhow::Result<crate::state::Campaigns> {
-    let db = open_database(config).await?;
-    let redis = match &config.redis_url {
-        Some(url) => Some(Redis::new(url, &config.redis_prefix, config.redis_timeout)?),
-        None => None,
-    };
-    Ok(CampaignService {
-        campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
-        gate: gate(config, &db, &redis),
-        claims: DbClaims::new(db),
-        clock,
-        low_stock_percent: config.low_stock_percent,
-        consent_version: config.privacy_policy_version.clone(),
-    })
+    campaigns::routes(cfg);
 }
 
 pub struct Application {
@@ -161,68 +42,42 @@ impl Application {
 
     /// Like [`Application::build`] with the clock every service reads (tests move a `TestClock`).
     pub async fn build_with_clock(config: Config, clock: AppClock) -> anyhow::Result<Self> {
-        let db = open_database(&config).await?;
-        let redis = match &config.redis_url {
-            Some(url) => Some(Redis::new(url, &config.redis_prefix, config.redis_timeout)?),
-            None => None,
-        };
-        let ephemeral = match &redis {
-            Some(r) => Ephemeral::Redis(RedisEphemeral::new(r.clone())),
-            None => Ephemeral::Memory(MemoryEphemeral::default()),
-        };
+        let infra = Infra::open(config, clock).await?;
+        let config = &infra.config;
         tracing::info!(
-            database = %config.database_url.redacted(),
-            redis = redis.as_ref().map_or("in-process", |_| "configured"),
-            inventory_gate = config.inventory_gate,
-            smtp = config.smtp_url.as_ref().map_or("files", |_| "configured"),
+            database = %config.storage.database_url.redacted(),
+            redis = infra.redis.as_ref().map_or("in-process", |_| "configured"),
+            inventory_gate = config.campaigns.inventory_gate,
+            smtp = config.jobs.smtp_url.as_ref().map_or("files", |_| "configured"),
             "adapters chosen"
         );
+        let admin = web::Data::new(admin::wire(&infra));
+        let members = web::Data::new(members::wire(&infra));
+        let campaigns = web::Data::new(campaigns::wire(&infra, campaigns::Writes::Batched));
+        let idempotency = infra.idempotency();
+        let probes = web::Data::new(health::Probes { db: infra.db.clone(), redis: infra.redis.clone() });
+
         let (stop_worker, stopped) = watch::channel(false);
-        // Derived once: every adapter that seals or indexes personal data shares these keys.
-        let crypto = field_crypto(&config);
-        let (member_auth, profiles) = member_services(&config, &db, &ephemeral, &crypto, &clock);
-        let campaigns = CampaignService {
-            campaigns: CachedCampaigns::new(DbCampaigns(db.clone())),
-            claims: DbClaims::batched(db.clone(), config.claim_writers),
-            gate: gate(&config, &db, &redis),
-            clock: clock.clone(),
-            low_stock_percent: config.low_stock_percent,
-            consent_version: config.privacy_policy_version.clone(),
-        };
-        let state = web::Data::new(AppState {
-            admins: admin_service(&config, &db, &clock),
-            member_auth,
-            profiles,
-            roster: DbRoster::new(db.clone(), crypto.clone()),
-            campaigns,
-            pickup: domain::campaigns::pickup::PickupService {
-                store: infra::db::pickup::DbPickup(db.clone()),
-                clock: clock.clone(),
-            },
-            jobs: JobsService { store: DbJobs(db.clone()), clock: clock.clone() },
-            idempotency: idempotency(&config, &db, &clock)?,
-            clock,
-            crypto,
-            db,
-            redis,
-            ephemeral,
-        });
+        let maintenance =
+            job_loop::Maintenance { jobs: admin.clone(), idempotency: idempotency.clone(), clock: infra.clock.clone() };
+        let worker = tokio::spawn(job_loop::run(job_loop::runner(&infra)?, maintenance, config.jobs.poll, stopped));
 
-        let runner = job_runner(&config, &state.db, &state.clock)?;
-        let worker = tokio::spawn(job_loop::run(runner, state.clone(), config.outbox_poll, stopped));
-
-        let listener = TcpListener::bind(config.bind)?;
+        let listener = TcpListener::bind(config.server.bind)?;
         let port = listener.local_addr()?.port();
         let prometheus = web::Data::new(metrics::install());
-        let cfg = config.clone();
+        let server_config = config.server.clone();
         let mut server = HttpServer::new(move || {
             let (app, spec) = App::new()
                 .into_utoipa_app()
                 .openapi(openapi::ApiDoc::openapi())
-                .app_data(state.clone())
+                .app_data(admin.clone())
+                .app_data(members.clone())
+                .app_data(campaigns.clone())
+                .app_data(idempotency.clone())
+                .app_data(probes.clone())
                 .app_data(prometheus.clone())
-                .app_data(extract::json_config(cfg.body_limit))
-                .app_data(web::PayloadConfig::new(cfg.body_limit))
+                .app_data(extract::json_config(server_config.body_limit))
+                .app_data(web::PayloadConfig::new(server_config.body_limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .configure(routes)
@@ -230,16 +85,16 @@ impl Application {
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(not_found))
-                .wrap(cors(&cfg.cors_origins))
+                .wrap(cors(&server_config.cors_origins))
                 .wrap(from_fn(edge::edge))
         })
         .listen(listener)?
         // Database work runs on blocking threads, at most one per pooled connection at a time;
         // more threads would only idle, each keeping its own allocator cache resident.
-        .worker_max_blocking_threads(config.database_pool_size.max(4) as usize)
-        .shutdown_timeout(config.shutdown_timeout.as_secs());
-        if let Some(n) = config.workers {
-            server = server.workers(n.max(1));
+        .worker_max_blocking_threads(config.storage.database_pool_size.max(4) as usize)
+        .shutdown_timeout(config.server.shutdown_timeout.as_secs());
+        if let Some(n) = config.server.workers {
+            server = server.workers(n);
         }
         Ok(Self { port, server: server.run(), stop_worker, worker })
     }
@@ -253,38 +108,13 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT or [`ServerHandle::stop`], letting requests in flight finish,
-    /// then stops the outbox worker (a message it was sending stays leased and is retried later).
+    /// then stops the jobs runner (a job it was running stays leased and is retried later).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         let _ = self.stop_worker.send(true);
         let _ = self.worker.await;
         served
     }
-}
-
-fn idempotency(config: &Config, db: &Database, clock: &AppClock) -> anyhow::Result<crate::state::Idempotency> {
-    Ok(Idempotency {
-        store: DbIdempotency(db.clone()),
-        clock: clock.clone(),
-        retention: chrono::Duration::from_std(config.idempotency_retention)?,
-        // Longer than any request may take (the shutdown timeout included), so a live run is
-        // never taken over.
-        lock: chrono::Duration::from_std(config.shutdown_timeout)? + chrono::Duration::minutes(2),
-    })
-}
-
-fn job_runner(config: &Config, db: &Database, clock: &AppClock) -> anyhow::Result<JobRunnerService> {
-    let mailer = match &config.smtp_url {
-        Some(url) => AnyMailer::smtp(url, &config.mail_from, Duration::from_secs(10))?,
-        None => AnyMailer::files(config.mail_dir.clone(), &config.mail_from)?,
-    };
-    let first_delay = chrono::Duration::from_std(config.outbox_retry_base)?;
-    let policy = RetryPolicy {
-        first_delay,
-        max_delay: chrono::Duration::hours(1).max(first_delay),
-        max_attempts: config.outbox_max_attempts.max(1),
-    };
-    Ok(JobRunner::new(DbJobs(db.clone()), MailJobs(mailer), clock.clone(), policy))
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -306,6 +136,55 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "请求的接口不存在", "No such endpoint"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test;
+
+    fn reversed(cfg: &mut ServiceConfig) {
+        campaigns::routes(cfg);
+        members::routes(cfg);
+        admin::routes(cfg);
+        health::routes(cfg);
+    }
+
+    /// Every documented operation reaches a handler whichever order the contexts register in:
+    /// no context's routes can hide another's.
+    #[actix_web::test]
+    async fn the_order_contexts_register_their_routes_in_does_not_matter() {
+        let (forward, spec) = App::new().into_utoipa_app().configure(routes).split_for_parts();
+        let (backward, _) = App::new().into_utoipa_app().configure(reversed).split_for_parts();
+        let forward = test::init_service(forward.default_service(web::to(not_found))).await;
+        let backward = test::init_service(backward.default_service(web::to(not_found))).await;
+        let mut checked = 0;
+        for (path, item) in &spec.paths.paths {
+            let concrete =
+                path.replace("{id}", "1").replace("{gift}", "1").replace("{point}", "1").replace("{admin_id}", "1");
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            for (method, _) in methods.into_iter().filter(|(_, present)| *present) {
+                let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+                let mut answers = Vec::new();
+                for app in [&forward, &backward] {
+                    let req = test::TestRequest::default().method(method.clone()).uri(&concrete).to_request();
+                    let res = test::call_service(app, req).await;
+                    let code = res.response().extensions().get::<ApiError>().map(|e| e.code());
+                    assert_ne!(code, Some("route.not_found"), "{method} {path} is not routed");
+                    answers.push(res.status());
+                }
+                assert_eq!(answers[0], answers[1], "{method} {path} answers differently by order");
+                checked += 1;
+            }
+        }
+        assert!(checked > 40, "only {checked} operations checked");
+    }
 }

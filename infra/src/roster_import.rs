@@ -102,3 +102,15 @@ fn send(
     batch.clear();
     Ok(())
 }
+
+impl domain::members::roster_import::RosterImporter for DbRoster {
+    async fn import(
+        &self,
+        input: Box<dyn Read + Send>,
+        now: DateTime<Utc>,
+        progress: Box<dyn FnMut(u64) + Send>,
+    ) -> anyhow::Result<ImportReport> {
+        let roster = self.clone();
+        tokio::task::spawn_blocking(move || import_csv(input, &roster, now, progress)).await?
+    }
+}

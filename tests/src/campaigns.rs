@@ -13,10 +13,9 @@ impl TestApp {
     /// `n` activated members who accepted the privacy policy, in union `org`; returns their access
     /// tokens. Written through the repositories (as sign-up would), so hundreds take a moment.
     pub async fn activated_members(&self, n: usize, org: &str) -> Vec<String> {
-        let db = self.database().await;
-        let crypto = api::startup::field_crypto(&self.config);
-        let members = infra::db::members::DbMembers::new(db.clone(), crypto);
-        let (kid, secret) = &self.config.member_jwt;
+        let infra = self.infra().await;
+        let members = infra::db::members::DbMembers::new(infra.db.clone(), infra.crypto.clone());
+        let (kid, secret) = &self.config.members.jwt;
         let tokens = infra::auth::JwtMemberTokens::new((kid, secret.as_bytes()), None, Duration::minutes(30));
         let today = self.clock.now().date_naive();
         let base = rand::random::<u32>() % 9_000_000;
@@ -40,10 +39,13 @@ impl TestApp {
             });
             let member = members.create_or_get(&Member::new(phone, self.clock.now())).await.unwrap();
             members.bind_real_name(member.id, &name, &id, self.clock.now()).await.unwrap();
-            members.record_consent(member.id, &self.config.privacy_policy_version, self.clock.now()).await.unwrap();
+            members
+                .record_consent(member.id, &self.config.members.privacy_policy_version, self.clock.now())
+                .await
+                .unwrap();
             out.push(tokens.issue(member.id, self.clock.now()).unwrap().0);
         }
-        let roster = api::startup::roster(&self.config, &db);
+        let roster = self.roster().await;
         let now = self.clock.now();
         tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, now).unwrap()).await.unwrap();
         out

@@ -131,7 +131,7 @@ impl TestApp {
         vars.push(("SGH_LOG".into(), std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into())));
         vars.extend(options.vars);
         let config = Config::from_vars(vars).expect("test configuration is valid");
-        api::telemetry::init(&config.log_filter, config.log_format);
+        api::telemetry::init(&config.server.log_filter, config.server.log_format);
         let clock = TestClock::default();
         let app =
             Application::build_with_clock(config.clone(), AppClock::Test(clock.clone())).await.expect("server starts");
@@ -152,13 +152,25 @@ impl TestApp {
     }
 
     pub async fn database(&self) -> Database {
-        api::startup::open_database(&self.config).await.expect("test database opens")
+        api::wire::open_database(&self.config).await.expect("test database opens")
+    }
+
+    /// The server's infrastructure opened anew on the same storage, clock and keys: for helpers
+    /// that write through the repositories, as the server's own services do.
+    pub async fn infra(&self) -> api::wire::Infra {
+        let clock = AppClock::Test(self.clock.clone());
+        api::wire::Infra::open(self.config.clone(), clock).await.expect("test infrastructure opens")
+    }
+
+    /// The roster repository, for helpers that seed it as an import would.
+    pub async fn roster(&self) -> infra::db::roster::DbRoster {
+        let infra = self.infra().await;
+        infra::db::roster::DbRoster::new(infra.db, infra.crypto)
     }
 
     /// Creates a staff account directly through the service, as `sgh admin create` does.
     pub async fn create_admin(&self, username: &str, role: Role, email: Option<&str>) -> String {
-        let db = self.database().await;
-        let service = api::startup::admin_service(&self.config, &db, &AppClock::Test(self.clock.clone()));
+        let service = api::admin::wire(&self.infra().await).admins;
         let new = NewAdmin {
             username: Username::parse(username).unwrap(),
             display_name: username.to_owned(),

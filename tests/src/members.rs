@@ -54,7 +54,7 @@ impl TestApp {
     /// A signed-in member who accepted the current privacy policy.
     pub async fn consenting_member(&self, phone: &str) -> String {
         let token = self.member_token(phone).await;
-        let version = self.config.privacy_policy_version.clone();
+        let version = self.config.members.privacy_policy_version.clone();
         let r = self.send(Req::post("/v1/me/consents").bearer(&token).json(json!({"version": version}))).await;
         assert_eq!(r.status, 200, "{}", r.text());
         token
@@ -75,7 +75,7 @@ impl TestApp {
                 status: *status,
             })
             .collect();
-        let roster = api::startup::roster(&self.config, &self.database().await);
+        let roster = self.roster().await;
         let now = domain::shared::Clock::now(&self.clock);
         tokio::task::spawn_blocking(move || roster.upsert_batch(&entries, now).unwrap()).await.unwrap();
     }

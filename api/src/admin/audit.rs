@@ -2,9 +2,9 @@ use actix_web::http::StatusCode;
 use actix_web::{get, web};
 
 use super::dto::{AuditEntryView, AuditPage, PageQuery};
+use super::AdminState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use crate::state::AppState;
 use domain::shared::paging::PagingError;
 use domain::shared::PageRequest;
 
@@ -18,9 +18,9 @@ use domain::shared::PageRequest;
         (status = 400, description = "Bad limit or cursor", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/audit")]
+#[get("/v1/admin/audit")]
 pub async fn list_audit(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     _staff: Staff,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<AuditPage>, ApiError> {

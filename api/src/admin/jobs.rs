@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::audit::paging_error;
+use super::AdminState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use crate::state::AppState;
 use domain::jobs::{JobError, JobRecord, JobState};
 use domain::shared::PageRequest;
 
@@ -85,9 +85,9 @@ pub struct JobPage {
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
     )
 )]
-#[get("/jobs")]
+#[get("/v1/admin/jobs")]
 pub async fn list_jobs(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     _staff: Staff,
     query: web::Query<JobQuery>,
 ) -> Result<web::Json<JobPage>, ApiError> {
@@ -124,9 +124,9 @@ pub async fn list_jobs(
         (status = 409, description = "`job.not_dead`: only a dead job is re-queued", body = crate::openapi::Problem, content_type = PROBLEM),
     )
 )]
-#[post("/jobs/{id}/retry")]
+#[post("/v1/admin/jobs/{id}/retry")]
 pub async fn retry_job(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     id: web::Path<i64>,
 ) -> Result<web::Json<JobView>, ApiError> {

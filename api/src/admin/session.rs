@@ -2,10 +2,10 @@ use actix_web::{get, post, web, HttpRequest};
 use std::time::Duration;
 
 use super::dto::{AdminView, LoginRequest, SessionResponse};
+use super::AdminState;
 use crate::error::ApiError;
 use crate::extract::AnyStaff;
 use crate::limits;
-use crate::state::AppState;
 
 /// Per client address, on top of the per-account lockout: slows password spraying across accounts.
 const LOGINS_PER_IP: u32 = 30;
@@ -27,14 +27,14 @@ const LOGIN_WINDOW: Duration = Duration::from_secs(60);
         (status = 429, description = "Too many attempts from this address", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/session")]
+#[post("/v1/admin/session")]
 pub async fn create_session(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<SessionResponse>, ApiError> {
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    limits::enforce(&state.ephemeral, &format!("admin-login:{ip}"), LOGINS_PER_IP, LOGIN_WINDOW).await?;
+    limits::enforce(&state.limiter, &format!("admin-login:{ip}"), LOGINS_PER_IP, LOGIN_WINDOW).await?;
     let session = state.admins.login(&body.username, &body.password).await?;
     let now = state.clock.now();
     Ok(web::Json(SessionResponse {
@@ -55,7 +55,7 @@ pub async fn create_session(
         (status = 401, description = "Missing or invalid token", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/me")]
-pub async fn me(state: web::Data<AppState>, staff: AnyStaff) -> web::Json<AdminView> {
+#[get("/v1/admin/me")]
+pub async fn me(state: web::Data<AdminState>, staff: AnyStaff) -> web::Json<AdminView> {
     web::Json(AdminView::new(&staff.0.admin, state.clock.now()))
 }

@@ -1,9 +1,9 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 
 use super::dto::{AdminList, AdminView, CreateAdminRequest, UpdateAdminRequest};
+use super::AdminState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use crate::state::AppState;
 use domain::admin::{AdminId, AdminPatch, NewAdmin, Password, Username};
 use domain::shared::EmailAddress;
 
@@ -72,8 +72,8 @@ const PROBLEM: &str = "application/problem+json";
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
     )
 )]
-#[get("/users")]
-pub async fn list_users(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<AdminList>, ApiError> {
+#[get("/v1/admin/users")]
+pub async fn list_users(state: web::Data<AdminState>, _staff: Staff) -> Result<web::Json<AdminList>, ApiError> {
     let now = state.clock.now();
     let users = state.admins.list().await?;
     Ok(web::Json(AdminList { items: users.iter().map(|u| AdminView::new(u, now)).collect() }))
@@ -95,9 +95,9 @@ pub async fn list_users(state: web::Data<AppState>, _staff: Staff) -> Result<web
             "status": 422, "code": "validation.invalid_field", "field": "password"})),
     )
 )]
-#[post("/users")]
+#[post("/v1/admin/users")]
 pub async fn create_user(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     body: web::Json<CreateAdminRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -117,9 +117,9 @@ pub async fn create_user(
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
     )
 )]
-#[get("/users/{id}")]
+#[get("/v1/admin/users/{id}")]
 pub async fn get_user(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     _staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<AdminView>, ApiError> {
@@ -142,9 +142,9 @@ pub async fn get_user(
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
     )
 )]
-#[patch("/users/{id}")]
+#[patch("/v1/admin/users/{id}")]
 pub async fn update_user(
-    state: web::Data<AppState>,
+    state: web::Data<AdminState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
     body: web::Json<UpdateAdminRequest>,

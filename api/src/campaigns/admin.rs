@@ -1,10 +1,11 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 
 use super::dto::{CampaignList, CampaignView, CreateCampaign, CreateGift, GiftView, SetStock};
+use super::CampaignsState;
 use crate::error::ApiError;
 use crate::extract::Staff;
 use crate::idempotency::{staff_scope, Idempotent};
-use crate::state::AppState;
+use crate::wire::Idempotency;
 
 use domain::campaigns::service::{NewCampaign, NewGift};
 use domain::campaigns::{CampaignId, Eligibility, GiftId, Holiday, Window};
@@ -12,7 +13,7 @@ use domain::shared::money::Fen;
 
 const PROBLEM: &str = "application/problem+json";
 
-fn view(state: &AppState, c: &domain::campaigns::Campaign, gifts: &[domain::campaigns::Gift]) -> CampaignView {
+fn view(state: &CampaignsState, c: &domain::campaigns::Campaign, gifts: &[domain::campaigns::Gift]) -> CampaignView {
     CampaignView::new(c, gifts.iter().map(|g| GiftView::new(g, None)).collect(), state.clock.now())
 }
 
@@ -86,15 +87,16 @@ impl TryFrom<CreateGift> for NewGift {
     (status = 409, description = "`idempotency.in_flight`: the first request with this key is still running", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 422, description = "A field is invalid, or `idempotency.mismatch`: the key was used for another request", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("")]
+#[post("/v1/admin/campaigns")]
 pub async fn create(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
+    idem: web::Data<Idempotency>,
     staff: Staff,
     req: Idempotent<CreateCampaign>,
 ) -> Result<HttpResponse, ApiError> {
     let Idempotent { body, once } = req;
     let scope = staff_scope(&staff.admin);
-    crate::idempotency::once(state.clone(), scope, once, async move {
+    crate::idempotency::once(idem, scope, once, async move {
         let c = state.campaigns.create(&staff.actor, NewCampaign::try_from(body)?).await?;
         Ok(HttpResponse::Created().json(view(&state, &c, &[])))
     })
@@ -103,8 +105,8 @@ pub async fn create(
 
 /// All campaigns, newest window first.
 #[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), responses((status = 200, body = CampaignList)))]
-#[get("")]
-pub async fn list(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
+#[get("/v1/admin/campaigns")]
+pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
     let all = state.campaigns.list_all().await?;
     Ok(web::Json(CampaignList { items: all.iter().map(|(c, g)| view(&state, c, g)).collect() }))
 }
@@ -114,9 +116,9 @@ pub async fn list(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json
     (status = 200, body = CampaignView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[get("/{id}")]
+#[get("/v1/admin/campaigns/{id}")]
 pub async fn get(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     _staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<CampaignView>, ApiError> {
@@ -132,16 +134,17 @@ pub async fn get(
         (status = 409, description = "Not a draft, or `idempotency.in_flight`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, description = "A field is invalid, or `idempotency.mismatch`", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
-#[post("/{id}/gifts")]
+#[post("/v1/admin/campaigns/{id}/gifts")]
 pub async fn add_gift(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: Staff,
+    idem: web::Data<Idempotency>,
     id: web::Path<uuid::Uuid>,
     req: Idempotent<CreateGift>,
 ) -> Result<HttpResponse, ApiError> {
     let Idempotent { body, once } = req;
     let scope = staff_scope(&staff.admin);
-    crate::idempotency::once(state.clone(), scope, once, async move {
+    crate::idempotency::once(idem, scope, once, async move {
         let new = NewGift::try_from(body)?;
         let gift = state.campaigns.add_gift(&staff.actor, CampaignId(id.into_inner()), new).await?;
         Ok(HttpResponse::Created().json(GiftView::new(&gift, None)))
@@ -156,9 +159,9 @@ pub async fn add_gift(
         content_type = PROBLEM, example = json!({"type": "urn:sgh:problem:campaign.over_budget", "title": "礼品总价值超出活动预算",
         "status": 409, "code": "campaign.over_budget", "needed_fen": 88000000, "budget_fen": 50000000})),
 ))]
-#[post("/{id}/publish")]
+#[post("/v1/admin/campaigns/{id}/publish")]
 pub async fn publish(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<CampaignView>, ApiError> {
@@ -173,9 +176,9 @@ pub async fn publish(
     (status = 200, body = CampaignView),
     (status = 409, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/{id}/cancel")]
+#[post("/v1/admin/campaigns/{id}/cancel")]
 pub async fn cancel(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<CampaignView>, ApiError> {
@@ -191,9 +194,9 @@ pub async fn cancel(
         (status = 200, body = GiftView),
         (status = 409, description = "`gift.stock_decrease`", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
-#[patch("/{id}/gifts/{gift}")]
+#[patch("/v1/admin/campaigns/{id}/gifts/{gift}")]
 pub async fn set_stock(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: Staff,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
     body: web::Json<SetStock>,
@@ -227,9 +230,9 @@ pub struct GiftDriftView {
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 503, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/{id}/reconcile")]
+#[post("/v1/admin/campaigns/{id}/reconcile")]
 pub async fn reconcile(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<ReconcileView>, ApiError> {

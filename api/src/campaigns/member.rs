@@ -2,9 +2,10 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::dto::{CampaignList, CampaignView, VoucherList, VoucherView};
+use super::CampaignsState;
 use crate::error::ApiError;
+use crate::members::MembersState;
 use crate::members::{MemberCaller, MemberToken};
-use crate::state::AppState;
 use domain::campaigns::model::Ineligible;
 use domain::campaigns::{Campaign, CampaignId, GiftId};
 use domain::members::Profile;
@@ -24,7 +25,11 @@ fn for_member(mut view: CampaignView, c: &Campaign, profile: &Profile, claimed_h
     view
 }
 
-async fn views(state: &AppState, profile: &Profile, only: Option<CampaignId>) -> Result<Vec<CampaignView>, ApiError> {
+async fn views(
+    state: &CampaignsState,
+    profile: &Profile,
+    only: Option<CampaignId>,
+) -> Result<Vec<CampaignView>, ApiError> {
     let now = state.clock.now();
     let mine = state.campaigns.vouchers(profile).await?;
     let visible = state.campaigns.visible().await?;
@@ -41,8 +46,8 @@ async fn views(state: &AppState, profile: &Profile, only: Option<CampaignId>) ->
 /// Live and upcoming campaigns, with what is left of each gift, whether the caller is eligible and
 /// how many more gifts they may claim.
 #[utoipa::path(tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = CampaignList)))]
-#[get("")]
-pub async fn list(state: web::Data<AppState>, me: MemberCaller) -> Result<web::Json<CampaignList>, ApiError> {
+#[get("/v1/campaigns")]
+pub async fn list(state: web::Data<CampaignsState>, me: MemberCaller) -> Result<web::Json<CampaignList>, ApiError> {
     Ok(web::Json(CampaignList { items: views(&state, &me.0, None).await? }))
 }
 
@@ -51,9 +56,9 @@ pub async fn list(state: web::Data<AppState>, me: MemberCaller) -> Result<web::J
     (status = 200, body = CampaignView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[get("/{id}")]
+#[get("/v1/campaigns/{id}")]
 pub async fn get(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     me: MemberCaller,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<CampaignView>, ApiError> {
@@ -93,9 +98,10 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
         (status = 422, description = "`idempotency.key_reused`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 503, description = "`inventory.unavailable`: retry after the given seconds", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
-#[post("/{id}/gifts/{gift}/claims")]
+#[post("/v1/campaigns/{id}/gifts/{gift}/claims")]
 pub async fn claim(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
+    members: web::Data<MembersState>,
     me: MemberToken,
     req: HttpRequest,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
@@ -105,8 +111,8 @@ pub async fn claim(
     let request_key = format!("{}:{key}", me.0);
     // Called only to explain a refused insert, or before the claim in the database-only mode.
     let claimant = || async {
-        let profile = state.member_auth.ensure_active(me.0).await?;
-        state.profiles.require_consent(&profile)?;
+        let profile = members.auth.ensure_active(me.0).await?;
+        members.profiles.require_consent(&profile)?;
         Ok::<_, ApiError>(profile)
     };
     let (claim, replay) =
@@ -117,8 +123,8 @@ pub async fn claim(
 
 /// The caller's vouchers, newest first.
 #[utoipa::path(tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = VoucherList)))]
-#[get("")]
-pub async fn vouchers(state: web::Data<AppState>, me: MemberCaller) -> Result<web::Json<VoucherList>, ApiError> {
+#[get("/v1/me/vouchers")]
+pub async fn vouchers(state: web::Data<CampaignsState>, me: MemberCaller) -> Result<web::Json<VoucherList>, ApiError> {
     let claims = state.campaigns.vouchers(&me.0).await?;
     Ok(web::Json(VoucherList { items: claims.into_iter().map(VoucherView::from).collect() }))
 }

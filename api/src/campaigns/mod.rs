@@ -1,4 +1,5 @@
-//! `/v1/campaigns` for members and `/v1/admin/campaigns` for staff: 会员有礼 gift campaigns.
+//! `/v1/campaigns` for members and `/v1/admin/campaigns` for staff: 会员有礼 gift campaigns, and
+//! pickup points with their `/v1/pickup` counter.
 
 pub mod admin;
 mod dto;
@@ -6,31 +7,31 @@ mod errors;
 mod member;
 mod pickup;
 mod report;
+mod wire;
 
-use utoipa_actix_web::{scope, service_config::ServiceConfig};
+pub use wire::{wire, Campaigns, CampaignsState, Pickup, Writes};
+
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(
-        scope::scope("/v1/admin/pickup-points")
-            .service(pickup::create_point)
-            .service(pickup::list_points)
-            .service(pickup::assign),
-    )
-    .service(scope::scope("/v1/pickup").service(pickup::check).service(pickup::redeem))
-    .service(
-        scope::scope("/v1/admin/campaigns")
-            .service(admin::create)
-            .service(admin::list)
-            .service(admin::get)
-            .service(admin::add_gift)
-            .service(admin::publish)
-            .service(admin::cancel)
-            .service(admin::set_stock)
-            .service(admin::reconcile)
-            .service(pickup::list_for_gift)
-            .service(report::report)
-            .service(report::report_csv),
-    )
-    .service(scope::scope("/v1/campaigns").service(member::list).service(member::get).service(member::claim))
-    .service(scope::scope("/v1/me/vouchers").service(member::vouchers));
+    cfg.service(admin::create)
+        .service(admin::list)
+        .service(admin::get)
+        .service(admin::add_gift)
+        .service(admin::publish)
+        .service(admin::cancel)
+        .service(admin::set_stock)
+        .service(admin::reconcile)
+        .service(report::report)
+        .service(report::report_csv)
+        .service(pickup::create_point)
+        .service(pickup::list_points)
+        .service(pickup::assign)
+        .service(pickup::list_for_gift)
+        .service(pickup::check)
+        .service(pickup::redeem)
+        .service(member::list)
+        .service(member::get)
+        .service(member::claim)
+        .service(member::vouchers);
 }

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::beijing;
+use super::CampaignsState;
+use crate::admin::AdminState;
 use crate::error::ApiError;
 use crate::extract::{forbidden, AnyStaff, Staff};
-use crate::state::AppState;
 use domain::admin::AdminId;
 use domain::campaigns::pickup::{PickupError, PickupKind, PickupPoint, PickupPointId, VoucherState};
 use domain::campaigns::{CampaignId, GiftId};
@@ -74,9 +75,9 @@ pub struct PointList {
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("")]
+#[post("/v1/admin/pickup-points")]
 pub async fn create_point(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: Staff,
     body: web::Json<CreatePoint>,
 ) -> Result<HttpResponse, ApiError> {
@@ -93,8 +94,8 @@ pub async fn create_point(
 
 /// All pickup points.
 #[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), responses((status = 200, body = PointList)))]
-#[get("")]
-pub async fn list_points(state: web::Data<AppState>, _staff: Staff) -> Result<web::Json<PointList>, ApiError> {
+#[get("/v1/admin/pickup-points")]
+pub async fn list_points(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<PointList>, ApiError> {
     Ok(web::Json(PointList { items: state.pickup.points().await?.iter().map(PointView::from).collect() }))
 }
 
@@ -105,14 +106,15 @@ pub async fn list_points(state: web::Data<AppState>, _staff: Staff) -> Result<we
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, description = "Not a pickup operator", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
-#[put("/{id}/operators/{admin_id}")]
+#[put("/v1/admin/pickup-points/{id}/operators/{admin_id}")]
 pub async fn assign(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
+    admin: web::Data<AdminState>,
     staff: Staff,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (point, admin) = path.into_inner();
-    let operator = state.admins.get(AdminId(admin)).await?;
+    let (point, operator) = path.into_inner();
+    let operator = admin.admins.get(AdminId(operator)).await?;
     state.pickup.assign(&staff.actor, PickupPointId(point), &operator).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -124,9 +126,9 @@ pub async fn assign(
         (status = 204, description = "Listed"),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
-#[put("/{id}/gifts/{gift}/pickup-points/{point}")]
+#[put("/v1/admin/campaigns/{id}/gifts/{gift}/pickup-points/{point}")]
 pub async fn list_for_gift(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: Staff,
     path: web::Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -192,9 +194,9 @@ impl From<&VoucherState> for VoucherCheckView {
     (status = 200, body = VoucherCheckView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/vouchers/check")]
+#[post("/v1/pickup/vouchers/check")]
 pub async fn check(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: AnyStaff,
     body: web::Json<VoucherRequest>,
 ) -> Result<web::Json<VoucherCheckView>, ApiError> {
@@ -213,9 +215,9 @@ pub async fn check(
         body = crate::openapi::Problem, content_type = PROBLEM,
         example = json!({"type": "urn:sgh:problem:voucher.redeemed", "title": "该券已核销", "status": 409, "code": "voucher.redeemed"})),
 ))]
-#[post("/vouchers/redeem")]
+#[post("/v1/pickup/vouchers/redeem")]
 pub async fn redeem(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     staff: AnyStaff,
     body: web::Json<VoucherRequest>,
 ) -> Result<web::Json<VoucherCheckView>, ApiError> {

@@ -2,9 +2,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::CampaignsState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use crate::state::AppState;
 use domain::campaigns::report::{CampaignReport, Counts};
 use domain::campaigns::CampaignId;
 
@@ -99,7 +99,7 @@ impl From<&CampaignReport> for ReportView {
     }
 }
 
-async fn load(state: &AppState, id: uuid::Uuid) -> Result<CampaignReport, ApiError> {
+async fn load(state: &CampaignsState, id: uuid::Uuid) -> Result<CampaignReport, ApiError> {
     let found = state.campaigns.report(CampaignId(id)).await?;
     if !found.is_consistent() {
         // Never hand auditors figures that do not add up; this is a bug to look at, not a number.
@@ -114,9 +114,9 @@ async fn load(state: &AppState, id: uuid::Uuid) -> Result<CampaignReport, ApiErr
     (status = 200, body = ReportView),
     (status = 404, body = crate::openapi::Problem, content_type = "application/problem+json"),
 ))]
-#[get("/{id}/report")]
+#[get("/v1/admin/campaigns/{id}/report")]
 pub async fn report(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     _staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<ReportView>, ApiError> {
@@ -128,9 +128,9 @@ pub async fn report(
     (status = 200, content_type = "text/csv", body = String,
         example = json!("section,key,name,stock,claimed,redeemed,expired,voided,spent_fen\ngift,0193…,月饼礼盒,10000,10000,8123,0,0,88000000\n")),
 ))]
-#[get("/{id}/report.csv")]
+#[get("/v1/admin/campaigns/{id}/report.csv")]
 pub async fn report_csv(
-    state: web::Data<AppState>,
+    state: web::Data<CampaignsState>,
     _staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {

@@ -2,8 +2,8 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use rand::Rng;
 
 use super::dto::{CodeRequest, CodeSent, RefreshRequest, TokenRequest, TokenResponse, WeChatRequest, WeChatResponse};
+use super::MembersState;
 use crate::error::ApiError;
-use crate::state::AppState;
 use domain::members::auth::WeChatLogin;
 
 const PROBLEM: &str = "application/problem+json";
@@ -20,14 +20,14 @@ pub fn six_digits() -> String {
     (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::Problem, content_type = PROBLEM,
         example = json!({"type": "urn:sgh:problem:rate_limited", "title": "请求过于频繁，请稍后再试", "status": 429, "code": "rate_limited"})),
 ))]
-#[post("/otp")]
+#[post("/v1/auth/otp")]
 pub async fn request_code(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     req: HttpRequest,
     body: web::Json<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let sent = state.member_auth.request_code(&body.phone, &ip, &six_digits()).await?;
+    let sent = state.auth.request_code(&body.phone, &ip, &six_digits()).await?;
     Ok(HttpResponse::Accepted()
         .json(CodeSent { expires_in: sent.expires_in.as_secs(), resend_after: sent.resend_after.as_secs() }))
 }
@@ -42,12 +42,12 @@ pub async fn request_code(
     (status = 403, description = "Account suspended", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 409, description = "WeChat identity bound elsewhere", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/token")]
+#[post("/v1/auth/token")]
 pub async fn token(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     body: web::Json<TokenRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    let tokens = state.member_auth.login_with_code(&body.phone, &body.code, body.bind_ticket.as_deref()).await?;
+    let tokens = state.auth.login_with_code(&body.phone, &body.code, body.bind_ticket.as_deref()).await?;
     Ok(web::Json(tokens.into()))
 }
 
@@ -57,19 +57,19 @@ pub async fn token(
     (status = 200, body = TokenResponse),
     (status = 401, description = "`auth.refresh_invalid` or `auth.refresh_reused`", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/refresh")]
+#[post("/v1/auth/refresh")]
 pub async fn refresh(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
-    Ok(web::Json(state.member_auth.refresh(&body.refresh_token).await?.into()))
+    Ok(web::Json(state.auth.refresh(&body.refresh_token).await?.into()))
 }
 
 /// Ends this login: its refresh tokens stop working (access tokens expire within 15 minutes).
 #[utoipa::path(tag = "members", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
-#[post("/logout")]
-pub async fn logout(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
-    state.member_auth.logout(&body.refresh_token).await?;
+#[post("/v1/auth/logout")]
+pub async fn logout(state: web::Data<MembersState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    state.auth.logout(&body.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -80,12 +80,12 @@ pub async fn logout(state: web::Data<AppState>, body: web::Json<RefreshRequest>)
     (status = 401, description = "WeChat rejected the code", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 503, description = "WeChat unreachable or not configured", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/wechat")]
+#[post("/v1/auth/wechat")]
 pub async fn wechat(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     body: web::Json<WeChatRequest>,
 ) -> Result<web::Json<WeChatResponse>, ApiError> {
-    Ok(web::Json(match state.member_auth.wechat_login(&body.code).await? {
+    Ok(web::Json(match state.auth.wechat_login(&body.code).await? {
         WeChatLogin::SignedIn(tokens) => {
             WeChatResponse { status: "signed_in", tokens: Some(tokens.into()), bind_ticket: None, expires_in: None }
         }

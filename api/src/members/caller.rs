@@ -2,8 +2,8 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use super::MembersState;
 use crate::error::ApiError;
-use crate::state::AppState;
 use domain::members::error::AuthError;
 use domain::members::{MemberId, Profile};
 
@@ -15,12 +15,12 @@ impl FromRequest for MemberCaller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let state = req.app_data::<web::Data<MembersState>>().cloned();
         let token = crate::extract::bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AppState missing")))?;
+            let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("MembersState missing")))?;
             let token = token.ok_or(AuthError::InvalidToken)?;
-            Ok(MemberCaller(state.member_auth.authenticate(&token).await?))
+            Ok(MemberCaller(state.auth.authenticate(&token).await?))
         })
     }
 }
@@ -34,9 +34,9 @@ impl FromRequest for MemberToken {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = match (req.app_data::<web::Data<AppState>>(), crate::extract::bearer(req)) {
-            (Some(state), Some(token)) => state.member_auth.verify(&token).map(MemberToken).map_err(ApiError::from),
-            (None, _) => Err(ApiError::internal(&anyhow::anyhow!("AppState missing"))),
+        let verified = match (req.app_data::<web::Data<MembersState>>(), crate::extract::bearer(req)) {
+            (Some(state), Some(token)) => state.auth.verify(&token).map(MemberToken).map_err(ApiError::from),
+            (None, _) => Err(ApiError::internal(&anyhow::anyhow!("MembersState missing"))),
             (_, None) => Err(AuthError::InvalidToken.into()),
         };
         std::future::ready(verified)

@@ -1,21 +1,15 @@
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 
-use super::auth::six_digits;
 use super::caller::MemberCaller;
 use super::dto::{ConsentRequest, EmailCodeRequest, Export, MeView, PatchMe, PatchMeResponse, RealNameRequest};
+use super::MembersState;
 use crate::error::ApiError;
-use crate::state::AppState;
-use domain::members::MemberId;
 use domain::shared::EmailAddress;
 
 const PROBLEM: &str = "application/problem+json";
 
-fn view(state: &AppState, profile: &domain::members::Profile) -> MeView {
+fn view(state: &MembersState, profile: &domain::members::Profile) -> MeView {
     MeView::new(profile, &state.profiles.policy_version)
-}
-
-fn email_code_hash(state: &AppState, id: MemberId, code: &str) -> String {
-    state.crypto.blind_index("email-code", &format!("{id}:{code}"))
 }
 
 fn nickname(raw: Option<String>) -> Result<Option<String>, ApiError> {
@@ -45,8 +39,8 @@ fn avatar(raw: Option<String>) -> Result<Option<String>, ApiError> {
     (status = 200, body = MeView),
     (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[get("")]
-pub async fn get_me(state: web::Data<AppState>, me: MemberCaller) -> web::Json<MeView> {
+#[get("/v1/me")]
+pub async fn get_me(state: web::Data<MembersState>, me: MemberCaller) -> web::Json<MeView> {
     web::Json(view(&state, &me.0))
 }
 
@@ -55,9 +49,9 @@ pub async fn get_me(state: web::Data<AppState>, me: MemberCaller) -> web::Json<M
     (status = 200, body = PatchMeResponse),
     (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[patch("")]
+#[patch("/v1/me")]
 pub async fn patch_me(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     me: MemberCaller,
     body: web::Json<PatchMe>,
 ) -> Result<web::Json<PatchMeResponse>, ApiError> {
@@ -74,8 +68,7 @@ pub async fn patch_me(
     let mut profile = state.profiles.update(id, nick, avatar_url).await?;
     let mut sent_to = None;
     if let Some(email) = email {
-        let code = six_digits();
-        state.profiles.request_email(id, email.clone(), &code, &email_code_hash(&state, id, &code)).await?;
+        state.profiles.request_email(id, email.clone()).await?;
         sent_to = Some(email.to_string());
         profile = state.profiles.get(id).await?;
     }
@@ -87,14 +80,14 @@ pub async fn patch_me(
     (status = 200, body = MeView),
     (status = 422, description = "Wrong or expired code", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/email/confirm")]
+#[post("/v1/me/email/confirm")]
 pub async fn confirm_email(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     me: MemberCaller,
     body: web::Json<EmailCodeRequest>,
 ) -> Result<web::Json<MeView>, ApiError> {
     let id = me.0.member.id;
-    let profile = state.profiles.confirm_email(id, &email_code_hash(&state, id, body.code.trim())).await?;
+    let profile = state.profiles.confirm_email(id, body.code.trim()).await?;
     Ok(web::Json(view(&state, &profile)))
 }
 
@@ -109,9 +102,9 @@ pub async fn confirm_email(
             "code": "validation.invalid_field", "field": "id_number", "reason": "checkdigit"})),
     (status = 429, description = "`realname.too_many_attempts`", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[put("/real-name")]
+#[put("/v1/me/real-name")]
 pub async fn bind_real_name(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     me: MemberCaller,
     body: web::Json<RealNameRequest>,
 ) -> Result<web::Json<MeView>, ApiError> {
@@ -124,9 +117,9 @@ pub async fn bind_real_name(
     (status = 200, body = MeView),
     (status = 422, description = "Not the current version", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[post("/consents")]
+#[post("/v1/me/consents")]
 pub async fn consent(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     me: MemberCaller,
     body: web::Json<ConsentRequest>,
 ) -> Result<web::Json<MeView>, ApiError> {
@@ -136,8 +129,8 @@ pub async fn consent(
 
 /// Everything held about the member, as JSON.
 #[utoipa::path(tag = "members", security(("member_jwt" = [])), responses((status = 200, body = Export)))]
-#[get("/export")]
-pub async fn export(state: web::Data<AppState>, me: MemberCaller) -> web::Json<Export> {
+#[get("/v1/me/export")]
+pub async fn export(state: web::Data<MembersState>, me: MemberCaller) -> web::Json<Export> {
     web::Json(Export {
         exported_at: state.clock.now(),
         wechat_unionid_bound: me.0.member.wechat_unionid.is_some(),
@@ -148,8 +141,8 @@ pub async fn export(state: web::Data<AppState>, me: MemberCaller) -> web::Json<E
 /// Erases the account's personal data (phone, name, ID number, WeChat, e-mail, blind indexes) and
 /// signs it out everywhere; pseudonymous records needed for the audit trail stay.
 #[utoipa::path(tag = "members", security(("member_jwt" = [])), responses((status = 204, description = "Erased")))]
-#[delete("")]
-pub async fn delete_me(state: web::Data<AppState>, me: MemberCaller) -> Result<HttpResponse, ApiError> {
+#[delete("/v1/me")]
+pub async fn delete_me(state: web::Data<MembersState>, me: MemberCaller) -> Result<HttpResponse, ApiError> {
     state.profiles.erase(me.0.member.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

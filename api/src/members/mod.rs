@@ -1,32 +1,35 @@
-//! `/v1/auth` and `/v1/me`: member sign-in and the member's own account.
+//! `/v1/auth` and `/v1/me`: member sign-in and the member's own account; and for staff,
+//! `/v1/admin/members` and the roster import.
 
 mod auth;
 mod caller;
 pub mod dto;
 mod errors;
 mod me;
+mod roster;
+mod staff;
+mod wire;
 
 pub use caller::{MemberCaller, MemberToken};
+pub use wire::{wire, MemberAuthService, MembersState, ProfileService, Roster};
 
-use utoipa_actix_web::{scope, service_config::ServiceConfig};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(
-        scope::scope("/v1/auth")
-            .service(auth::request_code)
-            .service(auth::token)
-            .service(auth::refresh)
-            .service(auth::logout)
-            .service(auth::wechat),
-    )
-    .service(
-        scope::scope("/v1/me")
-            .service(me::get_me)
-            .service(me::patch_me)
-            .service(me::delete_me)
-            .service(me::bind_real_name)
-            .service(me::consent)
-            .service(me::confirm_email)
-            .service(me::export),
-    );
+    cfg.service(auth::request_code)
+        .service(auth::token)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::wechat)
+        .service(me::get_me)
+        .service(me::patch_me)
+        .service(me::delete_me)
+        .service(me::bind_real_name)
+        .service(me::consent)
+        .service(me::confirm_email)
+        .service(me::export)
+        .service(staff::search_members)
+        .service(staff::suspend)
+        .service(staff::unsuspend)
+        .service(roster::import_roster);
 }

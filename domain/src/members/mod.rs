@@ -10,6 +10,7 @@ pub mod model;
 pub mod ports;
 pub mod profile;
 pub mod roster;
+pub mod roster_import;
 
 pub use identity::{IdNumber, PersonName, PhoneNumber};
 pub use model::{Affiliation, Member, MemberId, MemberStatus, Profile, RealName};

@@ -65,17 +65,18 @@ pub trait MemberRepository: Send + Sync + 'static {
         &self,
         id: MemberId,
         email: &EmailAddress,
-        code_hash: &str,
+        code: &str,
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
         mail: OutboundEmail,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    /// Makes the pending address the member's own if `code_hash` matches and has not expired.
+    /// Makes the pending address the member's own if `code` matches and has not expired. Codes
+    /// are kept only as keyed hashes.
     fn confirm_email(
         &self,
         id: MemberId,
-        code_hash: &str,
+        code: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<Option<EmailAddress>>> + Send;
 

@@ -96,13 +96,8 @@ where
 
     /// Sends a confirmation code to the new address through the outbox; the address becomes the
     /// member's only once confirmed.
-    pub async fn request_email(
-        &self,
-        id: MemberId,
-        email: EmailAddress,
-        code: &str,
-        code_hash: &str,
-    ) -> Result<(), ProfileError> {
+    pub async fn request_email(&self, id: MemberId, email: EmailAddress) -> Result<(), ProfileError> {
+        let code = crate::shared::random::six_digits();
         let mail = OutboundEmail {
             to: email.clone(),
             subject: "苏工惠邮箱验证 / Confirm your e-mail".into(),
@@ -112,11 +107,11 @@ where
         };
         let now = self.clock.now();
         let expires = now + chrono::Duration::from_std(EMAIL_CODE_TTL).unwrap_or_default();
-        Ok(self.members.request_email(id, &email, code_hash, now, expires, mail).await?)
+        Ok(self.members.request_email(id, &email, &code, now, expires, mail).await?)
     }
 
-    pub async fn confirm_email(&self, id: MemberId, code_hash: &str) -> Result<Profile, ProfileError> {
-        match self.members.confirm_email(id, code_hash, self.clock.now()).await? {
+    pub async fn confirm_email(&self, id: MemberId, code: &str) -> Result<Profile, ProfileError> {
+        match self.members.confirm_email(id, code, self.clock.now()).await? {
             Some(_) => self.get(id).await,
             None => Err(ProfileError::BadEmailCode),
         }

@@ -6,6 +6,7 @@ pub mod ephemeral;
 pub mod idempotency;
 pub mod money;
 pub mod paging;
+pub mod random;
 
 pub use clock::{AppClock, Clock, SystemClock, TestClock};
 pub use email::EmailAddress;

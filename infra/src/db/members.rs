@@ -55,6 +55,11 @@ impl DbMembers {
         Self { db, crypto }
     }
 
+    /// E-mail codes are kept as keyed hashes, bound to the member they were sent to.
+    fn email_code_hash(&self, id: MemberId, code: &str) -> String {
+        self.crypto.blind_index("email-code", &format!("{id}:{code}"))
+    }
+
     fn member(&self, row: MemberRow) -> anyhow::Result<Member> {
         let open = |sealed: Option<String>| sealed.map(|s| self.crypto.open(&s)).transpose();
         // Checked against the date when it was bound; stored numbers are not re-judged.
@@ -299,12 +304,13 @@ impl MemberRepository for DbMembers {
         &self,
         id: MemberId,
         email: &EmailAddress,
-        code_hash: &str,
+        code: &str,
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
         mail: OutboundEmail,
     ) -> anyhow::Result<()> {
-        let (id, email, hash) = (id.to_string(), email.as_str().to_owned(), code_hash.to_owned());
+        let hash = self.email_code_hash(id, code);
+        let (id, email) = (id.to_string(), email.as_str().to_owned());
         self.write(move |conn| {
             diesel::update(members::table.find(&id))
                 .set((
@@ -321,10 +327,11 @@ impl MemberRepository for DbMembers {
     async fn confirm_email(
         &self,
         id: MemberId,
-        code_hash: &str,
+        code: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<EmailAddress>> {
-        let (id, hash, now) = (id.to_string(), code_hash.to_owned(), now.naive_utc());
+        let hash = self.email_code_hash(id, code);
+        let (id, now) = (id.to_string(), now.naive_utc());
         let confirmed: Option<String> = self
             .db
             .transaction(move |conn| {

@@ -102,7 +102,7 @@ async fn without_smtp_mail_is_written_as_eml_files(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_admin("mail.file", Role::Operator, Some("file@union.example.cn")).await;
     wait_for_counts(&app, |c| c.sent == 1).await;
-    let dir = app.config.mail_dir.clone();
+    let dir = app.config.jobs.mail_dir.clone();
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));

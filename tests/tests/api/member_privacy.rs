@@ -11,7 +11,7 @@ use tests::{on_both_backends, Backend, Req, TestApp};
 /// The text of the last `.eml` the outbox wrote, with a base64 body decoded.
 async fn last_mail(app: &TestApp) -> String {
     for _ in 0..100 {
-        if let Ok(entries) = std::fs::read_dir(&app.config.mail_dir) {
+        if let Ok(entries) = std::fs::read_dir(&app.config.jobs.mail_dir) {
             let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
             files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
             if let Some(path) = files.pop() {

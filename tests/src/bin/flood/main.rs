@@ -120,13 +120,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let config = Config::from_vars(server_vars(&args, "on"))?;
     recreate_database(&args)?;
     clear_redis(&args).await?;
-    let db = api::startup::open_database(&config).await?;
+    let infra = api::wire::Infra::open(config.clone(), domain::shared::AppClock::System).await?;
+    let db = infra.db.clone();
 
     let needed = args.members.max(args.in_stock_claims);
     let started = Instant::now();
-    let members = seed_members(&config, &db, needed).await?;
+    let members = seed_members(&infra, needed).await?;
     eprintln!("seeded {} activated members in {:.1} s", members.len(), started.elapsed().as_secs_f64());
-    let admin = seed_admin(&config, &db).await?;
+    let admin = seed_admin(&infra).await?;
 
     let mut results = Vec::new();
     for mode in &args.modes {

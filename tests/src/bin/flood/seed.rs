@@ -1,6 +1,7 @@
 //! The members, the staff account and the empty database a run starts from.
 
 use super::*;
+use api::wire::Infra;
 
 pub fn recreate_database(args: &Args) -> anyhow::Result<()> {
     let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", args.postgres))?;
@@ -21,20 +22,16 @@ pub async fn clear_redis(args: &Args) -> anyhow::Result<()> {
 
 /// Members as sign-up makes them (sealed phone and 居民身份证 number, consent, roster row), with
 /// an access token each.
-pub async fn seed_members(
-    config: &Config,
-    db: &infra::db::Database,
-    n: usize,
-) -> anyhow::Result<Vec<(MemberId, String)>> {
-    let crypto = api::startup::field_crypto(config);
-    let repo = infra::db::members::DbMembers::new(db.clone(), crypto);
-    let (kid, secret) = &config.member_jwt;
+pub async fn seed_members(infra: &Infra, n: usize) -> anyhow::Result<Vec<(MemberId, String)>> {
+    let config = &infra.config;
+    let repo = infra::db::members::DbMembers::new(infra.db.clone(), infra.crypto.clone());
+    let (kid, secret) = &config.members.jwt;
     let tokens = infra::auth::JwtMemberTokens::new((kid, secret.as_bytes()), None, chrono::Duration::hours(4));
     let today = Utc::now().date_naive();
     let name = PersonName::parse("测试会员")?;
     let made: Vec<anyhow::Result<(MemberId, String, RosterEntry)>> = stream::iter(0..n)
         .map(|i| {
-            let (repo, tokens, name, policy) = (&repo, &tokens, name.clone(), &config.privacy_policy_version);
+            let (repo, tokens, name, policy) = (&repo, &tokens, name.clone(), &config.members.privacy_policy_version);
             async move {
                 let birth =
                     chrono::NaiveDate::from_ymd_opt(1965, 1, 1).unwrap() + chrono::Duration::days((i / 900) as i64);
@@ -66,7 +63,7 @@ pub async fn seed_members(
         members.push((id, token));
         entries.push(entry);
     }
-    let roster = api::startup::roster(config, db);
+    let roster = infra::db::roster::DbRoster::new(infra.db.clone(), infra.crypto.clone());
     tokio::task::spawn_blocking(move || {
         for batch in entries.chunks(20_000) {
             roster.upsert_batch(batch, Utc::now())?;
@@ -80,9 +77,9 @@ pub async fn seed_members(
 pub const ADMIN: &str = "flood.operator";
 pub const PASSWORD: &str = "flood-benchmark-password-1";
 
-pub async fn seed_admin(config: &Config, db: &infra::db::Database) -> anyhow::Result<String> {
+pub async fn seed_admin(infra: &Infra) -> anyhow::Result<String> {
     use domain::admin::{Actor, NewAdmin, Password, Role, Username};
-    let service = api::startup::admin_service(config, db, &domain::shared::AppClock::System);
+    let service = api::admin::wire(infra).admins;
     let new = NewAdmin {
         username: Username::parse(ADMIN)?,
         display_name: "flood".to_owned(),

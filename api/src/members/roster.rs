@@ -5,11 +5,11 @@ use serde::Serialize;
 use std::io::Read;
 use utoipa::ToSchema;
 
+use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use crate::state::AppState;
-use domain::admin::{AuditLog, NewAuditEntry};
 use domain::members::roster::ImportReport;
+use domain::members::roster_import::ImportError;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectionView {
@@ -74,9 +74,9 @@ impl Read for ChannelReader {
         (status = 403, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
-#[post("/roster/imports")]
+#[post("/v1/admin/roster/imports")]
 pub async fn import_roster(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     staff: Staff,
     req: HttpRequest,
     mut payload: web::Payload,
@@ -91,30 +91,32 @@ pub async fn import_roster(
         ));
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let roster = state.roster.clone();
-    let now = state.clock.now();
-    let job = tokio::task::spawn_blocking(move || {
-        infra::roster_import::import_csv(ChannelReader { rx, current: web::Bytes::new() }, &roster, now, |_| {})
-    });
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "request.unreadable_body",
-                "无法读取请求体",
-                "Request body could not be read",
-            )
-            .detail(e.to_string())
-        })?;
-        if tx.send(chunk).await.is_err() {
-            break; // the import stopped early (database error); its result says why
+    let input = Box::new(ChannelReader { rx, current: web::Bytes::new() });
+    let import = state.roster.import(&staff.actor, "roster upload", input, Box::new(|_| {}));
+    // The upload is fed to the importer as it arrives; the sender drops when the body ends or
+    // fails, which ends the import's input.
+    let feed = async move {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "request.unreadable_body",
+                    "无法读取请求体",
+                    "Request body could not be read",
+                )
+                .detail(e.to_string())
+            })?;
+            if tx.send(chunk).await.is_err() {
+                break; // the import stopped early (database error); its result says why
+            }
         }
-    }
-    drop(tx);
-    let report = job.await.map_err(|e| ApiError::internal(&e.into()))?.map_err(|e| ApiError::internal(&e))?;
-    let summary =
-        serde_json::json!({"inserted": report.inserted, "updated": report.updated, "rejected": report.rejected});
-    let entry = NewAuditEntry::by(&staff.actor, now, "roster.import", "roster".into()).change(None, Some(summary));
-    state.admins.audit_log().append(entry).await.map_err(|e| ApiError::internal(&e))?;
+        Ok::<_, ApiError>(())
+    };
+    let (report, fed) = futures_util::future::join(import, feed).await;
+    fed?;
+    let report = report.map_err(|e| match e {
+        ImportError::Forbidden => crate::extract::forbidden(),
+        ImportError::Unknown(e) => ApiError::internal(&e),
+    })?;
     Ok(web::Json(report.into()))
 }

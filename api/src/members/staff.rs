@@ -2,10 +2,10 @@ use actix_web::{delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
 use crate::members::dto::MeView;
-use crate::state::AppState;
 use domain::members::MemberId;
 
 const PROBLEM: &str = "application/problem+json";
@@ -40,7 +40,7 @@ pub struct AdminMemberView {
     pub suspension: Option<String>,
 }
 
-fn admin_view(state: &AppState, p: &domain::members::Profile) -> AdminMemberView {
+fn admin_view(state: &MembersState, p: &domain::members::Profile) -> AdminMemberView {
     AdminMemberView { member: MeView::new(p, &state.profiles.policy_version), suspension: p.member.suspension.clone() }
 }
 
@@ -56,9 +56,9 @@ pub struct SuspendRequest {
     (status = 200, body = MemberList),
     (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[get("/members")]
+#[get("/v1/admin/members")]
 pub async fn search_members(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     _staff: Staff,
     query: web::Query<MemberQuery>,
 ) -> Result<web::Json<MemberList>, ApiError> {
@@ -74,9 +74,9 @@ pub async fn search_members(
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
-#[post("/members/{id}/suspension")]
+#[post("/v1/admin/members/{id}/suspension")]
 pub async fn suspend(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
     body: web::Json<SuspendRequest>,
@@ -94,9 +94,9 @@ pub async fn suspend(
     (status = 200, body = AdminMemberView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[delete("/members/{id}/suspension")]
+#[delete("/v1/admin/members/{id}/suspension")]
 pub async fn unsuspend(
-    state: web::Data<AppState>,
+    state: web::Data<MembersState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<AdminMemberView>, ApiError> {

@@ -1,0 +1,55 @@
+//! Importing the union's roster, from the admin API or the command line: the file is read and
+//! written by the importer port, and the import is audit-logged here, once for both.
+
+use std::future::Future;
+use std::io::Read;
+
+use super::roster::ImportReport;
+use crate::admin::{Actor, AuditLog, NewAuditEntry};
+use crate::shared::Clock;
+
+/// Reads a roster CSV to the end and writes it; bad rows are reported by line, not fatal.
+pub trait RosterImporter: Send + Sync + 'static {
+    fn import(
+        &self,
+        input: Box<dyn Read + Send>,
+        now: chrono::DateTime<chrono::Utc>,
+        progress: Box<dyn FnMut(u64) + Send>,
+    ) -> impl Future<Output = anyhow::Result<ImportReport>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("only admins and operators may import the roster")]
+    Forbidden,
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+pub struct RosterImports<I, A, C> {
+    pub importer: I,
+    pub audit: A,
+    pub clock: C,
+}
+
+impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
+    /// Imports `input` (named `source` in the audit log) and records who did it and what changed.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        source: &str,
+        input: Box<dyn Read + Send>,
+        progress: Box<dyn FnMut(u64) + Send>,
+    ) -> Result<ImportReport, ImportError> {
+        if !actor.role.may_write() {
+            return Err(ImportError::Forbidden);
+        }
+        let now = self.clock.now();
+        let report = self.importer.import(input, now, progress).await?;
+        let summary = serde_json::json!({"inserted": report.inserted, "updated": report.updated,
+            "unchanged": report.unchanged, "rejected": report.rejected});
+        let entry = NewAuditEntry::by(actor, now, "roster.import", source.to_owned()).change(None, Some(summary));
+        self.audit.append(entry).await?;
+        Ok(report)
+    }
+}
