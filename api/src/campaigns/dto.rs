@@ -197,7 +197,8 @@ pub struct VoucherView {
     /// What the app renders as a QR code.
     pub qr_payload: String,
     /// `issued`, `redeemed` or `voided`.
-    pub status: String,
+    /// `issued`, `redeemed` or `voided`.
+    pub status: &'static str,
     #[schema(value_type = String)]
     pub claimed_at: DateTime<FixedOffset>,
     /// The first moment the voucher is no longer valid.
@@ -214,7 +215,7 @@ impl From<Claim> for VoucherView {
             gift_name: c.gift_name,
             qr_payload: format!("sgh:voucher:{}", c.voucher_code),
             voucher_code: c.voucher_code,
-            status: c.status,
+            status: c.status.as_str(),
             claimed_at: beijing(c.claimed_at),
             expires_at: beijing(c.expires_at),
         }

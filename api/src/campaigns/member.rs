@@ -6,7 +6,7 @@ use super::CampaignsState;
 use crate::error::ApiError;
 use crate::members::MembersState;
 use crate::members::{MemberCaller, MemberToken};
-use domain::campaigns::model::Ineligible;
+use domain::campaigns::model::{ClaimStatus, Ineligible};
 use domain::campaigns::{Campaign, CampaignId, GiftId};
 use domain::members::Profile;
 
@@ -37,7 +37,7 @@ async fn views(
         .iter()
         .filter(|(c, _)| only.is_none_or(|id| c.id == id))
         .map(|(c, offers)| {
-            let claimed = mine.iter().filter(|v| v.campaign == c.id && v.status != "voided").count() as u32;
+            let claimed = mine.iter().filter(|v| v.campaign == c.id && v.status != ClaimStatus::Voided).count() as u32;
             for_member(CampaignView::with_offers(c, offers, now), c, profile, claimed)
         })
         .collect())

@@ -1,30 +1,11 @@
 use chrono::{DateTime, Duration, Utc};
 use std::fmt;
 use std::str::FromStr;
-use uuid::Uuid;
 
+use crate::shared::ids::uuid_id;
 use crate::shared::EmailAddress;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AdminId(pub Uuid);
-
-impl AdminId {
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl Default for AdminId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for AdminId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+uuid_id!(AdminId);
 
 /// What a member of staff may do. `auditor` (经审) reads everything and changes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

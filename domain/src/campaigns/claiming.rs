@@ -50,7 +50,7 @@ fn granted(new: NewClaim, g: &Gift) -> Claim {
         gift: new.gift,
         gift_name: g.name.clone(),
         voucher_code: new.voucher_code,
-        status: "issued".into(),
+        status: ClaimStatus::Issued,
         claimed_at: new.claimed_at,
         expires_at: new.expires_at,
     }

@@ -1,36 +1,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use std::fmt;
 use std::str::FromStr;
-use uuid::Uuid;
 
 use super::window::{end_of_day_shanghai, Window};
 use crate::members::{MemberStatus, Profile};
+use crate::shared::ids::uuid_id;
 use crate::shared::money::Fen;
-
-macro_rules! uuid_id {
-    ($name:ident) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub Uuid);
-
-        impl $name {
-            pub fn new() -> Self {
-                Self(Uuid::now_v7())
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    };
-}
 
 uuid_id!(CampaignId);
 uuid_id!(GiftId);
@@ -175,6 +149,32 @@ impl CampaignState {
             CampaignState::Published => "published",
             CampaignState::Cancelled => "cancelled",
         }
+    }
+}
+
+/// Where a claim's voucher stands. An issued voucher past its date reads `expired` in reports,
+/// but is stored as issued: expiry is a matter of time, not a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClaimStatus {
+    Issued,
+    Redeemed,
+    /// The campaign was cancelled before the voucher was used.
+    Voided,
+}
+
+impl ClaimStatus {
+    pub const ALL: [ClaimStatus; 3] = [ClaimStatus::Issued, ClaimStatus::Redeemed, ClaimStatus::Voided];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Issued => "issued",
+            ClaimStatus::Redeemed => "redeemed",
+            ClaimStatus::Voided => "voided",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 }
 

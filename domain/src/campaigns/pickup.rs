@@ -7,10 +7,10 @@ use uuid::Uuid;
 use super::model::GiftId;
 use super::voucher;
 use crate::admin::{Actor, AdminId, NewAuditEntry, Role};
+use crate::shared::ids::uuid_id;
 use crate::shared::Clock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PickupPointId(pub Uuid);
+uuid_id!(PickupPointId);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PickupKind {

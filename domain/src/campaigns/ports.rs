@@ -3,7 +3,7 @@ use std::future::Future;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::model::{Campaign, CampaignId, CampaignState, Gift, GiftId};
+use super::model::{Campaign, CampaignId, CampaignState, ClaimStatus, Gift, GiftId};
 use crate::admin::NewAuditEntry;
 use crate::members::MemberId;
 
@@ -96,7 +96,7 @@ pub struct Claim {
     pub gift: GiftId,
     pub gift_name: String,
     pub voucher_code: String,
-    pub status: String,
+    pub status: ClaimStatus,
     pub claimed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }

@@ -1,30 +1,10 @@
 use chrono::{DateTime, Utc};
-use std::fmt;
-use uuid::Uuid;
 
 use super::identity::{IdNumber, PersonName, PhoneNumber};
+use crate::shared::ids::uuid_id;
 use crate::shared::EmailAddress;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MemberId(pub Uuid);
-
-impl MemberId {
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl Default for MemberId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for MemberId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+uuid_id!(MemberId);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RealName {

@@ -4,6 +4,7 @@ pub mod clock;
 pub mod email;
 pub mod ephemeral;
 pub mod idempotency;
+pub mod ids;
 pub mod money;
 pub mod paging;
 pub mod random;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::schema::{campaigns, claims, gifts};
 use super::{audit, Database};
 use domain::admin::NewAuditEntry;
-use domain::campaigns::model::Release;
+use domain::campaigns::model::{ClaimStatus, Release};
 use domain::campaigns::ports::{CampaignRepository, Definition};
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
@@ -170,7 +170,7 @@ impl CampaignRepository for DbCampaigns {
             .run(move |conn| {
                 let mut query = campaigns::table.order(campaigns::starts_at.desc()).limit(200).into_boxed();
                 if published_only {
-                    query = query.filter(campaigns::state.eq("published"));
+                    query = query.filter(campaigns::state.eq(CampaignState::Published.as_str()));
                 }
                 let rows: Vec<CampaignRow> = query.load(conn)?;
                 let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
@@ -209,9 +209,13 @@ impl CampaignRepository for DbCampaigns {
                 .bind::<diesel::sql_types::Timestamp, _>(now)
                 .bind::<diesel::sql_types::Text, _>(&id)
                 .execute(conn)?;
-                diesel::update(claims::table.filter(claims::campaign_id.eq(&id)).filter(claims::status.eq("issued")))
-                    .set(claims::status.eq("voided"))
-                    .execute(conn)?;
+                diesel::update(
+                    claims::table
+                        .filter(claims::campaign_id.eq(&id))
+                        .filter(claims::status.eq(ClaimStatus::Issued.as_str())),
+                )
+                .set(claims::status.eq(ClaimStatus::Voided.as_str()))
+                .execute(conn)?;
                 diesel::update(campaigns::table.find(&id))
                     .set((campaigns::state.eq(CampaignState::Cancelled.as_str()), campaigns::updated_at.eq(now)))
                     .execute(conn)?;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{claims, gift_pickup_points, gifts, pickup_point_operators, pickup_points};
 use super::{audit, Database, DbConn};
 use domain::admin::{AdminId, NewAuditEntry};
+use domain::campaigns::model::ClaimStatus;
 use domain::campaigns::pickup::{PickupKind, PickupPoint, PickupPointId, PickupStore, VoucherState};
 use domain::campaigns::GiftId;
 
@@ -32,14 +33,15 @@ fn state(conn: &mut DbConn, code: &str, point: &str, now: NaiveDateTime) -> anyh
     let Some((status, gift_name, expires_at, redeemed_at, redeemed_point, gift_id)) = row else {
         return Ok(VoucherState::NotFound);
     };
-    Ok(match status.as_str() {
-        "redeemed" => VoucherState::Redeemed {
+    let status = ClaimStatus::parse(&status).ok_or_else(|| anyhow::anyhow!("claim has unknown status {status}"))?;
+    Ok(match status {
+        ClaimStatus::Redeemed => VoucherState::Redeemed {
             gift_name,
             at: redeemed_at.unwrap_or(now).and_utc(),
             here: redeemed_point.as_deref() == Some(point),
         },
-        "voided" => VoucherState::Voided,
-        _ if expires_at <= now => VoucherState::Expired,
+        ClaimStatus::Voided => VoucherState::Voided,
+        ClaimStatus::Issued if expires_at <= now => VoucherState::Expired,
         _ => {
             let listed: i64 = gift_pickup_points::table
                 .filter(gift_pickup_points::gift_id.eq(&gift_id))
@@ -187,12 +189,12 @@ impl PickupStore for DbPickup {
                 diesel::update(
                     claims::table
                         .filter(claims::voucher_code.eq(&code))
-                        .filter(claims::status.eq("issued"))
+                        .filter(claims::status.eq(ClaimStatus::Issued.as_str()))
                         .filter(claims::expires_at.gt(now))
                         .filter(claims::gift_id.eq_any(listed)),
                 )
                 .set((
-                    claims::status.eq("redeemed"),
+                    claims::status.eq(ClaimStatus::Redeemed.as_str()),
                     claims::redeemed_at.eq(now),
                     claims::redeemed_by.eq(&by),
                     claims::redeemed_point.eq(&point),

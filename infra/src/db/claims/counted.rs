@@ -13,6 +13,7 @@ use super::super::schema::{claims, gifts};
 use super::super::Backend;
 use super::single::sqlite_rows;
 use super::sql::{insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing, StandingValues};
+use domain::campaigns::model::CampaignState;
 use domain::campaigns::ports::CountedClaim;
 
 /// The member and the standing the campaign requires, as the counted statements bind them.
@@ -143,7 +144,7 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
         let at = claim.claimed_at.naive_utc();
         let open = campaigns::table
             .filter(campaigns::id.eq(claim.campaign.to_string()))
-            .filter(campaigns::state.eq("published"))
+            .filter(campaigns::state.eq(CampaignState::Published.as_str()))
             .filter(campaigns::starts_at.le(at))
             .filter(campaigns::ends_at.gt(at))
             .count()

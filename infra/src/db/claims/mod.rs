@@ -19,6 +19,7 @@ use self::single::{pg_insert, sqlite_insert};
 use super::error::StoreError;
 use super::schema::{claims, gifts};
 use super::{Database, DbConn};
+use domain::campaigns::model::{CampaignState, ClaimStatus};
 use domain::campaigns::ports::{Claim, ClaimStore, Counted, CountedClaim, GiftUsage, GrantedSlot, Inserted, NewClaim};
 use domain::campaigns::{CampaignId, GiftId};
 use domain::members::MemberId;
@@ -91,7 +92,7 @@ fn to_claim(r: ClaimRow) -> anyhow::Result<Claim> {
         gift: GiftId(r.3.parse()?),
         gift_name: r.4,
         voucher_code: r.5,
-        status: r.6,
+        status: ClaimStatus::parse(&r.6).ok_or_else(|| anyhow::anyhow!("claim has unknown status {}", r.6))?,
         claimed_at: r.7.and_utc(),
         expires_at: r.8.and_utc(),
     })
@@ -233,7 +234,7 @@ impl ClaimStore for DbClaims {
                 Ok::<_, anyhow::Error>(
                     claims::table
                         .filter(claims::gift_id.eq(id))
-                        .filter(claims::status.ne("voided"))
+                        .filter(claims::status.ne(ClaimStatus::Voided.as_str()))
                         .select((
                             claims::slot,
                             claims::member_id,
@@ -269,7 +270,7 @@ impl ClaimStore for DbClaims {
                 Ok::<_, anyhow::Error>(
                     claims::table
                         .filter(claims::campaign_id.eq(id))
-                        .filter(claims::status.ne("voided"))
+                        .filter(claims::status.ne(ClaimStatus::Voided.as_str()))
                         .group_by(claims::member_id)
                         .select((claims::member_id, diesel::dsl::count_star()))
                         .load(conn)?,
@@ -315,7 +316,7 @@ impl DbClaims {
             stock: u32::try_from(stock)?,
             gift_limit: u32::try_from(gift_limit)?,
             campaign_limit: u32::try_from(campaign_limit)?,
-            open: state == "published" && starts <= at && at < ends,
+            open: state == CampaignState::Published.as_str() && starts <= at && at < ends,
         })
     }
 }
