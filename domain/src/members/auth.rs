@@ -101,7 +101,7 @@ where
         limit(&self.ephemeral, &format!("otp-ip:{client_ip}"), p.per_ip_per_hour, HOUR).await?;
         limit(&self.ephemeral, &format!("otp-resend:{}", phone.as_str()), 1, p.resend_after).await?;
         limit(&self.ephemeral, &format!("otp-day:{}", phone.as_str()), p.per_phone_per_day, DAY).await?;
-        self.ephemeral.issue(&otp_key(&phone), code, p.ttl, p.max_tries).await?;
+        self.ephemeral.issue(&otp_key(&phone), code, self.clock.now(), p.ttl, p.max_tries).await?;
         let minutes = p.ttl.as_secs().div_ceil(60);
         self.sms.send_code(&phone, code, minutes).await.map_err(AuthError::SmsUnavailable)?;
         Ok(OtpSent { expires_in: p.ttl, resend_after: p.resend_after })
@@ -116,7 +116,7 @@ where
         bind_ticket: Option<&str>,
     ) -> Result<Tokens, AuthError> {
         let phone = PhoneNumber::parse(phone)?;
-        match self.ephemeral.check(&otp_key(&phone), code).await? {
+        match self.ephemeral.check(&otp_key(&phone), code, self.clock.now()).await? {
             CodeCheck::Valid => {}
             CodeCheck::Wrong { tries_left } => return Err(AuthError::WrongCode { tries_left }),
             CodeCheck::Missing => return Err(AuthError::NoCode),

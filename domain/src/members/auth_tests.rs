@@ -44,11 +44,11 @@ impl RateLimiter for Fakes {
 }
 
 impl CodeStore for Fakes {
-    async fn issue(&self, key: &str, code: &str, _: Duration, _: u32) -> Result<(), EphemeralError> {
+    async fn issue(&self, key: &str, code: &str, _: DateTime<Utc>, _: Duration, _: u32) -> Result<(), EphemeralError> {
         self.codes.lock().unwrap().insert(key.to_owned(), code.to_owned());
         Ok(())
     }
-    async fn check(&self, key: &str, code: &str) -> Result<CodeCheck, EphemeralError> {
+    async fn check(&self, key: &str, code: &str, _: DateTime<Utc>) -> Result<CodeCheck, EphemeralError> {
         let mut codes = self.codes.lock().unwrap();
         Ok(match codes.get(key) {
             Some(c) if c == code => {

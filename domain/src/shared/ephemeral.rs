@@ -2,6 +2,7 @@
 //! one-time tokens (nonces, codes). Redis backs them in production; an in-process map in the embedded
 //! default. Both adapters pass the same contract tests.
 
+use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::time::Duration;
 
@@ -58,16 +59,26 @@ pub enum CodeCheck {
 }
 
 /// One-time codes (SMS logins, e-mail confirmations) kept only as hashes, with a try budget.
+/// A code's lifetime is measured on the caller's clock (`now`), so it ends when the service's
+/// time says, in tests as in production; the store may forget it a little later.
 pub trait CodeStore: Send + Sync + 'static {
-    /// Stores `code` (hashed) under `key` for `ttl`, replacing any earlier code for that key.
+    /// Stores `code` (hashed) under `key` from `now` for `ttl`, replacing any earlier code for that
+    /// key.
     fn issue(
         &self,
         key: &str,
         code: &str,
+        now: DateTime<Utc>,
         ttl: Duration,
         max_tries: u32,
     ) -> impl Future<Output = Result<(), EphemeralError>> + Send;
 
-    /// Checks an answer atomically; the `max_tries`-th wrong answer burns the code.
-    fn check(&self, key: &str, code: &str) -> impl Future<Output = Result<CodeCheck, EphemeralError>> + Send;
+    /// Checks an answer at `now` atomically; the `max_tries`-th wrong answer burns the code, and a
+    /// code past its lifetime is [`CodeCheck::Missing`].
+    fn check(
+        &self,
+        key: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<CodeCheck, EphemeralError>> + Send;
 }

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,8 +17,8 @@ type Expiring<V> = Arc<Mutex<HashMap<String, (V, Instant)>>>;
 pub struct MemoryEphemeral {
     windows: Expiring<u32>,
     tokens: Expiring<String>,
-    /// Code hash and tries left.
-    codes: Expiring<(String, u32)>,
+    /// Code hash, tries left, and the end of its lifetime on the caller's clock.
+    codes: Expiring<(String, u32, DateTime<Utc>)>,
 }
 
 fn sweep<V>(map: &mut HashMap<String, (V, Instant)>, now: Instant) {
@@ -66,19 +67,26 @@ impl OneTimeStore for MemoryEphemeral {
 }
 
 impl CodeStore for MemoryEphemeral {
-    async fn issue(&self, key: &str, code: &str, ttl: Duration, max_tries: u32) -> Result<(), EphemeralError> {
-        let now = Instant::now();
+    async fn issue(
+        &self,
+        key: &str,
+        code: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        max_tries: u32,
+    ) -> Result<(), EphemeralError> {
+        let instant = Instant::now();
         let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
-        sweep(&mut codes, now);
-        codes.insert(key.to_owned(), ((code_hash(key, code), max_tries), now + ttl));
+        sweep(&mut codes, instant);
+        let ends = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        codes.insert(key.to_owned(), ((code_hash(key, code), max_tries, ends), instant + ttl));
         Ok(())
     }
 
-    async fn check(&self, key: &str, code: &str) -> Result<CodeCheck, EphemeralError> {
-        let now = Instant::now();
+    async fn check(&self, key: &str, code: &str, now: DateTime<Utc>) -> Result<CodeCheck, EphemeralError> {
         let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(((hash, tries_left), until)) = codes.get_mut(key) else { return Ok(CodeCheck::Missing) };
-        if *until <= now {
+        let Some(((hash, tries_left, ends), _)) = codes.get_mut(key) else { return Ok(CodeCheck::Missing) };
+        if *ends <= now {
             codes.remove(key);
             return Ok(CodeCheck::Missing);
         }

@@ -7,6 +7,7 @@ mod redis;
 pub use self::memory::MemoryEphemeral;
 pub use self::redis::RedisEphemeral;
 
+use chrono::{DateTime, Utc};
 use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 use std::time::Duration;
 
@@ -42,17 +43,24 @@ impl OneTimeStore for Ephemeral {
 }
 
 impl CodeStore for Ephemeral {
-    async fn issue(&self, key: &str, code: &str, ttl: Duration, max_tries: u32) -> Result<(), EphemeralError> {
+    async fn issue(
+        &self,
+        key: &str,
+        code: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        max_tries: u32,
+    ) -> Result<(), EphemeralError> {
         match self {
-            Self::Redis(r) => r.issue(key, code, ttl, max_tries).await,
-            Self::Memory(m) => m.issue(key, code, ttl, max_tries).await,
+            Self::Redis(r) => r.issue(key, code, now, ttl, max_tries).await,
+            Self::Memory(m) => m.issue(key, code, now, ttl, max_tries).await,
         }
     }
 
-    async fn check(&self, key: &str, code: &str) -> Result<CodeCheck, EphemeralError> {
+    async fn check(&self, key: &str, code: &str, now: DateTime<Utc>) -> Result<CodeCheck, EphemeralError> {
         match self {
-            Self::Redis(r) => r.check(key, code).await,
-            Self::Memory(m) => m.check(key, code).await,
+            Self::Redis(r) => r.check(key, code, now).await,
+            Self::Memory(m) => m.check(key, code, now).await,
         }
     }
 }

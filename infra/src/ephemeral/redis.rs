@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -21,12 +22,18 @@ static HIT: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
 });
 
 /// Right code: delete and answer 1. Wrong: spend a try, delete on the last, answer 2 + tries left.
-/// Missing: 0. One script, so two concurrent answers cannot both spend the same try.
+/// Missing or past its end (`e`, milliseconds on the caller's clock, against `ARGV[2]`): 0. One
+/// script, so two concurrent answers cannot both spend the same try.
 static CHECK: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
     Arc::new(redis::Script::new(
         r"
         local stored = redis.call('HGET', KEYS[1], 'h')
         if not stored then return 0 end
+        local ends = tonumber(redis.call('HGET', KEYS[1], 'e'))
+        if ends and ends <= tonumber(ARGV[2]) then
+            redis.call('DEL', KEYS[1])
+            return 0
+        end
         if stored == ARGV[1] then
             redis.call('DEL', KEYS[1])
             return 1
@@ -97,15 +104,23 @@ impl OneTimeStore for RedisEphemeral {
 }
 
 impl CodeStore for RedisEphemeral {
-    async fn issue(&self, key: &str, code: &str, ttl: Duration, max_tries: u32) -> Result<(), EphemeralError> {
+    async fn issue(
+        &self,
+        key: &str,
+        code: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        max_tries: u32,
+    ) -> Result<(), EphemeralError> {
         let hash = code_hash(key, code);
+        let ends = (now.timestamp_millis() + millis(ttl) as i64).to_string();
         let key = self.redis.key(&format!("code:{}", key_digest(key)));
         self.redis
             .call(|mut c| async move {
                 redis::pipe()
                     .atomic()
                     .del(&key)
-                    .hset_multiple(&key, &[("h", hash), ("t", max_tries.to_string())])
+                    .hset_multiple(&key, &[("h", hash), ("t", max_tries.to_string()), ("e", ends)])
                     .pexpire(&key, millis(ttl) as i64)
                     .query_async::<()>(&mut c)
                     .await
@@ -114,12 +129,13 @@ impl CodeStore for RedisEphemeral {
             .map_err(unavailable)
     }
 
-    async fn check(&self, key: &str, code: &str) -> Result<CodeCheck, EphemeralError> {
+    async fn check(&self, key: &str, code: &str, now: DateTime<Utc>) -> Result<CodeCheck, EphemeralError> {
         let hash = code_hash(key, code);
         let key = self.redis.key(&format!("code:{}", key_digest(key)));
+        let now = now.timestamp_millis();
         let answer: i64 = self
             .redis
-            .call(|mut c| async move { CHECK.key(&key).arg(&hash).invoke_async(&mut c).await })
+            .call(|mut c| async move { CHECK.key(&key).arg(&hash).arg(now).invoke_async(&mut c).await })
             .await
             .map_err(unavailable)?;
         Ok(match answer {

@@ -1,6 +1,6 @@
 //! One contract, two adapters: the in-process store and Redis must answer alike.
 
-use domain::shared::ephemeral::{EphemeralError, OneTimeStore, RateDecision, RateLimiter};
+use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 use infra::ephemeral::{MemoryEphemeral, RedisEphemeral};
 use infra::redis_client::Redis;
 use std::time::Duration;
@@ -59,6 +59,32 @@ async fn one_time_store_contract(store: impl OneTimeStore + Clone) {
     assert_eq!(futures_join_all(takes).await.into_iter().flatten().count(), 1);
 }
 
+/// Codes live for their lifetime on the caller's clock, burn after the last wrong try, and are
+/// used once.
+async fn code_store_contract(store: impl CodeStore + Clone) {
+    let t0 = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let ttl = Duration::from_secs(300);
+    let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
+    store.issue("c1", "123456", t0, ttl, 3).await.unwrap();
+    assert_eq!(store.check("c1", "000000", at(1)).await.unwrap(), CodeCheck::Wrong { tries_left: 2 });
+    assert_eq!(store.check("c1", "123456", at(299)).await.unwrap(), CodeCheck::Valid);
+    assert_eq!(store.check("c1", "123456", at(299)).await.unwrap(), CodeCheck::Missing, "used once");
+
+    store.issue("c2", "123456", t0, ttl, 3).await.unwrap();
+    assert_eq!(store.check("c2", "123456", at(300)).await.unwrap(), CodeCheck::Missing, "over at its end");
+
+    store.issue("c3", "123456", t0, ttl, 2).await.unwrap();
+    assert_eq!(store.check("c3", "1", at(1)).await.unwrap(), CodeCheck::Wrong { tries_left: 1 });
+    assert_eq!(store.check("c3", "2", at(2)).await.unwrap(), CodeCheck::Wrong { tries_left: 0 });
+    assert_eq!(store.check("c3", "123456", at(3)).await.unwrap(), CodeCheck::Missing, "burned");
+
+    // A new code replaces the old one and its spent tries.
+    store.issue("c4", "111111", t0, ttl, 3).await.unwrap();
+    store.issue("c4", "222222", at(10), ttl, 3).await.unwrap();
+    assert_eq!(store.check("c4", "111111", at(11)).await.unwrap(), CodeCheck::Wrong { tries_left: 2 });
+    assert_eq!(store.check("c4", "222222", at(309)).await.unwrap(), CodeCheck::Valid);
+}
+
 async fn futures_join_all<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
     F::Output: Send + 'static,
@@ -96,6 +122,19 @@ async fn memory_rate_limiter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_one_time_store() {
     one_time_store_contract(MemoryEphemeral::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_code_store() {
+    code_store_contract(MemoryEphemeral::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_code_store() {
+    if let Some((store, prefix)) = redis_store() {
+        code_store_contract(store).await;
+        cleanup(&prefix);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
