@@ -50,6 +50,8 @@ struct Problem {
     en: Cow<'static, str>,
     detail: Option<String>,
     retry_after: Option<u64>,
+    /// `Allow` of a 405: the methods the path does take.
+    allow: Option<String>,
     extensions: Map<String, Value>,
 }
 
@@ -67,6 +69,7 @@ impl ApiError {
             en: en.into(),
             detail: None,
             retry_after: None,
+            allow: None,
             extensions: Map::new(),
         }))
     }
@@ -82,6 +85,12 @@ impl ApiError {
     /// Technical detail about the client's own input (never server internals), in English.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.0.detail = Some(detail.into());
+        self
+    }
+
+    /// A 405's `Allow` header.
+    pub fn allow(mut self, methods: String) -> Self {
+        self.0.allow = Some(methods);
         self
     }
 
@@ -138,6 +147,9 @@ impl ApiError {
     pub fn to_response(&self, lang: Lang, request_id: Option<&str>) -> HttpResponse {
         let mut res = HttpResponse::build(self.0.status);
         res.content_type("application/problem+json");
+        if let Some(allow) = self.0.allow.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
+            res.insert_header((header::ALLOW, allow));
+        }
         if let Some(secs) = self.0.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }

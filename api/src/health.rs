@@ -30,7 +30,7 @@ pub struct Health {
 }
 
 /// The process is up and serving HTTP; says nothing about its dependencies.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "get_health", tag = "operations", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
@@ -52,7 +52,7 @@ pub struct Checks {
 
 /// Ready to take traffic: the database and (when configured) Redis answer within two seconds.
 /// Otherwise 503, naming what failed.
-#[utoipa::path(tag = "operations", responses(
+#[utoipa::path(operation_id = "get_readiness", tag = "operations", responses(
     (status = 200, body = Readiness),
     (status = 503, description = "A dependency failed", content_type = "application/problem+json", body = crate::openapi::Problem,
         example = json!({"type": "urn:sgh:problem:service.not_ready", "title": "Not ready", "status": 503,

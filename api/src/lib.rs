@@ -16,4 +16,5 @@ pub mod metrics;
 pub mod openapi;
 pub mod startup;
 pub mod telemetry;
+pub mod text_guard;
 pub mod wire;

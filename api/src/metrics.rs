@@ -85,7 +85,7 @@ fn find_or_add<T>(list: &mut Vec<T>, wanted: impl Fn(&T) -> bool, make: impl FnO
 }
 
 /// Request counts and latency histograms per route, in Prometheus text format.
-#[utoipa::path(
+#[utoipa::path(operation_id = "get_metrics", 
     tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain",
         body = String, example = json!("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3\n")))

@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::wire::Infra;
-use crate::{admin, campaigns, edge, extract, health, job_loop, members, metrics, openapi};
+use crate::{admin, campaigns, edge, extract, health, job_loop, members, metrics, openapi, text_guard};
 use domain::shared::AppClock;
 
 /// Every documented route. Each context contributes its own, with full paths and no catch-all
@@ -82,9 +82,12 @@ impl Application {
                 .app_data(extract::query_config())
                 .configure(routes)
                 .split_for_parts();
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+            let known = web::Data::new(KnownRoutes::from_spec(&spec));
+            app.app_data(known)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(not_found))
+                .wrap(from_fn(text_guard::refuse_control_characters))
                 .wrap(cors(&server_config.cors_origins))
                 .wrap(from_fn(edge::edge))
         })
@@ -136,14 +139,74 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+/// Every documented path with the methods it takes, to tell "no such endpoint" (404) from "not
+/// with this method" (405 with `Allow`).
+pub struct KnownRoutes(Vec<(Vec<String>, Vec<&'static str>)>);
+
+impl KnownRoutes {
+    pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                (segments, methods.into_iter().filter(|(_, on)| *on).map(|(m, _)| m).collect())
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// The methods a path takes, if any route matches it (`{…}` segments match any one segment).
+    fn methods(&self, path: &str) -> Vec<&'static str> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        let mut methods: Vec<&'static str> = self
+            .0
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments.iter().zip(&wanted).all(|(s, w)| (s.starts_with('{') && !w.is_empty()) || s == w)
+            })
+            .flat_map(|(_, m)| m.iter().copied())
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        methods
+    }
+}
+
+pub async fn not_found(
+    req: actix_web::HttpRequest,
+    known: Option<web::Data<KnownRoutes>>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let methods = known.map(|k| k.methods(req.path())).unwrap_or_default();
+    if !methods.is_empty() {
+        let mut allow = methods;
+        if allow.contains(&"GET") {
+            allow.push("HEAD");
+        }
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "route.method_not_allowed",
+            "该接口不支持此请求方法",
+            "This endpoint does not take that method",
+        )
+        .allow(allow.join(", ")));
+    }
     Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "请求的接口不存在", "No such endpoint"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::test;
+    use actix_web::test as web_test;
 
     fn reversed(cfg: &mut ServiceConfig) {
         campaigns::routes(cfg);
@@ -158,8 +221,8 @@ mod tests {
     async fn the_order_contexts_register_their_routes_in_does_not_matter() {
         let (forward, spec) = App::new().into_utoipa_app().configure(routes).split_for_parts();
         let (backward, _) = App::new().into_utoipa_app().configure(reversed).split_for_parts();
-        let forward = test::init_service(forward.default_service(web::to(not_found))).await;
-        let backward = test::init_service(backward.default_service(web::to(not_found))).await;
+        let forward = web_test::init_service(forward.default_service(web::to(not_found))).await;
+        let backward = web_test::init_service(backward.default_service(web::to(not_found))).await;
         let mut checked = 0;
         for (path, item) in &spec.paths.paths {
             let concrete =
@@ -175,8 +238,8 @@ mod tests {
                 let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
                 let mut answers = Vec::new();
                 for app in [&forward, &backward] {
-                    let req = test::TestRequest::default().method(method.clone()).uri(&concrete).to_request();
-                    let res = test::call_service(app, req).await;
+                    let req = web_test::TestRequest::default().method(method.clone()).uri(&concrete).to_request();
+                    let res = web_test::call_service(app, req).await;
                     let code = res.response().extensions().get::<ApiError>().map(|e| e.code());
                     assert_ne!(code, Some("route.not_found"), "{method} {path} is not routed");
                     answers.push(res.status());
@@ -186,5 +249,30 @@ mod tests {
             }
         }
         assert!(checked > 40, "only {checked} operations checked");
+    }
+
+    /// Generated clients name their methods after operation ids: each is present and unique.
+    #[actix_web::test]
+    async fn every_operation_has_its_own_id() {
+        let spec = crate::openapi::spec();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in &spec.paths.paths {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete].into_iter().flatten() {
+                let id = op.operation_id.clone().unwrap_or_default();
+                assert!(!id.is_empty(), "{path} has an operation without an id");
+                if let Some(other) = seen.insert(id.clone(), path.clone()) {
+                    panic!("operation id {id} is used by {other} and {path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_known_path_with_another_method_is_told_apart_from_an_unknown_one() {
+        let known = KnownRoutes::from_spec(&crate::openapi::spec());
+        assert_eq!(known.methods("/v1/me"), ["DELETE", "GET", "PATCH"]);
+        assert_eq!(known.methods("/v1/admin/campaigns/0193a2c4/publish"), ["POST"]);
+        assert!(known.methods("/v1/nothing").is_empty());
+        assert!(known.methods("/v1/admin/campaigns//publish").is_empty(), "an empty segment is no id");
     }
 }

@@ -9,7 +9,7 @@ use domain::shared::paging::PagingError;
 use domain::shared::PageRequest;
 
 /// The audit log, newest first: who changed what, when, before and after.
-#[utoipa::path(
+#[utoipa::path(operation_id = "admin_list_audit_log", 
     tag = "admin",
     security(("admin_jwt" = [])),
     params(PageQuery),

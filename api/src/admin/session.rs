@@ -12,7 +12,7 @@ const LOGINS_PER_IP: u32 = 30;
 const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 
 /// Signs a member of staff in. Five wrong passwords in a row lock the account for 15 minutes.
-#[utoipa::path(
+#[utoipa::path(operation_id = "admin_sign_in", 
     tag = "admin",
     request_body = LoginRequest,
     responses(
@@ -47,7 +47,7 @@ pub async fn create_session(
 }
 
 /// The signed-in member of staff.
-#[utoipa::path(
+#[utoipa::path(operation_id = "admin_get_own_account", 
     tag = "admin",
     security(("admin_jwt" = [])),
     responses(

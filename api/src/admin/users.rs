@@ -64,7 +64,7 @@ impl TryFrom<UpdateAdminRequest> for AdminPatch {
 const PROBLEM: &str = "application/problem+json";
 
 /// All staff accounts, oldest first.
-#[utoipa::path(
+#[utoipa::path(operation_id = "admin_list_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),
     responses(
@@ -81,7 +81,7 @@ pub async fn list_users(state: web::Data<AdminState>, _staff: Staff) -> Result<w
 
 /// Creates a staff account (role `admin` only). With an e-mail address, a welcome message is queued
 /// in the same transaction.
-#[utoipa::path(
+#[utoipa::path(operation_id = "admin_create_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),
     request_body = CreateAdminRequest,
@@ -107,7 +107,7 @@ pub async fn create_user(
 }
 
 /// One staff account.
-#[utoipa::path(
+#[utoipa::path(operation_id = "admin_get_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path, description = "Admin user id")),
@@ -129,7 +129,7 @@ pub async fn get_user(
 
 /// Changes a staff account: role, name, e-mail, password, disabled flag, or clears a lockout
 /// (role `admin` only). The last active admin cannot be demoted or disabled.
-#[utoipa::path(
+#[utoipa::path(operation_id = "admin_update_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path, description = "Admin user id")),

@@ -79,7 +79,7 @@ impl TryFrom<CreateGift> for NewGift {
 
 /// Creates a draft campaign (admin, operator). With an `Idempotency-Key`, a retried request
 /// gets the first answer instead of a second campaign.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), request_body = CreateCampaign,
+#[utoipa::path(operation_id = "admin_create_campaign", tag = "campaigns", security(("admin_jwt" = [])), request_body = CreateCampaign,
     params(crate::idempotency::KeyHeader),
     responses(
     (status = 201, body = CampaignView),
@@ -104,7 +104,7 @@ pub async fn create(
 }
 
 /// All campaigns, newest window first.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), responses((status = 200, body = CampaignList)))]
+#[utoipa::path(operation_id = "admin_list_campaigns", tag = "campaigns", security(("admin_jwt" = [])), responses((status = 200, body = CampaignList)))]
 #[get("/v1/admin/campaigns")]
 pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
     let all = state.campaigns.list_all().await?;
@@ -112,7 +112,7 @@ pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web
 }
 
 /// One campaign with its gifts.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "admin_get_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -127,7 +127,7 @@ pub async fn get(
 }
 
 /// Adds a gift to a draft campaign; an `Idempotency-Key` makes a retry safe.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), crate::idempotency::KeyHeader),
+#[utoipa::path(operation_id = "admin_add_gift", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), crate::idempotency::KeyHeader),
     request_body = CreateGift,
     responses(
         (status = 201, body = GiftView),
@@ -153,7 +153,7 @@ pub async fn add_gift(
 }
 
 /// Publishes a draft. Refused when stock × unit cost of all gifts exceeds the budget.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "admin_publish_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 409, description = "`campaign.over_budget`, `campaign.no_gifts` or `campaign.not_draft`", body = crate::openapi::Problem,
         content_type = PROBLEM, example = json!({"type": "urn:sgh:problem:campaign.over_budget", "title": "礼品总价值超出活动预算",
@@ -172,7 +172,7 @@ pub async fn publish(
 }
 
 /// Cancels a draft or published campaign.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "admin_cancel_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 409, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -189,7 +189,7 @@ pub async fn cancel(
 }
 
 /// Raises a gift's stock, also while the campaign is live. Never lowers it.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path)),
+#[utoipa::path(operation_id = "admin_raise_gift_stock", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path)),
     request_body = SetStock, responses(
         (status = 200, body = GiftView),
         (status = 409, description = "`gift.stock_decrease`", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -225,7 +225,7 @@ pub struct GiftDriftView {
 
 /// Compares the inventory gate with the database for every gift and resets the gate from the
 /// database (audit-logged). Drift is also logged and counted in `/metrics`.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "admin_reconcile_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = ReconcileView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 503, body = crate::openapi::Problem, content_type = PROBLEM),

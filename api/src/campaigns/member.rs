@@ -45,14 +45,14 @@ async fn views(
 
 /// Live and upcoming campaigns, with what is left of each gift, whether the caller is eligible and
 /// how many more gifts they may claim.
-#[utoipa::path(tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = CampaignList)))]
+#[utoipa::path(operation_id = "member_list_campaigns", tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = CampaignList)))]
 #[get("/v1/campaigns")]
 pub async fn list(state: web::Data<CampaignsState>, me: MemberCaller) -> Result<web::Json<CampaignList>, ApiError> {
     Ok(web::Json(CampaignList { items: views(&state, &me.0, None).await? }))
 }
 
 /// One live or upcoming campaign.
-#[utoipa::path(tag = "campaigns", security(("member_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "member_get_campaign", tag = "campaigns", security(("member_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -86,7 +86,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
 /// Claims one unit of a gift. Answers come from the inventory gate in front of the database:
 /// `campaign.sold_out` and `campaign.limit_reached` never touch the database. The same
 /// Idempotency-Key replays the first granted claim (200 instead of 201).
-#[utoipa::path(tag = "campaigns", security(("member_jwt" = [])),
+#[utoipa::path(operation_id = "member_claim_gift", tag = "campaigns", security(("member_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path),
         ("Idempotency-Key" = String, Header, description = "Client-chosen, 1-64 visible characters, one per claim attempt")),
     responses(
@@ -122,7 +122,7 @@ pub async fn claim(
 }
 
 /// The caller's vouchers, newest first.
-#[utoipa::path(tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = VoucherList)))]
+#[utoipa::path(operation_id = "member_list_vouchers", tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = VoucherList)))]
 #[get("/v1/me/vouchers")]
 pub async fn vouchers(state: web::Data<CampaignsState>, me: MemberCaller) -> Result<web::Json<VoucherList>, ApiError> {
     let claims = state.campaigns.vouchers(&me.0).await?;

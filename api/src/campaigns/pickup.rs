@@ -70,7 +70,7 @@ pub struct PointList {
 }
 
 /// Creates a pickup point (admin, operator).
-#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), request_body = CreatePoint, responses(
+#[utoipa::path(operation_id = "admin_create_pickup_point", tag = "pickup", security(("admin_jwt" = [])), request_body = CreatePoint, responses(
     (status = 201, body = PointView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -93,14 +93,14 @@ pub async fn create_point(
 }
 
 /// All pickup points.
-#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), responses((status = 200, body = PointList)))]
+#[utoipa::path(operation_id = "admin_list_pickup_points", tag = "pickup", security(("admin_jwt" = [])), responses((status = 200, body = PointList)))]
 #[get("/v1/admin/pickup-points")]
 pub async fn list_points(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<PointList>, ApiError> {
     Ok(web::Json(PointList { items: state.pickup.points().await?.iter().map(PointView::from).collect() }))
 }
 
 /// Lets a `pickup_operator` account redeem vouchers at this point (admin only).
-#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("admin_id" = uuid::Uuid, Path)),
+#[utoipa::path(operation_id = "admin_assign_pickup_operator", tag = "pickup", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("admin_id" = uuid::Uuid, Path)),
     responses(
         (status = 204, description = "Assigned"),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -120,7 +120,7 @@ pub async fn assign(
 }
 
 /// Lists a pickup point where a gift's vouchers may be redeemed (admin, operator).
-#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])),
+#[utoipa::path(operation_id = "admin_add_pickup_point_to_gift", tag = "pickup", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path), ("point" = uuid::Uuid, Path)),
     responses(
         (status = 204, description = "Listed"),
@@ -190,7 +190,7 @@ impl From<&VoucherState> for VoucherCheckView {
 
 /// Says whether a voucher can be redeemed at this pickup point now, changing nothing. Only
 /// operators assigned to the point may ask.
-#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
+#[utoipa::path(operation_id = "pickup_check_voucher", tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
     (status = 200, body = VoucherCheckView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -207,7 +207,7 @@ pub async fn check(
 /// Redeems a voucher here: once, before it expires (checked at this moment), at a point listed for
 /// its gift, by an operator of this point. Repeating a redemption that succeeded here answers the
 /// same success.
-#[utoipa::path(tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
+#[utoipa::path(operation_id = "pickup_redeem_voucher", tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
     (status = 200, body = VoucherCheckView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 404, description = "`voucher.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),

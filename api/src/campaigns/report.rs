@@ -110,7 +110,7 @@ async fn load(state: &CampaignsState, id: uuid::Uuid) -> Result<CampaignReport, 
 
 /// The campaign's report: claimed / redeemed / expired / voided by gift and by grassroots union,
 /// money by funder, spent against budget. Readable by every staff role, auditors included.
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "admin_get_campaign_report", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = ReportView),
     (status = 404, body = crate::openapi::Problem, content_type = "application/problem+json"),
 ))]
@@ -124,7 +124,7 @@ pub async fn report(
 }
 
 /// The same report as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese names).
-#[utoipa::path(tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "admin_get_campaign_report_csv", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, content_type = "text/csv", body = String,
         example = json!("section,key,name,stock,claimed,redeemed,expired,voided,spent_fen\ngift,0193…,月饼礼盒,10000,10000,8123,0,0,88000000\n")),
 ))]
@@ -137,8 +137,6 @@ pub async fn report_csv(
     let id = id.into_inner();
     let r = load(&state, id).await?;
     let mut out = String::from("\u{feff}section,key,name,stock,claimed,redeemed,expired,voided,spent_fen\n");
-    let field =
-        |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() };
     for g in &r.gifts {
         let c = &g.counts;
         out += &format!(
@@ -173,4 +171,31 @@ pub async fn report_csv(
         .content_type("text/csv; charset=utf-8")
         .insert_header(("content-disposition", format!("attachment; filename=\"campaign-{id}-report.csv\"")))
         .body(out))
+}
+
+/// One text cell. A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab or CR
+/// first) gets a leading `'`, so a gift named `=HYPERLINK(…)` stays text in the auditor's
+/// spreadsheet; then quoting where CSV needs it.
+fn field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn cells_never_start_a_formula_and_are_quoted_when_needed() {
+        assert_eq!(field("月饼礼盒"), "月饼礼盒");
+        assert_eq!(field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(field(risky).trim_start_matches('"').starts_with('\''), "{risky:?} -> {}", field(risky));
+        }
+        assert_eq!(field("a,b"), "\"a,b\"");
+    }
 }

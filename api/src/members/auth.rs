@@ -14,7 +14,7 @@ pub fn six_digits() -> String {
 
 /// Sends a six-digit sign-in code by SMS: valid 5 minutes, 5 tries; one per phone per 60 s, 10 per
 /// phone per day, 10 per client address per hour.
-#[utoipa::path(tag = "members", request_body = CodeRequest, responses(
+#[utoipa::path(operation_id = "member_request_code", tag = "members", request_body = CodeRequest, responses(
     (status = 202, body = CodeSent),
     (status = 422, description = "Not a mainland mobile number", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 429, description = "Rate limited; see Retry-After", body = crate::openapi::Problem, content_type = PROBLEM,
@@ -34,7 +34,7 @@ pub async fn request_code(
 
 /// Exchanges phone + code for an access token (15 min) and a refresh token (30 days), creating the
 /// account on first login. With `bind_ticket` it also binds the WeChat identity behind the ticket.
-#[utoipa::path(tag = "members", request_body = TokenRequest, responses(
+#[utoipa::path(operation_id = "member_sign_in", tag = "members", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, description = "Wrong (`auth.code_wrong`, with `tries_left`) or no valid code (`auth.code_invalid`)",
         body = crate::openapi::Problem, content_type = PROBLEM,
@@ -53,7 +53,7 @@ pub async fn token(
 
 /// Rotates a refresh token: the old one stops working. Presenting an already rotated token revokes
 /// every token of that login (theft detection).
-#[utoipa::path(tag = "members", request_body = RefreshRequest, responses(
+#[utoipa::path(operation_id = "member_refresh_session", tag = "members", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, description = "`auth.refresh_invalid` or `auth.refresh_reused`", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -66,7 +66,7 @@ pub async fn refresh(
 }
 
 /// Ends this login: its refresh tokens stop working (access tokens expire within 15 minutes).
-#[utoipa::path(tag = "members", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
+#[utoipa::path(operation_id = "member_sign_out", tag = "members", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
 #[post("/v1/auth/logout")]
 pub async fn logout(state: web::Data<MembersState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     state.auth.logout(&body.refresh_token).await?;
@@ -75,7 +75,7 @@ pub async fn logout(state: web::Data<MembersState>, body: web::Json<RefreshReque
 
 /// WeChat mini-program login. A WeChat identity already bound signs in; otherwise the answer is a
 /// 10-minute `bind_ticket` to present with phone + code at `POST /v1/auth/token`.
-#[utoipa::path(tag = "members", request_body = WeChatRequest, responses(
+#[utoipa::path(operation_id = "member_sign_in_with_wechat", tag = "members", request_body = WeChatRequest, responses(
     (status = 200, body = WeChatResponse),
     (status = 401, description = "WeChat rejected the code", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 503, description = "WeChat unreachable or not configured", body = crate::openapi::Problem, content_type = PROBLEM),

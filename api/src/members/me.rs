@@ -35,7 +35,7 @@ fn avatar(raw: Option<String>) -> Result<Option<String>, ApiError> {
 }
 
 /// The signed-in member, identifiers masked.
-#[utoipa::path(tag = "members", security(("member_jwt" = [])), responses(
+#[utoipa::path(operation_id = "member_get_account", tag = "members", security(("member_jwt" = [])), responses(
     (status = 200, body = MeView),
     (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -45,7 +45,7 @@ pub async fn get_me(state: web::Data<MembersState>, me: MemberCaller) -> web::Js
 }
 
 /// Changes nickname and avatar; a new e-mail address gets a confirmation code through the mail outbox.
-#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = PatchMe, responses(
+#[utoipa::path(operation_id = "member_update_account", tag = "members", security(("member_jwt" = [])), request_body = PatchMe, responses(
     (status = 200, body = PatchMeResponse),
     (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -76,7 +76,7 @@ pub async fn patch_me(
 }
 
 /// Confirms a new e-mail address with the code mailed to it.
-#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = EmailCodeRequest, responses(
+#[utoipa::path(operation_id = "member_confirm_email", tag = "members", security(("member_jwt" = [])), request_body = EmailCodeRequest, responses(
     (status = 200, body = MeView),
     (status = 422, description = "Wrong or expired code", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -93,7 +93,7 @@ pub async fn confirm_email(
 
 /// Binds real name + 居民身份证 number. Accepted only when they match an active entry of the union's
 /// roster, which activates the member. Requires the current privacy policy accepted; 5 attempts a day.
-#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = RealNameRequest, responses(
+#[utoipa::path(operation_id = "member_bind_real_name", tag = "members", security(("member_jwt" = [])), request_body = RealNameRequest, responses(
     (status = 200, body = MeView),
     (status = 403, description = "`consent.required`", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 409, description = "`realname.id_taken` or `realname.already_bound`", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -113,7 +113,7 @@ pub async fn bind_real_name(
 }
 
 /// Records that the member accepted this version of the privacy policy. Benefits need the current one.
-#[utoipa::path(tag = "members", security(("member_jwt" = [])), request_body = ConsentRequest, responses(
+#[utoipa::path(operation_id = "member_accept_privacy_policy", tag = "members", security(("member_jwt" = [])), request_body = ConsentRequest, responses(
     (status = 200, body = MeView),
     (status = 422, description = "Not the current version", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -128,7 +128,7 @@ pub async fn consent(
 }
 
 /// Everything held about the member, as JSON.
-#[utoipa::path(tag = "members", security(("member_jwt" = [])), responses((status = 200, body = Export)))]
+#[utoipa::path(operation_id = "member_export_data", tag = "members", security(("member_jwt" = [])), responses((status = 200, body = Export)))]
 #[get("/v1/me/export")]
 pub async fn export(state: web::Data<MembersState>, me: MemberCaller) -> web::Json<Export> {
     web::Json(Export {
@@ -140,7 +140,7 @@ pub async fn export(state: web::Data<MembersState>, me: MemberCaller) -> web::Js
 
 /// Erases the account's personal data (phone, name, ID number, WeChat, e-mail, blind indexes) and
 /// signs it out everywhere; pseudonymous records needed for the audit trail stay.
-#[utoipa::path(tag = "members", security(("member_jwt" = [])), responses((status = 204, description = "Erased")))]
+#[utoipa::path(operation_id = "member_erase_account", tag = "members", security(("member_jwt" = [])), responses((status = 204, description = "Erased")))]
 #[delete("/v1/me")]
 pub async fn delete_me(state: web::Data<MembersState>, me: MemberCaller) -> Result<HttpResponse, ApiError> {
     state.profiles.erase(me.0.member.id).await?;

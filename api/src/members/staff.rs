@@ -52,7 +52,7 @@ pub struct SuspendRequest {
 }
 
 /// Finds members by exact phone or ID number. Anything else finds nobody.
-#[utoipa::path(tag = "admin", security(("admin_jwt" = [])), params(MemberQuery), responses(
+#[utoipa::path(operation_id = "admin_search_members", tag = "admin", security(("admin_jwt" = [])), params(MemberQuery), responses(
     (status = 200, body = MemberList),
     (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
@@ -67,7 +67,7 @@ pub async fn search_members(
 }
 
 /// Suspends a member (audit-logged); their sessions end at once.
-#[utoipa::path(tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), request_body = SuspendRequest,
+#[utoipa::path(operation_id = "admin_suspend_member", tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), request_body = SuspendRequest,
     responses(
         (status = 200, body = AdminMemberView),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -90,7 +90,7 @@ pub async fn suspend(
 }
 
 /// Lifts a suspension (audit-logged).
-#[utoipa::path(tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
+#[utoipa::path(operation_id = "admin_lift_member_suspension", tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = AdminMemberView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]

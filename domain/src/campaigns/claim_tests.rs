@@ -50,8 +50,8 @@ impl CampaignRepository for Repo {
     async fn record(&self, _: NewAuditEntry) -> anyhow::Result<()> {
         Ok(())
     }
-    async fn raise_stock(&self, _: GiftId, _: u32, _: NewAuditEntry) -> anyhow::Result<bool> {
-        Ok(true)
+    async fn raise_stock(&self, _: GiftId, _: u32, _: NewAuditEntry) -> anyhow::Result<StockChange> {
+        Ok(StockChange::Raised)
     }
 }
 

@@ -34,13 +34,15 @@ pub trait CampaignRepository: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<super::report::CampaignReport>> + Send;
     /// Appends an audit row for an action that changes no campaign row.
     fn record(&self, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
-    /// MUST refuse (return `false`) to lower a gift's stock.
+    /// Sets a gift's stock and appends `audit`, in one transaction that MUST refuse to lower the
+    /// stock and MUST refuse a stock whose cost, with the campaign's other gifts, exceeds its
+    /// budget — both judged on the rows as they are in that transaction.
     fn raise_stock(
         &self,
         gift: GiftId,
         stock: u32,
         audit: NewAuditEntry,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    ) -> impl Future<Output = anyhow::Result<StockChange>> + Send;
 }
 
 /// A claim the gate granted, on its way into the database.
@@ -145,6 +147,19 @@ pub struct CountedClaim {
     pub campaign_limit: u32,
     /// The staff alert to send if the claim takes the given slot.
     pub alerts: Vec<(u32, Notice)>,
+}
+
+/// What a stock change came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockChange {
+    Raised,
+    /// Below the stock as stored.
+    Decrease,
+    /// The campaign's gifts would cost `needed` fen against a budget of `budget`.
+    OverBudget {
+        needed: i64,
+        budget: i64,
+    },
 }
 
 /// What the database said to a counted claim.

@@ -1,6 +1,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use super::claiming::stock_alert;
+
+/// The most units one gift may have.
+pub const MAX_STOCK: u32 = 10_000_000;
 use super::error::{CampaignError, ClaimError};
 use super::model::*;
 use super::ports::*;
@@ -141,7 +144,7 @@ where
         if new.unit_cost.get() < 0 {
             return Err(invalid("unit_cost_fen", "must not be negative"));
         }
-        if new.stock > 10_000_000 {
+        if new.stock > MAX_STOCK {
             return Err(invalid("stock", "must be at most 10,000,000"));
         }
         if crate::campaigns::window::end_of_day_shanghai(new.valid_until) < c.window.ends_at() {
@@ -245,10 +248,15 @@ where
         if stock < g.stock {
             return Err(CampaignError::StockDecrease);
         }
+        if stock > MAX_STOCK {
+            return Err(invalid("stock", "must be at most 10,000,000"));
+        }
         let audit = NewAuditEntry::by(actor, self.clock.now(), "gift.stock", gift.to_string())
             .change(Some(serde_json::json!({"stock": g.stock})), Some(serde_json::json!({"stock": stock})));
-        if !self.campaigns.raise_stock(gift, stock, audit).await? {
-            return Err(CampaignError::StockDecrease);
+        match self.campaigns.raise_stock(gift, stock, audit).await? {
+            StockChange::Raised => {}
+            StockChange::Decrease => return Err(CampaignError::StockDecrease),
+            StockChange::OverBudget { needed, budget } => return Err(CampaignError::OverBudget { needed, budget }),
         }
         g.stock = stock;
         Ok(g)

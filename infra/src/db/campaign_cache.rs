@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::campaigns::DbCampaigns;
 use domain::admin::NewAuditEntry;
-use domain::campaigns::ports::{CampaignRepository, Definition};
+use domain::campaigns::ports::{CampaignRepository, Definition, StockChange};
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Gift, GiftId};
 
@@ -106,7 +106,7 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
         self.inner.record(audit).await
     }
 
-    async fn raise_stock(&self, gift: GiftId, stock: u32, audit: NewAuditEntry) -> anyhow::Result<bool> {
+    async fn raise_stock(&self, gift: GiftId, stock: u32, audit: NewAuditEntry) -> anyhow::Result<StockChange> {
         // The gift's campaign is not at hand here; raising stock is rare enough to drop them all.
         self.forget_all();
         self.inner.raise_stock(gift, stock, audit).await
@@ -184,8 +184,8 @@ mod tests {
         async fn record(&self, _: NewAuditEntry) -> anyhow::Result<()> {
             Ok(())
         }
-        async fn raise_stock(&self, _: GiftId, _: u32, _: NewAuditEntry) -> anyhow::Result<bool> {
-            Ok(true)
+        async fn raise_stock(&self, _: GiftId, _: u32, _: NewAuditEntry) -> anyhow::Result<StockChange> {
+            Ok(StockChange::Raised)
         }
     }
 

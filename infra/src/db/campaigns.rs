@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use std::sync::Arc;
 
 use super::schema::{campaigns, claims, gifts};
-use super::{audit, Database};
+use super::{audit, Database, DbConn};
 use domain::admin::NewAuditEntry;
 use domain::campaigns::model::{ClaimStatus, Release};
-use domain::campaigns::ports::{CampaignRepository, Definition};
+use domain::campaigns::ports::{CampaignRepository, Definition, StockChange};
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
 use domain::shared::money::Fen;
@@ -239,18 +239,40 @@ impl CampaignRepository for DbCampaigns {
         self.0.transaction(move |conn| Ok::<_, anyhow::Error>(audit::append(conn, entry)?)).await
     }
 
-    async fn raise_stock(&self, gift: GiftId, stock: u32, entry: NewAuditEntry) -> anyhow::Result<bool> {
+    async fn raise_stock(&self, gift: GiftId, stock: u32, entry: NewAuditEntry) -> anyhow::Result<StockChange> {
         let (id, stock) = (gift.to_string(), i32::try_from(stock)?);
         self.0
             .transaction(move |conn| {
+                let campaign: String = gifts::table.find(&id).select(gifts::campaign_id).first(conn)?;
+                // Locks the campaign row on PostgreSQL, so two raises of its gifts cannot both pass
+                // the budget on the sum they each saw.
+                let budget: i64 = match conn {
+                    DbConn::Pg(pg) => {
+                        campaigns::table.find(&campaign).select(campaigns::budget_fen).for_update().first(pg)?
+                    }
+                    DbConn::Sqlite(_) => campaigns::table.find(&campaign).select(campaigns::budget_fen).first(conn)?,
+                };
+                let all: Vec<(String, i32, i64)> = gifts::table
+                    .filter(gifts::campaign_id.eq(&campaign))
+                    .select((gifts::id, gifts::stock, gifts::unit_cost_fen))
+                    .load(conn)?;
+                let needed = all.iter().try_fold(0i64, |sum, (gid, old, unit)| {
+                    let units = if *gid == id { stock } else { *old };
+                    sum.checked_add(i64::from(units).checked_mul(*unit)?)
+                });
+                match needed {
+                    Some(needed) if needed <= budget => {}
+                    other => return Ok(StockChange::OverBudget { needed: other.unwrap_or(i64::MAX), budget }),
+                }
                 // The filter is the rule: stock never drops, whatever two staff do at once.
-                let n = diesel::update(gifts::table.find(id).filter(gifts::stock.le(stock)))
+                let n = diesel::update(gifts::table.find(&id).filter(gifts::stock.le(stock)))
                     .set(gifts::stock.eq(stock))
                     .execute(conn)?;
-                if n == 1 {
-                    audit::append(conn, entry)?;
+                if n == 0 {
+                    return Ok(StockChange::Decrease);
                 }
-                Ok::<_, anyhow::Error>(n == 1)
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(StockChange::Raised)
             })
             .await
     }

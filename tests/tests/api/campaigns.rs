@@ -50,7 +50,7 @@ async fn campaign_lifecycle_is_checked_and_audited(backend: Backend) {
     app.send(stock(1000)).await.problem(409, "gift.stock_decrease");
 
     let ok_body = json!({"title": "中秋会员有礼", "holiday": "mid_autumn", "starts_at": "2030-09-15T10:00:00",
-        "ends_at": "2030-09-20T22:00:00", "per_member_limit": 1, "budget_fen": 100100});
+        "ends_at": "2030-09-20T22:00:00", "per_member_limit": 1, "budget_fen": 120_000});
     let c2 = app.send(Req::post("/v1/admin/campaigns").bearer(&op).json(ok_body)).await.json();
     let id2 = c2["id"].as_str().unwrap();
     let gift = json!({"name": "月饼", "unit_cost_fen": 100, "stock": 1001, "per_member_limit": 1, "valid_until": "2030-10-31", "funder": "bank"});
@@ -62,14 +62,15 @@ async fn campaign_lifecycle_is_checked_and_audited(backend: Backend) {
     app.send(Req::post(&format!("/v1/admin/campaigns/{id2}/gifts")).bearer(&op).json(late_gift))
         .await
         .problem(409, "campaign.not_draft");
-    let raised = app
-        .send(
-            Req::patch(&format!("/v1/admin/campaigns/{id2}/gifts/{}", g2["id"].as_str().unwrap()))
-                .bearer(&op)
-                .json(json!({"stock": 1200})),
-        )
-        .await;
-    assert_eq!(raised.json()["stock"], 1200);
+    let raise = |n: u32| {
+        Req::patch(&format!("/v1/admin/campaigns/{id2}/gifts/{}", g2["id"].as_str().unwrap()))
+            .bearer(&op)
+            .json(json!({"stock": n}))
+    };
+    // The budget is a hard cap on a live campaign too: 1,201 units at 100 fen exceed 120,000 fen.
+    let over = app.send(raise(1201)).await.problem(409, "campaign.over_budget");
+    assert_eq!((over["needed_fen"].as_i64(), over["budget_fen"].as_i64()), (Some(120_100), Some(120_000)));
+    assert_eq!(app.send(raise(1200)).await.json()["stock"], 1200);
     let cancelled = app.send(Req::post(&format!("/v1/admin/campaigns/{id2}/cancel")).bearer(&op)).await.json();
     assert_eq!(cancelled["status"], "cancelled");
 

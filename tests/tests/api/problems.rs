@@ -65,7 +65,10 @@ async fn bad_input_is_answered_with_problems(backend: Backend) {
 
     // 10. Unknown route, and a known path with the wrong method.
     app.send(Req::get("/v1/nothing-here")).await.problem(404, "route.not_found");
-    app.send(Req::get("/v1/admin/session")).await.problem(404, "route.not_found");
+    // A known path with another method: 405, saying which methods it takes.
+    let wrong = app.send(Req::get("/v1/admin/session")).await;
+    wrong.problem(405, "route.method_not_allowed");
+    assert_eq!(wrong.header("allow"), Some("POST"));
 
     // 11. Missing and malformed credentials.
     app.send(Req::get("/v1/admin/me")).await.problem(401, "auth.invalid_token");
