@@ -64,12 +64,57 @@ pub struct Problem {
 
 /// The document as the running server serves it.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, spec) = actix_web::App::new()
+    let (_, mut spec) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::startup::routes)
         .split_for_parts();
+    document_common_errors(&mut spec);
     spec
+}
+
+/// The problems any operation of a kind can answer, added where its own annotation does not say
+/// more: generated clients and fuzzers then know every status the API may send.
+pub fn document_common_errors(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::Operation;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+    let problem = || ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    let add = |op: &mut Operation, status: &str, description: &str| {
+        let response = ResponseBuilder::new().description(description).content("application/problem+json", problem());
+        op.responses.responses.entry(status.to_owned()).or_insert_with(|| response.build().into());
+    };
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let templated = path.contains('{');
+        for op in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            let body = op.request_body.is_some();
+            let params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if body || params || templated {
+                add(
+                    op,
+                    "400",
+                    "A malformed request: JSON, field, path or query parameter, header, or control characters in text",
+                );
+            }
+            if secured {
+                add(op, "401", "`auth.invalid_token`: no token, or not a valid one");
+                add(op, "403", "The caller's role or state may not do this");
+            }
+            if templated {
+                add(op, "404", "No such resource");
+            }
+            if body {
+                add(op, "413", "`request.too_large`: the body is over the limit");
+                add(op, "415", "`request.unsupported_media_type`: the body is not of the documented type");
+                add(op, "422", "A field's value is invalid");
+                add(op, "429", "`rate_limited`: too many requests; retry after `Retry-After`");
+            }
+            add(op, "503", "`service.unavailable`: a dependency is down; retry after `Retry-After`");
+        }
+    }
 }
 
 pub fn spec_json() -> String {

@@ -82,6 +82,8 @@ impl Application {
                 .app_data(extract::query_config())
                 .configure(routes)
                 .split_for_parts();
+            let mut spec = spec;
+            openapi::document_common_errors(&mut spec);
             let known = web::Data::new(KnownRoutes::from_spec(&spec));
             app.app_data(known)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))

@@ -55,7 +55,7 @@ pub async fn token(
 /// every token of that login (theft detection).
 #[utoipa::path(operation_id = "member_refresh_session", tag = "members", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 401, description = "`auth.refresh_invalid` or `auth.refresh_reused`", body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 401, description = "`auth.refresh_invalid` (unknown or expired), `auth.session_ended` (signed out, suspended or erased) or `auth.refresh_reused` (an exchanged token came back: that login is revoked)", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
 #[post("/v1/auth/refresh")]
 pub async fn refresh(

@@ -54,6 +54,12 @@ impl From<AuthError> for ApiError {
                 "登录已过期，请重新登录",
                 "Refresh token unknown or expired",
             ),
+            AuthError::SessionEnded => ApiError::new(
+                S::UNAUTHORIZED,
+                "auth.session_ended",
+                "登录已退出，请重新登录",
+                "This session was ended: sign in again",
+            ),
             AuthError::RefreshReused => ApiError::new(
                 S::UNAUTHORIZED,
                 "auth.refresh_reused",

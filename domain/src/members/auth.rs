@@ -171,6 +171,7 @@ where
                 Ok(Tokens { access_token, issued_at: now, expires_at, refresh_token, member, new_account: false })
             }
             Rotation::Reused { .. } => Err(AuthError::RefreshReused),
+            Rotation::Ended => Err(AuthError::SessionEnded),
             Rotation::Expired | Rotation::Unknown => Err(AuthError::BadRefreshToken),
         }
     }

@@ -24,6 +24,8 @@ pub enum AuthError {
     BadRefreshToken,
     #[error("refresh token reused: all sessions of this login were revoked")]
     RefreshReused,
+    #[error("this session was ended")]
+    SessionEnded,
     #[error("account suspended")]
     Suspended,
     #[error("account erased")]

@@ -115,10 +115,12 @@ pub enum Rotation {
         member: MemberId,
         refresh_token: String,
     },
-    /// An already rotated or revoked token came back: its whole family is now revoked.
+    /// An already rotated token came back: its whole family is now revoked.
     Reused {
         member: MemberId,
     },
+    /// The token's session was ended (sign-out, suspension, erasure, or a reuse of an older token).
+    Ended,
     Expired,
     Unknown,
 }

@@ -88,10 +88,14 @@ impl RefreshTokens for DbRefreshTokens {
                     return Ok(Rotation::Unknown);
                 };
                 let member_id = MemberId(member.parse()?);
-                if rotated_at.is_some() || revoked_at.is_some() {
+                if rotated_at.is_some() {
                     // Someone holds a token that was already exchanged: assume theft, end the login.
                     revoke_family(conn, &family, now)?;
                     return Ok(Rotation::Reused { member: member_id });
+                }
+                if revoked_at.is_some() {
+                    // Signed out, suspended or erased: the session is over, and nothing else is.
+                    return Ok(Rotation::Ended);
                 }
                 if expires_at <= now {
                     return Ok(Rotation::Expired);

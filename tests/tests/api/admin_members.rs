@@ -63,7 +63,7 @@ async fn suspension_ends_sessions_and_is_audited(backend: Backend) {
 
     app.send(Req::get("/v1/me").bearer(&token)).await.problem(403, "member.suspended");
     let refresh = Req::post("/v1/auth/refresh").json(json!({"refresh_token": login["refresh_token"]}));
-    app.send(refresh).await.problem(401, "auth.refresh_reused");
+    app.send(refresh).await.problem(401, "auth.session_ended");
     let code = app.fresh_code("13800000043").await;
     let relogin = Req::post("/v1/auth/token").json(json!({"phone": "13800000043", "code": code}));
     app.send(relogin).await.problem(403, "member.suspended");

@@ -94,7 +94,7 @@ async fn export_then_erase(backend: Backend) {
     assert_eq!(app.send(Req::new(actix_web::http::Method::DELETE, "/v1/me").bearer(&token)).await.status, 204);
     app.send(Req::get("/v1/me").bearer(&token)).await.problem(401, "auth.invalid_token");
     let refresh = Req::post("/v1/auth/refresh").json(json!({"refresh_token": login["refresh_token"]}));
-    app.send(refresh).await.problem(401, "auth.refresh_reused");
+    app.send(refresh).await.problem(401, "auth.session_ended");
 
     // The phone and ID number are free again: signing in makes a new, unbound account.
     let again = app.member_login("13800000012").await;
