@@ -10,6 +10,7 @@ mod campaign_gate;
 mod campaigns;
 mod edge;
 mod ephemeral_contract;
+mod fuzz;
 mod idempotency;
 mod jobs;
 mod member_login;

@@ -1,0 +1,66 @@
+//! Whole-API fuzzing: schemathesis over the spec the server serves, as anonymous, a member and
+//! every staff role, on both backends: no server error, no undocumented status, no answer that
+//! breaks its schema. Bounded (a fixed seed, few examples per operation) to fit CI's time.
+//!
+//! `SGH_SCHEMATHESIS` names the `schemathesis` executable (`.ci/run` installs it in a virtualenv);
+//! without it the test is skipped, or fails under `CI=true`.
+
+use domain::admin::Role;
+use std::process::Command;
+use tests::{Backend, Services, TestApp};
+
+fn schemathesis() -> Option<String> {
+    match std::env::var("SGH_SCHEMATHESIS") {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("CI=true but SGH_SCHEMATHESIS does not name the schemathesis executable")
+        }
+        _ => {
+            eprintln!("\nSKIPPED: whole-API fuzzing (set SGH_SCHEMATHESIS to a schemathesis executable)\n");
+            None
+        }
+    }
+}
+
+async fn fuzz(backend: Backend, st: &str) {
+    let app = TestApp::spawn(backend).await;
+    let mut callers: Vec<(String, Option<String>)> = vec![("anonymous".into(), None)];
+    let member = app.member_token("13900000077").await;
+    callers.push(("member".into(), Some(member)));
+    for role in [Role::Admin, Role::Operator, Role::Auditor, Role::PickupOperator] {
+        callers.push((role.as_str().into(), Some(app.staff(role).await)));
+    }
+    for (who, token) in callers {
+        let mut cmd = Command::new(st);
+        cmd.args(["run", &format!("{}/openapi.json", app.address)])
+            .args([
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            ])
+            .args(["--max-examples", "8", "--seed", "20261201", "--request-timeout", "20"])
+            .args(["--phases", "examples,coverage,fuzzing"])
+            .env("NO_COLOR", "1");
+        if let Some(token) = &token {
+            cmd.args(["--header", &format!("Authorization: Bearer {token}")]);
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().expect("schemathesis runs");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{backend:?} as {who}:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[actix_web::test]
+async fn schemathesis_finds_no_server_error_on_the_embedded_default() {
+    if let Some(st) = schemathesis() {
+        fuzz(Backend::Embedded, &st).await;
+    }
+}
+
+#[actix_web::test]
+async fn schemathesis_finds_no_server_error_on_postgres_and_redis() {
+    if let Some(st) = schemathesis() {
+        if Services::available_or_skip() {
+            fuzz(Backend::PostgresRedis, &st).await;
+        }
+    }
+}
