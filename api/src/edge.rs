@@ -45,7 +45,13 @@ pub async fn edge(
             return Err(err);
         }
     };
-    let problem = res.response().extensions().get::<ApiError>().cloned();
+    // Ours carry their problem; an error answered by actix or a middleware (a CORS refusal) is
+    // turned into one, so no refusal goes out as plain text.
+    let problem = res.response().extensions().get::<ApiError>().cloned().or_else(|| {
+        let error = res.response().error()?;
+        let refused = ApiError::new(res.status(), "request.refused", "请求被拒绝", "Request refused");
+        Some(refused.detail(error.to_string()))
+    });
     let mut res = match problem {
         Some(problem) => res.into_response(problem.to_response(lang, Some(&id))),
         None => res,

@@ -54,6 +54,12 @@ impl From<AdminError> for ApiError {
                 "不能停用或降级最后一个管理员",
                 "The last active admin cannot be disabled or demoted",
             ),
+            AdminError::OwnAccount => ApiError::new(
+                StatusCode::CONFLICT,
+                "admin.own_account",
+                "不能停用或降级自己的账号",
+                "You cannot disable or demote your own account",
+            ),
             AdminError::Unknown(e) => ApiError::internal(&e),
         }
     }

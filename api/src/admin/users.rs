@@ -138,7 +138,7 @@ pub async fn get_user(
         (status = 200, body = AdminView),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
-        (status = 409, description = "Would leave no active admin", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`admin.last_admin` (would leave no active admin) or `admin.own_account` (an admin disabling or demoting itself)", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
     )
 )]

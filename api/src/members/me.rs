@@ -13,12 +13,12 @@ fn view(state: &MembersState, profile: &domain::members::Profile) -> MeView {
 }
 
 fn nickname(raw: Option<String>) -> Result<Option<String>, ApiError> {
-    match raw.map(|s| s.trim().to_owned()) {
-        Some(n) if n.is_empty() || n.chars().count() > 30 || n.chars().any(char::is_control) => {
-            Err(ApiError::validation("nickname", "昵称须为 1–30 个字符", "nickname must be 1-30 characters".into()))
-        }
-        other => Ok(other),
-    }
+    raw.map(|n| {
+        domain::shared::text::visible(&n, 30).ok_or_else(|| {
+            ApiError::validation("nickname", "昵称须为 1–30 个字符", "nickname must be 1-30 visible characters".into())
+        })
+    })
+    .transpose()
 }
 
 fn avatar(raw: Option<String>) -> Result<Option<String>, ApiError> {

@@ -46,6 +46,9 @@ pub enum AdminError {
     /// Demoting or disabling the last active admin would leave nobody able to manage staff.
     #[error("the last active admin must stay an active admin")]
     LastAdmin,
+    /// An admin locking themself out by mistake needs another admin to undo it.
+    #[error("an admin may not disable or demote their own account")]
+    OwnAccount,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }

@@ -135,6 +135,9 @@ where
         }
         let was_active_admin = before.role == super::Role::Admin && !before.disabled;
         let stays_active_admin = after.role == super::Role::Admin && !after.disabled;
+        if actor.admin_id == Some(id) && (after.disabled || after.role != before.role) {
+            return Err(AdminError::OwnAccount);
+        }
         if was_active_admin && !stays_active_admin && self.repo.count_active_admins().await? <= 1 {
             return Err(AdminError::LastAdmin);
         }

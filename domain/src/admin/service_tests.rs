@@ -191,7 +191,12 @@ async fn only_admins_manage_staff_and_the_last_admin_stays() {
 
     let admin = Actor::staff(&root, Some("req-1".into()));
     let demote = AdminPatch { role: Some(Role::Auditor), ..AdminPatch::default() };
-    assert!(matches!(service.update(&admin, root.id, demote.clone()).await, Err(AdminError::LastAdmin)));
+    assert!(matches!(service.update(&admin, root.id, demote.clone()).await, Err(AdminError::OwnAccount)));
+    let disable = AdminPatch { disabled: Some(true), ..AdminPatch::default() };
+    assert!(matches!(service.update(&admin, root.id, disable).await, Err(AdminError::OwnAccount)));
+    // From the command line nobody's own account is at stake, and the last admin still stays.
+    let cli = Actor::command_line("ops");
+    assert!(matches!(service.update(&cli, root.id, demote.clone()).await, Err(AdminError::LastAdmin)));
     assert!(matches!(service.update(&admin, root.id, AdminPatch::default()).await, Err(AdminError::EmptyChange)));
 
     let rename = AdminPatch { display_name: Some("Root Two".into()), ..AdminPatch::default() };

@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 pub use super::claiming::stock_alert;
 
@@ -73,11 +73,32 @@ fn invalid(field: &'static str, problem: &str) -> CampaignError {
 }
 
 fn text(field: &'static str, raw: &str, max: usize) -> Result<String, CampaignError> {
-    let t = raw.trim();
-    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
-        return Err(invalid(field, &format!("must be 1-{max} printable characters")));
+    crate::shared::text::visible(raw, max)
+        .ok_or_else(|| invalid(field, &format!("must be 1-{max} printable characters, some of them visible")))
+}
+
+/// Campaigns are planned for this century, and none runs longer than a year.
+fn sane_window(window: &Window, now: DateTime<Utc>) -> Result<(), CampaignError> {
+    let years = 2000..=2100;
+    if !years.contains(&window.starts_at().year()) || !years.contains(&window.ends_at().year()) {
+        return Err(invalid("starts_at", "the window must lie between the years 2000 and 2100"));
     }
-    Ok(t.to_owned())
+    if window.ends_at() - window.starts_at() > chrono::Duration::days(366) {
+        return Err(invalid("ends_at", "a campaign runs at most 366 days"));
+    }
+    if window.ends_at() <= now {
+        return Err(invalid("ends_at", "the campaign must end in the future"));
+    }
+    Ok(())
+}
+
+/// At most 200 grassroots unions, each code 1–32 printable characters.
+fn union_codes(codes: &[String]) -> Result<(), CampaignError> {
+    let bad = codes.len() > 200 || codes.iter().any(|c| crate::shared::text::visible(c, 32).is_none_or(|v| v != *c));
+    if bad {
+        return Err(invalid("union_codes", "at most 200 codes of 1-32 printable characters"));
+    }
+    Ok(())
 }
 
 fn limit(field: &'static str, n: u32) -> Result<u32, CampaignError> {
@@ -106,6 +127,8 @@ where
         if new.budget.get() < 0 {
             return Err(invalid("budget_fen", "must not be negative"));
         }
+        sane_window(&new.window, self.clock.now())?;
+        union_codes(&new.eligibility.union_codes)?;
         let campaign = Campaign {
             id: CampaignId::new(),
             title: text("title", &new.title, 60)?,
@@ -151,6 +174,14 @@ where
             return Err(invalid("valid_until", "vouchers must stay valid at least until the campaign ends"));
         }
         if !new.release.waves.is_empty() {
+            if new.release.waves.iter().any(|w| w.quantity == 0) {
+                return Err(invalid("waves", "every wave releases at least one unit"));
+            }
+            let mut times: Vec<_> = new.release.waves.iter().map(|w| w.at).collect();
+            times.sort_unstable();
+            if times.windows(2).any(|pair| pair[0] == pair[1]) {
+                return Err(invalid("waves", "two waves at the same time"));
+            }
             let planned: u64 = new.release.waves.iter().map(|w| u64::from(w.quantity)).sum();
             if planned != u64::from(new.stock) {
                 return Err(invalid("waves", "the waves' quantities must add up to the stock"));

@@ -23,6 +23,10 @@ pub struct InvalidWindow;
 impl Window {
     /// From Beijing wall-clock times as organisers write them.
     pub fn shanghai(starts: NaiveDateTime, ends: NaiveDateTime) -> Result<Self, InvalidWindow> {
+        // chrono reads a second of 60 as a leap second; no campaign starts or ends on one.
+        if [starts, ends].iter().any(|t| chrono::Timelike::nanosecond(t) >= 1_000_000_000) {
+            return Err(InvalidWindow);
+        }
         let utc = |t: NaiveDateTime| SHANGHAI.from_local_datetime(&t).single().map(|t| t.with_timezone(&Utc));
         Self::new(utc(starts).ok_or(InvalidWindow)?, utc(ends).ok_or(InvalidWindow)?)
     }

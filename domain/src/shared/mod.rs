@@ -8,6 +8,7 @@ pub mod ids;
 pub mod money;
 pub mod paging;
 pub mod random;
+pub mod text;
 
 pub use clock::{AppClock, Clock, SystemClock, TestClock};
 pub use email::EmailAddress;

@@ -46,20 +46,23 @@ async fn admins_create_and_change_staff_accounts(backend: Backend) {
     app.send(Req::patch(&missing).bearer(&root).json(json!({"disabled": true}))).await.problem(404, "admin.not_found");
 }
 
-on_both_backends!(the_last_active_admin_cannot_be_demoted_or_disabled);
+on_both_backends!(an_admin_cannot_lock_itself_out);
 
-async fn the_last_active_admin_cannot_be_demoted_or_disabled(backend: Backend) {
+async fn an_admin_cannot_lock_itself_out(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let root = app.staff(Role::Admin).await;
     let me = app.send(Req::get("/v1/admin/me").bearer(&root)).await.json();
     let path = format!("/v1/admin/users/{}", me["id"].as_str().unwrap());
 
-    app.send(Req::patch(&path).bearer(&root).json(json!({"role": "auditor"}))).await.problem(409, "admin.last_admin");
-    app.send(Req::patch(&path).bearer(&root).json(json!({"disabled": true}))).await.problem(409, "admin.last_admin");
+    app.send(Req::patch(&path).bearer(&root).json(json!({"role": "auditor"}))).await.problem(409, "admin.own_account");
+    app.send(Req::patch(&path).bearer(&root).json(json!({"disabled": true}))).await.problem(409, "admin.own_account");
+    // Its own name and password are its to change.
+    assert_eq!(app.send(Req::patch(&path).bearer(&root).json(json!({"display_name": "根"}))).await.status, 200);
 
-    // With a second admin it may step down.
+    // Another admin may demote it.
     app.create_admin("second.admin", Role::Admin, None).await;
-    let r = app.send(Req::patch(&path).bearer(&root).json(json!({"role": "auditor"}))).await;
+    let second = app.login("second.admin").await;
+    let r = app.send(Req::patch(&path).bearer(&second).json(json!({"role": "auditor"}))).await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Its token now carries the old role, but the current one is what counts.
     let r = app

@@ -50,4 +50,7 @@ async fn cors_allows_only_configured_origins(backend: Backend) {
     let other = app.send(preflight("https://evil.example.com")).await;
     assert_ne!(other.header("access-control-allow-origin"), Some("https://evil.example.com"));
     assert!(other.status >= 400 && other.status < 500, "{}", other.status);
+    // Refused as a problem like every other refusal, not as plain text.
+    assert_eq!(other.header("content-type"), Some("application/problem+json"));
+    assert_eq!(other.json()["code"], "request.refused");
 }
