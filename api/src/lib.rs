@@ -7,6 +7,7 @@ pub mod config;
 pub mod edge;
 pub mod error;
 pub mod extract;
+pub mod gatekeeper;
 pub mod health;
 pub mod idempotency;
 pub mod job_loop;

@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::wire::Infra;
-use crate::{admin, campaigns, edge, extract, health, job_loop, members, metrics, openapi, text_guard};
+use crate::{admin, campaigns, edge, extract, gatekeeper, health, job_loop, members, metrics, openapi, text_guard};
 use domain::shared::AppClock;
 
 /// Every documented route. Each context contributes its own, with full paths and no catch-all
@@ -90,6 +90,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(not_found))
                 .wrap(from_fn(text_guard::refuse_control_characters))
+                .wrap(from_fn(gatekeeper::authorize))
                 .wrap(cors(&server_config.cors_origins))
                 .wrap(from_fn(edge::edge))
         })

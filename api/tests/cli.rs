@@ -139,12 +139,13 @@ fn import_roster_reports_each_bad_line_and_updates_on_reimport() {
     let out = sgh(&dir.0).args(["import-roster"]).arg(&csv).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    // The third line repeats the first's ID number: the later row wins within one import.
-    assert!(stdout.starts_with("inserted 1 updated 0 unchanged 0 rejected 1"), "{stdout}");
+    // The last line repeats the first's ID number: refused by line, so every row is accounted for.
+    assert!(stdout.starts_with("inserted 1 updated 0 unchanged 0 rejected 2"), "{stdout}");
     assert!(stdout.contains("line 3: id_number: the check character does not match"), "{stdout}");
+    assert!(stdout.contains("line 4: id_number: the same person as line 2"), "{stdout}");
 
     let again = sgh(&dir.0).args(["import-roster"]).arg(&csv).output().unwrap();
-    assert!(String::from_utf8_lossy(&again.stdout).starts_with("inserted 0 updated 0 unchanged 1 rejected 1"));
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("inserted 0 updated 0 unchanged 1 rejected 2"));
     std::fs::write(&csv, "王五,11010519491231002X,SZ-2,总工会,M1,active\n").unwrap();
     let changed = sgh(&dir.0).args(["import-roster"]).arg(&csv).output().unwrap();
     assert!(String::from_utf8_lossy(&changed.stdout).starts_with("inserted 0 updated 1 unchanged 0 rejected 0"));

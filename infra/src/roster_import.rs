@@ -1,6 +1,7 @@
 //! Streaming roster import: CSV in, batches upserted, memory flat however long the file.
 
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::io::Read;
 
 use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
@@ -58,30 +59,45 @@ fn read_and_seal(
     let mut batch = Vec::with_capacity(BATCH);
     let mut record = csv::StringRecord::new();
     let mut lines = 0u64;
+    // ID numbers of the batch being built, with their lines: a second row for the same person in
+    // one batch is refused by line, where one upsert would silently swallow it. Across batches the
+    // later row updates the earlier one, and is counted so.
+    let mut in_batch: HashMap<String, u64> = HashMap::with_capacity(BATCH);
     loop {
-        let line = reader.position().line();
+        let before = reader.position().line();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                // The record's own start: the reader's position before it may still point at a
+                // blank line skipped on the way.
+                let line = record.position().map_or(before, |p| p.line());
                 let fields: Vec<&str> = record.iter().collect();
                 if line == 1 && RosterEntry::is_header(&fields) {
                     continue;
                 }
                 lines += 1;
                 match RosterEntry::parse(&fields, today) {
-                    Ok(entry) => batch.push(entry),
+                    Ok(entry) => match in_batch.get(entry.id_number.as_str()) {
+                        Some(first) => report.reject(line, format!("id_number: the same person as line {first}")),
+                        None => {
+                            in_batch.insert(entry.id_number.as_str().to_owned(), line);
+                            batch.push(entry);
+                        }
+                    },
                     Err(reason) => report.reject(line, reason),
                 }
             }
             // A broken line (bad quoting, not UTF-8) is that line's problem, not the file's.
             Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(_)) => {
                 lines += 1;
+                let line = e.position().map_or(before, |p| p.line());
                 report.reject(line, format!("unreadable CSV: {e}"));
             }
             Err(e) => return Err(e.into()),
         }
         if batch.len() >= BATCH {
             send(roster, &mut batch, out)?;
+            in_batch.clear();
             progress(lines);
         }
     }

@@ -145,7 +145,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1–100, default 20.
-    #[param(example = 20)]
+    #[param(example = 20, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

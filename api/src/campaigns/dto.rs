@@ -26,7 +26,10 @@ pub struct CreateCampaign {
     #[schema(value_type = String, example = "2026-10-07T22:00:00")]
     pub ends_at: NaiveDateTime,
     /// Gifts one member may claim in the whole campaign (1–10).
+    #[schema(minimum = 1, maximum = 10)]
     pub per_member_limit: u32,
+    /// The most the campaign may spend, in fen.
+    #[schema(minimum = 0)]
     pub budget_fen: i64,
     /// Only members of these grassroots unions; empty or absent for all.
     #[serde(default)]
@@ -44,8 +47,13 @@ pub struct CreateCampaign {
               {"at": "2026-10-01T20:00:00", "quantity": 3000}]}))]
 pub struct CreateGift {
     pub name: String,
+    #[schema(minimum = 0)]
     pub unit_cost_fen: i64,
+    /// Units in all (at most 10,000,000).
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub stock: u32,
+    /// Units of this gift one member may claim (1–10).
+    #[schema(minimum = 1, maximum = 10)]
     pub per_member_limit: u32,
     /// Vouchers are redeemable until the end of this day, Beijing time.
     #[schema(value_type = String, example = "2026-10-31")]
@@ -56,6 +64,7 @@ pub struct CreateGift {
     #[serde(default)]
     pub waves: Vec<WaveDto>,
     /// At most this many more per Beijing day of the campaign (unclaimed units roll over).
+    #[schema(minimum = 1)]
     pub daily_cap: Option<u32>,
 }
 
@@ -65,6 +74,7 @@ pub struct WaveDto {
     /// Beijing time; in requests without offset, in responses with `+08:00`.
     #[schema(value_type = String, example = "2026-10-01T14:00:00")]
     pub at: String,
+    #[schema(minimum = 1)]
     pub quantity: u32,
 }
 
@@ -72,7 +82,8 @@ pub struct WaveDto {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"stock": 12000}))]
 pub struct SetStock {
-    /// The new stock; it may only grow.
+    /// The new stock; it may only grow, to at most 10,000,000, within the campaign's budget.
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub stock: u32,
 }
 

@@ -1,5 +1,5 @@
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::MembersState;
@@ -14,13 +14,12 @@ impl FromRequest for MemberCaller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<MembersState>>().cloned();
-        let token = crate::extract::bearer(req);
+        let token = MemberToken::from_request(req, payload).into_inner();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("MembersState missing")))?;
-            let token = token.ok_or(AuthError::InvalidToken)?;
-            Ok(MemberCaller(state.auth.authenticate(&token).await?))
+            Ok(MemberCaller(state.auth.ensure_active(token?.0).await?))
         })
     }
 }
@@ -34,6 +33,10 @@ impl FromRequest for MemberToken {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // The gatekeeper has usually verified it already.
+        if let Some(known) = req.extensions().get::<MemberToken>() {
+            return std::future::ready(Ok(MemberToken(known.0)));
+        }
         let verified = match (req.app_data::<web::Data<MembersState>>(), crate::extract::bearer(req)) {
             (Some(state), Some(token)) => state.auth.verify(&token).map(MemberToken).map_err(ApiError::from),
             (None, _) => Err(ApiError::internal(&anyhow::anyhow!("MembersState missing"))),

@@ -145,3 +145,25 @@ async fn roster_upload_reports_bad_lines_and_updates_in_place(backend: Backend) 
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+on_both_backends!(every_roster_row_is_accounted_for_by_its_true_line);
+
+async fn every_roster_row_is_accounted_for_by_its_true_line(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let (a, b) = (id_number("19810101", 1), id_number("19810101", 2));
+    let csv = format!(
+        "name,id_number,union_org_code,union_org_name,member_no,status\n\
+         钱一,{a},SZ-1,x,M1,active\n   \n\
+         李三,{b},SZ-1,x,M3,active\n\
+         钱一,{a},SZ-1,x,M9,active\n"
+    );
+    let r = app.send(Req::post("/v1/admin/roster/imports").bearer(&operator).raw("text/csv", csv.into_bytes())).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let report = r.json();
+    assert_eq!((report["inserted"].as_u64(), report["rejected"].as_u64()), (Some(2), Some(2)), "{report}");
+    let lines: Vec<u64> =
+        report["rejections"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [3, 5], "{report}");
+    assert!(report["rejections"][1]["reason"].as_str().unwrap().contains("line 2"), "{report}");
+}

@@ -79,10 +79,14 @@ on_both_backends!(a_known_path_with_the_wrong_method_is_405_with_allow);
 
 async fn a_known_path_with_the_wrong_method_is_405_with_allow(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let r = app.send(Req::new(actix_web::http::Method::PUT, "/v1/me")).await;
+    let member = app.member_token("13900000088").await;
+    let r = app.send(Req::new(actix_web::http::Method::PUT, "/v1/me").bearer(&member)).await;
     r.problem(405, "route.method_not_allowed");
     assert_eq!(r.header("allow"), Some("DELETE, GET, PATCH, HEAD"));
-    let r = app.send(Req::get("/v1/admin/campaigns/0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f/publish")).await;
+    let admin = app.staff(Role::Admin).await;
+    let r = app.send(Req::get("/v1/admin/campaigns/0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f/publish").bearer(&admin)).await;
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+    let r = app.send(Req::get("/v1/auth/otp")).await;
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     app.send(Req::get("/v1/no-such-thing")).await.problem(404, "route.not_found");
 }

@@ -5,6 +5,7 @@ mod admin_auth;
 mod admin_members;
 mod admin_users;
 mod audit;
+mod authz;
 mod bad_input;
 mod campaign_gate;
 mod campaigns;

@@ -1,0 +1,96 @@
+//! Who may call what, decided before any extractor reads the request: otherwise a caller who is
+//! not allowed could be told what is wrong with a body they had no right to send (actix resolves
+//! a handler's extractors together, and the first to fail answers).
+//!
+//! - `/v1/admin/…` (but signing in): a member of staff whose account is active; pickup operators
+//!   only at `/v1/admin/me`; auditors only read; only admins change staff accounts.
+//! - `/v1/pickup/…`: a pickup operator.
+//! - `/v1/me…`, `/v1/campaigns…`: a valid member token (the member is loaded by the handlers
+//!   that need them; the claim path must not, for its sold-out answers).
+//!
+//! What was established is left in the request's extensions for the `Staff`, `AnyStaff` and
+//! member extractors.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage};
+
+use crate::admin::AdminState;
+use crate::error::ApiError;
+use crate::extract::{forbidden, RequestId, Staff};
+use crate::members::{MemberToken, MembersState};
+use domain::admin::error::AuthError;
+use domain::admin::{Actor, Role};
+
+enum Needs {
+    Nothing,
+    Staff { any_role: bool, manages_staff: bool },
+    PickupOperator,
+    Member,
+}
+
+fn needs(path: &str) -> Needs {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if path == "/v1/admin/session" {
+        Needs::Nothing
+    } else if path == "/v1/admin/me" {
+        Needs::Staff { any_role: true, manages_staff: false }
+    } else if path.starts_with("/v1/admin/") {
+        Needs::Staff { any_role: false, manages_staff: under("/v1/admin/users") }
+    } else if path.starts_with("/v1/pickup/") {
+        Needs::PickupOperator
+    } else if under("/v1/me") || under("/v1/campaigns") {
+        Needs::Member
+    } else {
+        Needs::Nothing
+    }
+}
+
+pub async fn authorize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let decided = match needs(req.path()) {
+        Needs::Nothing => Ok(()),
+        Needs::Member => member(&req),
+        Needs::Staff { any_role, manages_staff } => {
+            staff(&req, |role, read_only| {
+                let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };
+                any_role || (role.may_use_admin_api() && (read_only || writes))
+            })
+            .await
+        }
+        Needs::PickupOperator => staff(&req, |role, _| role == Role::PickupOperator).await,
+    };
+    match decided {
+        Ok(()) => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        Err(refused) => Ok(req.error_response(refused).map_into_boxed_body()),
+    }
+}
+
+fn member(req: &ServiceRequest) -> Result<(), ApiError> {
+    let state = req.app_data::<web::Data<MembersState>>().ok_or_else(|| missing("MembersState"))?;
+    let token = crate::extract::bearer(req.request()).ok_or(domain::members::error::AuthError::InvalidToken)?;
+    let id = state.auth.verify(&token)?;
+    req.extensions_mut().insert(MemberToken(id));
+    Ok(())
+}
+
+async fn staff(req: &ServiceRequest, allowed: impl Fn(Role, bool) -> bool) -> Result<(), ApiError> {
+    let state = req.app_data::<web::Data<AdminState>>().ok_or_else(|| missing("AdminState"))?.clone();
+    let token = crate::extract::bearer(req.request()).ok_or(AuthError::InvalidToken)?;
+    let admin = state.admins.authenticate(&token).await?;
+    let read_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !allowed(admin.role, read_only) {
+        return Err(forbidden());
+    }
+    let actor = Actor::staff(&admin, RequestId::of(req.request()));
+    req.extensions_mut().insert(Staff { admin, actor });
+    Ok(())
+}
+
+fn missing(what: &str) -> ApiError {
+    ApiError::internal(&anyhow::anyhow!("{what} missing"))
+}

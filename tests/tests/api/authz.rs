@@ -1,0 +1,118 @@
+//! The authorization matrix: every documented operation against every kind of caller. A cell says
+//! whether the caller is turned away as unknown (401), refused (403), or let through to the
+//! operation itself (anything else: its validation, a 404 for a made-up id, or success). An
+//! operation missing from the table fails the test, so no route ships without its row.
+
+use domain::admin::Role;
+use tests::{on_both_backends, Backend, Req, TestApp};
+
+/// Callers, in the order of the table's columns.
+const CALLERS: [&str; 7] = ["anonymous", "member", "other member", "admin", "operator", "auditor", "pickup_operator"];
+
+/// `U` unauthenticated (401), `F` forbidden (403), `P` passes authorization.
+const MATRIX: &[(&str, &str, &str)] = &[
+    ("GET", "/healthz", "PPPPPPP"),
+    ("GET", "/readyz", "PPPPPPP"),
+    ("GET", "/metrics", "PPPPPPP"),
+    ("POST", "/v1/auth/otp", "PPPPPPP"),
+    ("POST", "/v1/auth/token", "PPPPPPP"),
+    ("POST", "/v1/auth/refresh", "PPPPPPP"),
+    ("POST", "/v1/auth/logout", "PPPPPPP"),
+    ("POST", "/v1/auth/wechat", "PPPPPPP"),
+    ("GET", "/v1/me", "UPPUUUU"),
+    ("PATCH", "/v1/me", "UPPUUUU"),
+    ("DELETE", "/v1/me", "UPPUUUU"),
+    ("PUT", "/v1/me/real-name", "UPPUUUU"),
+    ("POST", "/v1/me/consents", "UPPUUUU"),
+    ("POST", "/v1/me/email/confirm", "UPPUUUU"),
+    ("GET", "/v1/me/export", "UPPUUUU"),
+    ("GET", "/v1/me/vouchers", "UPPUUUU"),
+    ("GET", "/v1/campaigns", "UPPUUUU"),
+    ("GET", "/v1/campaigns/{id}", "UPPUUUU"),
+    ("POST", "/v1/campaigns/{id}/gifts/{gift}/claims", "UPPUUUU"),
+    ("POST", "/v1/admin/session", "PPPPPPP"),
+    ("GET", "/v1/admin/me", "UUUPPPP"),
+    ("GET", "/v1/admin/users", "UUUPPPF"),
+    ("POST", "/v1/admin/users", "UUUPFFF"),
+    ("GET", "/v1/admin/users/{id}", "UUUPPPF"),
+    ("PATCH", "/v1/admin/users/{id}", "UUUPFFF"),
+    ("GET", "/v1/admin/audit", "UUUPPPF"),
+    ("GET", "/v1/admin/jobs", "UUUPPPF"),
+    ("POST", "/v1/admin/jobs/{id}/retry", "UUUPPFF"),
+    ("GET", "/v1/admin/members", "UUUPPPF"),
+    ("POST", "/v1/admin/members/{id}/suspension", "UUUPPFF"),
+    ("DELETE", "/v1/admin/members/{id}/suspension", "UUUPPFF"),
+    ("POST", "/v1/admin/roster/imports", "UUUPPFF"),
+    ("GET", "/v1/admin/campaigns", "UUUPPPF"),
+    ("POST", "/v1/admin/campaigns", "UUUPPFF"),
+    ("GET", "/v1/admin/campaigns/{id}", "UUUPPPF"),
+    ("POST", "/v1/admin/campaigns/{id}/gifts", "UUUPPFF"),
+    ("PATCH", "/v1/admin/campaigns/{id}/gifts/{gift}", "UUUPPFF"),
+    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/pickup-points/{point}", "UUUPPFF"),
+    ("POST", "/v1/admin/campaigns/{id}/publish", "UUUPPFF"),
+    ("POST", "/v1/admin/campaigns/{id}/cancel", "UUUPPFF"),
+    ("POST", "/v1/admin/campaigns/{id}/reconcile", "UUUPPFF"),
+    ("GET", "/v1/admin/campaigns/{id}/report", "UUUPPPF"),
+    ("GET", "/v1/admin/campaigns/{id}/report.csv", "UUUPPPF"),
+    ("GET", "/v1/admin/pickup-points", "UUUPPPF"),
+    ("POST", "/v1/admin/pickup-points", "UUUPPFF"),
+    ("PUT", "/v1/admin/pickup-points/{id}/operators/{admin_id}", "UUUPPFF"),
+    ("POST", "/v1/pickup/vouchers/check", "UUUFFFP"),
+    ("POST", "/v1/pickup/vouchers/redeem", "UUUFFFP"),
+];
+
+on_both_backends!(every_operation_answers_every_caller_as_the_matrix_says);
+
+async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut tokens: Vec<Option<String>> = vec![None];
+    tokens.push(Some(app.member_token("13900000101").await));
+    tokens.push(Some(app.member_token("13900000102").await));
+    for role in [Role::Admin, Role::Operator, Role::Auditor, Role::PickupOperator] {
+        tokens.push(Some(app.staff(role).await));
+    }
+    let spec = app.send(Req::get("/openapi.json")).await.json();
+    let mut mismatches = Vec::new();
+    let mut seen = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"].into_iter().filter(|m| item.get(*m).is_some()) {
+            let upper = method.to_uppercase();
+            let Some((_, _, row)) = MATRIX.iter().find(|(m, p, _)| *m == upper && p == path) else {
+                panic!("{upper} {path} has no row in the authorization matrix");
+            };
+            seen += 1;
+            // Made-up ids: whoever passes authorization meets a 404 or a validation problem.
+            let concrete = path
+                .replace("{id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f")
+                .replace("{gift}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e20")
+                .replace("{point}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e21")
+                .replace("{admin_id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e22");
+            let concrete = if path == "/v1/admin/jobs/{id}/retry" { path.replace("{id}", "999999") } else { concrete };
+            for (caller, (token, expected)) in CALLERS.iter().zip(tokens.iter().zip(row.chars())) {
+                let method = actix_web::http::Method::from_bytes(upper.as_bytes()).unwrap();
+                let mut req = Req::new(method, &concrete).header("idempotency-key", "authz");
+                if let Some(token) = token {
+                    req = req.bearer(token);
+                }
+                if upper != "GET" && upper != "DELETE" {
+                    req = req.json(serde_json::json!({}));
+                }
+                // The destructive member routes are tried last, after every other row.
+                if upper == "DELETE" && path == "/v1/me" {
+                    continue;
+                }
+                let status = app.send(req).await.status;
+                let got = match status {
+                    401 => 'U',
+                    403 => 'F',
+                    _ => 'P',
+                };
+                if got != expected {
+                    mismatches.push(format!("{upper} {path} as {caller}: expected {expected}, got {got} ({status})"));
+                }
+            }
+        }
+    }
+    assert_eq!(seen, MATRIX.len(), "rows for operations that no longer exist");
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
