@@ -32,7 +32,8 @@ enum Needs {
 }
 
 fn needs(path: &str) -> Needs {
-    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    // Every claim passes here: no allocation.
+    let under = |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     if path == "/v1/admin/session" {
         Needs::Nothing
     } else if path == "/v1/admin/me" {
