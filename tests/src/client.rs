@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::TestApp;
 
 /// A request to the server under test.
+#[derive(Clone)]
 pub struct Req {
     method: Method,
     path: String,
@@ -23,6 +24,10 @@ impl Req {
 
     pub fn post(path: &str) -> Self {
         Self::new(Method::POST, path)
+    }
+
+    pub fn put(path: &str) -> Self {
+        Self::new(Method::PUT, path)
     }
 
     pub fn patch(path: &str) -> Self {

@@ -1,6 +1,6 @@
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, put, web, HttpResponse};
 
-use super::dto::{CampaignList, CampaignView, CreateCampaign, CreateGift, GiftView, SetStock};
+use super::dto::{CampaignList, CampaignView, CreateCampaign, CreateGift, GiftView, SetBudget, SetStock};
 use super::CampaignsState;
 use crate::error::ApiError;
 use crate::extract::Staff;
@@ -184,6 +184,25 @@ pub async fn cancel(
 ) -> Result<web::Json<CampaignView>, ApiError> {
     let id = CampaignId(id.into_inner());
     state.campaigns.cancel(&staff.actor, id).await?;
+    let (c, gifts) = state.campaigns.get(id).await?;
+    Ok(web::Json(view(&state, &c, &gifts)))
+}
+
+/// Raises a campaign's budget (audit-logged as `campaign.budget`); never lowers it.
+#[utoipa::path(operation_id = "admin_raise_campaign_budget", tag = "campaigns", security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = SetBudget, responses(
+        (status = 200, body = CampaignView),
+        (status = 409, description = "`campaign.budget_decrease` or `campaign.closed`", body = crate::openapi::Problem, content_type = PROBLEM),
+    ))]
+#[put("/v1/admin/campaigns/{id}/budget")]
+pub async fn set_budget(
+    state: web::Data<CampaignsState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<SetBudget>,
+) -> Result<web::Json<CampaignView>, ApiError> {
+    let id = CampaignId(id.into_inner());
+    state.campaigns.raise_budget(&staff.actor, id, Fen::new(body.budget_fen)).await?;
     let (c, gifts) = state.campaigns.get(id).await?;
     Ok(web::Json(view(&state, &c, &gifts)))
 }

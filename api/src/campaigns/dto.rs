@@ -80,6 +80,15 @@ pub struct WaveDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"budget_fen": 80000000}))]
+pub struct SetBudget {
+    /// The new budget in fen; it may only grow.
+    #[schema(minimum = 0)]
+    pub budget_fen: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"stock": 12000}))]
 pub struct SetStock {
     /// The new stock; it may only grow, to at most 10,000,000, within the campaign's budget.

@@ -36,6 +36,9 @@ impl From<CampaignError> for ApiError {
             )
             .with("needed_fen", needed)
             .with("budget_fen", budget),
+            CampaignError::BudgetDecrease => {
+                ApiError::new(S::CONFLICT, "campaign.budget_decrease", "预算只能增加", "A budget can only be raised")
+            }
             CampaignError::StockDecrease => {
                 ApiError::new(S::CONFLICT, "gift.stock_decrease", "库存只能增加", "Stock can only grow")
             }

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin::publish)
         .service(admin::cancel)
         .service(admin::set_stock)
+        .service(admin::set_budget)
         .service(admin::reconcile)
         .service(report::report)
         .service(report::report_csv)

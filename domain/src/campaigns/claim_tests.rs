@@ -44,6 +44,9 @@ impl CampaignRepository for Repo {
     async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<u64> {
         Ok(0)
     }
+    async fn raise_budget(&self, _: CampaignId, _: Fen, _: NewAuditEntry) -> anyhow::Result<bool> {
+        Ok(true)
+    }
     async fn report(&self, _: CampaignId, _: DateTime<Utc>) -> anyhow::Result<CampaignReport> {
         anyhow::bail!("not used here")
     }

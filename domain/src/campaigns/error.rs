@@ -18,6 +18,8 @@ pub enum CampaignError {
     OverBudget { needed: i64, budget: i64 },
     #[error("stock can only grow")]
     StockDecrease,
+    #[error("a budget can only be raised")]
+    BudgetDecrease,
     #[error("already cancelled or ended")]
     Closed,
     #[error(transparent)]

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::model::{Campaign, CampaignId, CampaignState, ClaimStatus, Gift, GiftId};
 use crate::admin::NewAuditEntry;
 use crate::members::MemberId;
+use crate::shared::money::Fen;
 
 /// A campaign with its gifts, shared rather than copied: every claim reads one, and a cache hands
 /// the same copy to all of them.
@@ -27,6 +28,14 @@ pub trait CampaignRepository: Send + Sync + 'static {
     /// Cancels the campaign: every unredeemed voucher is voided and its cost returned to the budget
     /// by a `void` ledger row, all in one transaction. Returns how many vouchers were voided.
     fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<u64>> + Send;
+    /// Sets the campaign's budget and appends `audit`, in one transaction that MUST refuse
+    /// (`false`) to lower it.
+    fn raise_budget(
+        &self,
+        id: CampaignId,
+        budget: Fen,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
     fn report(
         &self,
         id: CampaignId,

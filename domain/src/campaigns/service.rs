@@ -259,6 +259,33 @@ where
         Ok(self.campaigns.report(id, self.clock.now()).await?)
     }
 
+    /// Raises a campaign's budget (union funds are audited: this is its own action in the log).
+    /// Lowering it is refused: the stock already granted was judged against the old figure.
+    pub async fn raise_budget(&self, actor: &Actor, id: CampaignId, budget: Fen) -> Result<Campaign, CampaignError> {
+        if !actor.role.may_write() {
+            return Err(CampaignError::Forbidden);
+        }
+        let (mut c, _) = self.get(id).await?;
+        if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
+            return Err(CampaignError::Closed);
+        }
+        if budget.get() < 0 {
+            return Err(invalid("budget_fen", "must not be negative"));
+        }
+        if budget < c.budget {
+            return Err(CampaignError::BudgetDecrease);
+        }
+        let audit = NewAuditEntry::by(actor, self.clock.now(), "campaign.budget", id.to_string()).change(
+            Some(serde_json::json!({"budget_fen": c.budget.get()})),
+            Some(serde_json::json!({"budget_fen": budget.get()})),
+        );
+        if !self.campaigns.raise_budget(id, budget, audit).await? {
+            return Err(CampaignError::BudgetDecrease);
+        }
+        c.budget = budget;
+        Ok(c)
+    }
+
     /// Raises a gift's stock, live or not; lowering it is refused (slots up to the stock may
     /// already be someone's).
     pub async fn raise_stock(

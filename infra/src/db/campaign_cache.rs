@@ -10,6 +10,7 @@ use domain::admin::NewAuditEntry;
 use domain::campaigns::ports::{CampaignRepository, Definition, StockChange};
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Gift, GiftId};
+use domain::shared::money::Fen;
 
 /// A campaign with its gifts, when it was read, and whether a request is reading it again.
 struct Cached {
@@ -91,6 +92,11 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
     async fn set_state(&self, id: CampaignId, state: CampaignState, audit: NewAuditEntry) -> anyhow::Result<()> {
         self.forget(id);
         self.inner.set_state(id, state, audit).await
+    }
+
+    async fn raise_budget(&self, id: CampaignId, budget: Fen, audit: NewAuditEntry) -> anyhow::Result<bool> {
+        self.forget(id);
+        self.inner.raise_budget(id, budget, audit).await
     }
 
     async fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<u64> {
@@ -177,6 +183,9 @@ mod tests {
         }
         async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<u64> {
             Ok(0)
+        }
+        async fn raise_budget(&self, _: CampaignId, _: Fen, _: NewAuditEntry) -> anyhow::Result<bool> {
+            Ok(true)
         }
         async fn report(&self, _: CampaignId, _: DateTime<Utc>) -> anyhow::Result<CampaignReport> {
             anyhow::bail!("not read through the cache")

@@ -195,6 +195,22 @@ impl CampaignRepository for DbCampaigns {
             .await
     }
 
+    async fn raise_budget(&self, id: CampaignId, budget: Fen, entry: NewAuditEntry) -> anyhow::Result<bool> {
+        let (id, budget) = (id.to_string(), budget.get());
+        self.0
+            .transaction(move |conn| {
+                // The filter is the rule: a budget never drops below what was granted against it.
+                let raised = diesel::update(campaigns::table.find(id).filter(campaigns::budget_fen.le(budget)))
+                    .set((campaigns::budget_fen.eq(budget), campaigns::updated_at.eq(entry.at.naive_utc())))
+                    .execute(conn)?;
+                if raised == 1 {
+                    audit::append(conn, entry)?;
+                }
+                Ok::<_, anyhow::Error>(raised == 1)
+            })
+            .await
+    }
+
     async fn cancel(&self, id: CampaignId, entry: NewAuditEntry) -> anyhow::Result<u64> {
         let id = id.to_string();
         self.0

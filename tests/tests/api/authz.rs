@@ -50,6 +50,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("PATCH", "/v1/admin/campaigns/{id}/gifts/{gift}", "UUUPPFF"),
     ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/pickup-points/{point}", "UUUPPFF"),
     ("POST", "/v1/admin/campaigns/{id}/publish", "UUUPPFF"),
+    ("PUT", "/v1/admin/campaigns/{id}/budget", "UUUPPFF"),
     ("POST", "/v1/admin/campaigns/{id}/cancel", "UUUPPFF"),
     ("POST", "/v1/admin/campaigns/{id}/reconcile", "UUUPPFF"),
     ("GET", "/v1/admin/campaigns/{id}/report", "UUUPPPF"),

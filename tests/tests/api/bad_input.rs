@@ -33,8 +33,23 @@ async fn stock_changes_respect_the_ceiling_and_the_budget(backend: Backend) {
     let raise = Req::patch(&format!("/v1/admin/campaigns/{id}/gifts/{}", g["id"].as_str().unwrap()))
         .bearer(&op)
         .json(json!({"stock": 11}));
-    let over = app.send(raise).await.problem(409, "campaign.over_budget");
+    let over = app.send(raise.clone()).await.problem(409, "campaign.over_budget");
     assert_eq!((over["needed_fen"].as_i64(), over["budget_fen"].as_i64()), (Some(11_000), Some(10_000)));
+
+    // Raising the budget is its own audited action; then the stock fits. A budget never drops.
+    let budget =
+        |n: i64| Req::put(&format!("/v1/admin/campaigns/{id}/budget")).bearer(&op).json(json!({"budget_fen": n}));
+    app.send(budget(9_999)).await.problem(409, "campaign.budget_decrease");
+    assert_eq!(app.send(budget(-1)).await.status, 422);
+    let raised = app.send(budget(11_000)).await;
+    assert_eq!(raised.json()["budget_fen"], 11_000, "{}", raised.text());
+    assert_eq!(app.send(raise).await.status, 200);
+    let audit = app.send(Req::get("/v1/admin/audit").bearer(&op)).await.json();
+    let entry = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "campaign.budget").cloned().unwrap();
+    assert_eq!(
+        (entry["before"]["budget_fen"].as_i64(), entry["after"]["budget_fen"].as_i64()),
+        (Some(10_000), Some(11_000))
+    );
 }
 
 on_both_backends!(control_characters_are_refused_on_every_backend);
