@@ -12,6 +12,7 @@ mod campaigns;
 mod edge;
 mod ephemeral_contract;
 mod fuzz;
+mod generated_client;
 mod idempotency;
 mod jobs;
 mod member_login;
