@@ -164,6 +164,19 @@ pub struct VoucherCheckView {
     pub redeemed_at: Option<DateTime<FixedOffset>>,
 }
 
+/// A redemption that happened: it says so, when, and where.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"redeemed": true, "gift_name": "月饼礼盒", "redeemed_at": "2026-10-02T09:15:00+08:00",
+    "pickup_point_id": "0193a2c6-0000-7000-8000-00000000000a"}))]
+pub struct RedemptionView {
+    /// Always `true`: a redemption that did not happen is a problem, not this.
+    pub redeemed: bool,
+    pub gift_name: String,
+    #[schema(value_type = String)]
+    pub redeemed_at: DateTime<FixedOffset>,
+    pub pickup_point_id: uuid::Uuid,
+}
+
 fn reason(s: &VoucherState) -> Option<&'static str> {
     match s {
         VoucherState::Redeemable { .. } => None,
@@ -208,7 +221,7 @@ pub async fn check(
 /// its gift, by an operator of this point. Repeating a redemption that succeeded here answers the
 /// same success.
 #[utoipa::path(operation_id = "pickup_redeem_voucher", tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
-    (status = 200, body = VoucherCheckView),
+    (status = 200, body = RedemptionView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 404, description = "`voucher.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 409, description = "`voucher.redeemed`, `voucher.expired`, `voucher.voided` or `voucher.wrong_point`",
@@ -220,10 +233,17 @@ pub async fn redeem(
     state: web::Data<CampaignsState>,
     staff: AnyStaff,
     body: web::Json<VoucherRequest>,
-) -> Result<web::Json<VoucherCheckView>, ApiError> {
+) -> Result<web::Json<RedemptionView>, ApiError> {
     let after = state.pickup.redeem(&staff.0.actor, &body.code, PickupPointId(body.pickup_point_id)).await?;
-    let (status, code, zh, en) = match &after {
-        VoucherState::Redeemed { here: true, .. } => return Ok(web::Json((&after).into())),
+    let (status, code, zh, en) = match after {
+        VoucherState::Redeemed { here: true, gift_name, at } => {
+            return Ok(web::Json(RedemptionView {
+                redeemed: true,
+                gift_name,
+                redeemed_at: beijing(at),
+                pickup_point_id: body.pickup_point_id,
+            }))
+        }
         VoucherState::NotFound => (StatusCode::NOT_FOUND, "voucher.not_found", "券码不存在", "No such voucher"),
         VoucherState::Redeemed { .. } => (StatusCode::CONFLICT, "voucher.redeemed", "该券已核销", "Already redeemed"),
         VoucherState::Expired => (StatusCode::CONFLICT, "voucher.expired", "该券已过期", "Expired"),

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
 
-use super::model::{Job, JobKind, JobRecord, JobState};
+use super::model::{Job, JobRecord, JobState};
 use crate::admin::NewAuditEntry;
 use crate::shared::{Page, PageRequest};
 
@@ -18,7 +18,8 @@ pub enum JobFailure {
 
 /// Carries out jobs of the kinds it knows.
 pub trait JobHandler: Send + Sync + 'static {
-    fn handle(&self, kind: JobKind, payload: &str) -> impl Future<Output = Result<(), JobFailure>> + Send;
+    /// One attempt at `job`; the same job comes back on a retry (same id, same payload).
+    fn handle(&self, job: &Job) -> impl Future<Output = Result<(), JobFailure>> + Send;
 }
 
 /// The jobs table as the runner sees it. Jobs are added by the repositories whose transactions

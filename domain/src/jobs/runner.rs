@@ -59,7 +59,7 @@ impl<Q: JobQueue, H: JobHandler, C: Clock> JobRunner<Q, H, C> {
         let mut report = RunReport::default();
         for job in self.queue.lease_due(self.clock.now(), self.lease, self.batch).await? {
             let attempts = job.attempts + 1;
-            let outcome = match self.handler.handle(job.kind, &job.payload).await {
+            let outcome = match self.handler.handle(&job).await {
                 Ok(()) => {
                     self.queue.mark_done(job.id, self.clock.now()).await?;
                     Outcome::Done
@@ -125,8 +125,8 @@ mod tests {
     struct FakeHandler;
 
     impl JobHandler for FakeHandler {
-        async fn handle(&self, _: JobKind, payload: &str) -> Result<(), JobFailure> {
-            match payload {
+        async fn handle(&self, job: &Job) -> Result<(), JobFailure> {
+            match job.payload.as_str() {
                 "flaky" => Err(JobFailure::Transient("421".into())),
                 "broken" => Err(JobFailure::Permanent("550".into())),
                 _ => Ok(()),

@@ -14,5 +14,7 @@ pub enum SendError {
 
 /// Delivers one message.
 pub trait Mailer: Send + Sync + 'static {
-    fn send(&self, email: &OutboundEmail) -> impl Future<Output = Result<(), SendError>> + Send;
+    /// `message_id` is the left part of the `Message-ID` header, the same for every attempt at one
+    /// message; the mailer adds the sender's domain.
+    fn send(&self, email: &OutboundEmail, message_id: &str) -> impl Future<Output = Result<(), SendError>> + Send;
 }

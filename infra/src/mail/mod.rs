@@ -32,9 +32,10 @@ impl AnyMailer {
         Ok(Self::Files { transport: AsyncFileTransport::new(dir), from: from.parse()? })
     }
 
-    fn message(from: &Mailbox, email: &OutboundEmail) -> Result<Message, SendError> {
+    fn message(from: &Mailbox, email: &OutboundEmail, message_id: &str) -> Result<Message, SendError> {
         let to: Mailbox = email.to.as_str().parse().map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
         Message::builder()
+            .message_id(Some(format!("<{message_id}@{}>", from.email.domain())))
             .from(from.clone())
             .to(to)
             .subject(&email.subject)
@@ -45,10 +46,10 @@ impl AnyMailer {
 }
 
 impl Mailer for AnyMailer {
-    async fn send(&self, email: &OutboundEmail) -> Result<(), SendError> {
+    async fn send(&self, email: &OutboundEmail, message_id: &str) -> Result<(), SendError> {
         match self {
             Self::Smtp { transport, from } => {
-                let message = Self::message(from, email)?;
+                let message = Self::message(from, email, message_id)?;
                 transport.send(message).await.map(drop).map_err(|e| {
                     if e.is_permanent() {
                         SendError::Permanent(e.to_string())
@@ -58,7 +59,7 @@ impl Mailer for AnyMailer {
                 })
             }
             Self::Files { transport, from } => {
-                let message = Self::message(from, email)?;
+                let message = Self::message(from, email, message_id)?;
                 transport.send(message).await.map(drop).map_err(|e| SendError::Transient(e.to_string()))
             }
         }

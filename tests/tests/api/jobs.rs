@@ -79,6 +79,9 @@ async fn mail_survives_an_smtp_outage_and_a_worker_restart(backend: Backend) {
     let got = server.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1, "delivered exactly once after the restart");
     assert_eq!(got[0].to, ["later@union.example.cn"]);
+    // Named after its job, so the retries of one mail are one message.
+    let id = got[0].data.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")).expect("a Message-ID");
+    assert!(id.contains("<sgh-job-") && id.ends_with("@sgh.localhost>"), "{id}");
     let c = wait_for_counts(&app, |c| c.sent == 1).await;
     assert_eq!(c, OutboxCounts { pending: 0, sent: 1, dead: 0 });
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;

@@ -59,6 +59,9 @@ async fn vouchers_are_redeemed_once_at_a_listed_point_by_its_operator(backend: B
 
     let redeemed = app.send(voucher(&clerk, "redeem", &v1, &here)).await;
     assert_eq!(redeemed.status, 200, "{}", redeemed.text());
+    // A success says so, unlike the check's refusal for an already redeemed voucher.
+    assert_eq!(redeemed.json()["redeemed"], true, "{}", redeemed.text());
+    assert_eq!(redeemed.json()["pickup_point_id"], here.as_str());
     assert!(redeemed.json()["redeemed_at"].as_str().unwrap().ends_with("+08:00"));
     let again = app.send(voucher(&clerk, "redeem", &v1, &here)).await;
     assert_eq!(again.status, 200, "a retry of the same redemption answers the same");
