@@ -12,6 +12,7 @@ mod campaigns;
 mod edge;
 mod ephemeral_contract;
 mod fuzz;
+mod gate_contract;
 mod generated_client;
 mod idempotency;
 mod jobs;
