@@ -51,6 +51,13 @@ impl TestApp {
         out
     }
 
+    /// A fresh access token for member `id`, issued now on the server's clock, as sign-in would.
+    pub fn token_for(&self, id: &str) -> String {
+        let (kid, secret) = &self.config.members.jwt;
+        let tokens = infra::auth::JwtMemberTokens::new((kid, secret.as_bytes()), None, Duration::minutes(30));
+        tokens.issue(domain::members::MemberId(id.parse().unwrap()), self.clock.now()).unwrap().0
+    }
+
     /// A published campaign, live from a minute ago for a day, with one gift; returns (campaign, gift).
     pub async fn live_campaign(
         &self,

@@ -108,10 +108,10 @@ pub async fn claim(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     let (campaign, gift) = path.into_inner();
-    let request_key = format!("{}:{key}", me.0);
+    let request_key = format!("{}:{key}", me.0.member);
     // Called only to explain a refused insert, or before the claim in the database-only mode.
     let claimant = || async {
-        let profile = members.auth.ensure_active(me.0).await?;
+        let profile = members.auth.ensure_session(me.0).await?;
         members.profiles.require_consent(&profile)?;
         Ok::<_, ApiError>(profile)
     };

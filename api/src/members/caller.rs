@@ -5,7 +5,8 @@ use futures_util::future::LocalBoxFuture;
 use super::MembersState;
 use crate::error::ApiError;
 use domain::members::error::AuthError;
-use domain::members::{MemberId, Profile};
+use domain::members::ports::MemberSession;
+use domain::members::Profile;
 
 /// The signed-in member, loaded fresh: a suspended or erased account is refused at once.
 pub struct MemberCaller(pub Profile);
@@ -19,14 +20,15 @@ impl FromRequest for MemberCaller {
         let token = MemberToken::from_request(req, payload).into_inner();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("MembersState missing")))?;
-            Ok(MemberCaller(state.auth.ensure_active(token?.0).await?))
+            Ok(MemberCaller(state.auth.ensure_session(token?.0).await?))
         })
     }
 }
 
 /// The member who signed the access token, not yet loaded: for the claim path, whose sold-out and
 /// limit answers must not cost a database read. It loads the member itself before writing.
-pub struct MemberToken(pub MemberId);
+#[derive(Clone, Copy)]
+pub struct MemberToken(pub MemberSession);
 
 impl FromRequest for MemberToken {
     type Error = ApiError;
@@ -35,7 +37,7 @@ impl FromRequest for MemberToken {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // The gatekeeper has usually verified it already.
         if let Some(known) = req.extensions().get::<MemberToken>() {
-            return std::future::ready(Ok(MemberToken(known.0)));
+            return std::future::ready(Ok(*known));
         }
         let verified = match (req.app_data::<web::Data<MembersState>>(), crate::extract::bearer(req)) {
             (Some(state), Some(token)) => state.auth.verify(&token).map(MemberToken).map_err(ApiError::from),

@@ -12,6 +12,7 @@ use super::report::CampaignReport;
 use super::service::CampaignService;
 use super::window::Window;
 use crate::admin::NewAuditEntry;
+use crate::members::ports::MemberSession;
 use crate::members::{Affiliation, Member, MemberId, PhoneNumber, Profile};
 use crate::shared::money::Fen;
 use crate::shared::Clock;
@@ -182,7 +183,15 @@ async fn claim(
 ) -> Result<(Claim, bool), ClaimError> {
     let c = service.campaigns.0.id;
     let g = service.campaigns.1.id;
-    service.claim(profile.member.id, || async { Ok(profile.clone()) }, c, g, "member:key").await
+    service
+        .claim(
+            MemberSession { member: profile.member.id, issued_at: now() },
+            || async { Ok(profile.clone()) },
+            c,
+            g,
+            "member:key",
+        )
+        .await
 }
 
 #[tokio::test]
@@ -226,7 +235,10 @@ async fn sold_out_and_limit_answers_never_load_the_claimant() {
             *loaded.lock().unwrap() = true;
             Ok(profile.clone())
         };
-        let refused = service.claim(profile.member.id, who, c, g, "member:key").await.unwrap_err();
+        let refused = service
+            .claim(MemberSession { member: profile.member.id, issued_at: now() }, who, c, g, "member:key")
+            .await
+            .unwrap_err();
         assert!(matches!(refused, ClaimError::SoldOut | ClaimError::LimitReached), "{expected}: {refused:?}");
         assert!(!*loaded.lock().unwrap(), "{expected}: the profile was loaded");
     }
@@ -237,7 +249,8 @@ async fn a_granted_claim_never_loads_the_claimant() {
     let (service, _, profile) = setup(vec![Some(Inserted::Done)]);
     let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
     let who = || async { Err(ClaimError::Forbidden) };
-    let (granted, _) = service.claim(profile.member.id, who, c, g, "k").await.unwrap();
+    let (granted, _) =
+        service.claim(MemberSession { member: profile.member.id, issued_at: now() }, who, c, g, "k").await.unwrap();
     assert_eq!(granted.slot, 1);
 }
 
@@ -246,13 +259,25 @@ async fn a_member_out_of_standing_returns_a_fresh_slot_but_never_a_replayed_one(
     let (service, gate, mut profile) = setup(vec![Some(Inserted::OutOfStanding), Some(Inserted::OutOfStanding)]);
     profile.affiliation = None;
     let (c, g) = (service.campaigns.0.id, service.campaigns.1.id);
-    let refused = service.claim(profile.member.id, || async { Ok(profile.clone()) }, c, g, "k").await.unwrap_err();
+    let refused = service
+        .claim(
+            MemberSession { member: profile.member.id, issued_at: now() },
+            || async { Ok(profile.clone()) },
+            c,
+            g,
+            "k",
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(refused, ClaimError::Ineligible(Ineligible::NotActivated)), "{refused:?}");
     assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)]);
 
     *gate.answer.lock().unwrap() = Some(GateAnswer::Granted { slot: 7, gift_seq: 1, campaign_seq: 1, fresh: false });
     let suspended = || async { Err(ClaimError::Forbidden) };
-    let refused = service.claim(profile.member.id, suspended, c, g, "k").await.unwrap_err();
+    let refused = service
+        .claim(MemberSession { member: profile.member.id, issued_at: now() }, suspended, c, g, "k")
+        .await
+        .unwrap_err();
     assert!(matches!(refused, ClaimError::Forbidden), "{refused:?}");
     assert_eq!(*gate.given_back.lock().unwrap(), [Some(1)], "a replayed slot may be stored: kept");
 }

@@ -9,7 +9,8 @@ use super::model::*;
 use super::ports::*;
 use super::service::CampaignService;
 use super::voucher;
-use crate::members::{MemberId, Profile};
+use crate::members::ports::MemberSession;
+use crate::members::Profile;
 use crate::shared::Clock;
 
 /// The alert, if any, that the claim taking `slot` must send. Slots are unique per gift in the
@@ -79,12 +80,13 @@ where
     /// 5.8 KB it was while it held every branch inline.
     pub async fn claim<E: From<ClaimError>, F: Future<Output = Result<Profile, E>>>(
         &self,
-        member: MemberId,
+        session: MemberSession,
         claimant: impl FnOnce() -> F,
         campaign: CampaignId,
         gift: GiftId,
         request_key: &str,
     ) -> Result<(Claim, bool), E> {
+        let member = session.member;
         let definition = self.campaigns.get(campaign).await.map_err(ClaimError::from)?.ok_or(ClaimError::NotFound)?;
         let (c, gifts) = &*definition;
         let g = gifts.iter().find(|g| g.id == gift).ok_or(ClaimError::NotFound)?;
@@ -123,10 +125,11 @@ where
                     let load = claimant.take().ok_or_else(|| anyhow::anyhow!("claimant already consumed"));
                     let profile = Box::pin(load.map_err(ClaimError::from)?()).await?;
                     c.eligibility.check(&profile).map_err(ClaimError::Ineligible)?;
-                    return Ok(Box::pin(self.claim_counted(&ticket, c, g, now)).await?);
+                    return Ok(Box::pin(self.claim_counted(&ticket, c, g, now, session.issued_at)).await?);
                 }
             };
-            let new = self.new_claim(&ticket, c, g, now, GrantedSlot { slot, gift_seq, campaign_seq });
+            let new =
+                self.new_claim(&ticket, c, g, now, session.issued_at, GrantedSlot { slot, gift_seq, campaign_seq });
             match Box::pin(self.claims.insert(&new)).await.map_err(ClaimError::from)? {
                 Inserted::Done => return Ok((granted(new, g), false)),
                 Inserted::Replay(previous) => {
@@ -188,6 +191,7 @@ where
         c: &Campaign,
         g: &Gift,
         now: DateTime<Utc>,
+        token_issued_at: DateTime<Utc>,
     ) -> Result<(Claim, bool), ClaimError> {
         let low_mark = (u64::from(g.stock) * u64::from(self.low_stock_percent)).div_ceil(100) as u32;
         let alerts = [g.stock, g.stock.saturating_sub(low_mark)]
@@ -195,7 +199,14 @@ where
             .filter_map(|slot| stock_alert(g, c, slot, self.low_stock_percent).map(|n| (slot, n)))
             .collect();
         let counted = CountedClaim {
-            claim: self.new_claim(ticket, c, g, now, GrantedSlot { slot: 0, gift_seq: 0, campaign_seq: 0 }),
+            claim: self.new_claim(
+                ticket,
+                c,
+                g,
+                now,
+                token_issued_at,
+                GrantedSlot { slot: 0, gift_seq: 0, campaign_seq: 0 },
+            ),
             released: ticket.stock,
             gift_limit: ticket.gift_limit,
             campaign_limit: ticket.campaign_limit,
@@ -240,7 +251,15 @@ where
         }
     }
 
-    fn new_claim(&self, t: &Ticket<'_>, c: &Campaign, g: &Gift, now: DateTime<Utc>, at: GrantedSlot) -> NewClaim {
+    fn new_claim(
+        &self,
+        t: &Ticket<'_>,
+        c: &Campaign,
+        g: &Gift,
+        now: DateTime<Utc>,
+        token_issued_at: DateTime<Utc>,
+        at: GrantedSlot,
+    ) -> NewClaim {
         let voucher_code = voucher::new_code();
         NewClaim {
             id: uuid::Uuid::now_v7(),
@@ -260,6 +279,7 @@ where
                 consent_version: self.consent_version.clone(),
                 union_codes: c.eligibility.union_codes.clone(),
                 joined_before: c.eligibility.joined_cutoff(),
+                token_issued_at,
             },
         }
     }

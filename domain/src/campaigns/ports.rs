@@ -89,6 +89,8 @@ pub struct Standing {
     /// Empty: any union.
     pub union_codes: Vec<String>,
     pub joined_before: Option<DateTime<Utc>>,
+    /// When the claimant's access token was issued: a token from before a suspension stays dead.
+    pub token_issued_at: DateTime<Utc>,
 }
 
 /// The text of an e-mail whose recipients the store looks up.

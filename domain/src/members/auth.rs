@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::error::AuthError;
 use super::identity::PhoneNumber;
 use super::model::{Member, MemberId, Profile};
-use super::ports::{MemberRepository, MemberTokens, RefreshTokens, Rotation, SmsSender, WeChat};
+use super::ports::{MemberRepository, MemberSession, MemberTokens, RefreshTokens, Rotation, SmsSender, WeChat};
 use crate::shared::ephemeral::{CodeCheck, CodeStore, OneTimeStore, RateDecision, RateLimiter};
 use crate::shared::Clock;
 
@@ -182,15 +182,25 @@ where
 
     /// The member behind an access token, as they are now.
     pub async fn authenticate(&self, access_token: &str) -> Result<Profile, AuthError> {
-        let id = self.verify(access_token)?;
-        self.ensure_active(id).await
+        let session = self.verify(access_token)?;
+        self.ensure_session(session).await
     }
 
     /// Who signed the token, without asking the database whether they are still active: only for
     /// answers that reveal nothing and change nothing (the claim path loads the member before it
-    /// writes anything, through [`Self::ensure_active`]).
-    pub fn verify(&self, access_token: &str) -> Result<MemberId, AuthError> {
+    /// writes anything, through [`Self::ensure_session`], and its insert re-checks the session).
+    pub fn verify(&self, access_token: &str) -> Result<MemberSession, AuthError> {
         self.tokens.verify(access_token, self.clock.now()).ok_or(AuthError::InvalidToken)
+    }
+
+    /// The member of a verified token, refused when suspended or erased, or when the token was
+    /// issued before a suspension (lifting it does not bring such tokens back).
+    pub async fn ensure_session(&self, session: MemberSession) -> Result<Profile, AuthError> {
+        let profile = self.ensure_active(session.member).await?;
+        if profile.member.sessions_since.is_some_and(|since| session.issued_at < since) {
+            return Err(AuthError::InvalidToken);
+        }
+        Ok(profile)
     }
 
     /// The member's profile, refused when suspended or erased.

@@ -88,8 +88,8 @@ impl MemberTokens for Fakes {
     fn issue(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)> {
         Ok((member.to_string(), now))
     }
-    fn verify(&self, token: &str, _: DateTime<Utc>) -> Option<MemberId> {
-        token.parse().ok().map(MemberId)
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberSession> {
+        token.parse().ok().map(|id| MemberSession { member: MemberId(id), issued_at: now })
     }
 }
 

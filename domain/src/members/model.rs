@@ -30,6 +30,8 @@ pub struct Member {
     pub consent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub erased_at: Option<DateTime<Utc>>,
+    /// Access tokens issued before this moment are dead (set by a suspension).
+    pub sessions_since: Option<DateTime<Utc>>,
 }
 
 impl Member {
@@ -48,6 +50,7 @@ impl Member {
             consent_at: None,
             created_at: now,
             erased_at: None,
+            sessions_since: None,
         }
     }
 }

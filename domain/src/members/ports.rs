@@ -138,11 +138,19 @@ pub trait RefreshTokens: Send + Sync + 'static {
     fn revoke(&self, token: &str, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
+/// Who an access token speaks for, and since when: a token issued before the member's
+/// [`crate::members::Member::sessions_since`] is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberSession {
+    pub member: MemberId,
+    pub issued_at: DateTime<Utc>,
+}
+
 /// Short-lived member access tokens.
 pub trait MemberTokens: Send + Sync + 'static {
     fn issue(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<(String, DateTime<Utc>)>;
     /// `None` for anything but a genuine token unexpired at `now`.
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberId>;
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberSession>;
 }
 
 /// Text messages to mobile phones. Mainland SMS gateways send only pre-approved templates, so the

@@ -2,7 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use domain::members::ports::MemberTokens;
+use domain::members::ports::{MemberSession, MemberTokens};
 use domain::members::MemberId;
 
 pub const MEMBER_AUDIENCE: &str = "sgh-member";
@@ -64,7 +64,7 @@ impl MemberTokens for JwtMemberTokens {
         Ok((encode(&header, &claims, &self.encoding)?, expires))
     }
 
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberId> {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberSession> {
         // Nearly every token is signed with the current key: it is tried first, and the header is
         // read on its own to pick the previous key only when that fails (during a rotation).
         let (current, others) = self.keys.split_first()?;
@@ -80,7 +80,8 @@ impl MemberTokens for JwtMemberTokens {
         if data.header.kid.as_deref() != Some(key.kid.as_str()) || !super::unexpired(data.claims.exp, now) {
             return None;
         }
-        Some(MemberId(data.claims.sub.parse().ok()?))
+        let issued_at = chrono::TimeZone::timestamp_opt(&Utc, data.claims.iat, 0).single()?;
+        Some(MemberSession { member: MemberId(data.claims.sub.parse().ok()?), issued_at })
     }
 }
 
@@ -98,9 +99,9 @@ mod tests {
             Some(("k1", b"old-secret-old-secret-old-secret!!")),
             Duration::minutes(15),
         );
-        assert_eq!(rotated.verify(&token, at()), Some(id));
+        assert_eq!(rotated.verify(&token, at()), Some(MemberSession { member: id, issued_at: at() }));
         let (fresh, _) = rotated.issue(id, at()).unwrap();
-        assert_eq!(rotated.verify(&fresh, at()), Some(id));
+        assert_eq!(rotated.verify(&fresh, at()), Some(MemberSession { member: id, issued_at: at() }));
         assert_eq!(old.verify(&fresh, at()), None, "k2 unknown to the old server");
         let dropped = JwtMemberTokens::new(("k3", b"another-secret-another-secret-xx"), None, Duration::minutes(15));
         assert_eq!(dropped.verify(&token, at()), None);

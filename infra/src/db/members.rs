@@ -39,6 +39,7 @@ struct MemberRow {
     created_at: NaiveDateTime,
     _updated_at: NaiveDateTime,
     erased_at: Option<NaiveDateTime>,
+    sessions_since: Option<NaiveDateTime>,
 }
 
 type AffiliationRow = Option<(String, String, String, Option<NaiveDateTime>)>;
@@ -85,6 +86,7 @@ impl DbMembers {
             consent_at: row.consent_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
             erased_at: row.erased_at.map(|t| t.and_utc()),
+            sessions_since: row.sessions_since.map(|t| t.and_utc()),
         })
     }
 
@@ -414,6 +416,7 @@ impl MemberRepository for DbMembers {
                 .execute(conn)?;
             if suspending {
                 revoke_sessions(conn, &id, now)?;
+                diesel::update(members::table.find(&id)).set(members::sessions_since.eq(now)).execute(conn)?;
             }
             audit::append(conn, entry)
         })

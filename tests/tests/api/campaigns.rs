@@ -388,6 +388,31 @@ async fn a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock(bac
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
 }
 
+on_every_inventory_mode!(a_token_issued_before_a_suspension_stays_dead_after_it_is_lifted);
+
+async fn a_token_issued_before_a_suspension_stays_dead_after_it_is_lifted(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 5, 1, 1).await;
+    let old = app.activated_members(1, "SZ-801").await.remove(0);
+    let id = app.send(Req::get("/v1/me").bearer(&old)).await.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/admin/members/{id}/suspension");
+    assert_eq!(app.send(Req::post(&path).bearer(&op).json(json!({"reason": "核查中"}))).await.status, 200);
+    app.clock.advance(chrono::Duration::seconds(5));
+    let lifted = app.send(Req::new(actix_web::http::Method::DELETE, &path).bearer(&op)).await;
+    assert_eq!(lifted.status, 200, "{}", lifted.text());
+
+    // Lifted, but the token from before the suspension stays dead: on reads and on claims.
+    app.send(Req::get("/v1/me").bearer(&old)).await.problem(401, "auth.invalid_token");
+    app.send(app.claim_req(&old, &campaign, &gift, "k1")).await.problem(401, "auth.invalid_token");
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 0);
+    // Signed in again, the member claims as before.
+    let new = app.token_for(&id);
+    assert_eq!(app.send(Req::get("/v1/me").bearer(&new)).await.status, 200);
+    let r = app.send(app.claim_req(&new, &campaign, &gift, "k2")).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
 on_every_inventory_mode!(one_key_sent_twenty_times_at_once_claims_once);
 
 async fn one_key_sent_twenty_times_at_once_claims_once(backend: Backend, options: Options) {

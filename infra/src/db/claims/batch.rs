@@ -34,6 +34,7 @@ const VALUES: ClaimValues<'static> = ClaimValues {
         consent_version: "i.consent_version",
         union_codes: "i.union_codes",
         joined_before: "i.joined_before",
+        token_issued_at: "i.token_issued_at",
     },
 };
 
@@ -43,10 +44,11 @@ static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
     WITH i AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[],
                              $8::text[], $9::timestamp[], $10::timestamp[], $11::text[], $12::text[],
-                             $13::timestamp[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bool[])
+                             $13::timestamp[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bool[],
+                             $19::timestamp[])
             AS i (id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code, request_key, claimed_at,
                   expires_at, consent_version, union_codes, joined_before, subject, body, alert_subject,
-                  alert_body, alerting)),
+                  alert_body, alerting, token_issued_at)),
     c AS (
         INSERT INTO claims (id, campaign_id, gift_id, member_id, slot, gift_seq, campaign_seq, voucher_code,
                             request_key, status, claimed_at, expires_at)
@@ -112,6 +114,7 @@ fn insert_batch(pg: &mut PgConnection, claims: &[NewClaim]) -> QueryResult<Vec<S
         .bind::<Array<Text>, _>(column(claims, |c| alert(c).subject))
         .bind::<Array<Text>, _>(column(claims, |c| alert(c).body))
         .bind::<Array<Bool>, _>(column(claims, |c| c.staff_alert.is_some()))
+        .bind::<Array<Timestamp>, _>(column(claims, |c| c.standing.token_issued_at.naive_utc()))
         .load(pg)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -17,8 +17,13 @@ use domain::campaigns::model::CampaignState;
 use domain::campaigns::ports::CountedClaim;
 
 /// The member and the standing the campaign requires, as the counted statements bind them.
-const STANDING: StandingValues<'static> =
-    StandingValues { member: "$4", consent_version: "$20", union_codes: "$21", joined_before: "$22" };
+const STANDING: StandingValues<'static> = StandingValues {
+    member: "$4",
+    consent_version: "$20",
+    union_codes: "$21",
+    joined_before: "$22",
+    token_issued_at: "$23",
+};
 
 /// PostgreSQL, database-only mode: the counter on the gift row, the claim, its ledger row and its
 /// mails in one statement. Every granted claim of a gift queues on that row's lock: this is the
@@ -74,7 +79,13 @@ static PG_COUNTED: LazyLock<String> = LazyLock::new(|| {
 
 /// SQLite: whether the member is in standing, on its own (`$1`…`$4`).
 static SQLITE_STANDING: LazyLock<String> = LazyLock::new(|| {
-    let standing = StandingValues { member: "$1", consent_version: "$2", union_codes: "$3", joined_before: "$4" };
+    let standing = StandingValues {
+        member: "$1",
+        consent_version: "$2",
+        union_codes: "$3",
+        joined_before: "$4",
+        token_issued_at: "$5",
+    };
     format!("SELECT {} AS ok", member_standing(Backend::Sqlite, &standing))
 });
 
@@ -132,6 +143,7 @@ pub(super) fn pg_counted(pg: &mut PgConnection, c: &CountedClaim) -> QueryResult
         .bind::<Text, _>(claim.standing.consent_version.clone())
         .bind::<Text, _>(claim.standing.union_codes.join(","))
         .bind::<Nullable<Timestamp>, _>(claim.standing.joined_before.map(|t| t.naive_utc()))
+        .bind::<Timestamp, _>(claim.standing.token_issued_at.naive_utc())
         .get_result(pg)
 }
 
@@ -174,6 +186,7 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
             .bind::<Text, _>(&claim.standing.consent_version)
             .bind::<Text, _>(claim.standing.union_codes.join(","))
             .bind::<Nullable<Timestamp>, _>(claim.standing.joined_before.map(|t| t.naive_utc()))
+            .bind::<Timestamp, _>(claim.standing.token_issued_at.naive_utc())
             .get_result::<Standing>(lite)?
             .ok;
         let mut row = CountedRow { open, standing, gift_n, campaign_n, known, ..CountedRow::default() };

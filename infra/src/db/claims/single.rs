@@ -15,7 +15,7 @@ use super::sql::{
 };
 use domain::campaigns::ports::{NewClaim, Notice};
 
-/// Binds `$1`…`$14` of [`insert_claim`] onto either query builder: the SQLite `sql_query`
+/// Binds `$1`…`$15` of [`insert_claim`] onto either query builder: the SQLite `sql_query`
 /// or the PostgreSQL [`super::super::prepared::Prepared`] (which diesel caches).
 macro_rules! bind_claim {
     ($query:expr, $c:expr) => {{
@@ -35,6 +35,7 @@ macro_rules! bind_claim {
             .bind::<Text, _>(c.standing.consent_version.clone())
             .bind::<Text, _>(c.standing.union_codes.join(","))
             .bind::<Nullable<Timestamp>, _>(c.standing.joined_before.map(|t| t.naive_utc()))
+            .bind::<Timestamp, _>(c.standing.token_issued_at.naive_utc())
     }};
 }
 
@@ -43,7 +44,13 @@ const VALUES: ClaimValues<'static> = ClaimValues {
     gift_seq: "$6",
     campaign_seq: "$7",
     claimed_at: "$10",
-    standing: StandingValues { member: "$4", consent_version: "$12", union_codes: "$13", joined_before: "$14" },
+    standing: StandingValues {
+        member: "$4",
+        consent_version: "$12",
+        union_codes: "$13",
+        joined_before: "$14",
+        token_issued_at: "$15",
+    },
 };
 
 /// The claim, if it passes its guards and the member is in standing.
@@ -84,17 +91,17 @@ static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
         insert_ledger_rows("c.id", "c.claimed_at"),
         insert_member_mail(
             Backend::Postgres,
-            "$15",
             "$16",
+            "$17",
             "c.claimed_at",
             "FROM c JOIN members mb ON mb.id = c.member_id WHERE TRUE"
         ),
         insert_staff_alert(
             Backend::Postgres,
-            "$17",
             "$18",
+            "$19",
             "c.claimed_at",
-            "FROM c CROSS JOIN admin_users u WHERE $19"
+            "FROM c CROSS JOIN admin_users u WHERE $20"
         ),
     )
 });

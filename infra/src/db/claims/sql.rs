@@ -5,7 +5,9 @@
 use super::super::jobs::insert_mail_jobs;
 use super::super::Backend;
 
-/// Where a statement's values come from: SQL expressions (bind parameters or columns).
+/// Where a statement's values come from: SQL expressions (bind parameters or columns). SQLite
+/// numbers `$N` parameters in the order they first appear, so each statement's parameters must
+/// first appear in ascending order: the fragments below use theirs in the order of these fields.
 pub(super) struct ClaimValues<'a> {
     pub slot: &'a str,
     pub gift_seq: &'a str,
@@ -21,11 +23,14 @@ pub(super) struct StandingValues<'a> {
     /// Comma-joined union codes; empty for any union.
     pub union_codes: &'a str,
     pub joined_before: &'a str,
+    /// When the claimant's access token was issued.
+    pub token_issued_at: &'a str,
 }
 
-/// The member in standing for a benefit: not suspended or erased, the current privacy consent,
-/// activated on the roster (a bound identity matching an active roster row), in one of the
-/// required unions, joined before the cutoff. The one place this rule is written.
+/// The member in standing for a benefit: not suspended or erased, a session not ended by a
+/// suspension since, the current privacy consent, activated on the roster (a bound identity
+/// matching an active roster row), in one of the required unions, joined before the cutoff. The
+/// one place this rule is written.
 pub(super) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> String {
     // `strpos` and `instr` take (haystack, needle) alike.
     let position = match backend {
@@ -38,11 +43,13 @@ pub(super) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> Strin
                  WHERE mb.id = {member} AND mb.suspension IS NULL AND mb.erased_at IS NULL
                    AND mb.consent_version = {consent}
                    AND ({unions} = '' OR {position}(',' || {unions} || ',', ',' || r.union_org_code || ',') > 0)
-                   AND ({joined} IS NULL OR r.joined_at < {joined}))",
+                   AND ({joined} IS NULL OR r.joined_at < {joined})
+                   AND (mb.sessions_since IS NULL OR mb.sessions_since <= {issued}))",
         member = v.member,
         consent = v.consent_version,
         unions = v.union_codes,
         joined = v.joined_before,
+        issued = v.token_issued_at,
     )
 }
 
