@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use super::claiming::stock_alert;
 use super::error::ClaimError;
 use super::model::*;
 use super::ports::*;
@@ -65,6 +66,8 @@ struct Store {
     script: Arc<Mutex<VecDeque<Option<Inserted>>>>,
     /// The database-only statement's answers.
     counted: Arc<Mutex<VecDeque<Counted>>>,
+    /// What the database-only statement was last asked.
+    asked: Arc<Mutex<Option<CountedClaim>>>,
 }
 
 impl ClaimStore for Store {
@@ -74,7 +77,8 @@ impl ClaimStore for Store {
             None => anyhow::bail!("connection lost after sending the insert"),
         }
     }
-    async fn insert_counted(&self, _: &CountedClaim) -> anyhow::Result<Counted> {
+    async fn insert_counted(&self, claim: &CountedClaim) -> anyhow::Result<Counted> {
+        *self.asked.lock().unwrap() = Some(claim.clone());
         self.counted.lock().unwrap().pop_front().ok_or_else(|| anyhow::anyhow!("no counted answer scripted"))
     }
     async fn find_by_request(&self, _: &str) -> anyhow::Result<Option<Claim>> {
@@ -302,4 +306,96 @@ async fn database_only_races_end_by_the_member_limit() {
     let refused = claim(&service, &profile).await.unwrap_err();
     assert!(matches!(refused, ClaimError::Unavailable(_)), "{refused:?}");
     assert_eq!(service.claims.counted.lock().unwrap().len(), 3, "two statements ran");
+}
+
+fn other_claim(slot: u32, gift: GiftId) -> Claim {
+    Claim {
+        id: uuid::Uuid::now_v7(),
+        slot,
+        campaign: CampaignId::new(),
+        gift,
+        gift_name: "粽子".into(),
+        voucher_code: "2222222222222".into(),
+        status: ClaimStatus::Issued,
+        claimed_at: now(),
+        expires_at: now(),
+    }
+}
+
+#[test]
+fn stock_alerts_go_out_at_the_low_mark_and_at_the_last_slot_only() {
+    let (service, _, _) = setup(vec![]);
+    let (c, g) = (&service.campaigns.0, &service.campaigns.1);
+    let alerts: Vec<u32> = (1..=10).filter(|&slot| stock_alert(g, c, slot, 10).is_some()).collect();
+    assert_eq!(alerts, [9, 10], "stock 10 at 10%: one left, then none");
+    assert!(stock_alert(g, c, 10, 10).unwrap().subject.contains("sold out"));
+    assert!(stock_alert(g, c, 9, 10).unwrap().subject.contains("running low"));
+    let none: Vec<u32> = (1..=10).filter(|&slot| stock_alert(g, c, slot, 0).is_some()).collect();
+    assert_eq!(none, [10], "with no low mark, only the sell-out");
+}
+
+#[tokio::test]
+async fn a_gate_that_stays_cold_is_rebuilt_three_times_then_the_claim_gives_up() {
+    let (service, gate, profile) = setup(vec![]);
+    *gate.answer.lock().unwrap() = Some(GateAnswer::Cold);
+    assert!(matches!(claim(&service, &profile).await, Err(ClaimError::Unavailable(_))));
+    assert_eq!(*gate.loads.lock().unwrap(), 3);
+}
+
+#[tokio::test]
+async fn slots_that_keep_turning_out_taken_are_given_up_after_three_rebuilds() {
+    let (service, gate, profile) = setup(vec![Some(Inserted::SlotTaken); 5]);
+    assert!(matches!(claim(&service, &profile).await, Err(ClaimError::Unavailable(_))));
+    assert_eq!(*gate.loads.lock().unwrap(), 3);
+    assert_eq!(*gate.given_back.lock().unwrap(), [None, None, None, None], "slots stay consumed");
+}
+
+#[tokio::test]
+async fn a_replayed_request_keeps_its_slot_and_a_reused_key_is_refused() {
+    // The database holds this very claim: the gate replayed it, nothing goes back.
+    let (service, gate, profile) = setup(vec![]);
+    let g = service.campaigns.1.id;
+    *gate.answer.lock().unwrap() = Some(GateAnswer::Granted { slot: 4, gift_seq: 1, campaign_seq: 1, fresh: false });
+    service.claims.script.lock().unwrap().push_back(Some(Inserted::Replay(other_claim(4, g))));
+    let (first, replay) = claim(&service, &profile).await.unwrap();
+    assert_eq!((first.slot, replay), (4, true));
+    assert!(gate.given_back.lock().unwrap().is_empty());
+
+    // The gate forgot and took a new slot for a stored request: the new slot goes back.
+    service.claims.script.lock().unwrap().push_back(Some(Inserted::Replay(other_claim(2, g))));
+    let (claim_again, replay) = claim(&service, &profile).await.unwrap();
+    assert_eq!((claim_again.slot, replay), (2, true));
+    assert_eq!(*gate.given_back.lock().unwrap(), [Some(4)]);
+
+    // The key was used for another gift: refused, and the slot goes back.
+    service.claims.script.lock().unwrap().push_back(Some(Inserted::Replay(other_claim(4, GiftId::new()))));
+    assert!(matches!(claim(&service, &profile).await, Err(ClaimError::KeyReused)));
+    assert_eq!(*gate.given_back.lock().unwrap(), [Some(4), Some(4)]);
+}
+
+#[tokio::test]
+async fn the_database_only_statement_is_told_the_alert_slots_and_answers_replays() {
+    let (mut service, gate, profile) = setup(vec![]);
+    // Stock 10 at 30%: three left is low.
+    service.low_stock_percent = 30;
+    *gate.answer.lock().unwrap() = Some(GateAnswer::DatabaseDecides);
+    let g = service.campaigns.1.id;
+    *service.claims.counted.lock().unwrap() =
+        VecDeque::from([Counted::Replay(other_claim(3, g)), Counted::Replay(other_claim(3, GiftId::new()))]);
+    let (replayed, replay) = claim(&service, &profile).await.unwrap();
+    assert_eq!((replayed.slot, replay), (3, true));
+    let asked = service.claims.asked.lock().unwrap().clone().unwrap();
+    let slots: Vec<u32> = asked.alerts.iter().map(|(slot, _)| *slot).collect();
+    assert_eq!(slots, [10, 7], "sold out at the last slot, running low three before");
+    assert!(matches!(claim(&service, &profile).await, Err(ClaimError::KeyReused)));
+}
+
+#[tokio::test]
+async fn database_only_counter_collisions_resync_four_times_then_give_up() {
+    let (service, gate, profile) = setup(vec![]);
+    *gate.answer.lock().unwrap() = Some(GateAnswer::DatabaseDecides);
+    *service.claims.counted.lock().unwrap() = VecDeque::from(vec![Counted::SlotTaken; 6]);
+    assert!(matches!(claim(&service, &profile).await, Err(ClaimError::Unavailable(_))));
+    assert_eq!(*gate.loads.lock().unwrap(), 4);
+    assert_eq!(service.claims.counted.lock().unwrap().len(), 2, "four statements ran");
 }

@@ -5,6 +5,8 @@ mod claim_tests;
 mod claiming;
 pub mod error;
 pub mod model;
+#[cfg(test)]
+mod model_tests;
 pub mod pickup;
 pub mod ports;
 pub mod report;

@@ -62,4 +62,22 @@ mod tests {
         assert!(parse_code("0OIL11111111A").is_none());
         assert_ne!(new_code(), new_code());
     }
+
+    /// Fixed vectors, so a change to the check arithmetic cannot pass by agreeing with itself.
+    #[test]
+    fn check_characters_match_known_vectors() {
+        for (body, check) in
+            [("ABCDEFGHJKLM", b'A'), ("7KQ2M9XH4TPW", b'5'), ("ZZZZZZZZZZZZ", b'E'), ("23456789ABCD", b'U')]
+        {
+            assert_eq!(check_char(body.as_bytes()), check, "{body}");
+            assert_eq!(
+                parse_code(&format!("{body}{}", check as char)).as_deref(),
+                Some(&*format!("{body}{}", check as char))
+            );
+        }
+        // Look-alike characters are not read as the ones they resemble, even where the sums agree.
+        assert_eq!(check_char(b"222222222222"), b'2');
+        assert_eq!(parse_code("0222222222222"), None);
+        assert_eq!(parse_code("222222222222"), None, "twelve characters are too few");
+    }
 }
