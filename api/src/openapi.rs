@@ -73,6 +73,18 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     spec
 }
 
+/// The HTTP methods a documented path takes.
+pub fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<&'static str> {
+    let methods = [
+        ("GET", item.get.is_some()),
+        ("POST", item.post.is_some()),
+        ("PUT", item.put.is_some()),
+        ("PATCH", item.patch.is_some()),
+        ("DELETE", item.delete.is_some()),
+    ];
+    methods.into_iter().filter(|(_, present)| *present).map(|(m, _)| m).collect()
+}
+
 /// The problems any operation of a kind can answer, added where its own annotation does not say
 /// more: generated clients and fuzzers then know every status the API may send.
 pub fn document_common_errors(spec: &mut utoipa::openapi::OpenApi) {

@@ -154,14 +154,7 @@ impl KnownRoutes {
             .iter()
             .map(|(path, item)| {
                 let segments = path.split('/').map(str::to_owned).collect();
-                let methods = [
-                    ("GET", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                ];
-                (segments, methods.into_iter().filter(|(_, on)| *on).map(|(m, _)| m).collect())
+                (segments, openapi::methods_of(item))
             })
             .collect();
         Self(routes)
@@ -230,14 +223,7 @@ mod tests {
         for (path, item) in &spec.paths.paths {
             let concrete =
                 path.replace("{id}", "1").replace("{gift}", "1").replace("{point}", "1").replace("{admin_id}", "1");
-            let methods = [
-                ("GET", item.get.is_some()),
-                ("POST", item.post.is_some()),
-                ("PUT", item.put.is_some()),
-                ("PATCH", item.patch.is_some()),
-                ("DELETE", item.delete.is_some()),
-            ];
-            for (method, _) in methods.into_iter().filter(|(_, present)| *present) {
+            for method in crate::openapi::methods_of(item) {
                 let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
                 let mut answers = Vec::new();
                 for app in [&forward, &backward] {
