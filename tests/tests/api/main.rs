@@ -12,7 +12,6 @@ mod campaigns;
 mod edge;
 mod ephemeral_contract;
 mod fuzz;
-mod gate_contract;
 mod generated_client;
 mod idempotency;
 mod jobs;

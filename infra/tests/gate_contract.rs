@@ -8,7 +8,26 @@ use domain::members::MemberId;
 use infra::gate::{MemoryGate, RedisGate};
 use infra::redis_client::Redis;
 use std::time::Duration;
-use tests::Services;
+
+/// The Redis the contract runs against: `SGH_TEST_REDIS_URL`, or the local default. Under `CI=true`
+/// a Redis that does not answer fails the test; elsewhere the Redis half is skipped.
+fn redis_url() -> Option<String> {
+    let url = std::env::var("SGH_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let up = redis::Client::open(url.as_str())
+        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
+        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+        .is_ok();
+    match up {
+        true => Some(url),
+        false if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("CI=true but Redis at {url} does not answer")
+        }
+        false => {
+            eprintln!("SKIPPED: the Redis gate contract (no Redis at {url})");
+            None
+        }
+    }
+}
 
 fn granted(slot: u32, gift_seq: u32, campaign_seq: u32, fresh: bool) -> GateAnswer {
     GateAnswer::Granted { slot, gift_seq, campaign_seq, fresh }
@@ -92,13 +111,11 @@ async fn the_in_process_gate_keeps_the_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_redis_gate_keeps_the_contract() {
-    if !Services::available_or_skip() {
-        return;
-    }
+    let Some(url) = redis_url() else { return };
     let prefix = format!("sgh_t_{}", uuid::Uuid::new_v4().simple());
-    let redis = Redis::new(&Services::redis_url(), &prefix, Duration::from_millis(1000)).unwrap();
+    let redis = Redis::new(&url, &prefix, Duration::from_millis(1000)).unwrap();
     gate_contract(RedisGate::new(redis)).await;
-    let mut conn = redis::Client::open(Services::redis_url()).unwrap().get_connection().unwrap();
+    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut conn).unwrap();
     if !keys.is_empty() {
         let _: () = redis::cmd("DEL").arg(keys).query(&mut conn).unwrap();
