@@ -102,6 +102,25 @@ async fn gate_contract(gate: impl InventoryGate) {
     assert_eq!(gate.reserve(&wave(e, "w-3", 2)).await.unwrap(), GateAnswer::SoldOut);
     assert!(matches!(gate.reserve(&wave(e, "w-4", 4)).await.unwrap(), GateAnswer::Granted { slot: 3, .. }));
     assert_eq!(gate.remaining(campaign, waved, 4).await.unwrap(), Some(1));
+
+    // A rebuild replaces its own campaign's member counts and leaves other campaigns' alone.
+    let (x, y) = (CampaignId::new(), CampaignId::new());
+    let (gx, gy, m) = (GiftId::new(), GiftId::new(), MemberId::new());
+    let in_campaign = |campaign, gift, request| Ticket {
+        campaign,
+        gift,
+        member: m,
+        request,
+        stock: 5,
+        gift_limit: 5,
+        campaign_limit: 1,
+    };
+    gate.load(x, gx, 5, &GiftUsage::default(), &[(m, 1)]).await.unwrap();
+    gate.load(y, gy, 5, &GiftUsage::default(), &[(m, 1)]).await.unwrap();
+    assert_eq!(gate.reserve(&in_campaign(x, gx, "x-1")).await.unwrap(), GateAnswer::LimitReached);
+    gate.load(x, gx, 5, &GiftUsage::default(), &[]).await.unwrap();
+    assert!(matches!(gate.reserve(&in_campaign(x, gx, "x-2")).await.unwrap(), GateAnswer::Granted { .. }));
+    assert_eq!(gate.reserve(&in_campaign(y, gy, "y-1")).await.unwrap(), GateAnswer::LimitReached);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
