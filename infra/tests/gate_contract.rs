@@ -33,7 +33,7 @@ fn granted(slot: u32, gift_seq: u32, campaign_seq: u32, fresh: bool) -> GateAnsw
     GateAnswer::Granted { slot, gift_seq, campaign_seq, fresh }
 }
 
-async fn gate_contract(gate: impl InventoryGate) {
+async fn gate_contract(gate: impl InventoryGate + Clone) {
     let (campaign, gift) = (CampaignId::new(), GiftId::new());
     let [a, b, c, d] = [MemberId::new(), MemberId::new(), MemberId::new(), MemberId::new()];
     let ticket = |member, request, stock, gift_limit, campaign_limit| Ticket {
@@ -121,6 +121,17 @@ async fn gate_contract(gate: impl InventoryGate) {
     gate.load(x, gx, 5, &GiftUsage::default(), &[]).await.unwrap();
     assert!(matches!(gate.reserve(&in_campaign(x, gx, "x-2")).await.unwrap(), GateAnswer::Granted { .. }));
     assert_eq!(gate.reserve(&in_campaign(y, gy, "y-1")).await.unwrap(), GateAnswer::LimitReached);
+
+    // Rebuilds that meet wait for each other and all succeed: one loads, the others find it warm.
+    let (z, gz) = (CampaignId::new(), GiftId::new());
+    let loads = (0..6).map(|_| {
+        let gate = gate.clone();
+        tokio::spawn(async move { gate.load(z, gz, 5, &GiftUsage::default(), &[]).await.map_err(|e| e.0.to_string()) })
+    });
+    for load in loads.collect::<Vec<_>>() {
+        assert_eq!(load.await.unwrap(), Ok(()));
+    }
+    assert_eq!(gate.remaining(z, gz, 5).await.unwrap(), Some(5));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
