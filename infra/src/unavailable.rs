@@ -48,6 +48,12 @@ mod tests {
     fn dependency_failures_are_told_from_bugs() {
         let closed = DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new("gone".to_owned()));
         assert!(is_unavailable(&anyhow::Error::from(closed).context("loading a member")));
+        let read_only =
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, Box::new("standby".to_owned()));
+        assert!(is_unavailable(&read_only.into()), "a demoted primary is an outage, not a bug");
+        let too_many =
+            DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, Box::new("too many".to_owned()));
+        assert!(!is_unavailable(&too_many.into()), "a refusal of our own making is a bug");
         let locked = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("database is locked".to_owned()));
         assert!(is_unavailable(&locked.into()));
         assert!(is_unavailable(&anyhow::Error::new(Unavailable("the database")).context("claim")));

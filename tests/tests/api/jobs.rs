@@ -194,3 +194,18 @@ async fn mail_queued_by_an_instance_of_the_previous_build_is_delivered(backend: 
     assert_eq!(got[0].to, ["old.build@union.example.cn"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 0, "nothing is left behind in the old table");
 }
+
+on_both_backends!(done_jobs_are_purged_after_their_keeping_and_dead_ones_stay);
+
+async fn done_jobs_are_purged_after_their_keeping_and_dead_ones_stay(backend: Backend) {
+    let server = SmtpServer::start(0);
+    let app = TestApp::spawn_with(backend, smtp(server.port)).await;
+    app.create_admin("mail.ok", Role::Operator, Some("ok@union.example.cn")).await;
+    app.create_admin("mail.bad", Role::Operator, Some("reject@union.example.cn")).await;
+    wait_for_counts(&app, |c| c.sent == 1 && c.dead == 1).await;
+    let store = DbJobs(app.database().await);
+    let now = domain::shared::Clock::now(&app.clock);
+    assert_eq!(store.purge_done(now - chrono::Duration::hours(1)).await.unwrap(), 0, "finished after the cut");
+    assert_eq!(store.purge_done(now + chrono::Duration::hours(1)).await.unwrap(), 1);
+    assert_eq!(counts(&app).await, OutboxCounts { pending: 0, sent: 0, dead: 1 }, "dead jobs stay for staff");
+}
