@@ -39,6 +39,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub members: MembersConfig,
     pub campaigns: CampaignsConfig,
+    pub merchants: MerchantsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +115,16 @@ pub struct CampaignsConfig {
     /// Threads writing granted claims in batches on PostgreSQL, each holding a pooled connection
     /// while it writes.
     pub claim_writers: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct MerchantsConfig {
+    /// PKCS #8 PEM of the RSA key answers to partners are signed with; generated there on first
+    /// start in `dev`, and required to exist in `prod`.
+    pub platform_key_file: PathBuf,
+    pub member_code_ttl: Duration,
+    /// Signed requests a merchant may make per minute, all its keys together.
+    pub partner_requests_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -322,6 +333,20 @@ impl Config {
                 },
                 claim_writers: v.within("SGH_CLAIM_WRITERS", 2, 1..=16)?,
             },
+            merchants: MerchantsConfig {
+                platform_key_file: match (v.get("SGH_PLATFORM_KEY_FILE"), profile) {
+                    (Some(path), _) => PathBuf::from(path),
+                    (None, Profile::Dev) => data_dir.join("platform-key.pem"),
+                    (None, Profile::Prod) => {
+                        return Err(ConfigError::Missing {
+                            var: "SGH_PLATFORM_KEY_FILE",
+                            why: "signs every answer to partner merchants",
+                        })
+                    }
+                },
+                member_code_ttl: v.secs("SGH_MEMBER_CODE_TTL_SECS", 120, 10..=3_600)?,
+                partner_requests_per_minute: v.within("SGH_PARTNER_REQUESTS_PER_MINUTE", 30_000, 1..=1_000_000)?,
+            },
         })
     }
 }
@@ -397,7 +422,10 @@ mod tests {
         let no_member = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index]));
         assert!(matches!(no_member, Err(ConfigError::Missing { var: "SGH_MEMBER_JWT_SECRET", .. })));
         let member = ("SGH_MEMBER_JWT_SECRET", "another-real-production-secret-long-enough");
-        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member])).unwrap();
+        let no_platform_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member]));
+        assert!(matches!(no_platform_key, Err(ConfigError::Missing { var: "SGH_PLATFORM_KEY_FILE", .. })));
+        let platform = ("SGH_PLATFORM_KEY_FILE", "/etc/sgh/platform-key.pem");
+        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform])).unwrap();
         assert_eq!(ok.server.log_format, LogFormat::Json);
     }
 

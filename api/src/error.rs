@@ -172,7 +172,7 @@ pub struct ProblemBody<'a> {
     request_id: Option<&'a str>,
 }
 
-const STANDARD_MEMBERS: [&str; 6] = ["type", "title", "status", "code", "detail", "request_id"];
+const STANDARD_MEMBERS: [&str; 7] = ["type", "title", "message", "status", "code", "detail", "request_id"];
 
 impl Serialize for ProblemBody<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -180,6 +180,8 @@ impl Serialize for ProblemBody<'_> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("type", &format_args!("urn:sgh:problem:{}", p.code))?;
         map.serialize_entry("title", self.problem.message(self.lang))?;
+        // Partners' WeChat Pay style clients read `code` and `message`.
+        map.serialize_entry("message", self.problem.message(self.lang))?;
         map.serialize_entry("status", &p.status.as_u16())?;
         map.serialize_entry("code", p.code)?;
         if let Some(detail) = &p.detail {

@@ -5,7 +5,9 @@
 //! - `/v1/admin/…` (but signing in): a member of staff whose account is active; pickup operators
 //!   only at `/v1/admin/me`; auditors only read; only admins change staff accounts.
 //! - `/v1/pickup/…`: a pickup operator.
-//! - `/v1/me…`, `/v1/campaigns…`: a valid member token (the member is loaded by the handlers
+//! - `/v1/partner/…` (but the platform keys): a request signed by a merchant's registered key;
+//!   every 2xx answer there is signed with our platform key.
+//! - `/v1/me…`, `/v1/campaigns…`, `/v1/merchants…`: a valid member token (the member is loaded by the handlers
 //!   that need them; the claim path must not, for its sold-out answers).
 //!
 //! What was established is left in the request's extensions for the `Staff`, `AnyStaff` and
@@ -29,6 +31,7 @@ enum Needs {
     Staff { any_role: bool, manages_staff: bool },
     PickupOperator,
     Member,
+    Partner,
 }
 
 fn needs(path: &str) -> Needs {
@@ -42,7 +45,9 @@ fn needs(path: &str) -> Needs {
         Needs::Staff { any_role: false, manages_staff: under("/v1/admin/users") }
     } else if path.starts_with("/v1/pickup/") {
         Needs::PickupOperator
-    } else if under("/v1/me") || under("/v1/campaigns") {
+    } else if path.starts_with("/v1/partner/") {
+        Needs::Partner
+    } else if under("/v1/me") || under("/v1/campaigns") || under("/v1/merchants") {
         Needs::Member
     } else {
         Needs::Nothing
@@ -54,6 +59,7 @@ pub async fn authorize(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let decided = match needs(req.path()) {
+        Needs::Partner => return partner(req, next).await,
         Needs::Nothing => Ok(()),
         Needs::Member => member(&req),
         Needs::Staff { any_role, manages_staff } => {
@@ -69,6 +75,21 @@ pub async fn authorize(
         Ok(()) => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
         Err(refused) => Ok(req.error_response(refused).map_into_boxed_body()),
     }
+}
+
+/// Partner routes: the signature is checked before anything reads the body, and every success
+/// is signed on its way out (the platform keys too, so an SDK can check what it fetched).
+async fn partner(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.path() != "/v1/partner/platform-keys" {
+        if let Err(refused) = crate::merchants::signature::verify(&mut req).await {
+            return Ok(req.error_response(refused).map_into_boxed_body());
+        }
+    }
+    let res = next.call(req).await?.map_into_boxed_body();
+    crate::merchants::signature::sign(res).await
 }
 
 fn member(req: &ServiceRequest) -> Result<(), ApiError> {

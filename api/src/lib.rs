@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod job_loop;
 pub mod limits;
 pub mod members;
+pub mod merchants;
 pub mod metrics;
 pub mod openapi;
 pub mod startup;

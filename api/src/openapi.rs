@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use serde::Serialize;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_actix_web::AppExt;
 
@@ -22,6 +22,9 @@ use utoipa_actix_web::AppExt;
         (name = "campaigns", description = "会员有礼 holiday gift campaigns: management, claims, vouchers"),
         (name = "pickup", description = "Pickup points (职工服务中心/站/点) and voucher redemption by their operators"),
         (name = "members", description = "Member sign-in (SMS code, WeChat), real-name binding, profile and privacy"),
+        (name = "merchants", description = "Partner merchants, stores and discount offers: management, browsing, member codes"),
+        (name = "partner", description = "The signed partner API for merchants' systems, compatible with WeChat Pay API v3 \
+            request signing (`WECHATPAY2-SHA256-RSA2048`); every 2xx answer carries `Wechatpay-*` signature headers"),
     )
 )]
 pub struct ApiDoc;
@@ -39,13 +42,21 @@ impl Modify for AdminBearer {
         member.bearer_format = Some("JWT".into());
         member.description = Some("Member access token from POST /v1/auth/token".into());
         components.add_security_scheme("member_jwt", SecurityScheme::Http(member));
+        let mut partner = ApiKeyValue::new("Authorization");
+        partner.description = Some(
+            "`WECHATPAY2-SHA256-RSA2048 mchid=\"…\",nonce_str=\"…\",signature=\"…\",timestamp=\"…\",serial_no=\"…\"`: \
+             SHA256withRSA (base64) by the merchant's registered key over \
+             `METHOD\\nREQUEST-TARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n`, as WeChat Pay API v3 signs"
+                .into(),
+        );
+        components.add_security_scheme("partner_signature", SecurityScheme::ApiKey(ApiKey::Header(partner)));
     }
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"type": "urn:sgh:problem:request.malformed_json", "title": "请求体不是合法的 JSON",
-    "status": 400, "code": "request.malformed_json", "detail": "EOF while parsing an object at line 1 column 12",
+    "message": "请求体不是合法的 JSON", "status": 400, "code": "request.malformed_json", "detail": "EOF while parsing an object at line 1 column 12",
     "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7c8"}))]
 pub struct Problem {
     /// `urn:sgh:problem:<code>`.
@@ -53,6 +64,8 @@ pub struct Problem {
     pub kind: String,
     /// Human-readable summary in the negotiated language (zh-CN unless `Accept-Language: en`).
     pub title: String,
+    /// The same as `title`, under the name WeChat Pay style clients read.
+    pub message: String,
     pub status: u16,
     /// Stable machine-readable code, e.g. `admin.locked`.
     pub code: String,

@@ -16,7 +16,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::wire::Infra;
-use crate::{admin, campaigns, edge, extract, gatekeeper, health, job_loop, members, metrics, openapi, text_guard};
+use crate::{
+    admin, campaigns, edge, extract, gatekeeper, health, job_loop, members, merchants, metrics, openapi, text_guard,
+};
 use domain::shared::AppClock;
 
 /// Every documented route. Each context contributes its own, with full paths and no catch-all
@@ -26,6 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     admin::routes(cfg);
     members::routes(cfg);
     campaigns::routes(cfg);
+    merchants::routes(cfg);
 }
 
 pub struct Application {
@@ -54,6 +57,7 @@ impl Application {
         let admin = web::Data::new(admin::wire(&infra));
         let members = web::Data::new(members::wire(&infra));
         let campaigns = web::Data::new(campaigns::wire(&infra, campaigns::Writes::Batched));
+        let merchants = web::Data::new(merchants::wire(&infra)?);
         let idempotency = infra.idempotency();
         let probes = web::Data::new(health::Probes { db: infra.db.clone(), redis: infra.redis.clone() });
 
@@ -73,6 +77,7 @@ impl Application {
                 .app_data(admin.clone())
                 .app_data(members.clone())
                 .app_data(campaigns.clone())
+                .app_data(merchants.clone())
                 .app_data(idempotency.clone())
                 .app_data(probes.clone())
                 .app_data(prometheus.clone())
@@ -205,6 +210,7 @@ mod tests {
     use actix_web::test as web_test;
 
     fn reversed(cfg: &mut ServiceConfig) {
+        merchants::routes(cfg);
         campaigns::routes(cfg);
         members::routes(cfg);
         admin::routes(cfg);
@@ -221,8 +227,13 @@ mod tests {
         let backward = web_test::init_service(backward.default_service(web::to(not_found))).await;
         let mut checked = 0;
         for (path, item) in &spec.paths.paths {
-            let concrete =
-                path.replace("{id}", "1").replace("{gift}", "1").replace("{point}", "1").replace("{admin_id}", "1");
+            let concrete = path
+                .replace("{id}", "1")
+                .replace("{gift}", "1")
+                .replace("{point}", "1")
+                .replace("{admin_id}", "1")
+                .replace("{offer}", "1")
+                .replace("{serial}", "1");
             for method in crate::openapi::methods_of(item) {
                 let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
                 let mut answers = Vec::new();

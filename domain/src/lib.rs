@@ -7,4 +7,5 @@ pub mod campaigns;
 pub mod jobs;
 pub mod mail;
 pub mod members;
+pub mod merchants;
 pub mod shared;

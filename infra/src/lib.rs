@@ -9,4 +9,5 @@ pub mod http_clients;
 pub mod mail;
 pub mod redis_client;
 pub mod roster_import;
+pub mod signing;
 pub mod unavailable;

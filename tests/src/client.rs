@@ -7,10 +7,10 @@ use crate::TestApp;
 /// A request to the server under test.
 #[derive(Clone)]
 pub struct Req {
-    method: Method,
-    path: String,
+    pub(crate) method: Method,
+    pub(crate) path: String,
     headers: Vec<(String, String)>,
-    body: Option<(String, Vec<u8>)>,
+    pub(crate) body: Option<(String, Vec<u8>)>,
 }
 
 impl Req {
@@ -37,6 +37,11 @@ impl Req {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// The value of a header set on this request.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn bearer(self, token: &str) -> Self {

@@ -5,6 +5,7 @@ mod backend;
 pub mod campaigns;
 mod client;
 pub mod members;
+pub mod partners;
 mod proxy;
 mod smtp;
 pub mod stubs;
@@ -128,6 +129,7 @@ impl TestApp {
         vars.push(("SGH_SHUTDOWN_TIMEOUT_SECS".into(), "1".into()));
         // Tests sign the same phone in again within seconds; the 60 s rule has its own test.
         vars.push(("SGH_OTP_RESEND_SECS".into(), "1".into()));
+        vars.push(("SGH_PLATFORM_KEY_FILE".into(), partners::platform_key_file().display().to_string()));
         vars.push(("SGH_LOG".into(), std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into())));
         vars.extend(options.vars);
         let config = Config::from_vars(vars).expect("test configuration is valid");

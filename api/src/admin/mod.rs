@@ -1,8 +1,8 @@
 //! `/v1/admin`: staff sessions, staff accounts, the audit log and the jobs outbox. The other
 //! contexts contribute their own staff routes (members, roster, campaigns, pickup points).
 
-mod audit;
-mod dto;
+pub(crate) mod audit;
+pub(crate) mod dto;
 mod errors;
 mod jobs;
 mod session;

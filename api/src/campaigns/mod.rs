@@ -2,7 +2,7 @@
 //! pickup points with their `/v1/pickup` counter.
 
 pub mod admin;
-mod dto;
+pub(crate) mod dto;
 mod errors;
 mod member;
 mod pickup;

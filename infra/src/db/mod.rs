@@ -10,6 +10,7 @@ mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod members;
+pub mod merchants;
 pub mod pickup;
 mod prepared;
 pub mod refresh;

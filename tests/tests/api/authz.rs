@@ -60,6 +60,27 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("PUT", "/v1/admin/pickup-points/{id}/operators/{admin_id}", "UUUPPFF"),
     ("POST", "/v1/pickup/vouchers/check", "UUUFFFP"),
     ("POST", "/v1/pickup/vouchers/redeem", "UUUFFFP"),
+    ("GET", "/v1/admin/merchants", "UUUPPPF"),
+    ("POST", "/v1/admin/merchants", "UUUPPFF"),
+    ("GET", "/v1/admin/merchants/{id}", "UUUPPPF"),
+    ("PUT", "/v1/admin/merchants/{id}/status", "UUUPPFF"),
+    ("POST", "/v1/admin/merchants/{id}/stores", "UUUPPFF"),
+    ("POST", "/v1/admin/merchants/{id}/offers", "UUUPPFF"),
+    ("PUT", "/v1/admin/merchants/{id}/offers/{offer}/status", "UUUPPFF"),
+    ("POST", "/v1/admin/merchants/{id}/keys", "UUUPPFF"),
+    ("POST", "/v1/admin/merchants/{id}/keys/{serial}/revocation", "UUUPPFF"),
+    ("POST", "/v1/me/member-code", "UPPUUUU"),
+    ("GET", "/v1/me/discount-sales", "UPPUUUU"),
+    ("GET", "/v1/merchants", "UPPUUUU"),
+    ("GET", "/v1/merchants/{id}", "UPPUUUU"),
+    // Partners sign their requests; no bearer token of any kind reaches these.
+    ("GET", "/v1/partner/platform-keys", "PPPPPPP"),
+    ("POST", "/v1/partner/member-codes/verify", "UUUUUUU"),
+    ("POST", "/v1/partner/sales", "UUUUUUU"),
+    ("GET", "/v1/partner/sales", "UUUUUUU"),
+    ("GET", "/v1/partner/sales/{id}", "UUUUUUU"),
+    ("POST", "/v1/partner/sales/{id}/reversal", "UUUUUUU"),
+    ("GET", "/v1/partner/settlements", "UUUUUUU"),
 ];
 
 on_both_backends!(every_operation_answers_every_caller_as_the_matrix_says);
@@ -87,7 +108,9 @@ async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backen
                 .replace("{id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f")
                 .replace("{gift}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e20")
                 .replace("{point}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e21")
-                .replace("{admin_id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e22");
+                .replace("{admin_id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e22")
+                .replace("{offer}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e23")
+                .replace("{serial}", "5157F09EFDC096DE15EBE81A47057A72");
             let concrete = if path == "/v1/admin/jobs/{id}/retry" { path.replace("{id}", "999999") } else { concrete };
             for (caller, (token, expected)) in CALLERS.iter().zip(tokens.iter().zip(row.chars())) {
                 let method = actix_web::http::Method::from_bytes(upper.as_bytes()).unwrap();

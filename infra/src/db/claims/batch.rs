@@ -34,7 +34,7 @@ const VALUES: ClaimValues<'static> = ClaimValues {
         consent_version: "i.consent_version",
         union_codes: "i.union_codes",
         joined_before: "i.joined_before",
-        token_issued_at: "i.token_issued_at",
+        token_issued_at: Some("i.token_issued_at"),
     },
 };
 

@@ -22,7 +22,7 @@ const STANDING: StandingValues<'static> = StandingValues {
     consent_version: "$20",
     union_codes: "$21",
     joined_before: "$22",
-    token_issued_at: "$23",
+    token_issued_at: Some("$23"),
 };
 
 /// PostgreSQL, database-only mode: the counter on the gift row, the claim, its ledger row and its
@@ -84,7 +84,7 @@ static SQLITE_STANDING: LazyLock<String> = LazyLock::new(|| {
         consent_version: "$2",
         union_codes: "$3",
         joined_before: "$4",
-        token_issued_at: "$5",
+        token_issued_at: Some("$5"),
     };
     format!("SELECT {} AS ok", member_standing(Backend::Sqlite, &standing))
 });

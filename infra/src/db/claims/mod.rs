@@ -6,7 +6,7 @@
 mod batch;
 mod counted;
 mod single;
-mod sql;
+pub(in crate::db) mod sql;
 
 use chrono::NaiveDateTime;
 use diesel::pg::PgConnection;

@@ -49,7 +49,7 @@ const VALUES: ClaimValues<'static> = ClaimValues {
         consent_version: "$12",
         union_codes: "$13",
         joined_before: "$14",
-        token_issued_at: "$15",
+        token_issued_at: Some("$15"),
     },
 };
 

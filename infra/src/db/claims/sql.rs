@@ -17,21 +17,22 @@ pub(super) struct ClaimValues<'a> {
 }
 
 /// The member and the [`domain::campaigns::ports::Standing`] the campaign requires of them.
-pub(super) struct StandingValues<'a> {
+pub(in crate::db) struct StandingValues<'a> {
     pub member: &'a str,
     pub consent_version: &'a str,
     /// Comma-joined union codes; empty for any union.
     pub union_codes: &'a str,
     pub joined_before: &'a str,
-    /// When the claimant's access token was issued.
-    pub token_issued_at: &'a str,
+    /// When the claimant's access token was issued; `None` where no member token is involved
+    /// (a merchant's till acts for the member).
+    pub token_issued_at: Option<&'a str>,
 }
 
 /// The member in standing for a benefit: not suspended or erased, a session not ended by a
 /// suspension since, the current privacy consent, activated on the roster (a bound identity
 /// matching an active roster row), in one of the required unions, joined before the cutoff. The
 /// one place this rule is written.
-pub(super) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> String {
+pub(in crate::db) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> String {
     // `strpos` and `instr` take (haystack, needle) alike.
     let position = match backend {
         Backend::Postgres => "strpos",
@@ -44,12 +45,14 @@ pub(super) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> Strin
                    AND mb.consent_version = {consent}
                    AND ({unions} = '' OR {position}(',' || {unions} || ',', ',' || r.union_org_code || ',') > 0)
                    AND ({joined} IS NULL OR r.joined_at < {joined})
-                   AND (mb.sessions_since IS NULL OR mb.sessions_since <= {issued}))",
+                   {session})",
         member = v.member,
         consent = v.consent_version,
         unions = v.union_codes,
         joined = v.joined_before,
-        issued = v.token_issued_at,
+        session = v.token_issued_at.map_or(String::new(), |issued| {
+            format!("AND (mb.sessions_since IS NULL OR mb.sessions_since <= {issued})")
+        }),
     )
 }
 

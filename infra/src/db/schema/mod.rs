@@ -6,12 +6,17 @@ mod admin;
 mod campaign_tables;
 #[path = "members.rs"]
 mod member_tables;
+#[path = "merchants.rs"]
+mod merchant_tables;
 mod shared;
 
 pub use admin::*;
 pub use campaign_tables::*;
 pub use member_tables::*;
+pub use merchant_tables::*;
 pub use shared::*;
 
 diesel::allow_tables_to_appear_in_same_query!(members, roster);
 diesel::allow_tables_to_appear_in_same_query!(claims, gifts, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(stores, merchants);
+diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants);

@@ -1,0 +1,202 @@
+//! `/v1/admin/merchants`: staff manage partner merchants, their stores, offers and keys.
+
+use actix_web::{get, post, put, web, HttpResponse};
+
+use super::dto::*;
+use super::MerchantsState;
+use crate::error::ApiError;
+use crate::extract::Staff;
+use domain::merchants::catalogue::{NewMerchant, NewOffer, NewStore};
+use domain::merchants::{Audience, MerchantId, MerchantStatus, OfferId, OfferStatus, StoreId};
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Registers a partner merchant (admin, operator); it gets its `mchid`.
+#[utoipa::path(operation_id = "admin_create_merchant", tag = "merchants", security(("admin_jwt" = [])), request_body = CreateMerchant,
+    responses((status = 201, body = MerchantView), (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/admin/merchants")]
+pub async fn create_merchant(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    body: web::Json<CreateMerchant>,
+) -> Result<HttpResponse, ApiError> {
+    let new = NewMerchant {
+        name: &body.name,
+        category: &body.category,
+        contact: &body.contact,
+        settlement_email: &body.settlement_email,
+    };
+    let merchant = state.catalogue.create_merchant(&staff.actor, new).await?;
+    Ok(HttpResponse::Created().json(MerchantView::from(&merchant)))
+}
+
+/// All partner merchants, by name.
+#[utoipa::path(operation_id = "admin_list_merchants", tag = "merchants", security(("admin_jwt" = [])), responses((status = 200, body = MerchantList)))]
+#[get("/v1/admin/merchants")]
+pub async fn list_merchants(
+    state: web::Data<MerchantsState>,
+    _staff: Staff,
+) -> Result<web::Json<MerchantList>, ApiError> {
+    let all = state.catalogue.merchants().await?;
+    Ok(web::Json(MerchantList { items: all.iter().map(MerchantView::from).collect() }))
+}
+
+/// One merchant with its stores, offers and keys.
+#[utoipa::path(operation_id = "admin_get_merchant", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = MerchantDetail), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/admin/merchants/{id}")]
+pub async fn get_merchant(
+    state: web::Data<MerchantsState>,
+    _staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<MerchantDetail>, ApiError> {
+    let id = MerchantId(id.into_inner());
+    let merchant = state.catalogue.merchant(id).await?;
+    let (stores, offers, keys) =
+        (state.catalogue.stores(id).await?, state.catalogue.offers(id).await?, state.catalogue.keys(id).await?);
+    Ok(web::Json(MerchantDetail {
+        merchant: MerchantView::from(&merchant),
+        stores: stores.iter().map(StoreView::from).collect(),
+        offers: offers.iter().map(OfferView::from).collect(),
+        keys: keys.iter().map(KeyView::from).collect(),
+    }))
+}
+
+/// Suspends a merchant (its keys are refused at once, its offers hidden) or makes it active again.
+#[utoipa::path(operation_id = "admin_set_merchant_status", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body = SetMerchantStatus,
+    responses((status = 200, body = MerchantView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[put("/v1/admin/merchants/{id}/status")]
+pub async fn set_merchant_status(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<SetMerchantStatus>,
+) -> Result<web::Json<MerchantView>, ApiError> {
+    let status = MerchantStatus::parse(&body.status).ok_or_else(|| {
+        ApiError::validation("status", "状态须为 active 或 suspended", "status must be active or suspended".into())
+    })?;
+    let id = MerchantId(id.into_inner());
+    state.catalogue.set_status(&staff.actor, id, status).await?;
+    state.keys.clear();
+    Ok(web::Json(MerchantView::from(&state.catalogue.merchant(id).await?)))
+}
+
+/// Adds a store with its GCJ-02 position.
+#[utoipa::path(operation_id = "admin_create_store", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body = CreateStore,
+    responses((status = 201, body = StoreView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/admin/merchants/{id}/stores")]
+pub async fn create_store(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<CreateStore>,
+) -> Result<HttpResponse, ApiError> {
+    let new = NewStore {
+        name: &body.name,
+        address: &body.address,
+        district: &body.district,
+        lat: body.lat,
+        lng: body.lng,
+        hours: &body.hours,
+    };
+    let store = state.catalogue.add_store(&staff.actor, MerchantId(id.into_inner()), new).await?;
+    Ok(HttpResponse::Created().json(StoreView::from(&store)))
+}
+
+/// Creates a discount offer as a draft; publish it with its status.
+#[utoipa::path(operation_id = "admin_create_offer", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body = CreateOffer,
+    responses((status = 201, body = OfferView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/admin/merchants/{id}/offers")]
+pub async fn create_offer(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<CreateOffer>,
+) -> Result<HttpResponse, ApiError> {
+    let audience = Audience::parse(&body.audience).ok_or_else(|| {
+        ApiError::validation(
+            "audience",
+            "适用人群须为 activated 或 cardholders",
+            "audience must be activated or cardholders".into(),
+        )
+    })?;
+    let new = NewOffer {
+        title: &body.title,
+        discount: body.discount()?,
+        cap_fen: body.cap_fen,
+        valid_from: body.valid_from,
+        valid_until: body.valid_until,
+        weekdays: &body.weekdays,
+        stores: body.store_ids.as_ref().map(|ids| ids.iter().copied().map(StoreId).collect()),
+        audience,
+        daily_limit: body.daily_limit,
+        total_limit: body.total_limit,
+    };
+    let offer = state.catalogue.create_offer(&staff.actor, MerchantId(id.into_inner()), new).await?;
+    Ok(HttpResponse::Created().json(OfferView::from(&offer)))
+}
+
+/// Publishes, pauses or expires an offer. A paused or expired offer is refused at the till at
+/// once, whatever a member's app still shows.
+#[utoipa::path(operation_id = "admin_set_offer_status", tag = "merchants", security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path), ("offer" = uuid::Uuid, Path)), request_body = SetOfferStatus,
+    responses((status = 200, body = OfferView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`offer.status_change`: not allowed from its status", body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[put("/v1/admin/merchants/{id}/offers/{offer}/status")]
+pub async fn set_offer_status(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+    body: web::Json<SetOfferStatus>,
+) -> Result<web::Json<OfferView>, ApiError> {
+    let to = OfferStatus::parse(&body.status).filter(|s| *s != OfferStatus::Draft).ok_or_else(|| {
+        ApiError::validation(
+            "status",
+            "状态须为 published、paused 或 expired",
+            "status must be published, paused or expired".into(),
+        )
+    })?;
+    let (merchant, offer) = path.into_inner();
+    let offer = state.catalogue.set_offer_status(&staff.actor, MerchantId(merchant), OfferId(offer), to).await?;
+    Ok(web::Json(OfferView::from(&offer)))
+}
+
+/// Registers a merchant's RSA public key for signed partner requests; the answer's `serial_no`
+/// goes into the merchant's SDK configuration. Several keys may be active at once (rotation).
+#[utoipa::path(operation_id = "admin_register_partner_key", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body = RegisterKey,
+    responses((status = 201, body = KeyView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "Not an RSA public key of 2048–8192 bits", body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/admin/merchants/{id}/keys")]
+pub async fn register_key(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    body: web::Json<RegisterKey>,
+) -> Result<HttpResponse, ApiError> {
+    let der = infra::signing::public_key_der_from_pem(&body.public_key_pem)
+        .map_err(|e| ApiError::validation("public_key_pem", "须为 2048–8192 位 RSA 公钥（PEM）", e.to_string()))?;
+    let store = body.store_id.map(StoreId);
+    let key = state.catalogue.register_key(&staff.actor, MerchantId(id.into_inner()), store, der).await?;
+    Ok(HttpResponse::Created().json(KeyView::from(&key)))
+}
+
+/// Revokes a key: requests signed with it are refused from now on.
+#[utoipa::path(operation_id = "admin_revoke_partner_key", tag = "merchants", security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path), ("serial" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/admin/merchants/{id}/keys/{serial}/revocation")]
+pub async fn revoke_key(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    path: web::Path<(uuid::Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (merchant, serial) = path.into_inner();
+    state.catalogue.revoke_key(&staff.actor, MerchantId(merchant), &serial).await?;
+    state.keys.clear();
+    Ok(HttpResponse::NoContent().finish())
+}

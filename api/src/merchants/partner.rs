@@ -1,0 +1,183 @@
+//! `/v1/partner/…`: what a merchant's till or back office calls, signed like WeChat Pay API v3
+//! (see [`super::signature`]). A merchant only ever reaches its own stores, sales and members'
+//! references; a store key only its own store.
+
+use actix_web::dev::Payload;
+use actix_web::{get, post, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+
+use super::dto::*;
+use super::MerchantsState;
+use crate::admin::audit::paging_error;
+use crate::error::ApiError;
+use crate::idempotency::Idempotent;
+use crate::wire::Idempotency;
+use domain::merchants::partner::Partner;
+use domain::merchants::service::{MemberHandle, SaleRequest};
+use domain::merchants::{SaleId, StoreId};
+use domain::shared::PageRequest;
+
+const PROBLEM: &str = "application/problem+json";
+
+/// The merchant whose key signed the request, as the edge established it.
+pub struct PartnerCaller(pub Partner);
+
+impl FromRequest for PartnerCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let partner = req.extensions().get::<Partner>().copied();
+        std::future::ready(
+            partner.map(PartnerCaller).ok_or_else(|| {
+                ApiError::internal(&anyhow::anyhow!("partner route reached without a verified signature"))
+            }),
+        )
+    }
+}
+
+fn scope(partner: &Partner) -> String {
+    format!("partner:{}", partner.merchant)
+}
+
+/// Our platform public key: configure its id and PEM in the SDK (public-key mode) to verify our
+/// answers' `Wechatpay-Signature`.
+#[utoipa::path(operation_id = "partner_platform_keys", tag = "partner", responses((status = 200, body = PlatformKeys)))]
+#[get("/v1/partner/platform-keys")]
+pub async fn platform_keys(state: web::Data<MerchantsState>) -> web::Json<PlatformKeys> {
+    web::Json(PlatformKeys {
+        data: vec![PlatformKeyView {
+            public_key_id: state.platform.id().to_owned(),
+            public_key_pem: state.platform.public_key_pem().to_owned(),
+            algorithm: super::signature::SCHEME,
+        }],
+    })
+}
+
+/// Verifies the member code scanned at a till: the member's reference at this merchant, masked
+/// name, standing, and the offers that apply at this store now. Changes nothing.
+#[utoipa::path(operation_id = "partner_verify_member_code", tag = "partner", security(("partner_signature" = [])), request_body = VerifyMember,
+    responses((status = 200, body = VerifiedMember),
+        (status = 401, description = "`partner.*`: the signature was refused", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "`member_code.invalid`", body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/partner/member-codes/verify")]
+pub async fn verify(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    body: web::Json<VerifyMember>,
+) -> Result<web::Json<VerifiedMember>, ApiError> {
+    let handle = MemberHandle::Code(body.member_code.clone());
+    let v = state.merchants.verify(&partner.0, StoreId(body.store_id), &handle).await?;
+    Ok(web::Json(VerifiedMember::new(v.reference.as_str(), &v.facts, &v.offers)))
+}
+
+/// Records a discounted sale (`Idempotency-Key` required): prices it by the chosen offer and
+/// counts it against the member's limits, atomically.
+#[utoipa::path(operation_id = "partner_record_sale", tag = "partner", security(("partner_signature" = [])), request_body = RecordSale,
+    params(crate::idempotency::KeyHeader),
+    responses((status = 201, body = SaleView),
+        (status = 401, description = "`partner.*`: the signature was refused", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 403, description = "`offer.not_qualified`, `partner.other_store`", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`offer.limit_reached`, `offer.not_applicable`, `idempotency.in_flight`", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/partner/sales")]
+pub async fn record_sale(
+    state: web::Data<MerchantsState>,
+    idem: web::Data<Idempotency>,
+    partner: PartnerCaller,
+    req: Idempotent<RecordSale>,
+) -> Result<HttpResponse, ApiError> {
+    let Idempotent { body, once } = req;
+    let once = once.required()?;
+    let partner = partner.0;
+    crate::idempotency::once(idem, scope(&partner), once, async move {
+        let member = match (body.member_code, body.member_ref) {
+            (Some(code), None) => MemberHandle::Code(code),
+            (None, Some(reference)) => MemberHandle::Reference(reference),
+            _ => {
+                return Err(ApiError::validation(
+                    "member_code",
+                    "须提供 member_code 或 member_ref 之一",
+                    "give exactly one of member_code and member_ref".into(),
+                ))
+            }
+        };
+        let request = SaleRequest {
+            store: StoreId(body.store_id),
+            member,
+            offer: domain::merchants::OfferId(body.offer_id),
+            original_fen: body.original_fen,
+            till_ref: body.till_ref,
+            channel: body.channel,
+        };
+        let sale = state.merchants.record_sale(&partner, request).await?;
+        Ok(HttpResponse::Created().json(SaleView::from(&sale)))
+    })
+    .await
+}
+
+/// One of the merchant's sales.
+#[utoipa::path(operation_id = "partner_get_sale", tag = "partner", security(("partner_signature" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = SaleView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/partner/sales/{id}")]
+pub async fn get_sale(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<web::Json<SaleView>, ApiError> {
+    let sale = state.merchants.sale(&partner.0, SaleId(id.into_inner())).await?;
+    Ok(web::Json(SaleView::from(&sale)))
+}
+
+/// Reverses a whole sale and gives the member's offer use back, once; reversing it again
+/// answers the same reversal.
+#[utoipa::path(operation_id = "partner_reverse_sale", tag = "partner", security(("partner_signature" = [])), params(("id" = uuid::Uuid, Path), crate::idempotency::KeyHeader),
+    request_body = ReverseSale,
+    responses((status = 200, body = SaleView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/partner/sales/{id}/reversal")]
+pub async fn reverse_sale(
+    state: web::Data<MerchantsState>,
+    idem: web::Data<Idempotency>,
+    partner: PartnerCaller,
+    id: web::Path<uuid::Uuid>,
+    req: Idempotent<ReverseSale>,
+) -> Result<HttpResponse, ApiError> {
+    let Idempotent { body, once } = req;
+    let once = once.required()?;
+    let (partner, id) = (partner.0, SaleId(id.into_inner()));
+    crate::idempotency::once(idem, scope(&partner), once, async move {
+        let sale = state.merchants.reverse(&partner, id, &body.till_ref).await?;
+        Ok(HttpResponse::Ok().json(SaleView::from(&sale)))
+    })
+    .await
+}
+
+/// The merchant's sales on Beijing days `from`…`to`, newest first (a store key: its store's).
+#[utoipa::path(operation_id = "partner_list_sales", tag = "partner", security(("partner_signature" = [])), params(SalesQuery),
+    responses((status = 200, body = SalePage)))]
+#[get("/v1/partner/sales")]
+pub async fn list_sales(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    query: web::Query<SalesQuery>,
+) -> Result<web::Json<SalePage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(paging_error)?;
+    let found = state.merchants.sales(&partner.0, query.from, query.to, page).await?;
+    Ok(web::Json(SalePage {
+        next_cursor: found.next.map(|c| c.encode()),
+        items: found.items.iter().map(SaleView::from).collect(),
+    }))
+}
+
+/// Settlement totals per Beijing day (merchant keys only).
+#[utoipa::path(operation_id = "partner_settlements", tag = "partner", security(("partner_signature" = [])), params(RangeQuery),
+    responses((status = 200, body = Settlement), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/partner/settlements")]
+pub async fn settlements(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    query: web::Query<RangeQuery>,
+) -> Result<web::Json<Settlement>, ApiError> {
+    let totals = state.merchants.totals(&partner.0, query.from, query.to).await?;
+    Ok(web::Json(Settlement { items: totals.iter().map(DayTotalsView::from).collect() }))
+}

@@ -1,0 +1,19 @@
+//! Partner merchants, their stores and discount offers; the signed partner API's rules: who may
+//! act for which store, what a sale costs, and the limits a member's sales count against.
+
+pub mod catalogue;
+pub mod error;
+pub mod geo;
+pub mod model;
+pub mod offer;
+pub mod partner;
+pub mod ports;
+pub mod pricing;
+pub mod sale;
+pub mod service;
+
+pub use error::MerchantError;
+pub use model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
+pub use offer::{Audience, Offer, OfferId, OfferStatus, Weekdays};
+pub use pricing::{Discount, Priced};
+pub use sale::{MemberRef, Sale, SaleId};

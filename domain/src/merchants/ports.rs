@@ -1,0 +1,163 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use std::future::Future;
+
+use super::geo::BoundingBox;
+use super::model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
+use super::offer::{Offer, OfferId, OfferStatus};
+use super::partner::{KeySerial, PartnerKey};
+use super::pricing::Priced;
+use super::sale::{DailyTotals, MemberCode, MemberRef, Sale, SaleId};
+use crate::admin::NewAuditEntry;
+use crate::members::MemberId;
+use crate::shared::{Page, PageRequest};
+
+/// Merchants, stores, offers and partner keys. Every change is written with its audit entry in
+/// one transaction.
+pub trait Catalogue: Send + Sync + 'static {
+    /// `false` when the merchant number is taken (the caller draws another).
+    fn insert_merchant(&self, m: &Merchant, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn merchant(&self, id: MerchantId) -> impl Future<Output = anyhow::Result<Option<Merchant>>> + Send;
+    fn merchant_by_mchid(&self, mchid: &Mchid) -> impl Future<Output = anyhow::Result<Option<Merchant>>> + Send;
+    fn merchants(&self) -> impl Future<Output = anyhow::Result<Vec<Merchant>>> + Send;
+    /// `false` when there is no such merchant.
+    fn set_merchant_status(
+        &self,
+        id: MerchantId,
+        status: MerchantStatus,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn insert_store(&self, s: &Store, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn store(&self, id: StoreId) -> impl Future<Output = anyhow::Result<Option<Store>>> + Send;
+    fn stores(&self, merchant: MerchantId) -> impl Future<Output = anyhow::Result<Vec<Store>>> + Send;
+    /// Stores of active merchants inside `bbox`, optionally of one category or district.
+    fn stores_within(
+        &self,
+        bbox: BoundingBox,
+        category: Option<String>,
+        district: Option<String>,
+    ) -> impl Future<Output = anyhow::Result<Vec<(Store, Merchant)>>> + Send;
+    fn insert_offer(&self, o: &Offer, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn offer(&self, id: OfferId) -> impl Future<Output = anyhow::Result<Option<Offer>>> + Send;
+    fn offers(&self, merchant: MerchantId) -> impl Future<Output = anyhow::Result<Vec<Offer>>> + Send;
+    /// Moves the offer from `from` to `to`; `false` when it was no longer in `from`.
+    fn set_offer_status(
+        &self,
+        id: OfferId,
+        from: OfferStatus,
+        to: OfferStatus,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn insert_key(&self, key: &PartnerKey, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn key(&self, serial: &KeySerial) -> impl Future<Output = anyhow::Result<Option<PartnerKey>>> + Send;
+    fn keys(&self, merchant: MerchantId) -> impl Future<Output = anyhow::Result<Vec<PartnerKey>>> + Send;
+    /// `false` when the merchant has no such unrevoked key.
+    fn revoke_key(
+        &self,
+        merchant: MerchantId,
+        serial: &KeySerial,
+        at: DateTime<Utc>,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+/// What a merchant may learn about a member, read at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberFacts {
+    /// `张*`, or `None` before a real name is bound.
+    pub masked_name: Option<String>,
+    /// In standing for benefits: activated on the roster, current consent, not suspended or
+    /// erased.
+    pub activated: bool,
+    pub cardholder: bool,
+}
+
+/// A sale to record: every limit is checked again inside the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSale {
+    pub id: SaleId,
+    pub merchant: MerchantId,
+    pub store: StoreId,
+    pub offer: OfferId,
+    pub member: MemberId,
+    pub member_ref: MemberRef,
+    pub priced: Priced,
+    pub till_ref: String,
+    pub channel: String,
+    pub at: DateTime<Utc>,
+    pub day: NaiveDate,
+    pub daily_limit: Option<u32>,
+    pub total_limit: Option<u32>,
+    pub needs_card: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Sale(Box<Sale>),
+    LimitReached,
+    /// Between the look-up and the write the member left standing or the offer stopped being
+    /// published (paused, expired) or the merchant was suspended.
+    NoLongerValid,
+}
+
+/// Member codes, member references and discounted sales.
+pub trait Sales: Send + Sync + 'static {
+    fn save_code(
+        &self,
+        code: &MemberCode,
+        member: MemberId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// The member a live code belongs to.
+    fn member_for_code(
+        &self,
+        code: &MemberCode,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<MemberId>>> + Send;
+    fn member_facts(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Option<MemberFacts>>> + Send;
+    /// The member's pseudonym at this merchant, remembered so it can be resolved later.
+    fn reference(
+        &self,
+        merchant: MerchantId,
+        member: MemberId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<MemberRef>> + Send;
+    fn member_for_reference(
+        &self,
+        merchant: MerchantId,
+        reference: &MemberRef,
+    ) -> impl Future<Output = anyhow::Result<Option<MemberId>>> + Send;
+    /// Atomically: the member still in standing, the offer still published, the merchant active,
+    /// the member's uses of the offer within its limits; then the sale and the use are written.
+    fn record(&self, sale: NewSale) -> impl Future<Output = anyhow::Result<Recorded>> + Send;
+    /// Marks the sale reversed and gives the member's use back, once: `(sale, true)` the first
+    /// time, `(sale, false)` for a sale already reversed, `None` when the merchant has no such sale.
+    fn reverse(
+        &self,
+        merchant: MerchantId,
+        sale: SaleId,
+        till_ref: String,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<(Sale, bool)>>> + Send;
+    fn sale(&self, merchant: MerchantId, sale: SaleId) -> impl Future<Output = anyhow::Result<Option<Sale>>> + Send;
+    /// The merchant's sales on Beijing days `from..=to`, newest first.
+    fn merchant_sales(
+        &self,
+        merchant: MerchantId,
+        from: NaiveDate,
+        to: NaiveDate,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<Sale>>> + Send;
+    fn member_sales(
+        &self,
+        member: MemberId,
+        page: PageRequest,
+    ) -> impl Future<Output = anyhow::Result<Page<(Sale, String)>>> + Send;
+    /// Totals per Beijing day in `from..=to` on which anything happened, oldest first.
+    fn daily_totals(
+        &self,
+        merchant: MerchantId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = anyhow::Result<Vec<DailyTotals>>> + Send;
+}

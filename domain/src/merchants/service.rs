@@ -1,0 +1,299 @@
+//! What members and partner merchants do: member codes, browsing, verifying a member at a till,
+//! recording and reversing discounted sales, and the merchant's own lists.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use std::time::Duration;
+
+use super::error::MerchantError;
+use super::geo::GeoPoint;
+use super::model::{Merchant, MerchantId, MerchantStatus, Store, StoreId};
+use super::offer::{beijing_day, Offer, OfferId};
+use super::partner::Partner;
+use super::ports::{Catalogue, MemberFacts, NewSale, Recorded, Sales};
+use super::sale::{Channel, DailyTotals, MemberCode, MemberRef, Sale, SaleId};
+use crate::members::MemberId;
+use crate::shared::money::Fen;
+use crate::shared::{Clock, Cursor, Page, PageRequest};
+
+pub struct MerchantService<S, L, C> {
+    pub catalogue: S,
+    pub sales: L,
+    pub clock: C,
+    /// How long a member code shown in the app stays usable.
+    pub code_ttl: Duration,
+}
+
+/// How the till names the member: the code on their screen, or the reference from an earlier
+/// verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberHandle {
+    Code(String),
+    Reference(String),
+}
+
+/// A member as a merchant sees them after a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub reference: MemberRef,
+    pub facts: MemberFacts,
+    /// The offers the member may use at this store now.
+    pub offers: Vec<Offer>,
+}
+
+pub struct SaleRequest {
+    pub store: StoreId,
+    pub member: MemberHandle,
+    pub offer: OfferId,
+    pub original_fen: i64,
+    pub till_ref: String,
+    pub channel: String,
+}
+
+/// A merchant near the caller, by its nearest store within the radius.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nearby {
+    pub merchant: Merchant,
+    pub store: Store,
+    pub distance_m: f64,
+}
+
+/// The longest radius a search may ask for: a city's width.
+pub const MAX_RADIUS_M: u32 = 50_000;
+
+impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
+    /// A fresh code for the member to show at a till.
+    pub async fn issue_code(&self, member: MemberId) -> Result<(MemberCode, DateTime<Utc>), MerchantError> {
+        let now = self.clock.now();
+        let ttl = chrono::Duration::from_std(self.code_ttl).map_err(anyhow::Error::from)?;
+        let code = MemberCode::random();
+        self.sales.save_code(&code, member, now, now + ttl).await?;
+        Ok((code, now + ttl))
+    }
+
+    /// Merchants with a store within `radius_m` of `near`, nearest first.
+    pub async fn nearby(
+        &self,
+        near: GeoPoint,
+        radius_m: u32,
+        category: Option<String>,
+        district: Option<String>,
+        page: PageRequest,
+    ) -> Result<Page<Nearby>, MerchantError> {
+        if !(1..=MAX_RADIUS_M).contains(&radius_m) {
+            return Err(MerchantError::Invalid { field: "radius_m", problem: format!("must be 1-{MAX_RADIUS_M}") });
+        }
+        let candidates = self.catalogue.stores_within(near.bounding_box(radius_m), category, district).await?;
+        let mut best: std::collections::HashMap<MerchantId, Nearby> = std::collections::HashMap::new();
+        for (store, merchant) in candidates {
+            let distance_m = near.distance_m(store.location);
+            if distance_m > f64::from(radius_m) {
+                continue;
+            }
+            let closer = best.get(&merchant.id).is_none_or(|b| distance_m < b.distance_m);
+            if closer {
+                best.insert(merchant.id, Nearby { merchant, store, distance_m });
+            }
+        }
+        let mut all: Vec<Nearby> = best.into_values().collect();
+        all.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.merchant.id.cmp(&b.merchant.id)));
+        // The cursor counts the merchants already shown: the order is stable for a given place.
+        let skip = page.after.map_or(0, |c| c.key().max(0) as usize);
+        let limit = usize::from(page.limit.get());
+        let items: Vec<Nearby> = all.into_iter().skip(skip).take(limit + 1).collect();
+        let more = items.len() > limit;
+        let items: Vec<Nearby> = items.into_iter().take(limit).collect();
+        let next = more.then(|| Cursor::after((skip + limit) as i64));
+        Ok(Page { items, next })
+    }
+
+    /// A merchant as a member sees it: its stores and the offers the member may use today.
+    pub async fn merchant_for_member(
+        &self,
+        id: MerchantId,
+        member: MemberId,
+    ) -> Result<(Merchant, Vec<Store>, Vec<Offer>), MerchantError> {
+        let merchant = self
+            .catalogue
+            .merchant(id)
+            .await?
+            .filter(|m| m.status == MerchantStatus::Active)
+            .ok_or(MerchantError::MerchantNotFound)?;
+        let stores = self.catalogue.stores(id).await?;
+        let facts = self.sales.member_facts(member).await?;
+        let now = self.clock.now();
+        let offers = self
+            .catalogue
+            .offers(id)
+            .await?
+            .into_iter()
+            .filter(|o| facts.as_ref().is_some_and(|f| o.admits(f.activated, f.cardholder)))
+            .filter(|o| stores.iter().any(|s| o.applies(s.id, now)))
+            .collect();
+        Ok((merchant, stores, offers))
+    }
+
+    pub async fn member_sales(
+        &self,
+        member: MemberId,
+        page: PageRequest,
+    ) -> Result<Page<(Sale, String)>, MerchantError> {
+        Ok(self.sales.member_sales(member, page).await?)
+    }
+
+    /// The partner's own store, which its key may act for.
+    async fn own_store(&self, partner: &Partner, store: StoreId) -> Result<Store, MerchantError> {
+        let found = self.catalogue.store(store).await?.filter(|s| s.merchant == partner.merchant);
+        let store = found.ok_or(MerchantError::StoreNotFound)?;
+        if !partner.may_act_for(store.id) {
+            return Err(MerchantError::OtherStore);
+        }
+        Ok(store)
+    }
+
+    async fn member_of(&self, partner: &Partner, handle: &MemberHandle) -> Result<MemberId, MerchantError> {
+        match handle {
+            MemberHandle::Code(raw) => {
+                let code = MemberCode::parse(raw).ok_or(MerchantError::CodeInvalid)?;
+                self.sales.member_for_code(&code, self.clock.now()).await?.ok_or(MerchantError::CodeInvalid)
+            }
+            MemberHandle::Reference(raw) => {
+                let reference = MemberRef::parse(raw).ok_or(MerchantError::MemberUnknown)?;
+                let member = self.sales.member_for_reference(partner.merchant, &reference).await?;
+                member.ok_or(MerchantError::MemberUnknown)
+            }
+        }
+    }
+
+    /// The offers of the merchant `facts` admit to, usable at `store` now.
+    async fn usable_offers(&self, store: &Store, facts: &MemberFacts) -> Result<Vec<Offer>, MerchantError> {
+        let now = self.clock.now();
+        let offers = self.catalogue.offers(store.merchant).await?;
+        Ok(offers
+            .into_iter()
+            .filter(|o| o.applies(store.id, now) && o.admits(facts.activated, facts.cardholder))
+            .collect())
+    }
+
+    /// Who the member is to this merchant, and what they may use at this store now.
+    pub async fn verify(
+        &self,
+        partner: &Partner,
+        store: StoreId,
+        handle: &MemberHandle,
+    ) -> Result<Verified, MerchantError> {
+        let store = self.own_store(partner, store).await?;
+        let member = self.member_of(partner, handle).await?;
+        let facts = self.sales.member_facts(member).await?.ok_or(MerchantError::CodeInvalid)?;
+        let reference = self.sales.reference(partner.merchant, member, self.clock.now()).await?;
+        let offers = self.usable_offers(&store, &facts).await?;
+        Ok(Verified { reference, facts, offers })
+    }
+
+    pub async fn record_sale(&self, partner: &Partner, req: SaleRequest) -> Result<Sale, MerchantError> {
+        let channel = Channel::parse(&req.channel).ok_or_else(|| MerchantError::Invalid {
+            field: "channel",
+            problem: "must be 1-32 lower-case letters, digits, '_' or '-'".into(),
+        })?;
+        let till_ref = crate::shared::text::visible(&req.till_ref, 64)
+            .ok_or_else(|| MerchantError::Invalid { field: "till_ref", problem: "must be 1-64 characters".into() })?;
+        let store = self.own_store(partner, req.store).await?;
+        let member = self.member_of(partner, &req.member).await?;
+        let facts = self.sales.member_facts(member).await?.ok_or(MerchantError::NotQualified)?;
+        let offer = self
+            .catalogue
+            .offer(req.offer)
+            .await?
+            .filter(|o| o.merchant == partner.merchant)
+            .ok_or(MerchantError::OfferNotFound)?;
+        let now = self.clock.now();
+        if !offer.applies(store.id, now) {
+            return Err(MerchantError::OfferNotApplicable);
+        }
+        if !offer.admits(facts.activated, facts.cardholder) {
+            return Err(MerchantError::NotQualified);
+        }
+        let priced = offer.discount.price(Fen::new(req.original_fen), offer.cap).map_err(MerchantError::Pricing)?;
+        let member_ref = self.sales.reference(partner.merchant, member, now).await?;
+        let new = NewSale {
+            id: SaleId::new(),
+            merchant: partner.merchant,
+            store: store.id,
+            offer: offer.id,
+            member,
+            member_ref,
+            priced,
+            till_ref,
+            channel: channel.as_str().to_owned(),
+            at: now,
+            day: beijing_day(now),
+            daily_limit: offer.limits.daily,
+            total_limit: offer.limits.total,
+            needs_card: offer.audience == super::offer::Audience::Cardholders,
+        };
+        match self.sales.record(new).await? {
+            Recorded::Sale(sale) => Ok(*sale),
+            Recorded::LimitReached => Err(MerchantError::LimitReached),
+            Recorded::NoLongerValid => Err(MerchantError::OfferNotApplicable),
+        }
+    }
+
+    /// Reverses a whole sale; reversing it again answers the same reversal.
+    pub async fn reverse(&self, partner: &Partner, sale: SaleId, till_ref: &str) -> Result<Sale, MerchantError> {
+        let existing = self.sales.sale(partner.merchant, sale).await?.ok_or(MerchantError::SaleNotFound)?;
+        if !partner.may_act_for(existing.store) {
+            return Err(MerchantError::OtherStore);
+        }
+        let till_ref = crate::shared::text::visible(till_ref, 64)
+            .ok_or_else(|| MerchantError::Invalid { field: "till_ref", problem: "must be 1-64 characters".into() })?;
+        let (sale, _first) = self
+            .sales
+            .reverse(partner.merchant, sale, till_ref, self.clock.now())
+            .await?
+            .ok_or(MerchantError::SaleNotFound)?;
+        Ok(sale)
+    }
+
+    pub async fn sale(&self, partner: &Partner, id: SaleId) -> Result<Sale, MerchantError> {
+        let sale = self.sales.sale(partner.merchant, id).await?.ok_or(MerchantError::SaleNotFound)?;
+        if !partner.may_act_for(sale.store) {
+            return Err(MerchantError::SaleNotFound);
+        }
+        Ok(sale)
+    }
+
+    fn range(from: NaiveDate, to: NaiveDate) -> Result<(), MerchantError> {
+        if to < from || (to - from).num_days() > 366 {
+            return Err(MerchantError::Invalid {
+                field: "to",
+                problem: "must be on or after from, within 366 days".into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn sales(
+        &self,
+        partner: &Partner,
+        from: NaiveDate,
+        to: NaiveDate,
+        page: PageRequest,
+    ) -> Result<Page<Sale>, MerchantError> {
+        Self::range(from, to)?;
+        let page = self.sales.merchant_sales(partner.merchant, from, to, page).await?;
+        // A store key sees its own store's sales only.
+        Ok(Page { items: page.items.into_iter().filter(|s| partner.may_act_for(s.store)).collect(), next: page.next })
+    }
+
+    pub async fn totals(
+        &self,
+        partner: &Partner,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyTotals>, MerchantError> {
+        Self::range(from, to)?;
+        if partner.store.is_some() {
+            return Err(MerchantError::OtherStore);
+        }
+        Ok(self.sales.daily_totals(partner.merchant, from, to).await?)
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE offer_usage;
+DROP TABLE discount_sales;
+DROP TABLE merchant_members;
+DROP TABLE member_codes;
+DROP TABLE partner_keys;
+DROP TABLE offer_stores;
+DROP TABLE offers;
+DROP TABLE stores;
+DROP TABLE merchants;
