@@ -122,6 +122,8 @@ pub struct MerchantsConfig {
     /// PKCS #8 PEM of the RSA key answers to partners are signed with; generated there on first
     /// start in `dev`, and required to exist in `prod`.
     pub platform_key_file: PathBuf,
+    /// PKCS #8 PEM of the Ed25519 key webhook events are signed with; like the platform key.
+    pub webhook_key_file: PathBuf,
     pub member_code_ttl: Duration,
     /// Signed requests a merchant may make per minute, all its keys together.
     pub partner_requests_per_minute: u32,
@@ -344,6 +346,13 @@ impl Config {
                         })
                     }
                 },
+                webhook_key_file: match (v.get("SGH_WEBHOOK_KEY_FILE"), profile) {
+                    (Some(path), _) => PathBuf::from(path),
+                    (None, Profile::Dev) => data_dir.join("webhook-key.pem"),
+                    (None, Profile::Prod) => {
+                        return Err(ConfigError::Missing { var: "SGH_WEBHOOK_KEY_FILE", why: "signs webhook events" })
+                    }
+                },
                 member_code_ttl: v.secs("SGH_MEMBER_CODE_TTL_SECS", 120, 10..=3_600)?,
                 partner_requests_per_minute: v.within("SGH_PARTNER_REQUESTS_PER_MINUTE", 30_000, 1..=1_000_000)?,
             },
@@ -425,7 +434,11 @@ mod tests {
         let no_platform_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member]));
         assert!(matches!(no_platform_key, Err(ConfigError::Missing { var: "SGH_PLATFORM_KEY_FILE", .. })));
         let platform = ("SGH_PLATFORM_KEY_FILE", "/etc/sgh/platform-key.pem");
-        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform])).unwrap();
+        let no_webhook_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform]));
+        assert!(matches!(no_webhook_key, Err(ConfigError::Missing { var: "SGH_WEBHOOK_KEY_FILE", .. })));
+        let webhook = ("SGH_WEBHOOK_KEY_FILE", "/etc/sgh/webhook-key.pem");
+        let ok =
+            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook])).unwrap();
         assert_eq!(ok.server.log_format, LogFormat::Json);
     }
 

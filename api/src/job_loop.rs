@@ -7,13 +7,33 @@ use tokio::sync::watch;
 
 use crate::admin::AdminState;
 use crate::wire::{Idempotency, Infra};
-use domain::jobs::{JobKind, JobRunner, JobState, JobStore, RetryPolicy};
+use domain::jobs::{Job, JobFailure, JobHandler, JobKind, JobRunner, JobState, JobStore, RetryPolicy};
 use domain::mail::MailJobs;
+use domain::merchants::webhook::WebhookJobs;
 use domain::shared::AppClock;
 use infra::db::jobs::DbJobs;
+use infra::db::merchants::DbMerchants;
 use infra::mail::AnyMailer;
+use infra::signing::WebhookKey;
+use infra::webhook_sender::HttpWebhooks;
+use std::sync::Arc;
 
-pub type Runner = JobRunner<DbJobs, MailJobs<AnyMailer>, AppClock>;
+pub type Runner = JobRunner<DbJobs, AllJobs, AppClock>;
+
+/// Every job kind's handler, each given its own kind.
+pub struct AllJobs {
+    mail: MailJobs<AnyMailer>,
+    webhooks: WebhookJobs<DbMerchants, HttpWebhooks, AppClock>,
+}
+
+impl JobHandler for AllJobs {
+    async fn handle(&self, job: &Job) -> Result<(), JobFailure> {
+        match job.kind {
+            JobKind::Mail => self.mail.handle(job).await,
+            JobKind::Webhook => self.webhooks.handle(job).await,
+        }
+    }
+}
 
 /// How often the `jobs{kind,state}` gauges are recounted from the table.
 const RECOUNT_EVERY: Duration = Duration::from_secs(15);
@@ -23,7 +43,7 @@ const PURGE_EVERY: Duration = Duration::from_secs(600);
 const KEEP_DONE_DAYS: i64 = 7;
 
 /// The runner of every job kind, with the mailer the configuration names.
-pub fn runner(infra: &Infra) -> anyhow::Result<Runner> {
+pub fn runner(infra: &Infra, webhook_key: Arc<WebhookKey>) -> anyhow::Result<Runner> {
     let config = &infra.config.jobs;
     let mailer = match &config.smtp_url {
         Some(url) => AnyMailer::smtp(url, &config.mail_from, Duration::from_secs(10))?,
@@ -34,7 +54,17 @@ pub fn runner(infra: &Infra) -> anyhow::Result<Runner> {
         max_delay: chrono::Duration::hours(1).max(config.retry_base),
         max_attempts: config.max_attempts,
     };
-    Ok(JobRunner::new(DbJobs(infra.db.clone()), MailJobs(mailer), infra.clock.clone(), policy))
+    let webhooks = WebhookJobs {
+        endpoints: DbMerchants {
+            db: infra.db.clone(),
+            crypto: infra.crypto.clone(),
+            consent_version: infra.config.members.privacy_policy_version.clone(),
+        },
+        sender: HttpWebhooks::new(webhook_key, Duration::from_secs(10)),
+        clock: infra.clock.clone(),
+    };
+    let handlers = AllJobs { mail: MailJobs(mailer), webhooks };
+    Ok(JobRunner::new(DbJobs(infra.db.clone()), handlers, infra.clock.clone(), policy))
 }
 
 /// What the loop keeps tidy besides running jobs.

@@ -64,7 +64,12 @@ impl Application {
         let (stop_worker, stopped) = watch::channel(false);
         let maintenance =
             job_loop::Maintenance { jobs: admin.clone(), idempotency: idempotency.clone(), clock: infra.clock.clone() };
-        let worker = tokio::spawn(job_loop::run(job_loop::runner(&infra)?, maintenance, config.jobs.poll, stopped));
+        let worker = tokio::spawn(job_loop::run(
+            job_loop::runner(&infra, merchants.webhook_key.clone())?,
+            maintenance,
+            config.jobs.poll,
+            stopped,
+        ));
 
         let listener = TcpListener::bind(config.server.bind)?;
         let port = listener.local_addr()?.port();

@@ -11,3 +11,4 @@ pub mod redis_client;
 pub mod roster_import;
 pub mod signing;
 pub mod unavailable;
+pub mod webhook_sender;

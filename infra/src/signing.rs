@@ -6,7 +6,9 @@ use anyhow::Context;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeySize, PublicKey, RsaParameters};
-use aws_lc_rs::signature::{KeyPair, ParsedPublicKey, RsaKeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::{
+    Ed25519KeyPair, KeyPair, ParsedPublicKey, RsaKeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -72,25 +74,7 @@ impl PlatformKey {
 
     /// The key at `path`, generated there (readable by the owner only) on first start.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
-        if !path.exists() {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            }
-            let text = Self::generate_pem()?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(path) {
-                Ok(mut file) => {
-                    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?
-                }
-                // Another process made it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
-            }
-        }
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = read_or_create(path, Self::generate_pem)?;
         Self::from_pkcs8_pem(&text).with_context(|| format!("loading {}", path.display()))
     }
 
@@ -111,6 +95,85 @@ impl PlatformKey {
             .expect("signing with a valid RSA key into a buffer of its modulus length cannot fail");
         STANDARD.encode(signature)
     }
+}
+
+/// The PEM at `path`, written there first by `generate` if there is no file yet (readable by the
+/// owner only; of two processes starting at once, the second uses the first one's key).
+fn read_or_create(path: &Path, generate: fn() -> anyhow::Result<String>) -> anyhow::Result<String> {
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let text = generate()?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
+            Ok(mut file) => file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The key webhook events are signed with: Ed25519, as Standard Webhooks' asymmetric `v1a`
+/// signatures are made, so receivers verify with a public key and we hold no shared secret.
+pub struct WebhookKey {
+    pair: Ed25519KeyPair,
+    public: String,
+}
+
+impl std::fmt::Debug for WebhookKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookKey").field("public", &self.public).finish_non_exhaustive()
+    }
+}
+
+impl WebhookKey {
+    pub fn from_pkcs8_pem(text: &str) -> anyhow::Result<Self> {
+        let der = pem_body(text).context("the webhook key is not PEM")?;
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+            .map_err(|e| anyhow::anyhow!("the webhook key is not an Ed25519 PKCS #8 key: {e}"))?;
+        let public = format!("whpk_{}", STANDARD.encode(pair.public_key().as_ref()));
+        Ok(Self { pair, public })
+    }
+
+    pub fn generate_pem() -> anyhow::Result<String> {
+        let pair = Ed25519KeyPair::generate().map_err(|_| anyhow::anyhow!("Ed25519 key generation failed"))?;
+        let der = AsDer::<Pkcs8V1Der>::as_der(&pair).map_err(|_| anyhow::anyhow!("Ed25519 key encoding failed"))?;
+        Ok(pem("PRIVATE KEY", der.as_ref()))
+    }
+
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        let text = read_or_create(path, Self::generate_pem)?;
+        Self::from_pkcs8_pem(&text).with_context(|| format!("loading {}", path.display()))
+    }
+
+    /// `whpk_<base64 of the raw 32-byte key>`, as Standard Webhooks libraries take it.
+    pub fn public_key(&self) -> &str {
+        &self.public
+    }
+
+    /// The `webhook-signature` value for an event: `v1a,` and the signature of
+    /// `{id}.{timestamp}.{body}`.
+    pub fn signature(&self, id: &str, timestamp: i64, body: &str) -> String {
+        let signed = self.pair.sign(format!("{id}.{timestamp}.{body}").as_bytes());
+        format!("v1a,{}", STANDARD.encode(signed.as_ref()))
+    }
+}
+
+/// Whether `signature` (`v1a,<base64>`) is `public_key`'s (`whpk_…`) over the event: what a
+/// receiver checks.
+pub fn verify_webhook(public_key: &str, id: &str, timestamp: i64, body: &str, signature: &str) -> bool {
+    let (Some(key), Some(sig)) = (public_key.strip_prefix("whpk_"), signature.strip_prefix("v1a,")) else {
+        return false;
+    };
+    let (Ok(key), Ok(sig)) = (STANDARD.decode(key), STANDARD.decode(sig)) else { return false };
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, key)
+        .verify(format!("{id}.{timestamp}.{body}").as_bytes(), &sig)
+        .is_ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,6 +258,25 @@ mod tests {
             public_key_der_from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"),
             Err(PublicKeyError::NotRsa)
         );
+    }
+
+    #[test]
+    fn webhook_signatures_verify_with_the_public_key_only() {
+        let key = WebhookKey::from_pkcs8_pem(&WebhookKey::generate_pem().unwrap()).unwrap();
+        assert!(key.public_key().starts_with("whpk_"));
+        let signature = key.signature("msg_1", 1_700_000_000, "{\"type\":\"sale.recorded\"}");
+        assert!(signature.starts_with("v1a,"));
+        assert!(verify_webhook(key.public_key(), "msg_1", 1_700_000_000, "{\"type\":\"sale.recorded\"}", &signature));
+        assert!(!verify_webhook(key.public_key(), "msg_2", 1_700_000_000, "{\"type\":\"sale.recorded\"}", &signature));
+        assert!(!verify_webhook(key.public_key(), "msg_1", 1_700_000_001, "{\"type\":\"sale.recorded\"}", &signature));
+        let other = WebhookKey::from_pkcs8_pem(&WebhookKey::generate_pem().unwrap()).unwrap();
+        assert!(!verify_webhook(
+            other.public_key(),
+            "msg_1",
+            1_700_000_000,
+            "{\"type\":\"sale.recorded\"}",
+            &signature
+        ));
     }
 
     #[test]

@@ -151,3 +151,37 @@ async fn the_redis_gate_keeps_the_contract() {
         let _: () = redis::cmd("DEL").arg(keys).query(&mut conn).unwrap();
     }
 }
+
+/// The Redis gate's rebuild lock: a rebuild that finds it held waits (it does not fail at once),
+/// takes over when it frees — as a crashed rebuilder's lock expires — and gives up as unavailable
+/// once it has waited about three seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_rebuild_waits_for_a_held_lock_then_gives_up() {
+    let Some(url) = redis_url() else { return };
+    let prefix = format!("sgh_t_{}", uuid::Uuid::new_v4().simple());
+    let gate = RedisGate::new(Redis::new(&url, &prefix, Duration::from_millis(1000)).unwrap());
+    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let hold = |conn: &mut redis::Connection, campaign: CampaignId, gift: GiftId, ms: u64| {
+        let lock = format!("{prefix}:{{c:{campaign}}}:g:{gift}:lock");
+        let _: () = redis::cmd("SET").arg(lock).arg("1").arg("PX").arg(ms).query(conn).unwrap();
+    };
+
+    let (campaign, gift) = (CampaignId::new(), GiftId::new());
+    hold(&mut conn, campaign, gift, 300);
+    let started = std::time::Instant::now();
+    gate.load(campaign, gift, 5, &GiftUsage::default(), &[]).await.expect("waits for the lock, then rebuilds");
+    assert!(started.elapsed() >= Duration::from_millis(250), "it waited: {:?}", started.elapsed());
+    assert_eq!(gate.remaining(campaign, gift, 5).await.unwrap(), Some(5));
+
+    let (campaign, gift) = (CampaignId::new(), GiftId::new());
+    hold(&mut conn, campaign, gift, 10_000);
+    let started = std::time::Instant::now();
+    assert!(gate.load(campaign, gift, 5, &GiftUsage::default(), &[]).await.is_err(), "a lock never freed is an outage");
+    let waited = started.elapsed();
+    assert!((Duration::from_millis(2_900)..Duration::from_secs(6)).contains(&waited), "gave up after {waited:?}");
+
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut conn).unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(keys).query(&mut conn).unwrap();
+    }
+}

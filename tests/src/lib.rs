@@ -7,6 +7,7 @@ mod client;
 pub mod members;
 pub mod partners;
 mod proxy;
+pub mod receiver;
 mod smtp;
 pub mod stubs;
 

@@ -5,7 +5,7 @@ pub mod admin;
 pub(crate) mod dto;
 mod errors;
 mod member;
-mod pickup;
+pub(crate) mod pickup;
 mod report;
 mod wire;
 

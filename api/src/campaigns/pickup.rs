@@ -235,28 +235,30 @@ pub async fn redeem(
     body: web::Json<VoucherRequest>,
 ) -> Result<web::Json<RedemptionView>, ApiError> {
     let after = state.pickup.redeem(&staff.0.actor, &body.code, PickupPointId(body.pickup_point_id)).await?;
+    match after {
+        VoucherState::Redeemed { here: true, gift_name, at } => Ok(web::Json(RedemptionView {
+            redeemed: true,
+            gift_name,
+            redeemed_at: beijing(at),
+            pickup_point_id: body.pickup_point_id,
+        })),
+        other => Err(refusal(&other)),
+    }
+}
+
+/// Why a voucher was not redeemed here, for a state other than "redeemed here".
+pub(crate) fn refusal(after: &VoucherState) -> ApiError {
     let (status, code, zh, en) = match after {
-        VoucherState::Redeemed { here: true, gift_name, at } => {
-            return Ok(web::Json(RedemptionView {
-                redeemed: true,
-                gift_name,
-                redeemed_at: beijing(at),
-                pickup_point_id: body.pickup_point_id,
-            }))
-        }
         VoucherState::NotFound => (StatusCode::NOT_FOUND, "voucher.not_found", "券码不存在", "No such voucher"),
         VoucherState::Redeemed { .. } => (StatusCode::CONFLICT, "voucher.redeemed", "该券已核销", "Already redeemed"),
         VoucherState::Expired => (StatusCode::CONFLICT, "voucher.expired", "该券已过期", "Expired"),
         VoucherState::Voided => (StatusCode::CONFLICT, "voucher.voided", "该券已作废", "Voided"),
-        VoucherState::WrongPoint => (
-            StatusCode::CONFLICT,
-            "voucher.wrong_point",
-            "该礼品不在本领取点发放",
-            "Not handed out at this pickup point",
-        ),
+        VoucherState::WrongPoint => {
+            (StatusCode::CONFLICT, "voucher.wrong_point", "该礼品不在此处发放", "Not handed out here")
+        }
         VoucherState::Redeemable { .. } => {
-            return Err(ApiError::internal(&anyhow::anyhow!("voucher still redeemable right after redeeming")));
+            return ApiError::internal(&anyhow::anyhow!("voucher still redeemable right after redeeming"));
         }
     };
-    Err(ApiError::new(status, code, zh, en))
+    ApiError::new(status, code, zh, en)
 }

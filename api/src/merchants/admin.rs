@@ -200,3 +200,24 @@ pub async fn revoke_key(
     state.keys.clear();
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Lets a campaign gift's vouchers be redeemed at a partner store (admin, operator).
+#[utoipa::path(operation_id = "admin_add_store_to_gift", tag = "merchants", security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path), ("store" = uuid::Uuid, Path)),
+    responses((status = 204, description = "Listed"), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[put("/v1/admin/campaigns/{id}/gifts/{gift}/stores/{store}")]
+pub async fn list_gift_at_store(
+    state: web::Data<MerchantsState>,
+    campaigns: web::Data<crate::campaigns::CampaignsState>,
+    staff: Staff,
+    path: web::Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (campaign, gift, store) = path.into_inner();
+    let (_, gifts) = campaigns.campaigns.get(domain::campaigns::CampaignId(campaign)).await?;
+    let gift = domain::campaigns::GiftId(gift);
+    if !gifts.iter().any(|g| g.id == gift) {
+        return Err(domain::campaigns::error::CampaignError::GiftNotFound.into());
+    }
+    state.catalogue.list_gift_at_store(&staff.actor, gift, StoreId(store)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

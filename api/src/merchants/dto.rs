@@ -554,9 +554,62 @@ pub struct Settlement {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"data": [{"public_key_id": "PUB_KEY_ID_0112345678901234567890123456",
-    "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh…\n-----END PUBLIC KEY-----\n", "algorithm": "WECHATPAY2-SHA256-RSA2048"}]}))]
+    "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh…\n-----END PUBLIC KEY-----\n", "algorithm": "WECHATPAY2-SHA256-RSA2048"}],
+    "webhook_public_key": "whpk_MCowBQYDK2VwAyEA…"}))]
 pub struct PlatformKeys {
     pub data: Vec<PlatformKeyView>,
+    /// The Ed25519 key webhook events are signed with (Standard Webhooks `v1a`), `whpk_…`.
+    pub webhook_public_key: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://pos.songhelou.example/sgh/events"}))]
+pub struct WebhookEndpoint {
+    /// Where events are posted; `null` stops them.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 42, "event_id": "msg_0193a2c600007000800000000000000a", "event_type": "sale.recorded",
+    "state": "done", "attempts": 2, "last_error": "the endpoint answered 503", "next_attempt_at": "2026-12-01T12:00:05+08:00",
+    "created_at": "2026-12-01T12:00:00+08:00", "finished_at": "2026-12-01T12:00:05+08:00"}))]
+pub struct DeliveryView {
+    /// What to re-send it by.
+    pub id: i64,
+    /// The `webhook-id` every attempt carries: de-duplicate by it.
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending` (more attempts to come), `done` or `dead` (the schedule ran out, or a 410).
+    pub state: &'static str,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<FixedOffset>,
+    pub created_at: DateTime<FixedOffset>,
+    pub finished_at: Option<DateTime<FixedOffset>>,
+}
+
+impl From<&domain::merchants::webhook::DeliveryRecord> for DeliveryView {
+    fn from(d: &domain::merchants::webhook::DeliveryRecord) -> Self {
+        Self {
+            id: d.job.id,
+            event_id: d.event_id.clone(),
+            event_type: d.event_type.clone(),
+            state: d.job.state.as_str(),
+            attempts: d.job.attempts,
+            last_error: d.job.last_error.clone(),
+            next_attempt_at: beijing(d.job.next_attempt_at),
+            created_at: beijing(d.job.created_at),
+            finished_at: d.job.finished_at.map(beijing),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [], "next_cursor": null}))]
+pub struct DeliveryPage {
+    pub items: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -565,4 +618,34 @@ pub struct PlatformKeyView {
     pub public_key_id: String,
     pub public_key_pem: String,
     pub algorithm: &'static str,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"store_id": "0193a2c6-0000-7000-8000-000000000002", "code": "7KQ2-M9XH-4TPWC"}))]
+pub struct VoucherAtStore {
+    pub store_id: uuid::Uuid,
+    /// As printed or scanned; case, spaces and dashes do not matter.
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"store_id": "0193a2c6-0000-7000-8000-000000000002", "code": "7KQ2-M9XH-4TPWC", "till_ref": "POS-03"}))]
+pub struct RedeemAtStore {
+    pub store_id: uuid::Uuid,
+    pub code: String,
+    /// The till or cashier, kept with the redemption.
+    pub till_ref: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"redeemed": true, "gift_name": "松鹤楼 100 元代金券", "redeemed_at": "2026-10-02T12:15:00+08:00",
+    "store_id": "0193a2c6-0000-7000-8000-000000000002"}))]
+pub struct StoreRedemptionView {
+    /// Always `true`: a redemption that did not happen is a problem, not this.
+    pub redeemed: bool,
+    pub gift_name: String,
+    pub redeemed_at: DateTime<FixedOffset>,
+    pub store_id: uuid::Uuid,
 }

@@ -17,6 +17,9 @@ impl From<MerchantError> for ApiError {
                 not_found("partner_key.not_found", "密钥不存在或已吊销", "No such active key")
             }
             MerchantError::SaleNotFound => not_found("sale.not_found", "交易不存在", "No such sale"),
+            MerchantError::DeliveryNotFound => {
+                not_found("webhook_delivery.not_found", "推送记录不存在", "No such webhook delivery")
+            }
             MerchantError::Invalid { field, problem } => ApiError::validation(field, "字段取值不正确", problem),
             MerchantError::StatusChange { from, to } => ApiError::new(
                 S::CONFLICT,

@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin::set_offer_status)
         .service(admin::register_key)
         .service(admin::revoke_key)
+        .service(admin::list_gift_at_store)
         .service(member::member_code)
         .service(member::nearby)
         .service(member::merchant)
@@ -33,5 +34,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(partner::get_sale)
         .service(partner::reverse_sale)
         .service(partner::list_sales)
-        .service(partner::settlements);
+        .service(partner::settlements)
+        .service(partner::get_webhook)
+        .service(partner::set_webhook)
+        .service(partner::deliveries)
+        .service(partner::resend)
+        .service(partner::check_voucher)
+        .service(partner::redeem_voucher);
 }

@@ -3,7 +3,7 @@
 //! references; a store key only its own store.
 
 use actix_web::dev::Payload;
-use actix_web::{get, post, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 
 use super::dto::*;
 use super::MerchantsState;
@@ -11,6 +11,7 @@ use crate::admin::audit::paging_error;
 use crate::error::ApiError;
 use crate::idempotency::Idempotent;
 use crate::wire::Idempotency;
+use domain::campaigns::pickup::VoucherState;
 use domain::merchants::partner::Partner;
 use domain::merchants::service::{MemberHandle, SaleRequest};
 use domain::merchants::{SaleId, StoreId};
@@ -50,6 +51,7 @@ pub async fn platform_keys(state: web::Data<MerchantsState>) -> web::Json<Platfo
             public_key_pem: state.platform.public_key_pem().to_owned(),
             algorithm: super::signature::SCHEME,
         }],
+        webhook_public_key: state.webhook_key.public_key().to_owned(),
     })
 }
 
@@ -180,4 +182,98 @@ pub async fn settlements(
 ) -> Result<web::Json<Settlement>, ApiError> {
     let totals = state.merchants.totals(&partner.0, query.from, query.to).await?;
     Ok(web::Json(Settlement { items: totals.iter().map(DayTotalsView::from).collect() }))
+}
+
+/// Where the merchant's events (`sale.recorded`, `sale.reversed`, `voucher.redeemed`) are posted,
+/// in the Standard Webhooks format (merchant keys only).
+#[utoipa::path(operation_id = "partner_get_webhook_endpoint", tag = "partner", security(("partner_signature" = [])),
+    responses((status = 200, body = WebhookEndpoint), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/partner/webhook-endpoint")]
+pub async fn get_webhook(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+) -> Result<web::Json<WebhookEndpoint>, ApiError> {
+    Ok(web::Json(WebhookEndpoint { url: state.merchants.webhook(&partner.0).await? }))
+}
+
+/// Sets (or, with `null`, removes) the merchant's webhook endpoint.
+#[utoipa::path(operation_id = "partner_set_webhook_endpoint", tag = "partner", security(("partner_signature" = [])), request_body = WebhookEndpoint,
+    responses((status = 200, body = WebhookEndpoint), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[put("/v1/partner/webhook-endpoint")]
+pub async fn set_webhook(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    body: web::Json<WebhookEndpoint>,
+) -> Result<web::Json<WebhookEndpoint>, ApiError> {
+    Ok(web::Json(WebhookEndpoint { url: state.merchants.set_webhook(&partner.0, body.url.as_deref()).await? }))
+}
+
+/// The merchant's webhook deliveries, newest first: each event, its attempts and state.
+#[utoipa::path(operation_id = "partner_list_webhook_deliveries", tag = "partner", security(("partner_signature" = [])),
+    params(crate::admin::dto::PageQuery), responses((status = 200, body = DeliveryPage)))]
+#[get("/v1/partner/webhook-deliveries")]
+pub async fn deliveries(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    query: web::Query<crate::admin::dto::PageQuery>,
+) -> Result<web::Json<DeliveryPage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(paging_error)?;
+    let found = state.merchants.deliveries(&partner.0, page).await?;
+    Ok(web::Json(DeliveryPage {
+        next_cursor: found.next.map(|c| c.encode()),
+        items: found.items.iter().map(DeliveryView::from).collect(),
+    }))
+}
+
+/// Sends an event again now, with a fresh retry schedule, whatever became of it.
+#[utoipa::path(operation_id = "partner_resend_webhook_delivery", tag = "partner", security(("partner_signature" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = DeliveryView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/partner/webhook-deliveries/{id}/resend")]
+pub async fn resend(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    id: web::Path<i64>,
+) -> Result<web::Json<DeliveryView>, ApiError> {
+    let delivery = state.merchants.resend(&partner.0, id.into_inner()).await?;
+    Ok(web::Json(DeliveryView::from(&delivery)))
+}
+
+/// Whether a campaign gift voucher can be redeemed at this store now, changing nothing.
+#[utoipa::path(operation_id = "partner_check_voucher", tag = "partner", security(("partner_signature" = [])), request_body = VoucherAtStore,
+    responses((status = 200, body = crate::campaigns::pickup::VoucherCheckView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/partner/vouchers/check")]
+pub async fn check_voucher(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    body: web::Json<VoucherAtStore>,
+) -> Result<web::Json<crate::campaigns::pickup::VoucherCheckView>, ApiError> {
+    let found = state.merchants.check_voucher(&partner.0, StoreId(body.store_id), &body.code).await?;
+    Ok(web::Json((&found).into()))
+}
+
+/// Redeems a campaign gift voucher at this store (核销): once, before it expires, where its gift is
+/// listed. Repeating a redemption made here answers the same success.
+#[utoipa::path(operation_id = "partner_redeem_voucher", tag = "partner", security(("partner_signature" = [])), request_body = RedeemAtStore,
+    responses((status = 200, body = StoreRedemptionView),
+        (status = 404, description = "`voucher.not_found`, `store.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`voucher.redeemed`, `voucher.expired`, `voucher.voided` or `voucher.wrong_point`",
+            body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/partner/vouchers/redeem")]
+pub async fn redeem_voucher(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+    body: web::Json<RedeemAtStore>,
+) -> Result<web::Json<StoreRedemptionView>, ApiError> {
+    let after = state.merchants.redeem_voucher(&partner.0, StoreId(body.store_id), &body.code, &body.till_ref).await?;
+    match after {
+        VoucherState::Redeemed { here: true, gift_name, at } => Ok(web::Json(StoreRedemptionView {
+            redeemed: true,
+            gift_name,
+            redeemed_at: crate::campaigns::dto::beijing(at),
+            store_id: body.store_id,
+        })),
+        other => Err(crate::campaigns::pickup::refusal(&other)),
+    }
 }

@@ -15,7 +15,7 @@ use domain::merchants::MerchantStatus;
 use domain::shared::AppClock;
 use infra::db::merchants::DbMerchants;
 use infra::ephemeral::Ephemeral;
-use infra::signing::{PlatformKey, VerifyingKey};
+use infra::signing::{PlatformKey, VerifyingKey, WebhookKey};
 
 pub type Merchants = MerchantService<DbMerchants, DbMerchants, AppClock>;
 pub type CatalogueAdmin = CatalogueService<DbMerchants, AppClock>;
@@ -24,6 +24,7 @@ pub struct MerchantsState {
     pub catalogue: CatalogueAdmin,
     pub merchants: Merchants,
     pub platform: Arc<PlatformKey>,
+    pub webhook_key: Arc<WebhookKey>,
     pub keys: KeyCache,
     pub ephemeral: Ephemeral,
     pub requests_per_minute: u32,
@@ -83,11 +84,7 @@ impl KeyCache {
 pub fn wire(infra: &Infra) -> anyhow::Result<MerchantsState> {
     let config = &infra.config.merchants;
     let platform = match infra.config.profile {
-        Profile::Prod => {
-            let pem = std::fs::read_to_string(&config.platform_key_file)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", config.platform_key_file.display()))?;
-            PlatformKey::from_pkcs8_pem(&pem)?
-        }
+        Profile::Prod => PlatformKey::from_pkcs8_pem(&read(&config.platform_key_file)?)?,
         Profile::Dev => PlatformKey::load_or_create(&config.platform_key_file)?,
     };
     let store = DbMerchants {
@@ -104,9 +101,23 @@ pub fn wire(infra: &Infra) -> anyhow::Result<MerchantsState> {
             code_ttl: config.member_code_ttl,
         },
         platform: Arc::new(platform),
+        webhook_key: Arc::new(webhook_key(infra)?),
         keys: KeyCache::default(),
         ephemeral: infra.ephemeral.clone(),
         requests_per_minute: config.partner_requests_per_minute,
         clock: infra.clock.clone(),
     })
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+}
+
+/// The webhook signing key: configured in `prod`, generated into the data directory in `dev`.
+pub fn webhook_key(infra: &Infra) -> anyhow::Result<WebhookKey> {
+    let path = &infra.config.merchants.webhook_key_file;
+    match infra.config.profile {
+        Profile::Prod => WebhookKey::from_pkcs8_pem(&read(path)?),
+        Profile::Dev => WebhookKey::load_or_create(path),
+    }
 }

@@ -6,14 +6,17 @@ use std::fmt;
 pub enum JobKind {
     /// An e-mail: payload `{"to", "subject", "body"}`.
     Mail,
+    /// A Standard Webhooks event to a partner merchant (see `merchants::webhook`).
+    Webhook,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 1] = [JobKind::Mail];
+    pub const ALL: [JobKind; 2] = [JobKind::Mail, JobKind::Webhook];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Mail => "mail",
+            JobKind::Webhook => "webhook",
         }
     }
 

@@ -66,9 +66,13 @@ impl<Q: JobQueue, H: JobHandler, C: Clock> JobRunner<Q, H, C> {
                 }
                 Err(err) => {
                     let now = self.clock.now();
-                    let retry_at = match err {
-                        JobFailure::Transient(_) => self.policy.next_attempt(attempts, now),
-                        JobFailure::Permanent(_) => None,
+                    let retry_at = match (&err, job.kind) {
+                        (JobFailure::Transient(_), JobKind::Mail) => self.policy.next_attempt(attempts, now),
+                        // Receivers expect the schedule the Standard Webhooks specification sets.
+                        (JobFailure::Transient(_), JobKind::Webhook) => {
+                            crate::merchants::webhook::next_attempt(attempts, now)
+                        }
+                        (JobFailure::Permanent(_), _) => None,
                     };
                     let error = redact_addresses(&err.to_string());
                     self.queue.mark_failed(job.id, attempts, retry_at, &error, now).await?;

@@ -17,6 +17,7 @@ impl<M: Mailer> JobHandler for MailJobs<M> {
                     SendError::Permanent(why) => JobFailure::Permanent(why),
                 })
             }
+            other => Err(JobFailure::Permanent(format!("{other} is not a mail job"))),
         }
     }
 }

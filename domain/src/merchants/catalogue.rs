@@ -8,7 +8,7 @@ use super::geo::GeoPoint;
 use super::model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
 use super::offer::{Audience, Limits, Offer, OfferId, OfferStatus, Weekdays};
 use super::partner::{KeySerial, PartnerKey};
-use super::ports::Catalogue;
+use super::ports::{Catalogue, MerchantVouchers};
 use super::pricing::Discount;
 use crate::admin::{Actor, NewAuditEntry};
 use crate::shared::money::Fen;
@@ -64,6 +64,25 @@ fn limit(field: &'static str, raw: Option<i64>) -> Result<Option<u32>, MerchantE
         u32::try_from(n).ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| invalid(field, "must be 1-10000"))
     })
     .transpose()
+}
+
+impl<S: Catalogue + MerchantVouchers, C: Clock> CatalogueService<S, C> {
+    /// Lets a campaign gift's vouchers be redeemed at a partner store.
+    pub async fn list_gift_at_store(
+        &self,
+        actor: &Actor,
+        gift: crate::campaigns::GiftId,
+        store: StoreId,
+    ) -> Result<(), MerchantError> {
+        Self::writer(actor)?;
+        let audit =
+            self.audit(actor, "gift.store", gift.to_string()).change(None, Some(json!({"store": store.to_string()})));
+        if self.store.list_gift_at_store(gift, store, audit).await? {
+            Ok(())
+        } else {
+            Err(MerchantError::StoreNotFound)
+        }
+    }
 }
 
 impl<S: Catalogue, C: Clock> CatalogueService<S, C> {

@@ -14,6 +14,8 @@ pub enum MerchantError {
     KeyNotFound,
     #[error("no such sale")]
     SaleNotFound,
+    #[error("no such webhook delivery")]
+    DeliveryNotFound,
     #[error("{field}: {problem}")]
     Invalid { field: &'static str, problem: String },
     #[error("an offer cannot go from {from} to {to}")]

@@ -11,6 +11,7 @@ pub mod ports;
 pub mod pricing;
 pub mod sale;
 pub mod service;
+pub mod webhook;
 
 pub use error::MerchantError;
 pub use model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};

@@ -161,3 +161,31 @@ pub trait Sales: Send + Sync + 'static {
         to: NaiveDate,
     ) -> impl Future<Output = anyhow::Result<Vec<DailyTotals>>> + Send;
 }
+
+/// Campaign gifts handed out as vouchers at partner stores (核销 through the partner API).
+pub trait MerchantVouchers: Send + Sync + 'static {
+    /// Lists the gift at the store; `false` when either does not exist.
+    fn list_gift_at_store(
+        &self,
+        gift: crate::campaigns::GiftId,
+        store: StoreId,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn voucher_state(
+        &self,
+        code: &str,
+        store: StoreId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<crate::campaigns::pickup::VoucherState>> + Send;
+    /// Redeems atomically (issued, not expired at this moment, listed at this store), recording
+    /// the store and till and queuing the merchant's `voucher.redeemed` event; answers the state
+    /// afterwards.
+    fn redeem_voucher(
+        &self,
+        code: &str,
+        store: StoreId,
+        merchant: MerchantId,
+        till_ref: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<crate::campaigns::pickup::VoucherState>> + Send;
+}

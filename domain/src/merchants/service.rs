@@ -9,8 +9,10 @@ use super::geo::GeoPoint;
 use super::model::{Merchant, MerchantId, MerchantStatus, Store, StoreId};
 use super::offer::{beijing_day, Offer, OfferId};
 use super::partner::Partner;
-use super::ports::{Catalogue, MemberFacts, NewSale, Recorded, Sales};
+use super::ports::{Catalogue, MemberFacts, MerchantVouchers, NewSale, Recorded, Sales};
 use super::sale::{Channel, DailyTotals, MemberCode, MemberRef, Sale, SaleId};
+use super::webhook::{DeliveryRecord, Webhooks};
+use crate::campaigns::pickup::VoucherState;
 use crate::members::MemberId;
 use crate::shared::money::Fen;
 use crate::shared::{Clock, Cursor, Page, PageRequest};
@@ -295,5 +297,82 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
             return Err(MerchantError::OtherStore);
         }
         Ok(self.sales.daily_totals(partner.merchant, from, to).await?)
+    }
+}
+
+impl<S: Catalogue, L: Sales + Webhooks, C: Clock> MerchantService<S, L, C> {
+    fn whole_merchant(partner: &Partner) -> Result<(), MerchantError> {
+        if partner.store.is_some() {
+            return Err(MerchantError::OtherStore);
+        }
+        Ok(())
+    }
+
+    /// Where the merchant's events go (`None` stops them); a merchant key only.
+    pub async fn set_webhook(&self, partner: &Partner, url: Option<&str>) -> Result<Option<String>, MerchantError> {
+        Self::whole_merchant(partner)?;
+        let url = url.map(str::trim).filter(|u| !u.is_empty());
+        if let Some(url) = url {
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && url.len() <= 500
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !ok {
+                return Err(MerchantError::Invalid {
+                    field: "url",
+                    problem: "must be an http(s) URL of at most 500 characters".into(),
+                });
+            }
+        }
+        self.sales.set_endpoint(partner.merchant, url.map(str::to_owned)).await?;
+        Ok(url.map(str::to_owned))
+    }
+
+    pub async fn webhook(&self, partner: &Partner) -> Result<Option<String>, MerchantError> {
+        Self::whole_merchant(partner)?;
+        Ok(self.sales.endpoint(partner.merchant).await?)
+    }
+
+    pub async fn deliveries(
+        &self,
+        partner: &Partner,
+        page: PageRequest,
+    ) -> Result<Page<DeliveryRecord>, MerchantError> {
+        Self::whole_merchant(partner)?;
+        Ok(self.sales.deliveries(partner.merchant, page).await?)
+    }
+
+    pub async fn resend(&self, partner: &Partner, id: i64) -> Result<DeliveryRecord, MerchantError> {
+        Self::whole_merchant(partner)?;
+        self.sales.resend(partner.merchant, id, self.clock.now()).await?.ok_or(MerchantError::DeliveryNotFound)
+    }
+}
+
+impl<S: Catalogue, L: Sales + MerchantVouchers, C: Clock> MerchantService<S, L, C> {
+    /// Whether a gift voucher could be redeemed at this store now, changing nothing.
+    pub async fn check_voucher(
+        &self,
+        partner: &Partner,
+        store: StoreId,
+        code: &str,
+    ) -> Result<VoucherState, MerchantError> {
+        let store = self.own_store(partner, store).await?;
+        let Some(code) = crate::campaigns::voucher::parse_code(code) else { return Ok(VoucherState::NotFound) };
+        Ok(self.sales.voucher_state(&code, store.id, self.clock.now()).await?)
+    }
+
+    /// Redeems a gift voucher at this store (核销), once; repeating a redemption made here answers
+    /// the same.
+    pub async fn redeem_voucher(
+        &self,
+        partner: &Partner,
+        store: StoreId,
+        code: &str,
+        till_ref: &str,
+    ) -> Result<VoucherState, MerchantError> {
+        let till_ref = crate::shared::text::visible(till_ref, 64)
+            .ok_or_else(|| MerchantError::Invalid { field: "till_ref", problem: "must be 1-64 characters".into() })?;
+        let store = self.own_store(partner, store).await?;
+        let Some(code) = crate::campaigns::voucher::parse_code(code) else { return Ok(VoucherState::NotFound) };
+        Ok(self.sales.redeem_voucher(&code, store.id, partner.merchant, till_ref, self.clock.now()).await?)
     }
 }

@@ -52,9 +52,9 @@ pub(crate) fn insert_mail_jobs(backend: Backend, to: &str, subject: &str, body: 
 #[derive(Clone)]
 pub struct DbJobs(pub Database);
 
-type Row = (i64, String, String, i32, Option<String>, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>);
+pub(crate) type Row = (i64, String, String, i32, Option<String>, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>);
 
-const COLUMNS: (
+pub(crate) const COLUMNS: (
     jobs::id,
     jobs::kind,
     jobs::state,
@@ -74,7 +74,7 @@ const COLUMNS: (
     jobs::finished_at,
 );
 
-fn record(r: Row) -> anyhow::Result<JobRecord> {
+pub(crate) fn record(r: Row) -> anyhow::Result<JobRecord> {
     Ok(JobRecord {
         id: r.0,
         kind: r.1,

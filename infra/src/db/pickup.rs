@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{claims, gift_pickup_points, gifts, pickup_point_operators, pickup_points};
+use super::schema::{claims, gift_pickup_points, gift_stores, gifts, pickup_point_operators, pickup_points};
 use super::{audit, Database, DbConn};
 use domain::admin::{AdminId, NewAuditEntry};
 use domain::campaigns::model::ClaimStatus;
@@ -13,10 +13,23 @@ use domain::campaigns::GiftId;
 #[derive(Clone)]
 pub struct DbPickup(pub Database);
 
-type VoucherRow = (String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, String);
+type VoucherRow = (String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<String>, String);
 
-/// The voucher's state as seen from `point` at `now`.
-fn state(conn: &mut DbConn, code: &str, point: &str, now: NaiveDateTime) -> anyhow::Result<VoucherState> {
+/// Where a voucher is shown: a pickup point, or a partner store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Place<'a> {
+    Point(&'a str),
+    Store(&'a str),
+}
+
+/// The voucher's state as seen from `place` at `now`: the one place the redemption rules (once
+/// only, not expired, listed here) are read.
+pub(crate) fn state(
+    conn: &mut DbConn,
+    code: &str,
+    place: Place<'_>,
+    now: NaiveDateTime,
+) -> anyhow::Result<VoucherState> {
     let row: Option<VoucherRow> = claims::table
         .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
         .filter(claims::voucher_code.eq(code))
@@ -26,28 +39,36 @@ fn state(conn: &mut DbConn, code: &str, point: &str, now: NaiveDateTime) -> anyh
             claims::expires_at,
             claims::redeemed_at,
             claims::redeemed_point,
+            claims::redeemed_store,
             claims::gift_id,
         ))
         .first(conn)
         .optional()?;
-    let Some((status, gift_name, expires_at, redeemed_at, redeemed_point, gift_id)) = row else {
+    let Some((status, gift_name, expires_at, redeemed_at, redeemed_point, redeemed_store, gift_id)) = row else {
         return Ok(VoucherState::NotFound);
     };
     let status = ClaimStatus::parse(&status).ok_or_else(|| anyhow::anyhow!("claim has unknown status {status}"))?;
+    let here = match place {
+        Place::Point(p) => redeemed_point.as_deref() == Some(p),
+        Place::Store(s) => redeemed_store.as_deref() == Some(s),
+    };
     Ok(match status {
-        ClaimStatus::Redeemed => VoucherState::Redeemed {
-            gift_name,
-            at: redeemed_at.unwrap_or(now).and_utc(),
-            here: redeemed_point.as_deref() == Some(point),
-        },
+        ClaimStatus::Redeemed => VoucherState::Redeemed { gift_name, at: redeemed_at.unwrap_or(now).and_utc(), here },
         ClaimStatus::Voided => VoucherState::Voided,
         ClaimStatus::Issued if expires_at <= now => VoucherState::Expired,
         _ => {
-            let listed: i64 = gift_pickup_points::table
-                .filter(gift_pickup_points::gift_id.eq(&gift_id))
-                .filter(gift_pickup_points::pickup_point_id.eq(point))
-                .count()
-                .get_result(conn)?;
+            let listed = match place {
+                Place::Point(p) => gift_pickup_points::table
+                    .filter(gift_pickup_points::gift_id.eq(&gift_id))
+                    .filter(gift_pickup_points::pickup_point_id.eq(p))
+                    .count()
+                    .get_result::<i64>(conn)?,
+                Place::Store(s) => gift_stores::table
+                    .filter(gift_stores::gift_id.eq(&gift_id))
+                    .filter(gift_stores::store_id.eq(s))
+                    .count()
+                    .get_result::<i64>(conn)?,
+            };
             if listed == 0 {
                 VoucherState::WrongPoint
             } else {
@@ -168,7 +189,7 @@ impl PickupStore for DbPickup {
 
     async fn state(&self, code: &str, point: PickupPointId, now: DateTime<Utc>) -> anyhow::Result<VoucherState> {
         let (code, point) = (code.to_owned(), point.0.to_string());
-        self.0.run(move |conn| state(conn, &code, &point, now.naive_utc())).await
+        self.0.run(move |conn| state(conn, &code, Place::Point(&point), now.naive_utc())).await
     }
 
     async fn redeem(
@@ -200,7 +221,7 @@ impl PickupStore for DbPickup {
                     claims::redeemed_point.eq(&point),
                 ))
                 .execute(conn)?;
-                state(conn, &code, &point, now)
+                state(conn, &code, Place::Point(&point), now)
             })
             .await
     }

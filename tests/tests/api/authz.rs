@@ -81,6 +81,13 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/partner/sales/{id}", "UUUUUUU"),
     ("POST", "/v1/partner/sales/{id}/reversal", "UUUUUUU"),
     ("GET", "/v1/partner/settlements", "UUUUUUU"),
+    ("GET", "/v1/partner/webhook-endpoint", "UUUUUUU"),
+    ("PUT", "/v1/partner/webhook-endpoint", "UUUUUUU"),
+    ("GET", "/v1/partner/webhook-deliveries", "UUUUUUU"),
+    ("POST", "/v1/partner/webhook-deliveries/{id}/resend", "UUUUUUU"),
+    ("POST", "/v1/partner/vouchers/check", "UUUUUUU"),
+    ("POST", "/v1/partner/vouchers/redeem", "UUUUUUU"),
+    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/stores/{store}", "UUUPPFF"),
 ];
 
 on_both_backends!(every_operation_answers_every_caller_as_the_matrix_says);
@@ -110,6 +117,7 @@ async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backen
                 .replace("{point}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e21")
                 .replace("{admin_id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e22")
                 .replace("{offer}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e23")
+                .replace("{store}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e24")
                 .replace("{serial}", "5157F09EFDC096DE15EBE81A47057A72");
             let concrete = if path == "/v1/admin/jobs/{id}/retry" { path.replace("{id}", "999999") } else { concrete };
             for (caller, (token, expected)) in CALLERS.iter().zip(tokens.iter().zip(row.chars())) {

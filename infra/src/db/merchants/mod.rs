@@ -3,6 +3,8 @@
 mod catalogue;
 mod rows;
 mod sales;
+mod vouchers;
+mod webhooks;
 
 use super::Database;
 use crate::crypto::FieldCrypto;

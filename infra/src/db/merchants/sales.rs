@@ -8,11 +8,13 @@ use super::super::claims::sql::{member_standing, StandingValues};
 use super::super::schema::{discount_sales, member_codes, merchant_members, merchants, offers};
 use super::super::{Backend, DbConn};
 use super::rows::SaleRow;
+use super::webhooks::enqueue_event;
 use super::DbMerchants;
 use domain::members::identity::PersonName;
 use domain::members::MemberId;
 use domain::merchants::ports::{MemberFacts, NewSale, Recorded, Sales};
 use domain::merchants::sale::{DailyTotals, MemberCode};
+use domain::merchants::webhook::{self, EventType};
 use domain::merchants::{MemberRef, MerchantId, Sale, SaleId};
 use domain::shared::{Page, PageRequest};
 
@@ -290,7 +292,7 @@ impl Sales for DbMerchants {
                     .returning(discount_sales::seq)
                     .get_result(conn)?;
                 let title: String = offers::table.find(&offer).select(offers::title).first(conn)?;
-                Ok::<_, anyhow::Error>(Recorded::Sale(Box::new(Sale {
+                let recorded = Sale {
                     id: sale.id,
                     merchant: sale.merchant,
                     store: sale.store,
@@ -304,7 +306,15 @@ impl Sales for DbMerchants {
                     at: sale.at,
                     reversed_at: None,
                     seq,
-                })))
+                };
+                let event = webhook::payload(
+                    recorded.merchant,
+                    EventType::SaleRecorded,
+                    recorded.at,
+                    webhook::sale_data(&recorded),
+                );
+                enqueue_event(conn, &recorded.merchant.to_string(), event, recorded.at)?;
+                Ok::<_, anyhow::Error>(Recorded::Sale(Box::new(recorded)))
             })
             .await
     }
@@ -340,11 +350,16 @@ impl Sales for DbMerchants {
                         .bind::<Text, _>(member)
                         .execute(conn)?;
                 }
-                let row = sale_row(conn, &merchant, &id)?;
-                Ok::<_, anyhow::Error>(row.map(|r| (r, reversed)))
+                let Some((row, title)) = sale_row(conn, &merchant, &id)? else { return Ok(None) };
+                let sale = row.into_sale(title)?;
+                if reversed {
+                    let event = webhook::payload(sale.merchant, EventType::SaleReversed, at, webhook::sale_data(&sale));
+                    enqueue_event(conn, &merchant, event, at)?;
+                }
+                Ok::<_, anyhow::Error>(Some((sale, reversed)))
             })
             .await?;
-        found.map(|((row, title), first)| Ok((row.into_sale(title)?, first))).transpose()
+        Ok(found)
     }
 
     async fn sale(&self, merchant: MerchantId, sale: SaleId) -> anyhow::Result<Option<Sale>> {

@@ -50,6 +50,8 @@ diesel::table! {
         redeemed_at -> Nullable<Timestamp>,
         redeemed_by -> Nullable<Text>,
         redeemed_point -> Nullable<Text>,
+        redeemed_store -> Nullable<Text>,
+        redeemed_till_ref -> Nullable<Text>,
     }
 }
 

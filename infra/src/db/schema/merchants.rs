@@ -11,6 +11,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        webhook_url -> Nullable<Text>,
     }
 }
 
@@ -115,6 +116,13 @@ diesel::table! {
         day -> Date,
         day_used -> Integer,
         total_used -> Integer,
+    }
+}
+
+diesel::table! {
+    gift_stores (gift_id, store_id) {
+        gift_id -> Text,
+        store_id -> Text,
     }
 }
 

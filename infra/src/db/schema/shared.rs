@@ -12,6 +12,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        owner -> Nullable<Text>,
     }
 }
 

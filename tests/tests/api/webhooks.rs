@@ -1,0 +1,134 @@
+//! Webhooks to merchants: Standard Webhooks headers signed with our Ed25519 key, retried on the
+//! Standard Webhooks schedule until the receiver takes them, stopped by a 410, listed and re-sent.
+
+use domain::admin::Role;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tests::partners::Partner;
+use tests::receiver::WebhookReceiver;
+use tests::{on_both_backends, Backend, Req, TestApp};
+
+on_both_backends!(events_are_retried_until_the_receiver_takes_them, a_410_stops_the_deliveries_of_an_event);
+
+async fn set_endpoint(app: &TestApp, partner: &Partner, url: &str) {
+    let reply = app.send(partner.sign(app, Req::put("/v1/partner/webhook-endpoint").json(json!({"url": url})))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    app.assert_signed(&reply).await;
+}
+
+async fn deliveries(app: &TestApp, partner: &Partner) -> Vec<Value> {
+    let reply = app.send(partner.sign(app, Req::get("/v1/partner/webhook-deliveries"))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["items"].as_array().unwrap().clone()
+}
+
+/// Waits for the runner (it polls on the wall clock) to settle `delivery` into `state`.
+async fn wait_state(app: &TestApp, partner: &Partner, event: &str, state: &str) -> Value {
+    for _ in 0..200 {
+        let found = deliveries(app, partner).await.into_iter().find(|d| d["event_id"] == event);
+        if let Some(d) = found.filter(|d| d["state"] == state) {
+            return d;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("delivery {event} never became {state}: {:?}", deliveries(app, partner).await);
+}
+
+async fn sell(app: &TestApp, partner: &Partner, member: &str, key: &str) -> Value {
+    let code = app.member_code(member).await;
+    let sale = Req::post("/v1/partner/sales").header("idempotency-key", key).json(json!({
+        "store_id": partner.stores[0], "member_code": code, "offer_id": partner.offer,
+        "original_fen": 12_800, "till_ref": "POS-1", "channel": "pos"
+    }));
+    let reply = app.send(partner.sign(app, sale)).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()
+}
+
+async fn events_are_retried_until_the_receiver_takes_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let partner = app.partner(&staff, 0, json!({"daily_limit": null})).await;
+    let member = app.activated_members(1, "SZ001").await.remove(0);
+    let receiver = WebhookReceiver::start(&[503, 500]);
+    set_endpoint(&app, &partner, &receiver.url).await;
+    let got = app.send(partner.sign(&app, Req::get("/v1/partner/webhook-endpoint"))).await.json();
+    assert_eq!(got["url"], receiver.url.as_str());
+
+    let sale = sell(&app, &partner, &member, "s-1").await;
+    let first = receiver.wait_for(1).await;
+    assert_eq!(first.len(), 1, "the first attempt is made at once");
+    let event = first[0].id.clone();
+    assert!(event.starts_with("msg_"));
+    // The schedule: 5 s after the first failure, then 5 min after the second.
+    app.clock.advance(chrono::Duration::seconds(5));
+    assert_eq!(receiver.wait_for(2).await.len(), 2);
+    app.clock.advance(chrono::Duration::minutes(5));
+    let all = receiver.wait_for(3).await;
+    assert_eq!(all.len(), 3);
+    let done = wait_state(&app, &partner, &event, "done").await;
+    assert_eq!(done["attempts"], 3, "{done}");
+    assert_eq!(done["event_type"], "sale.recorded");
+
+    // Every attempt: the same id and body, its own timestamp, a signature our published key verifies.
+    let keys = app.send(Req::get("/v1/partner/platform-keys")).await.json();
+    let public = keys["webhook_public_key"].as_str().unwrap();
+    for r in &all {
+        assert_eq!((&r.id, &r.body), (&event, &all[0].body));
+        assert!(infra::signing::verify_webhook(public, &r.id, r.timestamp, &r.body, &r.signature), "{r:?}");
+    }
+    assert!(all[2].timestamp >= all[0].timestamp + 305);
+    let body: Value = serde_json::from_str(&all[0].body).unwrap();
+    assert_eq!(body["type"], "sale.recorded");
+    assert_eq!(body["data"]["sale_id"], sale["id"]);
+    assert_eq!(body["data"]["member_ref"], sale["member_ref"]);
+
+    // A reversal is an event of its own; a re-send delivers an event again under its own id.
+    let id = sale["id"].as_str().unwrap();
+    let reverse = Req::post(&format!("/v1/partner/sales/{id}/reversal"))
+        .header("idempotency-key", "r-1")
+        .json(json!({"till_ref": "POS-1"}));
+    assert_eq!(app.send(partner.sign(&app, reverse)).await.status, 200);
+    let four = receiver.wait_for(4).await;
+    let reversal: Value = serde_json::from_str(&four[3].body).unwrap();
+    assert_eq!(reversal["type"], "sale.reversed");
+    assert!(reversal["data"]["reversed_at"].is_string());
+    let resend =
+        app.send(partner.sign(&app, Req::post(&format!("/v1/partner/webhook-deliveries/{}/resend", done["id"])))).await;
+    assert_eq!(resend.status, 200, "{}", resend.text());
+    let five = receiver.wait_for(5).await;
+    assert_eq!(five[4].id, event);
+
+    // Another merchant sees none of these, and cannot re-send them.
+    let other = app.partner(&staff, 1, json!({})).await;
+    assert!(deliveries(&app, &other).await.is_empty());
+    let theirs =
+        app.send(other.sign(&app, Req::post(&format!("/v1/partner/webhook-deliveries/{}/resend", done["id"])))).await;
+    theirs.problem(404, "webhook_delivery.not_found");
+}
+
+async fn a_410_stops_the_deliveries_of_an_event(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let partner = app.partner(&staff, 0, json!({"daily_limit": null})).await;
+    let member = app.activated_members(1, "SZ001").await.remove(0);
+    let receiver = WebhookReceiver::start(&[410]);
+    set_endpoint(&app, &partner, &receiver.url).await;
+    sell(&app, &partner, &member, "s-1").await;
+    let event = receiver.wait_for(1).await[0].id.clone();
+    let dead = wait_state(&app, &partner, &event, "dead").await;
+    assert_eq!(dead["attempts"], 1);
+    assert!(dead["last_error"].as_str().unwrap().contains("410"), "{dead}");
+    app.clock.advance(chrono::Duration::hours(30));
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1, "nothing more after a 410");
+
+    // Without an endpoint no event is queued.
+    let reply = app.send(partner.sign(&app, Req::put("/v1/partner/webhook-endpoint").json(json!({"url": null})))).await;
+    assert_eq!(reply.json()["url"], Value::Null);
+    sell(&app, &partner, &app.token_for_member_of(&member), "s-2").await;
+    assert_eq!(deliveries(&app, &partner).await.len(), 1);
+    let bad =
+        app.send(partner.sign(&app, Req::put("/v1/partner/webhook-endpoint").json(json!({"url": "ftp://x"})))).await;
+    bad.problem(422, "validation.invalid_field");
+}
