@@ -166,3 +166,130 @@ impl TestApp {
         self.token_for(claims["sub"].as_str().expect("sub"))
     }
 }
+
+/// Suzhou's districts and county-level cities, with a point near each one's centre.
+pub const SUZHOU: [(&str, f64, f64); 10] = [
+    ("姑苏区", 31.3107, 120.6187),
+    ("工业园区", 31.3190, 120.7110),
+    ("虎丘区", 31.3300, 120.5700),
+    ("吴中区", 31.2620, 120.6310),
+    ("相城区", 31.3690, 120.6420),
+    ("吴江区", 31.1390, 120.6450),
+    ("常熟市", 31.6540, 120.7520),
+    ("张家港市", 31.8750, 120.5550),
+    ("昆山市", 31.3850, 120.9810),
+    ("太仓市", 31.4570, 121.1300),
+];
+pub const CATEGORIES: [&str; 5] = ["餐饮", "超市", "影院", "书店", "药房"];
+
+/// A store as seeded, with what a brute-force search needs.
+#[derive(Debug, Clone)]
+pub struct SeededStore {
+    pub merchant: String,
+    pub category: &'static str,
+    pub district: &'static str,
+    pub store: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// `merchants` active merchants with `stores_each` stores scattered around Suzhou's districts,
+/// written through the catalogue repository (as the admin API would, audit rows included);
+/// the same `seed` gives the same places.
+pub async fn seed_catalogue(
+    catalogue: &infra::db::merchants::DbMerchants,
+    merchants: usize,
+    stores_each: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<SeededStore>> {
+    use domain::admin::{Actor, NewAuditEntry};
+    use domain::merchants::ports::Catalogue;
+    use domain::merchants::{geo::GeoPoint, Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
+    use rand::{Rng, SeedableRng};
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let actor = Actor::command_line("seed");
+    let now = chrono::Utc::now();
+    let mut out = Vec::with_capacity(merchants * stores_each);
+    for m in 0..merchants {
+        let category = CATEGORIES[m % CATEGORIES.len()];
+        let merchant = Merchant {
+            id: MerchantId::new(),
+            mchid: Mchid::random(),
+            name: format!("商户{m:05}"),
+            category: category.to_owned(),
+            contact: "0512-00000000".into(),
+            settlement_email: domain::shared::EmailAddress::parse(&format!("m{m}@merchant.example")).unwrap(),
+            status: MerchantStatus::Active,
+            created_at: now,
+        };
+        anyhow::ensure!(
+            catalogue
+                .insert_merchant(&merchant, NewAuditEntry::by(&actor, now, "merchant.create", merchant.id.to_string()))
+                .await?
+        );
+        for _ in 0..stores_each {
+            let (district, lat, lng) = SUZHOU[rng.random_range(0..SUZHOU.len())];
+            let (lat, lng) = (lat + rng.random_range(-0.08..0.08), lng + rng.random_range(-0.08..0.08));
+            let location = GeoPoint::from_degrees(lat, lng)?;
+            let store = Store {
+                id: StoreId::new(),
+                merchant: merchant.id,
+                name: format!("{district}店"),
+                address: format!("{district}某路"),
+                district: district.to_owned(),
+                location,
+                hours: "09:00-21:00".into(),
+            };
+            catalogue
+                .insert_store(&store, NewAuditEntry::by(&actor, now, "store.create", store.id.to_string()))
+                .await?;
+            out.push(SeededStore {
+                merchant: merchant.id.to_string(),
+                category,
+                district,
+                store: store.id.to_string(),
+                lat: location.lat(),
+                lng: location.lng(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Great-circle distance in metres, written out here so the search is checked against an
+/// independent computation.
+pub fn haversine_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let (dp, dl) = ((lat2 - lat1).to_radians(), (lng2 - lng1).to_radians());
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * a.sqrt().asin()
+}
+
+/// Merchants within `radius_m` of a point by their nearest store, nearest first: every store
+/// looked at, no index.
+pub fn brute_force_nearby(stores: &[SeededStore], lat: f64, lng: f64, radius_m: f64) -> Vec<(String, f64)> {
+    let mut best: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    for s in stores {
+        let d = haversine_m(lat, lng, s.lat, s.lng);
+        if d <= radius_m {
+            let e = best.entry(s.merchant.as_str()).or_insert(f64::MAX);
+            *e = e.min(d);
+        }
+    }
+    let mut all: Vec<(String, f64)> = best.into_iter().map(|(m, d)| (m.to_owned(), d)).collect();
+    all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    all
+}
+
+impl TestApp {
+    /// The catalogue repository over this server's database.
+    pub async fn catalogue(&self) -> infra::db::merchants::DbMerchants {
+        let infra = self.infra().await;
+        infra::db::merchants::DbMerchants {
+            db: infra.db,
+            crypto: infra.crypto,
+            consent_version: self.config.members.privacy_policy_version.clone(),
+        }
+    }
+}

@@ -18,6 +18,7 @@ mod jobs;
 mod member_login;
 mod member_privacy;
 mod merchant_vouchers;
+mod merchants_browse;
 mod outages;
 mod partner_sales;
 mod partner_signing;
