@@ -9,6 +9,7 @@ use crate::admin::AdminState;
 use crate::wire::{Idempotency, Infra};
 use domain::jobs::{Job, JobFailure, JobHandler, JobKind, JobRunner, JobState, JobStore, RetryPolicy};
 use domain::mail::MailJobs;
+use domain::merchants::statement::StatementService;
 use domain::merchants::webhook::WebhookJobs;
 use domain::shared::AppClock;
 use infra::db::jobs::DbJobs;
@@ -71,13 +72,29 @@ pub fn runner(infra: &Infra, webhook_key: Arc<WebhookKey>) -> anyhow::Result<Run
 pub struct Maintenance {
     pub jobs: web::Data<AdminState>,
     pub idempotency: web::Data<Idempotency>,
+    /// Yesterday's settlement statements, issued once the Beijing day has turned.
+    pub statements: StatementService<DbMerchants, AppClock>,
     pub clock: AppClock,
 }
 
 pub async fn run(runner: Runner, maintenance: Maintenance, poll: Duration, mut stop: watch::Receiver<bool>) {
     let mut counted: Option<Instant> = None;
     let mut purged: Option<Instant> = None;
+    // The last day whose statements this instance saw issued: one look a day, not one a pass.
+    let mut stated: Option<chrono::NaiveDate> = None;
     while !*stop.borrow() {
+        let due = maintenance.statements.due_day();
+        if due != stated {
+            match maintenance.statements.issue_due().await {
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::info!(issued = n, day = ?due, "settlement statements queued");
+                    }
+                    stated = due;
+                }
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "settlement statements could not be issued"),
+            }
+        }
         if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
             purge(&maintenance).await;
             purged = Some(Instant::now());

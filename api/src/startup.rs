@@ -19,6 +19,7 @@ use crate::wire::Infra;
 use crate::{
     admin, campaigns, edge, extract, gatekeeper, health, job_loop, members, merchants, metrics, openapi, text_guard,
 };
+use domain::merchants::statement::StatementService;
 use domain::shared::AppClock;
 
 /// Every documented route. Each context contributes its own, with full paths and no catch-all
@@ -62,8 +63,12 @@ impl Application {
         let probes = web::Data::new(health::Probes { db: infra.db.clone(), redis: infra.redis.clone() });
 
         let (stop_worker, stopped) = watch::channel(false);
-        let maintenance =
-            job_loop::Maintenance { jobs: admin.clone(), idempotency: idempotency.clone(), clock: infra.clock.clone() };
+        let maintenance = job_loop::Maintenance {
+            jobs: admin.clone(),
+            idempotency: idempotency.clone(),
+            statements: StatementService { store: merchants.merchants.sales.clone(), clock: infra.clock.clone() },
+            clock: infra.clock.clone(),
+        };
         let worker = tokio::spawn(job_loop::run(
             job_loop::runner(&infra, merchants.webhook_key.clone())?,
             maintenance,

@@ -1,4 +1,5 @@
 use actix_web::{get, web, HttpResponse};
+use domain::shared::spreadsheet::cell as field;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -171,31 +172,4 @@ pub async fn report_csv(
         .content_type("text/csv; charset=utf-8")
         .insert_header(("content-disposition", format!("attachment; filename=\"campaign-{id}-report.csv\"")))
         .body(out))
-}
-
-/// One text cell. A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab or CR
-/// first) gets a leading `'`, so a gift named `=HYPERLINK(…)` stays text in the auditor's
-/// spreadsheet; then quoting where CSV needs it.
-fn field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::field;
-
-    #[test]
-    fn cells_never_start_a_formula_and_are_quoted_when_needed() {
-        assert_eq!(field("月饼礼盒"), "月饼礼盒");
-        assert_eq!(field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
-        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(field(risky).trim_start_matches('"').starts_with('\''), "{risky:?} -> {}", field(risky));
-        }
-        assert_eq!(field("a,b"), "\"a,b\"");
-    }
 }

@@ -183,5 +183,6 @@ fn welcome_mail(admin: &AdminUser) -> Option<OutboundEmail> {
             user = admin.username,
             role = admin.role.as_str(),
         ),
+        attachment: None,
     })
 }

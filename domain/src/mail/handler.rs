@@ -44,6 +44,7 @@ mod tests {
             to: crate::shared::EmailAddress::parse("a@union.example.cn").unwrap(),
             subject: "s".into(),
             body: "b".into(),
+            attachment: None,
         };
         let job = |attempts| Job { id: 41, kind: JobKind::Mail, payload: email.to_payload(), attempts };
         let handler = MailJobs(mailer.clone());

@@ -6,5 +6,5 @@ pub mod model;
 pub mod ports;
 
 pub use handler::MailJobs;
-pub use model::OutboundEmail;
+pub use model::{Attachment, OutboundEmail};
 pub use ports::{Mailer, SendError};

@@ -104,6 +104,7 @@ where
             body: format!(
                 "您的邮箱验证码是 {code}，30 分钟内有效。\nYour confirmation code is {code}; it is valid for 30 minutes.\n"
             ),
+            attachment: None,
         };
         let now = self.clock.now();
         let expires = now + chrono::Duration::from_std(EMAIL_CODE_TTL).unwrap_or_default();

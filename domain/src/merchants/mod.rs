@@ -11,6 +11,7 @@ pub mod ports;
 pub mod pricing;
 pub mod sale;
 pub mod service;
+pub mod statement;
 pub mod webhook;
 
 pub use error::MerchantError;

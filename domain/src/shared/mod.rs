@@ -8,6 +8,7 @@ pub mod ids;
 pub mod money;
 pub mod paging;
 pub mod random;
+pub mod spreadsheet;
 pub mod text;
 
 pub use clock::{AppClock, Clock, SystemClock, TestClock};

@@ -1,7 +1,7 @@
 //! Mail delivery adapters: SMTP in production, `.eml` files in the embedded default.
 
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Mechanism;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
@@ -34,14 +34,24 @@ impl AnyMailer {
 
     fn message(from: &Mailbox, email: &OutboundEmail, message_id: &str) -> Result<Message, SendError> {
         let to: Mailbox = email.to.as_str().parse().map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
-        Message::builder()
+        let builder = Message::builder()
             .message_id(Some(format!("<{message_id}@{}>", from.email.domain())))
             .from(from.clone())
             .to(to)
-            .subject(&email.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.body.clone())
-            .map_err(|e| SendError::Permanent(format!("message not buildable: {e}")))
+            .subject(&email.subject);
+        let built = match &email.attachment {
+            None => builder.header(ContentType::TEXT_PLAIN).body(email.body.clone()),
+            Some(file) => {
+                let kind = ContentType::parse(&file.content_type)
+                    .map_err(|e| SendError::Permanent(format!("attachment type {}: {e}", file.content_type)))?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(email.body.clone()))
+                        .singlepart(Attachment::new(file.filename.clone()).body(file.content.clone(), kind)),
+                )
+            }
+        };
+        built.map_err(|e| SendError::Permanent(format!("message not buildable: {e}")))
     }
 }
 

@@ -27,6 +27,7 @@ mod problems;
 mod readiness;
 mod real_name;
 mod schema;
+mod statements;
 mod webhooks;
 mod wechat;
 mod wechatpay_sdk;

@@ -3,6 +3,7 @@
 mod catalogue;
 mod rows;
 mod sales;
+mod statements;
 mod vouchers;
 mod webhooks;
 

@@ -126,6 +126,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    settlement_statements (merchant_id, day) {
+        merchant_id -> Text,
+        day -> Date,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(stores -> merchants (merchant_id));
+diesel::joinable!(discount_sales -> stores (store_id));
 diesel::joinable!(discount_sales -> offers (offer_id));
 diesel::joinable!(discount_sales -> merchants (merchant_id));

@@ -18,5 +18,6 @@ pub use shared::*;
 
 diesel::allow_tables_to_appear_in_same_query!(members, roster);
 diesel::allow_tables_to_appear_in_same_query!(claims, gifts, campaigns);
-diesel::allow_tables_to_appear_in_same_query!(stores, merchants);
-diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants);
+diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants, stores);
+diesel::allow_tables_to_appear_in_same_query!(claims, stores);
+diesel::allow_tables_to_appear_in_same_query!(gifts, stores);
