@@ -2,6 +2,7 @@
 //! choosing, with request helpers, a loopback SMTP server and the services' availability check.
 
 mod backend;
+pub mod bench;
 pub mod campaigns;
 mod client;
 pub mod members;

@@ -12,7 +12,24 @@ on_both_backends!(
     every_bad_signature_is_refused_with_its_own_code,
     revoked_keys_and_suspended_merchants_are_refused_at_once,
     a_store_key_acts_for_its_own_store_only,
+    each_merchant_has_its_own_request_budget,
 );
+
+async fn each_merchant_has_its_own_request_budget(backend: Backend) {
+    let app = TestApp::spawn_with(backend, tests::Options::default().var("SGH_PARTNER_REQUESTS_PER_MINUTE", 3)).await;
+    let staff = app.staff(Role::Admin).await;
+    let (a, b) = (app.partner(&staff, 0, json!({})).await, app.partner(&staff, 1, json!({})).await);
+    let today = app.clock.now().date_naive();
+    let list = || Req::get(&format!("/v1/partner/sales?from={today}&to={today}"));
+    for _ in 0..3 {
+        assert_eq!(app.send(a.sign(&app, list())).await.status, 200);
+    }
+    let limited = app.send(a.sign(&app, list())).await;
+    limited.problem(429, "rate_limited");
+    assert!(limited.header("retry-after").is_some());
+    // Another merchant's budget is its own.
+    assert_eq!(app.send(b.sign(&app, list())).await.status, 200);
+}
 
 async fn a_signed_verification_is_answered_and_the_answer_is_signed(backend: Backend) {
     let app = TestApp::spawn(backend).await;

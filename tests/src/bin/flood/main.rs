@@ -7,7 +7,7 @@
 //! members each trying `--tries` times for S units, limit 1. See README § Benchmark.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,10 +16,7 @@ use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Parser;
 use diesel::{Connection, RunQueryDsl};
-use futures_util::stream::{self, StreamExt};
 use hdrhistogram::Histogram;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 mod load;
 mod report;
@@ -28,15 +25,14 @@ mod server;
 
 use load::{flood, Outcome, Plan};
 use report::{evalsha_benchmark, summary, Row, Stored};
-use seed::{clear_redis, recreate_database, seed_admin, seed_members, PASSWORD};
-use server::{HttpConn, Server};
+use seed::{clear_redis, recreate_database};
+use server::Server;
+use tests::bench::{seed_admin, seed_members, HttpConn, PASSWORD};
 
 use api::config::Config;
 use domain::campaigns::ports::Ticket;
 use domain::campaigns::{CampaignId, GiftId};
-use domain::members::ports::{MemberRepository, MemberTokens};
-use domain::members::roster::{RosterEntry, RosterStatus};
-use domain::members::{IdNumber, Member, MemberId, PersonName, PhoneNumber};
+use domain::members::MemberId;
 
 #[derive(Parser, Clone)]
 #[command(about = "Claim flood benchmark: the inventory gate against the database-only mode")]
@@ -127,7 +123,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let members = seed_members(&infra, needed).await?;
     eprintln!("seeded {} activated members in {:.1} s", members.len(), started.elapsed().as_secs_f64());
-    let admin = seed_admin(&infra).await?;
+    let admin = seed_admin(&infra, "flood.operator").await?;
 
     let mut results = Vec::new();
     for mode in &args.modes {

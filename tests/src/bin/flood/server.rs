@@ -10,31 +10,8 @@ pub struct Server {
 
 impl Server {
     pub fn start(args: &Args, gate: &str) -> anyhow::Result<Self> {
-        let child = Command::new(&args.server)
-            .arg("serve")
-            .env_clear()
-            .envs(server_vars(args, gate))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting the server")?;
-        let server = Server { child, port: args.port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", server.port)) {
-                use std::io::{Read, Write};
-                c.write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")?;
-                let mut reply = String::new();
-                let _ = c.read_to_string(&mut reply);
-                if reply.starts_with("HTTP/1.1 200") {
-                    return Ok(server);
-                }
-            }
-            if Instant::now() > deadline {
-                bail!("the server did not become ready");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let child = tests::bench::start_server(&args.server, &server_vars(args, gate), args.port)?;
+        Ok(Server { child, port: args.port })
     }
 
     pub async fn send(
@@ -114,47 +91,5 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
-    }
-}
-
-/// One keep-alive HTTP/1.1 connection, speaking just enough of the protocol for this API.
-pub struct HttpConn {
-    pub stream: TcpStream,
-    pub buf: Vec<u8>,
-}
-
-impl HttpConn {
-    pub async fn open(port: u16) -> anyhow::Result<Self> {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self { stream, buf: Vec::with_capacity(4096) })
-    }
-
-    /// Sends one request and reads its response: status and body (Content-Length framed).
-    pub async fn exchange(&mut self, request: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
-        self.stream.write_all(request).await?;
-        self.buf.clear();
-        let header_end = loop {
-            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            if self.stream.read_buf(&mut self.buf).await? == 0 {
-                bail!("connection closed");
-            }
-        };
-        let head = std::str::from_utf8(&self.buf[..header_end])?;
-        let status: u16 = head.get(9..12).context("status line")?.parse()?;
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
-            .map(|(_, v)| v.trim().parse())
-            .transpose()?
-            .context("no content-length")?;
-        while self.buf.len() < header_end + length {
-            if self.stream.read_buf(&mut self.buf).await? == 0 {
-                bail!("connection closed mid-body");
-            }
-        }
-        Ok((status, self.buf[header_end..header_end + length].to_vec()))
     }
 }

@@ -1,0 +1,365 @@
+//! `partner-bench`: the signed partner API and the nearby search under load. Starts the release
+//! server against PostgreSQL + Redis, seeds members (with live member codes), merchants with a
+//! store, an offer and an RSA key each, and 20,000 stores across Suzhou; measures `openssl speed
+//! -multi 2 rsa2048` in the same sitting; then from C keep-alive connections in a closed loop:
+//! signed member-code verifications, signed sales, and member nearby searches. Requests are signed
+//! by the tool, each with its own nonce and key, before each phase's clock starts (a till signs
+//! before it sends). See README § Measured: the partner API.
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use diesel::{Connection, RunQueryDsl};
+use hdrhistogram::Histogram;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::admin::{Actor, NewAuditEntry};
+use domain::merchants::offer::Limits;
+use domain::merchants::partner::{KeySerial, PartnerKey};
+use domain::merchants::ports::{Catalogue, Sales};
+use domain::merchants::sale::MemberCode;
+use domain::merchants::{
+    geo::GeoPoint, Audience, Discount, Mchid, Merchant, MerchantId, MerchantStatus, Offer, OfferId,
+};
+use domain::merchants::{OfferStatus, Store, StoreId, Weekdays};
+use infra::db::merchants::DbMerchants;
+use infra::signing::{public_key_der_from_pem, sign_with_pem, PlatformKey};
+use tests::bench::{seed_members, start_server, HttpConn};
+
+#[derive(Parser, Clone)]
+#[command(about = "Partner API and nearby-search benchmark")]
+struct Args {
+    #[arg(long, default_value = "target/release/sgh")]
+    server: PathBuf,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    postgres: String,
+    #[arg(long, default_value = "sgh_partner_bench")]
+    database: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
+    #[arg(long, default_value_t = 1_000)]
+    members: usize,
+    #[arg(long, default_value_t = 20)]
+    merchants: usize,
+    /// Stores for the nearby search, spread over 1,000 merchants.
+    #[arg(long, default_value_t = 20_000)]
+    stores: usize,
+    #[arg(long, default_value_t = 50)]
+    connections: usize,
+    #[arg(long, default_value_t = 20_000)]
+    verifications: usize,
+    #[arg(long, default_value_t = 10_000)]
+    sales: usize,
+    #[arg(long, default_value_t = 20_000)]
+    searches: usize,
+    #[arg(long, default_value_t = 2)]
+    server_workers: usize,
+    #[arg(long, default_value_t = 10)]
+    pool_size: u32,
+    #[arg(long, default_value_t = 18_482)]
+    port: u16,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    runtime.block_on(run(args))
+}
+
+fn server_vars(args: &Args) -> Vec<(String, String)> {
+    let data = std::env::temp_dir().join("sgh-partner-bench");
+    [
+        ("SGH_DATABASE_URL", format!("{}/{}", args.postgres, args.database)),
+        ("SGH_DATABASE_POOL_SIZE", args.pool_size.to_string()),
+        ("SGH_REDIS_URL", args.redis.clone()),
+        ("SGH_REDIS_PREFIX", "sgh-partner-bench".to_owned()),
+        ("SGH_BIND", format!("127.0.0.1:{}", args.port)),
+        ("SGH_WORKERS", args.server_workers.to_string()),
+        ("SGH_LOG", "warn".to_owned()),
+        ("SGH_DATA_DIR", data.display().to_string()),
+        ("SGH_PARTNER_REQUESTS_PER_MINUTE", "1000000".to_owned()),
+        ("SGH_MEMBER_CODE_TTL_SECS", "3600".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// A seeded merchant as its till knows itself.
+struct Till {
+    mchid: String,
+    serial: String,
+    key_pem: String,
+    store: StoreId,
+    offer: OfferId,
+}
+
+async fn seed_tills(catalogue: &DbMerchants, n: usize) -> anyhow::Result<Vec<Till>> {
+    let actor = Actor::command_line("bench");
+    let now = chrono::Utc::now();
+    let audit = |what: &'static str, id: String| NewAuditEntry::by(&actor, now, what, id);
+    let today = domain::merchants::offer::beijing_day(now);
+    let mut tills = Vec::with_capacity(n);
+    for i in 0..n {
+        let merchant = Merchant {
+            id: MerchantId::new(),
+            mchid: Mchid::random(),
+            name: format!("合作商户{i}"),
+            category: "餐饮".into(),
+            contact: "bench".into(),
+            settlement_email: domain::shared::EmailAddress::parse("finance@merchant.example").unwrap(),
+            status: MerchantStatus::Active,
+            created_at: now,
+        };
+        anyhow::ensure!(catalogue.insert_merchant(&merchant, audit("merchant.create", merchant.id.to_string())).await?);
+        let store = Store {
+            id: StoreId::new(),
+            merchant: merchant.id,
+            name: "观前街店".into(),
+            address: "姑苏区".into(),
+            district: "姑苏区".into(),
+            location: GeoPoint::from_degrees(31.3107, 120.6237)?,
+            hours: "10:00-22:00".into(),
+        };
+        catalogue.insert_store(&store, audit("store.create", store.id.to_string())).await?;
+        let offer = Offer {
+            id: OfferId::new(),
+            merchant: merchant.id,
+            title: "工会会员九折".into(),
+            discount: Discount::percent_off(1_000).unwrap(),
+            cap: None,
+            valid_from: today - chrono::Duration::days(1),
+            valid_until: today + chrono::Duration::days(30),
+            weekdays: Weekdays::ALL,
+            stores: None,
+            audience: Audience::Activated,
+            limits: Limits { daily: None, total: None },
+            status: OfferStatus::Published,
+        };
+        catalogue.insert_offer(&offer, audit("offer.create", offer.id.to_string())).await?;
+        let key_pem = PlatformKey::generate_pem()?;
+        let key = PartnerKey {
+            serial: KeySerial::random(),
+            merchant: merchant.id,
+            store: None,
+            public_key_der: public_key_der_from_pem(&infra::signing::public_pem_of(&key_pem)?)?,
+            created_at: now,
+            revoked_at: None,
+        };
+        catalogue.insert_key(&key, audit("partner_key.register", key.serial.as_str().to_owned())).await?;
+        tills.push(Till {
+            mchid: merchant.mchid.as_str().to_owned(),
+            serial: key.serial.as_str().to_owned(),
+            key_pem,
+            store: store.id,
+            offer: offer.id,
+        });
+    }
+    Ok(tills)
+}
+
+/// A whole HTTP/1.1 request, signed as a WeChat Pay v3 SDK signs it.
+fn signed(till: &Till, method: &str, target: &str, body: &str, extra: &str) -> anyhow::Result<Vec<u8>> {
+    let timestamp = chrono::Utc::now().timestamp();
+    let nonce = uuid::Uuid::new_v4().simple().to_string().to_ascii_uppercase();
+    let signature =
+        sign_with_pem(&till.key_pem, format!("{method}\n{target}\n{timestamp}\n{nonce}\n{body}\n").as_bytes())?;
+    Ok(format!(
+        "{method} {target} HTTP/1.1\r\nhost: bench\r\nauthorization: WECHATPAY2-SHA256-RSA2048 mchid=\"{}\",nonce_str=\"{nonce}\",\
+         signature=\"{signature}\",timestamp=\"{timestamp}\",serial_no=\"{}\"\r\n{extra}content-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        till.mchid,
+        till.serial,
+        body.len()
+    )
+    .into_bytes())
+}
+
+/// Builds `n` requests on both cores.
+fn prepare(n: usize, make: impl Fn(usize) -> anyhow::Result<Vec<u8>> + Sync) -> anyhow::Result<Vec<Vec<u8>>> {
+    let half = n / 2;
+    std::thread::scope(|s| {
+        let first = s.spawn(|| (0..half).map(&make).collect::<anyhow::Result<Vec<_>>>());
+        let second = (half..n).map(&make).collect::<anyhow::Result<Vec<_>>>()?;
+        let mut all = first.join().map_err(|_| anyhow::anyhow!("signing thread panicked"))??;
+        all.extend(second);
+        Ok(all)
+    })
+}
+
+struct Phase {
+    name: &'static str,
+    wall: Duration,
+    ok: Histogram<u64>,
+    failed: usize,
+    first_failure: Option<String>,
+}
+
+/// Sends every request from `connections` keep-alive connections in a closed loop.
+async fn closed_loop(args: &Args, name: &'static str, requests: Vec<Vec<u8>>, ok_status: u16) -> anyhow::Result<Phase> {
+    let requests = Arc::new(requests);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut conns = Vec::with_capacity(args.connections);
+    for _ in 0..args.connections {
+        conns.push(HttpConn::open(args.port).await?);
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|mut conn| {
+            let (requests, next) = (requests.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut ok = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+                let (mut failed, mut first) = (0usize, None);
+                loop {
+                    let j = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(request) = requests.get(j) else { break };
+                    let sent = Instant::now();
+                    match conn.exchange(request).await {
+                        Ok((status, _)) if status == ok_status => {
+                            ok.saturating_record(sent.elapsed().as_micros().max(1) as u64)
+                        }
+                        Ok((status, body)) => {
+                            failed += 1;
+                            first.get_or_insert_with(|| format!("{status} {}", String::from_utf8_lossy(&body)));
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            first.get_or_insert_with(|| e.to_string());
+                        }
+                    }
+                }
+                (ok, failed, first)
+            })
+        })
+        .collect();
+    let mut phase = Phase {
+        name,
+        wall: Duration::ZERO,
+        ok: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+        failed: 0,
+        first_failure: None,
+    };
+    for task in tasks {
+        let (ok, failed, first) = task.await?;
+        phase.ok.add(ok)?;
+        phase.failed += failed;
+        if phase.first_failure.is_none() {
+            phase.first_failure = first;
+        }
+    }
+    phase.wall = started.elapsed();
+    Ok(phase)
+}
+
+fn openssl_sign_rate() -> anyhow::Result<f64> {
+    let out =
+        std::process::Command::new("openssl").args(["speed", "-seconds", "5", "-multi", "2", "rsa2048"]).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("rsa 2048 bits") || l.starts_with("rsa  2048 bits"))
+        .context("no rsa line")?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    fields.get(5).context("no sign/s column")?.parse().context("sign/s")
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    if !args.server.exists() {
+        bail!("{} not found: build it with `cargo build --release -p api`", args.server.display());
+    }
+    let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", args.postgres))?;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", args.database)).execute(&mut admin)?;
+    diesel::sql_query(format!("CREATE DATABASE {}", args.database)).execute(&mut admin)?;
+    let config = api::config::Config::from_vars(server_vars(&args))?;
+    let infra = api::wire::Infra::open(config.clone(), domain::shared::AppClock::System).await?;
+    let catalogue = DbMerchants {
+        db: infra.db.clone(),
+        crypto: infra.crypto.clone(),
+        consent_version: config.members.privacy_policy_version.clone(),
+    };
+
+    let started = Instant::now();
+    let members = seed_members(&infra, args.members).await?;
+    let now = chrono::Utc::now();
+    let mut codes = Vec::with_capacity(members.len());
+    for (member, _) in &members {
+        let code = MemberCode::random();
+        catalogue.save_code(&code, *member, now, now + chrono::Duration::hours(2)).await?;
+        codes.push(code.as_str().to_owned());
+    }
+    let tills = seed_tills(&catalogue, args.merchants).await?;
+    let stores = tests::partners::seed_catalogue(&catalogue, 1_000, args.stores / 1_000, 2026).await?;
+    eprintln!(
+        "seeded {} members, {} merchants, {} stores in {:.0} s",
+        members.len(),
+        tills.len(),
+        stores.len() + tills.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let sign_rate = openssl_sign_rate()?;
+    let mut server = start_server(&args.server, &server_vars(&args), args.port)?;
+    let mut phases = Vec::new();
+
+    let verify = prepare(args.verifications, |j| {
+        let till = &tills[j % tills.len()];
+        let body = format!(r#"{{"store_id":"{}","member_code":"{}"}}"#, till.store, codes[j % codes.len()]);
+        signed(till, "POST", "/v1/partner/member-codes/verify", &body, "")
+    })?;
+    phases.push(closed_loop(&args, "verify member code (signed)", verify, 200).await?);
+
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let sales = prepare(args.sales, |j| {
+        let till = &tills[j % tills.len()];
+        let body = format!(
+            r#"{{"store_id":"{}","member_code":"{}","offer_id":"{}","original_fen":12800,"till_ref":"POS-{j}","channel":"pos"}}"#,
+            till.store,
+            codes[j % codes.len()],
+            till.offer
+        );
+        signed(till, "POST", "/v1/partner/sales", &body, &format!("idempotency-key: {run}-{j}\r\n"))
+    })?;
+    phases.push(closed_loop(&args, "record sale (signed)", sales, 201).await?);
+
+    let searches: Vec<Vec<u8>> = (0..args.searches)
+        .map(|j| {
+            let (_, lat, lng) = tests::partners::SUZHOU[j % tests::partners::SUZHOU.len()];
+            let (lat, lng) = (lat + ((j * 7919) % 1000) as f64 * 0.0001 - 0.05, lng + ((j * 104_729) % 1000) as f64 * 0.0001 - 0.05);
+            let token = &members[j % members.len()].1;
+            format!(
+                "GET /v1/merchants?near={lat:.5},{lng:.5}&radius_m=3000&limit=20 HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\n\r\n"
+            )
+            .into_bytes()
+        })
+        .collect();
+    phases.push(closed_loop(&args, "nearby search, 3 km (20,000 stores)", searches, 200).await?);
+    // A child process outlives its handle: stop it, so no server keeps the port.
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
+    let _ = server.wait();
+
+    println!("\nopenssl speed -multi 2 rsa2048: {sign_rate:.0} sign/s\n");
+    println!("| phase | requests | failed | req/s | × openssl sign/s | p50 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for p in &phases {
+        let rps = p.ok.len() as f64 / p.wall.as_secs_f64();
+        let ms = |q: f64| p.ok.value_at_quantile(q) as f64 / 1000.0;
+        println!(
+            "| {} | {} | {} | {rps:.0} | {:.2} | {:.1} | {:.1} | {:.1} |",
+            p.name,
+            p.ok.len(),
+            p.failed,
+            rps / sign_rate,
+            ms(0.5),
+            ms(0.99),
+            p.ok.max() as f64 / 1000.0
+        );
+        if let Some(f) = &p.first_failure {
+            println!("  first failure: {}", f.chars().take(300).collect::<String>());
+        }
+    }
+    Ok(())
+}
