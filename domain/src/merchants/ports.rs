@@ -29,12 +29,18 @@ pub trait Catalogue: Send + Sync + 'static {
     fn insert_store(&self, s: &Store, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
     fn store(&self, id: StoreId) -> impl Future<Output = anyhow::Result<Option<Store>>> + Send;
     fn stores(&self, merchant: MerchantId) -> impl Future<Output = anyhow::Result<Vec<Store>>> + Send;
-    /// Stores of active merchants inside `bbox`, optionally of one category or district.
-    fn stores_within(
+    /// Where the stores of active merchants inside `bbox` are, optionally of one category or
+    /// district: positions only, so a dense city centre costs little to read.
+    fn positions_within(
         &self,
         bbox: BoundingBox,
         category: Option<String>,
         district: Option<String>,
+    ) -> impl Future<Output = anyhow::Result<Vec<StorePosition>>> + Send;
+    /// The stores with their merchants, in no particular order.
+    fn stores_with_merchants(
+        &self,
+        stores: Vec<StoreId>,
     ) -> impl Future<Output = anyhow::Result<Vec<(Store, Merchant)>>> + Send;
     fn insert_offer(&self, o: &Offer, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
     fn offer(&self, id: OfferId) -> impl Future<Output = anyhow::Result<Option<Offer>>> + Send;
@@ -58,6 +64,14 @@ pub trait Catalogue: Send + Sync + 'static {
         at: DateTime<Utc>,
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+}
+
+/// A store's place, for searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorePosition {
+    pub store: StoreId,
+    pub merchant: MerchantId,
+    pub location: super::geo::GeoPoint,
 }
 
 /// What a merchant may learn about a member, read at one moment.

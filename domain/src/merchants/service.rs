@@ -84,26 +84,36 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         if !(1..=MAX_RADIUS_M).contains(&radius_m) {
             return Err(MerchantError::Invalid { field: "radius_m", problem: format!("must be 1-{MAX_RADIUS_M}") });
         }
-        let candidates = self.catalogue.stores_within(near.bounding_box(radius_m), category, district).await?;
-        let mut best: std::collections::HashMap<MerchantId, Nearby> = std::collections::HashMap::new();
-        for (store, merchant) in candidates {
-            let distance_m = near.distance_m(store.location);
-            if distance_m > f64::from(radius_m) {
-                continue;
-            }
-            let closer = best.get(&merchant.id).is_none_or(|b| distance_m < b.distance_m);
-            if closer {
-                best.insert(merchant.id, Nearby { merchant, store, distance_m });
+        let positions = self.catalogue.positions_within(near.bounding_box(radius_m), category, district).await?;
+        // Each merchant by its nearest store within the radius.
+        let mut best: std::collections::HashMap<MerchantId, (StoreId, f64)> = std::collections::HashMap::new();
+        for p in positions {
+            let distance_m = near.distance_m(p.location);
+            if distance_m <= f64::from(radius_m) && best.get(&p.merchant).is_none_or(|(_, d)| distance_m < *d) {
+                best.insert(p.merchant, (p.store, distance_m));
             }
         }
-        let mut all: Vec<Nearby> = best.into_values().collect();
-        all.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.merchant.id.cmp(&b.merchant.id)));
+        let mut all: Vec<(MerchantId, StoreId, f64)> = best.into_iter().map(|(m, (s, d))| (m, s, d)).collect();
+        all.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
         // The cursor counts the merchants already shown: the order is stable for a given place.
         let skip = page.after.map_or(0, |c| c.key().max(0) as usize);
         let limit = usize::from(page.limit.get());
-        let items: Vec<Nearby> = all.into_iter().skip(skip).take(limit + 1).collect();
-        let more = items.len() > limit;
-        let items: Vec<Nearby> = items.into_iter().take(limit).collect();
+        let more = all.len() > skip + limit;
+        let shown: Vec<(MerchantId, StoreId, f64)> = all.into_iter().skip(skip).take(limit).collect();
+        // Only the page's stores and merchants are read in full.
+        let mut details: std::collections::HashMap<StoreId, (Store, Merchant)> = self
+            .catalogue
+            .stores_with_merchants(shown.iter().map(|(_, s, _)| *s).collect())
+            .await?
+            .into_iter()
+            .map(|(s, m)| (s.id, (s, m)))
+            .collect();
+        let items = shown
+            .into_iter()
+            .filter_map(|(_, s, distance_m)| {
+                details.remove(&s).map(|(store, merchant)| Nearby { merchant, store, distance_m })
+            })
+            .collect();
         let next = more.then(|| Cursor::after((skip + limit) as i64));
         Ok(Page { items, next })
     }

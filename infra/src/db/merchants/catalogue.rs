@@ -8,8 +8,9 @@ use super::rows::{discount_columns, MerchantRow, OfferRow, StoreRow};
 use super::DbMerchants;
 use domain::admin::NewAuditEntry;
 use domain::merchants::geo::BoundingBox;
+use domain::merchants::geo::GeoPoint;
 use domain::merchants::partner::{KeySerial, PartnerKey};
-use domain::merchants::ports::Catalogue;
+use domain::merchants::ports::{Catalogue, StorePosition};
 use domain::merchants::{Mchid, Merchant, MerchantId, MerchantStatus, Offer, OfferId, OfferStatus, Store, StoreId};
 
 type KeyRow = (String, String, Option<String>, Vec<u8>, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
@@ -207,13 +208,13 @@ impl Catalogue for DbMerchants {
         rows.into_iter().map(Store::try_from).collect()
     }
 
-    async fn stores_within(
+    async fn positions_within(
         &self,
         bbox: BoundingBox,
         category: Option<String>,
         district: Option<String>,
-    ) -> anyhow::Result<Vec<(Store, Merchant)>> {
-        let rows: Vec<(StoreRow, MerchantRow)> = self
+    ) -> anyhow::Result<Vec<StorePosition>> {
+        let rows: Vec<(String, String, i32, i32)> = self
             .db
             .run(move |conn| {
                 let mut query = stores::table
@@ -221,7 +222,7 @@ impl Catalogue for DbMerchants {
                     .filter(stores::lat_e6.between(bbox.min_lat_e6, bbox.max_lat_e6))
                     .filter(stores::lng_e6.between(bbox.min_lng_e6, bbox.max_lng_e6))
                     .filter(merchants::status.eq(MerchantStatus::Active.as_str()))
-                    .select((StoreRow::as_select(), MerchantRow::as_select()))
+                    .select((stores::id, stores::merchant_id, stores::lat_e6, stores::lng_e6))
                     .into_boxed();
                 if let Some(category) = category {
                     query = query.filter(merchants::category.eq(category));
@@ -230,6 +231,34 @@ impl Catalogue for DbMerchants {
                     query = query.filter(stores::district.eq(district));
                 }
                 query.load(conn).map_err(anyhow::Error::from)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(store, merchant, lat, lng)| {
+                Ok(StorePosition {
+                    store: store.parse()?,
+                    merchant: merchant.parse()?,
+                    location: GeoPoint::from_e6(lat, lng)
+                        .map_err(|_| anyhow::anyhow!("stored position {lat},{lng} is invalid"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn stores_with_merchants(&self, ids: Vec<StoreId>) -> anyhow::Result<Vec<(Store, Merchant)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        let rows: Vec<(StoreRow, MerchantRow)> = self
+            .db
+            .run(move |conn| {
+                stores::table
+                    .inner_join(merchants::table)
+                    .filter(stores::id.eq_any(ids))
+                    .select((StoreRow::as_select(), MerchantRow::as_select()))
+                    .load(conn)
+                    .map_err(anyhow::Error::from)
             })
             .await?;
         rows.into_iter().map(|(s, m)| Ok((Store::try_from(s)?, Merchant::try_from(m)?))).collect()
