@@ -56,11 +56,11 @@ pub fn runner(infra: &Infra, webhook_key: Arc<WebhookKey>) -> anyhow::Result<Run
         max_attempts: config.max_attempts,
     };
     let webhooks = WebhookJobs {
-        endpoints: DbMerchants {
-            db: infra.db.clone(),
-            crypto: infra.crypto.clone(),
-            consent_version: infra.config.members.privacy_policy_version.clone(),
-        },
+        endpoints: DbMerchants::new(
+            infra.db.clone(),
+            infra.crypto.clone(),
+            infra.config.members.privacy_policy_version.clone(),
+        ),
         sender: HttpWebhooks::new(webhook_key, Duration::from_secs(10)),
         clock: infra.clock.clone(),
     };

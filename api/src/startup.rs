@@ -59,6 +59,12 @@ impl Application {
         let members = web::Data::new(members::wire(&infra));
         let campaigns = web::Data::new(campaigns::wire(&infra, campaigns::Writes::Batched));
         let merchants = web::Data::new(merchants::wire(&infra)?);
+        // The search directory is read before the first member asks for it, not by the first
+        // searches all at once; a database that is not up yet leaves that to the first search.
+        let directory = merchants.merchants.catalogue.clone();
+        tokio::spawn(async move {
+            let _ = domain::merchants::ports::Catalogue::directory(&directory).await;
+        });
         let idempotency = infra.idempotency();
         let probes = web::Data::new(health::Probes { db: infra.db.clone(), redis: infra.redis.clone() });
 

@@ -286,10 +286,10 @@ impl TestApp {
     /// The catalogue repository over this server's database.
     pub async fn catalogue(&self) -> infra::db::merchants::DbMerchants {
         let infra = self.infra().await;
-        infra::db::merchants::DbMerchants {
-            db: infra.db,
-            crypto: infra.crypto,
-            consent_version: self.config.members.privacy_policy_version.clone(),
-        }
+        infra::db::merchants::DbMerchants::new(
+            infra.db,
+            infra.crypto,
+            self.config.members.privacy_policy_version.clone(),
+        )
     }
 }

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::config::Profile;
 use crate::wire::Infra;
+use domain::merchants::cached::CachedCatalogue;
 use domain::merchants::catalogue::CatalogueService;
 use domain::merchants::partner::{KeySerial, Partner};
-use domain::merchants::ports::Catalogue;
 use domain::merchants::service::MerchantService;
 use domain::merchants::MerchantStatus;
 use domain::shared::AppClock;
@@ -17,8 +17,10 @@ use infra::db::merchants::DbMerchants;
 use infra::ephemeral::Ephemeral;
 use infra::signing::{PlatformKey, VerifyingKey, WebhookKey};
 
-pub type Merchants = MerchantService<DbMerchants, DbMerchants, AppClock>;
-pub type CatalogueAdmin = CatalogueService<DbMerchants, AppClock>;
+/// The catalogue as the services read it: recent reads kept in memory for a second.
+pub type Catalogue = CachedCatalogue<DbMerchants, AppClock>;
+pub type Merchants = MerchantService<Catalogue, DbMerchants, AppClock>;
+pub type CatalogueAdmin = CatalogueService<Catalogue, AppClock>;
 
 pub struct MerchantsState {
     pub catalogue: CatalogueAdmin,
@@ -51,7 +53,11 @@ pub struct KeyCache {
 impl KeyCache {
     pub const TTL: Duration = Duration::from_secs(5);
 
-    pub async fn get(&self, serial: &KeySerial, catalogue: &DbMerchants) -> anyhow::Result<Option<Arc<ActiveKey>>> {
+    pub async fn get(
+        &self,
+        serial: &KeySerial,
+        catalogue: &impl domain::merchants::ports::Catalogue,
+    ) -> anyhow::Result<Option<Arc<ActiveKey>>> {
         if let Some((at, key)) = self.entries.read().unwrap_or_else(|p| p.into_inner()).get(serial) {
             if at.elapsed() < Self::TTL {
                 return Ok(Some(key.clone()));
@@ -87,15 +93,13 @@ pub fn wire(infra: &Infra) -> anyhow::Result<MerchantsState> {
         Profile::Prod => PlatformKey::from_pkcs8_pem(&read(&config.platform_key_file)?)?,
         Profile::Dev => PlatformKey::load_or_create(&config.platform_key_file)?,
     };
-    let store = DbMerchants {
-        db: infra.db.clone(),
-        crypto: infra.crypto.clone(),
-        consent_version: infra.config.members.privacy_policy_version.clone(),
-    };
+    let store =
+        DbMerchants::new(infra.db.clone(), infra.crypto.clone(), infra.config.members.privacy_policy_version.clone());
+    let catalogue = CachedCatalogue::new(store.clone(), infra.clock.clone());
     Ok(MerchantsState {
-        catalogue: CatalogueService { store: store.clone(), clock: infra.clock.clone() },
+        catalogue: CatalogueService { store: catalogue.clone(), clock: infra.clock.clone() },
         merchants: MerchantService {
-            catalogue: store.clone(),
+            catalogue,
             sales: store,
             clock: infra.clock.clone(),
             code_ttl: config.member_code_ttl,

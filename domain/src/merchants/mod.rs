@@ -1,7 +1,9 @@
 //! Partner merchants, their stores and discount offers; the signed partner API's rules: who may
 //! act for which store, what a sale costs, and the limits a member's sales count against.
 
+pub mod cached;
 pub mod catalogue;
+pub mod directory;
 pub mod error;
 pub mod geo;
 pub mod model;

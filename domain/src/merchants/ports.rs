@@ -1,7 +1,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use std::future::Future;
 
-use super::geo::BoundingBox;
+use std::sync::Arc;
+
+use super::directory::Directory;
 use super::model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
 use super::offer::{Offer, OfferId, OfferStatus};
 use super::partner::{KeySerial, PartnerKey};
@@ -29,19 +31,8 @@ pub trait Catalogue: Send + Sync + 'static {
     fn insert_store(&self, s: &Store, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
     fn store(&self, id: StoreId) -> impl Future<Output = anyhow::Result<Option<Store>>> + Send;
     fn stores(&self, merchant: MerchantId) -> impl Future<Output = anyhow::Result<Vec<Store>>> + Send;
-    /// Where the stores of active merchants inside `bbox` are, optionally of one category or
-    /// district: positions only, so a dense city centre costs little to read.
-    fn positions_within(
-        &self,
-        bbox: BoundingBox,
-        category: Option<String>,
-        district: Option<String>,
-    ) -> impl Future<Output = anyhow::Result<Vec<StorePosition>>> + Send;
-    /// The stores with their merchants, in no particular order.
-    fn stores_with_merchants(
-        &self,
-        stores: Vec<StoreId>,
-    ) -> impl Future<Output = anyhow::Result<Vec<(Store, Merchant)>>> + Send;
+    /// Every store of every active merchant, for searches answered in memory.
+    fn directory(&self) -> impl Future<Output = anyhow::Result<Arc<Directory>>> + Send;
     fn insert_offer(&self, o: &Offer, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
     fn offer(&self, id: OfferId) -> impl Future<Output = anyhow::Result<Option<Offer>>> + Send;
     fn offers(&self, merchant: MerchantId) -> impl Future<Output = anyhow::Result<Vec<Offer>>> + Send;
@@ -64,14 +55,6 @@ pub trait Catalogue: Send + Sync + 'static {
         at: DateTime<Utc>,
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
-}
-
-/// A store's place, for searches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StorePosition {
-    pub store: StoreId,
-    pub merchant: MerchantId,
-    pub location: super::geo::GeoPoint,
 }
 
 /// What a merchant may learn about a member, read at one moment.
@@ -122,12 +105,13 @@ pub trait Sales: Send + Sync + 'static {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
-    /// The member a live code belongs to.
+    /// The member a live code belongs to, with their facts read in the same look-up (`None`
+    /// once the member is erased).
     fn member_for_code(
         &self,
         code: &MemberCode,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = anyhow::Result<Option<MemberId>>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Option<(MemberId, Option<MemberFacts>)>>> + Send;
     fn member_facts(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Option<MemberFacts>>> + Send;
     /// The member's pseudonym at this merchant, remembered so it can be resolved later.
     fn reference(
@@ -136,11 +120,12 @@ pub trait Sales: Send + Sync + 'static {
         member: MemberId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<MemberRef>> + Send;
+    /// The member behind the merchant's reference, with their facts as [`Sales::member_for_code`].
     fn member_for_reference(
         &self,
         merchant: MerchantId,
         reference: &MemberRef,
-    ) -> impl Future<Output = anyhow::Result<Option<MemberId>>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Option<(MemberId, Option<MemberFacts>)>>> + Send;
     /// Atomically: the member still in standing, the offer still published, the merchant active,
     /// the member's uses of the offer within its limits; then the sale and the use are written.
     fn record(&self, sale: NewSale) -> impl Future<Output = anyhow::Result<Recorded>> + Send;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use std::time::Duration;
 
+use super::directory::{Narrowing, Nearby};
 use super::error::MerchantError;
 use super::geo::GeoPoint;
 use super::model::{Merchant, MerchantId, MerchantStatus, Store, StoreId};
@@ -51,14 +52,6 @@ pub struct SaleRequest {
     pub channel: String,
 }
 
-/// A merchant near the caller, by its nearest store within the radius.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Nearby {
-    pub merchant: Merchant,
-    pub store: Store,
-    pub distance_m: f64,
-}
-
 /// The longest radius a search may ask for: a city's width.
 pub const MAX_RADIUS_M: u32 = 50_000;
 
@@ -84,36 +77,13 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         if !(1..=MAX_RADIUS_M).contains(&radius_m) {
             return Err(MerchantError::Invalid { field: "radius_m", problem: format!("must be 1-{MAX_RADIUS_M}") });
         }
-        let positions = self.catalogue.positions_within(near.bounding_box(radius_m), category, district).await?;
-        // Each merchant by its nearest store within the radius.
-        let mut best: std::collections::HashMap<MerchantId, (StoreId, f64)> = std::collections::HashMap::new();
-        for p in positions {
-            let distance_m = near.distance_m(p.location);
-            if distance_m <= f64::from(radius_m) && best.get(&p.merchant).is_none_or(|(_, d)| distance_m < *d) {
-                best.insert(p.merchant, (p.store, distance_m));
-            }
-        }
-        let mut all: Vec<(MerchantId, StoreId, f64)> = best.into_iter().map(|(m, (s, d))| (m, s, d)).collect();
-        all.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
+        let directory = self.catalogue.directory().await?;
+        let all = directory.nearby(near, radius_m, &Narrowing { category, district });
         // The cursor counts the merchants already shown: the order is stable for a given place.
         let skip = page.after.map_or(0, |c| c.key().max(0) as usize);
         let limit = usize::from(page.limit.get());
         let more = all.len() > skip + limit;
-        let shown: Vec<(MerchantId, StoreId, f64)> = all.into_iter().skip(skip).take(limit).collect();
-        // Only the page's stores and merchants are read in full.
-        let mut details: std::collections::HashMap<StoreId, (Store, Merchant)> = self
-            .catalogue
-            .stores_with_merchants(shown.iter().map(|(_, s, _)| *s).collect())
-            .await?
-            .into_iter()
-            .map(|(s, m)| (s.id, (s, m)))
-            .collect();
-        let items = shown
-            .into_iter()
-            .filter_map(|(_, s, distance_m)| {
-                details.remove(&s).map(|(store, merchant)| Nearby { merchant, store, distance_m })
-            })
-            .collect();
+        let items = all.into_iter().skip(skip).take(limit).map(|hit| hit.to_owned()).collect();
         let next = more.then(|| Cursor::after((skip + limit) as i64));
         Ok(Page { items, next })
     }
@@ -162,7 +132,12 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         Ok(store)
     }
 
-    async fn member_of(&self, partner: &Partner, handle: &MemberHandle) -> Result<MemberId, MerchantError> {
+    /// The member the till names, and their facts (`None` once erased).
+    async fn member_of(
+        &self,
+        partner: &Partner,
+        handle: &MemberHandle,
+    ) -> Result<(MemberId, Option<MemberFacts>), MerchantError> {
         match handle {
             MemberHandle::Code(raw) => {
                 let code = MemberCode::parse(raw).ok_or(MerchantError::CodeInvalid)?;
@@ -194,8 +169,8 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         handle: &MemberHandle,
     ) -> Result<Verified, MerchantError> {
         let store = self.own_store(partner, store).await?;
-        let member = self.member_of(partner, handle).await?;
-        let facts = self.sales.member_facts(member).await?.ok_or(MerchantError::CodeInvalid)?;
+        let (member, facts) = self.member_of(partner, handle).await?;
+        let facts = facts.ok_or(MerchantError::CodeInvalid)?;
         let reference = self.sales.reference(partner.merchant, member, self.clock.now()).await?;
         let offers = self.usable_offers(&store, &facts).await?;
         Ok(Verified { reference, facts, offers })
@@ -209,8 +184,8 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         let till_ref = crate::shared::text::visible(&req.till_ref, 64)
             .ok_or_else(|| MerchantError::Invalid { field: "till_ref", problem: "must be 1-64 characters".into() })?;
         let store = self.own_store(partner, req.store).await?;
-        let member = self.member_of(partner, &req.member).await?;
-        let facts = self.sales.member_facts(member).await?.ok_or(MerchantError::NotQualified)?;
+        let (member, facts) = self.member_of(partner, &req.member).await?;
+        let facts = facts.ok_or(MerchantError::NotQualified)?;
         let offer = self
             .catalogue
             .offer(req.offer)

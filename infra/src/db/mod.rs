@@ -12,7 +12,7 @@ pub mod jobs;
 pub mod members;
 pub mod merchants;
 pub mod pickup;
-mod prepared;
+pub(crate) mod prepared;
 pub mod refresh;
 mod reports;
 pub mod roster;

@@ -88,6 +88,23 @@ impl Query for Prepared {
 
 impl<Conn> RunQueryDsl<Conn> for Prepared {}
 
+/// Runs a hand-written statement on either backend: prepared once per connection on PostgreSQL
+/// (through [`Prepared`]), as a plain `sql_query` on SQLite, whose `$n` placeholders must first
+/// appear in ascending order. `$run` is `get_result`, `load` or `execute`.
+macro_rules! hand_written {
+    ($conn:expr, $pg:expr, $lite:expr, [$($ty:ty => $value:expr),* $(,)?], $run:ident) => {
+        match $conn {
+            $crate::db::DbConn::Pg(pg) => {
+                diesel::RunQueryDsl::$run($crate::db::prepared::Prepared::new($pg)$(.bind::<$ty, _>($value))*, pg)
+            }
+            $crate::db::DbConn::Sqlite(lite) => {
+                diesel::RunQueryDsl::$run(diesel::sql_query($lite)$(.bind::<$ty, _>($value))*, lite)
+            }
+        }
+    };
+}
+pub(crate) use hand_written;
+
 #[cfg(test)]
 mod tests {
     use super::Prepared;

@@ -9,6 +9,7 @@ mod authz;
 mod bad_input;
 mod campaign_gate;
 mod campaigns;
+mod catalogue_cache;
 mod edge;
 mod ephemeral_contract;
 mod fuzz;

@@ -34,6 +34,19 @@ async fn wait_state(app: &TestApp, partner: &Partner, event: &str, state: &str) 
     panic!("delivery {event} never became {state}: {:?}", deliveries(app, partner).await);
 }
 
+/// Waits until the runner has recorded `n` failed attempts of `event` (and so scheduled the next
+/// one from the clock's time then): a clock moved before that would move the schedule with it.
+async fn wait_failures(app: &TestApp, partner: &Partner, event: &str, n: u64) {
+    for _ in 0..200 {
+        let found = deliveries(app, partner).await.into_iter().find(|d| d["event_id"] == event);
+        if found.is_some_and(|d| d["attempts"].as_u64() == Some(n)) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("delivery {event} never recorded {n} attempts: {:?}", deliveries(app, partner).await);
+}
+
 async fn sell(app: &TestApp, partner: &Partner, member: &str, key: &str) -> Value {
     let code = app.member_code(member).await;
     let sale = Req::post("/v1/partner/sales").header("idempotency-key", key).json(json!({
@@ -61,8 +74,10 @@ async fn events_are_retried_until_the_receiver_takes_them(backend: Backend) {
     let event = first[0].id.clone();
     assert!(event.starts_with("msg_"));
     // The schedule: 5 s after the first failure, then 5 min after the second.
+    wait_failures(&app, &partner, &event, 1).await;
     app.clock.advance(chrono::Duration::seconds(5));
     assert_eq!(receiver.wait_for(2).await.len(), 2);
+    wait_failures(&app, &partner, &event, 2).await;
     app.clock.advance(chrono::Duration::minutes(5));
     let all = receiver.wait_for(3).await;
     assert_eq!(all.len(), 3);

@@ -7,11 +7,11 @@ use super::super::{audit, DbConn};
 use super::rows::{discount_columns, MerchantRow, OfferRow, StoreRow};
 use super::DbMerchants;
 use domain::admin::NewAuditEntry;
-use domain::merchants::geo::BoundingBox;
-use domain::merchants::geo::GeoPoint;
+use domain::merchants::directory::Directory;
 use domain::merchants::partner::{KeySerial, PartnerKey};
-use domain::merchants::ports::{Catalogue, StorePosition};
+use domain::merchants::ports::Catalogue;
 use domain::merchants::{Mchid, Merchant, MerchantId, MerchantStatus, Offer, OfferId, OfferStatus, Store, StoreId};
+use std::sync::Arc;
 
 type KeyRow = (String, String, Option<String>, Vec<u8>, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
 
@@ -208,60 +208,22 @@ impl Catalogue for DbMerchants {
         rows.into_iter().map(Store::try_from).collect()
     }
 
-    async fn positions_within(
-        &self,
-        bbox: BoundingBox,
-        category: Option<String>,
-        district: Option<String>,
-    ) -> anyhow::Result<Vec<StorePosition>> {
-        let rows: Vec<(String, String, i32, i32)> = self
+    async fn directory(&self) -> anyhow::Result<Arc<Directory>> {
+        let (stores, merchants): (Vec<StoreRow>, Vec<MerchantRow>) = self
             .db
             .run(move |conn| {
-                let mut query = stores::table
-                    .inner_join(merchants::table)
-                    .filter(stores::lat_e6.between(bbox.min_lat_e6, bbox.max_lat_e6))
-                    .filter(stores::lng_e6.between(bbox.min_lng_e6, bbox.max_lng_e6))
+                // The directory leaves out the stores of merchants not read here.
+                let merchants = merchants::table
                     .filter(merchants::status.eq(MerchantStatus::Active.as_str()))
-                    .select((stores::id, stores::merchant_id, stores::lat_e6, stores::lng_e6))
-                    .into_boxed();
-                if let Some(category) = category {
-                    query = query.filter(merchants::category.eq(category));
-                }
-                if let Some(district) = district {
-                    query = query.filter(stores::district.eq(district));
-                }
-                query.load(conn).map_err(anyhow::Error::from)
+                    .select(MerchantRow::as_select())
+                    .load(conn)?;
+                let stores = stores::table.select(StoreRow::as_select()).load(conn)?;
+                Ok::<_, anyhow::Error>((stores, merchants))
             })
             .await?;
-        rows.into_iter()
-            .map(|(store, merchant, lat, lng)| {
-                Ok(StorePosition {
-                    store: store.parse()?,
-                    merchant: merchant.parse()?,
-                    location: GeoPoint::from_e6(lat, lng)
-                        .map_err(|_| anyhow::anyhow!("stored position {lat},{lng} is invalid"))?,
-                })
-            })
-            .collect()
-    }
-
-    async fn stores_with_merchants(&self, ids: Vec<StoreId>) -> anyhow::Result<Vec<(Store, Merchant)>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-        let rows: Vec<(StoreRow, MerchantRow)> = self
-            .db
-            .run(move |conn| {
-                stores::table
-                    .inner_join(merchants::table)
-                    .filter(stores::id.eq_any(ids))
-                    .select((StoreRow::as_select(), MerchantRow::as_select()))
-                    .load(conn)
-                    .map_err(anyhow::Error::from)
-            })
-            .await?;
-        rows.into_iter().map(|(s, m)| Ok((Store::try_from(s)?, Merchant::try_from(m)?))).collect()
+        let stores = stores.into_iter().map(Store::try_from).collect::<anyhow::Result<_>>()?;
+        let merchants = merchants.into_iter().map(Merchant::try_from).collect::<anyhow::Result<_>>()?;
+        Ok(Arc::new(Directory::new(stores, merchants)))
     }
 
     async fn insert_offer(&self, o: &Offer, entry: NewAuditEntry) -> anyhow::Result<()> {

@@ -1,12 +1,14 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
 use super::super::claims::sql::{member_standing, StandingValues};
-use super::super::schema::{discount_sales, member_codes, merchant_members, merchants, offers};
+use super::super::prepared::hand_written;
+use super::super::schema::{discount_sales, member_codes, merchants, offers};
 use super::super::{Backend, DbConn};
+use super::record;
 use super::rows::SaleRow;
 use super::webhooks::enqueue_event;
 use super::DbMerchants;
@@ -22,14 +24,15 @@ fn code_hash(code: &MemberCode) -> String {
     hex::encode(Sha256::digest(code.as_str().as_bytes()))
 }
 
-/// The member's standing for a merchant's benefit (`$1` member, `$2` consent version): the rule
-/// claims use, without the session clause (no member token is involved at a till).
-fn standing(backend: Backend) -> String {
+/// The member's standing for a merchant's benefit (`$1` consent version, `member` the SQL naming
+/// the member): the rule claims use, without the session clause (no member token is involved at
+/// a till).
+fn standing(backend: Backend, member: &str, consent: &str) -> String {
     member_standing(
         backend,
         &StandingValues {
-            member: "$1",
-            consent_version: "$2",
+            member,
+            consent_version: consent,
             union_codes: "''",
             joined_before: "NULL",
             token_issued_at: None,
@@ -37,44 +40,42 @@ fn standing(backend: Backend) -> String {
     )
 }
 
+/// The member behind a code or reference row `c` (found by `filter`, whose placeholders start at
+/// `$2`) and their facts, in one look-up: `present` is false once the member is erased.
+fn holder_sql(backend: Backend, from: &str, filter: &str) -> String {
+    format!(
+        "SELECT c.member_id, m.name_cipher, m.id IS NOT NULL AS present, {} AS in_standing
+         FROM {from} LEFT JOIN members m ON m.id = c.member_id AND m.erased_at IS NULL
+         WHERE {filter}",
+        standing(backend, "c.member_id", "$1")
+    )
+}
+
+fn by_code_sql(backend: Backend) -> String {
+    holder_sql(backend, "member_codes c", "c.code_hash = $2 AND c.expires_at > $3")
+}
+
+fn by_reference_sql(backend: Backend) -> String {
+    holder_sql(backend, "merchant_members c", "c.merchant_id = $2 AND c.reference = $3")
+}
+
+static PG_BY_CODE: LazyLock<String> = LazyLock::new(|| by_code_sql(Backend::Postgres));
+static SQLITE_BY_CODE: LazyLock<String> = LazyLock::new(|| by_code_sql(Backend::Sqlite));
+static PG_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| by_reference_sql(Backend::Postgres));
+static SQLITE_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| by_reference_sql(Backend::Sqlite));
+
 static PG_FACTS: LazyLock<String> = LazyLock::new(|| facts_sql(Backend::Postgres));
 static SQLITE_FACTS: LazyLock<String> = LazyLock::new(|| facts_sql(Backend::Sqlite));
 
 fn facts_sql(backend: Backend) -> String {
     format!(
-        "SELECT m.name_cipher, {} AS in_standing FROM members m WHERE m.id = $1 AND m.erased_at IS NULL",
-        standing(backend)
-    )
-}
-
-/// Whether the sale may still be written (`$1` member, `$2` consent, `$3` offer): the member in
-/// standing, the offer published and its merchant active, read inside the sale's transaction.
-static PG_STILL_VALID: LazyLock<String> = LazyLock::new(|| still_valid_sql(Backend::Postgres));
-static SQLITE_STILL_VALID: LazyLock<String> = LazyLock::new(|| still_valid_sql(Backend::Sqlite));
-
-fn still_valid_sql(backend: Backend) -> String {
-    format!(
-        "SELECT ({}) AND EXISTS (SELECT 1 FROM offers o JOIN merchants k ON k.id = o.merchant_id
-                                  WHERE o.id = $3 AND o.status = 'published' AND k.status = 'active') AS ok",
-        standing(backend)
+        "SELECT m.name_cipher, {} AS in_standing FROM members m WHERE m.id = $2 AND m.erased_at IS NULL",
+        standing(backend, "m.id", "$1")
     )
 }
 
 const REMEMBER_REFERENCE: &str = "INSERT INTO merchant_members (merchant_id, reference, member_id, created_at)
      VALUES ($1, $2, $3, $4) ON CONFLICT (merchant_id, reference) DO NOTHING";
-
-const OPEN_USAGE: &str = "INSERT INTO offer_usage (offer_id, member_id, day, day_used, total_used)
-     VALUES ($1, $2, $3, 0, 0) ON CONFLICT (offer_id, member_id) DO NOTHING";
-
-/// Counts one use on day `$1` if the limits allow (`$4` daily, `$5` total, either NULL for
-/// none); SQLite numbers parameters by first appearance, hence the day first. Under the
-/// row's lock: concurrent sales of one member and offer take turns here, and each sees the
-/// count the previous one left.
-const TAKE_USE: &str = "UPDATE offer_usage
-     SET day_used = CASE WHEN day = $1 THEN day_used + 1 ELSE 1 END, total_used = total_used + 1, day = $1
-     WHERE offer_id = $2 AND member_id = $3
-       AND ($4 IS NULL OR (CASE WHEN day = $1 THEN day_used ELSE 0 END) < $4)
-       AND ($5 IS NULL OR total_used < $5)";
 
 /// Gives back a use made on day `$1`.
 const GIVE_BACK_USE: &str = "UPDATE offer_usage
@@ -83,15 +84,21 @@ const GIVE_BACK_USE: &str = "UPDATE offer_usage
      WHERE offer_id = $2 AND member_id = $3";
 
 #[derive(QueryableByName)]
-struct Ok_ {
-    #[diesel(sql_type = Bool)]
-    ok: bool,
-}
-
-#[derive(QueryableByName)]
 struct FactsRow {
     #[diesel(sql_type = Nullable<Text>)]
     name_cipher: Option<String>,
+    #[diesel(sql_type = Bool)]
+    in_standing: bool,
+}
+
+#[derive(QueryableByName)]
+struct HolderRow {
+    #[diesel(sql_type = Text)]
+    member_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    name_cipher: Option<String>,
+    #[diesel(sql_type = Bool)]
+    present: bool,
     #[diesel(sql_type = Bool)]
     in_standing: bool,
 }
@@ -130,12 +137,26 @@ fn sale_row(conn: &mut DbConn, merchant: &str, id: &str) -> QueryResult<Option<(
         .optional()
 }
 
+/// Past this many remembered references the set starts again empty (a few megabytes at most).
+const MAX_STORED_REFS: usize = 200_000;
+
 impl DbMerchants {
-    fn backend_sql(&self, pg: &'static LazyLock<String>, lite: &'static LazyLock<String>) -> &'static str {
-        match self.db.backend() {
-            Backend::Postgres => pg.as_str(),
-            Backend::Sqlite => lite.as_str(),
-        }
+    fn facts(&self, name_cipher: Option<String>, in_standing: bool) -> anyhow::Result<MemberFacts> {
+        let masked_name = match name_cipher {
+            Some(sealed) => {
+                let name = self.crypto.open(&sealed)?;
+                Some(PersonName::parse(&name).map_err(|_| anyhow::anyhow!("stored name is invalid"))?.masked())
+            }
+            None => None,
+        };
+        // Nobody holds a 会员服务卡 until cards are issued.
+        Ok(MemberFacts { masked_name, activated: in_standing, cardholder: false })
+    }
+
+    fn holder(&self, row: HolderRow) -> anyhow::Result<(MemberId, Option<MemberFacts>)> {
+        let member = row.member_id.parse()?;
+        let facts = row.present.then(|| self.facts(row.name_cipher, row.in_standing)).transpose()?;
+        Ok((member, facts))
     }
 }
 
@@ -161,47 +182,36 @@ impl Sales for DbMerchants {
         Ok(())
     }
 
-    async fn member_for_code(&self, code: &MemberCode, now: DateTime<Utc>) -> anyhow::Result<Option<MemberId>> {
-        let hash = code_hash(code);
-        let member: Option<String> = self
+    async fn member_for_code(
+        &self,
+        code: &MemberCode,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<(MemberId, Option<MemberFacts>)>> {
+        let (pg, lite) = (PG_BY_CODE.as_str(), SQLITE_BY_CODE.as_str());
+        let (consent, hash) = (self.consent_version.clone(), code_hash(code));
+        let row: Option<HolderRow> = self
             .db
             .run(move |conn| {
-                member_codes::table
-                    .find(hash)
-                    .filter(member_codes::expires_at.gt(now.naive_utc()))
-                    .select(member_codes::member_id)
-                    .first(conn)
+                hand_written!(conn, pg, lite, [Text => consent, Text => hash, Timestamp => now.naive_utc()], get_result)
                     .optional()
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        Ok(member.map(|m| m.parse()).transpose()?)
+        row.map(|row| self.holder(row)).transpose()
     }
 
     async fn member_facts(&self, member: MemberId) -> anyhow::Result<Option<MemberFacts>> {
-        let sql = self.backend_sql(&PG_FACTS, &SQLITE_FACTS);
+        let (pg, lite) = (PG_FACTS.as_str(), SQLITE_FACTS.as_str());
         let consent = self.consent_version.clone();
         let row: Option<FactsRow> = self
             .db
             .run(move |conn| {
-                diesel::sql_query(sql)
-                    .bind::<Text, _>(member.to_string())
-                    .bind::<Text, _>(consent)
-                    .get_result(conn)
+                hand_written!(conn, pg, lite, [Text => consent, Text => member.to_string()], get_result)
                     .optional()
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let masked_name = match row.name_cipher {
-            Some(sealed) => {
-                let name = self.crypto.open(&sealed)?;
-                Some(PersonName::parse(&name).map_err(|_| anyhow::anyhow!("stored name is invalid"))?.masked())
-            }
-            None => None,
-        };
-        // Nobody holds a 会员服务卡 until cards are issued.
-        Ok(Some(MemberFacts { masked_name, activated: row.in_standing, cardholder: false }))
+        row.map(|row| self.facts(row.name_cipher, row.in_standing)).transpose()
     }
 
     async fn reference(&self, merchant: MerchantId, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<MemberRef> {
@@ -209,11 +219,14 @@ impl Sales for DbMerchants {
         let mut bytes = [0u8; 16];
         hex::decode_to_slice(&digest[..32], &mut bytes)?;
         let reference = MemberRef::from_digest(bytes);
-        let (merchant, reference_text) = (merchant.to_string(), reference.as_str().to_owned());
+        if self.stored_refs.lock().unwrap_or_else(|p| p.into_inner()).contains(&(merchant, member)) {
+            return Ok(reference);
+        }
+        let (merchant_text, reference_text) = (merchant.to_string(), reference.as_str().to_owned());
         self.db
             .write(move |conn| {
                 diesel::sql_query(REMEMBER_REFERENCE)
-                    .bind::<Text, _>(merchant)
+                    .bind::<Text, _>(merchant_text)
                     .bind::<Text, _>(reference_text)
                     .bind::<Text, _>(member.to_string())
                     .bind::<Timestamp, _>(now.naive_utc())
@@ -221,6 +234,11 @@ impl Sales for DbMerchants {
                     .map_err(anyhow::Error::from)
             })
             .await?;
+        let mut stored = self.stored_refs.lock().unwrap_or_else(|p| p.into_inner());
+        if stored.len() >= MAX_STORED_REFS {
+            stored.clear();
+        }
+        stored.insert((merchant, member));
         Ok(reference)
     }
 
@@ -228,95 +246,26 @@ impl Sales for DbMerchants {
         &self,
         merchant: MerchantId,
         reference: &MemberRef,
-    ) -> anyhow::Result<Option<MemberId>> {
-        let reference = reference.as_str().to_owned();
-        let member: Option<String> = self
+    ) -> anyhow::Result<Option<(MemberId, Option<MemberFacts>)>> {
+        let (pg, lite) = (PG_BY_REFERENCE.as_str(), SQLITE_BY_REFERENCE.as_str());
+        let (consent, reference) = (self.consent_version.clone(), reference.as_str().to_owned());
+        let row: Option<HolderRow> = self
             .db
             .run(move |conn| {
-                merchant_members::table
-                    .find((merchant.to_string(), reference))
-                    .select(merchant_members::member_id)
-                    .first(conn)
+                hand_written!(conn, pg, lite, [Text => consent, Text => merchant.to_string(), Text => reference], get_result)
                     .optional()
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        Ok(member.map(|m| m.parse()).transpose()?)
+        row.map(|row| self.holder(row)).transpose()
     }
 
     async fn record(&self, sale: NewSale) -> anyhow::Result<Recorded> {
-        let still_valid = self.backend_sql(&PG_STILL_VALID, &SQLITE_STILL_VALID);
         let consent = self.consent_version.clone();
-        self.db
-            .transaction(move |conn| {
-                let (offer, member) = (sale.offer.to_string(), sale.member.to_string());
-                let valid: Ok_ = diesel::sql_query(still_valid)
-                    .bind::<Text, _>(&member)
-                    .bind::<Text, _>(consent)
-                    .bind::<Text, _>(&offer)
-                    .get_result(conn)?;
-                if !valid.ok || sale.needs_card {
-                    return Ok(Recorded::NoLongerValid);
-                }
-                diesel::sql_query(OPEN_USAGE)
-                    .bind::<Text, _>(&offer)
-                    .bind::<Text, _>(&member)
-                    .bind::<Date, _>(sale.day)
-                    .execute(conn)?;
-                let taken = diesel::sql_query(TAKE_USE)
-                    .bind::<Date, _>(sale.day)
-                    .bind::<Text, _>(&offer)
-                    .bind::<Text, _>(&member)
-                    .bind::<Nullable<Integer>, _>(sale.daily_limit.map(|n| n as i32))
-                    .bind::<Nullable<Integer>, _>(sale.total_limit.map(|n| n as i32))
-                    .execute(conn)?;
-                if taken == 0 {
-                    return Ok(Recorded::LimitReached);
-                }
-                let seq: i64 = diesel::insert_into(discount_sales::table)
-                    .values((
-                        discount_sales::id.eq(sale.id.to_string()),
-                        discount_sales::merchant_id.eq(sale.merchant.to_string()),
-                        discount_sales::store_id.eq(sale.store.to_string()),
-                        discount_sales::offer_id.eq(&offer),
-                        discount_sales::member_id.eq(&member),
-                        discount_sales::member_ref.eq(sale.member_ref.as_str()),
-                        discount_sales::original_fen.eq(sale.priced.original.get()),
-                        discount_sales::discount_fen.eq(sale.priced.discount.get()),
-                        discount_sales::paid_fen.eq(sale.priced.to_pay.get()),
-                        discount_sales::till_ref.eq(&sale.till_ref),
-                        discount_sales::channel.eq(&sale.channel),
-                        discount_sales::sale_day.eq(sale.day),
-                        discount_sales::created_at.eq(sale.at.naive_utc()),
-                    ))
-                    .returning(discount_sales::seq)
-                    .get_result(conn)?;
-                let title: String = offers::table.find(&offer).select(offers::title).first(conn)?;
-                let recorded = Sale {
-                    id: sale.id,
-                    merchant: sale.merchant,
-                    store: sale.store,
-                    offer: sale.offer,
-                    offer_title: title,
-                    member_ref: sale.member_ref,
-                    priced: sale.priced,
-                    till_ref: sale.till_ref,
-                    channel: sale.channel,
-                    day: sale.day,
-                    at: sale.at,
-                    reversed_at: None,
-                    seq,
-                };
-                let event = webhook::payload(
-                    recorded.merchant,
-                    EventType::SaleRecorded,
-                    recorded.at,
-                    webhook::sale_data(&recorded),
-                );
-                enqueue_event(conn, &recorded.merchant.to_string(), event, recorded.at)?;
-                Ok::<_, anyhow::Error>(Recorded::Sale(Box::new(recorded)))
-            })
-            .await
+        match self.db.backend() {
+            Backend::Postgres => self.db.run(move |conn| record::in_one_statement(conn, sale, consent)).await,
+            Backend::Sqlite => self.db.transaction(move |conn| record::step_by_step(conn, sale, consent)).await,
+        }
     }
 
     async fn reverse(
