@@ -103,9 +103,12 @@ impl<S, C: Clock> CachedCatalogue<S, C> {
         }
     }
 
+    /// A kept read of `key` in the map `read`/`write` pick, or `load`'s answer, kept. Hits take
+    /// the shared lock only: they are every till's and every member page's.
     async fn through<K, V>(
         &self,
-        map: fn(&mut Kept) -> &mut Timed<K, V>,
+        read: fn(&Kept) -> &Timed<K, V>,
+        write: fn(&mut Kept) -> &mut Timed<K, V>,
         key: K,
         load: impl std::future::Future<Output = anyhow::Result<V>>,
     ) -> anyhow::Result<V>
@@ -116,8 +119,8 @@ impl<S, C: Clock> CachedCatalogue<S, C> {
         let now = self.clock.now();
         let fresh = |at: DateTime<Utc>| at <= now && now < at + Duration::milliseconds(FRESH_FOR_MS);
         {
-            let mut kept = self.kept.write().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, value)) = map(&mut kept).get(&key) {
+            let kept = self.kept.read().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, value)) = read(&kept).get(&key) {
                 if fresh(*at) {
                     return Ok(value.clone());
                 }
@@ -129,7 +132,7 @@ impl<S, C: Clock> CachedCatalogue<S, C> {
         if self.generation.load(Ordering::Acquire) != generation {
             return Ok(value);
         }
-        let entries = map(&mut kept);
+        let entries = write(&mut kept);
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
@@ -146,13 +149,13 @@ impl<S, C: Clock> CachedCatalogue<S, C> {
     }
 }
 
-impl<S: Catalogue, C: Clock + Clone> Catalogue for CachedCatalogue<S, C> {
+impl<S: Catalogue, C: Clock> Catalogue for CachedCatalogue<S, C> {
     async fn insert_merchant(&self, m: &Merchant, audit: NewAuditEntry) -> anyhow::Result<bool> {
         self.changing(self.inner.insert_merchant(m, audit)).await
     }
 
     async fn merchant(&self, id: MerchantId) -> anyhow::Result<Option<Merchant>> {
-        self.through(|k| &mut k.merchants, id, self.inner.merchant(id)).await
+        self.through(|k| &k.merchants, |k| &mut k.merchants, id, self.inner.merchant(id)).await
     }
 
     async fn merchant_by_mchid(&self, mchid: &Mchid) -> anyhow::Result<Option<Merchant>> {
@@ -177,11 +180,11 @@ impl<S: Catalogue, C: Clock + Clone> Catalogue for CachedCatalogue<S, C> {
     }
 
     async fn store(&self, id: StoreId) -> anyhow::Result<Option<Store>> {
-        self.through(|k| &mut k.store, id, self.inner.store(id)).await
+        self.through(|k| &k.store, |k| &mut k.store, id, self.inner.store(id)).await
     }
 
     async fn stores(&self, merchant: MerchantId) -> anyhow::Result<Vec<Store>> {
-        self.through(|k| &mut k.stores, merchant, self.inner.stores(merchant)).await
+        self.through(|k| &k.stores, |k| &mut k.stores, merchant, self.inner.stores(merchant)).await
     }
 
     /// Kept for [`DIRECTORY_FRESH_FOR_MS`]; once older, one caller reloads it while the others
@@ -221,11 +224,11 @@ impl<S: Catalogue, C: Clock + Clone> Catalogue for CachedCatalogue<S, C> {
     }
 
     async fn offer(&self, id: OfferId) -> anyhow::Result<Option<Offer>> {
-        self.through(|k| &mut k.offer, id, self.inner.offer(id)).await
+        self.through(|k| &k.offer, |k| &mut k.offer, id, self.inner.offer(id)).await
     }
 
     async fn offers(&self, merchant: MerchantId) -> anyhow::Result<Vec<Offer>> {
-        self.through(|k| &mut k.offers, merchant, self.inner.offers(merchant)).await
+        self.through(|k| &k.offers, |k| &mut k.offers, merchant, self.inner.offers(merchant)).await
     }
 
     async fn set_offer_status(
@@ -261,7 +264,7 @@ impl<S: Catalogue, C: Clock + Clone> Catalogue for CachedCatalogue<S, C> {
     }
 }
 
-impl<S: MerchantVouchers, C: Clock + Clone> MerchantVouchers for CachedCatalogue<S, C> {
+impl<S: MerchantVouchers, C: Clock> MerchantVouchers for CachedCatalogue<S, C> {
     async fn list_gift_at_store(&self, gift: GiftId, store: StoreId, audit: NewAuditEntry) -> anyhow::Result<bool> {
         self.inner.list_gift_at_store(gift, store, audit).await
     }
