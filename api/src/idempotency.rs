@@ -17,7 +17,7 @@ use std::future::Future;
 use crate::error::ApiError;
 use crate::extract::json_error;
 use crate::wire::Idempotency;
-use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, RunToken, StoredResponse};
+use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, Kept, KeyedAnswer, RunToken, StoredResponse};
 
 pub const HEADER: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";
@@ -120,6 +120,64 @@ where
         finish(&idem, &scope, &key, &token, outcome).await
     });
     run.await.map_err(|e| ApiError::internal(&anyhow::anyhow!("idempotent run did not finish: {e}")))?
+}
+
+/// For work that keeps its answer in its own commit ([`KeyedAnswer`]): `answer` is what the work
+/// will say, rendered before it runs, and `write` does it, keeping the answer when given one. So
+/// a first request costs the work's own write and nothing more. A held key goes through [`once`],
+/// which replays the stored answer (or, when the key's holder expired, runs the work again
+/// without an answer to keep and stores its answer itself).
+pub async fn once_kept<W, Fut>(
+    idem: web::Data<Idempotency>,
+    scope: String,
+    once: Once,
+    answer: StoredResponse,
+    write: W,
+) -> Result<HttpResponse, ApiError>
+where
+    W: Fn(Option<KeyedAnswer>) -> Fut + 'static,
+    Fut: Future<Output = Result<Kept, ApiError>> + 'static,
+{
+    let keyed = once.key.as_ref().map(|key| idem.keyed(&scope, key, &once.fingerprint, answer.clone()));
+    match write(keyed).await {
+        Ok(Kept::Written) => Ok(rebuild(&answer)),
+        Ok(Kept::KeyHeld) => {
+            self::once(idem, scope, once, async move {
+                match write(None).await? {
+                    Kept::Written => Ok(rebuild(&answer)),
+                    Kept::KeyHeld => Err(ApiError::internal(&anyhow::anyhow!("work without a key found one held"))),
+                }
+            })
+            .await
+        }
+        Err(refusal) => refused(idem, scope, once, refusal).await,
+    }
+}
+
+/// A request refused before or by its work. With a key, a stored answer still wins: the retry of
+/// a request that went through can be refused by what its first run did (its limit used up, its
+/// one-time code spent), yet it must get that first answer again.
+pub async fn refused(
+    idem: web::Data<Idempotency>,
+    scope: String,
+    once: Once,
+    refusal: ApiError,
+) -> Result<HttpResponse, ApiError> {
+    if once.key.is_none() || !refusal.status().is_client_error() {
+        return Err(refusal);
+    }
+    self::once(idem, scope, once, async move { Err(refusal) }).await
+}
+
+/// An answer as [`once_kept`] keeps it: JSON with `status`.
+pub fn json_answer(status: StatusCode, body: &impl serde::Serialize) -> Result<StoredResponse, ApiError> {
+    let body = serde_json::to_vec(body).map_err(|e| ApiError::internal(&e.into()))?;
+    let content_type = mime::APPLICATION_JSON.to_string();
+    Ok(StoredResponse {
+        status: status.as_u16(),
+        headers: vec![(header::CONTENT_TYPE.to_string(), content_type)],
+        body,
+    })
 }
 
 /// Stores a success; frees the key after a refusal of the request itself (4xx: nothing was

@@ -3,19 +3,21 @@
 //! references; a store key only its own store.
 
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 
 use super::dto::*;
 use super::MerchantsState;
 use crate::admin::audit::paging_error;
 use crate::error::ApiError;
-use crate::idempotency::Idempotent;
+use crate::idempotency::{self, Idempotent};
 use crate::wire::Idempotency;
 use domain::campaigns::pickup::VoucherState;
 use domain::merchants::partner::Partner;
 use domain::merchants::service::{MemberHandle, SaleRequest};
 use domain::merchants::{SaleId, StoreId};
 use domain::shared::PageRequest;
+use std::sync::Arc;
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -91,31 +93,43 @@ pub async fn record_sale(
 ) -> Result<HttpResponse, ApiError> {
     let Idempotent { body, once } = req;
     let once = once.required()?;
-    let partner = partner.0;
-    crate::idempotency::once(idem, scope(&partner), once, async move {
-        let member = match (body.member_code, body.member_ref) {
-            (Some(code), None) => MemberHandle::Code(code),
-            (None, Some(reference)) => MemberHandle::Reference(reference),
-            _ => {
-                return Err(ApiError::validation(
-                    "member_code",
-                    "须提供 member_code 或 member_ref 之一",
-                    "give exactly one of member_code and member_ref".into(),
-                ))
-            }
-        };
-        let request = SaleRequest {
-            store: StoreId(body.store_id),
-            member,
-            offer: domain::merchants::OfferId(body.offer_id),
-            original_fen: body.original_fen,
-            till_ref: body.till_ref,
-            channel: body.channel,
-        };
-        let sale = state.merchants.record_sale(&partner, request).await?;
-        Ok(HttpResponse::Created().json(SaleView::from(&sale)))
+    let (partner, scope) = (partner.0, scope(&partner.0));
+    let priced = match sale_request(body) {
+        Ok(request) => state.merchants.price_sale(&partner, request).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    let sale = match priced {
+        Ok(sale) => Arc::new(sale),
+        Err(refusal) => return idempotency::refused(idem, scope, once, refusal).await,
+    };
+    let answer = idempotency::json_answer(StatusCode::CREATED, &SaleView::from(&sale.sale()))?;
+    idempotency::once_kept(idem, scope, once, answer, move |keyed| {
+        let (state, sale) = (state.clone(), sale.clone());
+        async move { Ok(state.merchants.write_sale(&sale, keyed).await?) }
     })
     .await
+}
+
+fn sale_request(body: RecordSale) -> Result<SaleRequest, ApiError> {
+    let member = match (body.member_code, body.member_ref) {
+        (Some(code), None) => MemberHandle::Code(code),
+        (None, Some(reference)) => MemberHandle::Reference(reference),
+        _ => {
+            return Err(ApiError::validation(
+                "member_code",
+                "须提供 member_code 或 member_ref 之一",
+                "give exactly one of member_code and member_ref".into(),
+            ))
+        }
+    };
+    Ok(SaleRequest {
+        store: StoreId(body.store_id),
+        member,
+        offer: domain::merchants::OfferId(body.offer_id),
+        original_fen: body.original_fen,
+        till_ref: body.till_ref,
+        channel: body.channel,
+    })
 }
 
 /// One of the merchant's sales.

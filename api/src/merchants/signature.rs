@@ -125,14 +125,16 @@ pub async fn verify(req: &mut ServiceRequest) -> Result<(), ApiError> {
     }
     req.set_payload(body.into());
 
-    // Only a verified request spends its nonce, so nobody else can burn a merchant's.
+    // Only a verified request spends its nonce, so nobody else can burn a merchant's. Its nonce
+    // and its count against the merchant's rate go to the store together: one round trip.
     let nonce_key = format!("partner-nonce:{}:{}", key.mchid, hex::encode(Sha256::digest(auth.nonce.as_bytes())));
-    let first = state
-        .ephemeral
-        .put_if_absent(&nonce_key, "1", Duration::from_secs(NONCE_MEMORY_SECS))
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
-    if !first {
+    let key_name = format!("partner:{}", key.mchid);
+    let (first, within_rate) = futures_util::future::join(
+        state.ephemeral.put_if_absent(&nonce_key, "1", Duration::from_secs(NONCE_MEMORY_SECS)),
+        crate::limits::enforce(&state.ephemeral, &key_name, state.requests_per_minute, Duration::from_secs(60)),
+    )
+    .await;
+    if !first.map_err(|e| ApiError::unavailable(&e))? {
         return Err(refused("partner.nonce_reused", "该随机串已使用过", "nonce_str was used before"));
     }
     if !key.merchant_active {
@@ -143,8 +145,7 @@ pub async fn verify(req: &mut ServiceRequest) -> Result<(), ApiError> {
             "The merchant is suspended",
         ));
     }
-    let key_name = format!("partner:{}", key.mchid);
-    crate::limits::enforce(&state.ephemeral, &key_name, state.requests_per_minute, Duration::from_secs(60)).await?;
+    within_rate?;
     req.extensions_mut().insert(key.partner);
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::pricing::Priced;
 use super::sale::{DailyTotals, MemberCode, MemberRef, Sale, SaleId};
 use crate::admin::NewAuditEntry;
 use crate::members::MemberId;
+use crate::shared::idempotency::KeyedAnswer;
 use crate::shared::{Page, PageRequest};
 
 /// Merchants, stores, offers and partner keys. Every change is written with its audit entry in
@@ -75,6 +76,8 @@ pub struct NewSale {
     pub merchant: MerchantId,
     pub store: StoreId,
     pub offer: OfferId,
+    /// The title it was priced under, which its answer shows.
+    pub offer_title: String,
     pub member: MemberId,
     pub member_ref: MemberRef,
     pub priced: Priced,
@@ -87,13 +90,36 @@ pub struct NewSale {
     pub needs_card: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl NewSale {
+    /// The sale as it reads once written: everything in it is known before the write, so its
+    /// answer can be kept in the same commit.
+    pub fn sale(&self) -> Sale {
+        Sale {
+            id: self.id,
+            merchant: self.merchant,
+            store: self.store,
+            offer: self.offer,
+            offer_title: self.offer_title.clone(),
+            member_ref: self.member_ref.clone(),
+            priced: self.priced,
+            till_ref: self.till_ref.clone(),
+            channel: self.channel.clone(),
+            day: self.day,
+            at: self.at,
+            reversed_at: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
-    Sale(Box<Sale>),
+    Written,
     LimitReached,
     /// Between the look-up and the write the member left standing or the offer stopped being
     /// published (paused, expired) or the merchant was suspended.
     NoLongerValid,
+    /// The answer's `Idempotency-Key` was already held: nothing was written.
+    KeyHeld,
 }
 
 /// Member codes, member references and discounted sales.
@@ -127,8 +153,13 @@ pub trait Sales: Send + Sync + 'static {
         reference: &MemberRef,
     ) -> impl Future<Output = anyhow::Result<Option<(MemberId, Option<MemberFacts>)>>> + Send;
     /// Atomically: the member still in standing, the offer still published, the merchant active,
-    /// the member's uses of the offer within its limits; then the sale and the use are written.
-    fn record(&self, sale: NewSale) -> impl Future<Output = anyhow::Result<Recorded>> + Send;
+    /// the member's uses of the offer within its limits; then the sale and the use are written,
+    /// and with them `answer` under its key, unless that key is held already.
+    fn record(
+        &self,
+        sale: NewSale,
+        answer: Option<KeyedAnswer>,
+    ) -> impl Future<Output = anyhow::Result<Recorded>> + Send;
     /// Marks the sale reversed and gives the member's use back, once: `(sale, true)` the first
     /// time, `(sale, false)` for a sale already reversed, `None` when the merchant has no such sale.
     fn reverse(

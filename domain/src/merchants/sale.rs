@@ -86,8 +86,6 @@ pub struct Sale {
     pub day: NaiveDate,
     pub at: DateTime<Utc>,
     pub reversed_at: Option<DateTime<Utc>>,
-    /// Ordering key of the merchant's and the member's lists.
-    pub seq: i64,
 }
 
 /// One Beijing day's totals for a merchant.

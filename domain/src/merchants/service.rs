@@ -15,6 +15,7 @@ use super::sale::{Channel, DailyTotals, MemberCode, MemberRef, Sale, SaleId};
 use super::webhook::{DeliveryRecord, Webhooks};
 use crate::campaigns::pickup::VoucherState;
 use crate::members::MemberId;
+use crate::shared::idempotency::{Kept, KeyedAnswer};
 use crate::shared::money::Fen;
 use crate::shared::{Clock, Cursor, Page, PageRequest};
 
@@ -176,7 +177,10 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         Ok(Verified { reference, facts, offers })
     }
 
-    pub async fn record_sale(&self, partner: &Partner, req: SaleRequest) -> Result<Sale, MerchantError> {
+    /// Everything a sale checks before its write (the store is the caller's, the member in
+    /// standing and qualified, the offer applies here now) and its price. Writes nothing but the
+    /// member's reference at this merchant.
+    pub async fn price_sale(&self, partner: &Partner, req: SaleRequest) -> Result<NewSale, MerchantError> {
         let channel = Channel::parse(&req.channel).ok_or_else(|| MerchantError::Invalid {
             field: "channel",
             problem: "must be 1-32 lower-case letters, digits, '_' or '-'".into(),
@@ -201,11 +205,12 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         }
         let priced = offer.discount.price(Fen::new(req.original_fen), offer.cap).map_err(MerchantError::Pricing)?;
         let member_ref = self.sales.reference(partner.merchant, member, now).await?;
-        let new = NewSale {
+        Ok(NewSale {
             id: SaleId::new(),
             merchant: partner.merchant,
             store: store.id,
             offer: offer.id,
+            offer_title: offer.title.clone(),
             member,
             member_ref,
             priced,
@@ -216,9 +221,15 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
             daily_limit: offer.limits.daily,
             total_limit: offer.limits.total,
             needs_card: offer.audience == super::offer::Audience::Cardholders,
-        };
-        match self.sales.record(new).await? {
-            Recorded::Sale(sale) => Ok(*sale),
+        })
+    }
+
+    /// Writes a priced sale, checking its offer, standing and limits again, and with it `answer`
+    /// under its `Idempotency-Key`.
+    pub async fn write_sale(&self, sale: &NewSale, answer: Option<KeyedAnswer>) -> Result<Kept, MerchantError> {
+        match self.sales.record(sale.clone(), answer).await? {
+            Recorded::Written => Ok(Kept::Written),
+            Recorded::KeyHeld => Ok(Kept::KeyHeld),
             Recorded::LimitReached => Err(MerchantError::LimitReached),
             Recorded::NoLongerValid => Err(MerchantError::OfferNotApplicable),
         }

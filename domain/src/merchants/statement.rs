@@ -174,7 +174,6 @@ mod tests {
             day,
             at,
             reversed_at: reversed.then_some(at),
-            seq: 1,
         };
         let activity = DayActivity {
             sales: vec![(sale(12_800, 2_000, false), "观前街店".into()), (sale(10_000, 2_000, true), "园区店".into())],

@@ -67,6 +67,29 @@ pub enum Begin {
     InFlight,
 }
 
+/// An answer that the work writes itself, in the same commit as its effect (a sale is one
+/// statement): there is no moment when the work is done and its answer not yet kept, and no
+/// separate claim of the key before it. The write MUST fail as a whole, writing nothing, when
+/// `(scope, key)` is held already; the request then goes the usual way ([`Idempotency::begin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedAnswer {
+    pub scope: String,
+    pub key: IdempotencyKey,
+    pub fingerprint: Fingerprint,
+    pub response: StoredResponse,
+    pub at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What became of work given a [`KeyedAnswer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Done, and its answer kept.
+    Written,
+    /// The key was held already: nothing was written.
+    KeyHeld,
+}
+
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `(scope, key)` for a run by `token` until `locked_until`, unless it holds a live
     /// answer or a live run. Of concurrent callers with one key, exactly one MUST get
@@ -120,6 +143,25 @@ impl<S: IdempotencyStore, C: Clock> Idempotency<S, C> {
         let now = self.clock.now();
         let token = RunToken(uuid::Uuid::new_v4().simple().to_string());
         self.store.begin(scope, key, fingerprint, &token, now, now + self.lock, now + self.retention).await
+    }
+
+    /// `response`, to be kept under `key` by the work's own write.
+    pub fn keyed(
+        &self,
+        scope: &str,
+        key: &IdempotencyKey,
+        fingerprint: &Fingerprint,
+        response: StoredResponse,
+    ) -> KeyedAnswer {
+        let at = self.clock.now();
+        KeyedAnswer {
+            scope: scope.to_owned(),
+            key: key.clone(),
+            fingerprint: fingerprint.clone(),
+            response,
+            at,
+            expires_at: at + self.retention,
+        }
     }
 
     pub async fn complete(

@@ -6,10 +6,65 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::idempotency_keys as k;
 use super::{Database, DbConn};
-use domain::shared::idempotency::{Begin, Fingerprint, IdempotencyKey, IdempotencyStore, RunToken, StoredResponse};
+use domain::shared::idempotency::{
+    Begin, Fingerprint, IdempotencyKey, IdempotencyStore, KeyedAnswer, RunToken, StoredResponse,
+};
 
 #[derive(Clone)]
 pub struct DbIdempotency(pub Database);
+
+/// A [`KeyedAnswer`] as its row: kept by the work that gave it, in the work's own commit.
+#[derive(Insertable)]
+#[diesel(table_name = k)]
+pub(crate) struct AnswerRow {
+    pub scope: String,
+    pub idem_key: String,
+    pub fingerprint: String,
+    pub owner: String,
+    pub status: i32,
+    pub headers: String,
+    pub body: Vec<u8>,
+    #[diesel(column_name = created_at)]
+    pub at: NaiveDateTime,
+    pub locked_until: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+impl TryFrom<KeyedAnswer> for AnswerRow {
+    type Error = anyhow::Error;
+
+    fn try_from(a: KeyedAnswer) -> anyhow::Result<Self> {
+        Ok(Self {
+            scope: a.scope,
+            idem_key: a.key.as_str().to_owned(),
+            fingerprint: a.fingerprint.0,
+            // Nobody runs under it: the row is complete when written.
+            owner: String::new(),
+            status: i32::from(a.response.status),
+            headers: serde_json::to_string(&a.response.headers)?,
+            body: a.response.body,
+            at: a.at.naive_utc(),
+            locked_until: a.at.naive_utc(),
+            expires_at: a.expires_at.naive_utc(),
+        })
+    }
+}
+
+/// Writes an answer inside the caller's transaction; a held key fails it ([`key_held`]).
+pub(crate) fn keep(conn: &mut DbConn, answer: AnswerRow) -> QueryResult<usize> {
+    diesel::insert_into(k::table).values(answer).execute(conn)
+}
+
+/// Whether `e` says the answer's key was held already (PostgreSQL names the table; SQLite
+/// does not, but there the answer is the only row its step can collide on).
+pub(crate) fn key_held(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.table_name().is_none_or(|t| t == "idempotency_keys")
+        }
+        _ => false,
+    }
+}
 
 type Held = (String, Option<i32>, Option<String>, Option<Vec<u8>>, NaiveDateTime, NaiveDateTime);
 

@@ -10,6 +10,7 @@ use tests::{on_both_backends, Backend, Req, TestApp};
 on_both_backends!(
     a_sale_is_priced_recorded_listed_and_reversed_once,
     a_burst_of_one_idempotency_key_records_one_sale,
+    a_retried_sale_gets_its_first_answer_though_its_limit_and_code_are_spent,
     twenty_parallel_sales_against_a_daily_limit_of_one_record_one,
     merchants_never_see_each_others_stores_sales_or_members,
     paused_and_expired_offers_are_refused_at_the_till,
@@ -149,6 +150,48 @@ async fn a_burst_of_one_idempotency_key_records_one_sale(backend: Backend) {
     assert_eq!(retry.status, 201);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     assert!(ids.contains(retry.json()["id"].as_str().unwrap()));
+}
+
+async fn a_retried_sale_gets_its_first_answer_though_its_limit_and_code_are_spent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let partner = app.partner(&staff, 0, json!({"daily_limit": 1})).await;
+    let member = app.activated_members(1, "SZ001").await.remove(0);
+    let code = app.member_code(&member).await;
+    let first = app.send(partner.sign(&app, sale(&partner, 0, json!({"member_code": code}), 12_800, "till-7"))).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    assert_eq!(first.header("idempotent-replayed"), None);
+
+    // The first run used up the day's limit: the retry still gets the sale, not the limit.
+    let retry = app.send(partner.sign(&app, sale(&partner, 0, json!({"member_code": code}), 12_800, "till-7"))).await;
+    assert_eq!((retry.status, retry.header("idempotent-replayed")), (201, Some("true")), "{}", retry.text());
+    assert_eq!(retry.text(), first.text());
+    app.assert_signed(&retry).await;
+
+    // Nor does an expired member code stop the replay.
+    app.clock.advance(chrono::Duration::minutes(10));
+    let late = app.send(partner.sign(&app, sale(&partner, 0, json!({"member_code": code}), 12_800, "till-7"))).await;
+    assert_eq!((late.status, late.text()), (201, first.text()));
+
+    // The key with another request, here or on another route, is a client bug.
+    let other = sale(&partner, 0, json!({"member_code": code}), 12_900, "till-7");
+    app.send(partner.sign(&app, other)).await.problem(422, "idempotency.mismatch");
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    let reversal = Req::post(&format!("/v1/partner/sales/{id}/reversal"))
+        .header("idempotency-key", "till-7")
+        .json(json!({"till_ref": "POS-03"}));
+    app.send(partner.sign(&app, reversal)).await.problem(422, "idempotency.mismatch");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM discount_sales").await, 1);
+
+    // A refused sale keeps no answer: the corrected request may use its key.
+    let fresh = app.member_code(&app.token_for_member_of(&member)).await;
+    let below = sale(&partner, 0, json!({"member_code": fresh}), 9_999, "till-8");
+    app.send(partner.sign(&app, below)).await.problem(422, "offer.below_threshold");
+    app.clock.advance(chrono::Duration::days(1));
+    let fresh = app.member_code(&app.token_for_member_of(&member)).await;
+    let corrected =
+        app.send(partner.sign(&app, sale(&partner, 0, json!({"member_code": fresh}), 10_000, "till-8"))).await;
+    assert_eq!((corrected.status, corrected.header("idempotent-replayed")), (201, None), "{}", corrected.text());
 }
 
 async fn twenty_parallel_sales_against_a_daily_limit_of_one_record_one(backend: Backend) {

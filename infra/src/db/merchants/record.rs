@@ -1,23 +1,24 @@
 //! Recording a discounted sale: the member still in standing, the offer still published, its
 //! merchant active and the member's uses within the offer's limits, then the sale, the use and
-//! the merchant's `sale.recorded` event, all or nothing. On PostgreSQL that is one statement
+//! the merchant's `sale.recorded` event and the request's `Idempotency-Key` answer, all or nothing. On PostgreSQL that is one statement
 //! (one round trip, prepared once per connection); on SQLite, which has one writer anyway, the
 //! same steps in one transaction.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Binary, Bool, Date, Integer, Nullable, Text, Timestamp};
 use std::sync::LazyLock;
 
 use super::super::claims::sql::{member_standing, StandingValues};
+use super::super::idempotency::{self, AnswerRow};
 use super::super::prepared::{hand_written, Prepared};
 use super::super::schema::discount_sales;
 use super::super::{Backend, DbConn};
 use super::webhooks::enqueue_event;
 use domain::merchants::ports::{NewSale, Recorded};
 use domain::merchants::webhook::{self, EventType};
-use domain::merchants::Sale;
+use domain::shared::idempotency::KeyedAnswer;
 
-/// The offer's title where the sale may be written (`$1` member, `$2` consent, `$3` offer).
+/// A row where the sale may be written (`$1` member, `$2` consent, `$3` offer).
 fn valid_offer(backend: Backend) -> String {
     let standing = member_standing(
         backend,
@@ -30,7 +31,7 @@ fn valid_offer(backend: Backend) -> String {
         },
     );
     format!(
-        "SELECT o.title FROM offers o JOIN merchants k ON k.id = o.merchant_id
+        "SELECT 1 AS valid FROM offers o JOIN merchants k ON k.id = o.merchant_id
          WHERE {standing} AND o.id = $3 AND o.status = 'published' AND k.status = 'active'"
     )
 }
@@ -55,17 +56,22 @@ static PG_RECORD: LazyLock<String> = LazyLock::new(|| {
              INSERT INTO discount_sales (id, merchant_id, store_id, offer_id, member_id, member_ref, original_fen,
                                          discount_fen, paid_fen, till_ref, channel, sale_day, created_at)
              SELECT $7, $8, $9, $3, $1, $10, $11, $12, $13, $14, $15, $4, $16 FROM used
-             RETURNING seq),
+             RETURNING 1),
          event AS (
              INSERT INTO jobs (kind, payload, state, attempts, next_attempt_at, created_at, owner)
              SELECT 'webhook', $17, 'pending', 0, $16, $16, m.id FROM merchants m, sale
-             WHERE m.id = $8 AND m.webhook_url IS NOT NULL)
-         SELECT (SELECT title FROM valid) AS title, (SELECT seq FROM sale) AS seq",
+             WHERE m.id = $8 AND m.webhook_url IS NOT NULL),
+         answer AS (
+             INSERT INTO idempotency_keys (scope, idem_key, fingerprint, owner, status, headers, body,
+                                           locked_until, created_at, expires_at)
+             SELECT $18, $19, $20, $21, $22, $23, $24, $25, $25, $26 FROM sale WHERE $19 IS NOT NULL)
+         SELECT EXISTS (SELECT 1 FROM valid) AS valid, EXISTS (SELECT 1 FROM sale) AS written",
         valid = valid_offer(Backend::Postgres)
     )
 });
 
-static SQLITE_VALID: LazyLock<String> = LazyLock::new(|| valid_offer(Backend::Sqlite));
+static SQLITE_VALID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT EXISTS ({}) AS valid", valid_offer(Backend::Sqlite)));
 
 /// SQLite's step: [`TAKE_USE`] without the `valid` row source, numbered from `$1` upwards.
 const SQLITE_TAKE_USE: &str = "INSERT INTO offer_usage (day, offer_id, member_id, day_used, total_used)
@@ -78,50 +84,39 @@ const SQLITE_TAKE_USE: &str = "INSERT INTO offer_usage (day, offer_id, member_id
 
 #[derive(QueryableByName)]
 struct Outcome {
-    #[diesel(sql_type = Nullable<Text>)]
-    title: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    seq: Option<i64>,
+    #[diesel(sql_type = Bool)]
+    valid: bool,
+    #[diesel(sql_type = Bool)]
+    written: bool,
 }
 
 #[derive(QueryableByName)]
-struct TitleRow {
-    #[diesel(sql_type = Text)]
-    title: String,
+struct Valid {
+    #[diesel(sql_type = Bool)]
+    valid: bool,
 }
 
-/// The sale as recorded; its event carries neither title nor sequence, so it can be written
-/// before either is known.
-fn recorded(sale: NewSale, title: String, seq: i64) -> Sale {
-    Sale {
-        id: sale.id,
-        merchant: sale.merchant,
-        store: sale.store,
-        offer: sale.offer,
-        offer_title: title,
-        member_ref: sale.member_ref,
-        priced: sale.priced,
-        till_ref: sale.till_ref,
-        channel: sale.channel,
-        day: sale.day,
-        at: sale.at,
-        reversed_at: None,
-        seq,
-    }
+fn event(sale: &NewSale) -> String {
+    webhook::payload(sale.merchant, EventType::SaleRecorded, sale.at, webhook::sale_data(&sale.sale()))
 }
 
-fn event(sale: &Sale) -> String {
-    webhook::payload(sale.merchant, EventType::SaleRecorded, sale.at, webhook::sale_data(sale))
-}
-
-pub(super) fn in_one_statement(conn: &mut DbConn, sale: NewSale, consent: String) -> anyhow::Result<Recorded> {
+pub(super) fn in_one_statement(
+    conn: &mut DbConn,
+    sale: NewSale,
+    answer: Option<KeyedAnswer>,
+    consent: String,
+) -> anyhow::Result<Recorded> {
     let DbConn::Pg(pg) = conn else { anyhow::bail!("the one-statement sale is PostgreSQL's") };
     if sale.needs_card {
         // Nobody holds a 会员服务卡 until cards are issued.
         return Ok(Recorded::NoLongerValid);
     }
-    let draft = recorded(sale.clone(), String::new(), 0);
-    let outcome: Outcome = Prepared::new(&PG_RECORD)
+    // Without an answer its columns are NULL and the statement keeps none.
+    let answer = answer.map(AnswerRow::try_from).transpose()?;
+    let column = |f: fn(&AnswerRow) -> String| answer.as_ref().map(f);
+    let now = sale.at.naive_utc();
+    let (at, expires_at) = answer.as_ref().map_or((now, now), |a| (a.at, a.expires_at));
+    let outcome = Prepared::new(&PG_RECORD)
         .bind::<Text, _>(sale.member.to_string())
         .bind::<Text, _>(consent)
         .bind::<Text, _>(sale.offer.to_string())
@@ -138,28 +133,50 @@ pub(super) fn in_one_statement(conn: &mut DbConn, sale: NewSale, consent: String
         .bind::<Text, _>(sale.till_ref.clone())
         .bind::<Text, _>(sale.channel.clone())
         .bind::<Timestamp, _>(sale.at.naive_utc())
-        .bind::<Text, _>(event(&draft))
-        .get_result(pg)?;
+        .bind::<Text, _>(event(&sale))
+        .bind::<Nullable<Text>, _>(column(|a| a.scope.clone()))
+        .bind::<Nullable<Text>, _>(column(|a| a.idem_key.clone()))
+        .bind::<Nullable<Text>, _>(column(|a| a.fingerprint.clone()))
+        .bind::<Nullable<Text>, _>(column(|a| a.owner.clone()))
+        .bind::<Nullable<Integer>, _>(answer.as_ref().map(|a| a.status))
+        .bind::<Nullable<Text>, _>(column(|a| a.headers.clone()))
+        .bind::<Nullable<Binary>, _>(answer.as_ref().map(|a| a.body.clone()))
+        .bind::<Timestamp, _>(at)
+        .bind::<Timestamp, _>(expires_at)
+        .get_result::<Outcome>(pg);
     Ok(match outcome {
-        Outcome { title: None, .. } => Recorded::NoLongerValid,
-        Outcome { seq: None, .. } => Recorded::LimitReached,
-        Outcome { title: Some(title), seq: Some(seq) } => Recorded::Sale(Box::new(recorded(sale, title, seq))),
+        Err(e) if idempotency::key_held(&e) => Recorded::KeyHeld,
+        Err(e) => return Err(e.into()),
+        Ok(Outcome { valid: false, .. }) => Recorded::NoLongerValid,
+        Ok(Outcome { written: false, .. }) => Recorded::LimitReached,
+        Ok(Outcome { written: true, .. }) => Recorded::Written,
     })
 }
 
-pub(super) fn step_by_step(conn: &mut DbConn, sale: NewSale, consent: String) -> anyhow::Result<Recorded> {
+/// Why SQLite's steps roll back: the answer's key was held.
+#[derive(Debug, thiserror::Error)]
+#[error("the Idempotency-Key is held")]
+pub(super) struct KeyHeld;
+
+/// [`in_one_statement`]'s steps. A held key is [`KeyHeld`] as an error, so that the
+/// transaction rolls the sale back.
+pub(super) fn step_by_step(
+    conn: &mut DbConn,
+    sale: NewSale,
+    answer: Option<KeyedAnswer>,
+    consent: String,
+) -> anyhow::Result<Recorded> {
     let (offer, member) = (sale.offer.to_string(), sale.member.to_string());
-    let valid: Option<TitleRow> = hand_written!(
+    let Valid { valid } = hand_written!(
         conn,
         SQLITE_VALID.as_str(),
         SQLITE_VALID.as_str(),
         [Text => member.clone(), Text => consent, Text => offer.clone()],
         get_result
-    )
-    .optional()?;
-    let Some(TitleRow { title }) = valid.filter(|_| !sale.needs_card) else {
+    )?;
+    if !valid || sale.needs_card {
         return Ok(Recorded::NoLongerValid);
-    };
+    }
     let taken = hand_written!(
         conn,
         SQLITE_TAKE_USE,
@@ -176,7 +193,7 @@ pub(super) fn step_by_step(conn: &mut DbConn, sale: NewSale, consent: String) ->
     if taken == 0 {
         return Ok(Recorded::LimitReached);
     }
-    let seq: i64 = diesel::insert_into(discount_sales::table)
+    diesel::insert_into(discount_sales::table)
         .values((
             discount_sales::id.eq(sale.id.to_string()),
             discount_sales::merchant_id.eq(sale.merchant.to_string()),
@@ -192,9 +209,13 @@ pub(super) fn step_by_step(conn: &mut DbConn, sale: NewSale, consent: String) ->
             discount_sales::sale_day.eq(sale.day),
             discount_sales::created_at.eq(sale.at.naive_utc()),
         ))
-        .returning(discount_sales::seq)
-        .get_result(conn)?;
-    let sale = recorded(sale, title, seq);
+        .execute(conn)?;
     enqueue_event(conn, &sale.merchant.to_string(), event(&sale), sale.at)?;
-    Ok(Recorded::Sale(Box::new(sale)))
+    if let Some(answer) = answer {
+        match idempotency::keep(conn, AnswerRow::try_from(answer)?) {
+            Err(e) if idempotency::key_held(&e) => return Err(KeyHeld.into()),
+            kept => kept?,
+        };
+    }
+    Ok(Recorded::Written)
 }

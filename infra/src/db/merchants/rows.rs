@@ -175,7 +175,6 @@ impl SaleRow {
             day: self.sale_day,
             at: self.created_at.and_utc(),
             reversed_at: self.reversed_at.map(|t| t.and_utc()),
-            seq: self.seq,
         })
     }
 }

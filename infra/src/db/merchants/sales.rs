@@ -18,6 +18,7 @@ use domain::merchants::ports::{MemberFacts, NewSale, Recorded, Sales};
 use domain::merchants::sale::{DailyTotals, MemberCode};
 use domain::merchants::webhook::{self, EventType};
 use domain::merchants::{MemberRef, MerchantId, Sale, SaleId};
+use domain::shared::idempotency::KeyedAnswer;
 use domain::shared::{Page, PageRequest};
 
 fn code_hash(code: &MemberCode) -> String {
@@ -260,11 +261,17 @@ impl Sales for DbMerchants {
         row.map(|row| self.holder(row)).transpose()
     }
 
-    async fn record(&self, sale: NewSale) -> anyhow::Result<Recorded> {
+    async fn record(&self, sale: NewSale, answer: Option<KeyedAnswer>) -> anyhow::Result<Recorded> {
         let consent = self.consent_version.clone();
         match self.db.backend() {
-            Backend::Postgres => self.db.run(move |conn| record::in_one_statement(conn, sale, consent)).await,
-            Backend::Sqlite => self.db.transaction(move |conn| record::step_by_step(conn, sale, consent)).await,
+            Backend::Postgres => self.db.run(move |conn| record::in_one_statement(conn, sale, answer, consent)).await,
+            Backend::Sqlite => {
+                let written = self.db.transaction(move |conn| record::step_by_step(conn, sale, answer, consent)).await;
+                match written {
+                    Err(e) if e.is::<record::KeyHeld>() => Ok(Recorded::KeyHeld),
+                    other => other,
+                }
+            }
         }
     }
 
