@@ -8,7 +8,8 @@
 //! - `/v1/partner/…` (but the platform keys): a request signed by a merchant's registered key;
 //!   every 2xx answer there is signed with our platform key.
 //! - `/v1/me…`, `/v1/campaigns…`, `/v1/merchants…`: a valid member token (the member is loaded by the handlers
-//!   that need them; the claim path must not, for its sold-out answers).
+//!   that need them; the claim path must not, for its sold-out answers). The campaign list and a
+//!   campaign are also served without a token (the shared part); a token sent must be valid.
 //!
 //! What was established is left in the request's extensions for the `Staff`, `AnyStaff` and
 //! member extractors.
@@ -28,9 +29,14 @@ use domain::admin::{Actor, Role};
 
 enum Needs {
     Nothing,
-    Staff { any_role: bool, manages_staff: bool },
+    Staff {
+        any_role: bool,
+        manages_staff: bool,
+    },
     PickupOperator,
     Member,
+    /// A member token if one is sent (and then a valid one); the shared page without.
+    MemberIfSent,
     Partner,
 }
 
@@ -47,6 +53,10 @@ fn needs(path: &str) -> Needs {
         Needs::PickupOperator
     } else if path.starts_with("/v1/partner/") {
         Needs::Partner
+    } else if path == "/v1/campaigns"
+        || path.strip_prefix("/v1/campaigns/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    {
+        Needs::MemberIfSent
     } else if under("/v1/me") || under("/v1/campaigns") || under("/v1/merchants") {
         Needs::Member
     } else {
@@ -62,6 +72,8 @@ pub async fn authorize(
         Needs::Partner => return partner(req, next).await,
         Needs::Nothing => Ok(()),
         Needs::Member => member(&req),
+        Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req),
+        Needs::MemberIfSent => Ok(()),
         Needs::Staff { any_role, manages_staff } => {
             staff(&req, |role, read_only| {
                 let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };

@@ -243,7 +243,9 @@ impl From<Claim> for VoucherView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": []}))]
+#[schema(example = json!({"items": [], "next_cursor": null}))]
 pub struct VoucherList {
     pub items: Vec<VoucherView>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }

@@ -1,72 +1,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
-use super::dto::{CampaignList, CampaignView, VoucherList, VoucherView};
+use super::dto::{VoucherList, VoucherView};
 use super::CampaignsState;
+use crate::admin::audit::paging_error;
+use crate::admin::dto::PageQuery;
 use crate::error::ApiError;
+use crate::members::MemberToken;
 use crate::members::MembersState;
-use crate::members::{MemberCaller, MemberToken};
-use domain::campaigns::model::{ClaimStatus, Ineligible};
-use domain::campaigns::{Campaign, CampaignId, GiftId};
-use domain::members::Profile;
+use domain::campaigns::{CampaignId, GiftId};
+use domain::shared::paging::IdCursor;
+use domain::shared::Limit;
 
 const PROBLEM: &str = "application/problem+json";
-
-/// Adds what this member may do in a campaign to its view.
-fn for_member(mut view: CampaignView, c: &Campaign, profile: &Profile, claimed_here: u32) -> CampaignView {
-    let verdict = c.eligibility.check(profile);
-    view.eligible = Some(verdict.is_ok());
-    view.ineligible_reason = verdict.err().map(|r| match r {
-        Ineligible::NotActivated => "not_activated",
-        Ineligible::OtherUnion => "other_union",
-        Ineligible::JoinedTooLate => "joined_too_late",
-    });
-    view.claims_left = Some(c.per_member_limit.saturating_sub(claimed_here));
-    view
-}
-
-async fn views(
-    state: &CampaignsState,
-    profile: &Profile,
-    only: Option<CampaignId>,
-) -> Result<Vec<CampaignView>, ApiError> {
-    let now = state.clock.now();
-    let mine = state.campaigns.vouchers(profile).await?;
-    let visible = state.campaigns.visible().await?;
-    Ok(visible
-        .iter()
-        .filter(|(c, _)| only.is_none_or(|id| c.id == id))
-        .map(|(c, offers)| {
-            let claimed = mine.iter().filter(|v| v.campaign == c.id && v.status != ClaimStatus::Voided).count() as u32;
-            for_member(CampaignView::with_offers(c, offers, now), c, profile, claimed)
-        })
-        .collect())
-}
-
-/// Live and upcoming campaigns, with what is left of each gift, whether the caller is eligible and
-/// how many more gifts they may claim.
-#[utoipa::path(operation_id = "member_list_campaigns", tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = CampaignList)))]
-#[get("/v1/campaigns")]
-pub async fn list(state: web::Data<CampaignsState>, me: MemberCaller) -> Result<web::Json<CampaignList>, ApiError> {
-    Ok(web::Json(CampaignList { items: views(&state, &me.0, None).await? }))
-}
-
-/// One live or upcoming campaign.
-#[utoipa::path(operation_id = "member_get_campaign", tag = "campaigns", security(("member_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
-    (status = 200, body = CampaignView),
-    (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
-))]
-#[get("/v1/campaigns/{id}")]
-pub async fn get(
-    state: web::Data<CampaignsState>,
-    me: MemberCaller,
-    id: web::Path<uuid::Uuid>,
-) -> Result<web::Json<CampaignView>, ApiError> {
-    let found = views(&state, &me.0, Some(CampaignId(id.into_inner()))).await?.pop();
-    found
-        .map(web::Json)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "campaign.not_found", "活动不存在", "No such campaign"))
-}
 
 /// The `Idempotency-Key` header: 1–64 visible ASCII characters, chosen by the client per claim.
 fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
@@ -117,14 +63,29 @@ pub async fn claim(
     };
     let (claim, replay) =
         state.campaigns.claim(me.0, claimant, CampaignId(campaign), GiftId(gift), &request_key).await?;
+    state.pages.forget_member(me.0.member);
     let status = if replay { StatusCode::OK } else { StatusCode::CREATED };
     Ok(HttpResponse::build(status).json(VoucherView::from(claim)))
 }
 
-/// The caller's vouchers, newest first.
-#[utoipa::path(operation_id = "member_list_vouchers", tag = "campaigns", security(("member_jwt" = [])), responses((status = 200, body = VoucherList)))]
+/// The caller's vouchers, newest first, a page at a time.
+#[utoipa::path(operation_id = "member_list_vouchers", tag = "campaigns", security(("member_jwt" = [])), params(PageQuery),
+    responses((status = 200, body = VoucherList),
+        (status = 400, description = "Bad limit or cursor", body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/me/vouchers")]
-pub async fn vouchers(state: web::Data<CampaignsState>, me: MemberCaller) -> Result<web::Json<VoucherList>, ApiError> {
-    let claims = state.campaigns.vouchers(&me.0).await?;
-    Ok(web::Json(VoucherList { items: claims.into_iter().map(VoucherView::from).collect() }))
+pub async fn vouchers(
+    state: web::Data<CampaignsState>,
+    members: web::Data<MembersState>,
+    me: MemberToken,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<VoucherList>, ApiError> {
+    let limit = Limit::parse(query.limit).map_err(paging_error)?;
+    let after = query.cursor.as_deref().map(IdCursor::decode).transpose().map_err(paging_error)?;
+    // The member's standing, from a few seconds' memory: the page itself is one indexed read.
+    super::board::member_part(&state, &members, me).await?;
+    let (claims, next) = state.campaigns.vouchers(me.0.member, limit, after).await?;
+    Ok(web::Json(VoucherList {
+        items: claims.into_iter().map(VoucherView::from).collect(),
+        next_cursor: next.map(IdCursor::encode),
+    }))
 }

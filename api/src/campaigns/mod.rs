@@ -2,6 +2,7 @@
 //! pickup points with their `/v1/pickup` counter.
 
 pub mod admin;
+mod board;
 pub(crate) mod dto;
 mod errors;
 mod member;
@@ -31,8 +32,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(pickup::list_for_gift)
         .service(pickup::check)
         .service(pickup::redeem)
-        .service(member::list)
-        .service(member::get)
+        .service(board::list)
+        .service(board::get)
         .service(member::claim)
         .service(member::vouchers);
 }

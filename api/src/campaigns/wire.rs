@@ -18,6 +18,8 @@ pub struct CampaignsState {
     pub campaigns: Campaigns,
     pub pickup: Pickup,
     pub clock: AppClock,
+    /// What the campaign pages keep between requests.
+    pub pages: super::board::Pages,
 }
 
 /// How granted claims are written: by writer threads in batches (a server), or one by one (a
@@ -48,8 +50,10 @@ pub fn wire(infra: &Infra, writes: Writes) -> CampaignsState {
             clock: infra.clock.clone(),
             low_stock_percent: config.low_stock_percent,
             consent_version: infra.config.members.privacy_policy_version.clone(),
+            board: Default::default(),
         },
         pickup: PickupService { store: DbPickup(db.clone()), clock: infra.clock.clone() },
         clock: infra.clock.clone(),
+        pages: Default::default(),
     }
 }

@@ -84,7 +84,10 @@ impl ClaimStore for Store {
     async fn find_by_request(&self, _: &str) -> anyhow::Result<Option<Claim>> {
         Ok(None)
     }
-    async fn of_member(&self, _: MemberId) -> anyhow::Result<Vec<Claim>> {
+    async fn member_page(&self, _: MemberId, _: u16, _: Option<uuid::Uuid>) -> anyhow::Result<Vec<Claim>> {
+        Ok(Vec::new())
+    }
+    async fn member_counts(&self, _: MemberId) -> anyhow::Result<Vec<(CampaignId, u32)>> {
         Ok(Vec::new())
     }
     async fn usage(&self, _: GiftId) -> anyhow::Result<GiftUsage> {
@@ -174,6 +177,7 @@ fn setup(script: Vec<Option<Inserted>>) -> (CampaignService<Repo, Store, Gate, F
         clock: Fixed,
         low_stock_percent: 10,
         consent_version: "2026-11".into(),
+        board: Default::default(),
     };
     let member = Member::new(PhoneNumber::parse("13800000000").unwrap(), now());
     let affiliation =

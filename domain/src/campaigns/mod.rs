@@ -1,5 +1,6 @@
 //! 会员有礼: time-boxed holiday gift campaigns with limited stock.
 
+pub mod board;
 #[cfg(test)]
 mod claim_tests;
 mod claiming;

@@ -196,7 +196,15 @@ pub trait ClaimStore: Send + Sync + 'static {
     /// The database-only mode's claim: counter, claim, ledger row and mails in one round trip.
     fn insert_counted(&self, claim: &CountedClaim) -> impl Future<Output = anyhow::Result<Counted>> + Send;
     fn find_by_request(&self, request_key: &str) -> impl Future<Output = anyhow::Result<Option<Claim>>> + Send;
-    fn of_member(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Vec<Claim>>> + Send;
+    /// Up to `limit + 1` of the member's claims, newest (highest id) first, below `before`.
+    fn member_page(
+        &self,
+        member: MemberId,
+        limit: u16,
+        before: Option<Uuid>,
+    ) -> impl Future<Output = anyhow::Result<Vec<Claim>>> + Send;
+    /// How many claims the member holds in each campaign, voided ones not counted.
+    fn member_counts(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Vec<(CampaignId, u32)>>> + Send;
     fn usage(&self, gift: GiftId) -> impl Future<Output = anyhow::Result<GiftUsage>> + Send;
     /// Per member: claims across the campaign.
     fn campaign_counts(

@@ -9,9 +9,10 @@ use super::model::*;
 use super::ports::*;
 use super::window::Window;
 use crate::admin::{Actor, NewAuditEntry};
-use crate::members::Profile;
+use crate::members::MemberId;
 use crate::shared::money::Fen;
-use crate::shared::Clock;
+use crate::shared::paging::IdCursor;
+use crate::shared::{Clock, Limit};
 
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
@@ -66,6 +67,8 @@ pub struct CampaignService<R, S, G, C> {
     pub low_stock_percent: u32,
     /// The privacy policy version members must have accepted to claim.
     pub consent_version: String,
+    /// What members see of the campaigns: see [`super::board`].
+    pub board: super::board::BoardCache,
 }
 
 fn invalid(field: &'static str, problem: &str) -> CampaignError {
@@ -232,6 +235,7 @@ where
         }
         let audit = self.audit(actor, "campaign.publish", id.to_string(), serde_json::json!({"state": "published"}));
         self.campaigns.set_state(id, CampaignState::Published, audit).await?;
+        self.board.forget();
         for gift in &gifts {
             // A failure here is repaired by the first claim, which rebuilds a cold gate.
             let _ = self.gate.load(id, gift.id, gift.stock, &GiftUsage::default(), &[]).await;
@@ -250,6 +254,7 @@ where
         }
         let audit = self.audit(actor, "campaign.cancel", id.to_string(), serde_json::json!({"state": "cancelled"}));
         self.campaigns.cancel(id, audit).await?;
+        self.board.forget();
         c.state = CampaignState::Cancelled;
         Ok(c)
     }
@@ -282,6 +287,7 @@ where
         if !self.campaigns.raise_budget(id, budget, audit).await? {
             return Err(CampaignError::BudgetDecrease);
         }
+        self.board.forget();
         c.budget = budget;
         Ok(c)
     }
@@ -316,6 +322,7 @@ where
             StockChange::Decrease => return Err(CampaignError::StockDecrease),
             StockChange::OverBudget { needed, budget } => return Err(CampaignError::OverBudget { needed, budget }),
         }
+        self.board.forget();
         g.stock = stock;
         Ok(g)
     }
@@ -341,8 +348,23 @@ where
         Ok(out)
     }
 
-    pub async fn vouchers(&self, profile: &Profile) -> Result<Vec<Claim>, ClaimError> {
-        Ok(self.claims.of_member(profile.member.id).await?)
+    /// A page of the member's vouchers, newest first: one indexed read.
+    pub async fn vouchers(
+        &self,
+        member: MemberId,
+        limit: Limit,
+        after: Option<IdCursor>,
+    ) -> Result<(Vec<Claim>, Option<IdCursor>), ClaimError> {
+        let mut rows = self.claims.member_page(member, limit.get(), after.map(|c| c.0)).await?;
+        let more = rows.len() > usize::from(limit.get());
+        rows.truncate(usize::from(limit.get()));
+        let next = if more { rows.last().map(|c| IdCursor(c.id)) } else { None };
+        Ok((rows, next))
+    }
+
+    /// How many gifts the member holds in each campaign (voided ones given back).
+    pub async fn claims_per_campaign(&self, member: MemberId) -> Result<Vec<(CampaignId, u32)>, ClaimError> {
+        Ok(self.claims.member_counts(member).await?)
     }
 
     /// Compares each gift's gate with the claims in the database and reloads the gate from the

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod money;
 pub mod paging;
 pub mod random;
+pub mod short_lived;
 pub mod spreadsheet;
 pub mod text;
 

@@ -8,6 +8,7 @@ mod audit;
 mod authz;
 mod bad_input;
 mod campaign_gate;
+mod campaign_pages;
 mod campaigns;
 mod catalogue_cache;
 mod edge;

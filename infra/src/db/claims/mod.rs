@@ -99,7 +99,7 @@ fn to_claim(r: ClaimRow) -> anyhow::Result<Claim> {
 }
 
 impl DbClaims {
-    async fn find(&self, filter: ClaimFilter) -> anyhow::Result<Vec<Claim>> {
+    async fn find(&self, filter: ClaimFilter, limit: i64) -> anyhow::Result<Vec<Claim>> {
         let rows: Vec<ClaimRow> = self
             .db
             .run(move |conn| {
@@ -116,13 +116,19 @@ impl DbClaims {
                         claims::claimed_at,
                         claims::expires_at,
                     ))
-                    .order(claims::claimed_at.desc())
                     .into_boxed();
                 let query = match filter {
                     ClaimFilter::Request(key) => query.filter(claims::request_key.eq(key)),
-                    ClaimFilter::Member(m) => query.filter(claims::member_id.eq(m)),
+                    // Ids are time-ordered: (member_id, id) is the index, newest first.
+                    ClaimFilter::Member { member, before: None } => {
+                        query.filter(claims::member_id.eq(member)).order(claims::id.desc())
+                    }
+                    ClaimFilter::Member { member, before: Some(before) } => query
+                        .filter(claims::member_id.eq(member))
+                        .filter(claims::id.lt(before))
+                        .order(claims::id.desc()),
                 };
-                Ok::<_, anyhow::Error>(query.limit(500).load(conn)?)
+                Ok::<_, anyhow::Error>(query.limit(limit).load(conn)?)
             })
             .await?;
         rows.into_iter().map(to_claim).collect()
@@ -131,7 +137,7 @@ impl DbClaims {
 
 enum ClaimFilter {
     Request(String),
-    Member(String),
+    Member { member: String, before: Option<String> },
 }
 
 impl ClaimStore for DbClaims {
@@ -219,11 +225,35 @@ impl ClaimStore for DbClaims {
     }
 
     async fn find_by_request(&self, request_key: &str) -> anyhow::Result<Option<Claim>> {
-        Ok(self.find(ClaimFilter::Request(request_key.to_owned())).await?.into_iter().next())
+        Ok(self.find(ClaimFilter::Request(request_key.to_owned()), 1).await?.into_iter().next())
     }
 
-    async fn of_member(&self, member: MemberId) -> anyhow::Result<Vec<Claim>> {
-        self.find(ClaimFilter::Member(member.to_string())).await
+    async fn member_page(
+        &self,
+        member: MemberId,
+        limit: u16,
+        before: Option<uuid::Uuid>,
+    ) -> anyhow::Result<Vec<Claim>> {
+        let filter = ClaimFilter::Member { member: member.to_string(), before: before.map(|id| id.to_string()) };
+        self.find(filter, i64::from(limit) + 1).await
+    }
+
+    async fn member_counts(&self, member: MemberId) -> anyhow::Result<Vec<(CampaignId, u32)>> {
+        let member = member.to_string();
+        let rows: Vec<(String, i64)> = self
+            .db
+            .run(move |conn| {
+                Ok::<_, anyhow::Error>(
+                    claims::table
+                        .filter(claims::member_id.eq(member))
+                        .filter(claims::status.ne(ClaimStatus::Voided.as_str()))
+                        .group_by(claims::campaign_id)
+                        .select((claims::campaign_id, diesel::dsl::count_star()))
+                        .load(conn)?,
+                )
+            })
+            .await?;
+        rows.into_iter().map(|(campaign, n)| Ok((campaign.parse()?, u32::try_from(n)?))).collect()
     }
 
     async fn usage(&self, gift: GiftId) -> anyhow::Result<GiftUsage> {

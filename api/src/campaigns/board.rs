@@ -1,0 +1,215 @@
+//! `GET /v1/campaigns` and `GET /v1/campaigns/{id}`: the page members refresh before an opening.
+//! The part that is the same for everyone comes from the in-memory board
+//! ([`domain::campaigns::board`]); the caller's part (eligible or why not, claims left) from a
+//! few seconds' memory of the member, so a refresh costs no database round trip. Without a token
+//! the shared part alone is served, serialized once per board, for the app's pre-login screens
+//! and a CDN; every answer has an `ETag`, and `If-None-Match` gets 304.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::dto::{CampaignList, CampaignView};
+use super::CampaignsState;
+use crate::error::ApiError;
+use crate::members::{MemberToken, MembersState};
+use domain::campaigns::board::Board;
+use domain::campaigns::model::Ineligible;
+use domain::campaigns::{Campaign, CampaignId};
+use domain::members::{MemberId, Profile};
+use domain::shared::short_lived::ShortLived;
+
+const PROBLEM: &str = "application/problem+json";
+
+/// How long a member's standing and claim counts are reused for their pages. A claim through this
+/// instance forgets them at once; the claim itself always reads the member again.
+const MEMBER_FOR_SECS: i64 = 5;
+
+/// What a member's page needs besides the board.
+pub struct MemberPart {
+    profile: Profile,
+    claimed: HashMap<CampaignId, u32>,
+}
+
+/// The board's JSON as served without a token, made once per board.
+struct SharedJson {
+    version: u64,
+    body: web::Bytes,
+    etag: String,
+}
+
+pub struct Pages {
+    members: ShortLived<MemberId, Arc<MemberPart>>,
+    shared: Mutex<Option<Arc<SharedJson>>>,
+}
+
+impl Default for Pages {
+    fn default() -> Self {
+        Self { members: ShortLived::new(chrono::Duration::seconds(MEMBER_FOR_SECS), 200_000), shared: Mutex::default() }
+    }
+}
+
+impl Pages {
+    /// After the member's own claim: their next page counts it.
+    pub fn forget_member(&self, member: MemberId) {
+        self.members.forget(&member);
+    }
+}
+
+/// The member's part, from memory when it is a few seconds old at most. A token from before the
+/// member's last sign-out everywhere is refused here as it is on a fresh read.
+pub(super) async fn member_part(
+    state: &CampaignsState,
+    members: &MembersState,
+    token: MemberToken,
+) -> Result<Arc<MemberPart>, ApiError> {
+    let now = state.clock.now();
+    let session = token.0;
+    if let Some(part) = state.pages.members.get(&session.member, now) {
+        if part.profile.member.sessions_since.is_none_or(|since| session.issued_at >= since) {
+            return Ok(part);
+        }
+    }
+    let profile = members.auth.ensure_session(session).await?;
+    let claimed = state.campaigns.claims_per_campaign(session.member).await?.into_iter().collect();
+    let part = Arc::new(MemberPart { profile, claimed });
+    state.pages.members.put(session.member, Arc::clone(&part), now);
+    Ok(part)
+}
+
+/// Adds what this member may do in a campaign to its view.
+fn for_member(mut view: CampaignView, c: &Campaign, part: &MemberPart) -> CampaignView {
+    let verdict = c.eligibility.check(&part.profile);
+    view.eligible = Some(verdict.is_ok());
+    view.ineligible_reason = verdict.err().map(|r| match r {
+        Ineligible::NotActivated => "not_activated",
+        Ineligible::OtherUnion => "other_union",
+        Ineligible::JoinedTooLate => "joined_too_late",
+    });
+    let claimed = part.claimed.get(&c.id).copied().unwrap_or(0);
+    view.claims_left = Some(c.per_member_limit.saturating_sub(claimed));
+    view
+}
+
+fn views(
+    board: &Board,
+    only: Option<CampaignId>,
+    now: chrono::DateTime<chrono::Utc>,
+    part: Option<&MemberPart>,
+) -> Vec<CampaignView> {
+    board
+        .campaigns
+        .iter()
+        .filter(|(c, _)| only.is_none_or(|id| c.id == id))
+        .map(|(c, offers)| {
+            let view = CampaignView::with_offers(c, offers, now);
+            match part {
+                Some(part) => for_member(view, c, part),
+                None => view,
+            }
+        })
+        .collect()
+}
+
+fn etag_of(body: &[u8]) -> String {
+    format!("\"{}\"", &hex::encode(Sha256::digest(body))[..32])
+}
+
+/// The answer, or 304 when the client holds it already.
+fn answer(req: &HttpRequest, body: web::Bytes, etag: &str, shared: bool) -> HttpResponse {
+    let cache = if shared { "public, max-age=1" } else { "private, max-age=1" };
+    let held = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if held { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::VARY, HeaderValue::from_static("Authorization")));
+    if held {
+        return res.finish();
+    }
+    res.content_type("application/json").body(body)
+}
+
+fn json(value: &impl serde::Serialize) -> Result<web::Bytes, ApiError> {
+    serde_json::to_vec(value).map(web::Bytes::from).map_err(|e| ApiError::internal(&e.into()))
+}
+
+/// The board as served without a token, made once per board version (its statuses as of the
+/// board's reading).
+fn shared_list(pages: &Pages, board: &Board) -> Result<Arc<SharedJson>, ApiError> {
+    let mut held = pages.shared.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(json) = held.as_ref().filter(|j| j.version == board.version) {
+        return Ok(Arc::clone(json));
+    }
+    let body = json(&CampaignList { items: views(board, None, board.as_of, None) })?;
+    let made = Arc::new(SharedJson { version: board.version, etag: etag_of(&body), body });
+    if held.as_ref().is_none_or(|j| j.version < board.version) {
+        *held = Some(Arc::clone(&made));
+    }
+    Ok(made)
+}
+
+/// Live and upcoming campaigns with what is left of each gift (at most a second behind the
+/// claims). With a member token, also whether the caller is eligible and how many more gifts they
+/// may claim; without one, the part that is the same for everyone, cacheable by a CDN for a second.
+#[utoipa::path(operation_id = "member_list_campaigns", tag = "campaigns", security((), ("member_jwt" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer")),
+    responses(
+        (status = 200, body = CampaignList, headers(("ETag" = String), ("Cache-Control" = String, description = "`public, max-age=1` without a token, `private, max-age=1` with one"))),
+        (status = 304, description = "Unchanged since the given `ETag`"),
+        (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 503, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/campaigns")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<CampaignsState>,
+    members: web::Data<MembersState>,
+) -> Result<HttpResponse, ApiError> {
+    let board = state.campaigns.board().await?;
+    let token = req.extensions().get::<MemberToken>().copied();
+    let Some(token) = token else {
+        let shared = shared_list(&state.pages, &board)?;
+        return Ok(answer(&req, shared.body.clone(), &shared.etag, true));
+    };
+    let part = member_part(&state, &members, token).await?;
+    let body = json(&CampaignList { items: views(&board, None, state.clock.now(), Some(&part)) })?;
+    let etag = etag_of(&body);
+    Ok(answer(&req, body, &etag, false))
+}
+
+/// One live or upcoming campaign, like an item of the list.
+#[utoipa::path(operation_id = "member_get_campaign", tag = "campaigns", security((), ("member_jwt" = [])),
+    params(("id" = uuid::Uuid, Path), ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer")),
+    responses(
+        (status = 200, body = CampaignView, headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Unchanged since the given `ETag`"),
+        (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 503, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/campaigns/{id}")]
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<CampaignsState>,
+    members: web::Data<MembersState>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let board = state.campaigns.board().await?;
+    let token = req.extensions().get::<MemberToken>().copied();
+    let part = match token {
+        Some(token) => Some(member_part(&state, &members, token).await?),
+        None => None,
+    };
+    let now = if part.is_some() { state.clock.now() } else { board.as_of };
+    let found = views(&board, Some(CampaignId(id.into_inner())), now, part.as_deref()).pop();
+    let view = found
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "campaign.not_found", "活动不存在", "No such campaign"))?;
+    let body = json(&view)?;
+    let etag = etag_of(&body);
+    Ok(answer(&req, body, &etag, part.is_none()))
+}

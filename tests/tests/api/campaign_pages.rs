@@ -1,0 +1,156 @@
+//! The pages members refresh around an opening: the campaign board served from memory (what is
+//! left at most a second behind the claims, changes made here shown at once, changes made on
+//! another instance within the second), with and without a token, with ETags; and the vouchers
+//! page a page at a time.
+
+use chrono::Duration;
+use domain::admin::{Actor, NewAuditEntry, Role};
+use domain::campaigns::board::FRESH_FOR_MS;
+use domain::campaigns::ports::CampaignRepository;
+use domain::campaigns::CampaignId;
+use domain::shared::Clock;
+use serde_json::{json, Value};
+use tests::{on_both_backends, on_every_inventory_mode, Backend, Options, Req, TestApp};
+
+on_every_inventory_mode!(the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_once);
+on_both_backends!(the_board_without_a_token_is_the_shared_part, vouchers_come_a_page_at_a_time);
+
+fn a_second(app: &TestApp) {
+    app.clock.advance(Duration::milliseconds(FRESH_FOR_MS));
+}
+
+async fn board(app: &TestApp, token: Option<&str>) -> Value {
+    let req = Req::get("/v1/campaigns");
+    let reply = app
+        .send(match token {
+            Some(t) => req.bearer(t),
+            None => req,
+        })
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+fn remaining(board: &Value, campaign: &str) -> Option<u64> {
+    let c = board["items"].as_array().unwrap().iter().find(|c| c["id"] == campaign)?;
+    c["gifts"][0]["remaining"].as_u64()
+}
+
+fn listed(board: &Value) -> Vec<String> {
+    board["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_once(
+    backend: Backend,
+    options: Options,
+) {
+    let app = TestApp::spawn_with(backend, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 3, 1, 1).await;
+    let members = app.activated_members(3, "SZ-100").await;
+    let first = board(&app, Some(&members[0])).await;
+    assert_eq!(remaining(&first, &campaign), Some(3));
+    assert_eq!(
+        (first["items"][0]["eligible"].as_bool(), first["items"][0]["claims_left"].as_u64()),
+        (Some(true), Some(1))
+    );
+
+    // A claim: the claimant's own part counts it at once; what is left follows within the second.
+    assert_eq!(app.send(app.claim_req(&members[0], &campaign, &gift, "k")).await.status, 201);
+    let mine = board(&app, Some(&members[0])).await;
+    assert_eq!(mine["items"][0]["claims_left"], 0);
+    assert_eq!(remaining(&mine, &campaign), Some(3), "the board is a second's memory");
+    a_second(&app);
+    assert_eq!(remaining(&board(&app, Some(&members[1])).await, &campaign), Some(2));
+
+    // Sold out shows sold out within a second of the last claim.
+    for (i, m) in members.iter().enumerate().skip(1) {
+        assert_eq!(app.send(app.claim_req(m, &campaign, &gift, &format!("k{i}"))).await.status, 201);
+    }
+    a_second(&app);
+    assert_eq!(remaining(&board(&app, None).await, &campaign), Some(0));
+
+    // Changes made through this instance show at once: more stock, a new campaign, a cancellation.
+    let raise =
+        Req::patch(&format!("/v1/admin/campaigns/{campaign}/gifts/{gift}")).bearer(&op).json(json!({"stock": 5}));
+    assert_eq!(app.send(raise).await.status, 200);
+    assert_eq!(board(&app, None).await["items"][0]["gifts"][0]["stock"], 5);
+    let (second, _) = app.live_campaign(&op, 10, 1, 1).await;
+    assert_eq!(listed(&board(&app, None).await).len(), 2);
+    assert_eq!(app.send(Req::post(&format!("/v1/admin/campaigns/{campaign}/cancel")).bearer(&op)).await.status, 200);
+    assert_eq!(listed(&board(&app, None).await), vec![second.clone()]);
+
+    // Another instance's change shows within the second.
+    let infra = app.infra().await;
+    let elsewhere = infra::db::campaigns::DbCampaigns(infra.db);
+    let audit =
+        NewAuditEntry::by(&Actor::command_line("other-instance"), app.clock.now(), "campaign.cancel", second.clone());
+    elsewhere.cancel(CampaignId(second.parse().unwrap()), audit).await.unwrap();
+    assert_eq!(listed(&board(&app, None).await), vec![second], "still the board of a moment ago");
+    a_second(&app);
+    assert!(listed(&board(&app, None).await).is_empty());
+}
+
+async fn the_board_without_a_token_is_the_shared_part(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, _) = app.live_campaign(&op, 3, 1, 1).await;
+    let member = app.activated_members(1, "SZ-100").await.remove(0);
+
+    let shared = app.send(Req::get("/v1/campaigns")).await;
+    assert_eq!(shared.status, 200, "{}", shared.text());
+    assert_eq!(shared.header("cache-control"), Some("public, max-age=1"));
+    assert!(shared.header("vary").is_some_and(|v| v.contains("Authorization")), "a CDN keys on the token");
+    let etag = shared.header("etag").expect("an ETag").to_owned();
+    let item = &shared.json()["items"][0];
+    assert_eq!((item["id"].as_str(), item["gifts"][0]["remaining"].as_u64()), (Some(campaign.as_str()), Some(3)));
+    assert!(item["eligible"].is_null() && item["claims_left"].is_null(), "{item}");
+
+    // The same ETag back: 304 without a body, as long as nothing changed.
+    let again = app.send(Req::get("/v1/campaigns").header("if-none-match", &etag)).await;
+    assert_eq!((again.status, again.text()), (304, String::new()));
+    a_second(&app);
+    assert_eq!(app.send(Req::get("/v1/campaigns").header("if-none-match", &etag)).await.status, 304);
+    let one = app.send(Req::get(&format!("/v1/campaigns/{campaign}"))).await;
+    assert_eq!((one.status, one.json()["id"].as_str()), (200, Some(campaign.as_str())));
+    let unknown = Req::get("/v1/campaigns/0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f");
+    app.send(unknown).await.problem(404, "campaign.not_found");
+
+    // A member's answer is theirs: private, with their part, and another ETag.
+    let mine = app.send(Req::get("/v1/campaigns").bearer(&member)).await;
+    assert_eq!(mine.header("cache-control"), Some("private, max-age=1"));
+    assert_ne!(mine.header("etag"), Some(etag.as_str()));
+    assert_eq!(mine.json()["items"][0]["eligible"], true);
+    // A token sent must be a good one.
+    app.send(Req::get("/v1/campaigns").bearer("not-a-token")).await.problem(401, "auth.invalid_token");
+}
+
+async fn vouchers_come_a_page_at_a_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 10, 3, 3).await;
+    let member = app.activated_members(1, "SZ-100").await.remove(0);
+    let mut codes = Vec::new();
+    for key in ["v1", "v2", "v3"] {
+        let claimed = app.send(app.claim_req(&member, &campaign, &gift, key)).await;
+        assert_eq!(claimed.status, 201, "{}", claimed.text());
+        codes.push(claimed.json()["voucher_code"].as_str().unwrap().to_owned());
+    }
+    let page = app.send(Req::get("/v1/me/vouchers?limit=2").bearer(&member)).await.json();
+    let got: Vec<&str> =
+        page["items"].as_array().unwrap().iter().map(|v| v["voucher_code"].as_str().unwrap()).collect();
+    assert_eq!(got, vec![codes[2].as_str(), codes[1].as_str()], "newest first");
+    let cursor = page["next_cursor"].as_str().expect("more to come");
+    let rest = app.send(Req::get(&format!("/v1/me/vouchers?limit=2&cursor={cursor}")).bearer(&member)).await.json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["items"][0]["voucher_code"], codes[0]);
+    assert!(rest["next_cursor"].is_null());
+    let all = app.send(Req::get("/v1/me/vouchers").bearer(&member)).await.json();
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+
+    app.send(Req::get("/v1/me/vouchers?cursor=bm9wZQ").bearer(&member)).await.problem(400, "request.invalid_cursor");
+    app.send(Req::get("/v1/me/vouchers?limit=0").bearer(&member)).await.problem(400, "request.invalid_limit");
+    // Another member sees none of them.
+    let other = app.activated_members(1, "SZ-200").await.remove(0);
+    assert!(app.send(Req::get("/v1/me/vouchers").bearer(&other)).await.json()["items"].as_array().unwrap().is_empty());
+}
