@@ -28,22 +28,26 @@ const PROBLEM: &str = "application/problem+json";
 /// instance forgets them at once; the claim itself always reads the member again.
 const MEMBER_FOR_SECS: i64 = 5;
 
-/// What a member's page needs besides the board.
+/// What a member's page needs besides the board, and their list as last rendered.
 pub struct MemberPart {
     profile: Profile,
     claimed: HashMap<CampaignId, u32>,
+    list: Rendered,
 }
 
-/// The board's JSON as served without a token, made once per board.
-struct SharedJson {
+/// A list's JSON, made once per board (and member part) and served until the board changes.
+struct Json {
     version: u64,
     body: web::Bytes,
     etag: String,
 }
 
+type Rendered = Mutex<Option<Arc<Json>>>;
+
 pub struct Pages {
     members: ShortLived<MemberId, Arc<MemberPart>>,
-    shared: Mutex<Option<Arc<SharedJson>>>,
+    /// The list without a token.
+    shared: Rendered,
 }
 
 impl Default for Pages {
@@ -75,7 +79,7 @@ pub(super) async fn member_part(
     }
     let profile = members.auth.ensure_session(session).await?;
     let claimed = state.campaigns.claims_per_campaign(session.member).await?.into_iter().collect();
-    let part = Arc::new(MemberPart { profile, claimed });
+    let part = Arc::new(MemberPart { profile, claimed, list: Mutex::default() });
     state.pages.members.put(session.member, Arc::clone(&part), now);
     Ok(part)
 }
@@ -94,18 +98,14 @@ fn for_member(mut view: CampaignView, c: &Campaign, part: &MemberPart) -> Campai
     view
 }
 
-fn views(
-    board: &Board,
-    only: Option<CampaignId>,
-    now: chrono::DateTime<chrono::Utc>,
-    part: Option<&MemberPart>,
-) -> Vec<CampaignView> {
+/// The board's campaigns, with their statuses as of its reading.
+fn views(board: &Board, only: Option<CampaignId>, part: Option<&MemberPart>) -> Vec<CampaignView> {
     board
         .campaigns
         .iter()
         .filter(|(c, _)| only.is_none_or(|id| c.id == id))
         .map(|(c, offers)| {
-            let view = CampaignView::with_offers(c, offers, now);
+            let view = CampaignView::with_offers(c, offers, board.as_of);
             match part {
                 Some(part) => for_member(view, c, part),
                 None => view,
@@ -140,15 +140,14 @@ fn json(value: &impl serde::Serialize) -> Result<web::Bytes, ApiError> {
     serde_json::to_vec(value).map(web::Bytes::from).map_err(|e| ApiError::internal(&e.into()))
 }
 
-/// The board as served without a token, made once per board version (its statuses as of the
-/// board's reading).
-fn shared_list(pages: &Pages, board: &Board) -> Result<Arc<SharedJson>, ApiError> {
-    let mut held = pages.shared.lock().unwrap_or_else(|p| p.into_inner());
+/// The list for `part` (or for everyone), rendered once per board version.
+fn list_json(slot: &Rendered, board: &Board, part: Option<&MemberPart>) -> Result<Arc<Json>, ApiError> {
+    let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(json) = held.as_ref().filter(|j| j.version == board.version) {
         return Ok(Arc::clone(json));
     }
-    let body = json(&CampaignList { items: views(board, None, board.as_of, None) })?;
-    let made = Arc::new(SharedJson { version: board.version, etag: etag_of(&body), body });
+    let body = json(&CampaignList { items: views(board, None, part) })?;
+    let made = Arc::new(Json { version: board.version, etag: etag_of(&body), body });
     if held.as_ref().is_none_or(|j| j.version < board.version) {
         *held = Some(Arc::clone(&made));
     }
@@ -174,13 +173,12 @@ pub async fn list(
     let board = state.campaigns.board().await?;
     let token = req.extensions().get::<MemberToken>().copied();
     let Some(token) = token else {
-        let shared = shared_list(&state.pages, &board)?;
+        let shared = list_json(&state.pages.shared, &board, None)?;
         return Ok(answer(&req, shared.body.clone(), &shared.etag, true));
     };
     let part = member_part(&state, &members, token).await?;
-    let body = json(&CampaignList { items: views(&board, None, state.clock.now(), Some(&part)) })?;
-    let etag = etag_of(&body);
-    Ok(answer(&req, body, &etag, false))
+    let mine = list_json(&part.list, &board, Some(&part))?;
+    Ok(answer(&req, mine.body.clone(), &mine.etag, false))
 }
 
 /// One live or upcoming campaign, like an item of the list.
@@ -205,8 +203,7 @@ pub async fn get(
         Some(token) => Some(member_part(&state, &members, token).await?),
         None => None,
     };
-    let now = if part.is_some() { state.clock.now() } else { board.as_of };
-    let found = views(&board, Some(CampaignId(id.into_inner())), now, part.as_deref()).pop();
+    let found = views(&board, Some(CampaignId(id.into_inner())), part.as_deref()).pop();
     let view = found
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "campaign.not_found", "活动不存在", "No such campaign"))?;
     let body = json(&view)?;

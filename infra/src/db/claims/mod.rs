@@ -99,46 +99,43 @@ fn to_claim(r: ClaimRow) -> anyhow::Result<Claim> {
 }
 
 impl DbClaims {
-    async fn find(&self, filter: ClaimFilter, limit: i64) -> anyhow::Result<Vec<Claim>> {
-        let rows: Vec<ClaimRow> = self
+    async fn find(&self, request_key: String) -> anyhow::Result<Option<Claim>> {
+        let row: Option<ClaimRow> = self
             .db
             .run(move |conn| {
                 let query = claims::table
                     .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
-                    .select((
-                        claims::id,
-                        claims::slot,
-                        claims::campaign_id,
-                        claims::gift_id,
-                        gifts::name,
-                        claims::voucher_code,
-                        claims::status,
-                        claims::claimed_at,
-                        claims::expires_at,
-                    ))
-                    .into_boxed();
-                let query = match filter {
-                    ClaimFilter::Request(key) => query.filter(claims::request_key.eq(key)),
-                    // Ids are time-ordered: (member_id, id) is the index, newest first.
-                    ClaimFilter::Member { member, before: None } => {
-                        query.filter(claims::member_id.eq(member)).order(claims::id.desc())
-                    }
-                    ClaimFilter::Member { member, before: Some(before) } => query
-                        .filter(claims::member_id.eq(member))
-                        .filter(claims::id.lt(before))
-                        .order(claims::id.desc()),
-                };
-                Ok::<_, anyhow::Error>(query.limit(limit).load(conn)?)
+                    .select(CLAIM_COLUMNS)
+                    .filter(claims::request_key.eq(request_key));
+                Ok::<_, anyhow::Error>(query.first(conn).optional()?)
             })
             .await?;
-        rows.into_iter().map(to_claim).collect()
+        row.map(to_claim).transpose()
     }
 }
 
-enum ClaimFilter {
-    Request(String),
-    Member { member: String, before: Option<String> },
-}
+/// What a claim reads as, its gift's name included.
+const CLAIM_COLUMNS: (
+    claims::id,
+    claims::slot,
+    claims::campaign_id,
+    claims::gift_id,
+    gifts::name,
+    claims::voucher_code,
+    claims::status,
+    claims::claimed_at,
+    claims::expires_at,
+) = (
+    claims::id,
+    claims::slot,
+    claims::campaign_id,
+    claims::gift_id,
+    gifts::name,
+    claims::voucher_code,
+    claims::status,
+    claims::claimed_at,
+    claims::expires_at,
+);
 
 impl ClaimStore for DbClaims {
     async fn insert(&self, claim: &NewClaim) -> anyhow::Result<Inserted> {
@@ -225,7 +222,7 @@ impl ClaimStore for DbClaims {
     }
 
     async fn find_by_request(&self, request_key: &str) -> anyhow::Result<Option<Claim>> {
-        Ok(self.find(ClaimFilter::Request(request_key.to_owned()), 1).await?.into_iter().next())
+        self.find(request_key.to_owned()).await
     }
 
     async fn member_page(
@@ -234,8 +231,27 @@ impl ClaimStore for DbClaims {
         limit: u16,
         before: Option<uuid::Uuid>,
     ) -> anyhow::Result<Vec<Claim>> {
-        let filter = ClaimFilter::Member { member: member.to_string(), before: before.map(|id| id.to_string()) };
-        self.find(filter, i64::from(limit) + 1).await
+        // One query shape for every page, so the connection keeps it prepared: the first page is
+        // below the greatest id (a UUIDv7's leading timestamp makes it year 10889). Ids are
+        // time-ordered and (member_id, id) is the index: newest first.
+        let before = before.unwrap_or(uuid::Uuid::max()).to_string();
+        let member = member.to_string();
+        let rows: Vec<ClaimRow> = self
+            .db
+            .run(move |conn| {
+                Ok::<_, anyhow::Error>(
+                    claims::table
+                        .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
+                        .select(CLAIM_COLUMNS)
+                        .filter(claims::member_id.eq(member))
+                        .filter(claims::id.lt(before))
+                        .order(claims::id.desc())
+                        .limit(i64::from(limit) + 1)
+                        .load(conn)?,
+                )
+            })
+            .await?;
+        rows.into_iter().map(to_claim).collect()
     }
 
     async fn member_counts(&self, member: MemberId) -> anyhow::Result<Vec<(CampaignId, u32)>> {

@@ -32,6 +32,15 @@ pub struct Outcome {
     pub first_error: Option<String>,
 }
 
+/// How the loop counts an answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Granted,
+    Refused,
+    Error,
+}
+
+/// The claim flood: claim j by member j % members, each with its own key.
 pub async fn flood(
     args: &Args,
     plan: &Plan,
@@ -39,21 +48,62 @@ pub async fn flood(
     gift: &str,
     members: &[(MemberId, String)],
 ) -> anyhow::Result<Outcome> {
-    let path = Arc::new(format!("/v1/campaigns/{campaign}/gifts/{gift}/claims"));
-    let tokens: Arc<Vec<String>> = Arc::new(members[..plan.members].iter().map(|(_, t)| t.clone()).collect());
+    let make = claims(campaign, gift, &members[..plan.members], campaign);
+    closed_loop(args.port, args.connections, plan.claims, make, claim_answer).await
+}
+
+/// Claim requests against one gift, by `members` in turn, keys unique per `run`.
+pub fn claims(
+    campaign: &str,
+    gift: &str,
+    members: &[(MemberId, String)],
+    run: &str,
+) -> impl Fn(usize, &mut Vec<u8>) + Send + Sync + 'static {
+    let path = format!("/v1/campaigns/{campaign}/gifts/{gift}/claims");
+    let tokens: Vec<String> = members.iter().map(|(_, t)| t.clone()).collect();
+    let run = run.to_owned();
+    move |j, request| {
+        let token = &tokens[j % tokens.len()];
+        request.extend_from_slice(
+            format!(
+                "POST {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\nidempotency-key: {run}-{j}\r\ncontent-length: 0\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+}
+
+/// A claim is granted (201) or refused as sold out or over the limit (409); anything else is an error.
+pub fn claim_answer(status: u16, body: &[u8]) -> Answer {
+    match status {
+        201 => Answer::Granted,
+        409 if body.windows(8).any(|w| w == b"sold_out") || body.windows(13).any(|w| w == b"limit_reached") => {
+            Answer::Refused
+        }
+        _ => Answer::Error,
+    }
+}
+
+/// `total` requests from `connections` keep-alive connections, each sending its next request as
+/// soon as the last is answered; request j is written by `make(j, buffer)`.
+pub async fn closed_loop(
+    port: u16,
+    connections: usize,
+    total: usize,
+    make: impl Fn(usize, &mut Vec<u8>) + Send + Sync + 'static,
+    classify: fn(u16, &[u8]) -> Answer,
+) -> anyhow::Result<Outcome> {
+    let make = Arc::new(make);
     let next = Arc::new(AtomicUsize::new(0));
-    let total = plan.claims;
-    let mut conns = Vec::with_capacity(args.connections);
-    for _ in 0..args.connections {
-        conns.push(HttpConn::open(args.port).await?);
+    let mut conns = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        conns.push(HttpConn::open(port).await?);
     }
     let started = Instant::now();
     let tasks: Vec<_> = conns
         .into_iter()
         .map(|mut conn| {
-            let (path, tokens, next, port) = (path.clone(), tokens.clone(), next.clone(), args.port);
-            // Keys are per member, so each run needs its own.
-            let run = campaign.to_owned();
+            let (make, next) = (make.clone(), next.clone());
             tokio::spawn(async move {
                 let mut granted = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
                 let mut refused = granted.clone();
@@ -65,26 +115,16 @@ pub async fn flood(
                         break;
                     }
                     request.clear();
-                    let token = &tokens[j % tokens.len()];
-                    request.extend_from_slice(
-                        format!(
-                            "POST {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\nidempotency-key: {run}-{j}\r\ncontent-length: 0\r\n\r\n"
-                        )
-                        .as_bytes(),
-                    );
+                    make(j, &mut request);
                     let sent = Instant::now();
                     let answer = conn.exchange(&request).await;
                     let micros = sent.elapsed().as_micros().max(1) as u64;
-                    match answer {
-                        Ok((201, _)) => granted.saturating_record(micros),
-                        Ok((409, body))
-                            if body.windows(8).any(|w| w == b"sold_out") || body.windows(13).any(|w| w == b"limit_reached") =>
-                        {
-                            refused.saturating_record(micros)
-                        }
-                        Ok((status, body)) => {
+                    match answer.as_ref().map(|(status, body)| (classify(*status, body), status, body)) {
+                        Ok((Answer::Granted, ..)) => granted.saturating_record(micros),
+                        Ok((Answer::Refused, ..)) => refused.saturating_record(micros),
+                        Ok((Answer::Error, status, body)) => {
                             errors += 1;
-                            first_error.get_or_insert_with(|| format!("{status} {}", String::from_utf8_lossy(&body)));
+                            first_error.get_or_insert_with(|| format!("{status} {}", String::from_utf8_lossy(body)));
                         }
                         Err(e) => {
                             errors += 1;

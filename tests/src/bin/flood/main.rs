@@ -4,7 +4,8 @@
 //! loop and prints throughput, latency percentiles (HDR histograms) and what the database holds.
 //!
 //! Scenarios: (a) in stock, every request a new member; (b) sold out, stock 0; (c) flood, N
-//! members each trying `--tries` times for S units, limit 1. See README § Benchmark.
+//! members each trying `--tries` times for S units, limit 1; (o) the opening minute: claims and
+//! the pages members refresh around them (`opening.rs`). See README § Benchmark.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -19,6 +20,7 @@ use diesel::{Connection, RunQueryDsl};
 use hdrhistogram::Histogram;
 
 mod load;
+mod opening;
 mod report;
 mod seed;
 mod server;
@@ -65,6 +67,10 @@ struct Args {
     /// Keep-alive connections (C).
     #[arg(long, default_value_t = 200)]
     connections: usize,
+    /// Requests of each phase of scenario (o).
+    #[arg(long, default_value_t = 100_000)]
+    opening_requests: usize,
+    /// a, b, c; or o, the opening minute, alone (it prints its own table).
     #[arg(long, value_delimiter = ',', default_value = "a,b,c")]
     scenarios: Vec<String>,
     #[arg(long, value_delimiter = ',', default_value = "on,off")]
@@ -130,6 +136,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         for scenario in &args.scenarios {
             let server = Server::start(&args, mode)?;
             let staff = server.login(&admin).await?;
+            if scenario == "o" {
+                println!("\ngate {mode}, (o) the opening minute:");
+                opening::opening(&args, &server, &staff, &members[..args.members.min(members.len())]).await?;
+                continue;
+            }
             let plan = Plan::new(&args, scenario, &members)?;
             let (campaign, gift) = server.campaign(&staff, plan.stock).await?;
             let outcome = flood(&args, &plan, &campaign, &gift, &members).await?;

@@ -1,0 +1,107 @@
+//! Scenario (o), the opening minute: three live campaigns and members who each hold a voucher;
+//! from C connections, sold-out claims, `GET /v1/campaigns` and `GET /v1/me/vouchers` each alone,
+//! then claims and campaign pages together (C connections each), all against one server in one
+//! sitting. See README § Measured: the opening minute.
+
+use super::load::{claim_answer, claims, closed_loop, Answer};
+use super::*;
+
+fn page_answer(status: u16, _: &[u8]) -> Answer {
+    if status == 200 {
+        Answer::Granted
+    } else {
+        Answer::Error
+    }
+}
+
+/// GETs of `path` by `members` in turn.
+fn pages(path: &'static str, members: &[(MemberId, String)]) -> impl Fn(usize, &mut Vec<u8>) + Send + Sync + 'static {
+    let tokens: Vec<String> = members.iter().map(|(_, t)| t.clone()).collect();
+    move |j, request| {
+        let token = &tokens[j % tokens.len()];
+        request.extend_from_slice(
+            format!("GET {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\n\r\n").as_bytes(),
+        );
+    }
+}
+
+struct Line {
+    what: &'static str,
+    outcome: Outcome,
+}
+
+impl Line {
+    fn answered(&self) -> u64 {
+        self.outcome.granted.len() + self.outcome.refused.len()
+    }
+
+    fn per_second(&self) -> f64 {
+        self.answered() as f64 / self.outcome.wall.as_secs_f64()
+    }
+
+    fn print(&self, claims_alone: f64) {
+        let mut all = self.outcome.granted.clone();
+        all.add(&self.outcome.refused).expect("histograms with the same bounds add up");
+        let ms = |q: f64| if all.is_empty() { f64::NAN } else { all.value_at_quantile(q) as f64 / 1000.0 };
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} |",
+            self.what,
+            self.answered(),
+            self.outcome.errors,
+            self.per_second(),
+            self.per_second() / claims_alone,
+            ms(0.5),
+            ms(0.99)
+        );
+        if let Some(e) = &self.outcome.first_error {
+            println!("    first error: {e}");
+        }
+    }
+}
+
+pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(MemberId, String)]) -> anyhow::Result<()> {
+    let (given, given_gift) = server.campaign(staff, members.len() as u32).await?;
+    let handed_out = closed_loop(
+        args.port,
+        args.connections,
+        members.len(),
+        claims(&given, &given_gift, members, "given"),
+        claim_answer,
+    )
+    .await?;
+    if handed_out.granted.len() != members.len() as u64 {
+        bail!(
+            "{} of {} members got their voucher: {:?}",
+            handed_out.granted.len(),
+            members.len(),
+            handed_out.first_error
+        );
+    }
+    let (sold_out, gift) = server.campaign(staff, 0).await?;
+    server.campaign(staff, 0).await?;
+    let (c, n) = (args.connections, args.opening_requests);
+    let claim = |run: &str| claims(&sold_out, &gift, members, run);
+
+    let mut lines = vec![Line {
+        what: "sold-out claim, alone",
+        outcome: closed_loop(args.port, c, n, claim("alone"), claim_answer).await?,
+    }];
+    let list = closed_loop(args.port, c, n, pages("/v1/campaigns", members), page_answer).await?;
+    lines.push(Line { what: "`GET /v1/campaigns`, alone", outcome: list });
+    let vouchers = closed_loop(args.port, c, n, pages("/v1/me/vouchers", members), page_answer).await?;
+    lines.push(Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers });
+    let (claimed, listed) = tokio::join!(
+        closed_loop(args.port, c, n, claim("mixed"), claim_answer),
+        closed_loop(args.port, c, n, pages("/v1/campaigns", members), page_answer),
+    );
+    lines.push(Line { what: "sold-out claim, mixed", outcome: claimed? });
+    lines.push(Line { what: "`GET /v1/campaigns`, mixed", outcome: listed? });
+
+    let claims_alone = lines[0].per_second();
+    println!("\n| route ({c} connections each) | answers | errors | per s | × claims alone | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|---|");
+    for line in &lines {
+        line.print(claims_alone);
+    }
+    Ok(())
+}
