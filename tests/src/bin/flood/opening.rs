@@ -65,7 +65,7 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
         args.port,
         args.connections,
         members.len(),
-        claims(&given, &given_gift, members, "given"),
+        claims(&given, &given_gift, members, &given),
         claim_answer,
     )
     .await?;
@@ -80,7 +80,8 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     let (sold_out, gift) = server.campaign(staff, 0).await?;
     server.campaign(staff, 0).await?;
     let (c, n) = (args.connections, args.opening_requests);
-    let claim = |run: &str| claims(&sold_out, &gift, members, run);
+    // Keys are per member: every run and mode needs its own.
+    let claim = |run: &str| claims(&sold_out, &gift, members, &format!("{sold_out}-{run}"));
 
     let mut lines = vec![Line {
         what: "sold-out claim, alone",
