@@ -28,6 +28,11 @@ const PROBLEM: &str = "application/problem+json";
 /// instance forgets them at once; the claim itself always reads the member again.
 const MEMBER_FOR_SECS: i64 = 5;
 
+/// Members remembered at most: each holds a profile and a rendered list (a few KB with a handful of
+/// campaigns), so this bounds the memory to a few hundred MB. Past it, the least a flood costs is
+/// one database read per member per five seconds.
+const MEMBERS_HELD: usize = 100_000;
+
 /// What a member's page needs besides the board, and their list as last rendered.
 pub struct MemberPart {
     profile: Profile,
@@ -52,7 +57,10 @@ pub struct Pages {
 
 impl Default for Pages {
     fn default() -> Self {
-        Self { members: ShortLived::new(chrono::Duration::seconds(MEMBER_FOR_SECS), 200_000), shared: Mutex::default() }
+        Self {
+            members: ShortLived::new(chrono::Duration::seconds(MEMBER_FOR_SECS), MEMBERS_HELD),
+            shared: Mutex::default(),
+        }
     }
 }
 
