@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod campaigns;
+pub mod cards;
 pub mod jobs;
 pub mod mail;
 pub mod members;

@@ -10,5 +10,6 @@ pub mod mail;
 pub mod redis_client;
 pub mod roster_import;
 pub mod signing;
+pub mod totp;
 pub mod unavailable;
 pub mod webhook_sender;
