@@ -85,10 +85,12 @@ pub(super) async fn member_part(
             return Ok(part);
         }
     }
+    let start = state.pages.members.read_start();
     let profile = members.auth.ensure_session(session).await?;
     let claimed = state.campaigns.claims_per_campaign(session.member).await?.into_iter().collect();
     let part = Arc::new(MemberPart { profile, claimed, list: Mutex::default() });
-    state.pages.members.put(session.member, Arc::clone(&part), now);
+    // A claim of theirs during the read forgets them: this read may not have counted it.
+    state.pages.members.put_read(session.member, Arc::clone(&part), now, start);
     Ok(part)
 }
 

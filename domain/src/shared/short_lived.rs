@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 pub struct ShortLived<K, V> {
@@ -12,11 +13,17 @@ pub struct ShortLived<K, V> {
     ttl: Duration,
     /// At this many entries the expired ones are swept; if all are live, everything goes.
     max: usize,
+    /// Counts forgets, so a value read before one is not kept after it.
+    forgets: AtomicU64,
 }
+
+/// When a read for the map began: see [`ShortLived::put_read`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadStart(u64);
 
 impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
     pub fn new(ttl: Duration, max: usize) -> Self {
-        Self { entries: Mutex::default(), ttl, max }
+        Self { entries: Mutex::default(), ttl, max, forgets: AtomicU64::new(0) }
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, DateTime<Utc>)>> {
@@ -30,12 +37,37 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
         (now >= *at && now - *at < self.ttl).then(|| value.clone())
     }
 
+    /// Taken before reading a value to [`Self::put_read`].
+    pub fn read_start(&self) -> ReadStart {
+        ReadStart(self.forgets.load(Ordering::Acquire))
+    }
+
+    /// Keeps a value read since `start`, unless something was forgotten meanwhile (the read may
+    /// predate the change that caused it; the next caller reads again).
+    pub fn put_read(&self, key: K, value: V, now: DateTime<Utc>, start: ReadStart) {
+        let mut entries = self.entries();
+        if self.forgets.load(Ordering::Acquire) != start.0 {
+            return;
+        }
+        Self::insert(&mut entries, self.max, self.ttl, key, value, now);
+    }
+
     pub fn put(&self, key: K, value: V, now: DateTime<Utc>) {
         let mut entries = self.entries();
-        if entries.len() >= self.max {
-            let ttl = self.ttl;
+        Self::insert(&mut entries, self.max, self.ttl, key, value, now);
+    }
+
+    fn insert(
+        entries: &mut HashMap<K, (V, DateTime<Utc>)>,
+        max: usize,
+        ttl: Duration,
+        key: K,
+        value: V,
+        now: DateTime<Utc>,
+    ) {
+        if entries.len() >= max {
             entries.retain(|_, (_, at)| now >= *at && now - *at < ttl);
-            if entries.len() >= self.max {
+            if entries.len() >= max {
                 entries.clear();
             }
         }
@@ -43,7 +75,9 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
     }
 
     pub fn forget(&self, key: &K) {
-        self.entries().remove(key);
+        let mut entries = self.entries();
+        self.forgets.fetch_add(1, Ordering::AcqRel);
+        entries.remove(key);
     }
 }
 
@@ -73,5 +107,18 @@ mod tests {
         cache.put(4, "d", t0 + Duration::seconds(7));
         assert_eq!(cache.get(&2, t0 + Duration::seconds(7)), None);
         assert_eq!(cache.get(&4, t0 + Duration::seconds(7)), Some("d"));
+    }
+
+    #[test]
+    fn a_read_begun_before_a_forget_is_not_kept() {
+        let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
+        let cache = ShortLived::new(Duration::seconds(5), 10);
+        let start = cache.read_start();
+        cache.forget(&1);
+        cache.put_read(1, "before the claim", t0, start);
+        assert_eq!(cache.get(&1, t0), None);
+        let start = cache.read_start();
+        cache.put_read(1, "after", t0, start);
+        assert_eq!(cache.get(&1, t0), Some("after"));
     }
 }
