@@ -4,6 +4,7 @@
 pub mod code;
 pub mod lifecycle;
 pub mod number;
+pub mod verify;
 
 pub use code::{DayHandle, RotatingCode, StepCode};
 pub use lifecycle::{CardEvent, CardStatus, IllegalTransition};
