@@ -49,25 +49,10 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
         if self.forgets.load(Ordering::Acquire) != start.0 {
             return;
         }
-        Self::insert(&mut entries, self.max, self.ttl, key, value, now);
-    }
-
-    pub fn put(&self, key: K, value: V, now: DateTime<Utc>) {
-        let mut entries = self.entries();
-        Self::insert(&mut entries, self.max, self.ttl, key, value, now);
-    }
-
-    fn insert(
-        entries: &mut HashMap<K, (V, DateTime<Utc>)>,
-        max: usize,
-        ttl: Duration,
-        key: K,
-        value: V,
-        now: DateTime<Utc>,
-    ) {
-        if entries.len() >= max {
+        if entries.len() >= self.max {
+            let ttl = self.ttl;
             entries.retain(|_, (_, at)| now >= *at && now - *at < ttl);
-            if entries.len() >= max {
+            if entries.len() >= self.max {
                 entries.clear();
             }
         }
@@ -90,21 +75,21 @@ mod tests {
     fn entries_live_for_the_ttl_and_the_map_stays_bounded() {
         let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
         let cache = ShortLived::new(Duration::seconds(5), 2);
-        cache.put(1, "a", t0);
+        cache.put_read(1, "a", t0, cache.read_start());
         assert_eq!(cache.get(&1, t0 + Duration::milliseconds(4_999)), Some("a"));
         assert_eq!(cache.get(&1, t0 + Duration::seconds(5)), None);
         assert_eq!(cache.get(&1, t0 - Duration::seconds(1)), None, "a clock set back does not revive it");
         cache.forget(&1);
         assert_eq!(cache.get(&1, t0), None);
 
-        cache.put(1, "a", t0);
-        cache.put(2, "b", t0 + Duration::seconds(4));
+        cache.put_read(1, "a", t0, cache.read_start());
+        cache.put_read(2, "b", t0 + Duration::seconds(4), cache.read_start());
         // Full: the expired entry 1 is swept, the live one stays.
-        cache.put(3, "c", t0 + Duration::seconds(6));
+        cache.put_read(3, "c", t0 + Duration::seconds(6), cache.read_start());
         assert_eq!(cache.get(&2, t0 + Duration::seconds(6)), Some("b"));
         assert_eq!(cache.get(&3, t0 + Duration::seconds(6)), Some("c"));
         // Full of live entries: they all go rather than growing without bound.
-        cache.put(4, "d", t0 + Duration::seconds(7));
+        cache.put_read(4, "d", t0 + Duration::seconds(7), cache.read_start());
         assert_eq!(cache.get(&2, t0 + Duration::seconds(7)), None);
         assert_eq!(cache.get(&4, t0 + Duration::seconds(7)), Some("d"));
     }

@@ -75,6 +75,11 @@ async fn the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_o
         Req::patch(&format!("/v1/admin/campaigns/{campaign}/gifts/{gift}")).bearer(&op).json(json!({"stock": 5}));
     assert_eq!(app.send(raise).await.status, 200);
     assert_eq!(board(&app, None).await["items"][0]["gifts"][0]["stock"], 5);
+    let budget = Req::put(&format!("/v1/admin/campaigns/{campaign}/budget"))
+        .bearer(&op)
+        .json(json!({"budget_fen": 100_000_000_001i64}));
+    assert_eq!(app.send(budget).await.status, 200);
+    assert_eq!(board(&app, None).await["items"][0]["budget_fen"], 100_000_000_001i64);
     let (second, _) = app.live_campaign(&op, 10, 1, 1).await;
     assert_eq!(listed(&board(&app, None).await).len(), 2);
     assert_eq!(app.send(Req::post(&format!("/v1/admin/campaigns/{campaign}/cancel")).bearer(&op)).await.status, 200);

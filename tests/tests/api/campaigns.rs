@@ -411,6 +411,9 @@ async fn a_token_issued_before_a_suspension_stays_dead_after_it_is_lifted(backen
     // Signed in again, the member claims as before.
     let new = app.token_for(&id);
     assert_eq!(app.send(Req::get("/v1/me").bearer(&new)).await.status, 200);
+    // The campaign pages remember the member for a few seconds, but not past their tokens' cut-off.
+    assert_eq!(app.send(Req::get("/v1/campaigns").bearer(&new)).await.status, 200);
+    app.send(Req::get("/v1/campaigns").bearer(&old)).await.problem(401, "auth.invalid_token");
     let r = app.send(app.claim_req(&new, &campaign, &gift, "k2")).await;
     assert_eq!(r.status, 201, "{}", r.text());
 }

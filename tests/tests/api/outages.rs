@@ -41,8 +41,15 @@ async fn a_database_outage_answers_503_on_every_route_and_the_server_recovers() 
         let reply = app.send(req).await;
         assert_eq!(reply.status, 200, "{}", reply.text());
     }
+    let board = app.send(Req::get("/v1/campaigns")).await;
+    assert_eq!(board.status, 200, "{}", board.text());
+    // Due for a re-read when the database goes.
+    app.clock.advance(chrono::Duration::milliseconds(domain::campaigns::board::FRESH_FOR_MS));
 
     proxy.cut();
+    // The campaign page keeps showing the last board it read; claims say 503 for themselves.
+    let stale = app.send(Req::get("/v1/campaigns")).await;
+    assert_eq!((stale.status, stale.text()), (200, board.text()));
     for req in calls() {
         let started = std::time::Instant::now();
         let reply = app.send(req).await;

@@ -192,6 +192,15 @@ async fn a_retried_sale_gets_its_first_answer_though_its_limit_and_code_are_spen
     let corrected =
         app.send(partner.sign(&app, sale(&partner, 0, json!({"member_code": fresh}), 10_000, "till-8"))).await;
     assert_eq!((corrected.status, corrected.header("idempotent-replayed")), (201, None), "{}", corrected.text());
+
+    // Past its retention a key is free again: the sale's statement finds it held by an expired
+    // answer and the request goes the long way, which takes the key over and records the sale.
+    app.clock.advance(chrono::Duration::hours(25));
+    let reference = json!({"member_ref": first.json()["member_ref"]});
+    let reused = app.send(partner.sign(&app, sale(&partner, 0, reference, 12_800, "till-7"))).await;
+    assert_eq!((reused.status, reused.header("idempotent-replayed")), (201, None), "{}", reused.text());
+    assert_ne!(reused.json()["id"], first.json()["id"]);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM discount_sales").await, 3);
 }
 
 async fn twenty_parallel_sales_against_a_daily_limit_of_one_record_one(backend: Backend) {
