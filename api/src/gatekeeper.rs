@@ -6,7 +6,7 @@
 //!   only at `/v1/admin/me`; auditors only read; only admins change staff accounts.
 //! - `/v1/pickup/…`: a pickup operator.
 //! - `/v1/partner/…` (but the platform keys): a request signed by a merchant's registered key;
-//!   every 2xx answer there is signed with our platform key.
+//!   `/v1/bank/…` one signed by the bank's; every 2xx answer there is signed with our platform key.
 //! - `/v1/me…`, `/v1/campaigns…`, `/v1/merchants…`: a valid member token (the member is loaded by the handlers
 //!   that need them; the claim path must not, for its sold-out answers). The campaign list and a
 //!   campaign are also served without a token (the shared part); a token sent must be valid.
@@ -26,6 +26,7 @@ use crate::extract::{forbidden, RequestId, Staff};
 use crate::members::{MemberToken, MembersState};
 use domain::admin::error::AuthError;
 use domain::admin::{Actor, Role};
+use domain::merchants::PartnerKind;
 
 enum Needs {
     Nothing,
@@ -37,7 +38,7 @@ enum Needs {
     Member,
     /// A member token if one is sent (and then a valid one); the shared page without.
     MemberIfSent,
-    Partner,
+    Partner(PartnerKind),
 }
 
 fn needs(path: &str) -> Needs {
@@ -52,7 +53,9 @@ fn needs(path: &str) -> Needs {
     } else if path.starts_with("/v1/pickup/") {
         Needs::PickupOperator
     } else if path.starts_with("/v1/partner/") {
-        Needs::Partner
+        Needs::Partner(PartnerKind::Merchant)
+    } else if path.starts_with("/v1/bank/") {
+        Needs::Partner(PartnerKind::Bank)
     } else if path == "/v1/campaigns"
         || path.strip_prefix("/v1/campaigns/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
     {
@@ -69,7 +72,7 @@ pub async fn authorize(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let decided = match needs(req.path()) {
-        Needs::Partner => return partner(req, next).await,
+        Needs::Partner(role) => return partner(req, role, next).await,
         Needs::Nothing => Ok(()),
         Needs::Member => member(&req),
         Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req),
@@ -93,10 +96,11 @@ pub async fn authorize(
 /// is signed on its way out (the platform keys too, so an SDK can check what it fetched).
 async fn partner(
     mut req: ServiceRequest,
+    role: PartnerKind,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if req.path() != "/v1/partner/platform-keys" {
-        if let Err(refused) = crate::merchants::signature::verify(&mut req).await {
+        if let Err(refused) = crate::merchants::signature::verify(&mut req, role).await {
             return Ok(req.error_response(refused).map_into_boxed_body());
         }
     }

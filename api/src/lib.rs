@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod campaigns;
+pub mod cards;
 pub mod cli;
 pub mod config;
 pub mod edge;

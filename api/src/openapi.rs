@@ -25,6 +25,9 @@ use utoipa_actix_web::AppExt;
         (name = "merchants", description = "Partner merchants, stores and discount offers: management, browsing, member codes"),
         (name = "partner", description = "The signed partner API for merchants' systems, compatible with WeChat Pay API v3 \
             request signing (`WECHATPAY2-SHA256-RSA2048`); every 2xx answer carries `Wechatpay-*` signature headers"),
+        (name = "cards", description = "The 会员服务卡: applying, the card's lifecycle and history, the rotating member code"),
+        (name = "bank", description = "The signed API for the bank that issues the 会员服务卡 (same scheme as the partner \
+            API, with a key registered for the bank): card applications and card events"),
     )
 )]
 pub struct ApiDoc;

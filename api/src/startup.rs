@@ -17,7 +17,8 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::wire::Infra;
 use crate::{
-    admin, campaigns, edge, extract, gatekeeper, health, job_loop, members, merchants, metrics, openapi, text_guard,
+    admin, campaigns, cards, edge, extract, gatekeeper, health, job_loop, members, merchants, metrics, openapi,
+    text_guard,
 };
 use domain::merchants::statement::StatementService;
 use domain::shared::AppClock;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     members::routes(cfg);
     campaigns::routes(cfg);
     merchants::routes(cfg);
+    cards::routes(cfg);
 }
 
 pub struct Application {
@@ -59,6 +61,7 @@ impl Application {
         let members = web::Data::new(members::wire(&infra));
         let campaigns = web::Data::new(campaigns::wire(&infra, campaigns::Writes::Batched));
         let merchants = web::Data::new(merchants::wire(&infra)?);
+        let cards = web::Data::new(cards::wire(&infra));
         // The search directory is read before the first member asks for it, not by the first
         // searches all at once; a database that is not up yet leaves that to the first search.
         let directory = merchants.merchants.catalogue.clone();
@@ -94,6 +97,7 @@ impl Application {
                 .app_data(members.clone())
                 .app_data(campaigns.clone())
                 .app_data(merchants.clone())
+                .app_data(cards.clone())
                 .app_data(idempotency.clone())
                 .app_data(probes.clone())
                 .app_data(prometheus.clone())
@@ -226,6 +230,7 @@ mod tests {
     use actix_web::test as web_test;
 
     fn reversed(cfg: &mut ServiceConfig) {
+        cards::routes(cfg);
         merchants::routes(cfg);
         campaigns::routes(cfg);
         members::routes(cfg);

@@ -4,6 +4,7 @@
 mod backend;
 pub mod bench;
 pub mod campaigns;
+pub mod cards;
 mod client;
 pub mod members;
 pub mod partners;

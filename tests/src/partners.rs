@@ -222,6 +222,8 @@ pub async fn seed_catalogue(
             settlement_email: domain::shared::EmailAddress::parse(&format!("m{m}@merchant.example")).unwrap(),
             status: MerchantStatus::Active,
             created_at: now,
+            kind: domain::merchants::PartnerKind::Merchant,
+            bank_merchant_id: None,
         };
         anyhow::ensure!(
             catalogue

@@ -25,6 +25,8 @@ pub async fn create_merchant(
         category: &body.category,
         contact: &body.contact,
         settlement_email: &body.settlement_email,
+        kind: body.kind.as_deref(),
+        bank_merchant_id: body.bank_merchant_id.as_deref(),
     };
     let merchant = state.catalogue.create_merchant(&staff.actor, new).await?;
     Ok(HttpResponse::Created().json(MerchantView::from(&merchant)))

@@ -41,6 +41,12 @@ impl From<MerchantError> for ApiError {
                 "会员码无效或已过期，请会员刷新后重试",
                 "The member code is unknown or expired",
             ),
+            MerchantError::UseCardCode => ApiError::new(
+                S::CONFLICT,
+                "member_code.use_card",
+                "您已持有会员服务卡，请出示卡的会员码",
+                "Cardholders show their card's code (GET /v1/me/card/code)",
+            ),
             MerchantError::MemberUnknown => {
                 not_found("member.unknown", "本商户无此会员标识", "No member with that reference here")
             }

@@ -9,12 +9,15 @@ use actix_web::{get, post, put, web, FromRequest, HttpMessage, HttpRequest, Http
 use super::dto::*;
 use super::MerchantsState;
 use crate::admin::audit::paging_error;
+use crate::cards::CardsState;
 use crate::error::ApiError;
 use crate::idempotency::{self, Idempotent};
 use crate::wire::Idempotency;
 use domain::campaigns::pickup::VoucherState;
+use domain::cards::RotatingCode;
 use domain::merchants::partner::Partner;
 use domain::merchants::service::{MemberHandle, SaleRequest};
+use domain::merchants::MerchantError;
 use domain::merchants::{SaleId, StoreId};
 use domain::shared::PageRequest;
 use std::sync::Arc;
@@ -67,11 +70,14 @@ pub async fn platform_keys(state: web::Data<MerchantsState>) -> web::Json<Platfo
 #[post("/v1/partner/member-codes/verify")]
 pub async fn verify(
     state: web::Data<MerchantsState>,
+    cards: web::Data<CardsState>,
     partner: PartnerCaller,
     body: web::Json<VerifyMember>,
 ) -> Result<web::Json<VerifiedMember>, ApiError> {
-    let handle = MemberHandle::Code(body.member_code.clone());
-    let v = state.merchants.verify(&partner.0, StoreId(body.store_id), &handle).await?;
+    let store = StoreId(body.store_id);
+    state.merchants.own_store(&partner.0, store).await?;
+    let handle = member_handle(&cards, MemberHandle::Code(body.member_code.clone())).await?;
+    let v = state.merchants.verify(&partner.0, store, &handle).await?;
     Ok(web::Json(VerifiedMember::new(v.reference.as_str(), &v.facts, &v.offers)))
 }
 
@@ -87,6 +93,7 @@ pub async fn verify(
 #[post("/v1/partner/sales")]
 pub async fn record_sale(
     state: web::Data<MerchantsState>,
+    cards: web::Data<CardsState>,
     idem: web::Data<Idempotency>,
     partner: PartnerCaller,
     req: Idempotent<RecordSale>,
@@ -94,10 +101,13 @@ pub async fn record_sale(
     let Idempotent { body, once } = req;
     let once = once.required()?;
     let (partner, scope) = (partner.0, scope(&partner.0));
-    let priced = match sale_request(body) {
-        Ok(request) => state.merchants.price_sale(&partner, request).await.map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let priced = async {
+        let mut request = sale_request(body)?;
+        state.merchants.own_store(&partner, request.store).await?;
+        request.member = member_handle(&cards, request.member).await?;
+        Ok::<_, ApiError>(state.merchants.price_sale(&partner, request).await?)
+    }
+    .await;
     let sale = match priced {
         Ok(sale) => Arc::new(sale),
         Err(refusal) => return idempotency::refused(idem, scope, once, refusal).await,
@@ -108,6 +118,19 @@ pub async fn record_sale(
         async move { Ok(state.merchants.write_sale(&sale, keyed).await?) }
     })
     .await
+}
+
+/// A 会员服务卡 code is the cards context's to verify (and spend, once); the interim member code
+/// of members without a card stays the merchants context's.
+async fn member_handle(cards: &CardsState, handle: MemberHandle) -> Result<MemberHandle, ApiError> {
+    match &handle {
+        MemberHandle::Code(raw) if raw.trim().starts_with(RotatingCode::PREFIX) => {
+            let code = RotatingCode::parse(raw).ok_or_else(|| ApiError::from(MerchantError::CodeInvalid))?;
+            let (_, member) = cards.cards.verify_code(&code).await?;
+            Ok(MemberHandle::Member(member))
+        }
+        _ => Ok(handle),
+    }
 }
 
 fn sale_request(body: RecordSale) -> Result<SaleRequest, ApiError> {

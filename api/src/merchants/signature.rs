@@ -18,6 +18,7 @@ use std::time::Duration;
 use super::wire::MerchantsState;
 use crate::error::ApiError;
 use domain::merchants::partner::{fresh, KeySerial, NONCE_MEMORY_SECS};
+use domain::merchants::PartnerKind;
 use domain::shared::ephemeral::OneTimeStore;
 
 pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
@@ -77,7 +78,7 @@ fn refused(code: &'static str, zh: &'static str, en: &'static str) -> ApiError {
 
 /// Establishes which merchant (and store) signed the request, leaving [`Partner`] in its
 /// extensions and the body, read once here, in place for the handler's extractors.
-pub async fn verify(req: &mut ServiceRequest) -> Result<(), ApiError> {
+pub async fn verify(req: &mut ServiceRequest, role: PartnerKind) -> Result<(), ApiError> {
     let state = req
         .app_data::<web::Data<MerchantsState>>()
         .cloned()
@@ -124,6 +125,14 @@ pub async fn verify(req: &mut ServiceRequest) -> Result<(), ApiError> {
         return Err(refused("partner.signature_invalid", "签名验证失败", "Signature does not verify"));
     }
     req.set_payload(body.into());
+    if key.kind != role {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "partner.wrong_role",
+            "该密钥无权调用此接口（商户与银行接口分开授权）",
+            "This key may not call this API: merchant and bank keys each reach their own",
+        ));
+    }
 
     // Only a verified request spends its nonce, so nobody else can burn a merchant's. Its nonce
     // and its count against the merchant's rate go to the store together: one round trip.

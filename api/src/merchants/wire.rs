@@ -11,7 +11,7 @@ use domain::merchants::cached::CachedCatalogue;
 use domain::merchants::catalogue::CatalogueService;
 use domain::merchants::partner::{KeySerial, Partner};
 use domain::merchants::service::MerchantService;
-use domain::merchants::MerchantStatus;
+use domain::merchants::{MerchantStatus, PartnerKind};
 use domain::shared::AppClock;
 use infra::db::merchants::DbMerchants;
 use infra::ephemeral::Ephemeral;
@@ -40,6 +40,8 @@ pub struct ActiveKey {
     pub verifying: VerifyingKey,
     pub revoked: bool,
     pub merchant_active: bool,
+    /// A merchant's key reaches `/v1/partner/…`, the bank's `/v1/bank/…`.
+    pub kind: PartnerKind,
 }
 
 /// Parsed partner keys by serial, each kept for a few seconds: parsing an RSA key costs more
@@ -71,6 +73,7 @@ impl KeyCache {
             verifying: VerifyingKey::from_der(&key.public_key_der)?,
             revoked: key.revoked_at.is_some(),
             merchant_active: merchant.status == MerchantStatus::Active,
+            kind: merchant.kind,
         });
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         // A long-running server sees keys come and go: forget stale entries now and then.

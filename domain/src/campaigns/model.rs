@@ -100,6 +100,8 @@ pub struct Eligibility {
     pub union_codes: Vec<String>,
     /// Only members on the roster before this day (Beijing time) began.
     pub joined_before: Option<NaiveDate>,
+    /// Only members who hold an active 会员服务卡.
+    pub cardholders_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

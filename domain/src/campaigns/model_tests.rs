@@ -29,12 +29,17 @@ fn eligibility_asks_for_activation_the_union_and_an_early_enough_join() {
     assert_eq!(anyone.check(&member(None, None)), Err(Ineligible::NotActivated));
     assert_eq!(anyone.check(&member(Some("SZ-1"), None)), Ok(()));
 
-    let some = Eligibility { union_codes: vec!["SZ-1".into(), "SZ-2".into()], joined_before: None };
+    let some =
+        Eligibility { union_codes: vec!["SZ-1".into(), "SZ-2".into()], joined_before: None, cardholders_only: false };
     assert_eq!(some.check(&member(Some("SZ-2"), None)), Ok(()));
     assert_eq!(some.check(&member(Some("SZ-3"), None)), Err(Ineligible::OtherUnion));
 
     // Joined before 2031-10-05 in Beijing: the cutoff is 2031-10-04T16:00Z.
-    let early = Eligibility { union_codes: vec![], joined_before: NaiveDate::from_ymd_opt(2031, 10, 5) };
+    let early = Eligibility {
+        union_codes: vec![],
+        joined_before: NaiveDate::from_ymd_opt(2031, 10, 5),
+        cardholders_only: false,
+    };
     assert_eq!(early.joined_cutoff(), Some(at(4, 16)));
     let just_before = at(4, 16) - Duration::seconds(1);
     assert_eq!(early.check(&member(Some("SZ-1"), Some(just_before))), Ok(()));

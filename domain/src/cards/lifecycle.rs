@@ -1,6 +1,6 @@
 //! A card's states and the events that move it: applied → issued → active ⇄ frozen; active or
-//! frozen → lost → cancelled (a replacement is a new card). Anything else is refused with the
-//! state the card is in.
+//! frozen → lost → cancelled (a replacement cancels the card it replaces and starts a new one).
+//! Anything else is refused with the state the card is in.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CardStatus {
@@ -53,11 +53,15 @@ impl CardStatus {
         let next = match (self, event) {
             (Applied, BankIssued) => Issued,
             (Issued, BankActivated) => Active,
+            // The bank's activation implies its issuance, whose own event may arrive later.
+            (Applied, BankActivated) => Active,
             (Active, MemberFroze) => Frozen,
             (Frozen, MemberUnfroze) => Active,
             (Active | Frozen, MemberReportedLost) => Lost,
             // The bank cancels a lost card when it issues the replacement, or any card it closes.
             (Applied | Issued | Active | Frozen | Lost, BankCancelled) => Cancelled,
+            // A replacement cancels the card it replaces; the new card starts issued.
+            (Issued | Active | Frozen | Lost, BankReplaced) => Cancelled,
             _ => return Err(IllegalTransition { current: self, event }),
         };
         Ok(next)
@@ -67,12 +71,59 @@ impl CardStatus {
 /// What can happen to a card, and who says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CardEvent {
+    /// The card's first entry: it has no state before (never a transition).
+    MemberApplied,
     BankIssued,
     BankActivated,
     MemberFroze,
     MemberUnfroze,
     MemberReportedLost,
     BankCancelled,
+    BankReplaced,
+}
+
+impl CardEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MemberApplied => "applied",
+            Self::BankIssued => "issued",
+            Self::BankActivated => "activated",
+            Self::MemberFroze => "frozen",
+            Self::MemberUnfroze => "unfrozen",
+            Self::MemberReportedLost => "reported_lost",
+            Self::BankCancelled => "cancelled",
+            Self::BankReplaced => "replaced",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::MemberApplied,
+            Self::BankIssued,
+            Self::BankActivated,
+            Self::MemberFroze,
+            Self::MemberUnfroze,
+            Self::MemberReportedLost,
+            Self::BankCancelled,
+            Self::BankReplaced,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == raw)
+    }
+}
+
+impl CardStatus {
+    /// How far along its life a card is, for telling whether a bank event is already reflected:
+    /// frozen is as far as active (it was active), lost further, cancelled the end.
+    pub fn progress(self) -> u8 {
+        match self {
+            Self::Applied => 0,
+            Self::Issued => 1,
+            Self::Active | Self::Frozen => 2,
+            Self::Lost => 3,
+            Self::Cancelled => 4,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -89,14 +140,23 @@ mod tests {
     use super::*;
 
     const STATES: [CardStatus; 6] = [Applied, Issued, Active, Frozen, Lost, Cancelled];
-    const EVENTS: [CardEvent; 6] =
-        [BankIssued, BankActivated, MemberFroze, MemberUnfroze, MemberReportedLost, BankCancelled];
+    const EVENTS: [CardEvent; 8] = [
+        MemberApplied,
+        BankIssued,
+        BankActivated,
+        MemberFroze,
+        MemberUnfroze,
+        MemberReportedLost,
+        BankCancelled,
+        BankReplaced,
+    ];
 
     #[test]
     fn every_state_and_event_is_legal_exactly_where_the_lifecycle_says() {
         let legal = [
             (Applied, BankIssued, Issued),
             (Issued, BankActivated, Active),
+            (Applied, BankActivated, Active),
             (Active, MemberFroze, Frozen),
             (Frozen, MemberUnfroze, Active),
             (Active, MemberReportedLost, Lost),
@@ -106,6 +166,10 @@ mod tests {
             (Active, BankCancelled, Cancelled),
             (Frozen, BankCancelled, Cancelled),
             (Lost, BankCancelled, Cancelled),
+            (Issued, BankReplaced, Cancelled),
+            (Active, BankReplaced, Cancelled),
+            (Frozen, BankReplaced, Cancelled),
+            (Lost, BankReplaced, Cancelled),
         ];
         for state in STATES {
             for event in EVENTS {
@@ -127,5 +191,8 @@ mod tests {
             assert_eq!(state.is_current(), state != Cancelled);
         }
         assert_eq!(CardStatus::parse("ACTIVE"), None);
+        for event in EVENTS {
+            assert_eq!(CardEvent::parse(event.as_str()), Some(event));
+        }
     }
 }

@@ -5,7 +5,9 @@ use serde_json::json;
 
 use super::error::MerchantError;
 use super::geo::GeoPoint;
-use super::model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
+use super::model::{
+    BankMerchantId, BankMerchantIdTaken, Mchid, Merchant, MerchantId, MerchantStatus, PartnerKind, Store, StoreId,
+};
 use super::offer::{Audience, Limits, Offer, OfferId, OfferStatus, Weekdays};
 use super::partner::{KeySerial, PartnerKey};
 use super::ports::{Catalogue, MerchantVouchers};
@@ -20,6 +22,9 @@ pub struct NewMerchant<'a> {
     pub category: &'a str,
     pub contact: &'a str,
     pub settlement_email: &'a str,
+    /// `merchant` (the default) or `bank`.
+    pub kind: Option<&'a str>,
+    pub bank_merchant_id: Option<&'a str>,
 }
 
 pub struct NewStore<'a> {
@@ -111,16 +116,37 @@ impl<S: Catalogue, C: Clock> CatalogueService<S, C> {
             settlement_email,
             status: MerchantStatus::Active,
             created_at: self.clock.now(),
+            kind: match new.kind {
+                None => PartnerKind::Merchant,
+                Some(raw) => PartnerKind::parse(raw).ok_or_else(|| invalid("kind", "must be merchant or bank"))?,
+            },
+            bank_merchant_id: new
+                .bank_merchant_id
+                .map(|raw| {
+                    BankMerchantId::parse(raw)
+                        .ok_or_else(|| invalid("bank_merchant_id", "must be 1-32 letters, digits, '-' or '_'"))
+                })
+                .transpose()?,
         };
+        if merchant.kind == PartnerKind::Bank && merchant.bank_merchant_id.is_some() {
+            return Err(invalid("bank_merchant_id", "is for merchants, not the bank"));
+        }
         // A clash of random ten-digit numbers is rare; a few draws settle it.
         for _ in 0..5 {
             let audit = self.audit(actor, "merchant.create", merchant.id.to_string()).change(
                 None,
                 Some(json!({"mchid": merchant.mchid.as_str(), "name": merchant.name, "category": merchant.category,
-                    "contact": merchant.contact, "settlement_email": merchant.settlement_email.as_str()})),
+                    "contact": merchant.contact, "settlement_email": merchant.settlement_email.as_str(),
+                    "kind": merchant.kind.as_str(),
+                    "bank_merchant_id": merchant.bank_merchant_id.as_ref().map(BankMerchantId::as_str)})),
             );
-            if self.store.insert_merchant(&merchant, audit).await? {
-                return Ok(merchant);
+            match self.store.insert_merchant(&merchant, audit).await {
+                Ok(true) => return Ok(merchant),
+                Ok(false) => {}
+                Err(e) if e.is::<BankMerchantIdTaken>() => {
+                    return Err(invalid("bank_merchant_id", "is another merchant's"));
+                }
+                Err(e) => return Err(e.into()),
             }
             merchant.mchid = Mchid::random();
         }
@@ -153,7 +179,9 @@ impl<S: Catalogue, C: Clock> CatalogueService<S, C> {
         new: NewStore<'_>,
     ) -> Result<Store, MerchantError> {
         Self::writer(actor)?;
-        self.merchant(merchant).await?;
+        if self.merchant(merchant).await?.kind == PartnerKind::Bank {
+            return Err(invalid("merchant", "is the bank, which has no stores"));
+        }
         let location = GeoPoint::from_degrees(new.lat, new.lng).map_err(|e| invalid("lat", e.to_string()))?;
         let store = Store {
             id: StoreId::new(),

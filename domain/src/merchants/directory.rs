@@ -108,6 +108,8 @@ mod tests {
             settlement_email: EmailAddress::parse("a@b.example").unwrap(),
             status: MerchantStatus::Active,
             created_at: chrono::DateTime::UNIX_EPOCH,
+            kind: crate::merchants::model::PartnerKind::Merchant,
+            bank_merchant_id: None,
         }
     }
 

@@ -25,6 +25,8 @@ pub enum MerchantError {
     OtherStore,
     #[error("the member code is unknown or expired")]
     CodeInvalid,
+    #[error("a cardholder shows the card's code")]
+    UseCardCode,
     #[error("no member with that reference at this merchant")]
     MemberUnknown,
     /// Suspended, erased, not activated on the roster, or without the card the offer needs.

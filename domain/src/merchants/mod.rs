@@ -17,7 +17,7 @@ pub mod statement;
 pub mod webhook;
 
 pub use error::MerchantError;
-pub use model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
+pub use model::{BankMerchantId, Mchid, Merchant, MerchantId, MerchantStatus, PartnerKind, Store, StoreId};
 pub use offer::{Audience, Offer, OfferId, OfferStatus, Weekdays};
 pub use pricing::{Discount, Priced};
 pub use sale::{MemberRef, Sale, SaleId};

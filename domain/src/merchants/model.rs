@@ -31,6 +31,47 @@ impl MerchantStatus {
     }
 }
 
+/// What a partner is: a merchant with stores and offers, or the bank that issues the 会员服务卡
+/// (its keys reach `/v1/bank/…`, a merchant's `/v1/partner/…`, never the other's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartnerKind {
+    Merchant,
+    Bank,
+}
+
+impl PartnerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Merchant => "merchant",
+            Self::Bank => "bank",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Merchant, Self::Bank].into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+/// The number the bank knows a merchant by in card transactions: 1–32 letters, digits, `-`, `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BankMerchantId(String);
+
+impl BankMerchantId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        ((1..=32).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            .then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The store refused a bank merchant id that another merchant has.
+#[derive(Debug, thiserror::Error)]
+#[error("the bank merchant id is another merchant's")]
+pub struct BankMerchantIdTaken;
+
 /// The merchant number its systems send as `mchid`: ten digits, as WeChat Pay's are.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mchid(String);
@@ -64,6 +105,8 @@ pub struct Merchant {
     pub settlement_email: EmailAddress,
     pub status: MerchantStatus,
     pub created_at: DateTime<Utc>,
+    pub kind: PartnerKind,
+    pub bank_merchant_id: Option<BankMerchantId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

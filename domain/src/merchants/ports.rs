@@ -87,7 +87,6 @@ pub struct NewSale {
     pub day: NaiveDate,
     pub daily_limit: Option<u32>,
     pub total_limit: Option<u32>,
-    pub needs_card: bool,
 }
 
 impl NewSale {

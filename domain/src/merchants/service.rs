@@ -28,11 +28,13 @@ pub struct MerchantService<S, L, C> {
 }
 
 /// How the till names the member: the code on their screen, or the reference from an earlier
-/// verification.
+/// verification, or a member the edge found by their card's code (which the cards context verifies
+/// and spends).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberHandle {
     Code(String),
     Reference(String),
+    Member(MemberId),
 }
 
 /// A member as a merchant sees them after a verification.
@@ -59,6 +61,10 @@ pub const MAX_RADIUS_M: u32 = 50_000;
 impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
     /// A fresh code for the member to show at a till.
     pub async fn issue_code(&self, member: MemberId) -> Result<(MemberCode, DateTime<Utc>), MerchantError> {
+        // A cardholder shows the card's rotating code, which verifies once; this one would not.
+        if self.sales.member_facts(member).await?.is_some_and(|f| f.cardholder) {
+            return Err(MerchantError::UseCardCode);
+        }
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.code_ttl).map_err(anyhow::Error::from)?;
         let code = MemberCode::random();
@@ -124,7 +130,7 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
     }
 
     /// The partner's own store, which its key may act for.
-    async fn own_store(&self, partner: &Partner, store: StoreId) -> Result<Store, MerchantError> {
+    pub async fn own_store(&self, partner: &Partner, store: StoreId) -> Result<Store, MerchantError> {
         let found = self.catalogue.store(store).await?.filter(|s| s.merchant == partner.merchant);
         let store = found.ok_or(MerchantError::StoreNotFound)?;
         if !partner.may_act_for(store.id) {
@@ -149,6 +155,7 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
                 let member = self.sales.member_for_reference(partner.merchant, &reference).await?;
                 member.ok_or(MerchantError::MemberUnknown)
             }
+            MemberHandle::Member(member) => Ok((*member, self.sales.member_facts(*member).await?)),
         }
     }
 
@@ -220,7 +227,6 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
             day: beijing_day(now),
             daily_limit: offer.limits.daily,
             total_limit: offer.limits.total,
-            needs_card: offer.audience == super::offer::Audience::Cardholders,
         })
     }
 

@@ -154,6 +154,8 @@ mod tests {
             settlement_email: EmailAddress::parse("finance@songhelou.example").unwrap(),
             status: MerchantStatus::Active,
             created_at: DateTime::UNIX_EPOCH,
+            kind: crate::merchants::model::PartnerKind::Merchant,
+            bank_merchant_id: None,
         };
         let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let at = SHANGHAI.from_local_datetime(&day.and_hms_opt(12, 30, 0).unwrap()).unwrap().with_timezone(&Utc);

@@ -28,6 +28,7 @@ struct CampaignRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     joined_before: Option<NaiveDate>,
+    cardholders_only: bool,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -58,6 +59,7 @@ impl TryFrom<CampaignRow> for Campaign {
             eligibility: Eligibility {
                 union_codes: r.union_codes.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
                 joined_before: r.joined_before,
+                cardholders_only: r.cardholders_only,
             },
             state: r.state.parse().map_err(|_| anyhow::anyhow!("bad state {}", r.state))?,
             created_at: r.created_at.and_utc(),
@@ -118,6 +120,7 @@ impl CampaignRepository for DbCampaigns {
             created_at: c.created_at.naive_utc(),
             updated_at: c.created_at.naive_utc(),
             joined_before: c.eligibility.joined_before,
+            cardholders_only: c.eligibility.cardholders_only,
         };
         self.0
             .transaction(move |conn| {

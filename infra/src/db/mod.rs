@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod campaign_cache;
 pub mod campaigns;
+pub mod cards;
 pub mod claims;
 mod conn;
 mod error;

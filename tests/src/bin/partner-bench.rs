@@ -114,6 +114,8 @@ async fn seed_tills(catalogue: &DbMerchants, n: usize) -> anyhow::Result<Vec<Til
             settlement_email: domain::shared::EmailAddress::parse("finance@merchant.example").unwrap(),
             status: MerchantStatus::Active,
             created_at: now,
+            kind: domain::merchants::PartnerKind::Merchant,
+            bank_merchant_id: None,
         };
         anyhow::ensure!(catalogue.insert_merchant(&merchant, audit("merchant.create", merchant.id.to_string())).await?);
         let store = Store {

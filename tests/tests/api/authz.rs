@@ -77,6 +77,15 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/partner/platform-keys", "PPPPPPP"),
     ("POST", "/v1/partner/member-codes/verify", "UUUUUUU"),
     ("POST", "/v1/partner/sales", "UUUUUUU"),
+    ("GET", "/v1/me/card", "UPPUUUU"),
+    ("POST", "/v1/me/card/application", "UPPUUUU"),
+    ("POST", "/v1/me/card/freeze", "UPPUUUU"),
+    ("POST", "/v1/me/card/unfreeze", "UPPUUUU"),
+    ("POST", "/v1/me/card/report-lost", "UPPUUUU"),
+    ("GET", "/v1/me/card/code-seed", "UPPUUUU"),
+    ("GET", "/v1/me/card/code", "UPPUUUU"),
+    ("POST", "/v1/bank/card-events", "UUUUUUU"),
+    ("GET", "/v1/bank/card-applications", "UUUUUUU"),
     ("GET", "/v1/partner/sales", "UUUUUUU"),
     ("GET", "/v1/partner/sales/{id}", "UUUUUUU"),
     ("POST", "/v1/partner/sales/{id}/reversal", "UUUUUUU"),
@@ -133,10 +142,12 @@ async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backen
                 if upper == "DELETE" && path == "/v1/me" {
                     continue;
                 }
-                let status = app.send(req).await.status;
+                let reply = app.send(req).await;
+                let status = reply.status;
+                // A 403 of the operation's own (a member not eligible for it) is past authorization.
                 let got = match status {
                     401 => 'U',
-                    403 => 'F',
+                    403 if reply.json()["code"] == "auth.forbidden" => 'F',
                     _ => 'P',
                 };
                 if got != expected {

@@ -94,6 +94,8 @@ async fn the_search_directory_follows_changes_here_at_once_and_elsewhere_within_
         settlement_email: domain::shared::EmailAddress::parse("finance@deyuelou.example").unwrap(),
         status: MerchantStatus::Active,
         created_at: now,
+        kind: domain::merchants::PartnerKind::Merchant,
+        bank_merchant_id: None,
     };
     assert!(catalogue.insert_merchant(&merchant, audit("merchant.create", merchant.id.to_string())).await.unwrap());
     let store = Store {

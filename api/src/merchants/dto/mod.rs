@@ -26,12 +26,17 @@ pub struct CreateMerchant {
     pub contact: String,
     /// Where the daily settlement statement is mailed.
     pub settlement_email: String,
+    /// `merchant` (the default) or `bank`: the bank's keys reach only `/v1/bank/…`, and it has
+    /// no stores or offers.
+    pub kind: Option<String>,
+    /// The number the bank knows this merchant by in card transactions.
+    pub bank_merchant_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a2c6-0000-7000-8000-000000000001", "mchid": "1900000101", "name": "松鹤楼",
     "category": "餐饮", "contact": "王经理 0512-67700000", "settlement_email": "finance@songhelou.example",
-    "status": "active", "created_at": "2026-12-01T10:00:00+08:00"}))]
+    "status": "active", "created_at": "2026-12-01T10:00:00+08:00", "kind": "merchant", "bank_merchant_id": "BOSZ-M-000101"}))]
 pub struct MerchantView {
     pub id: uuid::Uuid,
     /// The merchant number its systems send as `mchid` in signed requests.
@@ -43,6 +48,9 @@ pub struct MerchantView {
     /// `active` or `suspended`.
     pub status: &'static str,
     pub created_at: DateTime<FixedOffset>,
+    /// `merchant` or `bank`.
+    pub kind: &'static str,
+    pub bank_merchant_id: Option<String>,
 }
 
 impl From<&Merchant> for MerchantView {
@@ -56,6 +64,8 @@ impl From<&Merchant> for MerchantView {
             settlement_email: m.settlement_email.as_str().to_owned(),
             status: m.status.as_str(),
             created_at: beijing(m.created_at),
+            kind: m.kind.as_str(),
+            bank_merchant_id: m.bank_merchant_id.as_ref().map(|b| b.as_str().to_owned()),
         }
     }
 }

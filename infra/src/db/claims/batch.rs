@@ -35,6 +35,7 @@ const VALUES: ClaimValues<'static> = ClaimValues {
         union_codes: "i.union_codes",
         joined_before: "i.joined_before",
         token_issued_at: Some("i.token_issued_at"),
+        needs_card: "k.cardholders_only",
     },
 };
 

@@ -23,6 +23,7 @@ const STANDING: StandingValues<'static> = StandingValues {
     union_codes: "$21",
     joined_before: "$22",
     token_issued_at: Some("$23"),
+    needs_card: "(SELECT cardholders_only FROM campaigns WHERE id = $2)",
 };
 
 /// PostgreSQL, database-only mode: the counter on the gift row, the claim, its ledger row and its
@@ -85,6 +86,7 @@ static SQLITE_STANDING: LazyLock<String> = LazyLock::new(|| {
         union_codes: "$3",
         joined_before: "$4",
         token_issued_at: Some("$5"),
+        needs_card: "(SELECT cardholders_only FROM campaigns WHERE id = $6)",
     };
     format!("SELECT {} AS ok", member_standing(Backend::Sqlite, &standing))
 });
@@ -187,6 +189,7 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
             .bind::<Text, _>(claim.standing.union_codes.join(","))
             .bind::<Nullable<Timestamp>, _>(claim.standing.joined_before.map(|t| t.naive_utc()))
             .bind::<Timestamp, _>(claim.standing.token_issued_at.naive_utc())
+            .bind::<Text, _>(claim.campaign.to_string())
             .get_result::<Standing>(lite)?
             .ok;
         let mut row = CountedRow { open, standing, gift_n, campaign_n, known, ..CountedRow::default() };

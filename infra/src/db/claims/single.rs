@@ -50,6 +50,7 @@ const VALUES: ClaimValues<'static> = ClaimValues {
         union_codes: "$13",
         joined_before: "$14",
         token_issued_at: Some("$15"),
+        needs_card: "k.cardholders_only",
     },
 };
 

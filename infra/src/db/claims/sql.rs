@@ -26,12 +26,20 @@ pub(in crate::db) struct StandingValues<'a> {
     /// When the claimant's access token was issued; `None` where no member token is involved
     /// (a merchant's till acts for the member).
     pub token_issued_at: Option<&'a str>,
+    /// Whether the benefit is for cardholders only: an SQL boolean (`FALSE`, a column); its
+    /// placeholders, if any, are numbered after the others.
+    pub needs_card: &'a str,
+}
+
+/// The member `member` holds an active 会员服务卡: the one place "cardholder" is written.
+pub(in crate::db) fn holds_card(member: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM cards cd WHERE cd.member_id = {member} AND cd.status = 'active')")
 }
 
 /// The member in standing for a benefit: not suspended or erased, a session not ended by a
 /// suspension since, the current privacy consent, activated on the roster (a bound identity
-/// matching an active roster row), in one of the required unions, joined before the cutoff. The
-/// one place this rule is written.
+/// matching an active roster row), in one of the required unions, joined before the cutoff,
+/// holding an active card where the benefit requires one. The one place this rule is written.
 pub(in crate::db) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> String {
     // `strpos` and `instr` take (haystack, needle) alike.
     let position = match backend {
@@ -45,7 +53,8 @@ pub(in crate::db) fn member_standing(backend: Backend, v: &StandingValues<'_>) -
                    AND mb.consent_version = {consent}
                    AND ({unions} = '' OR {position}(',' || {unions} || ',', ',' || r.union_org_code || ',') > 0)
                    AND ({joined} IS NULL OR r.joined_at < {joined})
-                   {session})",
+                   {session}
+                   AND (NOT {needs_card} OR {card}))",
         member = v.member,
         consent = v.consent_version,
         unions = v.union_codes,
@@ -53,6 +62,8 @@ pub(in crate::db) fn member_standing(backend: Backend, v: &StandingValues<'_>) -
         session = v.token_issued_at.map_or(String::new(), |issued| {
             format!("AND (mb.sessions_since IS NULL OR mb.sessions_since <= {issued})")
         }),
+        needs_card = v.needs_card,
+        card = holds_card("mb.id"),
     )
 }
 

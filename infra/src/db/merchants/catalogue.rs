@@ -8,6 +8,7 @@ use super::rows::{discount_columns, MerchantRow, OfferRow, StoreRow};
 use super::DbMerchants;
 use domain::admin::NewAuditEntry;
 use domain::merchants::directory::Directory;
+use domain::merchants::model::BankMerchantIdTaken;
 use domain::merchants::partner::{KeySerial, PartnerKey};
 use domain::merchants::ports::Catalogue;
 use domain::merchants::{Mchid, Merchant, MerchantId, MerchantStatus, Offer, OfferId, OfferStatus, Store, StoreId};
@@ -75,6 +76,8 @@ impl Catalogue for DbMerchants {
             merchants::status.eq(m.status.as_str()),
             merchants::created_at.eq(at),
             merchants::updated_at.eq(at),
+            merchants::kind.eq(m.kind.as_str()),
+            merchants::bank_merchant_id.eq(m.bank_merchant_id.as_ref().map(|b| b.as_str().to_owned())),
         );
         let outcome = self
             .db
@@ -86,7 +89,8 @@ impl Catalogue for DbMerchants {
             .await;
         match outcome {
             Ok(()) => Ok(true),
-            // The id is fresh: only the merchant number can clash.
+            Err(StoreError::UniqueViolation(what)) if what.contains("bank") => Err(BankMerchantIdTaken.into()),
+            // The id is fresh: otherwise only the merchant number can clash.
             Err(StoreError::UniqueViolation(_)) => Ok(false),
             Err(StoreError::Other(e)) => Err(e),
         }

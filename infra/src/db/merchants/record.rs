@@ -28,6 +28,7 @@ fn valid_offer(backend: Backend) -> String {
             union_codes: "''",
             joined_before: "NULL",
             token_issued_at: None,
+            needs_card: "o.audience = 'cardholders'",
         },
     );
     format!(
@@ -107,10 +108,6 @@ pub(super) fn in_one_statement(
     consent: String,
 ) -> anyhow::Result<Recorded> {
     let DbConn::Pg(pg) = conn else { anyhow::bail!("the one-statement sale is PostgreSQL's") };
-    if sale.needs_card {
-        // Nobody holds a 会员服务卡 until cards are issued.
-        return Ok(Recorded::NoLongerValid);
-    }
     // Without an answer its columns are NULL and the statement keeps none.
     let answer = answer.map(AnswerRow::try_from).transpose()?;
     let column = |f: fn(&AnswerRow) -> String| answer.as_ref().map(f);
@@ -174,7 +171,7 @@ pub(super) fn step_by_step(
         [Text => member.clone(), Text => consent, Text => offer.clone()],
         get_result
     )?;
-    if !valid || sale.needs_card {
+    if !valid {
         return Ok(Recorded::NoLongerValid);
     }
     let taken = hand_written!(

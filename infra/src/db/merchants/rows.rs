@@ -7,7 +7,8 @@ use super::super::schema::{discount_sales, merchants, offers, stores};
 use domain::merchants::geo::GeoPoint;
 use domain::merchants::offer::Limits;
 use domain::merchants::{
-    Audience, Discount, Mchid, Merchant, MerchantStatus, Offer, OfferStatus, Priced, Sale, Store, Weekdays,
+    Audience, BankMerchantId, Discount, Mchid, Merchant, MerchantStatus, Offer, OfferStatus, PartnerKind, Priced, Sale,
+    Store, Weekdays,
 };
 use domain::shared::money::Fen;
 use domain::shared::EmailAddress;
@@ -27,6 +28,8 @@ pub(super) struct MerchantRow {
     pub settlement_email: String,
     pub status: String,
     pub created_at: NaiveDateTime,
+    pub kind: String,
+    pub bank_merchant_id: Option<String>,
 }
 
 impl TryFrom<MerchantRow> for Merchant {
@@ -42,6 +45,11 @@ impl TryFrom<MerchantRow> for Merchant {
                 .map_err(|_| bad("e-mail", &r.settlement_email))?,
             status: MerchantStatus::parse(&r.status).ok_or_else(|| bad("merchant status", &r.status))?,
             created_at: r.created_at.and_utc(),
+            kind: PartnerKind::parse(&r.kind).ok_or_else(|| bad("partner kind", &r.kind))?,
+            bank_merchant_id: r
+                .bank_merchant_id
+                .map(|id| BankMerchantId::parse(&id).ok_or_else(|| bad("bank merchant id", &id)))
+                .transpose()?,
         })
     }
 }

@@ -4,7 +4,7 @@ use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
-use super::super::claims::sql::{member_standing, StandingValues};
+use super::super::claims::sql::{holds_card, member_standing, StandingValues};
 use super::super::prepared::hand_written;
 use super::super::schema::{discount_sales, member_codes, merchants, offers};
 use super::super::{Backend, DbConn};
@@ -37,6 +37,7 @@ fn standing(backend: Backend, member: &str, consent: &str) -> String {
             union_codes: "''",
             joined_before: "NULL",
             token_issued_at: None,
+            needs_card: "FALSE",
         },
     )
 }
@@ -45,10 +46,11 @@ fn standing(backend: Backend, member: &str, consent: &str) -> String {
 /// `$2`) and their facts, in one look-up: `present` is false once the member is erased.
 fn holder_sql(backend: Backend, from: &str, filter: &str) -> String {
     format!(
-        "SELECT c.member_id, m.name_cipher, m.id IS NOT NULL AS present, {} AS in_standing
+        "SELECT c.member_id, m.name_cipher, m.id IS NOT NULL AS present, {} AS in_standing, {} AS cardholder
          FROM {from} LEFT JOIN members m ON m.id = c.member_id AND m.erased_at IS NULL
          WHERE {filter}",
-        standing(backend, "c.member_id", "$1")
+        standing(backend, "c.member_id", "$1"),
+        holds_card("c.member_id")
     )
 }
 
@@ -70,8 +72,10 @@ static SQLITE_FACTS: LazyLock<String> = LazyLock::new(|| facts_sql(Backend::Sqli
 
 fn facts_sql(backend: Backend) -> String {
     format!(
-        "SELECT m.name_cipher, {} AS in_standing FROM members m WHERE m.id = $2 AND m.erased_at IS NULL",
-        standing(backend, "m.id", "$1")
+        "SELECT m.name_cipher, {} AS in_standing, {} AS cardholder FROM members m
+         WHERE m.id = $2 AND m.erased_at IS NULL",
+        standing(backend, "m.id", "$1"),
+        holds_card("m.id")
     )
 }
 
@@ -90,6 +94,8 @@ struct FactsRow {
     name_cipher: Option<String>,
     #[diesel(sql_type = Bool)]
     in_standing: bool,
+    #[diesel(sql_type = Bool)]
+    cardholder: bool,
 }
 
 #[derive(QueryableByName)]
@@ -102,6 +108,8 @@ struct HolderRow {
     present: bool,
     #[diesel(sql_type = Bool)]
     in_standing: bool,
+    #[diesel(sql_type = Bool)]
+    cardholder: bool,
 }
 
 #[derive(QueryableByName)]
@@ -142,7 +150,7 @@ fn sale_row(conn: &mut DbConn, merchant: &str, id: &str) -> QueryResult<Option<(
 const MAX_STORED_REFS: usize = 200_000;
 
 impl DbMerchants {
-    fn facts(&self, name_cipher: Option<String>, in_standing: bool) -> anyhow::Result<MemberFacts> {
+    fn facts(&self, name_cipher: Option<String>, in_standing: bool, cardholder: bool) -> anyhow::Result<MemberFacts> {
         let masked_name = match name_cipher {
             Some(sealed) => {
                 let name = self.crypto.open(&sealed)?;
@@ -150,13 +158,12 @@ impl DbMerchants {
             }
             None => None,
         };
-        // Nobody holds a 会员服务卡 until cards are issued.
-        Ok(MemberFacts { masked_name, activated: in_standing, cardholder: false })
+        Ok(MemberFacts { masked_name, activated: in_standing, cardholder })
     }
 
     fn holder(&self, row: HolderRow) -> anyhow::Result<(MemberId, Option<MemberFacts>)> {
         let member = row.member_id.parse()?;
-        let facts = row.present.then(|| self.facts(row.name_cipher, row.in_standing)).transpose()?;
+        let facts = row.present.then(|| self.facts(row.name_cipher, row.in_standing, row.cardholder)).transpose()?;
         Ok((member, facts))
     }
 }
@@ -212,7 +219,7 @@ impl Sales for DbMerchants {
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        row.map(|row| self.facts(row.name_cipher, row.in_standing)).transpose()
+        row.map(|row| self.facts(row.name_cipher, row.in_standing, row.cardholder)).transpose()
     }
 
     async fn reference(&self, merchant: MerchantId, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<MemberRef> {

@@ -14,6 +14,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         joined_before -> Nullable<Date>,
+        cardholders_only -> Bool,
     }
 }
 

@@ -12,6 +12,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         webhook_url -> Nullable<Text>,
+        kind -> Text,
+        bank_merchant_id -> Nullable<Text>,
     }
 }
 
@@ -49,6 +51,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        funder -> Text,
     }
 }
 

@@ -1,6 +1,8 @@
 //! The diesel schema, one file per context; a test compares it with the migrated database.
 
 mod admin;
+#[path = "cards.rs"]
+mod card_tables;
 // Named apart from the `members` and `campaigns` tables they declare.
 #[path = "campaigns.rs"]
 mod campaign_tables;
@@ -12,6 +14,7 @@ mod shared;
 
 pub use admin::*;
 pub use campaign_tables::*;
+pub use card_tables::*;
 pub use member_tables::*;
 pub use merchant_tables::*;
 pub use shared::*;
@@ -21,3 +24,4 @@ diesel::allow_tables_to_appear_in_same_query!(claims, gifts, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants, stores);
 diesel::allow_tables_to_appear_in_same_query!(claims, stores);
 diesel::allow_tables_to_appear_in_same_query!(gifts, stores);
+diesel::allow_tables_to_appear_in_same_query!(cards, card_history, card_handles);

@@ -1,0 +1,74 @@
+use actix_web::http::StatusCode as S;
+
+use crate::error::ApiError;
+use domain::cards::verify::CodeRefusal;
+use domain::cards::CardError;
+
+impl From<CardError> for ApiError {
+    fn from(e: CardError) -> Self {
+        match e {
+            CardError::NotInStanding => ApiError::new(
+                S::FORBIDDEN,
+                "card.not_eligible",
+                "仅限已通过实名认证并在会员名册中的会员申领",
+                "Only members activated on the union's roster may apply",
+            ),
+            CardError::AlreadyHeld => ApiError::new(
+                S::CONFLICT,
+                "card.already_held",
+                "您已持有或已申请会员服务卡",
+                "The member already holds or has applied for a card",
+            ),
+            CardError::NotFound => ApiError::new(S::NOT_FOUND, "card.not_found", "会员服务卡不存在", "No such card"),
+            CardError::Illegal(illegal) => ApiError::new(
+                S::CONFLICT,
+                "card.illegal_transition",
+                "会员服务卡当前状态不允许此操作",
+                "The card cannot make that move in its current state",
+            )
+            .with("current", illegal.current.as_str()),
+            CardError::NotLive(status) => ApiError::new(
+                S::CONFLICT,
+                "card.not_active",
+                "会员服务卡未激活或已冻结、挂失、注销",
+                "The card is not active",
+            )
+            .with("current", status.as_str()),
+            CardError::Code(refusal) => code_refusal(refusal),
+            CardError::Invalid { field, problem } => ApiError::validation(field, "字段取值不正确", problem),
+            CardError::Unknown(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+fn code_refusal(refusal: CodeRefusal) -> ApiError {
+    match refusal {
+        CodeRefusal::NoSuchCode => ApiError::new(
+            S::UNPROCESSABLE_ENTITY,
+            "member_code.invalid",
+            "会员码无效或已过期，请会员刷新后重试",
+            "The member code is unknown or expired",
+        ),
+        CodeRefusal::Expired => ApiError::new(
+            S::UNPROCESSABLE_ENTITY,
+            "member_code.expired",
+            "会员码已过期，请会员刷新后重试",
+            "The member code is older than the previous 30-second step",
+        ),
+        CodeRefusal::Replayed => ApiError::new(
+            S::CONFLICT,
+            "member_code.replayed",
+            "该会员码已使用过（可能是截图），请会员出示新码",
+            "This code was used before: ask for a fresh one",
+        ),
+        CodeRefusal::CardNotLive(status) => ApiError::new(
+            S::FORBIDDEN,
+            "card.not_active",
+            "会员服务卡已冻结、挂失或注销",
+            "The card is frozen, lost or cancelled",
+        )
+        .with("current", status.as_str()),
+        CodeRefusal::Unavailable(e) => ApiError::unavailable(&e),
+        CodeRefusal::Failed(e) => ApiError::internal(&e),
+    }
+}

@@ -1,0 +1,24 @@
+//! `/v1/me/card…` for members and the signed `/v1/bank/…` API for the bank that issues the
+//! 会员服务卡.
+
+mod bank;
+mod dto;
+mod errors;
+mod member;
+mod wire;
+
+pub use wire::{wire, Cards, CardsState};
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(member::my_card)
+        .service(member::apply)
+        .service(member::freeze)
+        .service(member::unfreeze)
+        .service(member::report_lost)
+        .service(member::code_seed)
+        .service(member::code)
+        .service(bank::card_event)
+        .service(bank::applications);
+}

@@ -1,0 +1,33 @@
+use super::lifecycle::{CardStatus, IllegalTransition};
+use super::verify::CodeRefusal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    /// Only a member activated on the roster (and otherwise in standing) may apply.
+    #[error("the member is not in standing to hold a card")]
+    NotInStanding,
+    #[error("the member already holds a card")]
+    AlreadyHeld,
+    #[error("no such card")]
+    NotFound,
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    /// Codes are shown only for an active card.
+    #[error("the card is {}", .0.as_str())]
+    NotLive(CardStatus),
+    #[error(transparent)]
+    Code(CodeRefusal),
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+impl From<CodeRefusal> for CardError {
+    fn from(refusal: CodeRefusal) -> Self {
+        match refusal {
+            CodeRefusal::Failed(e) => Self::Unknown(e),
+            other => Self::Code(other),
+        }
+    }
+}

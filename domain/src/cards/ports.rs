@@ -1,0 +1,72 @@
+use chrono::NaiveDate;
+use std::future::Future;
+
+use super::code::DayHandle;
+use super::model::{Card, HistoryEntry, NewCard, Transition};
+use super::verify::{CardHandles, CardId};
+use crate::members::MemberId;
+
+/// Whether an application was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Written,
+    /// The member is not in standing (the rule every benefit uses).
+    NotInStanding,
+    /// The member holds a card that is not cancelled.
+    AlreadyHeld,
+}
+
+/// A bank event as kept: its answer is given again to a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptEvent {
+    pub event_id: String,
+    pub card: CardId,
+    pub kind: &'static str,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub outcome: super::bank::EventOutcome,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventWrite {
+    Written,
+    /// The card changed since it was read: decide again.
+    CardMoved,
+    /// Another request kept this event id first.
+    Duplicate,
+    /// The card number the event sets belongs to another card.
+    NumberTaken,
+}
+
+/// Cards, their history and their daily handles.
+pub trait CardStore: CardHandles {
+    fn apply(&self, card: &NewCard) -> impl Future<Output = anyhow::Result<Applied>> + Send;
+    /// The member's cards, newest first.
+    fn cards_of(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Vec<Card>>> + Send;
+    fn card(&self, id: CardId) -> impl Future<Output = anyhow::Result<Option<Card>>> + Send;
+    /// The history of these cards, oldest first.
+    fn history(&self, cards: Vec<CardId>) -> impl Future<Output = anyhow::Result<Vec<HistoryEntry>>> + Send;
+    /// The card's code secret, opened.
+    fn secret(&self, card: CardId) -> impl Future<Output = anyhow::Result<Vec<u8>>> + Send;
+    /// Applies the change with its history entry; `false` when the card was no longer in `from`.
+    fn transition(&self, change: &Transition) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    /// The card's handles for `days`, drawing (and keeping) any it has not got yet.
+    fn handles(
+        &self,
+        card: CardId,
+        days: Vec<NaiveDate>,
+    ) -> impl Future<Output = anyhow::Result<Vec<(NaiveDate, DayHandle)>>> + Send;
+    /// Forgets handles of days before `day`: they can find no card any more.
+    fn forget_handles_before(&self, day: NaiveDate) -> impl Future<Output = anyhow::Result<u64>> + Send;
+    /// Up to `limit` applications the bank has not issued yet, after `after`, oldest first.
+    fn applications(&self, after: Option<CardId>, limit: u16)
+        -> impl Future<Output = anyhow::Result<Vec<Card>>> + Send;
+    fn kept_event(&self, event_id: &str) -> impl Future<Output = anyhow::Result<Option<KeptEvent>>> + Send;
+    /// Keeps the event and, in the same transaction, applies its change and inserts its new card.
+    fn keep_event(
+        &self,
+        event: &KeptEvent,
+        change: Option<&Transition>,
+        new_card: Option<&NewCard>,
+    ) -> impl Future<Output = anyhow::Result<EventWrite>> + Send;
+}

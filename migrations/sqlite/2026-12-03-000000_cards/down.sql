@@ -1,0 +1,11 @@
+DROP TABLE rebates;
+DROP TABLE card_transactions;
+DROP TABLE bank_card_events;
+DROP TABLE card_handles;
+DROP TABLE card_history;
+DROP TABLE cards;
+ALTER TABLE campaigns DROP COLUMN cardholders_only;
+ALTER TABLE offers DROP COLUMN funder;
+DROP INDEX merchants_by_bank_id;
+ALTER TABLE merchants DROP COLUMN bank_merchant_id;
+ALTER TABLE merchants DROP COLUMN kind;
