@@ -74,6 +74,8 @@ pub struct Maintenance {
     pub idempotency: web::Data<Idempotency>,
     /// Yesterday's settlement statements, issued once the Beijing day has turned.
     pub statements: StatementService<DbMerchants, AppClock>,
+    /// Card handles of past days: no code can use them any more.
+    pub cards: web::Data<crate::cards::CardsState>,
     pub clock: AppClock,
 }
 
@@ -141,6 +143,11 @@ async fn purge(m: &Maintenance) {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "old done jobs deleted"),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "done jobs could not be purged"),
+    }
+    match m.cards.cards.forget_old_handles().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "card handles of past days deleted"),
+        Err(e) => tracing::warn!(error = format!("{e:#}"), "card handles could not be purged"),
     }
 }
 

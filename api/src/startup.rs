@@ -76,6 +76,7 @@ impl Application {
             jobs: admin.clone(),
             idempotency: idempotency.clone(),
             statements: StatementService { store: merchants.merchants.sales.clone(), clock: infra.clock.clone() },
+            cards: cards.clone(),
             clock: infra.clock.clone(),
         };
         let worker = tokio::spawn(job_loop::run(

@@ -34,7 +34,7 @@ impl TryFrom<CreateCampaign> for NewCampaign {
             eligibility: Eligibility {
                 union_codes: r.union_codes.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
                 joined_before: r.joined_before,
-                cardholders_only: false,
+                cardholders_only: r.cardholders_only,
             },
         })
     }

@@ -102,6 +102,7 @@ fn for_member(mut view: CampaignView, c: &Campaign, part: &MemberPart) -> Campai
         Ineligible::NotActivated => "not_activated",
         Ineligible::OtherUnion => "other_union",
         Ineligible::JoinedTooLate => "joined_too_late",
+        Ineligible::NoCard => "no_card",
     });
     let claimed = part.claimed.get(&c.id).copied().unwrap_or(0);
     view.claims_left = Some(c.per_member_limit.saturating_sub(claimed));

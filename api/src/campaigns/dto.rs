@@ -37,6 +37,9 @@ pub struct CreateCampaign {
     /// Only members who were on the roster before this day.
     #[schema(value_type = Option<String>, example = "2026-09-01")]
     pub joined_before: Option<NaiveDate>,
+    /// Only members holding an active 会员服务卡 (default false).
+    #[serde(default)]
+    pub cardholders_only: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,10 +163,12 @@ pub struct CampaignView {
     pub union_codes: Vec<String>,
     #[schema(value_type = Option<String>)]
     pub joined_before: Option<NaiveDate>,
+    /// For holders of an active 会员服务卡 only.
+    pub cardholders_only: bool,
     pub gifts: Vec<GiftView>,
     /// For members: may the caller claim here?
     pub eligible: Option<bool>,
-    /// `not_activated`, `other_union` or `joined_too_late` when not eligible.
+    /// `not_activated`, `other_union`, `joined_too_late` or `no_card` when not eligible.
     pub ineligible_reason: Option<&'static str>,
     /// For members: how many more gifts they may claim in this campaign.
     pub claims_left: Option<u32>,
@@ -183,6 +188,7 @@ impl CampaignView {
             budget_fen: c.budget.get(),
             union_codes: c.eligibility.union_codes.clone(),
             joined_before: c.eligibility.joined_before,
+            cardholders_only: c.eligibility.cardholders_only,
             gifts,
             eligible: None,
             ineligible_reason: None,

@@ -182,7 +182,7 @@ fn setup(script: Vec<Option<Inserted>>) -> (CampaignService<Repo, Store, Gate, F
     let member = Member::new(PhoneNumber::parse("13800000000").unwrap(), now());
     let affiliation =
         Affiliation { union_org_code: "U".into(), union_org_name: "U".into(), member_no: "1".into(), joined_at: None };
-    (service, gate, Profile { member, affiliation: Some(affiliation) })
+    (service, gate, Profile { member, affiliation: Some(affiliation), cardholder: false })
 }
 
 async fn claim(

@@ -109,6 +109,8 @@ pub enum Ineligible {
     NotActivated,
     OtherUnion,
     JoinedTooLate,
+    /// The campaign is for holders of an active 会员服务卡.
+    NoCard,
 }
 
 impl Eligibility {
@@ -131,6 +133,9 @@ impl Eligibility {
             if joined.is_none_or(|t| t >= cutoff) {
                 return Err(Ineligible::JoinedTooLate);
             }
+        }
+        if self.cardholders_only && !profile.cardholder {
+            return Err(Ineligible::NoCard);
         }
         Ok(())
     }

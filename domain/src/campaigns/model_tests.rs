@@ -20,7 +20,7 @@ fn member(union: Option<&str>, joined_at: Option<DateTime<Utc>>) -> Profile {
         member_no: "M1".into(),
         joined_at,
     });
-    Profile { member, affiliation }
+    Profile { member, affiliation, cardholder: false }
 }
 
 #[test]

@@ -114,7 +114,7 @@ impl MemberRepository for Fakes {
     }
     async fn profile(&self, id: MemberId) -> anyhow::Result<Option<Profile>> {
         let member = self.members.lock().unwrap().iter().find(|m| m.id == id).cloned();
-        Ok(member.map(|member| Profile { member, affiliation: None }))
+        Ok(member.map(|member| Profile { member, affiliation: None, cardholder: false }))
     }
     async fn search(&self, _: Option<&PhoneNumber>, _: Option<&IdNumber>) -> anyhow::Result<Vec<Profile>> {
         Ok(Vec::new())

@@ -91,6 +91,8 @@ impl MemberStatus {
 pub struct Profile {
     pub member: Member,
     pub affiliation: Option<Affiliation>,
+    /// Holds an active 会员服务卡.
+    pub cardholder: bool,
 }
 
 impl Profile {

@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::error::StoreError;
-use super::schema::{members, refresh_tokens, roster};
+use super::schema::{cards, members, refresh_tokens, roster};
 use super::{audit, jobs, Database, DbConn};
 use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
@@ -90,8 +90,9 @@ impl DbMembers {
         })
     }
 
-    fn profile(&self, (row, affiliation): (MemberRow, AffiliationRow)) -> anyhow::Result<Profile> {
+    fn profile(&self, (row, affiliation, cardholder): (MemberRow, AffiliationRow, bool)) -> anyhow::Result<Profile> {
         Ok(Profile {
+            cardholder,
             member: self.member(row)?,
             affiliation: affiliation.map(|(union_org_code, union_org_name, member_no, joined_at)| Affiliation {
                 union_org_code,
@@ -124,7 +125,7 @@ impl DbMembers {
         phone_index: Option<String>,
         id_index: Option<String>,
     ) -> anyhow::Result<Vec<Profile>> {
-        let rows: Vec<(MemberRow, AffiliationRow)> = self
+        let rows: Vec<(MemberRow, AffiliationRow, bool)> = self
             .db
             .run(move |conn| {
                 let active_roster = roster::table.on(roster::id_index
@@ -138,6 +139,10 @@ impl DbMembers {
                         members::all_columns,
                         (roster::union_org_code, roster::union_org_name, roster::member_no, roster::joined_at)
                             .nullable(),
+                        // The same test as the standing rule's card clause (`claims::sql::holds_card`).
+                        diesel::dsl::exists(
+                            cards::table.filter(cards::member_id.eq(members::id)).filter(cards::status.eq("active")),
+                        ),
                     ))
                     .into_boxed();
                 if let Some(id) = id {

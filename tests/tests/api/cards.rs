@@ -7,13 +7,14 @@ use domain::admin::Role;
 use domain::shared::Clock;
 use serde_json::json;
 use tests::cards::{card_number, code_from_seed};
-use tests::{on_both_backends, Backend, Req, TestApp};
+use tests::{on_both_backends, Backend, Options, Req, TestApp};
 
 on_both_backends!(
     every_member_move_is_legal_exactly_where_the_lifecycle_says,
     bank_events_are_idempotent_and_out_of_order_safe,
     a_card_code_verifies_once_for_its_step_and_the_previous_only,
     cardholder_offers_need_an_active_card,
+    cardholder_campaigns_admit_only_active_cards,
 );
 
 async fn post(app: &TestApp, path: &str, token: &str) -> tests::Reply {
@@ -230,6 +231,16 @@ async fn a_card_code_verifies_once_for_its_step_and_the_previous_only(backend: B
     app.send(Req::post("/v1/me/member-code").bearer(&member)).await.problem(409, "member_code.use_card");
     // The unfrozen card's code for this step was not spent by the refusal.
     assert_eq!(app.send(first.sign(&app, verify(&first, &fresh))).await.status, 200);
+
+    // Handles are forgotten once their day has passed; a code with one finds no card.
+    let store = infra::db::cards::DbCards::new(app.database().await, app.infra().await.crypto, String::new());
+    let today = app.clock.now().with_timezone(&domain::campaigns::SHANGHAI).date_naive();
+    let forget = |day| domain::cards::ports::CardStore::forget_handles_before(&store, day);
+    assert_eq!(forget(today).await.unwrap(), 0);
+    assert_eq!(forget(today + Duration::days(2)).await.unwrap(), 2);
+    app.clock.advance(Duration::seconds(30));
+    let forgotten = code_from_seed(&seed, app.clock.now());
+    app.send(first.sign(&app, verify(&first, &forgotten))).await.problem(422, "member_code.invalid");
 }
 
 async fn cardholder_offers_need_an_active_card(backend: Backend) {
@@ -264,4 +275,41 @@ async fn cardholder_offers_need_an_active_card(backend: Backend) {
     app.send(partner.sign(&app, sale(json!({"member_ref": member_ref}), "h4")))
         .await
         .problem(403, "offer.not_qualified");
+}
+
+async fn cardholder_campaigns_admit_only_active_cards(backend: Backend) {
+    // With the inventory gate and without it: the same rule decides.
+    for gate in ["on", "off"] {
+        let app = TestApp::spawn_with(backend, Options::default().var("SGH_INVENTORY_GATE", gate)).await;
+        let staff = app.staff(Role::Admin).await;
+        let bank = app.bank(&staff, 3).await;
+        let beijing = |d: Duration| (app.clock.now() + Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string();
+        let body = json!({"title": "持卡会员专享", "holiday": "new_year", "starts_at": beijing(Duration::minutes(-1)),
+            "ends_at": beijing(Duration::days(1)), "per_member_limit": 1, "budget_fen": 1_000_000,
+            "cardholders_only": true});
+        let created = app.send(Req::post("/v1/admin/campaigns").bearer(&staff).json(body)).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        assert_eq!(created.json()["cardholders_only"], true);
+        let campaign = created.json()["id"].as_str().unwrap().to_owned();
+        let gift = json!({"name": "台历", "unit_cost_fen": 1500, "stock": 10, "per_member_limit": 1,
+            "valid_until": (app.clock.now() + Duration::days(60)).date_naive().to_string(), "funder": "union"});
+        let g = app.send(Req::post(&format!("/v1/admin/campaigns/{campaign}/gifts")).bearer(&staff).json(gift)).await;
+        let gift = g.json()["id"].as_str().unwrap().to_owned();
+        let published = app.send(Req::post(&format!("/v1/admin/campaigns/{campaign}/publish")).bearer(&staff)).await;
+        assert_eq!(published.status, 200, "{}", published.text());
+
+        let mut members = app.activated_members(2, "SZ001").await;
+        let (holder, plain) = (members.remove(0), members.remove(0));
+        app.active_card(&holder, &bank, 31).await;
+        let page = app.send(Req::get(&format!("/v1/campaigns/{campaign}")).bearer(&plain)).await.json();
+        assert_eq!((page["eligible"].as_bool(), page["ineligible_reason"].as_str()), (Some(false), Some("no_card")));
+        let refused = app.send(app.claim_req(&plain, &campaign, &gift, "plain-1")).await;
+        assert_eq!(refused.problem(403, "campaign.ineligible")["reason"], "no_card", "gate {gate}");
+        let claimed = app.send(app.claim_req(&holder, &campaign, &gift, "holder-1")).await;
+        assert_eq!(claimed.status, 201, "gate {gate}: {}", claimed.text());
+        // The refused claim took no stock (the shared page is re-read after its second).
+        app.clock.advance(Duration::seconds(2));
+        let left = app.send(Req::get(&format!("/v1/campaigns/{campaign}"))).await.json();
+        assert_eq!(left["gifts"][0]["remaining"], 9, "gate {gate}: {left}");
+    }
 }

@@ -25,3 +25,5 @@ diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants,
 diesel::allow_tables_to_appear_in_same_query!(claims, stores);
 diesel::allow_tables_to_appear_in_same_query!(gifts, stores);
 diesel::allow_tables_to_appear_in_same_query!(cards, card_history, card_handles);
+diesel::allow_tables_to_appear_in_same_query!(members, cards);
+diesel::allow_tables_to_appear_in_same_query!(roster, cards);
