@@ -61,7 +61,7 @@ impl Application {
         let members = web::Data::new(members::wire(&infra));
         let campaigns = web::Data::new(campaigns::wire(&infra, campaigns::Writes::Batched));
         let merchants = web::Data::new(merchants::wire(&infra)?);
-        let cards = web::Data::new(cards::wire(&infra));
+        let cards = web::Data::new(cards::wire(&infra, merchants.merchants.catalogue.clone()));
         // The search directory is read before the first member asks for it, not by the first
         // searches all at once; a database that is not up yet leaves that to the first search.
         let directory = merchants.merchants.catalogue.clone();

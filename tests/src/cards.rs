@@ -70,6 +70,34 @@ impl TestApp {
         card
     }
 
+    /// A merchant the bank knows as `bank_merchant_id`, with a published offer (`offer` fields
+    /// over a cardholders' 满100减30 paid by the union, once a day); returns (merchant, offer).
+    pub async fn card_merchant(&self, staff: &str, bank_merchant_id: &str, offer: Value) -> (String, String) {
+        let created = self
+            .send(Req::post("/v1/admin/merchants").bearer(staff).json(json!({
+                "name": "得月楼", "category": "餐饮", "contact": "李经理", "settlement_email": "finance@deyuelou.example",
+                "bank_merchant_id": bank_merchant_id
+            })))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let merchant = created.json()["id"].as_str().unwrap().to_owned();
+        let today = self.clock.now().with_timezone(&domain::campaigns::SHANGHAI).date_naive();
+        let mut body = json!({
+            "title": "持卡满100减30", "kind": "spend_save", "threshold_fen": 10000, "amount_fen": 3000,
+            "valid_from": today - chrono::Duration::days(1), "valid_until": today + chrono::Duration::days(30),
+            "audience": "cardholders", "daily_limit": 1, "funder": "union"
+        });
+        for (k, v) in offer.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let made =
+            self.send(Req::post(&format!("/v1/admin/merchants/{merchant}/offers")).bearer(staff).json(body)).await;
+        assert_eq!(made.status, 201, "{}", made.text());
+        let offer = made.json()["id"].as_str().unwrap().to_owned();
+        self.set_offer_status(staff, &merchant, &offer, "published").await;
+        (merchant, offer)
+    }
+
     /// The code the member's app shows now, from `GET /v1/me/card/code`.
     pub async fn card_code(&self, token: &str) -> String {
         let reply = self.send(Req::get("/v1/me/card/code").bearer(token)).await;

@@ -4,6 +4,8 @@
 mod bank;
 mod dto;
 mod errors;
+mod feed;
+mod feed_dto;
 mod member;
 mod wire;
 
@@ -20,5 +22,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(member::code_seed)
         .service(member::code)
         .service(bank::card_event)
-        .service(bank::applications);
+        .service(bank::applications)
+        .service(feed::one)
+        .service(feed::batch)
+        .service(feed::rebates)
+        .service(feed::my_transactions)
+        .service(feed::my_rebates);
 }

@@ -1,6 +1,7 @@
 //! The cards context's service, over the relational store, the card codes' HMAC and the one-time
 //! store that remembers each verified (card, step).
 
+use crate::merchants::Catalogue;
 use crate::wire::Infra;
 use domain::cards::CardService;
 use domain::shared::AppClock;
@@ -8,13 +9,14 @@ use infra::db::cards::DbCards;
 use infra::ephemeral::Ephemeral;
 use infra::totp::TotpSteps;
 
-pub type Cards = CardService<DbCards, TotpSteps, Ephemeral, AppClock>;
+pub type Cards = CardService<DbCards, TotpSteps, Ephemeral, AppClock, Catalogue>;
 
 pub struct CardsState {
     pub cards: Cards,
 }
 
-pub fn wire(infra: &Infra) -> CardsState {
+/// `catalogue`: the merchants context's, whose kept reads card transactions are matched against.
+pub fn wire(infra: &Infra, catalogue: Catalogue) -> CardsState {
     CardsState {
         cards: CardService {
             store: DbCards::new(
@@ -25,6 +27,7 @@ pub fn wire(infra: &Infra) -> CardsState {
             steps: TotpSteps,
             used: infra.ephemeral.clone(),
             clock: infra.clock.clone(),
+            catalogue,
         },
     }
 }

@@ -7,6 +7,7 @@ use super::MerchantsState;
 use crate::error::ApiError;
 use crate::extract::Staff;
 use domain::merchants::catalogue::{NewMerchant, NewOffer, NewStore};
+use domain::merchants::offer::Funder;
 use domain::merchants::{Audience, MerchantId, MerchantStatus, OfferId, OfferStatus, StoreId};
 
 const PROBLEM: &str = "application/problem+json";
@@ -137,6 +138,16 @@ pub async fn create_offer(
         audience,
         daily_limit: body.daily_limit,
         total_limit: body.total_limit,
+        funder: match body.funder.as_deref() {
+            None => Funder::Merchant,
+            Some(raw) => raw.parse().map_err(|()| {
+                ApiError::validation(
+                    "funder",
+                    "出资方须为 merchant、union 或 bank",
+                    "funder must be merchant, union or bank".into(),
+                )
+            })?,
+        },
     };
     let offer = state.catalogue.create_offer(&staff.actor, MerchantId(id.into_inner()), new).await?;
     Ok(HttpResponse::Created().json(OfferView::from(&offer)))

@@ -9,7 +9,7 @@ mod partner;
 pub mod signature;
 mod wire;
 
-pub use wire::{wire, KeyCache, MerchantsState};
+pub use wire::{wire, Catalogue, KeyCache, MerchantsState};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

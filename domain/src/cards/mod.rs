@@ -4,10 +4,12 @@
 pub mod bank;
 pub mod code;
 pub mod error;
+pub mod feed;
 pub mod lifecycle;
 pub mod model;
 pub mod number;
 pub mod ports;
+pub mod rebate;
 pub mod service;
 pub mod verify;
 

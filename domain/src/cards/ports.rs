@@ -70,3 +70,44 @@ pub trait CardStore: CardHandles {
         new_card: Option<&NewCard>,
     ) -> impl Future<Output = anyhow::Result<EventWrite>> + Send;
 }
+
+/// The bank's card transactions and the rebates they earn.
+pub trait CardFeed: Send + Sync + 'static {
+    fn kept_transaction(
+        &self,
+        id: &super::rebate::TransactionId,
+    ) -> impl Future<Output = anyhow::Result<Option<super::rebate::KeptTransaction>>> + Send;
+    /// The card with this account token: the one not cancelled if there is one, else the latest.
+    fn card_by_account(
+        &self,
+        token: &super::model::AccountToken,
+    ) -> impl Future<Output = anyhow::Result<Option<Card>>> + Send;
+    /// Keeps the transaction; with a rebate, atomically checks the member's standing (an active
+    /// card included), the offer still published and the merchant active, counts a use within the
+    /// offer's limits, and writes the rebate.
+    fn record_transaction(
+        &self,
+        tx: &super::rebate::NewTransaction,
+    ) -> impl Future<Output = anyhow::Result<super::rebate::TxWrite>> + Send;
+    /// The rebates of payout day `day`, in the order they were recorded.
+    fn rebates_on(&self, day: NaiveDate)
+        -> impl Future<Output = anyhow::Result<Vec<super::rebate::RebateLine>>> + Send;
+    /// Transactions received on Beijing day `day` at bank merchant ids that are none of ours.
+    fn unknown_merchants_on(
+        &self,
+        day: NaiveDate,
+    ) -> impl Future<Output = anyhow::Result<Vec<super::rebate::UnknownMerchant>>> + Send;
+    /// Up to `limit` of the member's transactions before `before` (a `seq`), newest first.
+    fn member_transactions(
+        &self,
+        member: MemberId,
+        before: Option<i64>,
+        limit: u16,
+    ) -> impl Future<Output = anyhow::Result<Vec<super::rebate::TxLine>>> + Send;
+    fn member_rebates(
+        &self,
+        member: MemberId,
+        before: Option<i64>,
+        limit: u16,
+    ) -> impl Future<Output = anyhow::Result<Vec<super::rebate::RebateLine>>> + Send;
+}

@@ -15,12 +15,14 @@ use crate::members::MemberId;
 use crate::shared::ephemeral::OneTimeStore;
 use crate::shared::Clock;
 
-pub struct CardService<S, K, E, C> {
+pub struct CardService<S, K, E, C, M> {
     pub store: S,
     pub steps: K,
     /// Where each verified (card, step) is remembered, so a code verifies once.
     pub used: E,
     pub clock: C,
+    /// The merchants and offers card transactions are matched to.
+    pub catalogue: M,
 }
 
 /// 32 random bytes: a card's code secret (two v4 UUIDs, 244 random bits).
@@ -32,7 +34,7 @@ fn new_secret() -> Vec<u8> {
 /// How many times a change is decided again when the card moved under it.
 const ATTEMPTS: usize = 3;
 
-impl<S: CardStore, K: StepCodes, E: OneTimeStore, C: Clock> CardService<S, K, E, C> {
+impl<S: CardStore, K: StepCodes, E: OneTimeStore, C: Clock, M> CardService<S, K, E, C, M> {
     /// A new application for an activated member who holds no card.
     pub async fn apply(&self, member: MemberId) -> Result<Card, CardError> {
         let now = self.clock.now();

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::directory::Directory;
-use super::model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
+use super::model::{BankMerchantId, Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
 use super::offer::{Offer, OfferId, OfferStatus};
 use super::partner::{KeySerial, PartnerKey};
 use super::ports::{Catalogue, MerchantVouchers};
@@ -160,6 +160,10 @@ impl<S: Catalogue, C: Clock> Catalogue for CachedCatalogue<S, C> {
 
     async fn merchant_by_mchid(&self, mchid: &Mchid) -> anyhow::Result<Option<Merchant>> {
         self.inner.merchant_by_mchid(mchid).await
+    }
+
+    async fn merchant_by_bank_id(&self, id: &BankMerchantId) -> anyhow::Result<Option<Merchant>> {
+        self.inner.merchant_by_bank_id(id).await
     }
 
     async fn merchants(&self) -> anyhow::Result<Vec<Merchant>> {

@@ -8,7 +8,7 @@ use super::geo::GeoPoint;
 use super::model::{
     BankMerchantId, BankMerchantIdTaken, Mchid, Merchant, MerchantId, MerchantStatus, PartnerKind, Store, StoreId,
 };
-use super::offer::{Audience, Limits, Offer, OfferId, OfferStatus, Weekdays};
+use super::offer::{Audience, Funder, Limits, Offer, OfferId, OfferStatus, Weekdays};
 use super::partner::{KeySerial, PartnerKey};
 use super::ports::{Catalogue, MerchantVouchers};
 use super::pricing::Discount;
@@ -49,6 +49,8 @@ pub struct NewOffer<'a> {
     pub audience: Audience,
     pub daily_limit: Option<i64>,
     pub total_limit: Option<i64>,
+    /// Who pays its rebates on card transactions.
+    pub funder: Funder,
 }
 
 pub struct CatalogueService<S, C> {
@@ -256,6 +258,7 @@ impl<S: Catalogue, C: Clock> CatalogueService<S, C> {
                 total: limit("total_limit", new.total_limit)?,
             },
             status: OfferStatus::Draft,
+            funder: new.funder,
         };
         let audit = self.audit(actor, "offer.create", offer.id.to_string()).change(
             None,

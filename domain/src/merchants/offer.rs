@@ -4,6 +4,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::model::{MerchantId, StoreId};
 use super::pricing::Discount;
+pub use crate::campaigns::model::Funder;
 use crate::campaigns::SHANGHAI;
 use crate::shared::ids::uuid_id;
 use crate::shared::money::Fen;
@@ -132,16 +133,22 @@ pub struct Offer {
     pub audience: Audience,
     pub limits: Limits,
     pub status: OfferStatus,
+    /// Who pays the discount when it is given as a rebate on a card transaction.
+    pub funder: Funder,
 }
 
 impl Offer {
     /// Usable at `store` at `now`: published, within its dates, on one of its weekdays, there.
     pub fn applies(&self, store: StoreId, now: DateTime<Utc>) -> bool {
         let today = now.with_timezone(&SHANGHAI).date_naive();
+        self.valid_on(today) && self.stores.as_ref().is_none_or(|s| s.contains(&store))
+    }
+
+    /// Published, within its dates and on one of its weekdays on Beijing day `day`, at any store.
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
         self.status == OfferStatus::Published
-            && (self.valid_from..=self.valid_until).contains(&today)
-            && self.weekdays.includes(today)
-            && self.stores.as_ref().is_none_or(|s| s.contains(&store))
+            && (self.valid_from..=self.valid_until).contains(&day)
+            && self.weekdays.includes(day)
     }
 
     /// Whether a member with this standing may use it.
@@ -178,6 +185,7 @@ mod tests {
             audience: Audience::Activated,
             limits: Limits { daily: Some(1), total: None },
             status: OfferStatus::Published,
+            funder: Funder::Merchant,
         }
     }
 

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::directory::Directory;
-use super::model::{Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
+use super::model::{BankMerchantId, Mchid, Merchant, MerchantId, MerchantStatus, Store, StoreId};
 use super::offer::{Offer, OfferId, OfferStatus};
 use super::partner::{KeySerial, PartnerKey};
 use super::pricing::Priced;
@@ -21,6 +21,9 @@ pub trait Catalogue: Send + Sync + 'static {
     fn insert_merchant(&self, m: &Merchant, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<bool>> + Send;
     fn merchant(&self, id: MerchantId) -> impl Future<Output = anyhow::Result<Option<Merchant>>> + Send;
     fn merchant_by_mchid(&self, mchid: &Mchid) -> impl Future<Output = anyhow::Result<Option<Merchant>>> + Send;
+    /// The merchant the bank knows by `id` in its card transactions.
+    fn merchant_by_bank_id(&self, id: &BankMerchantId)
+        -> impl Future<Output = anyhow::Result<Option<Merchant>>> + Send;
     fn merchants(&self) -> impl Future<Output = anyhow::Result<Vec<Merchant>>> + Send;
     /// `false` when there is no such merchant.
     fn set_merchant_status(

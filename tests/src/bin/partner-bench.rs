@@ -141,6 +141,7 @@ async fn seed_tills(catalogue: &DbMerchants, n: usize) -> anyhow::Result<Vec<Til
             audience: Audience::Activated,
             limits: Limits { daily: None, total: None },
             status: OfferStatus::Published,
+            funder: domain::merchants::offer::Funder::Merchant,
         };
         catalogue.insert_offer(&offer, audit("offer.create", offer.id.to_string())).await?;
         let key_pem = PlatformKey::generate_pem()?;

@@ -10,6 +10,7 @@ mod bad_input;
 mod campaign_gate;
 mod campaign_pages;
 mod campaigns;
+mod card_rebates;
 mod cards;
 mod catalogue_cache;
 mod edge;

@@ -163,6 +163,9 @@ pub struct CreateOffer {
     pub daily_limit: Option<i64>,
     /// Sales per member in all.
     pub total_limit: Option<i64>,
+    /// Who pays the discount when the bank pays it out as a rebate on a card transaction:
+    /// `merchant` (the default), `union` or `bank`.
+    pub funder: Option<String>,
 }
 
 impl CreateOffer {
@@ -199,7 +202,8 @@ impl CreateOffer {
 #[schema(example = json!({"id": "0193a2c6-0000-7000-8000-000000000003", "merchant_id": "0193a2c6-0000-7000-8000-000000000001",
     "title": "工会会员满100减20", "kind": "spend_save", "percent_bps": null, "amount_fen": 2000, "threshold_fen": 10000,
     "cap_fen": null, "valid_from": "2026-12-01", "valid_until": "2027-02-28", "weekdays": [1, 2, 3, 4, 5],
-    "store_ids": null, "audience": "activated", "daily_limit": 1, "total_limit": 20, "status": "published"}))]
+    "store_ids": null, "audience": "activated", "daily_limit": 1, "total_limit": 20, "status": "published",
+    "funder": "merchant"}))]
 pub struct OfferView {
     pub id: uuid::Uuid,
     pub merchant_id: uuid::Uuid,
@@ -222,6 +226,8 @@ pub struct OfferView {
     pub total_limit: Option<u32>,
     /// `draft`, `published`, `paused` or `expired`.
     pub status: &'static str,
+    /// Who pays its rebates: `merchant`, `union` or `bank`.
+    pub funder: &'static str,
 }
 
 impl From<&Offer> for OfferView {
@@ -248,6 +254,7 @@ impl From<&Offer> for OfferView {
             daily_limit: o.limits.daily,
             total_limit: o.limits.total,
             status: o.status.as_str(),
+            funder: o.funder.as_str(),
         }
     }
 }

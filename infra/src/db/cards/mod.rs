@@ -3,6 +3,7 @@
 //! are sealed with the field key.
 
 mod events;
+mod feed;
 mod rows;
 mod store;
 

@@ -8,7 +8,7 @@ use super::rows::{discount_columns, MerchantRow, OfferRow, StoreRow};
 use super::DbMerchants;
 use domain::admin::NewAuditEntry;
 use domain::merchants::directory::Directory;
-use domain::merchants::model::BankMerchantIdTaken;
+use domain::merchants::model::{BankMerchantId, BankMerchantIdTaken};
 use domain::merchants::partner::{KeySerial, PartnerKey};
 use domain::merchants::ports::Catalogue;
 use domain::merchants::{Mchid, Merchant, MerchantId, MerchantStatus, Offer, OfferId, OfferStatus, Store, StoreId};
@@ -102,6 +102,22 @@ impl Catalogue for DbMerchants {
             .run(move |conn| {
                 merchants::table
                     .find(id.to_string())
+                    .select(MerchantRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        row.map(Merchant::try_from).transpose()
+    }
+
+    async fn merchant_by_bank_id(&self, id: &BankMerchantId) -> anyhow::Result<Option<Merchant>> {
+        let id = id.as_str().to_owned();
+        let row: Option<MerchantRow> = self
+            .db
+            .run(move |conn| {
+                merchants::table
+                    .filter(merchants::bank_merchant_id.eq(id))
                     .select(MerchantRow::as_select())
                     .first(conn)
                     .optional()
@@ -248,6 +264,7 @@ impl Catalogue for DbMerchants {
             offers::weekdays.eq(o.weekdays.bits()),
             offers::all_stores.eq(o.stores.is_none()),
             offers::audience.eq(o.audience.as_str()),
+            offers::funder.eq(o.funder.as_str()),
             offers::daily_limit.eq(o.limits.daily.map(|n| n as i32)),
             offers::total_limit.eq(o.limits.total.map(|n| n as i32)),
             offers::status.eq(o.status.as_str()),

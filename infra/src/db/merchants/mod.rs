@@ -1,7 +1,7 @@
 //! Partner merchants: the catalogue (merchants, stores, offers, keys) and discounted sales.
 
 mod catalogue;
-mod record;
+pub(in crate::db) mod record;
 mod rows;
 mod sales;
 mod statements;

@@ -74,8 +74,10 @@ static PG_RECORD: LazyLock<String> = LazyLock::new(|| {
 static SQLITE_VALID: LazyLock<String> =
     LazyLock::new(|| format!("SELECT EXISTS ({}) AS valid", valid_offer(Backend::Sqlite)));
 
-/// SQLite's step: [`TAKE_USE`] without the `valid` row source, numbered from `$1` upwards.
-const SQLITE_TAKE_USE: &str = "INSERT INTO offer_usage (day, offer_id, member_id, day_used, total_used)
+/// SQLite's step: [`TAKE_USE`] without the `valid` row source, numbered from `$1` upwards (a
+/// card transaction's rebate takes its use with it, on either backend).
+pub(in crate::db) const SQLITE_TAKE_USE: &str =
+    "INSERT INTO offer_usage (day, offer_id, member_id, day_used, total_used)
      VALUES ($1, $2, $3, 1, 1)
      ON CONFLICT (offer_id, member_id) DO UPDATE
      SET day_used = CASE WHEN offer_usage.day = $1 THEN offer_usage.day_used + 1 ELSE 1 END,

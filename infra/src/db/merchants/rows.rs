@@ -101,6 +101,7 @@ pub(super) struct OfferRow {
     pub daily_limit: Option<i32>,
     pub total_limit: Option<i32>,
     pub status: String,
+    pub funder: String,
 }
 
 /// The discount's columns: (kind, percent_bps, amount_fen, threshold_fen).
@@ -140,6 +141,7 @@ impl OfferRow {
             audience: Audience::parse(&self.audience).ok_or_else(|| bad("audience", &self.audience))?,
             limits: Limits { daily: limit(self.daily_limit)?, total: limit(self.total_limit)? },
             status: OfferStatus::parse(&self.status).ok_or_else(|| bad("offer status", &self.status))?,
+            funder: self.funder.parse().map_err(|_| bad("funder", &self.funder))?,
         })
     }
 }

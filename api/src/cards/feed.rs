@@ -1,0 +1,157 @@
+//! `/v1/bank/transactions…` and `/v1/bank/rebates`: the bank's card transactions at partner
+//! merchants, the rebates they earn, the daily payout file; `/v1/me/…` lists for the member.
+
+use actix_web::{get, post, web, HttpResponse};
+
+use super::feed_dto::*;
+use super::CardsState;
+use crate::admin::audit::paging_error;
+use crate::error::ApiError;
+use crate::members::MemberToken;
+use domain::cards::feed::{Lookups, MAX_BATCH};
+use domain::cards::model::AccountToken;
+use domain::cards::rebate::{CardTransaction, TransactionId};
+use domain::merchants::BankMerchantId;
+use domain::shared::money::Fen;
+use domain::shared::PageRequest;
+
+const PROBLEM: &str = "application/problem+json";
+
+/// The most one card transaction may be: ten million yuan.
+const MAX_AMOUNT_FEN: i64 = 1_000_000_000;
+
+fn invalid(field: &'static str, en: &str) -> ApiError {
+    ApiError::validation(field, "字段取值不正确", en.to_owned())
+}
+
+/// A field of a transaction that is not what it must be, and why.
+type Refusal = (&'static str, &'static str);
+
+fn transaction(body: &CardTransactionBody) -> Result<CardTransaction, Refusal> {
+    Ok(CardTransaction {
+        id: TransactionId::parse(&body.transaction_id)
+            .ok_or(("transaction_id", "must be 1-64 visible ASCII characters"))?,
+        bank_merchant: BankMerchantId::parse(&body.bank_merchant_id)
+            .ok_or(("bank_merchant_id", "must be 1-32 letters, digits, '-' or '_'"))?,
+        account: AccountToken::parse(&body.account_token)
+            .ok_or(("account_token", "must be 8-64 letters, digits, '-' or '_'"))?,
+        amount: (1..=MAX_AMOUNT_FEN)
+            .contains(&body.amount_fen)
+            .then(|| Fen::new(body.amount_fen))
+            .ok_or(("amount_fen", "must be 1 to 1,000,000,000 fen"))?,
+        occurred_at: body.occurred_at.to_utc(),
+    })
+}
+
+/// One card transaction: matched to the merchant, the card and the merchant's cardholder
+/// offers, and rebated within the offer's limits. Idempotent by `transaction_id`.
+#[utoipa::path(operation_id = "bank_card_transaction", tag = "bank", security(("partner_signature" = [])), request_body = CardTransactionBody,
+    responses((status = 200, body = TransactionAnswer),
+        (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/bank/transactions")]
+pub async fn one(
+    state: web::Data<CardsState>,
+    body: web::Json<CardTransactionBody>,
+) -> Result<web::Json<TransactionAnswer>, ApiError> {
+    let tx = transaction(&body).map_err(|(field, en)| invalid(field, en))?;
+    let kept = state.cards.card_transaction(tx, &mut Lookups::default()).await?;
+    Ok(web::Json(TransactionAnswer::kept(&kept)))
+}
+
+/// Up to 1,000 card transactions, each accepted or rejected on its own (an invalid one is
+/// answered with its problem; the others are kept). Idempotent per `transaction_id`: posting a
+/// batch again changes nothing.
+#[utoipa::path(operation_id = "bank_card_transaction_batch", tag = "bank", security(("partner_signature" = [])), request_body = TransactionBatch,
+    responses((status = 200, body = BatchAnswer),
+        (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "`validation.invalid_field`: no transactions, or more than 1,000", body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/bank/transactions/batch")]
+pub async fn batch(
+    state: web::Data<CardsState>,
+    body: web::Json<TransactionBatch>,
+) -> Result<web::Json<BatchAnswer>, ApiError> {
+    if !(1..=MAX_BATCH).contains(&body.transactions.len()) {
+        return Err(invalid("transactions", "must hold 1 to 1,000 transactions"));
+    }
+    let mut seen = Lookups::default();
+    let mut results = Vec::with_capacity(body.transactions.len());
+    for item in &body.transactions {
+        let answer = match transaction(item) {
+            Ok(tx) => TransactionAnswer::kept(&state.cards.card_transaction(tx, &mut seen).await?),
+            Err((field, en)) => TransactionAnswer {
+                transaction_id: item.transaction_id.clone(),
+                accepted: false,
+                outcome: None,
+                rebate_fen: None,
+                problem: Some(ItemProblem { code: "validation.invalid_field", field, detail: en }),
+            },
+        };
+        results.push(answer);
+    }
+    let accepted = results.iter().filter(|r| r.accepted).count();
+    Ok(web::Json(BatchAnswer { accepted, rejected: results.len() - accepted, results }))
+}
+
+/// The payout file of a Beijing day: every rebate recorded that day with totals per funder, and
+/// the transactions at merchant ids we do not know. `?format=csv` for a spreadsheet.
+#[utoipa::path(operation_id = "bank_rebate_file", tag = "bank", security(("partner_signature" = [])), params(RebatesQuery),
+    responses((status = 200, description = "The file as JSON, or as CSV with `format=csv`", content(
+            (RebateFileView = "application/json"),
+            (String = "text/csv", example = json!("section,transaction_id,bank_merchant_id,merchant_name,offer_title,card_last4,account_token,spent_fen,rebate_fen,funder,occurred_at\nrebate,BOSZ-TX-20261203-000001,BOSZ-M-000101,松鹤楼,持卡满100减30,0018,acct_tok_7Hq2Lx9,12800,3000,merchant,2026-12-03T12:30:00+08:00\n")))),
+        (status = 400, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/bank/rebates")]
+pub async fn rebates(state: web::Data<CardsState>, query: web::Query<RebatesQuery>) -> Result<HttpResponse, ApiError> {
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(invalid("format", "must be json or csv")),
+    };
+    let file = state.cards.rebate_file(query.date).await?;
+    if csv {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("content-disposition", format!("attachment; filename=\"rebates-{}.csv\"", query.date)))
+            .body(rebate_csv(&file)));
+    }
+    Ok(HttpResponse::Ok().json(RebateFileView::from(&file)))
+}
+
+/// The member's card transactions at partner merchants, newest first.
+#[utoipa::path(operation_id = "member_card_transactions", tag = "cards", security(("member_jwt" = [])), params(PageQuery),
+    responses((status = 200, body = MyTransactionPage), (status = 400, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/me/card/transactions")]
+pub async fn my_transactions(
+    state: web::Data<CardsState>,
+    token: MemberToken,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<MyTransactionPage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(paging_error)?;
+    let found = state.cards.member_transactions(token.0.member, page).await?;
+    Ok(web::Json(MyTransactionPage {
+        items: found.items.iter().map(MyTransactionView::from).collect(),
+        next_cursor: found.next.map(|c| c.encode()),
+    }))
+}
+
+/// The rebates the member's card earned, newest first.
+#[utoipa::path(operation_id = "member_rebates", tag = "cards", security(("member_jwt" = [])), params(PageQuery),
+    responses((status = 200, body = MyRebatePage), (status = 400, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/me/rebates")]
+pub async fn my_rebates(
+    state: web::Data<CardsState>,
+    token: MemberToken,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<MyRebatePage>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(paging_error)?;
+    let found = state.cards.member_rebates(token.0.member, page).await?;
+    Ok(web::Json(MyRebatePage {
+        items: found.items.iter().map(MyRebateView::from).collect(),
+        next_cursor: found.next.map(|c| c.encode()),
+    }))
+}

@@ -1,0 +1,251 @@
+//! Card transactions at partner merchants, as the bank reports them, and the rebates they earn:
+//! a transaction at a merchant with a cardholder offer valid that day gets the offer's discount
+//! back, within the offer's per-member limits, paid by the offer's funder.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::model::AccountToken;
+use super::verify::CardId;
+use crate::members::MemberId;
+use crate::merchants::offer::{Audience, Funder, Offer, OfferId};
+use crate::merchants::{BankMerchantId, MerchantId};
+use crate::shared::money::Fen;
+
+/// The bank's id for a transaction: 1–64 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TransactionId(String);
+
+impl TransactionId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        ((1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic())).then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardTransaction {
+    pub id: TransactionId,
+    pub bank_merchant: BankMerchantId,
+    pub account: AccountToken,
+    pub amount: Fen,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// What became of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TxOutcome {
+    Rebated,
+    /// The merchant has no cardholder offer valid that day (or none applies to the amount).
+    NoOffer,
+    /// The member has used the offer as often as it allows.
+    LimitReached,
+    /// The bank's merchant id is none of ours: kept and reported, not refused.
+    UnknownMerchant,
+    /// No card of ours has this account token.
+    UnknownCard,
+    /// The card was not active (frozen, lost, cancelled, not yet active).
+    CardNotActive,
+    /// The member is not in standing (suspended, erased, off the roster).
+    NotInStanding,
+}
+
+impl TxOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rebated => "rebated",
+            Self::NoOffer => "no_offer",
+            Self::LimitReached => "limit_reached",
+            Self::UnknownMerchant => "unknown_merchant",
+            Self::UnknownCard => "unknown_card",
+            Self::CardNotActive => "card_not_active",
+            Self::NotInStanding => "not_in_standing",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Rebated,
+            Self::NoOffer,
+            Self::LimitReached,
+            Self::UnknownMerchant,
+            Self::UnknownCard,
+            Self::CardNotActive,
+            Self::NotInStanding,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == raw)
+    }
+}
+
+/// The rebate a matched transaction is to get, checked again (standing, offer, limits) in the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebateDraft {
+    pub offer: OfferId,
+    pub amount: Fen,
+    pub funder: Funder,
+    /// The transaction's Beijing day: what the daily limit counts by.
+    pub day: NaiveDate,
+    pub daily_limit: Option<u32>,
+    pub total_limit: Option<u32>,
+}
+
+/// A transaction to keep, with what the service matched it to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransaction {
+    pub tx: CardTransaction,
+    pub merchant: Option<MerchantId>,
+    pub card: Option<(CardId, MemberId)>,
+    /// The outcome unless the rebate's write decides otherwise.
+    pub outcome: TxOutcome,
+    pub rebate: Option<RebateDraft>,
+    pub received_at: DateTime<Utc>,
+    /// The Beijing day of `received_at`: the payout file a rebate belongs to.
+    pub payout_day: NaiveDate,
+}
+
+/// A transaction as kept: its answer is given again to a replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptTransaction {
+    pub id: TransactionId,
+    pub outcome: TxOutcome,
+    pub rebate: Fen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxWrite {
+    Written {
+        outcome: TxOutcome,
+        rebate: Fen,
+    },
+    /// Another request kept this transaction id first.
+    Duplicate,
+}
+
+/// One rebate, for the payout file and the member's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebateLine {
+    pub seq: i64,
+    pub transaction: String,
+    pub merchant: MerchantId,
+    pub merchant_name: String,
+    pub bank_merchant_id: String,
+    pub offer: OfferId,
+    pub offer_title: String,
+    pub member: MemberId,
+    pub card: CardId,
+    pub card_last4: Option<String>,
+    pub account_token: String,
+    pub spent: Fen,
+    pub rebate: Fen,
+    pub funder: Funder,
+    pub payout_day: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// One of a member's card transactions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxLine {
+    pub seq: i64,
+    pub transaction: String,
+    pub merchant_name: Option<String>,
+    pub amount: Fen,
+    pub occurred_at: DateTime<Utc>,
+    pub outcome: TxOutcome,
+    pub rebate: Fen,
+}
+
+/// Transactions at a bank merchant id that is none of ours, on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownMerchant {
+    pub bank_merchant_id: String,
+    pub transactions: i64,
+    pub amount: Fen,
+}
+
+/// The payout file for a day, with its totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebateFile {
+    pub day: NaiveDate,
+    pub lines: Vec<RebateLine>,
+    pub unknown_merchants: Vec<UnknownMerchant>,
+}
+
+impl RebateFile {
+    pub fn total(&self) -> Fen {
+        Fen::new(self.lines.iter().map(|l| l.rebate.get()).sum())
+    }
+
+    /// What each funder owes that day, every funder listed.
+    pub fn by_funder(&self) -> Vec<(Funder, Fen)> {
+        [Funder::Merchant, Funder::Union, Funder::Bank]
+            .into_iter()
+            .map(|f| (f, Fen::new(self.lines.iter().filter(|l| l.funder == f).map(|l| l.rebate.get()).sum())))
+            .collect()
+    }
+}
+
+/// The cardholder offer giving the largest rebate on `amount` on Beijing day `day`, if any.
+pub fn best_offer(offers: &[Offer], amount: Fen, day: NaiveDate) -> Option<(&Offer, Fen)> {
+    offers
+        .iter()
+        .filter(|o| o.audience == Audience::Cardholders && o.valid_on(day))
+        .filter_map(|o| o.discount.price(amount, o.cap).ok().map(|p| (o, p.discount)))
+        .filter(|(_, rebate)| rebate.get() > 0)
+        .max_by_key(|(o, rebate)| (rebate.get(), std::cmp::Reverse(o.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merchants::offer::{Limits, OfferStatus, Weekdays};
+    use crate::merchants::pricing::Discount;
+
+    fn offer(discount: Discount, audience: Audience, status: OfferStatus) -> Offer {
+        Offer {
+            id: OfferId::new(),
+            merchant: MerchantId::new(),
+            title: "x".into(),
+            discount,
+            cap: None,
+            valid_from: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            valid_until: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            weekdays: Weekdays::ALL,
+            stores: None,
+            audience,
+            limits: Limits { daily: None, total: None },
+            status,
+            funder: Funder::Bank,
+        }
+    }
+
+    #[test]
+    fn the_largest_rebate_among_valid_cardholder_offers_wins() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let ten_off = offer(Discount::percent_off(1_000).unwrap(), Audience::Cardholders, OfferStatus::Published);
+        let save_30 =
+            offer(Discount::spend_save(10_000, 3_000).unwrap(), Audience::Cardholders, OfferStatus::Published);
+        let for_all = offer(Discount::amount_off(9_000).unwrap(), Audience::Activated, OfferStatus::Published);
+        let paused = offer(Discount::amount_off(8_000).unwrap(), Audience::Cardholders, OfferStatus::Paused);
+        let offers = [ten_off.clone(), save_30.clone(), for_all, paused];
+        // 200.00: 10% is 20.00, 满100减30 is 30.00.
+        let (best, rebate) = best_offer(&offers, Fen::new(20_000), day).unwrap();
+        assert_eq!((best.id, rebate), (save_30.id, Fen::new(3_000)));
+        // 50.00 is under the threshold: 10% off it is.
+        let (best, rebate) = best_offer(&offers, Fen::new(5_000), day).unwrap();
+        assert_eq!((best.id, rebate), (ten_off.id, Fen::new(500)));
+        // Outside the offers' dates nothing applies.
+        assert!(best_offer(&offers, Fen::new(20_000), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()).is_none());
+    }
+
+    #[test]
+    fn outcomes_and_ids_parse_back() {
+        for o in [TxOutcome::Rebated, TxOutcome::NoOffer, TxOutcome::UnknownMerchant, TxOutcome::NotInStanding] {
+            assert_eq!(TxOutcome::parse(o.as_str()), Some(o));
+        }
+        assert!(TransactionId::parse("").is_none() && TransactionId::parse("a b").is_none());
+        assert_eq!(TransactionId::parse("TX-1").unwrap().as_str(), "TX-1");
+    }
+}

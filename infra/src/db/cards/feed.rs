@@ -1,0 +1,370 @@
+//! Card transactions and rebates. A rebate is written in the transaction that keeps its card
+//! transaction, after the member's standing, the offer and a use within its limits are checked
+//! there (the offer-use row lock queues concurrent rebates and sales of one member and offer).
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
+
+use super::super::claims::sql::{member_standing, StandingValues};
+use super::super::error::StoreError;
+use super::super::merchants::record::SQLITE_TAKE_USE;
+use super::super::schema::{card_transactions, cards, rebates};
+use super::super::{Backend, DbConn};
+use super::rows::CardRow;
+use super::DbCards;
+use domain::campaigns::SHANGHAI;
+use domain::cards::model::AccountToken;
+use domain::cards::ports::CardFeed;
+use domain::cards::rebate::{
+    KeptTransaction, NewTransaction, RebateLine, TransactionId, TxLine, TxOutcome, TxWrite, UnknownMerchant,
+};
+use domain::cards::Card;
+use domain::members::MemberId;
+use domain::shared::money::Fen;
+
+/// `$1` member, `$2` consent, `$3` offer: the member in standing with an active card, and the
+/// offer still published by an active merchant.
+fn still_valid(backend: Backend) -> String {
+    let standing = member_standing(
+        backend,
+        &StandingValues {
+            member: "$1",
+            consent_version: "$2",
+            union_codes: "''",
+            joined_before: "NULL",
+            token_issued_at: None,
+            needs_card: "TRUE",
+        },
+    );
+    format!(
+        "SELECT {standing} AS standing,
+                EXISTS (SELECT 1 FROM offers o JOIN merchants k ON k.id = o.merchant_id
+                        WHERE o.id = $3 AND o.status = 'published' AND k.status = 'active') AS offer_ok"
+    )
+}
+
+#[derive(QueryableByName)]
+struct StillValid {
+    #[diesel(sql_type = Bool)]
+    standing: bool,
+    #[diesel(sql_type = Bool)]
+    offer_ok: bool,
+}
+
+const REBATE_COLUMNS: &str = "r.seq, r.transaction_id, r.merchant_id, m.name AS merchant_name, t.bank_merchant_id,
+     r.offer_id, o.title AS offer_title, r.member_id, r.card_id, c.number_last4, t.account_token,
+     t.amount_fen AS spent_fen, r.amount_fen AS rebate_fen, r.funder, r.payout_day, t.occurred_at
+     FROM rebates r JOIN card_transactions t ON t.transaction_id = r.transaction_id
+     JOIN merchants m ON m.id = r.merchant_id JOIN offers o ON o.id = r.offer_id JOIN cards c ON c.id = r.card_id";
+
+#[derive(QueryableByName)]
+struct RebateRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    transaction_id: String,
+    #[diesel(sql_type = Text)]
+    merchant_id: String,
+    #[diesel(sql_type = Text)]
+    merchant_name: String,
+    #[diesel(sql_type = Text)]
+    bank_merchant_id: String,
+    #[diesel(sql_type = Text)]
+    offer_id: String,
+    #[diesel(sql_type = Text)]
+    offer_title: String,
+    #[diesel(sql_type = Text)]
+    member_id: String,
+    #[diesel(sql_type = Text)]
+    card_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    number_last4: Option<String>,
+    #[diesel(sql_type = Text)]
+    account_token: String,
+    #[diesel(sql_type = BigInt)]
+    spent_fen: i64,
+    #[diesel(sql_type = BigInt)]
+    rebate_fen: i64,
+    #[diesel(sql_type = Text)]
+    funder: String,
+    #[diesel(sql_type = Date)]
+    payout_day: NaiveDate,
+    #[diesel(sql_type = Timestamp)]
+    occurred_at: NaiveDateTime,
+}
+
+impl TryFrom<RebateRow> for RebateLine {
+    type Error = anyhow::Error;
+    fn try_from(r: RebateRow) -> anyhow::Result<Self> {
+        Ok(RebateLine {
+            seq: r.seq,
+            transaction: r.transaction_id,
+            merchant: r.merchant_id.parse()?,
+            merchant_name: r.merchant_name,
+            bank_merchant_id: r.bank_merchant_id,
+            offer: r.offer_id.parse()?,
+            offer_title: r.offer_title,
+            member: r.member_id.parse()?,
+            card: r.card_id.parse()?,
+            card_last4: r.number_last4,
+            account_token: r.account_token,
+            spent: Fen::new(r.spent_fen),
+            rebate: Fen::new(r.rebate_fen),
+            funder: r.funder.parse().map_err(|()| anyhow::anyhow!("stored funder is invalid"))?,
+            payout_day: r.payout_day,
+            occurred_at: r.occurred_at.and_utc(),
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct TxRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    transaction_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    merchant_name: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    amount_fen: i64,
+    #[diesel(sql_type = Timestamp)]
+    occurred_at: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    outcome: String,
+    #[diesel(sql_type = BigInt)]
+    rebate_fen: i64,
+}
+
+#[derive(QueryableByName)]
+struct UnknownRow {
+    #[diesel(sql_type = Text)]
+    bank_merchant_id: String,
+    #[diesel(sql_type = BigInt)]
+    transactions: i64,
+    #[diesel(sql_type = BigInt)]
+    amount_fen: i64,
+}
+
+fn outcome(raw: &str) -> anyhow::Result<TxOutcome> {
+    TxOutcome::parse(raw).ok_or_else(|| anyhow::anyhow!("stored transaction outcome is invalid: {raw}"))
+}
+
+/// Writes the transaction, and its rebate if it still earns one; answers what became of it.
+fn record(conn: &mut DbConn, backend: Backend, consent: &str, new: &NewTransaction) -> Result<TxWrite, StoreError> {
+    let (mut outcome, mut rebate) = (new.outcome, Fen::new(0));
+    if let (Some(draft), Some((_, member)), Some(_)) = (&new.rebate, &new.card, &new.merchant) {
+        let valid: StillValid = diesel::sql_query(still_valid(backend))
+            .bind::<Text, _>(member.to_string())
+            .bind::<Text, _>(consent)
+            .bind::<Text, _>(draft.offer.to_string())
+            .get_result(conn)
+            .map_err(StoreError::from)?;
+        outcome = if !valid.offer_ok {
+            TxOutcome::NoOffer
+        } else if !valid.standing {
+            TxOutcome::NotInStanding
+        } else {
+            let taken = diesel::sql_query(SQLITE_TAKE_USE)
+                .bind::<Date, _>(draft.day)
+                .bind::<Text, _>(draft.offer.to_string())
+                .bind::<Text, _>(member.to_string())
+                .bind::<Nullable<Integer>, _>(draft.daily_limit.map(|n| n as i32))
+                .bind::<Nullable<Integer>, _>(draft.total_limit.map(|n| n as i32))
+                .execute(conn)
+                .map_err(StoreError::from)?;
+            if taken == 0 {
+                TxOutcome::LimitReached
+            } else {
+                rebate = draft.amount;
+                TxOutcome::Rebated
+            }
+        };
+    }
+    let tx = &new.tx;
+    diesel::insert_into(card_transactions::table)
+        .values((
+            card_transactions::transaction_id.eq(tx.id.as_str()),
+            card_transactions::bank_merchant_id.eq(tx.bank_merchant.as_str()),
+            card_transactions::merchant_id.eq(new.merchant.map(|m| m.to_string())),
+            card_transactions::card_id.eq(new.card.map(|(c, _)| c.to_string())),
+            card_transactions::member_id.eq(new.card.map(|(_, m)| m.to_string())),
+            card_transactions::account_token.eq(tx.account.as_str()),
+            card_transactions::amount_fen.eq(tx.amount.get()),
+            card_transactions::occurred_at.eq(tx.occurred_at.naive_utc()),
+            card_transactions::outcome.eq(outcome.as_str()),
+            card_transactions::rebate_fen.eq(rebate.get()),
+            card_transactions::received_at.eq(new.received_at.naive_utc()),
+        ))
+        .execute(conn)
+        .map_err(StoreError::from)?;
+    if let (TxOutcome::Rebated, Some(draft), Some((card, member)), Some(merchant)) =
+        (outcome, &new.rebate, &new.card, &new.merchant)
+    {
+        diesel::insert_into(rebates::table)
+            .values((
+                rebates::transaction_id.eq(tx.id.as_str()),
+                rebates::offer_id.eq(draft.offer.to_string()),
+                rebates::merchant_id.eq(merchant.to_string()),
+                rebates::member_id.eq(member.to_string()),
+                rebates::card_id.eq(card.to_string()),
+                rebates::amount_fen.eq(rebate.get()),
+                rebates::funder.eq(draft.funder.as_str()),
+                rebates::payout_day.eq(new.payout_day),
+                rebates::created_at.eq(new.received_at.naive_utc()),
+            ))
+            .execute(conn)
+            .map_err(StoreError::from)?;
+    }
+    Ok(TxWrite::Written { outcome, rebate })
+}
+
+/// The instant Beijing day `day` begins, in UTC.
+fn day_start(day: NaiveDate) -> NaiveDateTime {
+    SHANGHAI.from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")).unwrap().with_timezone(&Utc).naive_utc()
+}
+
+impl CardFeed for DbCards {
+    async fn kept_transaction(&self, id: &TransactionId) -> anyhow::Result<Option<KeptTransaction>> {
+        let key = id.as_str().to_owned();
+        let row: Option<(String, i64)> = self
+            .db
+            .run(move |conn| {
+                card_transactions::table
+                    .filter(card_transactions::transaction_id.eq(key))
+                    .select((card_transactions::outcome, card_transactions::rebate_fen))
+                    .first(conn)
+                    .optional()
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        row.map(|(o, fen)| Ok(KeptTransaction { id: id.clone(), outcome: outcome(&o)?, rebate: Fen::new(fen) }))
+            .transpose()
+    }
+
+    async fn card_by_account(&self, token: &AccountToken) -> anyhow::Result<Option<Card>> {
+        let token = token.as_str().to_owned();
+        let rows: Vec<CardRow> = self
+            .db
+            .run(move |conn| {
+                cards::table
+                    .filter(cards::account_token.eq(token))
+                    .order(cards::id.desc())
+                    .select(CardRow::as_select())
+                    .load(conn)
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        let cards: Vec<Card> = rows.into_iter().map(Card::try_from).collect::<anyhow::Result<_>>()?;
+        let current = cards.iter().position(|c| c.status.is_current()).unwrap_or(0);
+        Ok(cards.into_iter().nth(current))
+    }
+
+    async fn record_transaction(&self, new: &NewTransaction) -> anyhow::Result<TxWrite> {
+        let (new, consent, backend) = (new.clone(), self.consent_version.clone(), self.db.backend());
+        match self.db.transaction(move |conn| record(conn, backend, &consent, &new)).await {
+            Ok(written) => Ok(written),
+            Err(StoreError::UniqueViolation(_)) => Ok(TxWrite::Duplicate),
+            Err(StoreError::Other(e)) => Err(e),
+        }
+    }
+
+    async fn rebates_on(&self, day: NaiveDate) -> anyhow::Result<Vec<RebateLine>> {
+        let sql = format!("SELECT {REBATE_COLUMNS} WHERE r.payout_day = $1 ORDER BY r.seq");
+        let rows: Vec<RebateRow> = self
+            .db
+            .run(move |conn| diesel::sql_query(sql).bind::<Date, _>(day).load(conn).map_err(anyhow::Error::from))
+            .await?;
+        rows.into_iter().map(RebateLine::try_from).collect()
+    }
+
+    async fn unknown_merchants_on(&self, day: NaiveDate) -> anyhow::Result<Vec<UnknownMerchant>> {
+        let (from, to) = (day_start(day), day_start(day + chrono::Duration::days(1)));
+        let rows: Vec<UnknownRow> = self
+            .db
+            .run(move |conn| {
+                diesel::sql_query(
+                    "SELECT bank_merchant_id, CAST(COUNT(*) AS BIGINT) AS transactions,
+                            CAST(SUM(amount_fen) AS BIGINT) AS amount_fen
+                     FROM card_transactions
+                     WHERE merchant_id IS NULL AND received_at >= $1 AND received_at < $2
+                     GROUP BY bank_merchant_id ORDER BY bank_merchant_id",
+                )
+                .bind::<Timestamp, _>(from)
+                .bind::<Timestamp, _>(to)
+                .load(conn)
+                .map_err(anyhow::Error::from)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| UnknownMerchant {
+                bank_merchant_id: r.bank_merchant_id,
+                transactions: r.transactions,
+                amount: Fen::new(r.amount_fen),
+            })
+            .collect())
+    }
+
+    async fn member_transactions(
+        &self,
+        member: MemberId,
+        before: Option<i64>,
+        limit: u16,
+    ) -> anyhow::Result<Vec<TxLine>> {
+        let member = member.to_string();
+        let rows: Vec<TxRow> = self
+            .db
+            .run(move |conn| {
+                diesel::sql_query(
+                    "SELECT t.seq, t.transaction_id, m.name AS merchant_name, t.amount_fen, t.occurred_at, t.outcome,
+                            t.rebate_fen
+                     FROM card_transactions t LEFT JOIN merchants m ON m.id = t.merchant_id
+                     WHERE t.member_id = $1 AND t.seq < $2 ORDER BY t.seq DESC LIMIT $3",
+                )
+                .bind::<Text, _>(member)
+                .bind::<BigInt, _>(before.unwrap_or(i64::MAX))
+                .bind::<BigInt, _>(i64::from(limit))
+                .load(conn)
+                .map_err(anyhow::Error::from)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TxLine {
+                    seq: r.seq,
+                    transaction: r.transaction_id,
+                    merchant_name: r.merchant_name,
+                    amount: Fen::new(r.amount_fen),
+                    occurred_at: r.occurred_at.and_utc(),
+                    outcome: outcome(&r.outcome)?,
+                    rebate: Fen::new(r.rebate_fen),
+                })
+            })
+            .collect()
+    }
+
+    async fn member_rebates(
+        &self,
+        member: MemberId,
+        before: Option<i64>,
+        limit: u16,
+    ) -> anyhow::Result<Vec<RebateLine>> {
+        let (member, sql) = (
+            member.to_string(),
+            format!("SELECT {REBATE_COLUMNS} WHERE r.member_id = $1 AND r.seq < $2 ORDER BY r.seq DESC LIMIT $3"),
+        );
+        let rows: Vec<RebateRow> = self
+            .db
+            .run(move |conn| {
+                diesel::sql_query(sql)
+                    .bind::<Text, _>(member)
+                    .bind::<BigInt, _>(before.unwrap_or(i64::MAX))
+                    .bind::<BigInt, _>(i64::from(limit))
+                    .load(conn)
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        rows.into_iter().map(RebateLine::try_from).collect()
+    }
+}

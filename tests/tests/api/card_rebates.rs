@@ -1,0 +1,137 @@
+//! The bank's card transactions: matched to partner merchants and cardholder offers, rebated
+//! within the offers' limits (also under concurrency), exactly once per transaction id, one by
+//! one and in batches; the daily payout file; the member's own lists.
+
+use chrono::Duration;
+use domain::admin::Role;
+use domain::shared::Clock;
+use serde_json::{json, Value};
+use tests::{on_both_backends, Backend, Req, TestApp};
+
+on_both_backends!(
+    card_transactions_earn_rebates_once_each_and_fill_the_payout_file,
+    concurrent_transactions_earn_no_more_rebates_than_the_limit,
+);
+
+fn tx(id: &str, bank_merchant: &str, token: &str, amount: i64, at: chrono::DateTime<chrono::Utc>) -> Value {
+    json!({"transaction_id": id, "bank_merchant_id": bank_merchant, "account_token": token, "amount_fen": amount,
+        "occurred_at": at})
+}
+
+async fn card_transactions_earn_rebates_once_each_and_fill_the_payout_file(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let bank = app.bank(&staff, 3).await;
+    app.card_merchant(&staff, "BOSZ-M-000101", json!({"total_limit": 2})).await;
+    let mut members = app.activated_members(2, "SZ001").await;
+    let (member, other) = (members.remove(0), members.remove(0));
+    app.active_card(&member, &bank, 41).await;
+    let token = "acct_tok_00000041";
+    let now = app.clock.now();
+    let post = |body: Value| bank.sign(&app, Req::post("/v1/bank/transactions").json(body));
+
+    let first = app.send(post(tx("TX-1", "BOSZ-M-000101", token, 12_800, now))).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    app.assert_signed(&first).await;
+    assert_eq!((first.json()["outcome"].as_str(), first.json()["rebate_fen"].as_i64()), (Some("rebated"), Some(3_000)));
+    // The same transaction again: the same answer, no second rebate.
+    assert_eq!(app.send(post(tx("TX-1", "BOSZ-M-000101", token, 12_800, now))).await.json(), first.json());
+    let outcome = |r: tests::Reply| r.json()["outcome"].as_str().unwrap().to_owned();
+    // Once a day; unknown merchants are kept and reported; unknown cards kept.
+    assert_eq!(outcome(app.send(post(tx("TX-2", "BOSZ-M-000101", token, 20_000, now))).await), "limit_reached");
+    assert_eq!(outcome(app.send(post(tx("TX-3", "BOSZ-M-999999", token, 5_600, now))).await), "unknown_merchant");
+    assert_eq!(
+        outcome(app.send(post(tx("TX-4", "BOSZ-M-000101", "acct_tok_unknown1", 12_800, now))).await),
+        "unknown_card"
+    );
+    app.send(post(tx("TX-5", "BOSZ-M-000101", token, 0, now))).await.problem(422, "validation.invalid_field");
+
+    // A batch: each transaction on its own; posting it again changes nothing.
+    let tomorrow = now + Duration::days(1);
+    let batch = json!({"transactions": [
+        tx("TX-1", "BOSZ-M-000101", token, 12_800, now),
+        tx("TX-6", "BOSZ-M-000101", token, -5, tomorrow),
+        tx("TX-7", "BOSZ-M-000101", token, 5_000, tomorrow),
+        tx("TX-8", "BOSZ-M-000101", token, 15_000, tomorrow),
+        tx("TX-9", "BOSZ-M-000101", token, 15_000, tomorrow + Duration::days(1)),
+    ]});
+    let sent = app.send(bank.sign(&app, Req::post("/v1/bank/transactions/batch").json(batch.clone()))).await;
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    let answer = sent.json();
+    assert_eq!((answer["accepted"].as_u64(), answer["rejected"].as_u64()), (Some(4), Some(1)));
+    let outcomes: Vec<Value> = answer["results"].as_array().unwrap().iter().map(|r| r["outcome"].clone()).collect();
+    // 50.00 is under the threshold; the second rebate uses the total limit of 2; a third has none left.
+    assert_eq!(outcomes, [json!("rebated"), Value::Null, json!("no_offer"), json!("rebated"), json!("limit_reached")]);
+    assert_eq!(answer["results"][1]["problem"]["field"], "amount_fen");
+    let again = app.send(bank.sign(&app, Req::post("/v1/bank/transactions/batch").json(batch))).await.json();
+    assert_eq!(again, answer);
+    let too_many: Vec<Value> = (0..1_001).map(|i| tx(&format!("B-{i}"), "BOSZ-M-000101", token, 100, now)).collect();
+    let refused =
+        app.send(bank.sign(&app, Req::post("/v1/bank/transactions/batch").json(json!({"transactions": too_many}))));
+    refused.await.problem(422, "validation.invalid_field");
+
+    // A frozen card earns nothing.
+    app.send(Req::post("/v1/me/card/freeze").bearer(&member)).await;
+    assert_eq!(outcome(app.send(post(tx("TX-10", "BOSZ-M-000101", token, 12_800, now))).await), "card_not_active");
+
+    // Today's payout file: both rebates, the union pays, the unknown merchant reported.
+    let day = now.with_timezone(&domain::campaigns::SHANGHAI).date_naive();
+    let file = app.send(bank.sign(&app, Req::get(&format!("/v1/bank/rebates?date={day}")))).await;
+    assert_eq!(file.status, 200, "{}", file.text());
+    app.assert_signed(&file).await;
+    let file = file.json();
+    assert_eq!((file["count"].as_u64(), file["total_rebate_fen"].as_i64()), (Some(2), Some(6_000)));
+    let union = file["by_funder"].as_array().unwrap().iter().find(|f| f["funder"] == "union").unwrap().clone();
+    assert_eq!(union["rebate_fen"], 6_000);
+    assert_eq!(
+        file["unknown_merchants"],
+        json!([{"bank_merchant_id": "BOSZ-M-999999", "transactions": 1, "amount_fen": 5_600}])
+    );
+    let ids: Vec<&str> =
+        file["rebates"].as_array().unwrap().iter().map(|r| r["transaction_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["TX-1", "TX-8"]);
+    let csv = app.send(bank.sign(&app, Req::get(&format!("/v1/bank/rebates?date={day}&format=csv")))).await;
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = csv.text();
+    assert!(text.contains("rebate,TX-1,BOSZ-M-000101,得月楼") && text.contains("total,,,,,,,,6000"), "{text}");
+    let empty = app.send(bank.sign(&app, Req::get("/v1/bank/rebates?date=2020-01-01"))).await.json();
+    assert_eq!((empty["count"].as_u64(), empty["total_rebate_fen"].as_i64()), (Some(0), Some(0)));
+
+    // The member's lists, paged; the other member sees nothing.
+    let mine = app.send(Req::get("/v1/me/card/transactions?limit=3").bearer(&member)).await.json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 3);
+    assert_eq!(mine["items"][0]["transaction_id"], "TX-10");
+    let cursor = mine["next_cursor"].as_str().unwrap();
+    let rest = app.send(Req::get(&format!("/v1/me/card/transactions?cursor={cursor}")).bearer(&member)).await.json();
+    // TX-1, TX-2, TX-7, TX-8, TX-9, TX-10 are this card's (TX-3's merchant is unknown, still the card's).
+    assert_eq!(rest["items"].as_array().unwrap().len() + 3, 7, "{rest}");
+    let rebates = app.send(Req::get("/v1/me/rebates").bearer(&member)).await.json();
+    let got: Vec<i64> =
+        rebates["items"].as_array().unwrap().iter().map(|r| r["rebate_fen"].as_i64().unwrap()).collect();
+    assert_eq!(got, [3_000, 3_000]);
+    assert_eq!(app.send(Req::get("/v1/me/rebates").bearer(&other)).await.json()["items"], json!([]));
+    assert_eq!(app.send(Req::get("/v1/me/card/transactions").bearer(&other)).await.json()["items"], json!([]));
+}
+
+async fn concurrent_transactions_earn_no_more_rebates_than_the_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let bank = app.bank(&staff, 3).await;
+    app.card_merchant(&staff, "BOSZ-M-000202", json!({})).await;
+    let member = app.activated_members(1, "SZ001").await.remove(0);
+    app.active_card(&member, &bank, 51).await;
+    let now = app.clock.now();
+    let reqs: Vec<Req> = (0..20)
+        .map(|i| {
+            let body = tx(&format!("C-{i}"), "BOSZ-M-000202", "acct_tok_00000051", 12_800, now);
+            bank.sign(&app, Req::post("/v1/bank/transactions").json(body))
+        })
+        .collect();
+    let replies = app.send_all(reqs).await;
+    let rebated = replies.iter().filter(|r| r.json()["outcome"] == "rebated").count();
+    let limited = replies.iter().filter(|r| r.json()["outcome"] == "limit_reached").count();
+    assert_eq!((rebated, limited), (1, 19), "{:?}", replies.iter().map(|r| r.text()).collect::<Vec<_>>());
+    let day = now.with_timezone(&domain::campaigns::SHANGHAI).date_naive();
+    let file = app.send(bank.sign(&app, Req::get(&format!("/v1/bank/rebates?date={day}")))).await.json();
+    assert_eq!(file["total_rebate_fen"], 3_000);
+}
