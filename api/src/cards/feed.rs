@@ -8,7 +8,7 @@ use super::CardsState;
 use crate::admin::audit::paging_error;
 use crate::error::ApiError;
 use crate::members::MemberToken;
-use domain::cards::feed::{Lookups, MAX_BATCH};
+use domain::cards::feed::MAX_BATCH;
 use domain::cards::model::AccountToken;
 use domain::cards::rebate::{CardTransaction, TransactionId};
 use domain::merchants::BankMerchantId;
@@ -56,8 +56,9 @@ pub async fn one(
     body: web::Json<CardTransactionBody>,
 ) -> Result<web::Json<TransactionAnswer>, ApiError> {
     let tx = transaction(&body).map_err(|(field, en)| invalid(field, en))?;
-    let kept = state.cards.card_transaction(tx, &mut Lookups::default()).await?;
-    Ok(web::Json(TransactionAnswer::kept(&kept)))
+    let kept = state.cards.card_transactions(vec![tx]).await?;
+    let kept = kept.first().ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no answer for the transaction")))?;
+    Ok(web::Json(TransactionAnswer::kept(kept)))
 }
 
 /// Up to 1,000 card transactions, each accepted or rejected on its own (an invalid one is
@@ -76,11 +77,18 @@ pub async fn batch(
     if !(1..=MAX_BATCH).contains(&body.transactions.len()) {
         return Err(invalid("transactions", "must hold 1 to 1,000 transactions"));
     }
-    let mut seen = Lookups::default();
+    let parsed: Vec<Result<CardTransaction, Refusal>> = body.transactions.iter().map(transaction).collect();
+    let valid: Vec<CardTransaction> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+    let mut kept = state.cards.card_transactions(valid).await?.into_iter();
     let mut results = Vec::with_capacity(body.transactions.len());
-    for item in &body.transactions {
-        let answer = match transaction(item) {
-            Ok(tx) => TransactionAnswer::kept(&state.cards.card_transaction(tx, &mut seen).await?),
+    for (item, parsed) in body.transactions.iter().zip(parsed) {
+        let answer = match parsed {
+            Ok(_) => {
+                let k = kept
+                    .next()
+                    .ok_or_else(|| ApiError::internal(&anyhow::anyhow!("fewer answers than transactions")))?;
+                TransactionAnswer::kept(&k)
+            }
             Err((field, en)) => TransactionAnswer {
                 transaction_id: item.transaction_id.clone(),
                 accepted: false,

@@ -192,6 +192,7 @@ mod tests {
             member: MemberId::new(),
             status,
             number_last4: None,
+            account: None,
             account_last4: None,
             replaces: None,
             bank_event_at: seen,

@@ -2,13 +2,14 @@
 //! per transaction id, and turned into rebates; the daily payout file; the member's lists.
 
 use chrono::NaiveDate;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::error::CardError;
+use super::model::{AccountToken, Card};
 use super::ports::{CardFeed, CardStore};
 use super::rebate::{
-    best_offer, CardTransaction, KeptTransaction, NewTransaction, RebateDraft, RebateFile, RebateLine, TxLine,
-    TxOutcome, TxWrite,
+    best_offer, CardTransaction, KeptTransaction, NewTransaction, RebateDraft, RebateFile, RebateLine, TransactionId,
+    TxLine, TxOutcome, TxWrite,
 };
 use super::service::CardService;
 use super::verify::StepCodes;
@@ -21,7 +22,7 @@ use crate::shared::{Clock, Cursor, Page, PageRequest};
 
 /// What a batch has already read about the merchants it names: each looked up once.
 #[derive(Default)]
-pub struct Lookups {
+struct Lookups {
     merchants: HashMap<BankMerchantId, Option<(Merchant, Vec<Offer>)>>,
 }
 
@@ -56,59 +57,96 @@ where
         Ok(found)
     }
 
-    /// Keeps one transaction (once per id) and its rebate, if it earns one.
-    pub async fn card_transaction(
+    /// What a transaction not kept yet becomes: its merchant, card, and the rebate it is to get.
+    fn decide(
         &self,
-        tx: CardTransaction,
-        seen: &mut Lookups,
-    ) -> Result<KeptTransaction, CardError> {
-        for _ in 0..ATTEMPTS {
-            if let Some(kept) = self.store.kept_transaction(&tx.id).await? {
-                return Ok(kept);
-            }
-            let now = self.clock.now();
-            let mut new = NewTransaction {
-                tx: tx.clone(),
-                merchant: None,
-                card: None,
-                outcome: TxOutcome::UnknownMerchant,
-                rebate: None,
-                received_at: now,
-                payout_day: beijing_day(now),
-            };
-            let merchant = self.merchant_of(&tx.bank_merchant, seen).await?;
-            let card = self.store.card_by_account(&tx.account).await?;
-            new.card = card.as_ref().map(|c| (c.id, c.member));
-            if let Some((m, offers)) = &merchant {
-                new.merchant = Some(m.id);
-                new.outcome = match &card {
-                    None => TxOutcome::UnknownCard,
-                    Some(c) if !c.status.is_live() => TxOutcome::CardNotActive,
-                    Some(_) => {
-                        let day = beijing_day(tx.occurred_at);
-                        match best_offer(offers, tx.amount, day) {
-                            None => TxOutcome::NoOffer,
-                            Some((offer, rebate)) => {
-                                new.rebate = Some(RebateDraft {
-                                    offer: offer.id,
-                                    amount: rebate,
-                                    funder: offer.funder,
-                                    day,
-                                    daily_limit: offer.limits.daily,
-                                    total_limit: offer.limits.total,
-                                });
-                                TxOutcome::Rebated
-                            }
-                        }
+        tx: &CardTransaction,
+        merchant: Option<&(Merchant, Vec<Offer>)>,
+        card: Option<&Card>,
+    ) -> NewTransaction {
+        let now = self.clock.now();
+        let mut new = NewTransaction {
+            tx: tx.clone(),
+            merchant: merchant.map(|(m, _)| m.id),
+            card: card.map(|c| (c.id, c.member)),
+            outcome: TxOutcome::UnknownMerchant,
+            rebate: None,
+            received_at: now,
+            payout_day: beijing_day(now),
+        };
+        let Some((_, offers)) = merchant else { return new };
+        new.outcome = match card {
+            None => TxOutcome::UnknownCard,
+            Some(c) if !c.status.is_live() => TxOutcome::CardNotActive,
+            Some(_) => {
+                let day = beijing_day(tx.occurred_at);
+                match best_offer(offers, tx.amount, day) {
+                    None => TxOutcome::NoOffer,
+                    Some((offer, rebate)) => {
+                        new.rebate = Some(RebateDraft {
+                            offer: offer.id,
+                            amount: rebate,
+                            funder: offer.funder,
+                            day,
+                            daily_limit: offer.limits.daily,
+                            total_limit: offer.limits.total,
+                        });
+                        TxOutcome::Rebated
                     }
-                };
+                }
             }
-            match self.store.record_transaction(&new).await? {
-                TxWrite::Written { outcome, rebate } => return Ok(KeptTransaction { id: tx.id, outcome, rebate }),
-                TxWrite::Duplicate => continue,
+        };
+        new
+    }
+
+    /// Keeps each transaction once per id (a repeat, in the batch or later, gets the first
+    /// answer) and the rebates they earn; answers in the order given.
+    pub async fn card_transactions(&self, txs: Vec<CardTransaction>) -> Result<Vec<KeptTransaction>, CardError> {
+        let mut answers: HashMap<TransactionId, KeptTransaction> = HashMap::with_capacity(txs.len());
+        let mut seen = Lookups::default();
+        for _ in 0..ATTEMPTS {
+            let pending: Vec<&CardTransaction> = {
+                let mut firsts = HashSet::new();
+                txs.iter().filter(|t| !answers.contains_key(&t.id) && firsts.insert(&t.id)).collect()
+            };
+            if pending.is_empty() {
+                break;
+            }
+            for kept in self.store.kept_transactions(pending.iter().map(|t| t.id.clone()).collect()).await? {
+                answers.insert(kept.id.clone(), kept);
+            }
+            let fresh: Vec<&CardTransaction> = pending.into_iter().filter(|t| !answers.contains_key(&t.id)).collect();
+            if fresh.is_empty() {
+                break;
+            }
+            let tokens: HashSet<&AccountToken> = fresh.iter().map(|t| &t.account).collect();
+            let mut cards: HashMap<AccountToken, Card> = HashMap::new();
+            for card in self.store.cards_by_accounts(tokens.into_iter().cloned().collect()).await? {
+                let Some(token) = card.account.clone() else { continue };
+                // The card not cancelled wins; among cancelled ones, the latest.
+                let better = cards
+                    .get(&token)
+                    .is_none_or(|held| (card.status.is_current(), card.id) > (held.status.is_current(), held.id));
+                if better {
+                    cards.insert(token, card);
+                }
+            }
+            let mut news = Vec::with_capacity(fresh.len());
+            for tx in fresh {
+                let merchant = self.merchant_of(&tx.bank_merchant, &mut seen).await?;
+                news.push(self.decide(tx, merchant.as_ref(), cards.get(&tx.account)));
+            }
+            let ids: Vec<TransactionId> = news.iter().map(|n| n.tx.id.clone()).collect();
+            for (id, written) in ids.into_iter().zip(self.store.record_batch(news).await?) {
+                if let TxWrite::Written { outcome, rebate } = written {
+                    answers.insert(id.clone(), KeptTransaction { id, outcome, rebate });
+                }
             }
         }
-        Err(anyhow::anyhow!("transaction {} kept colliding", tx.id.as_str()).into())
+        txs.iter()
+            .map(|t| answers.get(&t.id).cloned())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| anyhow::anyhow!("transactions kept colliding with concurrent copies").into())
     }
 
     /// The rebates recorded on Beijing day `day`, with its unknown merchants.

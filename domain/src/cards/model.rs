@@ -15,6 +15,8 @@ pub struct Card {
     pub status: CardStatus,
     /// Known once the bank issued it; the full number is never kept.
     pub number_last4: Option<String>,
+    /// The bank's token for the account: what its card transactions name the card by.
+    pub account: Option<AccountToken>,
     pub account_last4: Option<String>,
     /// The lost card this one replaces.
     pub replaces: Option<CardId>,

@@ -73,22 +73,24 @@ pub trait CardStore: CardHandles {
 
 /// The bank's card transactions and the rebates they earn.
 pub trait CardFeed: Send + Sync + 'static {
-    fn kept_transaction(
+    /// Those of `ids` already kept, with their answers.
+    fn kept_transactions(
         &self,
-        id: &super::rebate::TransactionId,
-    ) -> impl Future<Output = anyhow::Result<Option<super::rebate::KeptTransaction>>> + Send;
-    /// The card with this account token: the one not cancelled if there is one, else the latest.
-    fn card_by_account(
+        ids: Vec<super::rebate::TransactionId>,
+    ) -> impl Future<Output = anyhow::Result<Vec<super::rebate::KeptTransaction>>> + Send;
+    /// Every card with one of these account tokens.
+    fn cards_by_accounts(
         &self,
-        token: &super::model::AccountToken,
-    ) -> impl Future<Output = anyhow::Result<Option<Card>>> + Send;
-    /// Keeps the transaction; with a rebate, atomically checks the member's standing (an active
-    /// card included), the offer still published and the merchant active, counts a use within the
-    /// offer's limits, and writes the rebate.
-    fn record_transaction(
+        tokens: Vec<super::model::AccountToken>,
+    ) -> impl Future<Output = anyhow::Result<Vec<Card>>> + Send;
+    /// Keeps the transactions (ids distinct), answering each in order: `Duplicate` for one kept
+    /// meanwhile by another request. With a rebate, atomically: the member's standing (an active
+    /// card included), the offer still published by an active merchant, a use within the offer's
+    /// limits (counted in the order given), then the rebate.
+    fn record_batch(
         &self,
-        tx: &super::rebate::NewTransaction,
-    ) -> impl Future<Output = anyhow::Result<super::rebate::TxWrite>> + Send;
+        txs: Vec<super::rebate::NewTransaction>,
+    ) -> impl Future<Output = anyhow::Result<Vec<super::rebate::TxWrite>>> + Send;
     /// The rebates of payout day `day`, in the order they were recorded.
     fn rebates_on(&self, day: NaiveDate)
         -> impl Future<Output = anyhow::Result<Vec<super::rebate::RebateLine>>> + Send;

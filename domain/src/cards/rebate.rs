@@ -187,6 +187,26 @@ impl RebateFile {
     }
 }
 
+/// A member's uses of an offer as the store keeps them: on the last day used, and in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub day: NaiveDate,
+    pub day_used: u32,
+    pub total_used: u32,
+}
+
+impl Usage {
+    /// Takes one use on `day` if the limits allow, as a sale's statement does; `false` otherwise.
+    pub fn take(&mut self, day: NaiveDate, daily: Option<u32>, total: Option<u32>) -> bool {
+        let used_that_day = if self.day == day { self.day_used } else { 0 };
+        if daily.is_some_and(|d| used_that_day >= d) || total.is_some_and(|t| self.total_used >= t) {
+            return false;
+        }
+        *self = Usage { day, day_used: used_that_day + 1, total_used: self.total_used + 1 };
+        true
+    }
+}
+
 /// The cardholder offer giving the largest rebate on `amount` on Beijing day `day`, if any.
 pub fn best_offer(offers: &[Offer], amount: Fen, day: NaiveDate) -> Option<(&Offer, Fen)> {
     offers
@@ -238,6 +258,19 @@ mod tests {
         assert_eq!((best.id, rebate), (ten_off.id, Fen::new(500)));
         // Outside the offers' dates nothing applies.
         assert!(best_offer(&offers, Fen::new(20_000), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()).is_none());
+    }
+
+    #[test]
+    fn uses_count_per_day_and_in_all() {
+        let d = |n| NaiveDate::from_ymd_opt(2026, 12, n).unwrap();
+        let mut u = Usage { day: d(1), day_used: 0, total_used: 0 };
+        assert!(u.take(d(1), Some(1), Some(2)));
+        assert!(!u.take(d(1), Some(1), Some(2)), "once a day");
+        assert!(u.take(d(2), Some(1), Some(2)), "a new day");
+        assert!(!u.take(d(3), Some(1), Some(2)), "twice in all");
+        assert_eq!(u, Usage { day: d(2), day_used: 1, total_used: 2 });
+        let mut free = Usage { day: d(1), day_used: 5, total_used: 9 };
+        assert!(free.take(d(1), None, None));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use tests::{on_both_backends, Backend, Req, TestApp};
 on_both_backends!(
     card_transactions_earn_rebates_once_each_and_fill_the_payout_file,
     concurrent_transactions_earn_no_more_rebates_than_the_limit,
+    identical_batches_posted_at_once_keep_each_transaction_once,
 );
 
 fn tx(id: &str, bank_merchant: &str, token: &str, amount: i64, at: chrono::DateTime<chrono::Utc>) -> Value {
@@ -134,4 +135,35 @@ async fn concurrent_transactions_earn_no_more_rebates_than_the_limit(backend: Ba
     let day = now.with_timezone(&domain::campaigns::SHANGHAI).date_naive();
     let file = app.send(bank.sign(&app, Req::get(&format!("/v1/bank/rebates?date={day}")))).await.json();
     assert_eq!(file["total_rebate_fen"], 3_000);
+}
+
+async fn identical_batches_posted_at_once_keep_each_transaction_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let bank = app.bank(&staff, 3).await;
+    app.card_merchant(&staff, "BOSZ-M-000303", json!({"daily_limit": null, "total_limit": 30})).await;
+    let members = app.activated_members(3, "SZ001").await;
+    for (i, member) in members.iter().enumerate() {
+        app.active_card(member, &bank, 60 + i as u64).await;
+    }
+    let now = app.clock.now();
+    // 60 transactions over three cards, one of them twice in the batch itself.
+    let mut items: Vec<Value> = (0..60)
+        .map(|i| tx(&format!("D-{i}"), "BOSZ-M-000303", &format!("acct_tok_{:08}", 60 + i % 3), 10_000, now))
+        .collect();
+    items.push(items[0].clone());
+    let batch = json!({"transactions": items});
+    let reqs = (0..4).map(|_| bank.sign(&app, Req::post("/v1/bank/transactions/batch").json(batch.clone()))).collect();
+    let replies = app.send_all(reqs).await;
+    for r in &replies {
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json(), replies[0].json(), "every copy gets the same answers");
+    }
+    let results = replies[0].json()["results"].as_array().unwrap().clone();
+    assert_eq!(results[0], results[60], "a repeat within the batch gets the first's answer");
+    let rebated = results[..60].iter().filter(|r| r["outcome"] == "rebated").count();
+    assert_eq!(rebated, 60, "20 a card, within the total of 30");
+    assert_eq!(app.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM card_transactions").await, 60);
+    assert_eq!(app.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM rebates").await, 60);
+    assert_eq!(app.count("SELECT CAST(SUM(total_used) AS BIGINT) AS n FROM offer_usage").await, 60);
 }

@@ -225,46 +225,73 @@ fn day_start(day: NaiveDate) -> NaiveDateTime {
 }
 
 impl CardFeed for DbCards {
-    async fn kept_transaction(&self, id: &TransactionId) -> anyhow::Result<Option<KeptTransaction>> {
-        let key = id.as_str().to_owned();
-        let row: Option<(String, i64)> = self
+    async fn kept_transactions(&self, ids: Vec<TransactionId>) -> anyhow::Result<Vec<KeptTransaction>> {
+        let keys: Vec<String> = ids.iter().map(|i| i.as_str().to_owned()).collect();
+        let rows: Vec<(String, String, i64)> = self
             .db
             .run(move |conn| {
                 card_transactions::table
-                    .filter(card_transactions::transaction_id.eq(key))
-                    .select((card_transactions::outcome, card_transactions::rebate_fen))
-                    .first(conn)
-                    .optional()
+                    .filter(card_transactions::transaction_id.eq_any(keys))
+                    .select((
+                        card_transactions::transaction_id,
+                        card_transactions::outcome,
+                        card_transactions::rebate_fen,
+                    ))
+                    .load(conn)
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        row.map(|(o, fen)| Ok(KeptTransaction { id: id.clone(), outcome: outcome(&o)?, rebate: Fen::new(fen) }))
-            .transpose()
+        rows.into_iter()
+            .map(|(id, o, fen)| {
+                let id =
+                    TransactionId::parse(&id).ok_or_else(|| anyhow::anyhow!("stored transaction id is invalid"))?;
+                Ok(KeptTransaction { id, outcome: outcome(&o)?, rebate: Fen::new(fen) })
+            })
+            .collect()
     }
 
-    async fn card_by_account(&self, token: &AccountToken) -> anyhow::Result<Option<Card>> {
-        let token = token.as_str().to_owned();
+    async fn cards_by_accounts(&self, tokens: Vec<AccountToken>) -> anyhow::Result<Vec<Card>> {
+        let tokens: Vec<String> = tokens.iter().map(|t| t.as_str().to_owned()).collect();
         let rows: Vec<CardRow> = self
             .db
             .run(move |conn| {
                 cards::table
-                    .filter(cards::account_token.eq(token))
-                    .order(cards::id.desc())
+                    .filter(cards::account_token.eq_any(tokens))
                     .select(CardRow::as_select())
                     .load(conn)
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        let cards: Vec<Card> = rows.into_iter().map(Card::try_from).collect::<anyhow::Result<_>>()?;
-        let current = cards.iter().position(|c| c.status.is_current()).unwrap_or(0);
-        Ok(cards.into_iter().nth(current))
+        rows.into_iter().map(Card::try_from).collect()
     }
 
-    async fn record_transaction(&self, new: &NewTransaction) -> anyhow::Result<TxWrite> {
-        let (new, consent, backend) = (new.clone(), self.consent_version.clone(), self.db.backend());
-        match self.db.transaction(move |conn| record(conn, backend, &consent, &new)).await {
+    async fn record_batch(&self, txs: Vec<NewTransaction>) -> anyhow::Result<Vec<TxWrite>> {
+        let (consent, backend) = (self.consent_version.clone(), self.db.backend());
+        let outcome = self
+            .db
+            .transaction(move |conn| match conn {
+                DbConn::Pg(pg) => super::batch::record_batch(pg, &consent, &txs),
+                // One writer: nobody keeps a transaction between this look and the write.
+                lite @ DbConn::Sqlite(_) => txs
+                    .iter()
+                    .map(|t| {
+                        let held = card_transactions::table
+                            .filter(card_transactions::transaction_id.eq(t.tx.id.as_str()))
+                            .count()
+                            .get_result::<i64>(lite)
+                            .map_err(StoreError::from)?;
+                        if held > 0 {
+                            return Ok(TxWrite::Duplicate);
+                        }
+                        record(lite, backend, &consent, t)
+                    })
+                    .collect(),
+            })
+            .await;
+        match outcome {
             Ok(written) => Ok(written),
-            Err(StoreError::UniqueViolation(_)) => Ok(TxWrite::Duplicate),
+            // Kept meanwhile by a concurrent batch outside this one's locks: the caller asks again.
+            Err(StoreError::UniqueViolation(_)) => Ok(Vec::new()),
             Err(StoreError::Other(e)) => Err(e),
         }
     }

@@ -2,6 +2,7 @@
 //! card events. Card numbers are kept only as a keyed digest and their last 4 digits; code secrets
 //! are sealed with the field key.
 
+mod batch;
 mod events;
 mod feed;
 mod rows;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::super::schema::{card_history, cards};
 use super::super::DbConn;
 use crate::crypto::FieldCrypto;
-use domain::cards::model::{NewCard, Transition};
+use domain::cards::model::{AccountToken, NewCard, Transition};
 use domain::cards::{Card, CardEvent, CardStatus, HistoryEntry};
 
 #[derive(Queryable, Selectable)]
@@ -16,6 +16,7 @@ pub(super) struct CardRow {
     pub member_id: String,
     pub status: String,
     pub number_last4: Option<String>,
+    pub account_token: Option<String>,
     pub account_last4: Option<String>,
     pub replaces: Option<String>,
     pub bank_event_at: Option<NaiveDateTime>,
@@ -35,6 +36,10 @@ impl TryFrom<CardRow> for Card {
             member: r.member_id.parse()?,
             status: status(&r.status)?,
             number_last4: r.number_last4,
+            account: r
+                .account_token
+                .map(|t| AccountToken::parse(&t).ok_or_else(|| anyhow::anyhow!("stored account token is invalid")))
+                .transpose()?,
             account_last4: r.account_last4,
             replaces: r.replaces.map(|id| id.parse()).transpose()?,
             bank_event_at: r.bank_event_at.map(|t| t.and_utc()),
