@@ -268,7 +268,8 @@ impl Config {
                     .get("SGH_CORS_ORIGINS")
                     .map(|s| s.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                     .unwrap_or_default(),
-                body_limit: v.within("SGH_BODY_LIMIT_BYTES", 256 * 1024, 1_024..=64 * 1024 * 1024)?,
+                // A bank batch of 1,000 card transactions with the longest ids fits.
+                body_limit: v.within("SGH_BODY_LIMIT_BYTES", 512 * 1024, 1_024..=64 * 1024 * 1024)?,
                 log_filter: v.get("SGH_LOG").unwrap_or("info").to_owned(),
                 log_format,
                 shutdown_timeout: v.secs("SGH_SHUTDOWN_TIMEOUT_SECS", 30, 0..=3_600)?,

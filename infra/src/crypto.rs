@@ -94,11 +94,57 @@ impl FieldCrypto {
         mac.update(normalised.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..20])
     }
+
+    /// A partner's own pseudonym for a 16-byte id: AES-256 of the one block under a key derived
+    /// from the index key and `partner`. Deterministic (the same member is the same reference at
+    /// one merchant), unlinkable across merchants (each has its own key: a block cipher's output
+    /// under an unknown key looks random), and reversible only here, so nothing need be stored.
+    pub fn pseudonym(&self, partner: &str, id: [u8; 16]) -> [u8; 16] {
+        use aws_lc_rs::cipher::{EncryptingKey, UnboundCipherKey, AES_256};
+        let key = UnboundCipherKey::new(&AES_256, &self.pseudonym_key(partner)).expect("a 32-byte AES-256 key");
+        let mut block = id;
+        EncryptingKey::ecb(key).and_then(|k| k.encrypt(&mut block)).expect("one whole block encrypts");
+        block
+    }
+
+    /// The id behind `pseudonym` at `partner` (any 16 bytes open to some id: the caller checks it
+    /// names something real).
+    pub fn id_of_pseudonym(&self, partner: &str, pseudonym: [u8; 16]) -> [u8; 16] {
+        use aws_lc_rs::cipher::{DecryptingKey, DecryptionContext, UnboundCipherKey, AES_256};
+        let key = UnboundCipherKey::new(&AES_256, &self.pseudonym_key(partner)).expect("a 32-byte AES-256 key");
+        let mut block = pseudonym;
+        DecryptingKey::ecb(key)
+            .and_then(|k| k.decrypt(&mut block, DecryptionContext::None).map(|_| ()))
+            .expect("one whole block decrypts");
+        block
+    }
+
+    fn pseudonym_key(&self, partner: &str) -> [u8; 32] {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.inner.index_key).expect("HMAC takes any key length");
+        mac.update(b"partner-pseudonym-key\0");
+        mac.update(partner.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pseudonyms_are_stable_per_partner_apart_across_partners_and_open_only_here() {
+        let c = FieldCrypto::new("k1", &[1; 32], None, &[9; 32]);
+        let id = [7u8; 16];
+        let at_a = c.pseudonym("merchant-a", id);
+        assert_eq!(c.pseudonym("merchant-a", id), at_a);
+        assert_ne!(c.pseudonym("merchant-b", id), at_a);
+        assert_ne!(at_a, id);
+        assert_eq!(c.id_of_pseudonym("merchant-a", at_a), id);
+        assert_ne!(c.id_of_pseudonym("merchant-b", at_a), id);
+        // A rotated field key changes nothing; another index key, everything.
+        assert_eq!(FieldCrypto::new("k2", &[2; 32], None, &[9; 32]).pseudonym("merchant-a", id), at_a);
+        assert_ne!(FieldCrypto::new("k1", &[1; 32], None, &[8; 32]).pseudonym("merchant-a", id), at_a);
+    }
 
     #[test]
     fn seals_with_fresh_nonces_and_opens_across_rotation() {

@@ -126,8 +126,8 @@ async fn member_handle(cards: &CardsState, handle: MemberHandle) -> Result<Membe
     match &handle {
         MemberHandle::Code(raw) if raw.trim().starts_with(RotatingCode::PREFIX) => {
             let code = RotatingCode::parse(raw).ok_or_else(|| ApiError::from(MerchantError::CodeInvalid))?;
-            let (_, member) = cards.cards.verify_code(&code).await?;
-            Ok(MemberHandle::Member(member))
+            let holder = cards.cards.verify_code(&code).await?;
+            Ok(MemberHandle::Member(holder.member, holder.facts))
         }
         _ => Ok(handle),
     }

@@ -123,7 +123,7 @@ impl<S: CardStore, K: StepCodes, E: OneTimeStore, C: Clock, M> CardService<S, K,
     }
 
     /// The card and member behind a code scanned at a till, spending it.
-    pub async fn verify_code(&self, code: &RotatingCode) -> Result<(CardId, MemberId), CardError> {
+    pub async fn verify_code(&self, code: &RotatingCode) -> Result<super::verify::Holder, CardError> {
         Ok(verify(&self.store, &self.steps, &self.used, code, self.clock.now()).await?)
     }
 

@@ -8,6 +8,7 @@ use super::code::{step_of, DayHandle, RotatingCode, StepCode, STEP_SECS};
 use super::lifecycle::CardStatus;
 use crate::campaigns::SHANGHAI;
 use crate::members::MemberId;
+use crate::merchants::ports::MemberFacts;
 use crate::shared::ephemeral::{EphemeralError, OneTimeStore};
 use crate::shared::ids::uuid_id;
 
@@ -21,6 +22,8 @@ pub struct Holder {
     pub status: CardStatus,
     /// The card's code secret, opened by the adapter.
     pub secret: Vec<u8>,
+    /// What a merchant may learn of the member, read in the same look-up (`None` once erased).
+    pub facts: Option<MemberFacts>,
 }
 
 pub trait CardHandles: Send + Sync + 'static {
@@ -68,7 +71,7 @@ pub async fn verify(
     used: &impl OneTimeStore,
     code: &RotatingCode,
     now: DateTime<Utc>,
-) -> Result<(CardId, MemberId), CodeRefusal> {
+) -> Result<Holder, CodeRefusal> {
     let today = now.with_timezone(&SHANGHAI).date_naive();
     // Yesterday's handle still finds its card just after midnight, for codes of yesterday's steps.
     let (holder, day) = match handles.holder(today, &code.handle).await? {
@@ -93,7 +96,7 @@ pub async fn verify(
     if !used.put_if_absent(&key, "1", std::time::Duration::from_secs(USED_FOR_SECS)).await? {
         return Err(CodeRefusal::Replayed);
     }
-    Ok((holder.card, holder.member))
+    Ok(holder)
 }
 
 #[cfg(test)]
@@ -152,7 +155,13 @@ mod tests {
     const HANDLE: &str = "4815162342";
 
     fn world(status: CardStatus, on: NaiveDate) -> (Fakes, Holder) {
-        let holder = Holder { card: CardId::new(), member: MemberId::new(), status, secret: b"card secret".to_vec() };
+        let holder = Holder {
+            card: CardId::new(),
+            member: MemberId::new(),
+            status,
+            secret: b"card secret".to_vec(),
+            facts: None,
+        };
         let mut fakes = Fakes::default();
         fakes.handles.insert((on, HANDLE.to_owned()), holder.clone());
         (fakes, holder)
@@ -171,7 +180,7 @@ mod tests {
         let now = at(12, 0, 10);
         let code = shown(&fakes, &holder, now);
         let found = verify(&fakes, &fakes, &fakes, &code, now).await.unwrap();
-        assert_eq!(found, (holder.card, holder.member));
+        assert_eq!(found, holder);
         // The same code again — a screenshot, or at a second merchant — is refused.
         let again = verify(&fakes, &fakes, &fakes, &code, now).await;
         assert!(matches!(again, Err(CodeRefusal::Replayed)), "{again:?}");

@@ -21,7 +21,14 @@ impl MemberRef {
             .then(|| Self(raw.to_owned()))
     }
 
-    /// From the 16-byte keyed digest of (merchant, member) the adapter computes.
+    /// The 16 bytes it spells.
+    pub fn bytes(&self) -> [u8; 16] {
+        let hex = self.0.as_bytes();
+        let nibble = |c: u8| if c.is_ascii_digit() { c - b'0' } else { c - b'a' + 10 };
+        std::array::from_fn(|i| nibble(hex[3 + 2 * i]) << 4 | nibble(hex[4 + 2 * i]))
+    }
+
+    /// From the 16 bytes of (merchant, member) the adapter computes.
     pub fn from_digest(digest: [u8; 16]) -> Self {
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         Self(format!("mr_{hex}"))
@@ -117,7 +124,10 @@ mod tests {
     fn references_round_trip() {
         let r = MemberRef::from_digest([0xab; 16]);
         assert_eq!(r.as_str(), format!("mr_{}", "ab".repeat(16)));
-        assert_eq!(MemberRef::parse(r.as_str()), Some(r));
+        assert_eq!(MemberRef::parse(r.as_str()), Some(r.clone()));
+        assert_eq!(r.bytes(), [0xab; 16]);
+        let mixed: [u8; 16] = std::array::from_fn(|i| (i * 17) as u8);
+        assert_eq!(MemberRef::from_digest(mixed).bytes(), mixed);
         assert_eq!(MemberRef::parse("mr_ABAB"), None);
         assert_eq!(MemberRef::parse(&format!("mx_{}", "ab".repeat(16))), None);
     }

@@ -34,7 +34,8 @@ pub struct MerchantService<S, L, C> {
 pub enum MemberHandle {
     Code(String),
     Reference(String),
-    Member(MemberId),
+    /// Found (and its facts read) by the cards context from the card's code.
+    Member(MemberId, Option<MemberFacts>),
 }
 
 /// A member as a merchant sees them after a verification.
@@ -155,7 +156,7 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
                 let member = self.sales.member_for_reference(partner.merchant, &reference).await?;
                 member.ok_or(MerchantError::MemberUnknown)
             }
-            MemberHandle::Member(member) => Ok((*member, self.sales.member_facts(*member).await?)),
+            MemberHandle::Member(member, facts) => Ok((*member, facts.clone())),
         }
     }
 

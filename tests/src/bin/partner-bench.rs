@@ -7,14 +7,11 @@
 //! by the tool, each with its own nonce and key, before each phase's clock starts (a till signs
 //! before it sends). See README § Measured: the partner API.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Parser;
 use diesel::{Connection, RunQueryDsl};
-use hdrhistogram::Histogram;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use domain::admin::{Actor, NewAuditEntry};
 use domain::merchants::offer::Limits;
@@ -26,8 +23,9 @@ use domain::merchants::{
 };
 use domain::merchants::{OfferStatus, Store, StoreId, Weekdays};
 use infra::db::merchants::DbMerchants;
-use infra::signing::{public_key_der_from_pem, sign_with_pem, PlatformKey};
-use tests::bench::{seed_members, start_server, HttpConn};
+use infra::signing::{public_key_der_from_pem, PlatformKey};
+use tests::bench::{seed_members, start_server};
+use tests::signed_load::{closed_loop, openssl_sign_rate, paced_loop, prepare, print_table, signed, Load, Signer};
 
 #[derive(Parser, Clone)]
 #[command(about = "Partner API and nearby-search benchmark")]
@@ -91,9 +89,7 @@ fn server_vars(args: &Args) -> Vec<(String, String)> {
 
 /// A seeded merchant as its till knows itself.
 struct Till {
-    mchid: String,
-    serial: String,
-    key_pem: String,
+    signer: Signer,
     store: StoreId,
     offer: OfferId,
 }
@@ -155,151 +151,16 @@ async fn seed_tills(catalogue: &DbMerchants, n: usize) -> anyhow::Result<Vec<Til
         };
         catalogue.insert_key(&key, audit("partner_key.register", key.serial.as_str().to_owned())).await?;
         tills.push(Till {
-            mchid: merchant.mchid.as_str().to_owned(),
-            serial: key.serial.as_str().to_owned(),
-            key_pem,
+            signer: Signer {
+                mchid: merchant.mchid.as_str().to_owned(),
+                serial: key.serial.as_str().to_owned(),
+                key_pem,
+            },
             store: store.id,
             offer: offer.id,
         });
     }
     Ok(tills)
-}
-
-/// A whole HTTP/1.1 request, signed as a WeChat Pay v3 SDK signs it.
-fn signed(till: &Till, method: &str, target: &str, body: &str, extra: &str) -> anyhow::Result<Vec<u8>> {
-    let timestamp = chrono::Utc::now().timestamp();
-    let nonce = uuid::Uuid::new_v4().simple().to_string().to_ascii_uppercase();
-    let signature =
-        sign_with_pem(&till.key_pem, format!("{method}\n{target}\n{timestamp}\n{nonce}\n{body}\n").as_bytes())?;
-    Ok(format!(
-        "{method} {target} HTTP/1.1\r\nhost: bench\r\nauthorization: WECHATPAY2-SHA256-RSA2048 mchid=\"{}\",nonce_str=\"{nonce}\",\
-         signature=\"{signature}\",timestamp=\"{timestamp}\",serial_no=\"{}\"\r\n{extra}content-type: application/json\r\n\
-         content-length: {}\r\n\r\n{body}",
-        till.mchid,
-        till.serial,
-        body.len()
-    )
-    .into_bytes())
-}
-
-/// Builds `n` requests on both cores.
-fn prepare(n: usize, make: impl Fn(usize) -> anyhow::Result<Vec<u8>> + Sync) -> anyhow::Result<Vec<Vec<u8>>> {
-    let half = n / 2;
-    std::thread::scope(|s| {
-        let first = s.spawn(|| (0..half).map(&make).collect::<anyhow::Result<Vec<_>>>());
-        let second = (half..n).map(&make).collect::<anyhow::Result<Vec<_>>>()?;
-        let mut all = first.join().map_err(|_| anyhow::anyhow!("signing thread panicked"))??;
-        all.extend(second);
-        Ok(all)
-    })
-}
-
-struct Phase {
-    name: &'static str,
-    wall: Duration,
-    ok: Histogram<u64>,
-    failed: usize,
-    first_failure: Option<String>,
-}
-
-/// Sends every request from `connections` keep-alive connections in a closed loop.
-async fn closed_loop(args: &Args, name: &'static str, requests: Vec<Vec<u8>>, ok_status: u16) -> anyhow::Result<Phase> {
-    run_loop(args, name, requests, ok_status, None).await
-}
-
-/// Sends request `j` at `j / rate` seconds from the start over the same connections, timing each
-/// from when it was due: a request that waits for a free connection counts its wait, so the
-/// figures are not flattered by a loop that slows down with the server.
-async fn paced_loop(
-    args: &Args,
-    name: &'static str,
-    requests: Vec<Vec<u8>>,
-    ok_status: u16,
-    rate: f64,
-) -> anyhow::Result<Phase> {
-    run_loop(args, name, requests, ok_status, Some(rate)).await
-}
-
-async fn run_loop(
-    args: &Args,
-    name: &'static str,
-    requests: Vec<Vec<u8>>,
-    ok_status: u16,
-    rate: Option<f64>,
-) -> anyhow::Result<Phase> {
-    let requests = Arc::new(requests);
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut conns = Vec::with_capacity(args.connections);
-    for _ in 0..args.connections {
-        conns.push(HttpConn::open(args.port).await?);
-    }
-    let started = Instant::now();
-    let tasks: Vec<_> = conns
-        .into_iter()
-        .map(|mut conn| {
-            let (requests, next) = (requests.clone(), next.clone());
-            tokio::spawn(async move {
-                let mut ok = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
-                let (mut failed, mut first) = (0usize, None);
-                loop {
-                    let j = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(request) = requests.get(j) else { break };
-                    let sent = match rate {
-                        Some(rate) => {
-                            let due = started + Duration::from_secs_f64(j as f64 / rate);
-                            tokio::time::sleep_until(due.into()).await;
-                            due
-                        }
-                        None => Instant::now(),
-                    };
-                    match conn.exchange(request).await {
-                        Ok((status, _)) if status == ok_status => {
-                            ok.saturating_record(sent.elapsed().as_micros().max(1) as u64)
-                        }
-                        Ok((status, body)) => {
-                            failed += 1;
-                            first.get_or_insert_with(|| format!("{status} {}", String::from_utf8_lossy(&body)));
-                        }
-                        Err(e) => {
-                            failed += 1;
-                            first.get_or_insert_with(|| e.to_string());
-                        }
-                    }
-                }
-                (ok, failed, first)
-            })
-        })
-        .collect();
-    let mut phase = Phase {
-        name,
-        wall: Duration::ZERO,
-        ok: Histogram::new_with_bounds(1, 60_000_000, 3)?,
-        failed: 0,
-        first_failure: None,
-    };
-    for task in tasks {
-        let (ok, failed, first) = task.await?;
-        phase.ok.add(ok)?;
-        phase.failed += failed;
-        if phase.first_failure.is_none() {
-            phase.first_failure = first;
-        }
-    }
-    phase.wall = started.elapsed();
-    Ok(phase)
-}
-
-fn openssl_sign_rate() -> anyhow::Result<f64> {
-    let out =
-        std::process::Command::new("openssl").args(["speed", "-seconds", "5", "-multi", "2", "rsa2048"]).output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("rsa 2048 bits") || l.starts_with("rsa  2048 bits"))
-        .context("no rsa line")?;
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    fields.get(5).context("no sign/s column")?.parse().context("sign/s")
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
@@ -343,20 +204,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let sign_rate = openssl_sign_rate()?;
     let mut server = start_server(&args.server, &server_vars(&args), args.port)?;
     let mut phases = Vec::new();
+    let load = Load { port: args.port, connections: args.connections };
 
     let verify = prepare(args.verifications, |j| {
         let till = &tills[j % tills.len()];
         let body = format!(r#"{{"store_id":"{}","member_code":"{}"}}"#, till.store, codes[j % codes.len()]);
-        signed(till, "POST", "/v1/partner/member-codes/verify", &body, "")
+        signed(&till.signer, "POST", "/v1/partner/member-codes/verify", &body, "")
     })?;
-    phases.push(closed_loop(&args, "verify member code (signed)", verify, 200).await?);
+    phases.push(closed_loop(load, "verify member code (signed)", verify, 200).await?);
     // The latency goal is for a load the machine can carry: at 0.4× the sign rate, paced.
     let paced = prepare(args.verifications, |j| {
         let till = &tills[j % tills.len()];
         let body = format!(r#"{{"store_id":"{}","member_code":"{}"}}"#, till.store, codes[j % codes.len()]);
-        signed(till, "POST", "/v1/partner/member-codes/verify", &body, "")
+        signed(&till.signer, "POST", "/v1/partner/member-codes/verify", &body, "")
     })?;
-    phases.push(paced_loop(&args, "verify, paced at 0.4× sign/s", paced, 200, 0.4 * sign_rate).await?);
+    phases.push(paced_loop(load, "verify, paced at 0.4× sign/s", paced, 200, 0.4 * sign_rate).await?);
 
     let run = uuid::Uuid::new_v4().simple().to_string();
     let sales = prepare(args.sales, |j| {
@@ -367,9 +229,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             codes[j % codes.len()],
             till.offer
         );
-        signed(till, "POST", "/v1/partner/sales", &body, &format!("idempotency-key: {run}-{j}\r\n"))
+        signed(&till.signer, "POST", "/v1/partner/sales", &body, &format!("idempotency-key: {run}-{j}\r\n"))
     })?;
-    phases.push(closed_loop(&args, "record sale (signed)", sales, 201).await?);
+    phases.push(closed_loop(load, "record sale (signed)", sales, 201).await?);
 
     let searches: Vec<Vec<u8>> = (0..args.searches)
         .map(|j| {
@@ -382,30 +244,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .into_bytes()
         })
         .collect();
-    phases.push(closed_loop(&args, "nearby search, 3 km (20,000 stores)", searches, 200).await?);
+    phases.push(closed_loop(load, "nearby search, 3 km (20,000 stores)", searches, 200).await?);
     // A child process outlives its handle: stop it, so no server keeps the port.
     let _ = std::process::Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
     let _ = server.wait();
 
-    println!("\nopenssl speed -multi 2 rsa2048: {sign_rate:.0} sign/s\n");
-    println!("| phase | requests | failed | req/s | × openssl sign/s | p50 ms | p99 ms | max ms |");
-    println!("|---|---|---|---|---|---|---|---|");
-    for p in &phases {
-        let rps = p.ok.len() as f64 / p.wall.as_secs_f64();
-        let ms = |q: f64| p.ok.value_at_quantile(q) as f64 / 1000.0;
-        println!(
-            "| {} | {} | {} | {rps:.0} | {:.2} | {:.1} | {:.1} | {:.1} |",
-            p.name,
-            p.ok.len(),
-            p.failed,
-            rps / sign_rate,
-            ms(0.5),
-            ms(0.99),
-            p.ok.max() as f64 / 1000.0
-        );
-        if let Some(f) = &p.first_failure {
-            println!("  first failure: {}", f.chars().take(300).collect::<String>());
-        }
-    }
+    print_table(sign_rate, &phases);
     Ok(())
 }

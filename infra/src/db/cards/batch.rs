@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text, Timestamp};
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -17,7 +17,9 @@ use super::super::Backend;
 use domain::cards::rebate::{NewTransaction, TxOutcome, TxWrite, Usage};
 use domain::shared::money::Fen;
 
-/// `$1` members, `$2` consent: which of them are in standing with an active card.
+/// `$1` members, `$2` consent: those of them in standing with an active card. (In the WHERE
+/// clause the rule is a semi-join of index look-ups; in the select list PostgreSQL would hash
+/// every member in standing first.)
 static STANDING: LazyLock<String> = LazyLock::new(|| {
     let standing = member_standing(
         Backend::Postgres,
@@ -30,7 +32,7 @@ static STANDING: LazyLock<String> = LazyLock::new(|| {
             needs_card: "TRUE",
         },
     );
-    format!("SELECT x.m AS member_id, {standing} AS ok FROM unnest($1::text[]) AS x(m)")
+    format!("SELECT x.m AS member_id FROM unnest($1::text[]) AS x(m) WHERE {standing}")
 });
 
 const LIVE_OFFERS: &str = "SELECT o.id FROM offers o JOIN merchants k ON k.id = o.merchant_id
@@ -71,8 +73,6 @@ struct Id {
 struct Standing {
     #[diesel(sql_type = Text)]
     member_id: String,
-    #[diesel(sql_type = Bool)]
-    ok: bool,
 }
 
 #[derive(QueryableByName)]
@@ -117,7 +117,7 @@ pub(super) fn record_batch(
     let column = |f: fn(&(Key, NaiveDate)) -> String| keys.iter().map(f).collect::<Vec<_>>();
     let (offers, members) = (column(|k| k.0 .0.clone()), column(|k| k.0 .1.clone()));
     let mut usage: HashMap<Key, Usage> = HashMap::new();
-    let mut standing: HashMap<String, bool> = HashMap::new();
+    let mut standing: HashSet<String> = HashSet::new();
     let mut live: HashSet<String> = HashSet::new();
     if !keys.is_empty() {
         diesel::sql_query(ENSURE_USAGE)
@@ -141,7 +141,7 @@ pub(super) fn record_batch(
             .bind::<Text, _>(consent)
             .load(pg)
             .map_err(StoreError::from)?;
-        standing = rows.into_iter().map(|s| (s.member_id, s.ok)).collect();
+        standing = rows.into_iter().map(|s| s.member_id).collect();
         let rows: Vec<LiveOffer> = diesel::sql_query(LIVE_OFFERS)
             .bind::<Array<Text>, _>(offers.iter().cloned().collect::<HashSet<_>>().into_iter().collect::<Vec<_>>())
             .load(pg)
@@ -169,7 +169,7 @@ pub(super) fn record_batch(
             let key = (draft.offer.to_string(), member.to_string());
             verdict.0 = if !live.contains(&key.0) {
                 TxOutcome::NoOffer
-            } else if !standing.get(&key.1).copied().unwrap_or(false) {
+            } else if !standing.contains(&key.1) {
                 TxOutcome::NotInStanding
             } else {
                 let u = usage.get_mut(&key).ok_or_else(|| anyhow::anyhow!("offer use row was not locked"))?;

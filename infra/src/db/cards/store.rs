@@ -1,9 +1,12 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Date, Text};
+use diesel::sql_types::{Bool, Date, Nullable, Text};
+use std::sync::LazyLock;
 
-use super::super::claims::sql::{member_standing, StandingValues};
+use super::super::claims::sql::{holds_card, member_standing, StandingValues};
 use super::super::error::StoreError;
+use super::super::merchants::sales::facts_of;
+use super::super::prepared::hand_written;
 use super::super::schema::{card_handles, card_history, cards};
 use super::super::Backend;
 use super::rows::{apply_transition, insert_card, CardRow, HistoryRow};
@@ -43,28 +46,74 @@ impl DbCards {
     }
 }
 
+/// `$1` consent, `$2` day, `$3` handle: the card, its secret and its member's facts, in one
+/// look-up (a till's verification waits on it).
+fn holder_sql(backend: Backend) -> String {
+    let standing = member_standing(
+        backend,
+        &StandingValues {
+            member: "c.member_id",
+            consent_version: "$1",
+            union_codes: "''",
+            joined_before: "NULL",
+            token_issued_at: None,
+            needs_card: "FALSE",
+        },
+    );
+    format!(
+        "SELECT c.id, c.member_id, c.status, c.secret_cipher, m.name_cipher, m.id IS NOT NULL AS present,
+                {standing} AS in_standing, {card} AS cardholder
+         FROM card_handles h JOIN cards c ON c.id = h.card_id
+         LEFT JOIN members m ON m.id = c.member_id AND m.erased_at IS NULL
+         WHERE h.day = $2 AND h.handle = $3",
+        card = holds_card("c.member_id")
+    )
+}
+
+static PG_HOLDER: LazyLock<String> = LazyLock::new(|| holder_sql(Backend::Postgres));
+static SQLITE_HOLDER: LazyLock<String> = LazyLock::new(|| holder_sql(Backend::Sqlite));
+
+#[derive(QueryableByName)]
+struct HolderRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    member_id: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Text)]
+    secret_cipher: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    name_cipher: Option<String>,
+    #[diesel(sql_type = Bool)]
+    present: bool,
+    #[diesel(sql_type = Bool)]
+    in_standing: bool,
+    #[diesel(sql_type = Bool)]
+    cardholder: bool,
+}
+
 impl CardHandles for DbCards {
     async fn holder(&self, day: NaiveDate, handle: &DayHandle) -> anyhow::Result<Option<Holder>> {
-        let handle = handle.as_str().to_owned();
-        let row: Option<(String, String, String, String)> = self
+        let (pg, lite) = (PG_HOLDER.as_str(), SQLITE_HOLDER.as_str());
+        let (consent, handle) = (self.consent_version.clone(), handle.as_str().to_owned());
+        let row: Option<HolderRow> = self
             .db
             .run(move |conn| {
-                card_handles::table
-                    .inner_join(cards::table.on(cards::id.eq(card_handles::card_id)))
-                    .filter(card_handles::day.eq(day))
-                    .filter(card_handles::handle.eq(handle))
-                    .select((cards::id, cards::member_id, cards::status, cards::secret_cipher))
-                    .first(conn)
+                hand_written!(conn, pg, lite, [Text => consent, Date => day, Text => handle], get_result)
                     .optional()
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        let Some((id, member, status, sealed)) = row else { return Ok(None) };
+        let Some(r) = row else { return Ok(None) };
+        let facts =
+            r.present.then(|| facts_of(&self.crypto, r.name_cipher, r.in_standing, r.cardholder)).transpose()?;
         Ok(Some(Holder {
-            card: id.parse()?,
-            member: member.parse()?,
-            status: CardStatus::parse(&status).ok_or_else(|| anyhow::anyhow!("stored card status is invalid"))?,
-            secret: self.open_secret(&sealed)?,
+            card: r.id.parse()?,
+            member: r.member_id.parse()?,
+            status: CardStatus::parse(&r.status).ok_or_else(|| anyhow::anyhow!("stored card status is invalid"))?,
+            secret: self.open_secret(&r.secret_cipher)?,
+            facts,
         }))
     }
 }

@@ -79,8 +79,19 @@ fn facts_sql(backend: Backend) -> String {
     )
 }
 
-const REMEMBER_REFERENCE: &str = "INSERT INTO merchant_members (merchant_id, reference, member_id, created_at)
-     VALUES ($1, $2, $3, $4) ON CONFLICT (merchant_id, reference) DO NOTHING";
+/// The member `$2` (also once erased: `present` says), with their facts.
+fn present_facts_sql(backend: Backend) -> String {
+    format!(
+        "SELECT m.id AS member_id, m.name_cipher, m.erased_at IS NULL AS present, {} AS in_standing,
+                {} AS cardholder
+         FROM members m WHERE m.id = $2",
+        standing(backend, "m.id", "$1"),
+        holds_card("m.id")
+    )
+}
+
+static PG_PRESENT_FACTS: LazyLock<String> = LazyLock::new(|| present_facts_sql(Backend::Postgres));
+static SQLITE_PRESENT_FACTS: LazyLock<String> = LazyLock::new(|| present_facts_sql(Backend::Sqlite));
 
 /// Gives back a use made on day `$1`.
 const GIVE_BACK_USE: &str = "UPDATE offer_usage
@@ -146,19 +157,26 @@ fn sale_row(conn: &mut DbConn, merchant: &str, id: &str) -> QueryResult<Option<(
         .optional()
 }
 
-/// Past this many remembered references the set starts again empty (a few megabytes at most).
-const MAX_STORED_REFS: usize = 200_000;
+/// What a merchant may learn of a member, from the columns the look-ups read.
+pub(in crate::db) fn facts_of(
+    crypto: &crate::crypto::FieldCrypto,
+    name_cipher: Option<String>,
+    in_standing: bool,
+    cardholder: bool,
+) -> anyhow::Result<MemberFacts> {
+    let masked_name = match name_cipher {
+        Some(sealed) => {
+            let name = crypto.open(&sealed)?;
+            Some(PersonName::parse(&name).map_err(|_| anyhow::anyhow!("stored name is invalid"))?.masked())
+        }
+        None => None,
+    };
+    Ok(MemberFacts { masked_name, activated: in_standing, cardholder })
+}
 
 impl DbMerchants {
     fn facts(&self, name_cipher: Option<String>, in_standing: bool, cardholder: bool) -> anyhow::Result<MemberFacts> {
-        let masked_name = match name_cipher {
-            Some(sealed) => {
-                let name = self.crypto.open(&sealed)?;
-                Some(PersonName::parse(&name).map_err(|_| anyhow::anyhow!("stored name is invalid"))?.masked())
-            }
-            None => None,
-        };
-        Ok(MemberFacts { masked_name, activated: in_standing, cardholder })
+        facts_of(&self.crypto, name_cipher, in_standing, cardholder)
     }
 
     fn holder(&self, row: HolderRow) -> anyhow::Result<(MemberId, Option<MemberFacts>)> {
@@ -222,32 +240,15 @@ impl Sales for DbMerchants {
         row.map(|row| self.facts(row.name_cipher, row.in_standing, row.cardholder)).transpose()
     }
 
-    async fn reference(&self, merchant: MerchantId, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<MemberRef> {
-        let digest = self.crypto.blind_index("merchant-member-ref", &format!("{merchant}:{member}"));
-        let mut bytes = [0u8; 16];
-        hex::decode_to_slice(&digest[..32], &mut bytes)?;
-        let reference = MemberRef::from_digest(bytes);
-        if self.stored_refs.lock().unwrap_or_else(|p| p.into_inner()).contains(&(merchant, member)) {
-            return Ok(reference);
-        }
-        let (merchant_text, reference_text) = (merchant.to_string(), reference.as_str().to_owned());
-        self.db
-            .write(move |conn| {
-                diesel::sql_query(REMEMBER_REFERENCE)
-                    .bind::<Text, _>(merchant_text)
-                    .bind::<Text, _>(reference_text)
-                    .bind::<Text, _>(member.to_string())
-                    .bind::<Timestamp, _>(now.naive_utc())
-                    .execute(conn)
-                    .map_err(anyhow::Error::from)
-            })
-            .await?;
-        let mut stored = self.stored_refs.lock().unwrap_or_else(|p| p.into_inner());
-        if stored.len() >= MAX_STORED_REFS {
-            stored.clear();
-        }
-        stored.insert((merchant, member));
-        Ok(reference)
+    async fn reference(
+        &self,
+        merchant: MerchantId,
+        member: MemberId,
+        _now: DateTime<Utc>,
+    ) -> anyhow::Result<MemberRef> {
+        // The member's id enciphered under the merchant's own key: nothing to store, nothing to
+        // look up (a till's verification is one look-up the shorter).
+        Ok(MemberRef::from_digest(self.crypto.pseudonym(&merchant.to_string(), *member.0.as_bytes())))
     }
 
     async fn member_for_reference(
@@ -255,6 +256,22 @@ impl Sales for DbMerchants {
         merchant: MerchantId,
         reference: &MemberRef,
     ) -> anyhow::Result<Option<(MemberId, Option<MemberFacts>)>> {
+        let member =
+            MemberId(uuid::Uuid::from_bytes(self.crypto.id_of_pseudonym(&merchant.to_string(), reference.bytes())));
+        let (pg, lite) = (PG_PRESENT_FACTS.as_str(), SQLITE_PRESENT_FACTS.as_str());
+        let consent = self.consent_version.clone();
+        let row: Option<HolderRow> = self
+            .db
+            .run(move |conn| {
+                hand_written!(conn, pg, lite, [Text => consent, Text => member.to_string()], get_result)
+                    .optional()
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        if let Some(row) = row {
+            return Ok(Some(self.holder(row)?));
+        }
+        // A reference handed out before references were enciphered was kept in a table.
         let (pg, lite) = (PG_BY_REFERENCE.as_str(), SQLITE_BY_REFERENCE.as_str());
         let (consent, reference) = (self.consent_version.clone(), reference.as_str().to_owned());
         let row: Option<HolderRow> = self
