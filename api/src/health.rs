@@ -43,7 +43,8 @@ pub struct Readiness {
     pub checks: Checks,
 }
 
-/// One entry per dependency: `ok`, `failed` or `not_configured` (Redis in the embedded default).
+/// One entry per dependency: `ok`, `failed` or `not_configured` (Redis in the embedded default);
+/// Redis also `evicts_keys` when its `maxmemory-policy` could drop the inventory gate's keys.
 #[derive(Serialize, ToSchema, Clone, Copy)]
 pub struct Checks {
     pub database: &'static str,
@@ -62,13 +63,13 @@ pub struct Checks {
 pub async fn readyz(state: web::Data<Probes>) -> Result<web::Json<Readiness>, ApiError> {
     let database = probe(state.db.ping()).await;
     let redis = match &state.redis {
-        Some(redis) => probe(redis.ping()).await,
+        Some(redis) => redis_check(redis).await,
         None => "not_configured",
     };
     let checks = Checks { database, redis };
     let failed: Vec<&str> = [("database", database), ("redis", redis)]
         .into_iter()
-        .filter(|(_, s)| *s == "failed")
+        .filter(|(_, s)| *s != "ok" && *s != "not_configured")
         .map(|(name, _)| name)
         .collect();
     if failed.is_empty() {
@@ -78,6 +79,22 @@ pub async fn readyz(state: web::Data<Probes>) -> Result<web::Json<Readiness>, Ap
         .with("checks", serde_json::to_value(checks).unwrap_or_default())
         .with("failed", failed)
         .retry_after(5))
+}
+
+/// Reachable, and keeping the gate's keys (`evicts_keys` when its `maxmemory-policy` would not).
+async fn redis_check(redis: &Redis) -> &'static str {
+    match tokio::time::timeout(PROBE_TIMEOUT, redis.eviction_policy()).await {
+        Ok(Ok(Some(policy))) if !infra::redis_client::keeps_gate_keys(&policy) => {
+            tracing::warn!(policy, "redis would evict the inventory gate's keys");
+            "evicts_keys"
+        }
+        Ok(Ok(_)) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = format!("{e:#}"), "readiness check failed");
+            "failed"
+        }
+        Err(_) => "failed",
+    }
 }
 
 async fn probe(check: impl std::future::Future<Output = anyhow::Result<()>>) -> &'static str {

@@ -32,6 +32,9 @@ impl Infra {
         let db = open_database(&config).await?;
         let s = &config.storage;
         let redis = s.redis_url.as_deref().map(|url| Redis::new(url, &s.redis_prefix, s.redis_timeout)).transpose()?;
+        if let Some(r) = &redis {
+            refuse_evicting(r).await?;
+        }
         let ephemeral = match &redis {
             Some(r) => Ephemeral::Redis(RedisEphemeral::new(r.clone())),
             None => Ephemeral::Memory(MemoryEphemeral::default()),
@@ -53,6 +56,20 @@ impl Infra {
             lock: chrono::Duration::seconds(self.config.server.shutdown_timeout.as_secs() as i64 + 120),
         })
     }
+}
+
+/// Refuses to start on a Redis that may evict the inventory gate's keys. A Redis that does not
+/// answer yet, or will not say, is left to the readiness probe (which reports the policy too).
+async fn refuse_evicting(redis: &Redis) -> anyhow::Result<()> {
+    if let Ok(Ok(Some(policy))) = tokio::time::timeout(std::time::Duration::from_secs(2), redis.eviction_policy()).await
+    {
+        anyhow::ensure!(
+            infra::redis_client::keeps_gate_keys(&policy),
+            "Redis has maxmemory-policy {policy}: under memory pressure it would evict the inventory gate's keys \
+             (stock and claims). Set maxmemory-policy to noeviction (or a volatile-* policy) and start again."
+        );
+    }
+    Ok(())
 }
 
 /// Opens the database (creating the SQLite file on first start) and applies pending migrations.

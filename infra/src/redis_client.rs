@@ -85,6 +85,21 @@ impl Redis {
         self.call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }).await.map(drop)
     }
 
+    /// The server's `maxmemory-policy`; `None` when it will not say (`CONFIG` renamed or refused,
+    /// as managed services do). An answer of any kind means the server is reachable.
+    pub async fn eviction_policy(&self) -> anyhow::Result<Option<String>> {
+        let asked = self
+            .call(|mut c| async move {
+                redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query_async::<Vec<String>>(&mut c).await
+            })
+            .await;
+        match asked {
+            Ok(pair) => Ok(pair.into_iter().nth(1)),
+            Err(e) if e.downcast_ref::<redis::RedisError>().is_some_and(|r| !is_connection_trouble(r)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn note_failure(&self) {
         let failures = self.inner.failures.fetch_add(1, Ordering::Relaxed) + 1;
         if failures % REBUILD_AFTER != 0 {
@@ -101,6 +116,13 @@ impl Redis {
 }
 
 /// Errors that say nothing about the command: the connection or server is unwell.
+/// Whether Redis may keep the inventory gate's keys under memory pressure: it never evicts
+/// (`noeviction`), or evicts only keys with a time to live (`volatile-*`), which the gate's
+/// counters never have. Under `allkeys-*` a full Redis would silently drop stock and claims.
+pub fn keeps_gate_keys(policy: &str) -> bool {
+    policy == "noeviction" || policy.starts_with("volatile-")
+}
+
 fn is_connection_trouble(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
 }

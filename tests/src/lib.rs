@@ -10,6 +10,7 @@ pub mod members;
 pub mod partners;
 mod proxy;
 pub mod receiver;
+pub mod redis_server;
 pub mod signed_load;
 mod smtp;
 pub mod stubs;

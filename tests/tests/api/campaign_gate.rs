@@ -3,6 +3,7 @@
 
 use domain::admin::Role;
 use std::time::Duration;
+use tests::redis_server::PrivateRedis;
 use tests::{on_both_backends, Backend, Options, Req, Services, TestApp};
 
 fn redis() -> redis::Connection {
@@ -89,17 +90,8 @@ async fn a_stopped_redis_answers_503_then_claims_recover() {
     }
     // A private Redis this test may stop and start.
     let port = tests::SmtpServer::unused_port();
-    let start = || {
-        PrivateRedis(
-            std::process::Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .expect("redis-server runs"),
-        )
-    };
+    let start = || PrivateRedis::start(port, &[]);
     let server = start();
-    std::thread::sleep(Duration::from_millis(300));
     let options = Options::default().var("SGH_REDIS_URL", format!("redis://127.0.0.1:{port}"));
     let app = TestApp::spawn_with(Backend::PostgresRedis, options).await;
     let op = app.staff(Role::Operator).await;
@@ -129,16 +121,6 @@ async fn a_stopped_redis_answers_503_then_claims_recover() {
     assert_eq!(recovered.map(|r| r.status), Some(201), "claims work again once Redis is back");
     assert_eq!(claim_all(&app, &members[4..], &campaign, &gift).await, (6, 0, 0));
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 10);
-}
-
-/// A redis-server child process, stopped when dropped (also when the test fails).
-struct PrivateRedis(std::process::Child);
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 on_both_backends!(the_window_opens_and_closes_on_the_second);

@@ -60,3 +60,44 @@ async fn readiness_fails_naming_redis_when_it_does_not_answer() {
     assert_eq!(body["checks"]["database"], "ok");
     assert!(started.elapsed() < std::time::Duration::from_secs(3), "probe fails fast");
 }
+
+/// A Redis that may evict keys would silently drop the gate's stock and claims: the server will
+/// not start on one, and readiness fails while one is configured so.
+#[actix_web::test]
+async fn a_redis_that_may_evict_the_gates_keys_is_refused_and_reported() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let evicting = tests::redis_server::PrivateRedis::start(
+        tests::SmtpServer::unused_port(),
+        &["--maxmemory-policy", "allkeys-lru"],
+    );
+    let env = tests::TestEnv::create(Backend::PostgresRedis);
+    let mut vars = env.vars();
+    vars.push(("SGH_REDIS_URL".into(), evicting.url()));
+    vars.push(("SGH_BIND".into(), "127.0.0.1:0".into()));
+    vars.push(("SGH_PLATFORM_KEY_FILE".into(), tests::partners::platform_key_file().display().to_string()));
+    let config = api::config::Config::from_vars(vars).unwrap();
+    let refused = match api::startup::Application::build(config).await {
+        Ok(_) => panic!("the server started on an evicting Redis"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(refused.contains("maxmemory-policy allkeys-lru") && refused.contains("noeviction"), "{refused}");
+
+    let redis = tests::redis_server::PrivateRedis::start(
+        tests::SmtpServer::unused_port(),
+        &["--maxmemory-policy", "noeviction"],
+    );
+    let app = TestApp::spawn_with(Backend::PostgresRedis, Options::default().var("SGH_REDIS_URL", redis.url())).await;
+    assert_eq!(app.send(Req::get("/readyz")).await.status, 200);
+    assert_eq!(redis.cli(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]), "OK");
+    let ready = app.send(Req::get("/readyz")).await;
+    let problem = ready.problem(503, "service.not_ready");
+    assert_eq!(
+        (problem["checks"]["redis"].as_str(), problem["failed"].clone()),
+        (Some("evicts_keys"), serde_json::json!(["redis"]))
+    );
+    // Keys with a time to live may go; the gate's have none.
+    assert_eq!(redis.cli(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]), "OK");
+    assert_eq!(app.send(Req::get("/readyz")).await.status, 200);
+}
