@@ -18,6 +18,7 @@ mod ephemeral_contract;
 mod fuzz;
 mod generated_client;
 mod idempotency;
+mod instances;
 mod jobs;
 mod member_login;
 mod member_privacy;
