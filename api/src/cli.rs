@@ -37,6 +37,13 @@ enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Re-encrypt personal data sealed under SGH_ENCRYPTION_PREVIOUS_KEY with SGH_ENCRYPTION_KEY,
+    /// online, in batches; continues where an interrupted run stopped.
+    RotateKeys {
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,6 +129,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Openapi => unreachable!("handled before configuration is read"),
         Command::ImportRoster { file } => import_roster(config, file).await?,
         Command::Campaigns(CampaignCommand::Reconcile { id }) => reconcile(config, id).await?,
+        Command::RotateKeys { batch } => {
+            let done = crate::rotation::rotate(&config, batch, None, std::io::stderr().is_terminal()).await?;
+            println!(
+                "re-encrypted {} rows under key {}; {} changed while being read (run again to take them)",
+                done.rewritten, config.crypto.encryption_key_id, done.changed_meanwhile
+            );
+        }
         Command::Admin(AdminCommand::Create { username, role, display_name, email }) => {
             let new = NewAdmin {
                 username: Username::parse(&username)?,

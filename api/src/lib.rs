@@ -17,6 +17,7 @@ pub mod members;
 pub mod merchants;
 pub mod metrics;
 pub mod openapi;
+pub mod rotation;
 pub mod startup;
 pub mod telemetry;
 pub mod text_guard;

@@ -51,6 +51,11 @@ impl FieldCrypto {
         }
     }
 
+    /// The id of the key new values are sealed under.
+    pub fn key_id(&self) -> &str {
+        &self.inner.key_id
+    }
+
     /// `<key id>:<base64 of nonce ‖ ciphertext ‖ tag>`
     pub fn seal(&self, plaintext: &str) -> String {
         let mut nonce = [0u8; 12];

@@ -80,7 +80,7 @@ macro_rules! on_every_inventory_mode {
 }
 
 /// Settings a test may change before the server starts.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub vars: Vec<(String, String)>,
 }

@@ -15,6 +15,7 @@ pub mod merchants;
 pub mod pickup;
 pub(crate) mod prepared;
 pub mod refresh;
+pub mod rekey;
 mod reports;
 pub mod roster;
 pub mod schema;

@@ -20,6 +20,7 @@ mod generated_client;
 mod idempotency;
 mod instances;
 mod jobs;
+mod key_rotation;
 mod member_login;
 mod member_privacy;
 mod merchant_vouchers;

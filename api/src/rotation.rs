@@ -1,0 +1,98 @@
+//! `sgh rotate-keys`: re-seals every piece of personal data under the current field key, online,
+//! in batches, with a progress bar and a cursor saved after each batch
+//! (`<data dir>/rotate-keys-<key id>.cursor`): a run that stops half-way is continued by the next.
+//! Values already under the current key are left alone, so running it again is harmless.
+
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::wire::open_database;
+use infra::db::rekey::{Rekey, SEALED};
+
+/// What a run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub rewritten: usize,
+    /// Rows that changed while being read: the next run takes them.
+    pub changed_meanwhile: usize,
+    /// Whether every table was gone through (a run may stop after `max_batches`).
+    pub finished: bool,
+}
+
+fn cursor_file(config: &Config) -> PathBuf {
+    config.storage.data_dir.join(format!("rotate-keys-{}.cursor", config.crypto.encryption_key_id))
+}
+
+/// Where the last run stopped: a table and the id it had reached.
+fn saved(config: &Config) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(cursor_file(config)).ok()?;
+    let (table, after) = text.trim_end_matches('\n').split_once('\t')?;
+    Some((table.to_owned(), after.to_owned()))
+}
+
+fn save(config: &Config, table: &str, after: &str) -> anyhow::Result<()> {
+    let path = cursor_file(config);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    // Written aside and renamed: a crash leaves the old cursor or the new one, never half of one.
+    let partial = path.with_extension("cursor.partial");
+    std::fs::write(&partial, format!("{table}\t{after}\n"))?;
+    std::fs::rename(partial, path)?;
+    Ok(())
+}
+
+/// Re-seals in batches of `batch` rows, stopping after `max_batches` if given.
+pub async fn rotate(config: &Config, batch: i64, max_batches: Option<usize>, show: bool) -> anyhow::Result<Rotation> {
+    anyhow::ensure!((1..=10_000).contains(&batch), "--batch must be 1 to 10,000");
+    let db = open_database(config).await?;
+    let c = &config.crypto;
+    let previous = c.previous_encryption_key.as_ref().map(|(id, key)| (id.as_str(), key));
+    let crypto = infra::crypto::FieldCrypto::new(&c.encryption_key_id, &c.encryption_key, previous, &c.blind_index_key);
+    let rekey = Rekey { db, crypto };
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || {
+        let total: i64 = SEALED.iter().map(|t| rekey.remaining(t)).sum::<anyhow::Result<i64>>()?;
+        let bar = if show { indicatif::ProgressBar::new(total as u64) } else { indicatif::ProgressBar::hidden() };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let resume = saved(&config);
+        let skip = resume.as_ref().and_then(|(table, _)| SEALED.iter().position(|t| t.table == table)).unwrap_or(0);
+        let (mut done, mut batches) = (Rotation::default(), 0usize);
+        for (i, table) in SEALED.iter().enumerate().skip(skip) {
+            let mut after = match &resume {
+                Some((t, after)) if i == skip && t == table.table => after.clone(),
+                _ => table.start(),
+            };
+            loop {
+                if max_batches.is_some_and(|max| batches >= max) {
+                    bar.abandon_with_message(format!("stopped in {} after {after}", table.table));
+                    return Ok(done);
+                }
+                let step = rekey.batch(table, &after, batch)?;
+                batches += 1;
+                done.rewritten += step.rewritten;
+                done.changed_meanwhile += step.changed_meanwhile;
+                bar.inc((step.rewritten + step.changed_meanwhile) as u64);
+                bar.set_message(table.table.to_owned());
+                match step.next {
+                    Some(next) => {
+                        save(&config, table.table, &next)?;
+                        after = next;
+                    }
+                    None => break,
+                }
+            }
+            if let Some(next) = SEALED.get(i + 1) {
+                save(&config, next.table, &next.start())?;
+            }
+        }
+        let _ = std::fs::remove_file(cursor_file(&config));
+        bar.finish_with_message("done");
+        done.finished = true;
+        Ok(done)
+    })
+    .await?
+}
