@@ -6,6 +6,7 @@ mod admin_members;
 mod admin_users;
 mod audit;
 mod authz;
+mod backup_restore;
 mod bad_input;
 mod campaign_gate;
 mod campaign_pages;
