@@ -255,8 +255,9 @@ impl Config {
         };
         let redis_url = v.get("SGH_REDIS_URL").map(str::to_owned);
         if let Some(url) = &redis_url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(invalid("SGH_REDIS_URL", "must start with redis:// or rediss://"));
+            // Several comma-separated URLs name a Redis Cluster's nodes.
+            if !url.split(',').all(|u| u.trim().starts_with("redis://") || u.trim().starts_with("rediss://")) {
+                return Err(invalid("SGH_REDIS_URL", "each URL must start with redis:// or rediss://"));
             }
         }
         Ok(Self {

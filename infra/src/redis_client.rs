@@ -1,12 +1,17 @@
-//! One shared Redis connection that fails fast and rebuilds itself.
+//! One shared Redis connection that fails fast and rebuilds itself: to one node, or to a Redis
+//! Cluster (several `redis://` URLs separated by commas, or one with `?cluster=true`).
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// After this many failures in a row the connection is thrown away and made anew: a manager that
-/// keeps failing is not trusted to recover by itself.
+/// After this many failures in a row the connection is thrown away and made anew: a connection
+/// that keeps failing is not trusted to recover by itself (a cluster client was seen to stay stuck
+/// for good after its master died unless it was rebuilt).
 const REBUILD_AFTER: u32 = 3;
 
 #[derive(Clone)]
@@ -14,36 +19,99 @@ pub struct Redis {
     inner: Arc<Inner>,
 }
 
+enum Target {
+    Node {
+        client: redis::Client,
+        config: ConnectionManagerConfig,
+        manager: RwLock<ConnectionManager>,
+    },
+    /// Connected on first use (the server starts, unready, while the cluster is down), and again
+    /// after a rebuild.
+    Cluster {
+        client: ClusterClient,
+        connection: tokio::sync::RwLock<Option<ClusterConnection>>,
+    },
+}
+
 struct Inner {
-    client: redis::Client,
-    config: ConnectionManagerConfig,
-    manager: RwLock<ConnectionManager>,
+    target: Target,
     failures: AtomicU32,
     prefix: String,
     timeout: Duration,
+}
+
+/// A connection to a node or to the cluster: what every command is sent over.
+#[derive(Clone)]
+pub enum Conn {
+    Node(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Node(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Node(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Node(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// The cluster's node URLs, when `url` names a cluster.
+fn cluster_nodes(url: &str) -> Option<Vec<String>> {
+    let nodes: Vec<&str> = url.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    let flagged = nodes.iter().any(|n| n.ends_with("?cluster=true"));
+    (nodes.len() > 1 || flagged).then(|| nodes.iter().map(|n| n.trim_end_matches("?cluster=true").to_owned()).collect())
 }
 
 impl Redis {
     /// Parses the URL and prepares a lazy connection: nothing is dialled until the first command,
     /// so the server starts (unready) while Redis is down.
     pub fn new(url: &str, prefix: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(timeout);
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config.clone())?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                client,
-                config,
-                manager: RwLock::new(manager),
-                failures: AtomicU32::new(0),
-                prefix: prefix.to_owned(),
-                timeout,
-            }),
-        })
+        let target = match cluster_nodes(url) {
+            Some(nodes) => Target::Cluster {
+                client: ClusterClientBuilder::new(nodes)
+                    .connection_timeout(timeout)
+                    .response_timeout(timeout)
+                    .retries(1)
+                    .build()?,
+                connection: tokio::sync::RwLock::new(None),
+            },
+            None => {
+                let client = redis::Client::open(url)?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(timeout))
+                    .set_response_timeout(Some(timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(timeout);
+                let manager = RwLock::new(ConnectionManager::new_lazy_with_config(client.clone(), config.clone())?);
+                Target::Node { client, config, manager }
+            }
+        };
+        Ok(Self { inner: Arc::new(Inner { target, failures: AtomicU32::new(0), prefix: prefix.to_owned(), timeout }) })
+    }
+
+    /// Whether this is a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner.target, Target::Cluster { .. })
     }
 
     /// Every key this process writes starts with the configured prefix (tests use one each).
@@ -55,14 +123,33 @@ impl Redis {
         &self.inner.prefix
     }
 
+    async fn connection(&self) -> redis::RedisResult<Conn> {
+        match &self.inner.target {
+            Target::Node { manager, .. } => Ok(Conn::Node(manager.read().unwrap_or_else(|p| p.into_inner()).clone())),
+            Target::Cluster { client, connection } => {
+                if let Some(c) = connection.read().await.as_ref() {
+                    return Ok(Conn::Cluster(c.clone()));
+                }
+                let mut slot = connection.write().await;
+                if slot.is_none() {
+                    *slot = Some(client.get_async_connection().await?);
+                }
+                Ok(Conn::Cluster(slot.as_ref().expect("just connected").clone()))
+            }
+        }
+    }
+
     /// Runs `work` on the shared connection within the timeout, counting failures.
     pub async fn call<T, F, Fut>(&self, work: F) -> anyhow::Result<T>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Conn) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
-        let conn = self.inner.manager.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let outcome = match tokio::time::timeout(self.inner.timeout, work(conn)).await {
+        let attempt = async {
+            let conn = self.connection().await?;
+            work(conn).await
+        };
+        let outcome = match tokio::time::timeout(self.inner.timeout, attempt).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) if !is_connection_trouble(&e) => return Err(e.into()),
             Ok(Err(e)) => Err(anyhow::Error::from(e)),
@@ -75,7 +162,7 @@ impl Redis {
                 Ok(value)
             }
             Err(e) => {
-                self.note_failure();
+                self.note_failure().await;
                 Err(e)
             }
         }
@@ -100,22 +187,29 @@ impl Redis {
         }
     }
 
-    fn note_failure(&self) {
+    async fn note_failure(&self) {
         let failures = self.inner.failures.fetch_add(1, Ordering::Relaxed) + 1;
         if failures % REBUILD_AFTER != 0 {
             return;
         }
-        match ConnectionManager::new_lazy_with_config(self.inner.client.clone(), self.inner.config.clone()) {
-            Ok(fresh) => {
-                tracing::warn!(failures, "redis kept failing: connection rebuilt");
-                *self.inner.manager.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        match &self.inner.target {
+            Target::Node { client, config, manager } => {
+                match ConnectionManager::new_lazy_with_config(client.clone(), config.clone()) {
+                    Ok(fresh) => {
+                        tracing::warn!(failures, "redis kept failing: connection rebuilt");
+                        *manager.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+                    }
+                    Err(e) => tracing::error!(error = %e, "redis connection could not be rebuilt"),
+                }
             }
-            Err(e) => tracing::error!(error = %e, "redis connection could not be rebuilt"),
+            Target::Cluster { connection, .. } => {
+                tracing::warn!(failures, "redis cluster kept failing: its connection is made anew on the next call");
+                *connection.write().await = None;
+            }
         }
     }
 }
 
-/// Errors that say nothing about the command: the connection or server is unwell.
 /// Whether Redis may keep the inventory gate's keys under memory pressure: it never evicts
 /// (`noeviction`), or evicts only keys with a time to live (`volatile-*`), which the gate's
 /// counters never have. Under `allkeys-*` a full Redis would silently drop stock and claims.
@@ -123,6 +217,19 @@ pub fn keeps_gate_keys(policy: &str) -> bool {
     policy == "noeviction" || policy.starts_with("volatile-")
 }
 
+/// Errors that say nothing about the command: the connection or server is unwell.
 fn is_connection_trouble(e: &redis::RedisError) -> bool {
-    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_cluster_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cluster_nodes;
+
+    #[test]
+    fn several_urls_or_the_flag_name_a_cluster() {
+        assert_eq!(cluster_nodes("redis://a:6379"), None);
+        assert_eq!(cluster_nodes("redis://a:7000,redis://b:7001").unwrap(), ["redis://a:7000", "redis://b:7001"]);
+        assert_eq!(cluster_nodes("redis://a:7000?cluster=true").unwrap(), ["redis://a:7000"]);
+    }
 }

@@ -33,6 +33,7 @@ mod pickup;
 mod problems;
 mod readiness;
 mod real_name;
+mod redis_cluster;
 mod schema;
 mod statements;
 mod webhooks;

@@ -1,0 +1,94 @@
+//! Every Redis port on a Redis Cluster (three masters started here): one-time codes and their
+//! limits, partner nonces, card codes and a claim flood through the inventory gate.
+
+use domain::admin::Role;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tests::redis_server::PrivateRedis;
+use tests::{Backend, Options, Req, Services, SmtpServer, TestApp};
+
+/// Three empty masters joined into a cluster; stopped when dropped.
+fn cluster() -> (Vec<PrivateRedis>, String) {
+    let dir = std::env::temp_dir().join(format!("sgh-cluster-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let nodes: Vec<PrivateRedis> = (0..3)
+        .map(|_| {
+            let port = SmtpServer::unused_port();
+            let conf = dir.join(format!("nodes-{port}.conf")).display().to_string();
+            PrivateRedis::start(
+                port,
+                &["--cluster-enabled", "yes", "--cluster-config-file", &conf, "--cluster-node-timeout", "2000"],
+            )
+        })
+        .collect();
+    let addresses: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+    let created = std::process::Command::new("redis-cli")
+        .arg("--cluster")
+        .arg("create")
+        .args(&addresses)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .expect("redis-cli runs");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stdout));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !nodes.iter().all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")) {
+        assert!(Instant::now() < deadline, "the cluster did not form");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = nodes.iter().map(|n| n.url()).collect::<Vec<_>>().join(",");
+    (nodes, url)
+}
+
+#[actix_web::test]
+async fn every_redis_port_works_on_a_cluster() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let (nodes, url) = cluster();
+    let app = TestApp::spawn_with(
+        Backend::PostgresRedis,
+        Options::default().var("SGH_REDIS_URL", &url).var("SGH_OTP_RESEND_SECS", 60),
+    )
+    .await;
+    let ready = app.send(Req::get("/readyz")).await;
+    assert_eq!(ready.status, 200, "{}", ready.text());
+
+    // One-time codes and the per-phone limit.
+    let phone = "13600000001";
+    assert_eq!(app.request_code(phone).await.status, 202);
+    app.request_code(phone).await.problem(429, "rate_limited");
+    let code = app.sms.last_code(phone);
+    let token = app.send(Req::post("/v1/auth/token").json(json!({"phone": phone, "code": code}))).await;
+    assert_eq!(token.status, 200, "{}", token.text());
+
+    // Partner nonces, once each; a card code, once.
+    let staff = app.staff(Role::Admin).await;
+    let partner = app.partner(&staff, 0, json!({})).await;
+    let bank = app.bank(&staff, 3).await;
+    let today = domain::shared::Clock::now(&app.clock).date_naive();
+    let list = || Req::get(&format!("/v1/partner/sales?from={today}&to={today}"));
+    let now = domain::shared::Clock::now(&app.clock).timestamp();
+    assert_eq!(app.send(partner.sign_at(list(), now, "cluster-nonce")).await.status, 200);
+    app.send(partner.sign_at(list(), now, "cluster-nonce")).await.problem(401, "partner.nonce_reused");
+    let members = app.activated_members(80, "SZ-800").await;
+    app.active_card(&members[0], &bank, 81).await;
+    let card_code = app.card_code(&members[0]).await;
+    let verify = || {
+        Req::post("/v1/partner/member-codes/verify")
+            .json(json!({"store_id": partner.stores[0], "member_code": card_code}))
+    };
+    assert_eq!(app.send(partner.sign(&app, verify())).await.status, 200);
+    app.send(partner.sign(&app, verify())).await.problem(409, "member_code.replayed");
+
+    // A claim flood through the gate: exactly the stock.
+    let (campaign, gift) = app.live_campaign(&staff, 30, 1, 1).await;
+    let replies = app.send_all(members.iter().map(|t| app.claim_req(t, &campaign, &gift, "k")).collect()).await;
+    let granted = replies.iter().filter(|r| r.status == 201).count();
+    let sold_out = replies.iter().filter(|r| r.status == 409).count();
+    assert_eq!((granted, sold_out), (30, 50), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 30);
+    assert_eq!(app.count("SELECT count(DISTINCT slot) AS n FROM claims WHERE slot BETWEEN 1 AND 30").await, 30);
+    // The gate's keys for one campaign live on one node (one hash tag).
+    let holding = nodes.iter().filter(|n| !n.cli(&["KEYS", &format!("*{{c:{campaign}}}*")]).is_empty()).count();
+    assert_eq!(holding, 1);
+}
