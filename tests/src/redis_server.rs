@@ -14,7 +14,12 @@ impl PrivateRedis {
     /// it answers.
     pub fn start(port: u16, extra: &[&str]) -> Self {
         let port_text = port.to_string();
-        let mut args = vec!["--port", &port_text, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+        // Its own directory: nothing is read from or left in the working directory.
+        let dir = std::env::temp_dir().join(format!("sgh-redis-{port}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("redis directory");
+        let dir = dir.display().to_string();
+        let mut args =
+            vec!["--port", &port_text, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", &dir];
         args.extend_from_slice(extra);
         let child = Command::new("redis-server").args(&args).stdout(Stdio::null()).spawn().expect("redis-server runs");
         let server = Self { child, port };

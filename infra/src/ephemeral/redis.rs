@@ -7,6 +7,19 @@ use crate::redis_client::Redis;
 use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 
 /// Fixed window: the first hit sets the expiry; a key that somehow lost its TTL gets one back.
+/// Replaces a code with a new one and its tries and end, expiring with it: one script, routed by
+/// its key on a cluster as on one node (a MULTI pipeline is not).
+static SAVE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], 'h', ARGV[1], 't', ARGV[2], 'e', ARGV[3])
+        redis.call('PEXPIRE', KEYS[1], ARGV[4])
+        return 1
+        ",
+    )
+});
+
 static HIT: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
     Arc::new(redis::Script::new(
         r"
@@ -117,15 +130,10 @@ impl CodeStore for RedisEphemeral {
         let key = self.redis.key(&format!("code:{}", key_digest(key)));
         self.redis
             .call(|mut c| async move {
-                redis::pipe()
-                    .atomic()
-                    .del(&key)
-                    .hset_multiple(&key, &[("h", hash), ("t", max_tries.to_string()), ("e", ends)])
-                    .pexpire(&key, millis(ttl) as i64)
-                    .query_async::<()>(&mut c)
-                    .await
+                SAVE.key(&key).arg(&hash).arg(max_tries).arg(&ends).arg(millis(ttl)).invoke_async::<i64>(&mut c).await
             })
             .await
+            .map(drop)
             .map_err(unavailable)
     }
 

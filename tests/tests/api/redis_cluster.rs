@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use tests::redis_server::PrivateRedis;
 use tests::{Backend, Options, Req, Services, SmtpServer, TestApp};
 
-/// Three empty masters joined into a cluster; stopped when dropped.
-fn cluster() -> (Vec<PrivateRedis>, String) {
+/// `masters` empty masters (each with `replicas` replicas) joined into a cluster; stopped when
+/// dropped.
+fn cluster_of(masters: usize, replicas: usize) -> (Vec<PrivateRedis>, String) {
     let dir = std::env::temp_dir().join(format!("sgh-cluster-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let nodes: Vec<PrivateRedis> = (0..3)
+    let nodes: Vec<PrivateRedis> = (0..masters * (1 + replicas))
         .map(|_| {
             let port = SmtpServer::unused_port();
             let conf = dir.join(format!("nodes-{port}.conf")).display().to_string();
@@ -26,7 +27,7 @@ fn cluster() -> (Vec<PrivateRedis>, String) {
         .arg("--cluster")
         .arg("create")
         .args(&addresses)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
         .output()
         .expect("redis-cli runs");
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stdout));
@@ -44,7 +45,7 @@ async fn every_redis_port_works_on_a_cluster() {
     if !Services::available_or_skip() {
         return;
     }
-    let (nodes, url) = cluster();
+    let (nodes, url) = cluster_of(3, 0);
     let app = TestApp::spawn_with(
         Backend::PostgresRedis,
         Options::default().var("SGH_REDIS_URL", &url).var("SGH_OTP_RESEND_SECS", 60),
