@@ -126,15 +126,28 @@ impl Redis {
     async fn connection(&self) -> redis::RedisResult<Conn> {
         match &self.inner.target {
             Target::Node { manager, .. } => Ok(Conn::Node(manager.read().unwrap_or_else(|p| p.into_inner()).clone())),
-            Target::Cluster { client, connection } => {
+            Target::Cluster { connection, .. } => {
                 if let Some(c) = connection.read().await.as_ref() {
                     return Ok(Conn::Cluster(c.clone()));
                 }
-                let mut slot = connection.write().await;
-                if slot.is_none() {
-                    *slot = Some(client.get_async_connection().await?);
-                }
-                Ok(Conn::Cluster(slot.as_ref().expect("just connected").clone()))
+                // Connecting asks every node it knows, a dead one until its timeout: that runs in
+                // its own task, so a caller giving up (its own timeout) does not cancel it and
+                // the next caller finds the connection made.
+                let inner = Arc::clone(&self.inner);
+                let made = tokio::spawn(async move {
+                    let Target::Cluster { client, connection } = &inner.target else {
+                        unreachable!("a cluster connection for a node")
+                    };
+                    let mut slot = connection.write().await;
+                    if let Some(c) = slot.as_ref() {
+                        return Ok(c.clone());
+                    }
+                    let c = client.get_async_connection().await?;
+                    *slot = Some(c.clone());
+                    Ok::<_, redis::RedisError>(c)
+                });
+                let c = made.await.map_err(|e| redis::RedisError::from(std::io::Error::other(e)))??;
+                Ok(Conn::Cluster(c))
             }
         }
     }
