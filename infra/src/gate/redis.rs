@@ -40,6 +40,16 @@ static RESERVE: LazyLock<redis::Script> = LazyLock::new(|| {
     )
 });
 
+/// What is left of a gift: whether its gate is loaded, the next never-used slot and the free
+/// list's length, in one command routed by its keys (on a cluster, to the master that holds them).
+static REMAINING: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        return {redis.call('EXISTS', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('LLEN', KEYS[3])}
+        ",
+    )
+});
+
 /// Undoes one reservation, once: only a request the gate still remembers gives anything back, so
 /// a repeated give-back (or one after a rebuild that already counted the slot free) does nothing.
 static GIVE_BACK: LazyLock<redis::Script> = LazyLock::new(|| {
@@ -210,18 +220,12 @@ impl InventoryGate for RedisGate {
 
     async fn remaining(&self, campaign: CampaignId, gift: GiftId, stock: u32) -> Result<Option<u32>, GateUnavailable> {
         let k = self.keys(campaign, gift);
-        // Three keyed commands, each routed to whichever node holds the campaign now.
-        let (ready, next, free): (bool, Option<u32>, u32) = self
+        let (ready, next, free): (u32, u32, u32) = self
             .redis
-            .call(|mut c| async move {
-                let ready = redis::cmd("EXISTS").arg(&k.ready).query_async(&mut c).await?;
-                let next = redis::cmd("GET").arg(&k.next).query_async(&mut c).await?;
-                let free = redis::cmd("LLEN").arg(&k.free).query_async(&mut c).await?;
-                Ok((ready, next, free))
-            })
+            .call(|mut c| async move { REMAINING.key(&k.ready).key(&k.next).key(&k.free).invoke_async(&mut c).await })
             .await
             .map_err(unavailable)?;
-        Ok(ready.then(|| stock.saturating_sub(next.unwrap_or(0)) + free))
+        Ok((ready == 1).then(|| stock.saturating_sub(next) + free))
     }
 
     async fn load(
