@@ -4,7 +4,6 @@
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
-use redis::cluster_routing::{MultipleNodeRoutingInfo, ResponsePolicy, RoutingInfo};
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
@@ -52,20 +51,7 @@ impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Conn::Node(c) => c.req_packed_command(cmd),
-            // A script's first use on a node (after a failover, on the promoted replica) loads it
-            // on every master; the client would also send it to a dead node it still lists, and
-            // fail the load for good. Any master that loads it will do.
-            Conn::Cluster(c) => {
-                if is_script_load(cmd) {
-                    let routing = RoutingInfo::MultiNode((
-                        MultipleNodeRoutingInfo::AllMasters,
-                        Some(ResponsePolicy::OneSucceeded),
-                    ));
-                    Box::pin(c.route_command(cmd.clone(), routing))
-                } else {
-                    c.req_packed_command(cmd)
-                }
-            }
+            Conn::Cluster(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -87,15 +73,6 @@ impl ConnectionLike for Conn {
             Conn::Cluster(c) => c.get_db(),
         }
     }
-}
-
-fn is_script_load(cmd: &Cmd) -> bool {
-    let mut args = cmd.args_iter().filter_map(|a| match a {
-        redis::Arg::Simple(bytes) => Some(bytes),
-        _ => None,
-    });
-    args.next().is_some_and(|a| a.eq_ignore_ascii_case(b"SCRIPT"))
-        && args.next().is_some_and(|a| a.eq_ignore_ascii_case(b"LOAD"))
 }
 
 /// The cluster's node URLs, when `url` names a cluster.
@@ -149,28 +126,15 @@ impl Redis {
     async fn connection(&self) -> redis::RedisResult<Conn> {
         match &self.inner.target {
             Target::Node { manager, .. } => Ok(Conn::Node(manager.read().unwrap_or_else(|p| p.into_inner()).clone())),
-            Target::Cluster { connection, .. } => {
+            Target::Cluster { client, connection } => {
                 if let Some(c) = connection.read().await.as_ref() {
                     return Ok(Conn::Cluster(c.clone()));
                 }
-                // Connecting asks every node it knows, a dead one until its timeout: that runs in
-                // its own task, so a caller giving up (its own timeout) does not cancel it and
-                // the next caller finds the connection made.
-                let inner = Arc::clone(&self.inner);
-                let made = tokio::spawn(async move {
-                    let Target::Cluster { client, connection } = &inner.target else {
-                        unreachable!("a cluster connection for a node")
-                    };
-                    let mut slot = connection.write().await;
-                    if let Some(c) = slot.as_ref() {
-                        return Ok(c.clone());
-                    }
-                    let c = client.get_async_connection().await?;
-                    *slot = Some(c.clone());
-                    Ok::<_, redis::RedisError>(c)
-                });
-                let c = made.await.map_err(|e| redis::RedisError::from(std::io::Error::other(e)))??;
-                Ok(Conn::Cluster(c))
+                let mut slot = connection.write().await;
+                if slot.is_none() {
+                    *slot = Some(client.get_async_connection().await?);
+                }
+                Ok(Conn::Cluster(slot.as_ref().expect("just connected").clone()))
             }
         }
     }

@@ -11,6 +11,40 @@ use std::time::{Duration, Instant};
 use crate::bench::HttpConn;
 use infra::signing::sign_with_pem;
 
+/// The release server a signed-load tool starts, on PostgreSQL + Redis.
+pub struct BenchServer<'a> {
+    /// Names the Redis prefix and the data directory.
+    pub name: &'a str,
+    pub postgres: &'a str,
+    pub database: &'a str,
+    pub redis: &'a str,
+    pub pool_size: u32,
+    pub port: u16,
+    pub workers: usize,
+}
+
+impl BenchServer<'_> {
+    /// Its settings: partners unthrottled, logs at `warn`.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        let data = std::env::temp_dir().join(self.name);
+        [
+            // Loopback needs no TLS: the server, PostgreSQL and the tool share two cores.
+            ("SGH_DATABASE_URL", format!("{}/{}?sslmode=disable", self.postgres, self.database)),
+            ("SGH_DATABASE_POOL_SIZE", self.pool_size.to_string()),
+            ("SGH_REDIS_URL", self.redis.to_owned()),
+            ("SGH_REDIS_PREFIX", self.name.to_owned()),
+            ("SGH_BIND", format!("127.0.0.1:{}", self.port)),
+            ("SGH_WORKERS", self.workers.to_string()),
+            ("SGH_LOG", "warn".to_owned()),
+            ("SGH_DATA_DIR", data.display().to_string()),
+            ("SGH_PARTNER_REQUESTS_PER_MINUTE", "1000000".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
+
 /// Who signs: a partner's merchant number, key serial and private key.
 #[derive(Debug, Clone)]
 pub struct Signer {

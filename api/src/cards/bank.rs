@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web};
 
 use super::dto::*;
+use super::errors::invalid;
 use super::CardsState;
 use crate::admin::audit::paging_error;
 use crate::campaigns::dto::beijing;
@@ -14,10 +15,6 @@ use domain::cards::{Account, CardId, CardNumber};
 use domain::shared::paging::{IdCursor, Limit};
 
 const PROBLEM: &str = "application/problem+json";
-
-fn invalid(field: &'static str, en: &str) -> ApiError {
-    ApiError::validation(field, "字段取值不正确", en.to_owned())
-}
 
 fn account(body: Option<AccountBody>, field: &'static str) -> Result<Option<Account>, ApiError> {
     body.map(|a| {

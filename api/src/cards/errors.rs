@@ -41,6 +41,11 @@ impl From<CardError> for ApiError {
     }
 }
 
+/// A field of a request body that is not what it must be (422).
+pub(super) fn invalid(field: &'static str, en: &str) -> ApiError {
+    ApiError::validation(field, "字段取值不正确", en.to_owned())
+}
+
 fn code_refusal(refusal: CodeRefusal) -> ApiError {
     match refusal {
         CodeRefusal::NoSuchCode => ApiError::new(

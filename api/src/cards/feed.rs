@@ -3,6 +3,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 
+use super::errors::invalid;
 use super::feed_dto::*;
 use super::CardsState;
 use crate::admin::audit::paging_error;
@@ -19,10 +20,6 @@ const PROBLEM: &str = "application/problem+json";
 
 /// The most one card transaction may be: ten million yuan.
 const MAX_AMOUNT_FEN: i64 = 1_000_000_000;
-
-fn invalid(field: &'static str, en: &str) -> ApiError {
-    ApiError::validation(field, "字段取值不正确", en.to_owned())
-}
 
 /// A field of a transaction that is not what it must be, and why.
 type Refusal = (&'static str, &'static str);

@@ -75,6 +75,7 @@ pub async fn verify(
     body: web::Json<VerifyMember>,
 ) -> Result<web::Json<VerifiedMember>, ApiError> {
     let store = StoreId(body.store_id);
+    // Checked before a card code is spent (the service checks again, from the same cached read).
     state.merchants.own_store(&partner.0, store).await?;
     let handle = member_handle(&cards, MemberHandle::Code(body.member_code.clone())).await?;
     let v = state.merchants.verify(&partner.0, store, &handle).await?;
@@ -103,6 +104,7 @@ pub async fn record_sale(
     let (partner, scope) = (partner.0, scope(&partner.0));
     let priced = async {
         let mut request = sale_request(body)?;
+        // Before a card code is spent, as at verification.
         state.merchants.own_store(&partner, request.store).await?;
         request.member = member_handle(&cards, request.member).await?;
         Ok::<_, ApiError>(state.merchants.price_sale(&partner, request).await?)

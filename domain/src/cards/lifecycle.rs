@@ -96,19 +96,19 @@ impl CardEvent {
         }
     }
 
+    pub const ALL: [Self; 8] = [
+        Self::MemberApplied,
+        Self::BankIssued,
+        Self::BankActivated,
+        Self::MemberFroze,
+        Self::MemberUnfroze,
+        Self::MemberReportedLost,
+        Self::BankCancelled,
+        Self::BankReplaced,
+    ];
+
     pub fn parse(raw: &str) -> Option<Self> {
-        [
-            Self::MemberApplied,
-            Self::BankIssued,
-            Self::BankActivated,
-            Self::MemberFroze,
-            Self::MemberUnfroze,
-            Self::MemberReportedLost,
-            Self::BankCancelled,
-            Self::BankReplaced,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == raw)
+        Self::ALL.into_iter().find(|e| e.as_str() == raw)
     }
 }
 
@@ -140,16 +140,7 @@ mod tests {
     use super::*;
 
     const STATES: [CardStatus; 6] = [Applied, Issued, Active, Frozen, Lost, Cancelled];
-    const EVENTS: [CardEvent; 8] = [
-        MemberApplied,
-        BankIssued,
-        BankActivated,
-        MemberFroze,
-        MemberUnfroze,
-        MemberReportedLost,
-        BankCancelled,
-        BankReplaced,
-    ];
+    const EVENTS: [CardEvent; 8] = CardEvent::ALL;
 
     #[test]
     fn every_state_and_event_is_legal_exactly_where_the_lifecycle_says() {

@@ -7,8 +7,7 @@ use crate::redis_client::Redis;
 use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 
 /// Fixed window: the first hit sets the expiry; a key that somehow lost its TTL gets one back.
-/// Replaces a code with a new one and its tries and end, expiring with it: one script, routed by
-/// its key on a cluster as on one node (a MULTI pipeline is not).
+/// Replaces a code with a new one and its tries and end, expiring with it, in one command.
 static SAVE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"

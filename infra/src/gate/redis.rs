@@ -41,7 +41,7 @@ static RESERVE: LazyLock<redis::Script> = LazyLock::new(|| {
 });
 
 /// What is left of a gift: whether its gate is loaded, the next never-used slot and the free
-/// list's length, in one command routed by its keys (on a cluster, to the master that holds them).
+/// list's length, in one command.
 static REMAINING: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"

@@ -27,7 +27,9 @@ use domain::merchants::{
 use infra::db::merchants::DbMerchants;
 use infra::signing::{public_key_der_from_pem, public_pem_of, PlatformKey};
 use tests::bench::start_server;
-use tests::signed_load::{closed_loop, openssl_sign_rate, paced_loop, prepare, print_table, signed, Load, Signer};
+use tests::signed_load::{
+    closed_loop, openssl_sign_rate, paced_loop, prepare, print_table, signed, BenchServer, Load, Signer,
+};
 
 #[derive(Parser, Clone)]
 #[command(about = "Card-code verification and bank feed benchmark")]
@@ -71,21 +73,16 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn server_vars(args: &Args) -> Vec<(String, String)> {
-    let data = std::env::temp_dir().join("sgh-card-bench");
-    [
-        ("SGH_DATABASE_URL", format!("{}/{}?sslmode=disable", args.postgres, args.database)),
-        ("SGH_DATABASE_POOL_SIZE", args.pool_size.to_string()),
-        ("SGH_REDIS_URL", args.redis.clone()),
-        ("SGH_REDIS_PREFIX", "sgh-card-bench".to_owned()),
-        ("SGH_BIND", format!("127.0.0.1:{}", args.port)),
-        ("SGH_WORKERS", args.server_workers.to_string()),
-        ("SGH_LOG", "warn".to_owned()),
-        ("SGH_DATA_DIR", data.display().to_string()),
-        ("SGH_PARTNER_REQUESTS_PER_MINUTE", "1000000".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    BenchServer {
+        name: "sgh-card-bench",
+        postgres: &args.postgres,
+        database: &args.database,
+        redis: &args.redis,
+        pool_size: args.pool_size,
+        port: args.port,
+        workers: args.server_workers,
+    }
+    .vars()
 }
 
 /// A seeded card as its app knows it.

@@ -21,17 +21,7 @@ use domain::shared::money::Fen;
 /// clause the rule is a semi-join of index look-ups; in the select list PostgreSQL would hash
 /// every member in standing first.)
 static STANDING: LazyLock<String> = LazyLock::new(|| {
-    let standing = member_standing(
-        Backend::Postgres,
-        &StandingValues {
-            member: "x.m",
-            consent_version: "$2",
-            union_codes: "''",
-            joined_before: "NULL",
-            token_issued_at: None,
-            needs_card: "TRUE",
-        },
-    );
+    let standing = member_standing(Backend::Postgres, &StandingValues::outside_campaigns("x.m", "$2", "TRUE"));
     format!("SELECT x.m AS member_id FROM unnest($1::text[]) AS x(m) WHERE {standing}")
 });
 

@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
+use std::sync::LazyLock;
 
 use super::super::claims::sql::{member_standing, StandingValues};
 use super::super::error::StoreError;
@@ -23,26 +24,17 @@ use domain::cards::Card;
 use domain::members::MemberId;
 use domain::shared::money::Fen;
 
-/// `$1` member, `$2` consent, `$3` offer: the member in standing with an active card, and the
-/// offer still published by an active merchant.
-fn still_valid(backend: Backend) -> String {
-    let standing = member_standing(
-        backend,
-        &StandingValues {
-            member: "$1",
-            consent_version: "$2",
-            union_codes: "''",
-            joined_before: "NULL",
-            token_issued_at: None,
-            needs_card: "TRUE",
-        },
-    );
+/// SQLite, one transaction at a time (`$1` member, `$2` consent, `$3` offer): the member in
+/// standing with an active card, and the offer still published by an active merchant.
+/// (PostgreSQL checks a whole batch at once: `super::batch`.)
+static SQLITE_STILL_VALID: LazyLock<String> = LazyLock::new(|| {
+    let standing = member_standing(Backend::Sqlite, &StandingValues::outside_campaigns("$1", "$2", "TRUE"));
     format!(
         "SELECT {standing} AS standing,
                 EXISTS (SELECT 1 FROM offers o JOIN merchants k ON k.id = o.merchant_id
                         WHERE o.id = $3 AND o.status = 'published' AND k.status = 'active') AS offer_ok"
     )
-}
+});
 
 #[derive(QueryableByName)]
 struct StillValid {
@@ -150,11 +142,11 @@ fn outcome(raw: &str) -> anyhow::Result<TxOutcome> {
     TxOutcome::parse(raw).ok_or_else(|| anyhow::anyhow!("stored transaction outcome is invalid: {raw}"))
 }
 
-/// Writes the transaction, and its rebate if it still earns one; answers what became of it.
-fn record(conn: &mut DbConn, backend: Backend, consent: &str, new: &NewTransaction) -> Result<TxWrite, StoreError> {
+/// SQLite: writes the transaction, and its rebate if it still earns one; answers what became of it.
+fn record(conn: &mut DbConn, consent: &str, new: &NewTransaction) -> Result<TxWrite, StoreError> {
     let (mut outcome, mut rebate) = (new.outcome, Fen::new(0));
     if let (Some(draft), Some((_, member)), Some(_)) = (&new.rebate, &new.card, &new.merchant) {
-        let valid: StillValid = diesel::sql_query(still_valid(backend))
+        let valid: StillValid = diesel::sql_query(SQLITE_STILL_VALID.as_str())
             .bind::<Text, _>(member.to_string())
             .bind::<Text, _>(consent)
             .bind::<Text, _>(draft.offer.to_string())
@@ -266,7 +258,7 @@ impl CardFeed for DbCards {
     }
 
     async fn record_batch(&self, txs: Vec<NewTransaction>) -> anyhow::Result<Vec<TxWrite>> {
-        let (consent, backend) = (self.consent_version.clone(), self.db.backend());
+        let consent = self.consent_version.clone();
         let outcome = self
             .db
             .transaction(move |conn| match conn {
@@ -283,7 +275,7 @@ impl CardFeed for DbCards {
                         if held > 0 {
                             return Ok(TxWrite::Duplicate);
                         }
-                        record(lite, backend, &consent, t)
+                        record(lite, &consent, t)
                     })
                     .collect(),
             })

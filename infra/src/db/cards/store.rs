@@ -29,14 +29,7 @@ struct Standing {
 
 /// `$1` the member, `$2` the consent version: the rule every benefit uses.
 fn standing_sql(backend: Backend) -> String {
-    let v = StandingValues {
-        member: "$1",
-        consent_version: "$2",
-        union_codes: "''",
-        joined_before: "NULL",
-        token_issued_at: None,
-        needs_card: "FALSE",
-    };
+    let v = StandingValues::outside_campaigns("$1", "$2", "FALSE");
     format!("SELECT {} AS ok", member_standing(backend, &v))
 }
 
@@ -49,17 +42,7 @@ impl DbCards {
 /// `$1` consent, `$2` day, `$3` handle: the card, its secret and its member's facts, in one
 /// look-up (a till's verification waits on it).
 fn holder_sql(backend: Backend) -> String {
-    let standing = member_standing(
-        backend,
-        &StandingValues {
-            member: "c.member_id",
-            consent_version: "$1",
-            union_codes: "''",
-            joined_before: "NULL",
-            token_issued_at: None,
-            needs_card: "FALSE",
-        },
-    );
+    let standing = member_standing(backend, &StandingValues::outside_campaigns("c.member_id", "$1", "FALSE"));
     format!(
         "SELECT c.id, c.member_id, c.status, c.secret_cipher, m.name_cipher, m.id IS NOT NULL AS present,
                 {standing} AS in_standing, {card} AS cardholder

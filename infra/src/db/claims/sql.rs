@@ -31,6 +31,14 @@ pub(in crate::db) struct StandingValues<'a> {
     pub needs_card: &'a str,
 }
 
+impl<'a> StandingValues<'a> {
+    /// The standing a benefit outside a campaign asks for: any union, any join date, no member
+    /// token involved (a till or the bank acts for the member).
+    pub(in crate::db) fn outside_campaigns(member: &'a str, consent_version: &'a str, needs_card: &'a str) -> Self {
+        Self { member, consent_version, union_codes: "''", joined_before: "NULL", token_issued_at: None, needs_card }
+    }
+}
+
 /// The member `member` holds an active 会员服务卡: the one place "cardholder" is written.
 pub(in crate::db) fn holds_card(member: &str) -> String {
     format!("EXISTS (SELECT 1 FROM cards cd WHERE cd.member_id = {member} AND cd.status = 'active')")

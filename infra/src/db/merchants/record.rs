@@ -20,17 +20,8 @@ use domain::shared::idempotency::KeyedAnswer;
 
 /// A row where the sale may be written (`$1` member, `$2` consent, `$3` offer).
 fn valid_offer(backend: Backend) -> String {
-    let standing = member_standing(
-        backend,
-        &StandingValues {
-            member: "$1",
-            consent_version: "$2",
-            union_codes: "''",
-            joined_before: "NULL",
-            token_issued_at: None,
-            needs_card: "o.audience = 'cardholders'",
-        },
-    );
+    let standing =
+        member_standing(backend, &StandingValues::outside_campaigns("$1", "$2", "o.audience = 'cardholders'"));
     format!(
         "SELECT 1 AS valid FROM offers o JOIN merchants k ON k.id = o.merchant_id
          WHERE {standing} AND o.id = $3 AND o.status = 'published' AND k.status = 'active'"

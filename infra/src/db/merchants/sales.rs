@@ -29,17 +29,7 @@ fn code_hash(code: &MemberCode) -> String {
 /// the member): the rule claims use, without the session clause (no member token is involved at
 /// a till).
 fn standing(backend: Backend, member: &str, consent: &str) -> String {
-    member_standing(
-        backend,
-        &StandingValues {
-            member,
-            consent_version: consent,
-            union_codes: "''",
-            joined_before: "NULL",
-            token_issued_at: None,
-            needs_card: "FALSE",
-        },
-    )
+    member_standing(backend, &StandingValues::outside_campaigns(member, consent, "FALSE"))
 }
 
 /// The member behind a code or reference row `c` (found by `filter`, whose placeholders start at
