@@ -15,7 +15,7 @@ pub mod signed_load;
 mod smtp;
 pub mod stubs;
 
-pub use backend::{Backend, Services, TestEnv};
+pub use backend::{Backend, Services, TestEnv, TestRedis};
 pub use client::{Reply, Req};
 pub use proxy::TcpProxy;
 pub use smtp::{Received, SmtpServer};
@@ -28,8 +28,29 @@ use infra::db::Database;
 
 pub const TEST_PASSWORD: &str = "a long test password 2026";
 
-/// Runs each named `async fn(Backend)` twice: on the embedded default (SQLite + in-process) and on
-/// PostgreSQL + Redis.
+/// The two Redis-backed variants of a test: PostgreSQL with one Redis node, and with a Redis Cluster
+/// when one is given. `$call` is called with the backend and then `$args`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! redis_variants {
+    ($call:path $(, $args:expr)*) => {
+        #[actix_web::test]
+        async fn postgres_redis() {
+            if $crate::Services::available_or_skip() {
+                $call($crate::Backend::PostgresRedis $(, $args)*).await
+            }
+        }
+        #[actix_web::test]
+        async fn postgres_redis_cluster() {
+            if $crate::Services::cluster_available_or_skip() {
+                $call($crate::Backend::PostgresRedisCluster $(, $args)*).await
+            }
+        }
+    };
+}
+
+/// Runs each named `async fn(Backend)` on the embedded default (SQLite + in-process), on
+/// PostgreSQL + Redis, and on PostgreSQL + a Redis Cluster when one is given.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
@@ -38,18 +59,24 @@ macro_rules! on_both_backends {
             async fn embedded() {
                 super::$name($crate::Backend::Embedded).await
             }
-            #[actix_web::test]
-            async fn postgres_redis() {
-                if $crate::Services::available_or_skip() {
-                    super::$name($crate::Backend::PostgresRedis).await
-                }
-            }
+            $crate::redis_variants!(super::$name);
+        }
+    )*};
+}
+
+/// Runs each named `async fn(Backend)` on the Redis-backed backends only.
+#[macro_export]
+macro_rules! on_each_redis {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            $crate::redis_variants!(super::$name);
         }
     )*};
 }
 
 /// Runs a claim test on both backends, each with the inventory gate and in the database-only mode
-/// (`SGH_INVENTORY_GATE=off`): the answers must not depend on which decides.
+/// (`SGH_INVENTORY_GATE=off`), and with the gate on a Redis Cluster when one is given: the answers
+/// must not depend on which decides.
 #[macro_export]
 macro_rules! on_every_inventory_mode {
     ($($name:ident),* $(,)?) => {$(
@@ -58,12 +85,7 @@ macro_rules! on_every_inventory_mode {
             async fn embedded() {
                 super::$name($crate::Backend::Embedded, $crate::Options::default()).await
             }
-            #[actix_web::test]
-            async fn postgres_redis() {
-                if $crate::Services::available_or_skip() {
-                    super::$name($crate::Backend::PostgresRedis, $crate::Options::default()).await
-                }
-            }
+            $crate::redis_variants!(super::$name, $crate::Options::default());
             #[actix_web::test]
             async fn embedded_database_only() {
                 super::$name($crate::Backend::Embedded, $crate::Options::default().var("SGH_INVENTORY_GATE", "off")).await

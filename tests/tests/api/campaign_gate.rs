@@ -4,15 +4,11 @@
 use domain::admin::Role;
 use std::time::Duration;
 use tests::redis_server::PrivateRedis;
-use tests::{on_both_backends, Backend, Options, Req, Services, TestApp};
-
-fn redis() -> redis::Connection {
-    redis::Client::open(Services::redis_url()).unwrap().get_connection().unwrap()
-}
+use tests::{on_both_backends, on_each_redis, Backend, Options, Req, Services, TestApp, TestRedis};
 
 fn gate_keys(app: &TestApp) -> Vec<String> {
     let prefix = app.env.redis_prefix.clone().unwrap();
-    redis::cmd("KEYS").arg(format!("{prefix}:{{c:*")).query(&mut redis()).unwrap()
+    TestRedis::of(&app.env).keys(&format!("{prefix}:{{c:*")).unwrap()
 }
 
 async fn claim_all(app: &TestApp, tokens: &[String], campaign: &str, gift: &str) -> (usize, usize, usize) {
@@ -22,12 +18,10 @@ async fn claim_all(app: &TestApp, tokens: &[String], campaign: &str, gift: &str)
     (granted, sold_out, replies.len() - granted - sold_out)
 }
 
-#[actix_web::test]
-async fn a_flushed_redis_is_rebuilt_from_the_database() {
-    if !Services::available_or_skip() {
-        return;
-    }
-    let app = TestApp::spawn(Backend::PostgresRedis).await;
+on_each_redis!(a_flushed_redis_is_rebuilt_from_the_database, a_gate_rolled_back_behind_the_database_strands_nothing);
+
+async fn a_flushed_redis_is_rebuilt_from_the_database(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let op = app.staff(Role::Operator).await;
     let (campaign, gift) = app.live_campaign(&op, 30, 1, 1).await;
     let members = app.activated_members(60, "SZ-400").await;
@@ -35,7 +29,8 @@ async fn a_flushed_redis_is_rebuilt_from_the_database() {
 
     let keys = gate_keys(&app);
     assert!(keys.iter().all(|k| k.contains(&format!("{{c:{campaign}}}"))), "hash-tagged per campaign: {keys:?}");
-    let _: () = redis::cmd("DEL").arg(&keys).query(&mut redis()).unwrap();
+    // All of one campaign's keys share a slot, so one DEL takes them on a cluster too.
+    let _: () = TestRedis::of(&app.env).query(redis::cmd("DEL").arg(&keys)).unwrap();
 
     // The ten who already have one get their first answer again for the same key (the rebuilt gate
     // remembers every stored request) and are refused a second gift with a new key.
@@ -50,12 +45,8 @@ async fn a_flushed_redis_is_rebuilt_from_the_database() {
     assert_eq!(listed["items"][0]["gifts"][0]["remaining"], 0);
 }
 
-#[actix_web::test]
-async fn a_gate_rolled_back_behind_the_database_strands_nothing() {
-    if !Services::available_or_skip() {
-        return;
-    }
-    let app = TestApp::spawn(Backend::PostgresRedis).await;
+async fn a_gate_rolled_back_behind_the_database_strands_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let op = app.staff(Role::Operator).await;
     let (campaign, gift) = app.live_campaign(&op, 40, 1, 1).await;
     let members = app.activated_members(80, "SZ-401").await;
@@ -65,13 +56,15 @@ async fn a_gate_rolled_back_behind_the_database_strands_nothing() {
     // went and knows none of the members.
     let prefix = app.env.redis_prefix.clone().unwrap();
     let base = format!("{prefix}:{{c:{campaign}}}");
-    let mut r = redis();
-    let _: () = redis::cmd("SET").arg(format!("{base}:g:{gift}:next")).arg(5).query(&mut r).unwrap();
-    let _: () = redis::cmd("DEL")
-        .arg(format!("{base}:g:{gift}:m"))
-        .arg(format!("{base}:m"))
-        .arg(format!("{base}:g:{gift}:req"))
-        .query(&mut r)
+    let r = TestRedis::of(&app.env);
+    let _: () = r.query(redis::cmd("SET").arg(format!("{base}:g:{gift}:next")).arg(5)).unwrap();
+    let _: () = r
+        .query(
+            redis::cmd("DEL")
+                .arg(format!("{base}:g:{gift}:m"))
+                .arg(format!("{base}:m"))
+                .arg(format!("{base}:g:{gift}:req")),
+        )
         .unwrap();
 
     // Slots 6..25 are handed out again and refused by the database; the gate is repaired each time
@@ -194,12 +187,10 @@ async fn reconcile_reports_drift_and_repairs_the_gate(backend: Backend) {
     assert_eq!(clean["gifts"][0]["drifted"], false, "{clean}");
     assert_eq!(clean["gifts"][0]["database_remaining"], 15);
 
-    if backend == Backend::PostgresRedis {
+    if backend.is_postgres() {
         let prefix = app.env.redis_prefix.clone().unwrap();
-        let _: () = redis::cmd("SET")
-            .arg(format!("{prefix}:{{c:{campaign}}}:g:{gift}:next"))
-            .arg(15)
-            .query(&mut redis())
+        let _: () = TestRedis::of(&app.env)
+            .query(redis::cmd("SET").arg(format!("{prefix}:{{c:{campaign}}}:g:{gift}:next")).arg(15))
             .unwrap();
         let drift = app.send(Req::post(&path).bearer(&op)).await.json();
         assert_eq!(

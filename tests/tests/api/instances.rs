@@ -1,18 +1,16 @@
-//! Several API instances on one database and one Redis: what one instance sends or counts, the
+//! Several API instances on one database and one Redis (a node or a cluster): what one instance sends or counts, the
 //! other sees; a claim flood through both stays exact.
 
 use domain::admin::Role;
 use serde_json::json;
-use tests::{Backend, Options, Req, Services, TestApp};
+use tests::{on_each_redis, Backend, Options, Req, TestApp};
 
-#[actix_web::test]
-async fn two_instances_share_codes_limits_and_stock() {
-    if !Services::available_or_skip() {
-        return;
-    }
+on_each_redis!(two_instances_share_codes_limits_and_stock);
+
+async fn two_instances_share_codes_limits_and_stock(backend: Backend) {
     // The real resend interval: the per-phone limit is what is shared.
     let options = || Options::default().var("SGH_OTP_RESEND_SECS", 60);
-    let a = TestApp::spawn_with(Backend::PostgresRedis, options()).await;
+    let a = TestApp::spawn_with(backend, options()).await;
     let b = TestApp::start(a.env.share(), options()).await;
 
     // A code sent through one instance signs in through the other; the phone's limit counts both.

@@ -47,7 +47,7 @@ async fn personal_data_is_re_encrypted_online_and_resumably(backend: Backend) {
         .var("SGH_ENCRYPTION_PREVIOUS_KEY", api::config::DEV_ENCRYPTION_KEY);
     let app = TestApp::start(env.share(), both.clone()).await;
     // SQLite has one writer: on the embedded default the rotation runs with the server stopped.
-    let online = backend == Backend::PostgresRedis;
+    let online = backend.is_postgres();
     let (app, config) = if online {
         let config = app.config.clone();
         (Some(app), config)

@@ -151,7 +151,7 @@ async fn no_phone_or_id_number_is_stored_in_plain_text(backend: Backend) {
                 );
             }
         }
-        Backend::PostgresRedis => {
+        Backend::PostgresRedis | Backend::PostgresRedisCluster => {
             let db = app.database().await;
             let mut all = String::new();
             for table in ["members", "roster", "refresh_tokens", "audit_log", "jobs"] {
@@ -166,9 +166,8 @@ async fn no_phone_or_id_number_is_stored_in_plain_text(backend: Backend) {
             for needle in &needles {
                 assert!(!all.contains(needle.as_str()), "{needle} found in PostgreSQL");
             }
-            let mut redis = redis::Client::open(tests::Services::redis_url()).unwrap().get_connection().unwrap();
             let prefix = app.env.redis_prefix.clone().unwrap();
-            let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut redis).unwrap();
+            let keys = tests::TestRedis::of(&app.env).keys(&format!("{prefix}:*")).unwrap();
             assert!(!keys.is_empty());
             assert!(keys.iter().all(|k| !k.contains(phone)), "{keys:?}");
         }
