@@ -116,6 +116,67 @@ impl TestApp {
         futures_join(futures).await
     }
 
+    /// The members claim the gift, twenty at a time, each as a client honouring 503 would: again
+    /// with the same idempotency key until answered otherwise; `outage` starts once `after` claims
+    /// were granted, while the flood goes on. Panics on any answer but 201, 409 and 503 with
+    /// `Retry-After`, or if claims have not resumed within 30 s.
+    pub async fn claims_through_outage<T>(
+        &self,
+        tokens: &[String],
+        (campaign, gift): (&str, &str),
+        after: usize,
+        outage: impl std::future::Future<Output = T>,
+    ) -> ThroughOutage<T> {
+        use std::cell::{Cell, RefCell};
+        use std::time::{Duration, Instant};
+        let granted = Cell::new(0usize);
+        let unavailable = RefCell::new(Vec::<Instant>::new());
+        let claimers = tokens.iter().map(|token| {
+            let (granted, unavailable) = (&granted, &unavailable);
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(30);
+                loop {
+                    let reply = self.send(self.claim_req(token, campaign, gift, "outage")).await;
+                    match reply.status {
+                        503 => {
+                            assert_eq!(reply.json()["code"], "inventory.unavailable", "{}", reply.text());
+                            assert!(reply.header("retry-after").is_some(), "503 without Retry-After");
+                            unavailable.borrow_mut().push(Instant::now());
+                            assert!(Instant::now() < deadline, "claims did not resume within 30 s");
+                            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        201 => {
+                            granted.set(granted.get() + 1);
+                            return 201;
+                        }
+                        409 => return 409,
+                        other => panic!("claim answered {other}: {}", reply.text()),
+                    }
+                }
+            }
+        });
+        let trigger = async {
+            while granted.get() < after {
+                actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+            }
+            let started = Instant::now();
+            (started, outage.await)
+        };
+        let flood = futures_util::StreamExt::collect::<Vec<u16>>(futures_util::StreamExt::buffer_unordered(
+            futures_util::stream::iter(claimers),
+            20,
+        ));
+        let (statuses, (started, kept)) = futures_util::future::join(flood, trigger).await;
+        let unavailable = unavailable.into_inner();
+        ThroughOutage {
+            granted: statuses.iter().filter(|s| **s == 201).count(),
+            refused: statuses.iter().filter(|s| **s == 409).count(),
+            unavailable: unavailable.len(),
+            window: unavailable.iter().max().map(|last| last.saturating_duration_since(started)),
+            kept,
+        }
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {
@@ -130,6 +191,20 @@ impl TestApp {
         .await
         .unwrap()
     }
+}
+
+/// What [`TestApp::claims_through_outage`] saw.
+#[derive(Debug)]
+pub struct ThroughOutage<T> {
+    pub granted: usize,
+    /// 409: sold out or over the member's limit.
+    pub refused: usize,
+    /// 503 answers, retries included.
+    pub unavailable: usize,
+    /// From the outage's start to the last 503 (`None`: no caller saw one).
+    pub window: Option<std::time::Duration>,
+    /// What the outage returned (a restarted server, say).
+    pub kept: T,
 }
 
 async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {

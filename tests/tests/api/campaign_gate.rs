@@ -116,6 +116,42 @@ async fn a_stopped_redis_answers_503_then_claims_recover() {
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 10);
 }
 
+/// A plain Redis (nothing persisted) restarted under a claim flood comes back empty: callers get
+/// 503 while it is down, then the gate is rebuilt from the database and exactly the stock goes.
+#[actix_web::test]
+async fn a_redis_restart_that_loses_everything_mid_flood_strands_nothing() {
+    if !Services::available_or_skip() {
+        return;
+    }
+    let port = tests::SmtpServer::unused_port();
+    let server = PrivateRedis::start(port, &[]);
+    let options = Options::default().var("SGH_REDIS_URL", server.url());
+    let app = TestApp::spawn_with(Backend::PostgresRedis, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 150, 1, 1).await;
+    let members = app.activated_members(300, "SZ-403").await;
+
+    let restart = async move {
+        drop(server);
+        actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+        PrivateRedis::start(port, &[])
+    };
+    let through = app.claims_through_outage(&members, (&campaign, &gift), 40, restart).await;
+    let window = through.window.expect("callers saw 503 while Redis was down");
+    eprintln!(
+        "restart: 503 for {:.1} s after Redis was stopped for 1 s ({} answers); {} granted, {} refused",
+        window.as_secs_f64(),
+        through.unavailable,
+        through.granted,
+        through.refused
+    );
+    assert!(window < Duration::from_secs(5), "503 window {window:?}");
+    assert_eq!((through.granted, through.refused), (150, 150), "{} answers 503", through.unavailable);
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 150);
+    assert_eq!(app.count("SELECT count(DISTINCT slot) AS n FROM claims WHERE slot BETWEEN 1 AND 150").await, 150);
+    assert_eq!(app.count("SELECT count(DISTINCT member_id) AS n FROM claims").await, 150);
+}
+
 on_both_backends!(the_window_opens_and_closes_on_the_second);
 
 async fn the_window_opens_and_closes_on_the_second(backend: Backend) {
