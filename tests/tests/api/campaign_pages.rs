@@ -13,7 +13,11 @@ use serde_json::{json, Value};
 use tests::{on_both_backends, on_every_inventory_mode, Backend, Options, Req, TestApp};
 
 on_every_inventory_mode!(the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_once);
-on_both_backends!(the_board_without_a_token_is_the_shared_part, vouchers_come_a_page_at_a_time);
+on_both_backends!(
+    the_board_without_a_token_is_the_shared_part,
+    vouchers_come_a_page_at_a_time,
+    vouchers_read_together_go_each_to_their_member
+);
 
 fn a_second(app: &TestApp) {
     app.clock.advance(Duration::milliseconds(FRESH_FOR_MS));
@@ -158,4 +162,32 @@ async fn vouchers_come_a_page_at_a_time(backend: Backend) {
     // Another member sees none of them.
     let other = app.activated_members(1, "SZ-200").await.remove(0);
     assert!(app.send(Req::get("/v1/me/vouchers").bearer(&other)).await.json()["items"].as_array().unwrap().is_empty());
+}
+
+/// Pages asked for at once are read together: each member still gets exactly their own page.
+async fn vouchers_read_together_go_each_to_their_member(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 200, 2, 2).await;
+    let members = app.activated_members(60, "SZ-100").await;
+    // Members 0..40 hold one voucher, 40..50 two, 50..60 none.
+    let mut held: Vec<Vec<String>> = vec![Vec::new(); members.len()];
+    for (i, member) in members[..50].iter().enumerate() {
+        for key in if i < 40 { &["a"][..] } else { &["a", "b"][..] } {
+            let claimed = app.send(app.claim_req(member, &campaign, &gift, key)).await;
+            assert_eq!(claimed.status, 201, "{}", claimed.text());
+            held[i].insert(0, claimed.json()["voucher_code"].as_str().unwrap().to_owned());
+        }
+    }
+    for _ in 0..3 {
+        let pages = app.send_all(members.iter().map(|m| Req::get("/v1/me/vouchers?limit=1").bearer(m)).collect()).await;
+        for (i, page) in pages.iter().enumerate() {
+            assert_eq!(page.status, 200, "{}", page.text());
+            let page = page.json();
+            let codes: Vec<&str> =
+                page["items"].as_array().unwrap().iter().map(|v| v["voucher_code"].as_str().unwrap()).collect();
+            assert_eq!(codes, held[i].iter().take(1).map(String::as_str).collect::<Vec<_>>(), "member {i}");
+            assert_eq!(page["next_cursor"].is_string(), held[i].len() > 1, "member {i}");
+        }
+    }
 }

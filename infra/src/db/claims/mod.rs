@@ -5,6 +5,7 @@
 
 mod batch;
 mod counted;
+mod pages;
 mod single;
 pub(in crate::db) mod sql;
 
@@ -15,6 +16,7 @@ use diesel::sqlite::SqliteConnection;
 
 use self::batch::ClaimBatcher;
 use self::counted::{pg_counted, sqlite_counted, CountedRow};
+use self::pages::{PageReader, PageRequest};
 use self::single::{pg_insert, sqlite_insert};
 use super::error::StoreError;
 use super::schema::{claims, gifts};
@@ -28,6 +30,7 @@ use domain::members::MemberId;
 pub struct DbClaims {
     db: Database,
     batcher: Option<ClaimBatcher>,
+    pages: PageReader,
 }
 
 impl DbClaims {
@@ -55,16 +58,22 @@ impl DbClaims {
     }
 
     pub fn new(db: Database) -> Self {
-        Self { db, batcher: None }
+        let pages = PageReader::start(db.clone(), PAGE_READERS);
+        Self { db, batcher: None, pages }
     }
 
     /// On PostgreSQL, granted claims are written in batches by `writers` threads (see
     /// [`ClaimBatcher`]); elsewhere one by one.
     pub fn batched(db: Database, writers: usize) -> Self {
         let batcher = (db.backend() == super::Backend::Postgres).then(|| ClaimBatcher::start(db.clone(), writers));
-        Self { db, batcher }
+        let pages = PageReader::start(db.clone(), PAGE_READERS);
+        Self { db, batcher, pages }
     }
 }
+
+/// Threads reading members' voucher pages (see [`PageReader`]): two keep a read going while
+/// the other's answers are handed out.
+const PAGE_READERS: usize = 2;
 
 /// Which rule a refused insert broke, by the constraint's exact name.
 fn classify(constraint: &str) -> Option<Refusal> {
@@ -231,27 +240,15 @@ impl ClaimStore for DbClaims {
         limit: u16,
         before: Option<uuid::Uuid>,
     ) -> anyhow::Result<Vec<Claim>> {
-        // One query shape for every page, so the connection keeps it prepared: the first page is
-        // below the greatest id (a UUIDv7's leading timestamp makes it year 10889). Ids are
-        // time-ordered and (member_id, id) is the index: newest first.
-        let before = before.unwrap_or(uuid::Uuid::max()).to_string();
-        let member = member.to_string();
-        let rows: Vec<ClaimRow> = self
-            .db
-            .run(move |conn| {
-                Ok::<_, anyhow::Error>(
-                    claims::table
-                        .inner_join(gifts::table.on(gifts::id.eq(claims::gift_id)))
-                        .select(CLAIM_COLUMNS)
-                        .filter(claims::member_id.eq(member))
-                        .filter(claims::id.lt(before))
-                        .order(claims::id.desc())
-                        .limit(i64::from(limit) + 1)
-                        .load(conn)?,
-                )
-            })
-            .await?;
-        rows.into_iter().map(to_claim).collect()
+        // The first page is below the greatest id (a UUIDv7's leading timestamp makes it year
+        // 10889), so every page has the same shape. Ids are time-ordered and (member_id, id) is
+        // the index: newest first.
+        let page = PageRequest {
+            member: member.to_string(),
+            before: before.unwrap_or(uuid::Uuid::max()).to_string(),
+            take: i32::from(limit) + 1,
+        };
+        self.pages.page(page).await?.into_iter().map(to_claim).collect()
     }
 
     async fn member_counts(&self, member: MemberId) -> anyhow::Result<Vec<(CampaignId, u32)>> {

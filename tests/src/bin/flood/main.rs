@@ -1,4 +1,5 @@
-//! `flood`: the 会员有礼 claim benchmark. Starts the release server against PostgreSQL + Redis,
+//! `flood`: the 会员有礼 claim benchmark. Starts the release server against PostgreSQL + Redis
+//! (or, with `--backend embedded`, the embedded default: a SQLite file and the in-process gate),
 //! creates N activated members (tokens minted before the clock starts), then for each inventory
 //! mode (gate on, gate off) and scenario fires claims from C keep-alive connections in a closed
 //! loop and prints throughput, latency percentiles (HDR histograms) and what the database holds.
@@ -39,6 +40,9 @@ use domain::members::MemberId;
 #[derive(Parser, Clone)]
 #[command(about = "Claim flood benchmark: the inventory gate against the database-only mode")]
 struct Args {
+    /// `postgres` (PostgreSQL + Redis) or `embedded` (SQLite + in-process stores).
+    #[arg(long, default_value = "postgres", value_parser = ["postgres", "embedded"])]
+    backend: String,
     /// The server binary, built with `cargo build --release -p api`.
     #[arg(long, default_value = "target/release/sgh")]
     server: PathBuf,
@@ -97,12 +101,16 @@ fn main() -> anyhow::Result<()> {
 
 /// The server's environment: the tool reads the same keys to mint tokens and seal personal data.
 fn server_vars(args: &Args, gate: &str) -> Vec<(String, String)> {
-    let data = std::env::temp_dir().join("sgh-flood");
+    let data = data_dir();
+    let (database, redis) = if args.embedded() {
+        (format!("sqlite://{}", data.join("flood.db").display()), vec![])
+    } else {
+        let redis = vec![("SGH_REDIS_URL", args.redis.clone()), ("SGH_REDIS_PREFIX", "sgh-flood".to_owned())];
+        (format!("{}/{}", args.postgres, args.database), redis)
+    };
     [
-        ("SGH_DATABASE_URL", format!("{}/{}", args.postgres, args.database)),
+        ("SGH_DATABASE_URL", database),
         ("SGH_DATABASE_POOL_SIZE", args.pool_size.to_string()),
-        ("SGH_REDIS_URL", args.redis.clone()),
-        ("SGH_REDIS_PREFIX", "sgh-flood".to_owned()),
         ("SGH_BIND", format!("127.0.0.1:{}", args.port)),
         ("SGH_WORKERS", args.server_workers.to_string()),
         ("SGH_INVENTORY_GATE", gate.to_owned()),
@@ -111,8 +119,19 @@ fn server_vars(args: &Args, gate: &str) -> Vec<(String, String)> {
         ("SGH_MAIL_DIR", data.join("mail").display().to_string()),
     ]
     .into_iter()
+    .chain(redis)
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+fn data_dir() -> PathBuf {
+    std::env::temp_dir().join("sgh-flood")
+}
+
+impl Args {
+    fn embedded(&self) -> bool {
+        self.backend == "embedded"
+    }
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
@@ -120,8 +139,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         bail!("{} not found: build it with `cargo build --release -p api`", args.server.display());
     }
     let config = Config::from_vars(server_vars(&args, "on"))?;
-    recreate_database(&args)?;
-    clear_redis(&args).await?;
+    if args.embedded() {
+        // A fresh SQLite file (and its write-ahead log) for every run.
+        for file in ["flood.db", "flood.db-wal", "flood.db-shm"] {
+            let _ = std::fs::remove_file(data_dir().join(file));
+        }
+    } else {
+        recreate_database(&args)?;
+        clear_redis(&args).await?;
+    }
     let infra = api::wire::Infra::open(config.clone(), domain::shared::AppClock::System).await?;
     let db = infra.db.clone();
 
@@ -150,7 +176,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let row = Row { mode: mode.clone(), scenario: scenario.clone(), outcome, stored, rss_mib };
             row.print();
             results.push(row);
-            if mode == "on" && scenario == "b" {
+            if mode == "on" && scenario == "b" && !args.embedded() {
                 results_note(evalsha_benchmark(&args, &campaign, &gift, &members[0].0)?);
             }
         }
