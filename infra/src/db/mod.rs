@@ -8,6 +8,7 @@ pub mod cards;
 pub mod claims;
 mod conn;
 mod error;
+mod gathered;
 pub mod idempotency;
 pub mod jobs;
 pub mod members;

@@ -1,19 +1,16 @@
 //! Granted claims written together on PostgreSQL. In a flood every granted claim is a small
 //! transaction whose fixed costs (a round trip, executor start-up, a commit) outweigh its rows.
-//! Writer threads each take whatever claims are waiting (no added delay: one waiting claim goes
-//! alone) and insert them with one statement; a claim the statement did not insert — a unique
+//! Writer threads each take whatever claims are waiting (see [`Gathered`]) and insert them with
+//! one statement; a claim the statement did not insert — a unique
 //! constraint said no, or a guard did — goes through the single-claim statement, which says why.
-
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
-use tokio::sync::oneshot;
 
 use std::sync::LazyLock;
 
+use super::super::gathered::Gathered;
 use super::super::prepared::Prepared;
 use super::super::{Backend, Database, DbConn};
 use super::sql::{claim_guards, insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing};
@@ -120,85 +117,31 @@ fn insert_batch(pg: &mut PgConnection, claims: &[NewClaim]) -> QueryResult<Vec<S
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-struct Pending {
-    claim: NewClaim,
-    /// `true`: inserted; `false`: not inserted, ask the single-claim statement why.
-    reply: oneshot::Sender<bool>,
-}
-
 /// The queue in front of the writer threads. The threads end when the last handle is dropped.
 #[derive(Clone)]
 pub struct ClaimBatcher {
-    queue: Sender<Pending>,
+    writers: Gathered<NewClaim, bool>,
 }
 
 impl ClaimBatcher {
     pub fn start(db: Database, writers: usize) -> Self {
-        let (queue, waiting) = mpsc::channel();
-        let waiting = Arc::new(Mutex::new(waiting));
-        for n in 0..writers.max(1) {
-            let (db, waiting) = (db.clone(), waiting.clone());
-            std::thread::Builder::new()
-                .name(format!("claim-writer-{n}"))
-                .spawn(move || write_loop(&db, &waiting))
-                .expect("a claim writer thread starts");
-        }
-        Self { queue }
+        let write = move |claims: &[NewClaim]| {
+            let ids = db.blocking(|conn| match conn {
+                DbConn::Pg(pg) => Ok(insert_batch(pg, claims)?),
+                DbConn::Sqlite(_) => anyhow::bail!("claim batches are for PostgreSQL"),
+            })?;
+            Ok(claims.iter().map(|c| ids.contains(&c.id.to_string())).collect())
+        };
+        // The whole statement failed (one claim broke a rule that is not a unique constraint, or
+        // the connection dropped): each claim goes on alone, and finds its own answer — a claim
+        // the failed statement did commit after all comes back as a replay.
+        let writers = Gathered::start("claim-writer", "claim_batch_size", writers, MAX_BATCH, write, |_| false);
+        Self { writers }
     }
 
     /// `Ok(true)` when the claim was inserted with its ledger row and mails; `Ok(false)` when it
     /// was not, for the single-claim statement to find out why.
     pub async fn insert(&self, claim: NewClaim) -> anyhow::Result<bool> {
-        let (reply, answer) = oneshot::channel();
-        self.queue.send(Pending { claim, reply }).map_err(|_| anyhow::anyhow!("claim writers stopped"))?;
-        answer.await.map_err(|_| anyhow::anyhow!("claim writer gave no answer"))
-    }
-}
-
-fn write_loop(db: &Database, waiting: &Mutex<Receiver<Pending>>) {
-    loop {
-        let batch = {
-            let queue = waiting.lock().unwrap_or_else(|p| p.into_inner());
-            let Ok(first) = queue.recv() else { return };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        let claims: Vec<NewClaim> = batch.iter().map(|p| p.claim.clone()).collect();
-        // A panic must not take the writer (and with the last one, every claim) down with it.
-        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            db.blocking(|conn| match conn {
-                DbConn::Pg(pg) => Ok(insert_batch(pg, &claims)?),
-                DbConn::Sqlite(_) => anyhow::bail!("claim batches are for PostgreSQL"),
-            })
-        }))
-        .unwrap_or_else(|_| Err(anyhow::anyhow!("claim writer panicked")));
-        metrics::histogram!("claim_batch_size").record(batch.len() as f64);
-        match written {
-            Ok(ids) => {
-                for p in batch {
-                    let inserted = ids.iter().any(|id| *id == p.claim.id.to_string());
-                    let _ = p.reply.send(inserted);
-                }
-            }
-            // The whole statement failed (one claim broke a rule that is not a unique constraint,
-            // or the connection dropped): each claim goes on alone, and finds its own answer — a
-            // claim the failed statement did commit after all comes back as a replay.
-            Err(e) => {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    claims = batch.len(),
-                    "claim batch failed; writing one by one"
-                );
-                for p in batch {
-                    let _ = p.reply.send(false);
-                }
-            }
-        }
+        self.writers.ask(claim).await
     }
 }

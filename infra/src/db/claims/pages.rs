@@ -1,19 +1,16 @@
 //! Members' voucher pages read together. Before an opening every member refreshes their vouchers;
 //! one read each would pay, per page, a hand-off to a blocking thread and back and a PostgreSQL
 //! round trip, both far dearer than the few index entries read. Reader threads each take whatever
-//! pages are waiting (no added delay: one waiting page goes alone) and read them in one go: on
-//! PostgreSQL one statement with a lateral index scan per page, on SQLite (in process, no round
-//! trip) the single-page query once per page on one connection.
-
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+//! pages are waiting (see [`Gathered`]) and read them in one go: on PostgreSQL one statement with
+//! a lateral index scan per page, on SQLite (in process, no round trip) the single-page query once
+//! per page on one connection.
 
 use chrono::NaiveDateTime;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Text, Timestamp};
-use tokio::sync::oneshot;
 
+use super::super::gathered::Gathered;
 use super::super::prepared::Prepared;
 use super::super::schema::{claims, gifts};
 use super::super::{Database, DbConn};
@@ -62,90 +59,42 @@ struct PageRow {
 }
 
 /// One member's page: newest first, below `before`, at most `take` rows.
-#[derive(Clone)]
 pub struct PageRequest {
     pub member: String,
     pub before: String,
     pub take: i32,
 }
 
-struct Pending {
-    page: PageRequest,
-    reply: oneshot::Sender<anyhow::Result<Vec<ClaimRow>>>,
-}
-
 /// The queue in front of the reader threads. The threads end when the last handle is dropped.
 #[derive(Clone)]
 pub struct PageReader {
-    queue: Sender<Pending>,
+    readers: Gathered<PageRequest, anyhow::Result<Vec<ClaimRow>>>,
 }
 
 impl PageReader {
     pub fn start(db: Database, readers: usize) -> Self {
-        let (queue, waiting) = mpsc::channel();
-        let waiting = Arc::new(Mutex::new(waiting));
-        for n in 0..readers.max(1) {
-            let (db, waiting) = (db.clone(), waiting.clone());
-            std::thread::Builder::new()
-                .name(format!("page-reader-{n}"))
-                .spawn(move || read_loop(&db, &waiting))
-                .expect("a page reader thread starts");
-        }
-        Self { queue }
+        let read = move |pages: &[PageRequest]| {
+            let rows = db.blocking(|conn| match conn {
+                DbConn::Pg(pg) => Ok(pg_pages(pg, pages)?),
+                DbConn::Sqlite(lite) => {
+                    Ok(pages.iter().map(|page| one_page(lite, page)).collect::<QueryResult<_>>()?)
+                }
+            })?;
+            Ok(rows.into_iter().map(Ok).collect())
+        };
+        // Every page gets the error; an outage stays an outage (a 503) for each.
+        let failed = |e: &anyhow::Error| {
+            if e.chain().any(|cause| cause.is::<Unavailable>()) {
+                Err(anyhow::Error::new(Unavailable("the database")).context(format!("{e:#}")))
+            } else {
+                Err(anyhow::anyhow!("{e:#}"))
+            }
+        };
+        Self { readers: Gathered::start("page-reader", "voucher_page_batch_size", readers, MAX_BATCH, read, failed) }
     }
 
     pub async fn page(&self, page: PageRequest) -> anyhow::Result<Vec<ClaimRow>> {
-        let (reply, answer) = oneshot::channel();
-        self.queue.send(Pending { page, reply }).map_err(|_| anyhow::anyhow!("page readers stopped"))?;
-        answer.await.map_err(|_| anyhow::anyhow!("page reader gave no answer"))?
-    }
-}
-
-fn read_loop(db: &Database, waiting: &Mutex<Receiver<Pending>>) {
-    loop {
-        let batch = {
-            let queue = waiting.lock().unwrap_or_else(|p| p.into_inner());
-            let Ok(first) = queue.recv() else { return };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        let pages: Vec<PageRequest> = batch.iter().map(|p| p.page.clone()).collect();
-        // A panic must not take the reader (and with the last one, every page) down with it.
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            db.blocking(|conn| match conn {
-                DbConn::Pg(pg) => Ok(pg_pages(pg, &pages)?),
-                DbConn::Sqlite(lite) => {
-                    Ok(pages.iter().map(|page| one_page(lite, page)).collect::<QueryResult<Vec<_>>>()?)
-                }
-            })
-        }))
-        .unwrap_or_else(|_| Err(anyhow::anyhow!("page reader panicked")));
-        metrics::histogram!("voucher_page_batch_size").record(batch.len() as f64);
-        match read {
-            Ok(rows) => {
-                for (p, rows) in batch.into_iter().zip(rows) {
-                    let _ = p.reply.send(Ok(rows));
-                }
-            }
-            Err(e) => {
-                // Every page gets the error; an outage stays an outage (a 503) for each.
-                let outage = e.chain().any(|cause| cause.is::<Unavailable>());
-                for p in batch {
-                    let error = if outage {
-                        anyhow::Error::new(Unavailable("the database")).context(format!("{e:#}"))
-                    } else {
-                        anyhow::anyhow!("{e:#}")
-                    };
-                    let _ = p.reply.send(Err(error));
-                }
-            }
-        }
+        self.readers.ask(page).await?
     }
 }
 
