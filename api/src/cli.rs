@@ -132,8 +132,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::RotateKeys { batch } => {
             let done = crate::rotation::rotate(&config, batch, None, std::io::stderr().is_terminal()).await?;
             println!(
-                "re-encrypted {} rows under key {}; {} changed while being read (run again to take them)",
-                done.rewritten, config.crypto.encryption_key_id, done.changed_meanwhile
+                "re-encrypted {} rows under key {}; {} changed while being read; {} left{}",
+                done.rewritten,
+                config.crypto.encryption_key_id,
+                done.changed_meanwhile,
+                done.remaining,
+                if done.finished { "" } else { " (run again to take them; keep the previous key until none are)" }
             );
         }
         Command::Admin(AdminCommand::Create { username, role, display_name, email }) => {

@@ -15,8 +15,12 @@ pub struct Rotation {
     pub rewritten: usize,
     /// Rows that changed while being read: the next run takes them.
     pub changed_meanwhile: usize,
-    /// Whether every table was gone through (a run may stop after `max_batches`).
+    /// Whether every table was gone through and nothing is left under another key (a run may stop
+    /// after `max_batches`; a row changed meanwhile, or sealed by an instance that still had the
+    /// old key, is left for the next run).
     pub finished: bool,
+    /// Rows still not wholly under the current key when the run ended.
+    pub remaining: i64,
 }
 
 fn cursor_file(config: &Config) -> PathBuf {
@@ -52,7 +56,7 @@ pub async fn rotate(config: &Config, batch: i64, max_batches: Option<usize>, sho
     let rekey = Rekey { db, crypto };
     let config = config.clone();
     tokio::task::spawn_blocking(move || {
-        let total: i64 = SEALED.iter().map(|t| rekey.remaining(t)).sum::<anyhow::Result<i64>>()?;
+        let total = remaining(&rekey)?;
         let bar = if show { indicatif::ProgressBar::new(total as u64) } else { indicatif::ProgressBar::hidden() };
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg} ({eta})")
@@ -69,6 +73,7 @@ pub async fn rotate(config: &Config, batch: i64, max_batches: Option<usize>, sho
             loop {
                 if max_batches.is_some_and(|max| batches >= max) {
                     bar.abandon_with_message(format!("stopped in {} after {after}", table.table));
+                    done.remaining = remaining(&rekey)?;
                     return Ok(done);
                 }
                 let step = rekey.batch(table, &after, batch)?;
@@ -89,10 +94,20 @@ pub async fn rotate(config: &Config, batch: i64, max_batches: Option<usize>, sho
                 save(&config, next.table, &next.start())?;
             }
         }
+        // Every table was gone through: the next run, if one is needed, starts from the start.
         let _ = std::fs::remove_file(cursor_file(&config));
-        bar.finish_with_message("done");
-        done.finished = true;
+        done.remaining = remaining(&rekey)?;
+        done.finished = done.remaining == 0;
+        bar.finish_with_message(if done.finished {
+            "done".to_owned()
+        } else {
+            format!("{} rows left", done.remaining)
+        });
         Ok(done)
     })
     .await?
+}
+
+fn remaining(rekey: &Rekey) -> anyhow::Result<i64> {
+    SEALED.iter().map(|t| rekey.remaining(t)).sum()
 }

@@ -12,37 +12,41 @@ use diesel::sql_types::{Nullable, Text};
 use super::{Backend, Database, DbConn};
 use crate::crypto::FieldCrypto;
 
-/// A table's sealed columns, and how its rows are ordered.
+/// A table's sealed columns, and the type of its id.
 #[derive(Debug, Clone, Copy)]
 pub struct Sealed {
     pub table: &'static str,
-    /// The id as text, and how a cursor compares with it.
-    id: &'static str,
-    after: &'static str,
+    /// A numeric id (the cursor still travels as text); otherwise text.
+    numeric_id: bool,
     columns: &'static [&'static str],
 }
 
 /// Every column written with [`FieldCrypto::seal`].
 pub const SEALED: [Sealed; 3] = [
-    Sealed { table: "members", id: "id", after: "id > $1", columns: &["phone_cipher", "name_cipher", "id_cipher"] },
-    Sealed {
-        table: "roster",
-        id: "CAST(id AS TEXT)",
-        after: "id > CAST($1 AS BIGINT)",
-        columns: &["name_cipher", "id_cipher"],
-    },
-    Sealed { table: "cards", id: "id", after: "id > $1", columns: &["secret_cipher"] },
+    Sealed { table: "members", numeric_id: false, columns: &["phone_cipher", "name_cipher", "id_cipher"] },
+    Sealed { table: "roster", numeric_id: true, columns: &["name_cipher", "id_cipher"] },
+    Sealed { table: "cards", numeric_id: false, columns: &["secret_cipher"] },
 ];
 
 impl Sealed {
     /// Where a run starts: before every id.
     pub fn start(&self) -> String {
-        if self.table == "roster" { "0" } else { "" }.to_owned()
+        if self.numeric_id { "0" } else { "" }.to_owned()
     }
 
-    /// A row not yet wholly under `$2`'s key id (`$2` is `<key id>:%`).
-    fn stale(&self) -> String {
-        let any: Vec<String> = self.columns.iter().map(|c| format!("({c} IS NOT NULL AND {c} NOT LIKE $2)")).collect();
+    /// Placeholder `$n`, as the id's type.
+    fn id_param(&self, n: usize) -> String {
+        if self.numeric_id {
+            format!("CAST(${n} AS BIGINT)")
+        } else {
+            format!("${n}")
+        }
+    }
+
+    /// A row not yet wholly under `$tag`'s key id (the bind is `<key id>:%`).
+    fn stale(&self, tag: usize) -> String {
+        let any: Vec<String> =
+            self.columns.iter().map(|c| format!("({c} IS NOT NULL AND {c} NOT LIKE ${tag})")).collect();
         any.join(" OR ")
     }
 
@@ -50,13 +54,14 @@ impl Sealed {
         let cols: Vec<String> = (0..3)
             .map(|i| self.columns.get(i).map_or(format!("CAST(NULL AS TEXT) AS c{i}"), |c| format!("{c} AS c{i}")))
             .collect();
+        // Ordered by the column, not by the text alias: the cursor compares ids as their type.
         format!(
-            "SELECT {id} AS id, {cols} FROM {t} WHERE {after} AND ({stale}) ORDER BY id LIMIT $3",
-            id = self.id,
+            "SELECT CAST({t}.id AS TEXT) AS id, {cols} FROM {t} WHERE {t}.id > {after} AND ({stale}) \
+             ORDER BY {t}.id LIMIT $3",
             cols = cols.join(", "),
             t = self.table,
-            after = self.after,
-            stale = self.stale()
+            after = self.id_param(1),
+            stale = self.stale(2)
         )
     }
 
@@ -70,7 +75,7 @@ impl Sealed {
         let set: Vec<String> = self.columns.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
         let unchanged: Vec<String> =
             self.columns.iter().enumerate().map(|(i, c)| format!("{c} {same} ${}", n + 2 + i)).collect();
-        let id = if self.table == "roster" { format!("CAST(${} AS BIGINT)", n + 1) } else { format!("${}", n + 1) };
+        let id = self.id_param(n + 1);
         format!("UPDATE {} SET {} WHERE id = {id} AND {}", self.table, set.join(", "), unchanged.join(" AND "))
     }
 }
@@ -115,8 +120,7 @@ impl Rekey {
 
     /// Rows of `t` with a value not under the current key.
     pub fn remaining(&self, t: &Sealed) -> anyhow::Result<i64> {
-        let sql =
-            format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {} WHERE {}", t.table, t.stale().replace("$2", "$1"));
+        let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {} WHERE {}", t.table, t.stale(1));
         let tag = self.tag();
         self.db.blocking(|conn| Ok(diesel::sql_query(sql).bind::<Text, _>(tag).get_result::<Count>(conn)?.n))
     }
