@@ -2,9 +2,10 @@
 //! Cluster (several `redis://` URLs separated by commas, or one with `?cluster=true`).
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo};
+use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -25,11 +26,12 @@ enum Target {
         config: ConnectionManagerConfig,
         manager: RwLock<ConnectionManager>,
     },
-    /// Connected on first use (the server starts, unready, while the cluster is down), and again
-    /// after a rebuild.
+    /// Made on first use and again after a rebuild. It connects in a task of its own, never
+    /// inside a call: a node that is gone without a word (no refusal, no answer) would otherwise
+    /// make every connect outlast the call's timeout, and the cluster would stay unreachable.
     Cluster {
         client: ClusterClient,
-        connection: tokio::sync::RwLock<Option<ClusterConnection>>,
+        connection: RwLock<Option<ClusterConnection>>,
     },
 }
 
@@ -88,12 +90,8 @@ impl Redis {
     pub fn new(url: &str, prefix: &str, timeout: Duration) -> anyhow::Result<Self> {
         let target = match cluster_nodes(url) {
             Some(nodes) => Target::Cluster {
-                client: ClusterClientBuilder::new(nodes)
-                    .connection_timeout(timeout)
-                    .response_timeout(timeout)
-                    .retries(1)
-                    .build()?,
-                connection: tokio::sync::RwLock::new(None),
+                client: ClusterClientBuilder::new(nodes).retries(1).build()?,
+                connection: RwLock::new(None),
             },
             None => {
                 let client = redis::Client::open(url)?;
@@ -123,18 +121,20 @@ impl Redis {
         &self.inner.prefix
     }
 
-    async fn connection(&self) -> redis::RedisResult<Conn> {
+    fn connection(&self) -> Conn {
         match &self.inner.target {
-            Target::Node { manager, .. } => Ok(Conn::Node(manager.read().unwrap_or_else(|p| p.into_inner()).clone())),
+            Target::Node { manager, .. } => Conn::Node(manager.read().unwrap_or_else(|p| p.into_inner()).clone()),
             Target::Cluster { client, connection } => {
-                if let Some(c) = connection.read().await.as_ref() {
-                    return Ok(Conn::Cluster(c.clone()));
+                if let Some(c) = connection.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                    return Conn::Cluster(c.clone());
                 }
-                let mut slot = connection.write().await;
-                if slot.is_none() {
-                    *slot = Some(client.get_async_connection().await?);
-                }
-                Ok(Conn::Cluster(slot.as_ref().expect("just connected").clone()))
+                let mut slot = connection.write().unwrap_or_else(|p| p.into_inner());
+                let config = ClusterConfig::new()
+                    .set_connection_timeout(self.inner.timeout)
+                    .set_response_timeout(self.inner.timeout);
+                Conn::Cluster(
+                    slot.get_or_insert_with(|| client.get_pending_async_connection_with_config(config)).clone(),
+                )
             }
         }
     }
@@ -145,11 +145,7 @@ impl Redis {
         F: FnOnce(Conn) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
-        let attempt = async {
-            let conn = self.connection().await?;
-            work(conn).await
-        };
-        let outcome = match tokio::time::timeout(self.inner.timeout, attempt).await {
+        let outcome = match tokio::time::timeout(self.inner.timeout, work(self.connection())).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) if !is_connection_trouble(&e) => return Err(e.into()),
             Ok(Err(e)) => Err(anyhow::Error::from(e)),
@@ -162,7 +158,7 @@ impl Redis {
                 Ok(value)
             }
             Err(e) => {
-                self.note_failure().await;
+                self.note_failure();
                 Err(e)
             }
         }
@@ -172,22 +168,43 @@ impl Redis {
         self.call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }).await.map(drop)
     }
 
-    /// The server's `maxmemory-policy`; `None` when it will not say (`CONFIG` renamed or refused,
-    /// as managed services do). An answer of any kind means the server is reachable.
+    /// The server's `maxmemory-policy` — on a cluster, the first master's that would evict the
+    /// gate's keys, else any master's; `None` when it will not say (`CONFIG` renamed or refused,
+    /// as managed services do). A refusal of any other kind (a wrong password, say) is an error.
     pub async fn eviction_policy(&self) -> anyhow::Result<Option<String>> {
         let asked = self
             .call(|mut c| async move {
-                redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query_async::<Vec<String>>(&mut c).await
+                let get = redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").clone();
+                match &mut c {
+                    Conn::Cluster(cluster) => {
+                        let every_master = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+                        cluster.route_command(get, every_master).await
+                    }
+                    Conn::Node(_) => c.req_packed_command(&get).await,
+                }
             })
             .await;
-        match asked {
-            Ok(pair) => Ok(pair.into_iter().nth(1)),
-            Err(e) if e.downcast_ref::<redis::RedisError>().is_some_and(|r| !is_connection_trouble(r)) => Ok(None),
-            Err(e) => Err(e),
+        let answer = match asked {
+            Err(e) if e.downcast_ref::<RedisError>().is_some_and(will_not_say) => return Ok(None),
+            other => other?,
+        };
+        // A cluster answers with each master's reply by address.
+        let replies = match answer {
+            Value::Map(by_node) => by_node.into_iter().map(|(_, reply)| reply).collect(),
+            one => vec![one],
+        };
+        let mut policies = Vec::new();
+        for reply in replies {
+            match reply {
+                Value::ServerError(e) if will_not_say(&RedisError::from(e.clone())) => {}
+                Value::ServerError(e) => return Err(RedisError::from(e).into()),
+                pair => policies.extend(redis::from_redis_value::<Vec<String>>(pair)?.into_iter().nth(1)),
+            }
         }
+        Ok(policies.iter().find(|p| !keeps_gate_keys(p)).or(policies.first()).cloned())
     }
 
-    async fn note_failure(&self) {
+    fn note_failure(&self) {
         let failures = self.inner.failures.fetch_add(1, Ordering::Relaxed) + 1;
         if failures % REBUILD_AFTER != 0 {
             return;
@@ -204,7 +221,7 @@ impl Redis {
             }
             Target::Cluster { connection, .. } => {
                 tracing::warn!(failures, "redis cluster kept failing: its connection is made anew on the next call");
-                *connection.write().await = None;
+                *connection.write().unwrap_or_else(|p| p.into_inner()) = None;
             }
         }
     }
@@ -220,6 +237,11 @@ pub fn keeps_gate_keys(policy: &str) -> bool {
 /// Errors that say nothing about the command: the connection or server is unwell.
 fn is_connection_trouble(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_cluster_error()
+}
+
+/// `CONFIG` renamed away or refused by an ACL: the server is there but will not say.
+fn will_not_say(e: &RedisError) -> bool {
+    matches!(e.kind(), ErrorKind::Server(ServerErrorKind::ResponseError | ServerErrorKind::NoPerm))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use super::{code_hash, key_digest};
 use crate::redis_client::Redis;
 use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 
-/// Fixed window: the first hit sets the expiry; a key that somehow lost its TTL gets one back.
 /// Replaces a code with a new one and its tries and end, expiring with it, in one command.
 static SAVE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
@@ -19,6 +18,7 @@ static SAVE: LazyLock<redis::Script> = LazyLock::new(|| {
     )
 });
 
+/// Fixed window: the first hit sets the expiry; a key that somehow lost its TTL gets one back.
 static HIT: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
     Arc::new(redis::Script::new(
         r"

@@ -100,4 +100,11 @@ async fn a_redis_that_may_evict_the_gates_keys_is_refused_and_reported() {
     // Keys with a time to live may go; the gate's have none.
     assert_eq!(redis.cli(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]), "OK");
     assert_eq!(app.send(Req::get("/readyz")).await.status, 200);
+
+    // A Redis that wants a password the server was not given is not ready, whatever its policy.
+    let locked =
+        tests::redis_server::PrivateRedis::start(tests::SmtpServer::unused_port(), &["--requirepass", "not-given"]);
+    let app = TestApp::spawn_with(Backend::PostgresRedis, Options::default().var("SGH_REDIS_URL", locked.url())).await;
+    let ready = app.send(Req::get("/readyz")).await;
+    assert_eq!(ready.problem(503, "service.not_ready")["checks"]["redis"], "failed");
 }

@@ -64,6 +64,14 @@ async fn every_redis_port_works_on_a_cluster() {
     .await;
     let ready = app.send(Req::get("/readyz")).await;
     assert_eq!(ready.status, 200, "{}", ready.text());
+    // Every master is asked whether it would evict the gate's keys.
+    for node in &nodes {
+        assert_eq!(node.cli(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]), "OK");
+        let ready = app.send(Req::get("/readyz")).await;
+        assert_eq!(ready.problem(503, "service.not_ready")["checks"]["redis"], "evicts_keys", "node {}", node.port);
+        assert_eq!(node.cli(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]), "OK");
+    }
+    assert_eq!(app.send(Req::get("/readyz")).await.status, 200);
 
     // One-time codes and the per-phone limit.
     let phone = "13600000001";
