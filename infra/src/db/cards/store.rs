@@ -1,11 +1,11 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Date, Nullable, Text};
+use diesel::sql_types::{Bool, Date, Text};
 use std::sync::LazyLock;
 
 use super::super::claims::sql::{holds_card, member_standing, StandingValues};
 use super::super::error::StoreError;
-use super::super::merchants::sales::facts_of;
+use super::super::merchants::sales::FactsColumns;
 use super::super::prepared::hand_written;
 use super::super::schema::{card_handles, card_history, cards};
 use super::super::Backend;
@@ -66,14 +66,8 @@ struct HolderRow {
     status: String,
     #[diesel(sql_type = Text)]
     secret_cipher: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    name_cipher: Option<String>,
-    #[diesel(sql_type = Bool)]
-    present: bool,
-    #[diesel(sql_type = Bool)]
-    in_standing: bool,
-    #[diesel(sql_type = Bool)]
-    cardholder: bool,
+    #[diesel(embed)]
+    facts: FactsColumns,
 }
 
 impl CardHandles for DbCards {
@@ -89,14 +83,12 @@ impl CardHandles for DbCards {
             })
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let facts =
-            r.present.then(|| facts_of(&self.crypto, r.name_cipher, r.in_standing, r.cardholder)).transpose()?;
         Ok(Some(Holder {
             card: r.id.parse()?,
             member: r.member_id.parse()?,
             status: CardStatus::parse(&r.status).ok_or_else(|| anyhow::anyhow!("stored card status is invalid"))?,
             secret: self.open_secret(&r.secret_cipher)?,
-            facts,
+            facts: r.facts.open(&self.crypto)?,
         }))
     }
 }

@@ -57,18 +57,6 @@ static SQLITE_BY_CODE: LazyLock<String> = LazyLock::new(|| by_code_sql(Backend::
 static PG_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| by_reference_sql(Backend::Postgres));
 static SQLITE_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| by_reference_sql(Backend::Sqlite));
 
-static PG_FACTS: LazyLock<String> = LazyLock::new(|| facts_sql(Backend::Postgres));
-static SQLITE_FACTS: LazyLock<String> = LazyLock::new(|| facts_sql(Backend::Sqlite));
-
-fn facts_sql(backend: Backend) -> String {
-    format!(
-        "SELECT m.name_cipher, {} AS in_standing, {} AS cardholder FROM members m
-         WHERE m.id = $2 AND m.erased_at IS NULL",
-        standing(backend, "m.id", "$1"),
-        holds_card("m.id")
-    )
-}
-
 /// The member `$2` (also once erased: `present` says), with their facts.
 fn present_facts_sql(backend: Backend) -> String {
     format!(
@@ -89,28 +77,43 @@ const GIVE_BACK_USE: &str = "UPDATE offer_usage
          total_used = CASE WHEN total_used > 0 THEN total_used - 1 ELSE 0 END
      WHERE offer_id = $2 AND member_id = $3";
 
+/// The columns a member's facts are read from, by every look-up a till makes.
 #[derive(QueryableByName)]
-struct FactsRow {
+pub(in crate::db) struct FactsColumns {
     #[diesel(sql_type = Nullable<Text>)]
     name_cipher: Option<String>,
-    #[diesel(sql_type = Bool)]
-    in_standing: bool,
-    #[diesel(sql_type = Bool)]
-    cardholder: bool,
-}
-
-#[derive(QueryableByName)]
-struct HolderRow {
-    #[diesel(sql_type = Text)]
-    member_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    name_cipher: Option<String>,
+    /// False once the member is erased: then there are no facts to give.
     #[diesel(sql_type = Bool)]
     present: bool,
     #[diesel(sql_type = Bool)]
     in_standing: bool,
     #[diesel(sql_type = Bool)]
     cardholder: bool,
+}
+
+impl FactsColumns {
+    /// What a merchant may learn of the member: a masked name, activated, cardholder.
+    pub(in crate::db) fn open(self, crypto: &crate::crypto::FieldCrypto) -> anyhow::Result<Option<MemberFacts>> {
+        if !self.present {
+            return Ok(None);
+        }
+        let masked_name = match self.name_cipher {
+            Some(sealed) => {
+                let name = crypto.open(&sealed)?;
+                Some(PersonName::parse(&name).map_err(|_| anyhow::anyhow!("stored name is invalid"))?.masked())
+            }
+            None => None,
+        };
+        Ok(Some(MemberFacts { masked_name, activated: self.in_standing, cardholder: self.cardholder }))
+    }
+}
+
+#[derive(QueryableByName)]
+struct HolderRow {
+    #[diesel(sql_type = Text)]
+    member_id: String,
+    #[diesel(embed)]
+    facts: FactsColumns,
 }
 
 #[derive(QueryableByName)]
@@ -147,32 +150,24 @@ fn sale_row(conn: &mut DbConn, merchant: &str, id: &str) -> QueryResult<Option<(
         .optional()
 }
 
-/// What a merchant may learn of a member, from the columns the look-ups read.
-pub(in crate::db) fn facts_of(
-    crypto: &crate::crypto::FieldCrypto,
-    name_cipher: Option<String>,
-    in_standing: bool,
-    cardholder: bool,
-) -> anyhow::Result<MemberFacts> {
-    let masked_name = match name_cipher {
-        Some(sealed) => {
-            let name = crypto.open(&sealed)?;
-            Some(PersonName::parse(&name).map_err(|_| anyhow::anyhow!("stored name is invalid"))?.masked())
-        }
-        None => None,
-    };
-    Ok(MemberFacts { masked_name, activated: in_standing, cardholder })
-}
-
 impl DbMerchants {
-    fn facts(&self, name_cipher: Option<String>, in_standing: bool, cardholder: bool) -> anyhow::Result<MemberFacts> {
-        facts_of(&self.crypto, name_cipher, in_standing, cardholder)
+    fn holder(&self, row: HolderRow) -> anyhow::Result<(MemberId, Option<MemberFacts>)> {
+        Ok((row.member_id.parse()?, row.facts.open(&self.crypto)?))
     }
 
-    fn holder(&self, row: HolderRow) -> anyhow::Result<(MemberId, Option<MemberFacts>)> {
-        let member = row.member_id.parse()?;
-        let facts = row.present.then(|| self.facts(row.name_cipher, row.in_standing, row.cardholder)).transpose()?;
-        Ok((member, facts))
+    /// The member by id, with their facts (none once erased).
+    async fn by_id(&self, member: MemberId) -> anyhow::Result<Option<(MemberId, Option<MemberFacts>)>> {
+        let (pg, lite) = (PG_PRESENT_FACTS.as_str(), SQLITE_PRESENT_FACTS.as_str());
+        let consent = self.consent_version.clone();
+        let row: Option<HolderRow> = self
+            .db
+            .run(move |conn| {
+                hand_written!(conn, pg, lite, [Text => consent, Text => member.to_string()], get_result)
+                    .optional()
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        row.map(|row| self.holder(row)).transpose()
     }
 }
 
@@ -217,17 +212,7 @@ impl Sales for DbMerchants {
     }
 
     async fn member_facts(&self, member: MemberId) -> anyhow::Result<Option<MemberFacts>> {
-        let (pg, lite) = (PG_FACTS.as_str(), SQLITE_FACTS.as_str());
-        let consent = self.consent_version.clone();
-        let row: Option<FactsRow> = self
-            .db
-            .run(move |conn| {
-                hand_written!(conn, pg, lite, [Text => consent, Text => member.to_string()], get_result)
-                    .optional()
-                    .map_err(anyhow::Error::from)
-            })
-            .await?;
-        row.map(|row| self.facts(row.name_cipher, row.in_standing, row.cardholder)).transpose()
+        Ok(self.by_id(member).await?.and_then(|(_, facts)| facts))
     }
 
     async fn reference(
@@ -248,18 +233,8 @@ impl Sales for DbMerchants {
     ) -> anyhow::Result<Option<(MemberId, Option<MemberFacts>)>> {
         let member =
             MemberId(uuid::Uuid::from_bytes(self.crypto.id_of_pseudonym(&merchant.to_string(), reference.bytes())));
-        let (pg, lite) = (PG_PRESENT_FACTS.as_str(), SQLITE_PRESENT_FACTS.as_str());
-        let consent = self.consent_version.clone();
-        let row: Option<HolderRow> = self
-            .db
-            .run(move |conn| {
-                hand_written!(conn, pg, lite, [Text => consent, Text => member.to_string()], get_result)
-                    .optional()
-                    .map_err(anyhow::Error::from)
-            })
-            .await?;
-        if let Some(row) = row {
-            return Ok(Some(self.holder(row)?));
+        if let Some(found) = self.by_id(member).await? {
+            return Ok(Some(found));
         }
         // A reference handed out before references were enciphered was kept in a table.
         let (pg, lite) = (PG_BY_REFERENCE.as_str(), SQLITE_BY_REFERENCE.as_str());
