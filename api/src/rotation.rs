@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::wire::open_database;
+use crate::wire::{field_crypto, open_database};
 use infra::db::rekey::{Rekey, SEALED};
 
 /// What a run did.
@@ -50,10 +50,7 @@ fn save(config: &Config, table: &str, after: &str) -> anyhow::Result<()> {
 pub async fn rotate(config: &Config, batch: i64, max_batches: Option<usize>, show: bool) -> anyhow::Result<Rotation> {
     anyhow::ensure!((1..=10_000).contains(&batch), "--batch must be 1 to 10,000");
     let db = open_database(config).await?;
-    let c = &config.crypto;
-    let previous = c.previous_encryption_key.as_ref().map(|(id, key)| (id.as_str(), key));
-    let crypto = infra::crypto::FieldCrypto::new(&c.encryption_key_id, &c.encryption_key, previous, &c.blind_index_key);
-    let rekey = Rekey { db, crypto };
+    let rekey = Rekey { db, crypto: field_crypto(config) };
     let config = config.clone();
     tokio::task::spawn_blocking(move || {
         let total = remaining(&rekey)?;

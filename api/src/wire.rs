@@ -39,9 +39,7 @@ impl Infra {
             Some(r) => Ephemeral::Redis(RedisEphemeral::new(r.clone())),
             None => Ephemeral::Memory(MemoryEphemeral::default()),
         };
-        let c = &config.crypto;
-        let previous = c.previous_encryption_key.as_ref().map(|(id, key)| (id.as_str(), key));
-        let crypto = FieldCrypto::new(&c.encryption_key_id, &c.encryption_key, previous, &c.blind_index_key);
+        let crypto = field_crypto(&config);
         Ok(Self { config, db, redis, ephemeral, crypto, clock })
     }
 
@@ -70,6 +68,13 @@ async fn refuse_evicting(redis: &Redis) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The field key (with the previous one, during a rotation) and the blind-index key.
+pub fn field_crypto(config: &Config) -> FieldCrypto {
+    let c = &config.crypto;
+    let previous = c.previous_encryption_key.as_ref().map(|(id, key)| (id.as_str(), key));
+    FieldCrypto::new(&c.encryption_key_id, &c.encryption_key, previous, &c.blind_index_key)
 }
 
 /// Opens the database (creating the SQLite file on first start) and applies pending migrations.

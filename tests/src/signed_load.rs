@@ -226,3 +226,101 @@ pub fn print_table(sign_rate: f64, phases: &[Phase]) {
         }
     }
 }
+
+/// What a seeded merchant's till needs: who signs, its store and its offer.
+pub struct Till {
+    pub signer: Signer,
+    pub store: domain::merchants::StoreId,
+    pub offer: domain::merchants::OfferId,
+}
+
+/// The offer a seeded merchant gives: 10% off every day, no limits.
+pub struct SeedOffer {
+    pub title: &'static str,
+    pub audience: domain::merchants::Audience,
+    pub funder: domain::merchants::offer::Funder,
+}
+
+/// Merchant `i` (known to the bank as `bank_merchant_id`, if given) with a store in 姑苏区, `offer`
+/// and a registered key, written through the repositories.
+pub async fn seed_merchant(
+    catalogue: &infra::db::merchants::DbMerchants,
+    i: usize,
+    bank_merchant_id: Option<domain::merchants::BankMerchantId>,
+    offer: SeedOffer,
+) -> anyhow::Result<Till> {
+    use domain::merchants::ports::Catalogue;
+    use domain::merchants::{geo::GeoPoint, Discount, Offer, OfferId, OfferStatus, Store, StoreId, Weekdays};
+    let (merchant, signer) =
+        seed_partner(catalogue, i, domain::merchants::PartnerKind::Merchant, bank_merchant_id).await?;
+    let (actor, now) = (domain::admin::Actor::command_line("bench"), chrono::Utc::now());
+    let audit = |what: &'static str, id: String| domain::admin::NewAuditEntry::by(&actor, now, what, id);
+    let store = Store {
+        id: StoreId::new(),
+        merchant,
+        name: "观前街店".into(),
+        address: "姑苏区".into(),
+        district: "姑苏区".into(),
+        location: GeoPoint::from_degrees(31.3107, 120.6237)?,
+        hours: "10:00-22:00".into(),
+    };
+    catalogue.insert_store(&store, audit("store.create", store.id.to_string())).await?;
+    let today = domain::merchants::offer::beijing_day(now);
+    let offer = Offer {
+        id: OfferId::new(),
+        merchant,
+        title: offer.title.into(),
+        discount: Discount::percent_off(1_000).expect("10% is a discount"),
+        cap: None,
+        valid_from: today - chrono::Duration::days(1),
+        valid_until: today + chrono::Duration::days(30),
+        weekdays: Weekdays::ALL,
+        stores: None,
+        audience: offer.audience,
+        limits: domain::merchants::offer::Limits { daily: None, total: None },
+        status: OfferStatus::Published,
+        funder: offer.funder,
+    };
+    catalogue.insert_offer(&offer, audit("offer.create", offer.id.to_string())).await?;
+    Ok(Till { signer, store: store.id, offer: offer.id })
+}
+
+/// A partner row of `kind` and a freshly generated key registered for it.
+pub async fn seed_partner(
+    catalogue: &infra::db::merchants::DbMerchants,
+    i: usize,
+    kind: domain::merchants::PartnerKind,
+    bank_merchant_id: Option<domain::merchants::BankMerchantId>,
+) -> anyhow::Result<(domain::merchants::MerchantId, Signer)> {
+    use domain::merchants::partner::{KeySerial, PartnerKey};
+    use domain::merchants::ports::Catalogue;
+    use domain::merchants::{Mchid, Merchant, MerchantId, MerchantStatus};
+    use infra::signing::{public_key_der_from_pem, public_pem_of, PlatformKey};
+    let (actor, now) = (domain::admin::Actor::command_line("bench"), chrono::Utc::now());
+    let audit = |what: &'static str, id: String| domain::admin::NewAuditEntry::by(&actor, now, what, id);
+    let merchant = Merchant {
+        id: MerchantId::new(),
+        mchid: Mchid::random(),
+        name: format!("合作商户{i}"),
+        category: "餐饮".into(),
+        contact: "bench".into(),
+        settlement_email: domain::shared::EmailAddress::parse("finance@merchant.example")?,
+        status: MerchantStatus::Active,
+        created_at: now,
+        kind,
+        bank_merchant_id,
+    };
+    anyhow::ensure!(catalogue.insert_merchant(&merchant, audit("merchant.create", merchant.id.to_string())).await?);
+    let key_pem = PlatformKey::generate_pem()?;
+    let key = PartnerKey {
+        serial: KeySerial::random(),
+        merchant: merchant.id,
+        store: None,
+        public_key_der: public_key_der_from_pem(&public_pem_of(&key_pem)?)?,
+        created_at: now,
+        revoked_at: None,
+    };
+    catalogue.insert_key(&key, audit("partner_key.register", key.serial.as_str().to_owned())).await?;
+    let signer = Signer { mchid: merchant.mchid.as_str().to_owned(), serial: key.serial.as_str().to_owned(), key_pem };
+    Ok((merchant.id, signer))
+}

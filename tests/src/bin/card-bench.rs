@@ -13,22 +13,16 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use domain::admin::{Actor, NewAuditEntry};
 use domain::campaigns::SHANGHAI;
 use domain::cards::code::step_of;
 use domain::cards::CardNumber;
-use domain::merchants::offer::{Funder, Limits};
-use domain::merchants::partner::{KeySerial, PartnerKey};
-use domain::merchants::ports::Catalogue;
-use domain::merchants::{
-    geo::GeoPoint, Audience, BankMerchantId, Discount, Mchid, Merchant, MerchantId, MerchantStatus, Offer, OfferId,
-    OfferStatus, PartnerKind, Store, StoreId, Weekdays,
-};
+use domain::merchants::offer::Funder;
+use domain::merchants::{Audience, BankMerchantId, PartnerKind};
 use infra::db::merchants::DbMerchants;
-use infra::signing::{public_key_der_from_pem, public_pem_of, PlatformKey};
 use tests::bench::start_server;
 use tests::signed_load::{
-    closed_loop, openssl_sign_rate, paced_loop, prepare, print_table, signed, BenchServer, Load, Signer,
+    closed_loop, openssl_sign_rate, paced_loop, prepare, print_table, seed_merchant, seed_partner, signed, BenchServer,
+    Load, SeedOffer, Till,
 };
 
 #[derive(Parser, Clone)]
@@ -171,69 +165,6 @@ fn seed_cards(
     Ok(seeded)
 }
 
-/// A partner merchant the bank knows as `BOSZ-M-{i}`, with a store, a cardholder offer (10% back,
-/// paid by the bank, no limits) and a key; or the bank itself.
-async fn seed_partner(catalogue: &DbMerchants, i: usize, kind: PartnerKind) -> anyhow::Result<(Signer, StoreId)> {
-    let actor = Actor::command_line("bench");
-    let now = chrono::Utc::now();
-    let audit = |what: &'static str, id: String| NewAuditEntry::by(&actor, now, what, id);
-    let merchant = Merchant {
-        id: MerchantId::new(),
-        mchid: Mchid::random(),
-        name: format!("合作商户{i}"),
-        category: "餐饮".into(),
-        contact: "bench".into(),
-        settlement_email: domain::shared::EmailAddress::parse("finance@merchant.example").unwrap(),
-        status: MerchantStatus::Active,
-        created_at: now,
-        kind,
-        bank_merchant_id: (kind == PartnerKind::Merchant)
-            .then(|| BankMerchantId::parse(&format!("BOSZ-M-{i}")).unwrap()),
-    };
-    ensure!(catalogue.insert_merchant(&merchant, audit("merchant.create", merchant.id.to_string())).await?);
-    let store = StoreId::new();
-    if kind == PartnerKind::Merchant {
-        let s = Store {
-            id: store,
-            merchant: merchant.id,
-            name: "观前街店".into(),
-            address: "姑苏区".into(),
-            district: "姑苏区".into(),
-            location: GeoPoint::from_degrees(31.3107, 120.6237)?,
-            hours: "10:00-22:00".into(),
-        };
-        catalogue.insert_store(&s, audit("store.create", store.to_string())).await?;
-        let today = domain::merchants::offer::beijing_day(now);
-        let offer = Offer {
-            id: OfferId::new(),
-            merchant: merchant.id,
-            title: "持卡返现一成".into(),
-            discount: Discount::percent_off(1_000).unwrap(),
-            cap: None,
-            valid_from: today - chrono::Duration::days(1),
-            valid_until: today + chrono::Duration::days(30),
-            weekdays: Weekdays::ALL,
-            stores: None,
-            audience: Audience::Cardholders,
-            limits: Limits { daily: None, total: None },
-            status: OfferStatus::Published,
-            funder: Funder::Bank,
-        };
-        catalogue.insert_offer(&offer, audit("offer.create", offer.id.to_string())).await?;
-    }
-    let key_pem = PlatformKey::generate_pem()?;
-    let key = PartnerKey {
-        serial: KeySerial::random(),
-        merchant: merchant.id,
-        store: None,
-        public_key_der: public_key_der_from_pem(&public_pem_of(&key_pem)?)?,
-        created_at: now,
-        revoked_at: None,
-    };
-    catalogue.insert_key(&key, audit("partner_key.register", key.serial.as_str().to_owned())).await?;
-    Ok((Signer { mchid: merchant.mchid.as_str().to_owned(), serial: key.serial.as_str().to_owned(), key_pem }, store))
-}
-
 fn count(conn: &mut PgConnection, sql: &str) -> anyhow::Result<i64> {
     #[derive(diesel::QueryableByName)]
     struct N {
@@ -258,11 +189,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let cards = seed_cards(&mut db, &infra.crypto, &config.members.privacy_policy_version, args.cards)?;
+    // Partner merchants the bank knows as `BOSZ-M-{i}`, each with a cardholder offer (10% back,
+    // paid by the bank); and the bank itself.
     let mut tills = Vec::with_capacity(args.merchants);
     for i in 0..args.merchants {
-        tills.push(seed_partner(&catalogue, i, PartnerKind::Merchant).await?);
+        let known_as = BankMerchantId::parse(&format!("BOSZ-M-{i}")).ok_or_else(|| anyhow::anyhow!("bank id {i}"))?;
+        let offer = SeedOffer { title: "持卡返现一成", audience: Audience::Cardholders, funder: Funder::Bank };
+        tills.push(seed_merchant(&catalogue, i, Some(known_as), offer).await?);
     }
-    let (bank, _) = seed_partner(&catalogue, 0, PartnerKind::Bank).await?;
+    let (_, bank) = seed_partner(&catalogue, 0, PartnerKind::Bank, None).await?;
     diesel::sql_query("ANALYZE").execute(&mut db)?;
     eprintln!("seeded {} cards and {} merchants in {:.0} s", cards.len(), tills.len(), started.elapsed().as_secs_f64());
 
@@ -274,7 +209,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let verify = |offset: usize| {
         let step = step_of(chrono::Utc::now());
         prepare(args.verifications, |j| {
-            let (till, store) = &tills[j % tills.len()];
+            let Till { signer: till, store, .. } = &tills[j % tills.len()];
             let card = &cards[(offset + j) % cards.len()];
             let code = format!("67{}{:06}", card.handle, infra::totp::step_code(&card.secret, step).get());
             signed(

@@ -13,20 +13,15 @@ use diesel::{Connection, RunQueryDsl};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use domain::admin::{Actor, NewAuditEntry};
-use domain::merchants::offer::Limits;
-use domain::merchants::partner::{KeySerial, PartnerKey};
+use domain::merchants::offer::Funder;
 use domain::merchants::ports::{Catalogue, Sales};
 use domain::merchants::sale::MemberCode;
-use domain::merchants::{
-    geo::GeoPoint, Audience, Discount, Mchid, Merchant, MerchantId, MerchantStatus, Offer, OfferId,
-};
-use domain::merchants::{OfferStatus, Store, StoreId, Weekdays};
+use domain::merchants::Audience;
 use infra::db::merchants::DbMerchants;
-use infra::signing::{public_key_der_from_pem, PlatformKey};
 use tests::bench::{seed_members, start_server};
 use tests::signed_load::{
-    closed_loop, openssl_sign_rate, paced_loop, prepare, print_table, signed, BenchServer, Load, Signer,
+    closed_loop, openssl_sign_rate, paced_loop, prepare, print_table, seed_merchant, signed, BenchServer, Load,
+    SeedOffer, Till,
 };
 
 #[derive(Parser, Clone)]
@@ -85,78 +80,11 @@ fn server_vars(args: &Args) -> Vec<(String, String)> {
     vars
 }
 
-/// A seeded merchant as its till knows itself.
-struct Till {
-    signer: Signer,
-    store: StoreId,
-    offer: OfferId,
-}
-
 async fn seed_tills(catalogue: &DbMerchants, n: usize) -> anyhow::Result<Vec<Till>> {
-    let actor = Actor::command_line("bench");
-    let now = chrono::Utc::now();
-    let audit = |what: &'static str, id: String| NewAuditEntry::by(&actor, now, what, id);
-    let today = domain::merchants::offer::beijing_day(now);
     let mut tills = Vec::with_capacity(n);
     for i in 0..n {
-        let merchant = Merchant {
-            id: MerchantId::new(),
-            mchid: Mchid::random(),
-            name: format!("合作商户{i}"),
-            category: "餐饮".into(),
-            contact: "bench".into(),
-            settlement_email: domain::shared::EmailAddress::parse("finance@merchant.example").unwrap(),
-            status: MerchantStatus::Active,
-            created_at: now,
-            kind: domain::merchants::PartnerKind::Merchant,
-            bank_merchant_id: None,
-        };
-        anyhow::ensure!(catalogue.insert_merchant(&merchant, audit("merchant.create", merchant.id.to_string())).await?);
-        let store = Store {
-            id: StoreId::new(),
-            merchant: merchant.id,
-            name: "观前街店".into(),
-            address: "姑苏区".into(),
-            district: "姑苏区".into(),
-            location: GeoPoint::from_degrees(31.3107, 120.6237)?,
-            hours: "10:00-22:00".into(),
-        };
-        catalogue.insert_store(&store, audit("store.create", store.id.to_string())).await?;
-        let offer = Offer {
-            id: OfferId::new(),
-            merchant: merchant.id,
-            title: "工会会员九折".into(),
-            discount: Discount::percent_off(1_000).unwrap(),
-            cap: None,
-            valid_from: today - chrono::Duration::days(1),
-            valid_until: today + chrono::Duration::days(30),
-            weekdays: Weekdays::ALL,
-            stores: None,
-            audience: Audience::Activated,
-            limits: Limits { daily: None, total: None },
-            status: OfferStatus::Published,
-            funder: domain::merchants::offer::Funder::Merchant,
-        };
-        catalogue.insert_offer(&offer, audit("offer.create", offer.id.to_string())).await?;
-        let key_pem = PlatformKey::generate_pem()?;
-        let key = PartnerKey {
-            serial: KeySerial::random(),
-            merchant: merchant.id,
-            store: None,
-            public_key_der: public_key_der_from_pem(&infra::signing::public_pem_of(&key_pem)?)?,
-            created_at: now,
-            revoked_at: None,
-        };
-        catalogue.insert_key(&key, audit("partner_key.register", key.serial.as_str().to_owned())).await?;
-        tills.push(Till {
-            signer: Signer {
-                mchid: merchant.mchid.as_str().to_owned(),
-                serial: key.serial.as_str().to_owned(),
-                key_pem,
-            },
-            store: store.id,
-            offer: offer.id,
-        });
+        let offer = SeedOffer { title: "工会会员九折", audience: Audience::Activated, funder: Funder::Merchant };
+        tills.push(seed_merchant(catalogue, i, None, offer).await?);
     }
     Ok(tills)
 }
