@@ -93,6 +93,19 @@ pub async fn closed_loop(
     make: impl Fn(usize, &mut Vec<u8>) + Send + Sync + 'static,
     classify: fn(u16, &[u8]) -> Answer,
 ) -> anyhow::Result<Outcome> {
+    closed_loop_until(port, connections, total, make, classify, Arc::default()).await
+}
+
+/// [`closed_loop`] that also ends when `done` is set, and sets it when its own `total` is sent:
+/// loops run side by side share one, so each is measured only while the others run too.
+pub async fn closed_loop_until(
+    port: u16,
+    connections: usize,
+    total: usize,
+    make: impl Fn(usize, &mut Vec<u8>) + Send + Sync + 'static,
+    classify: fn(u16, &[u8]) -> Answer,
+    done: Arc<AtomicBool>,
+) -> anyhow::Result<Outcome> {
     let make = Arc::new(make);
     let next = Arc::new(AtomicUsize::new(0));
     let mut conns = Vec::with_capacity(connections);
@@ -103,15 +116,19 @@ pub async fn closed_loop(
     let tasks: Vec<_> = conns
         .into_iter()
         .map(|mut conn| {
-            let (make, next) = (make.clone(), next.clone());
+            let (make, next, done) = (make.clone(), next.clone(), done.clone());
             tokio::spawn(async move {
                 let mut granted = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
                 let mut refused = granted.clone();
                 let (mut errors, mut first_error) = (0u64, None);
                 let mut request = Vec::with_capacity(512);
                 loop {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     if j >= total {
+                        done.store(true, Ordering::Relaxed);
                         break;
                     }
                     request.clear();

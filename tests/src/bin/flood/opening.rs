@@ -3,7 +3,7 @@
 //! then claims and campaign pages together (C connections each), all against one server in one
 //! sitting. See README § Measured: the opening minute.
 
-use super::load::{claim_answer, claims, closed_loop, Answer};
+use super::load::{claim_answer, claims, closed_loop, closed_loop_until, Answer};
 use super::*;
 
 fn page_answer(status: u16, _: &[u8]) -> Answer {
@@ -91,9 +91,11 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     lines.push(Line { what: "`GET /v1/campaigns`, alone", outcome: list });
     let vouchers = closed_loop(args.port, c, n, pages("/v1/me/vouchers", members), page_answer).await?;
     lines.push(Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers });
+    // Until either has sent its n: a loop left running alone would count as mixed.
+    let done = Arc::new(AtomicBool::new(false));
     let (claimed, listed) = tokio::join!(
-        closed_loop(args.port, c, n, claim("mixed"), claim_answer),
-        closed_loop(args.port, c, n, pages("/v1/campaigns", members), page_answer),
+        closed_loop_until(args.port, c, n, claim("mixed"), claim_answer, done.clone()),
+        closed_loop_until(args.port, c, n, pages("/v1/campaigns", members), page_answer, done),
     );
     lines.push(Line { what: "sold-out claim, mixed", outcome: claimed? });
     lines.push(Line { what: "`GET /v1/campaigns`, mixed", outcome: listed? });
