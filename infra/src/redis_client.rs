@@ -274,7 +274,15 @@ fn will_not_say(e: &RedisError) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::cluster_nodes;
+    use super::{cluster_nodes, thread_slot};
+
+    #[test]
+    fn a_thread_keeps_its_connection_and_the_next_thread_gets_another() {
+        let here = thread_slot(1000);
+        assert_eq!(thread_slot(1000), here);
+        let there = std::thread::spawn(|| thread_slot(1000)).join().unwrap();
+        assert_ne!(there, here);
+    }
 
     #[test]
     fn several_urls_or_the_flag_name_a_cluster() {

@@ -14,6 +14,11 @@ pub use wire::{wire, Campaigns, CampaignsState, Pickup, Writes};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// What members hit at an opening: see [`crate::startup::routes`] for why these go first.
+pub fn opening_routes(cfg: &mut ServiceConfig) {
+    cfg.service(member::claim).service(board::list).service(board::get).service(member::vouchers);
+}
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(admin::create)
         .service(admin::list)
@@ -31,9 +36,5 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(pickup::assign)
         .service(pickup::list_for_gift)
         .service(pickup::check)
-        .service(pickup::redeem)
-        .service(board::list)
-        .service(board::get)
-        .service(member::claim)
-        .service(member::vouchers);
+        .service(pickup::redeem);
 }
