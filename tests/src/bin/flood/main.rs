@@ -71,6 +71,9 @@ struct Args {
     /// Keep-alive connections (C).
     #[arg(long, default_value_t = 200)]
     connections: usize,
+    /// Connections refreshing pages in the mixed phase of scenario (o); C when not given.
+    #[arg(long)]
+    mixed_page_connections: Option<usize>,
     /// Requests of each phase of scenario (o).
     #[arg(long, default_value_t = 100_000)]
     opening_requests: usize,

@@ -93,15 +93,17 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     lines.push(Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers });
     // Until either has sent its n: a loop left running alone would count as mixed.
     let done = Arc::new(AtomicBool::new(false));
+    let refreshers = args.mixed_page_connections.unwrap_or(c);
     let (claimed, listed) = tokio::join!(
         closed_loop_until(args.port, c, n, claim("mixed"), claim_answer, done.clone()),
-        closed_loop_until(args.port, c, n, pages("/v1/campaigns", members), page_answer, done),
+        closed_loop_until(args.port, refreshers, n, pages("/v1/campaigns", members), page_answer, done),
     );
     lines.push(Line { what: "sold-out claim, mixed", outcome: claimed? });
     lines.push(Line { what: "`GET /v1/campaigns`, mixed", outcome: listed? });
 
     let claims_alone = lines[0].per_second();
-    println!("\n| route ({c} connections each) | answers | errors | per s | × claims alone | p50 ms | p99 ms |");
+    println!("\n{c} connections each; in the mixed phase {c} claiming and {refreshers} refreshing");
+    println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|---|---|");
     for line in &lines {
         line.print(claims_alone);
