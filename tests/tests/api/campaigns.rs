@@ -390,6 +390,43 @@ async fn a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock(bac
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 2);
 }
 
+on_every_inventory_mode!(suspended_members_in_a_rush_of_claims_take_nothing_from_the_others);
+
+/// Granted claims are written together: the refused ones among them must neither take a slot nor
+/// cost anyone else theirs.
+async fn suspended_members_in_a_rush_of_claims_take_nothing_from_the_others(backend: Backend, options: Options) {
+    let app = TestApp::spawn_with(backend, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 18, 1, 1).await;
+    let members = app.activated_members(25, "SZ-802").await;
+    for t in members[..24].iter().step_by(4) {
+        let id = app.send(Req::get("/v1/me").bearer(t)).await.json()["id"].as_str().unwrap().to_owned();
+        let suspend =
+            Req::post(&format!("/v1/admin/members/{id}/suspension")).bearer(&op).json(json!({"reason": "核查中"}));
+        assert_eq!(app.send(suspend).await.status, 200);
+    }
+
+    let rush = app.send_all(members[..24].iter().map(|t| app.claim_req(t, &campaign, &gift, "k")).collect()).await;
+    let mut told_sold_out = Vec::new();
+    for (i, r) in rush.iter().enumerate() {
+        if i % 4 == 0 {
+            // Sold-out answers come from the gate, before anyone is looked at.
+            let code = r.json()["code"].as_str().map(str::to_owned);
+            assert!(matches!(code.as_deref(), Some("member.suspended" | "campaign.sold_out")), "{}", r.text());
+        } else if r.status != 201 {
+            r.problem(409, "campaign.sold_out");
+            told_sold_out.push(&members[i]);
+        }
+    }
+    // A suspended member holds a slot until the database refuses their claim, so others may be
+    // told "sold out" meanwhile; every such slot is back now.
+    let again = app.send_all(told_sold_out.iter().map(|t| app.claim_req(t, &campaign, &gift, "k")).collect()).await;
+    assert!(again.iter().all(|r| r.status == 201), "{:?}", again.iter().map(|r| r.text()).collect::<Vec<_>>());
+    assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 18);
+    assert_eq!(app.count("SELECT count(DISTINCT slot) AS n FROM claims WHERE slot BETWEEN 1 AND 18").await, 18);
+    app.send(app.claim_req(&members[24], &campaign, &gift, "k")).await.problem(409, "campaign.sold_out");
+}
+
 on_every_inventory_mode!(a_token_issued_before_a_suspension_stays_dead_after_it_is_lifted);
 
 async fn a_token_issued_before_a_suspension_stays_dead_after_it_is_lifted(backend: Backend, options: Options) {

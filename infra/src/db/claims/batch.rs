@@ -1,12 +1,15 @@
-//! Granted claims written together on PostgreSQL. In a flood every granted claim is a small
-//! transaction whose fixed costs (a round trip, executor start-up, a commit) outweigh its rows.
-//! Writer threads each take whatever claims are waiting (see [`Gathered`]) and insert them with
-//! one statement; a claim the statement did not insert — a unique
-//! constraint said no, or a guard did — goes through the single-claim statement, which says why.
+//! Granted claims written together. In a flood every granted claim is a small transaction whose
+//! fixed costs (a round trip, executor start-up, a commit) outweigh its rows. Writer threads each
+//! take whatever claims are waiting (see [`Gathered`]) and insert them together: on PostgreSQL
+//! with one statement, on SQLite claim by claim in one transaction (one commit, one pass of the
+//! write-ahead log), each claim in a savepoint of its own. A claim that was not inserted — a
+//! unique constraint said no, or a guard did — goes through the single-claim statement, which
+//! says why.
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::SqliteConnection;
 
 use std::sync::LazyLock;
 
@@ -117,6 +120,14 @@ fn insert_batch(pg: &mut PgConnection, claims: &[NewClaim]) -> QueryResult<Vec<S
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// Whether each claim was inserted. A claim whose statements fail is rolled back to its own
+/// savepoint and the others go on (SQLite undoes only the failing statement, not the transaction).
+fn sqlite_batch(lite: &mut SqliteConnection, claims: &[NewClaim]) -> QueryResult<Vec<bool>> {
+    lite.immediate_transaction(|lite| {
+        Ok(claims.iter().map(|c| lite.transaction(|lite| super::single::sqlite_rows(lite, c)) == Ok(1)).collect())
+    })
+}
+
 /// The queue in front of the writer threads. The threads end when the last handle is dropped.
 #[derive(Clone)]
 pub struct ClaimBatcher {
@@ -126,11 +137,13 @@ pub struct ClaimBatcher {
 impl ClaimBatcher {
     pub fn start(db: Database, writers: usize) -> Self {
         let write = move |claims: &[NewClaim]| {
-            let ids = db.blocking(|conn| match conn {
-                DbConn::Pg(pg) => Ok(insert_batch(pg, claims)?),
-                DbConn::Sqlite(_) => anyhow::bail!("claim batches are for PostgreSQL"),
-            })?;
-            Ok(claims.iter().map(|c| ids.contains(&c.id.to_string())).collect())
+            db.blocking(|conn| match conn {
+                DbConn::Pg(pg) => {
+                    let ids = insert_batch(pg, claims)?;
+                    Ok(claims.iter().map(|c| ids.contains(&c.id.to_string())).collect())
+                }
+                DbConn::Sqlite(lite) => Ok(sqlite_batch(lite, claims)?),
+            })
         };
         // The whole statement failed (one claim broke a rule that is not a unique constraint, or
         // the connection dropped): each claim goes on alone, and finds its own answer — a claim

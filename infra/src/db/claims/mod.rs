@@ -62,10 +62,12 @@ impl DbClaims {
         Self { db, batcher: None, pages }
     }
 
-    /// On PostgreSQL, granted claims are written in batches by `writers` threads (see
-    /// [`ClaimBatcher`]); elsewhere one by one.
+    /// Granted claims are written in batches (see [`ClaimBatcher`]) by `writers` threads on
+    /// PostgreSQL, by one on SQLite: it has one writer at a time, and a second would only wait
+    /// out the busy timeout's sleeps.
     pub fn batched(db: Database, writers: usize) -> Self {
-        let batcher = (db.backend() == super::Backend::Postgres).then(|| ClaimBatcher::start(db.clone(), writers));
+        let writers = if db.backend() == super::Backend::Postgres { writers } else { 1 };
+        let batcher = Some(ClaimBatcher::start(db.clone(), writers));
         let pages = PageReader::start(db.clone(), PAGE_READERS);
         Self { db, batcher, pages }
     }

@@ -33,7 +33,7 @@ impl Stored {
                 Ok::<_, anyhow::Error>(
                     diesel::sql_query(
                         "SELECT (SELECT count(*) FROM claims WHERE campaign_id = $1) AS claims,
-                                (SELECT count(DISTINCT (gift_id, slot)) FROM claims WHERE campaign_id = $1) AS distinct_slots,
+                                (SELECT count(DISTINCT gift_id || ':' || slot) FROM claims WHERE campaign_id = $1) AS distinct_slots,
                                 (SELECT count(*) FROM claims WHERE campaign_id = $1 AND slot > $2) AS beyond,
                                 (SELECT count(*) FROM (SELECT member_id FROM claims WHERE campaign_id = $1
                                  GROUP BY member_id HAVING count(*) > 1) m) AS over_limit,
