@@ -1,9 +1,10 @@
-//! Hand-written PostgreSQL statements that each connection prepares once. diesel never caches a
-//! `sql_query`: every run of one costs a parse, a plan and a second round trip (prepare, then
-//! execute). The claim statements run thousands of times a second, so they are written as SQL
-//! with `$n` placeholders and walked here into pieces and binds that diesel's statement cache
-//! keeps, keyed by their text.
+//! Hand-written statements that each connection prepares once. diesel never caches a
+//! `sql_query`: every run of one costs a parse and a plan, and on PostgreSQL a second round trip
+//! (prepare, then execute). The claim statements run thousands of times a second, so they are
+//! written as SQL with `$n` placeholders and walked here into pieces and binds that diesel's
+//! statement cache keeps, keyed by their text — on PostgreSQL and on SQLite alike.
 
+use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
@@ -11,8 +12,8 @@ use diesel::sql_types::{HasSqlType, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
 
-trait PgBind: Send {
-    fn walk<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()>;
+trait BindFor<DB: Backend>: Send {
+    fn walk<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
 }
 
 struct Bind<ST, T> {
@@ -20,24 +21,24 @@ struct Bind<ST, T> {
     sql_type: PhantomData<fn() -> ST>,
 }
 
-impl<ST, T> PgBind for Bind<ST, T>
+impl<DB, ST, T> BindFor<DB> for Bind<ST, T>
 where
-    Pg: HasSqlType<ST>,
-    T: ToSql<ST, Pg> + Send,
+    DB: Backend + HasSqlType<ST>,
+    T: ToSql<ST, DB> + Send,
 {
-    fn walk<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+    fn walk<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_bind_param::<ST, T>(&self.value)
     }
 }
 
 /// A statement with `$1`, `$2`… placeholders, bound in order. Rows load by name, as with
 /// `sql_query`.
-pub struct Prepared {
+pub struct Prepared<DB: Backend = Pg> {
     sql: &'static str,
-    binds: Vec<Box<dyn PgBind>>,
+    binds: Vec<Box<dyn BindFor<DB>>>,
 }
 
-impl Prepared {
+impl<DB: Backend> Prepared<DB> {
     pub fn new(sql: &'static str) -> Self {
         Self { sql, binds: Vec::new() }
     }
@@ -45,8 +46,8 @@ impl Prepared {
     /// Binds the next placeholder (`$1` first).
     pub fn bind<ST, T>(mut self, value: T) -> Self
     where
-        Pg: HasSqlType<ST>,
-        T: ToSql<ST, Pg> + Send + 'static,
+        DB: HasSqlType<ST>,
+        T: ToSql<ST, DB> + Send + 'static,
         ST: 'static,
     {
         self.binds.push(Box::new(Bind::<ST, T> { value, sql_type: PhantomData }));
@@ -54,10 +55,10 @@ impl Prepared {
     }
 }
 
-impl QueryFragment<Pg> for Prepared {
-    /// Each `$n` becomes a fresh placeholder carrying bind `n`: diesel numbers placeholders itself,
-    /// so a value used twice is simply sent twice.
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+impl<DB: Backend> QueryFragment<DB> for Prepared<DB> {
+    /// Each `$n` becomes a fresh placeholder carrying bind `n` (`$k` on PostgreSQL, `?` on
+    /// SQLite): a value used twice is simply sent twice, and placeholders may come in any order.
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let mut rest = self.sql;
         while let Some(at) = rest.find('$') {
             out.push_sql(&rest[..at]);
@@ -77,29 +78,30 @@ impl QueryFragment<Pg> for Prepared {
     }
 }
 
-impl QueryId for Prepared {
+impl<DB: Backend> QueryId for Prepared<DB> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for Prepared {
+impl<DB: Backend> Query for Prepared<DB> {
     type SqlType = Untyped;
 }
 
-impl<Conn> RunQueryDsl<Conn> for Prepared {}
+impl<DB: Backend, Conn> RunQueryDsl<Conn> for Prepared<DB> {}
 
-/// Runs a hand-written statement on either backend: prepared once per connection on PostgreSQL
-/// (through [`Prepared`]), as a plain `sql_query` on SQLite, whose `$n` placeholders must first
-/// appear in ascending order. `$run` is `get_result`, `load` or `execute`.
+/// Runs a hand-written statement on either backend, prepared once per connection (through
+/// [`Prepared`]): `$pg` on PostgreSQL, `$lite` on SQLite. `$run` is `get_result`, `load` or
+/// `execute`.
 macro_rules! hand_written {
     ($conn:expr, $pg:expr, $lite:expr, [$($ty:ty => $value:expr),* $(,)?], $run:ident) => {
         match $conn {
             $crate::db::DbConn::Pg(pg) => {
-                diesel::RunQueryDsl::$run($crate::db::prepared::Prepared::new($pg)$(.bind::<$ty, _>($value))*, pg)
+                diesel::RunQueryDsl::$run($crate::db::prepared::Prepared::<diesel::pg::Pg>::new($pg)$(.bind::<$ty, _>($value))*, pg)
             }
-            $crate::db::DbConn::Sqlite(lite) => {
-                diesel::RunQueryDsl::$run(diesel::sql_query($lite)$(.bind::<$ty, _>($value))*, lite)
-            }
+            $crate::db::DbConn::Sqlite(lite) => diesel::RunQueryDsl::$run(
+                $crate::db::prepared::Prepared::<diesel::sqlite::Sqlite>::new($lite)$(.bind::<$ty, _>($value))*,
+                lite,
+            ),
         }
     };
 }
@@ -108,19 +110,30 @@ pub(crate) use hand_written;
 #[cfg(test)]
 mod tests {
     use super::Prepared;
+    use diesel::pg::Pg;
     use diesel::sql_types::{Integer, Text};
+    use diesel::sqlite::Sqlite;
 
     #[test]
     fn placeholders_become_binds_in_order_and_repeat() {
-        let q = Prepared::new("SELECT $1, $2::int, $1 || 'x'").bind::<Text, _>("a".to_owned()).bind::<Integer, _>(7);
+        let q =
+            Prepared::<Pg>::new("SELECT $1, $2::int, $1 || 'x'").bind::<Text, _>("a".to_owned()).bind::<Integer, _>(7);
         let sql = diesel::debug_query::<diesel::pg::Pg, _>(&q).to_string();
         assert!(sql.starts_with("SELECT $1, $2::int, $3 || 'x'"), "{sql}");
         assert!(sql.contains(r#"binds: ["a", 7, "a"]"#), "{sql}");
     }
 
     #[test]
+    fn on_sqlite_each_placeholder_is_a_question_mark_with_its_own_bind() {
+        let q = Prepared::<Sqlite>::new("SELECT $2, $1, $2").bind::<Text, _>("a".to_owned()).bind::<Integer, _>(7);
+        let sql = diesel::debug_query::<Sqlite, _>(&q).to_string();
+        assert!(sql.starts_with("SELECT ?, ?, ?"), "{sql}");
+        assert!(sql.contains(r#"binds: [7, "a", 7]"#), "{sql}");
+    }
+
+    #[test]
     fn an_unbound_placeholder_is_an_error_not_a_panic() {
-        let q = Prepared::new("SELECT $2").bind::<Integer, _>(1);
+        let q = Prepared::<Pg>::new("SELECT $2").bind::<Integer, _>(1);
         assert!(diesel::query_builder::QueryFragment::<diesel::pg::Pg>::to_sql(
             &q,
             &mut <diesel::pg::Pg as diesel::backend::Backend>::QueryBuilder::default(),

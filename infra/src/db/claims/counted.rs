@@ -183,9 +183,9 @@ pub(super) fn sqlite_counted(lite: &mut SqliteConnection, c: &CountedClaim) -> Q
             #[diesel(sql_type = diesel::sql_types::Bool)]
             ok: bool,
         }
-        let standing = diesel::sql_query(SQLITE_STANDING.as_str())
+        let standing = Prepared::<diesel::sqlite::Sqlite>::new(&SQLITE_STANDING)
             .bind::<Text, _>(claim.member.to_string())
-            .bind::<Text, _>(&claim.standing.consent_version)
+            .bind::<Text, _>(claim.standing.consent_version.clone())
             .bind::<Text, _>(claim.standing.union_codes.join(","))
             .bind::<Nullable<Timestamp>, _>(claim.standing.joined_before.map(|t| t.naive_utc()))
             .bind::<Timestamp, _>(claim.standing.token_issued_at.naive_utc())

@@ -4,7 +4,7 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
-use diesel::sqlite::SqliteConnection;
+use diesel::sqlite::{Sqlite, SqliteConnection};
 use std::sync::LazyLock;
 
 use super::super::prepared::Prepared;
@@ -131,24 +131,24 @@ pub(super) fn sqlite_insert(lite: &mut SqliteConnection, c: &NewClaim) -> QueryR
 
 /// The claim's rows on SQLite, inside the caller's transaction; 0 when the claim was refused.
 pub(super) fn sqlite_rows(lite: &mut SqliteConnection, c: &NewClaim) -> QueryResult<i64> {
-    let n = bind_claim!(diesel::sql_query(SQLITE_INSERT_CLAIM.as_str()), c).execute(lite)?;
+    let n = bind_claim!(Prepared::<Sqlite>::new(&SQLITE_INSERT_CLAIM), c).execute(lite)?;
     if n == 0 {
         return Ok(0);
     }
-    diesel::sql_query(LEDGER_ROW.as_str())
+    Prepared::<Sqlite>::new(&LEDGER_ROW)
         .bind::<Text, _>(c.id.to_string())
         .bind::<Timestamp, _>(c.claimed_at.naive_utc())
         .bind::<Text, _>(c.gift.to_string())
         .execute(lite)?;
-    diesel::sql_query(MEMBER_MAIL.as_str())
-        .bind::<Text, _>(&c.confirmation.subject)
-        .bind::<Text, _>(&c.confirmation.body)
+    Prepared::<Sqlite>::new(&MEMBER_MAIL)
+        .bind::<Text, _>(c.confirmation.subject.clone())
+        .bind::<Text, _>(c.confirmation.body.clone())
         .bind::<Text, _>(c.id.to_string())
         .execute(lite)?;
     if let Some(alert) = &c.staff_alert {
-        diesel::sql_query(STAFF_MAIL.as_str())
-            .bind::<Text, _>(&alert.subject)
-            .bind::<Text, _>(&alert.body)
+        Prepared::<Sqlite>::new(&STAFF_MAIL)
+            .bind::<Text, _>(alert.subject.clone())
+            .bind::<Text, _>(alert.body.clone())
             .bind::<Timestamp, _>(c.claimed_at.naive_utc())
             .execute(lite)?;
     }
