@@ -24,10 +24,11 @@ use domain::merchants::statement::StatementService;
 use domain::shared::AppClock;
 
 /// Every documented route. Each context contributes its own, with full paths and no catch-all
-/// prefix scopes, so the order here does not matter (a test registers them the other way round).
-/// Every route. actix tries them in this order and each pattern with a parameter that does not
-/// match costs a regular-expression search, so the claim and the pages around it come first (behind
-/// the others, sold-out claims measured 5–10% slower: README § Measured: the opening minute).
+/// prefix scopes, so the order does not change what answers (a test registers them the other way
+/// round); it changes what it costs: actix tries routes in order and each pattern with a parameter
+/// that does not match costs a regular-expression search, so the claim and the pages around it
+/// come first (behind the others, sold-out claims measured 5–10% slower: README § Measured: the
+/// opening minute).
 pub fn routes(cfg: &mut ServiceConfig) {
     campaigns::opening_routes(cfg);
     health::routes(cfg);

@@ -311,6 +311,21 @@ fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    /// `.cargo/config.toml` builds the bundled SQLite with it: without it every cached statement
+    /// that binds a `LIMIT` is parsed and planned again on each run.
+    #[test]
+    fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
+        #[derive(diesel::QueryableByName)]
+        struct Used {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            used: i32,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let row: Used =
+            diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used").get_result(&mut conn).unwrap();
+        assert_eq!(row.used, 1);
+    }
+
     #[test]
     fn urls_are_told_apart_by_scheme() {
         assert_eq!(DatabaseUrl::parse("postgres://u:p@h/db").unwrap().backend(), Backend::Postgres);

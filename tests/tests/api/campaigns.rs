@@ -367,6 +367,15 @@ async fn unknown_campaigns_gifts_and_points_are_404_problems(backend: Backend) {
         .problem(400, "request.invalid_path");
 }
 
+/// Staff suspend the member signed in with `token`; their id.
+async fn suspend(app: &TestApp, staff: &str, token: &str) -> String {
+    let id = app.send(Req::get("/v1/me").bearer(token)).await.json()["id"].as_str().unwrap().to_owned();
+    let suspend =
+        Req::post(&format!("/v1/admin/members/{id}/suspension")).bearer(staff).json(json!({"reason": "核查中"}));
+    assert_eq!(app.send(suspend).await.status, 200);
+    id
+}
+
 on_every_inventory_mode!(a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock);
 
 async fn a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock(backend: Backend, options: Options) {
@@ -374,10 +383,7 @@ async fn a_member_suspended_after_signing_in_cannot_claim_and_takes_no_stock(bac
     let op = app.staff(Role::Operator).await;
     let (campaign, gift) = app.live_campaign(&op, 2, 1, 1).await;
     let members = app.activated_members(3, "SZ-800").await;
-    let id = app.send(Req::get("/v1/me").bearer(&members[0])).await.json()["id"].as_str().unwrap().to_owned();
-    let suspend =
-        Req::post(&format!("/v1/admin/members/{id}/suspension")).bearer(&op).json(json!({"reason": "核查中"}));
-    assert_eq!(app.send(suspend).await.status, 200);
+    suspend(&app, &op, &members[0]).await;
 
     // The access token is still valid for minutes: the claim itself refuses.
     for key in ["k1", "k1", "k2"] {
@@ -400,10 +406,7 @@ async fn suspended_members_in_a_rush_of_claims_take_nothing_from_the_others(back
     let (campaign, gift) = app.live_campaign(&op, 18, 1, 1).await;
     let members = app.activated_members(25, "SZ-802").await;
     for t in members[..24].iter().step_by(4) {
-        let id = app.send(Req::get("/v1/me").bearer(t)).await.json()["id"].as_str().unwrap().to_owned();
-        let suspend =
-            Req::post(&format!("/v1/admin/members/{id}/suspension")).bearer(&op).json(json!({"reason": "核查中"}));
-        assert_eq!(app.send(suspend).await.status, 200);
+        suspend(&app, &op, t).await;
     }
 
     let rush = app.send_all(members[..24].iter().map(|t| app.claim_req(t, &campaign, &gift, "k")).collect()).await;
@@ -434,9 +437,8 @@ async fn a_token_issued_before_a_suspension_stays_dead_after_it_is_lifted(backen
     let op = app.staff(Role::Operator).await;
     let (campaign, gift) = app.live_campaign(&op, 5, 1, 1).await;
     let old = app.activated_members(1, "SZ-801").await.remove(0);
-    let id = app.send(Req::get("/v1/me").bearer(&old)).await.json()["id"].as_str().unwrap().to_owned();
+    let id = suspend(&app, &op, &old).await;
     let path = format!("/v1/admin/members/{id}/suspension");
-    assert_eq!(app.send(Req::post(&path).bearer(&op).json(json!({"reason": "核查中"}))).await.status, 200);
     app.clock.advance(chrono::Duration::seconds(5));
     let lifted = app.send(Req::new(actix_web::http::Method::DELETE, &path).bearer(&op)).await;
     assert_eq!(lifted.status, 200, "{}", lifted.text());

@@ -15,8 +15,8 @@ use super::sql::{
 };
 use domain::campaigns::ports::{NewClaim, Notice};
 
-/// Binds `$1`…`$15` of [`insert_claim`] onto either query builder: the SQLite `sql_query`
-/// or the PostgreSQL [`super::super::prepared::Prepared`] (which diesel caches).
+/// Binds `$1`…`$15` of [`insert_claim`] onto a [`super::super::prepared::Prepared`] of either
+/// backend (which diesel caches).
 macro_rules! bind_claim {
     ($query:expr, $c:expr) => {{
         let c: &NewClaim = $c;

@@ -5,9 +5,8 @@
 use super::super::jobs::insert_mail_jobs;
 use super::super::Backend;
 
-/// Where a statement's values come from: SQL expressions (bind parameters or columns). SQLite
-/// numbers `$N` parameters in the order they first appear, so each statement's parameters must
-/// first appear in ascending order: the fragments below use theirs in the order of these fields.
+/// Where a statement's values come from: SQL expressions (bind parameters or columns). `$n`
+/// parameters are bound through [`super::super::prepared::Prepared`] on both backends.
 pub(super) struct ClaimValues<'a> {
     pub slot: &'a str,
     pub gift_seq: &'a str,
