@@ -115,6 +115,8 @@ pub struct CampaignsConfig {
     /// Threads writing granted claims in batches on PostgreSQL, each holding a pooled connection
     /// while it writes.
     pub claim_writers: usize,
+    /// How campaign pages make way for claims in a rush (`SGH_RUSH_*`).
+    pub rush: crate::campaigns::rush::Policy,
 }
 
 #[derive(Debug, Clone)]
@@ -336,6 +338,11 @@ impl Config {
                     Some(other) => return Err(invalid("SGH_INVENTORY_GATE", format!("'{other}' is not on or off"))),
                 },
                 claim_writers: v.within("SGH_CLAIM_WRITERS", 2, 1..=16)?,
+                rush: crate::campaigns::rush::Policy {
+                    claims_per_sec: v.within("SGH_RUSH_CLAIMS_PER_SEC", 1_000, 0..=10_000_000)?,
+                    claims_per_page: v.within("SGH_RUSH_CLAIMS_PER_PAGE", 6, 1..=1_000)?,
+                    longest: v.millis("SGH_RUSH_PAGE_WAIT_MS", 20, 1..=10_000)?,
+                },
             },
             merchants: MerchantsConfig {
                 platform_key_file: match (v.get("SGH_PLATFORM_KEY_FILE"), profile) {
@@ -414,6 +421,14 @@ mod tests {
     }
 
     #[test]
+    fn pages_make_way_for_claims_unless_told_not_to() {
+        let on = Config::from_vars(vars(&[])).unwrap().campaigns.rush;
+        assert!(on.claims_per_sec > 0 && on.claims_per_page > 0 && !on.longest.is_zero(), "{on:?}");
+        let off = Config::from_vars(vars(&[("SGH_RUSH_CLAIMS_PER_SEC", "0")])).unwrap();
+        assert_eq!(off.campaigns.rush.claims_per_sec, 0);
+    }
+
+    #[test]
     fn prod_refuses_missing_and_development_secrets() {
         let missing = Config::from_vars(vars(&[("SGH_PROFILE", "prod")]));
         assert!(matches!(missing, Err(ConfigError::Missing { var: "SGH_ADMIN_JWT_SECRET", .. })));
@@ -457,6 +472,8 @@ mod tests {
             ("SGH_DATABASE_WAIT_MS", "0"),
             ("SGH_DATABASE_POOL_SIZE", "0"),
             ("SGH_CLAIM_WRITERS", "17"),
+            ("SGH_RUSH_CLAIMS_PER_PAGE", "0"),
+            ("SGH_RUSH_PAGE_WAIT_MS", "0"),
             ("SGH_LOW_STOCK_PERCENT", "101"),
             ("SGH_OTP_RESEND_SECS", "0"),
             ("SGH_OUTBOX_MAX_ATTEMPTS", "0"),

@@ -20,13 +20,14 @@ use domain::campaigns::board::Board;
 use domain::campaigns::model::Ineligible;
 use domain::campaigns::{Campaign, CampaignId};
 use domain::members::{MemberId, Profile};
-use domain::shared::short_lived::ShortLived;
+use domain::shared::short_lived::{Lookup, ShortLived};
 
 const PROBLEM: &str = "application/problem+json";
 
-/// How long a member's standing and claim counts are reused for their pages. A claim through this
-/// instance forgets them at once; the claim itself always reads the member again.
-const MEMBER_FOR_SECS: i64 = 5;
+/// How long a member's standing and claim counts are reused for their pages (and for as long again
+/// while one page reads them anew). A claim through this instance forgets them at once; the claim
+/// itself always reads the member again.
+pub const MEMBER_FOR_SECS: i64 = 5;
 
 /// Members remembered at most: each holds a profile and a rendered list (a few KB with a handful of
 /// campaigns), so this bounds the memory to a few hundred MB. Past it, the least a flood costs is
@@ -71,20 +72,37 @@ impl Pages {
     }
 }
 
-/// The member's part, from memory when it is a few seconds old at most. A token from before the
-/// member's last sign-out everywhere is refused here as it is on a fresh read.
+/// The member's part, from memory when it is a few seconds old at most; a little older while it
+/// is read again beside the page (one read per member at a time). A token from before the member's
+/// last sign-out everywhere is refused here as it is on a fresh read.
 pub(super) async fn member_part(
+    state: &web::Data<CampaignsState>,
+    members: &web::Data<MembersState>,
+    token: MemberToken,
+) -> Result<Arc<MemberPart>, ApiError> {
+    let now = state.clock.now();
+    let session = token.0;
+    let current = |part: &MemberPart| part.profile.member.sessions_since.is_none_or(|since| session.issued_at >= since);
+    match state.pages.members.lookup(&session.member, now) {
+        Lookup::Fresh(part) if current(&part) => return Ok(part),
+        Lookup::Due(part) if current(&part) => {
+            let (state, members) = (state.clone(), members.clone());
+            // Should it fail, the part lapses a TTL later and a page reads it in its own time.
+            actix_web::rt::spawn(async move { read_member_part(&state, &members, token).await.map(drop) });
+            return Ok(part);
+        }
+        _ => {}
+    }
+    read_member_part(state, members, token).await
+}
+
+async fn read_member_part(
     state: &CampaignsState,
     members: &MembersState,
     token: MemberToken,
 ) -> Result<Arc<MemberPart>, ApiError> {
     let now = state.clock.now();
     let session = token.0;
-    if let Some(part) = state.pages.members.get(&session.member, now) {
-        if part.profile.member.sessions_since.is_none_or(|since| session.issued_at >= since) {
-            return Ok(part);
-        }
-    }
     let start = state.pages.members.read_start();
     let profile = members.auth.ensure_session(session).await?;
     let claimed = state.campaigns.claims_per_campaign(session.member).await?.into_iter().collect();
@@ -181,6 +199,7 @@ pub async fn list(
     state: web::Data<CampaignsState>,
     members: web::Data<MembersState>,
 ) -> Result<HttpResponse, ApiError> {
+    state.rush.page_turn().await;
     let board = state.campaigns.board().await?;
     let token = req.extensions().get::<MemberToken>().copied();
     let Some(token) = token else {
@@ -208,6 +227,7 @@ pub async fn get(
     members: web::Data<MembersState>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    state.rush.page_turn().await;
     let board = state.campaigns.board().await?;
     let token = req.extensions().get::<MemberToken>().copied();
     let part = match token {

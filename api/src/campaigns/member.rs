@@ -61,8 +61,10 @@ pub async fn claim(
         members.profiles.require_consent(&profile)?;
         Ok::<_, ApiError>(profile)
     };
-    let (claim, replay) =
-        state.campaigns.claim(me.0, claimant, CampaignId(campaign), GiftId(gift), &request_key).await?;
+    let in_flight = state.rush.claim();
+    let outcome = state.campaigns.claim(me.0, claimant, CampaignId(campaign), GiftId(gift), &request_key).await;
+    drop(in_flight);
+    let (claim, replay) = outcome?;
     state.pages.forget_member(me.0.member);
     let status = if replay { StatusCode::OK } else { StatusCode::CREATED };
     Ok(HttpResponse::build(status).json(VoucherView::from(claim)))
@@ -81,6 +83,7 @@ pub async fn vouchers(
 ) -> Result<web::Json<VoucherList>, ApiError> {
     let limit = Limit::parse(query.limit).map_err(paging_error)?;
     let after = query.cursor.as_deref().map(IdCursor::decode).transpose().map_err(paging_error)?;
+    state.rush.page_turn().await;
     // The member's standing, from a few seconds' memory: the page itself is one indexed read.
     super::board::member_part(&state, &members, me).await?;
     let (claims, next) = state.campaigns.vouchers(me.0.member, limit, after).await?;

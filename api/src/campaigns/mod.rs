@@ -8,8 +8,10 @@ mod errors;
 mod member;
 pub(crate) mod pickup;
 mod report;
+pub mod rush;
 mod wire;
 
+pub use board::MEMBER_FOR_SECS;
 pub use wire::{wire, Campaigns, CampaignsState, Pickup, Writes};
 
 use utoipa_actix_web::service_config::ServiceConfig;

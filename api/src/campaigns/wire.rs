@@ -20,6 +20,8 @@ pub struct CampaignsState {
     pub clock: AppClock,
     /// What the campaign pages keep between requests.
     pub pages: super::board::Pages,
+    /// How the pages make way for claims at an opening.
+    pub rush: super::rush::Policy,
 }
 
 /// How granted claims are written: by writer threads in batches (a server), or one by one (a
@@ -55,5 +57,6 @@ pub fn wire(infra: &Infra, writes: Writes) -> CampaignsState {
         pickup: PickupService { store: DbPickup(db.clone()), clock: infra.clock.clone() },
         clock: infra.clock.clone(),
         pages: Default::default(),
+        rush: config.rush,
     }
 }

@@ -1,6 +1,8 @@
 //! A small in-process map whose entries live a few seconds of the Clock's time: for what may be a
 //! moment old on a page (a member's standing, their claim counts) and is checked again where it
-//! matters (the claim re-reads the member before writing).
+//! matters (the claim re-reads the member before writing). For one more TTL an entry is still
+//! served while one caller reads it again, so a page someone keeps refreshing never waits for that
+//! read (behind a database busy with claims, it is the slowest part of the page).
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -9,12 +11,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 pub struct ShortLived<K, V> {
-    entries: Mutex<HashMap<K, (V, DateTime<Utc>)>>,
+    entries: Mutex<HashMap<K, Entry<V>>>,
     ttl: Duration,
     /// At this many entries the expired ones are swept; if all are live, everything goes.
     max: usize,
     /// Counts forgets, so a value read before one is not kept after it.
     forgets: AtomicU64,
+}
+
+struct Entry<V> {
+    value: V,
+    at: DateTime<Utc>,
+    /// Someone was told to read it again.
+    due_taken: bool,
+}
+
+/// What [`ShortLived::lookup`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<V> {
+    /// Put less than the TTL ago, or a little older while someone reads it again.
+    Fresh(V),
+    /// Older than the TTL, younger than two, and the caller is the one to read it again (off the
+    /// request's path) and [`ShortLived::put_read`] it.
+    Due(V),
+    Missing,
 }
 
 /// When a read for the map began: see [`ShortLived::put_read`].
@@ -26,15 +46,31 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
         Self { entries: Mutex::default(), ttl, max, forgets: AtomicU64::new(0) }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, DateTime<Utc>)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The value put less than the TTL before `now`.
     pub fn get(&self, key: &K, now: DateTime<Utc>) -> Option<V> {
         let entries = self.entries();
-        let (value, at) = entries.get(key)?;
-        (now >= *at && now - *at < self.ttl).then(|| value.clone())
+        let entry = entries.get(key)?;
+        (now >= entry.at && now - entry.at < self.ttl).then(|| entry.value.clone())
+    }
+
+    /// The value, fresh or due to be read again; see [`Lookup`].
+    pub fn lookup(&self, key: &K, now: DateTime<Utc>) -> Lookup<V> {
+        let mut entries = self.entries();
+        let Some(entry) = entries.get_mut(key).filter(|e| now >= e.at && now - e.at < self.ttl * 2) else {
+            return Lookup::Missing;
+        };
+        if now - entry.at < self.ttl {
+            return Lookup::Fresh(entry.value.clone());
+        }
+        if std::mem::replace(&mut entry.due_taken, true) {
+            Lookup::Fresh(entry.value.clone())
+        } else {
+            Lookup::Due(entry.value.clone())
+        }
     }
 
     /// Taken before reading a value to [`Self::put_read`].
@@ -50,13 +86,13 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
             return;
         }
         if entries.len() >= self.max {
-            let ttl = self.ttl;
-            entries.retain(|_, (_, at)| now >= *at && now - *at < ttl);
+            let kept = self.ttl * 2;
+            entries.retain(|_, e| now >= e.at && now - e.at < kept);
             if entries.len() >= self.max {
                 entries.clear();
             }
         }
-        entries.insert(key, (value, now));
+        entries.insert(key, Entry { value, at: now, due_taken: false });
     }
 
     pub fn forget(&self, key: &K) {
@@ -83,15 +119,41 @@ mod tests {
         assert_eq!(cache.get(&1, t0), None);
 
         cache.put_read(1, "a", t0, cache.read_start());
-        cache.put_read(2, "b", t0 + Duration::seconds(4), cache.read_start());
-        // Full: the expired entry 1 is swept, the live one stays.
-        cache.put_read(3, "c", t0 + Duration::seconds(6), cache.read_start());
-        assert_eq!(cache.get(&2, t0 + Duration::seconds(6)), Some("b"));
-        assert_eq!(cache.get(&3, t0 + Duration::seconds(6)), Some("c"));
+        cache.put_read(2, "b", t0 + Duration::seconds(8), cache.read_start());
+        // Full: entry 1, two TTLs old, is swept; the live one stays.
+        cache.put_read(3, "c", t0 + Duration::seconds(10), cache.read_start());
+        assert_eq!(cache.get(&2, t0 + Duration::seconds(10)), Some("b"));
+        assert_eq!(cache.get(&3, t0 + Duration::seconds(10)), Some("c"));
         // Full of live entries: they all go rather than growing without bound.
-        cache.put_read(4, "d", t0 + Duration::seconds(7), cache.read_start());
-        assert_eq!(cache.get(&2, t0 + Duration::seconds(7)), None);
-        assert_eq!(cache.get(&4, t0 + Duration::seconds(7)), Some("d"));
+        cache.put_read(4, "d", t0 + Duration::seconds(11), cache.read_start());
+        assert_eq!(cache.get(&2, t0 + Duration::seconds(11)), None);
+        assert_eq!(cache.get(&4, t0 + Duration::seconds(11)), Some("d"));
+    }
+
+    #[test]
+    fn past_its_ttl_an_entry_is_served_while_one_caller_reads_it_again() {
+        let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
+        let cache = ShortLived::new(Duration::seconds(5), 10);
+        assert_eq!(cache.lookup(&1, t0), Lookup::Missing);
+        cache.put_read(1, "a", t0, cache.read_start());
+        assert_eq!(cache.lookup(&1, t0 + Duration::seconds(4)), Lookup::Fresh("a"));
+        assert_eq!(
+            cache.lookup(&1, t0 + Duration::seconds(5)),
+            Lookup::Due("a"),
+            "the first caller past the TTL reads"
+        );
+        assert_eq!(cache.lookup(&1, t0 + Duration::seconds(6)), Lookup::Fresh("a"), "the others do not");
+        assert_eq!(cache.get(&1, t0 + Duration::seconds(6)), None, "`get` is the TTL alone");
+        cache.put_read(1, "b", t0 + Duration::seconds(7), cache.read_start());
+        assert_eq!(cache.lookup(&1, t0 + Duration::seconds(12)), Lookup::Due("b"), "due again a TTL after its read");
+        assert_eq!(
+            cache.lookup(&1, t0 + Duration::seconds(17)),
+            Lookup::Missing,
+            "the read never came: two TTLs on, gone"
+        );
+        cache.put_read(2, "c", t0, cache.read_start());
+        cache.forget(&2);
+        assert_eq!(cache.lookup(&2, t0), Lookup::Missing);
     }
 
     #[test]

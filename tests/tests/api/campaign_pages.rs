@@ -3,18 +3,23 @@
 //! another instance within the second), with and without a token, with ETags; and the vouchers
 //! page a page at a time.
 
+use super::campaigns::suspend;
+use api::campaigns::MEMBER_FOR_SECS;
 use chrono::Duration;
 use domain::admin::{Actor, NewAuditEntry, Role};
 use domain::campaigns::board::FRESH_FOR_MS;
 use domain::campaigns::ports::CampaignRepository;
 use domain::campaigns::CampaignId;
+use domain::members::roster::RosterStatus;
 use domain::shared::Clock;
 use serde_json::{json, Value};
+use tests::members::id_number;
 use tests::{on_both_backends, on_every_inventory_mode, Backend, Options, Req, TestApp};
 
 on_every_inventory_mode!(the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_once);
 on_both_backends!(
     the_board_without_a_token_is_the_shared_part,
+    a_members_part_is_read_again_beside_the_page_once_it_is_due,
     vouchers_come_a_page_at_a_time,
     vouchers_read_together_go_each_to_their_member
 );
@@ -98,6 +103,45 @@ async fn the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_o
     assert_eq!(listed(&board(&app, None).await), vec![second], "still the board of a moment ago");
     a_second(&app);
     assert!(listed(&board(&app, None).await).is_empty());
+}
+
+fn member_part(board: &Value) -> (Option<bool>, Option<&str>) {
+    (board["items"][0]["eligible"].as_bool(), board["items"][0]["ineligible_reason"].as_str())
+}
+
+async fn a_members_part_is_read_again_beside_the_page_once_it_is_due(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    app.live_campaign(&op, 3, 1, 1).await;
+    let zhang = id_number("19900307", 123);
+    app.seed_roster(&[("张三", &zhang, "SZ-100", RosterStatus::Active)]).await;
+    let member = app.consenting_member("13800000011").await;
+    assert_eq!(member_part(&board(&app, Some(&member)).await), (Some(false), Some("not_activated")));
+
+    let bind = Req::put("/v1/me/real-name").bearer(&member).json(json!({"name": "张三", "id_number": zhang}));
+    assert_eq!(app.send(bind).await.json()["status"], "activated");
+    let remembered = (Some(false), Some("not_activated"));
+    assert_eq!(member_part(&board(&app, Some(&member)).await), remembered, "a few seconds' memory");
+
+    // Due: this page is answered from memory at once, and the member is read again beside it.
+    app.clock.advance(Duration::seconds(MEMBER_FOR_SECS));
+    assert_eq!(member_part(&board(&app, Some(&member)).await), remembered);
+    let mut read_again = false;
+    for _ in 0..500 {
+        if member_part(&board(&app, Some(&member)).await) == (Some(true), None) {
+            read_again = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(read_again, "the pages after it show the member as read again");
+
+    // Memory never serves a part two TTLs old: a suspended member's next page after that is refused.
+    suspend(&app, &op, &member).await;
+    app.clock.advance(Duration::seconds(MEMBER_FOR_SECS));
+    assert_eq!(board(&app, Some(&member)).await["items"][0]["eligible"], true, "due: served once more");
+    app.clock.advance(Duration::seconds(MEMBER_FOR_SECS));
+    app.send(Req::get("/v1/campaigns").bearer(&member)).await.problem(403, "member.suspended");
 }
 
 async fn the_board_without_a_token_is_the_shared_part(backend: Backend) {

@@ -368,7 +368,7 @@ async fn unknown_campaigns_gifts_and_points_are_404_problems(backend: Backend) {
 }
 
 /// Staff suspend the member signed in with `token`; their id.
-async fn suspend(app: &TestApp, staff: &str, token: &str) -> String {
+pub(crate) async fn suspend(app: &TestApp, staff: &str, token: &str) -> String {
     let id = app.send(Req::get("/v1/me").bearer(token)).await.json()["id"].as_str().unwrap().to_owned();
     let suspend =
         Req::post(&format!("/v1/admin/members/{id}/suspension")).bearer(staff).json(json!({"reason": "核查中"}));

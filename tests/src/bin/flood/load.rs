@@ -32,6 +32,25 @@ pub struct Outcome {
     pub first_error: Option<String>,
 }
 
+impl Outcome {
+    /// Adds another run of the same loop to this one, as if they had run back to back.
+    pub fn absorb(&mut self, other: Outcome) {
+        self.wall += other.wall;
+        self.granted.add(&other.granted).expect("histograms with the same bounds add up");
+        self.refused.add(&other.refused).expect("histograms with the same bounds add up");
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+    }
+
+    pub fn answered(&self) -> u64 {
+        self.granted.len() + self.refused.len()
+    }
+
+    pub fn per_second(&self) -> f64 {
+        self.answered() as f64 / self.wall.as_secs_f64()
+    }
+}
+
 /// How the loop counts an answer.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Answer {

@@ -77,6 +77,10 @@ struct Args {
     /// Requests of each phase of scenario (o).
     #[arg(long, default_value_t = 100_000)]
     opening_requests: usize,
+    /// Rounds of scenario (o)'s claims alone and mixed, one after the other: the machine's speed
+    /// drifts by more than the difference measured, so each mixed run has an alone run beside it.
+    #[arg(long, default_value_t = 3)]
+    opening_rounds: usize,
     /// a, b, c; or o, the opening minute, alone (it prints its own table).
     #[arg(long, value_delimiter = ',', default_value = "a,b,c")]
     scenarios: Vec<String>,
@@ -93,6 +97,17 @@ struct Args {
     client_threads: usize,
     #[arg(long, default_value_t = 18_481)]
     port: u16,
+    /// `SGH_KEY=value` for the server besides the tool's own (repeatable), e.g. to run the pages'
+    /// rush policy with other settings: `--server-env SGH_RUSH_CLAIMS_PER_SEC=0`.
+    #[arg(long = "server-env", value_parser = server_env)]
+    server_env: Vec<(String, String)>,
+}
+
+fn server_env(pair: &str) -> Result<(String, String), String> {
+    match pair.split_once('=') {
+        Some((key, value)) if key.starts_with("SGH_") => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("'{pair}' is not SGH_KEY=value")),
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -124,6 +139,7 @@ fn server_vars(args: &Args, gate: &str) -> Vec<(String, String)> {
     .into_iter()
     .chain(redis)
     .map(|(k, v)| (k.to_owned(), v))
+    .chain(args.server_env.iter().cloned())
     .collect()
 }
 

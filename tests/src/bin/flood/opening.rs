@@ -1,7 +1,7 @@
 //! Scenario (o), the opening minute: three live campaigns and members who each hold a voucher;
-//! from C connections, sold-out claims, `GET /v1/campaigns` and `GET /v1/me/vouchers` each alone,
-//! then claims and campaign pages together (C connections each), all against one server in one
-//! sitting. See README § Measured: the opening minute.
+//! from C connections, `GET /v1/campaigns` and `GET /v1/me/vouchers` each alone, then rounds of
+//! sold-out claims alone and claims and campaign pages together (C connections each), all against
+//! one server in one sitting. See README § Measured: the opening minute.
 
 use super::load::{claim_answer, claims, closed_loop, closed_loop_until, Answer};
 use super::*;
@@ -32,11 +32,11 @@ struct Line {
 
 impl Line {
     fn answered(&self) -> u64 {
-        self.outcome.granted.len() + self.outcome.refused.len()
+        self.outcome.answered()
     }
 
     fn per_second(&self) -> f64 {
-        self.answered() as f64 / self.outcome.wall.as_secs_f64()
+        self.outcome.per_second()
     }
 
     fn print(&self, claims_alone: f64) {
@@ -83,26 +83,44 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     // Keys are per member: every run and mode needs its own.
     let claim = |run: &str| claims(&sold_out, &gift, members, &format!("{sold_out}-{run}"));
 
-    let mut lines = vec![Line {
-        what: "sold-out claim, alone",
-        outcome: closed_loop(args.port, c, n, claim("alone"), claim_answer).await?,
-    }];
     let list = closed_loop(args.port, c, n, pages("/v1/campaigns", members), page_answer).await?;
-    lines.push(Line { what: "`GET /v1/campaigns`, alone", outcome: list });
     let vouchers = closed_loop(args.port, c, n, pages("/v1/me/vouchers", members), page_answer).await?;
-    lines.push(Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers });
-    // Until either has sent its n: a loop left running alone would count as mixed.
-    let done = Arc::new(AtomicBool::new(false));
     let refreshers = args.mixed_page_connections.unwrap_or(c);
-    let (claimed, listed) = tokio::join!(
-        closed_loop_until(args.port, c, n, claim("mixed"), claim_answer, done.clone()),
-        closed_loop_until(args.port, refreshers, n, pages("/v1/campaigns", members), page_answer, done),
-    );
-    lines.push(Line { what: "sold-out claim, mixed", outcome: claimed? });
-    lines.push(Line { what: "`GET /v1/campaigns`, mixed", outcome: listed? });
+    let mut rounds: Vec<(Outcome, Outcome, Outcome)> = Vec::new();
+    for round in 0..args.opening_rounds.max(1) {
+        let alone = closed_loop(args.port, c, n, claim(&format!("alone{round}")), claim_answer).await?;
+        // Until either has sent its n: a loop left running alone would count as mixed.
+        let done = Arc::new(AtomicBool::new(false));
+        let (claimed, listed) = tokio::join!(
+            closed_loop_until(args.port, c, n, claim(&format!("mixed{round}")), claim_answer, done.clone()),
+            closed_loop_until(args.port, refreshers, n, pages("/v1/campaigns", members), page_answer, done),
+        );
+        rounds.push((alone, claimed?, listed?));
+    }
+    let ratios: Vec<String> =
+        rounds.iter().map(|(alone, mixed, _)| format!("{:.2}", mixed.per_second() / alone.per_second())).collect();
+    let mut rounds = rounds.into_iter();
+    let (mut alone, mut claimed, mut listed) = rounds.next().expect("at least one round");
+    for (a, c, l) in rounds {
+        alone.absorb(a);
+        claimed.absorb(c);
+        listed.absorb(l);
+    }
+    let lines = [
+        Line { what: "sold-out claim, alone", outcome: alone },
+        Line { what: "`GET /v1/campaigns`, alone", outcome: list },
+        Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers },
+        Line { what: "sold-out claim, mixed", outcome: claimed },
+        Line { what: "`GET /v1/campaigns`, mixed", outcome: listed },
+    ];
 
     let claims_alone = lines[0].per_second();
     println!("\n{c} connections each; in the mixed phase {c} claiming and {refreshers} refreshing");
+    println!(
+        "claims alone and mixed in {} rounds, one after the other; mixed / alone by round: {}",
+        ratios.len(),
+        ratios.join(", ")
+    );
     println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|---|---|");
     for line in &lines {
