@@ -14,6 +14,7 @@ mod campaigns;
 mod card_rebates;
 mod cards;
 mod catalogue_cache;
+mod claim_faults;
 mod edge;
 mod ephemeral_contract;
 mod fuzz;
