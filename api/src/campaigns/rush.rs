@@ -131,11 +131,16 @@ impl Lane {
     /// Moves the windows on to `now`.
     fn roll(&mut self, now: Instant) {
         let Some(start) = self.window else { return };
-        let passed = now.saturating_duration_since(start).as_nanos() / WINDOW.as_nanos();
-        if passed > 0 {
-            self.last_window = if passed == 1 { self.this_window } else { 0 };
-            self.this_window = 0;
-            self.window = Some(start + WINDOW * passed as u32);
+        match now.saturating_duration_since(start).as_nanos() / WINDOW.as_nanos() {
+            0 => {}
+            1 => {
+                self.last_window = std::mem::take(&mut self.this_window);
+                self.window = Some(start + WINDOW);
+            }
+            _ => {
+                (self.last_window, self.this_window) = (0, 0);
+                self.window = Some(now);
+            }
         }
     }
 
@@ -183,11 +188,13 @@ impl Lane {
 
     /// Lets the longest-waiting page through, if one still waits.
     fn release_next(&mut self) -> bool {
-        let waiting = self.anyone_waiting();
-        if let Some(slot) = self.waiting.pop_front().filter(|_| waiting) {
+        if !self.anyone_waiting() {
+            return false;
+        }
+        if let Some(slot) = self.waiting.pop_front() {
             release(&slot);
         }
-        waiting
+        true
     }
 }
 
