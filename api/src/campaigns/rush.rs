@@ -59,7 +59,11 @@ impl Policy {
             return;
         };
         // Dropped at the deadline, the turn is skipped by whoever would have released it.
-        let _ = tokio::time::timeout(self.longest, turn).await;
+        let how = match tokio::time::timeout(self.longest, turn).await {
+            Ok(()) => Held::ByClaims,
+            Err(_) => Held::ToDeadline,
+        };
+        HELD.with(|held| held[how as usize].increment(1));
     }
 
     /// Counts a claim in flight on this worker until the guard is dropped, when it counts as
@@ -87,8 +91,21 @@ impl Drop for ClaimInFlight {
     }
 }
 
+/// How a page that waited went on.
+#[derive(Clone, Copy)]
+enum Held {
+    ByClaims,
+    ToDeadline,
+}
+
+/// The metric name counting pages that waited for their turn, by how they went on.
+pub const PAGES_HELD: &str = "campaign_pages_held_total";
+
 thread_local! {
     static LANE: RefCell<Lane> = RefCell::new(Lane::default());
+    /// Looked up once per thread, not per page.
+    static HELD: [metrics::Counter; 2] =
+        [metrics::counter!(PAGES_HELD, "turn" => "claims"), metrics::counter!(PAGES_HELD, "turn" => "deadline")];
 }
 
 /// One waiting page: released by a claim, or given up by the page at its deadline.

@@ -18,6 +18,7 @@ use tests::{on_both_backends, on_every_inventory_mode, Backend, Options, Req, Te
 
 on_every_inventory_mode!(the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_once);
 on_both_backends!(
+    in_a_rush_pages_wait_their_turn_and_are_answered,
     the_board_without_a_token_is_the_shared_part,
     a_members_part_is_read_again_beside_the_page_once_it_is_due,
     vouchers_come_a_page_at_a_time,
@@ -103,6 +104,43 @@ async fn the_board_shows_what_is_left_within_a_second_and_changes_made_here_at_o
     assert_eq!(listed(&board(&app, None).await), vec![second], "still the board of a moment ago");
     a_second(&app);
     assert!(listed(&board(&app, None).await).is_empty());
+}
+
+async fn in_a_rush_pages_wait_their_turn_and_are_answered(backend: Backend) {
+    // One server thread where any claim answered makes a rush, and claims never give a page its
+    // turn: every page in the rush waits its longest, a millisecond.
+    let options = Options::default()
+        .var("SGH_WORKERS", 1)
+        .var("SGH_RUSH_CLAIMS_PER_SEC", 1)
+        .var("SGH_RUSH_CLAIMS_PER_PAGE", 1000)
+        .var("SGH_RUSH_PAGE_WAIT_MS", 1);
+    let app = TestApp::spawn_with(backend, options).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 3, 1, 1).await;
+    let members = app.activated_members(20, "SZ-100").await;
+    // The metrics are the process's, shared with the tests running beside this one: it looks for
+    // the count to move.
+    let held = async || {
+        let text = app.send(Req::get("/metrics")).await.text();
+        let line = text.lines().find_map(|l| l.strip_prefix(r#"campaign_pages_held_total{turn="deadline"} "#));
+        line.map_or(0.0, |n| n.trim().parse::<f64>().unwrap())
+    };
+    let before = held().await;
+    let mut waited = false;
+    for round in 0..20 {
+        let claims = members.iter().map(|t| app.claim_req(t, &campaign, &gift, &format!("k{round}")));
+        let pages = members.iter().map(|t| Req::get("/v1/campaigns").bearer(t));
+        let replies = app.send_all(claims.zip(pages).flat_map(|(c, p)| [c, p]).collect()).await;
+        for (i, reply) in replies.iter().enumerate() {
+            let expected: &[u16] = if i % 2 == 0 { &[201, 200, 409] } else { &[200] };
+            assert!(expected.contains(&reply.status), "{} {}", reply.status, reply.text());
+        }
+        if held().await > before {
+            waited = true;
+            break;
+        }
+    }
+    assert!(waited, "pages sent among claims waited for their turn");
 }
 
 fn member_part(board: &Value) -> (Option<bool>, Option<&str>) {
