@@ -19,6 +19,7 @@ use crate::members::{MemberToken, MembersState};
 use domain::campaigns::board::Board;
 use domain::campaigns::model::Ineligible;
 use domain::campaigns::{Campaign, CampaignId};
+use domain::members::error::AuthError;
 use domain::members::{MemberId, Profile};
 use domain::shared::short_lived::{Lookup, ShortLived};
 
@@ -72,9 +73,10 @@ impl Pages {
     }
 }
 
-/// The member's part, from memory when it is a few seconds old at most; a little older while it
-/// is read again beside the page (one read per member at a time). A token from before the member's
-/// last sign-out everywhere is refused here as it is on a fresh read.
+/// The member's part, from memory when it is a few seconds old at most; up to as old again while
+/// one page's request reads it anew beside the page. A token from before the member's last sign-out
+/// everywhere is refused here as it is on a fresh read, and a read that refuses the member (now
+/// suspended, erased or signed out) forgets them, so their next page is refused too.
 pub(super) async fn member_part(
     state: &web::Data<CampaignsState>,
     members: &web::Data<MembersState>,
@@ -87,7 +89,7 @@ pub(super) async fn member_part(
         Lookup::Fresh(part) if current(&part) => return Ok(part),
         Lookup::Due(part) if current(&part) => {
             let (state, members) = (state.clone(), members.clone());
-            // Should it fail, the part lapses a TTL later and a page reads it in its own time.
+            // Should it fail otherwise, the part lapses within a TTL and a page reads it itself.
             actix_web::rt::spawn(async move { read_member_part(&state, &members, token).await.map(drop) });
             return Ok(part);
         }
@@ -103,8 +105,16 @@ async fn read_member_part(
 ) -> Result<Arc<MemberPart>, ApiError> {
     let now = state.clock.now();
     let session = token.0;
-    let start = state.pages.members.read_start();
-    let profile = members.auth.ensure_session(session).await?;
+    let start = state.pages.members.read_start(&session.member);
+    let profile = match members.auth.ensure_session(session).await {
+        Ok(profile) => profile,
+        Err(refused) => {
+            if matches!(refused, AuthError::Suspended | AuthError::Erased | AuthError::InvalidToken) {
+                state.pages.forget_member(session.member);
+            }
+            return Err(refused.into());
+        }
+    };
     let claimed = state.campaigns.claims_per_campaign(session.member).await?.into_iter().collect();
     let part = Arc::new(MemberPart { profile, claimed, list: Mutex::default() });
     // A claim of theirs during the read forgets them: this read may not have counted it.

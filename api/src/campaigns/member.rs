@@ -84,7 +84,7 @@ pub async fn vouchers(
     let limit = Limit::parse(query.limit).map_err(paging_error)?;
     let after = query.cursor.as_deref().map(IdCursor::decode).transpose().map_err(paging_error)?;
     state.rush.page_turn().await;
-    // The member's standing, from a few seconds' memory: the page itself is one indexed read.
+    // The member's standing, from memory (see `board::member_part`): the page itself is one indexed read.
     super::board::member_part(&state, &members, me).await?;
     let (claims, next) = state.campaigns.vouchers(me.0.member, limit, after).await?;
     Ok(web::Json(VoucherList {

@@ -4,7 +4,8 @@
 //! the claims, however cheap the page (README § Measured: the opening minute). So in a rush —
 //! while a worker answers at least `claims_per_sec` claims a second — a page there waits for its
 //! turn: one page for every `claims_per_page` claims answered, and never longer than `longest`.
-//! The claims are answered sooner, the pages a little later; outside a rush a page does not wait.
+//! The claims are answered sooner, the pages a little later; outside a rush a page does not wait,
+//! and the first page after one takes those still waiting along.
 //!
 //! A rush is told two ways, as claims are answered two ways. Through the gate they are quick and
 //! come back from Redis in bursts, so the claims in flight drop to none many times a millisecond
@@ -18,6 +19,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -55,7 +57,10 @@ impl Policy {
         if self.claims_per_sec == 0 {
             return;
         }
-        let Some(turn) = LANE.with_borrow_mut(|lane| lane.page_arrives(self, Instant::now())) else {
+        let mut wake = Vec::new();
+        let turn = LANE.with_borrow_mut(|lane| lane.page_arrives(self, Instant::now(), &mut wake));
+        wake.into_iter().for_each(Waker::wake);
+        let Some(turn) = turn else {
             return;
         };
         // Dropped at the deadline, the turn is skipped by whoever would have released it.
@@ -73,7 +78,7 @@ impl Policy {
         if on {
             LANE.with_borrow_mut(|lane| lane.in_flight += 1);
         }
-        ClaimInFlight { policy: on.then_some(*self) }
+        ClaimInFlight { policy: on.then_some(*self), _this_thread: PhantomData }
     }
 }
 
@@ -81,12 +86,18 @@ impl Policy {
 #[must_use = "the claim counts as in flight until this is dropped"]
 pub struct ClaimInFlight {
     policy: Option<Policy>,
+    /// Counted on this thread's lane, so it must end on this thread.
+    _this_thread: PhantomData<Rc<()>>,
 }
 
 impl Drop for ClaimInFlight {
     fn drop(&mut self) {
         if let Some(policy) = &self.policy {
-            LANE.with_borrow_mut(|lane| lane.claim_answered(policy, Instant::now()));
+            // `try_with`: a claim dropped while its thread shuts down has no lane left to tell.
+            let waker = LANE.try_with(|lane| lane.borrow_mut().claim_answered(policy, Instant::now()));
+            if let Ok(Some(waker)) = waker {
+                waker.wake();
+            }
         }
     }
 }
@@ -165,10 +176,14 @@ impl Lane {
         self.in_flight >= CROWD || self.this_window.max(self.last_window) >= policy.per_window()
     }
 
-    /// `None`: go ahead. Otherwise the turn to wait for.
-    fn page_arrives(&mut self, policy: &Policy, now: Instant) -> Option<Turn> {
+    /// `None`: go ahead. Otherwise the turn to wait for. Pages still waiting when a rush is over
+    /// go too, into `wake` (woken by the caller, once the lane is no longer borrowed).
+    fn page_arrives(&mut self, policy: &Policy, now: Instant, wake: &mut Vec<Waker>) -> Option<Turn> {
         self.roll(now);
         if !self.rush(policy) {
+            while let Some(released) = self.release_next() {
+                wake.extend(released);
+            }
             return None;
         }
         if self.credit >= policy.claims_per_page && !self.anyone_waiting() {
@@ -180,15 +195,19 @@ impl Lane {
         Some(Turn(slot))
     }
 
-    fn claim_answered(&mut self, policy: &Policy, now: Instant) {
+    /// The waker of the page this claim let through, for the caller to wake.
+    fn claim_answered(&mut self, policy: &Policy, now: Instant) -> Option<Waker> {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.roll(now);
         self.window.get_or_insert(now);
         self.this_window += 1;
         self.credit = (self.credit + 1).min(policy.claims_per_page);
-        if self.credit >= policy.claims_per_page && self.release_next() {
-            self.credit = 0;
+        if self.credit < policy.claims_per_page {
+            return None;
         }
+        let released = self.release_next()?;
+        self.credit = 0;
+        released
     }
 
     /// Drops the turns given up at the front; whether a page still waits.
@@ -203,23 +222,16 @@ impl Lane {
         false
     }
 
-    /// Lets the longest-waiting page through, if one still waits.
-    fn release_next(&mut self) -> bool {
+    /// Lets the longest-waiting page through, if one still waits: `Some` with its waker (none
+    /// when it has not been polled yet).
+    fn release_next(&mut self) -> Option<Option<Waker>> {
         if !self.anyone_waiting() {
-            return false;
+            return None;
         }
-        if let Some(slot) = self.waiting.pop_front() {
-            release(&slot);
-        }
-        true
-    }
-}
-
-fn release(slot: &RefCell<Slot>) {
-    let mut slot = slot.borrow_mut();
-    slot.released = true;
-    if let Some(waker) = slot.waker.take() {
-        waker.wake();
+        let slot = self.waiting.pop_front()?;
+        let mut slot = slot.borrow_mut();
+        slot.released = true;
+        Some(slot.waker.take())
     }
 }
 
@@ -243,7 +255,7 @@ mod tests {
     fn pages_do_not_wait_below_the_rush_rate() {
         let now = Instant::now();
         let mut lane = lane_after_claims(2, now);
-        assert!(lane.page_arrives(&POLICY, now).is_none());
+        assert!(lane.page_arrives(&POLICY, now, &mut Vec::new()).is_none());
         assert!(lane.waiting.is_empty());
     }
 
@@ -251,8 +263,8 @@ mod tests {
     fn in_a_rush_a_page_goes_through_for_every_claims_per_page_claims_answered() {
         let now = Instant::now();
         let mut lane = lane_after_claims(3, now);
-        let mut first = lane.page_arrives(&POLICY, now).expect("a rush");
-        let mut second = lane.page_arrives(&POLICY, now).expect("behind the first");
+        let mut first = lane.page_arrives(&POLICY, now, &mut Vec::new()).expect("a rush");
+        let mut second = lane.page_arrives(&POLICY, now, &mut Vec::new()).expect("behind the first");
         lane.claim_answered(&POLICY, now);
         lane.claim_answered(&POLICY, now);
         assert!(!ready(&mut first), "two claims answered are not yet a page's turn");
@@ -273,27 +285,48 @@ mod tests {
         for _ in 0..5 {
             lane.claim_answered(&POLICY, now);
         }
-        assert!(lane.page_arrives(&POLICY, now).is_none(), "three claims were answered since the last page");
-        assert!(lane.page_arrives(&POLICY, now).is_some(), "the turns do not add up while no page waits");
+        assert!(
+            lane.page_arrives(&POLICY, now, &mut Vec::new()).is_none(),
+            "three claims were answered since the last page"
+        );
+        assert!(
+            lane.page_arrives(&POLICY, now, &mut Vec::new()).is_some(),
+            "the turns do not add up while no page waits"
+        );
     }
 
     #[test]
     fn the_rush_is_over_a_window_after_its_last_claims() {
         let now = Instant::now();
         let mut lane = lane_after_claims(3, now);
-        assert!(lane.page_arrives(&POLICY, now + WINDOW).is_some(), "the last window's claims still count");
-        assert!(lane.page_arrives(&POLICY, now + WINDOW * 2).is_none(), "two windows on, they do not");
+        assert!(
+            lane.page_arrives(&POLICY, now + WINDOW, &mut Vec::new()).is_some(),
+            "the last window's claims still count"
+        );
+        assert!(lane.page_arrives(&POLICY, now + WINDOW * 2, &mut Vec::new()).is_none(), "two windows on, they do not");
         let mut lane = lane_after_claims(3, now);
-        assert!(lane.page_arrives(&POLICY, now + WINDOW * 7).is_none(), "nor after a long pause");
+        assert!(lane.page_arrives(&POLICY, now + WINDOW * 7, &mut Vec::new()).is_none(), "nor after a long pause");
+    }
+
+    #[test]
+    fn pages_still_waiting_when_the_rush_is_over_go_with_the_next_page() {
+        let now = Instant::now();
+        let mut lane = lane_after_claims(3, now);
+        let mut waiting = lane.page_arrives(&POLICY, now, &mut Vec::new()).expect("a rush");
+        assert!(!ready(&mut waiting));
+        let mut wake = Vec::new();
+        assert!(lane.page_arrives(&POLICY, now + WINDOW * 2, &mut wake).is_none(), "the rush is over");
+        assert_eq!(wake.len(), 1, "the waiting page is woken, not left to its deadline");
+        assert!(ready(&mut waiting));
     }
 
     #[test]
     fn claims_crowding_a_worker_make_a_rush_however_slowly_they_are_answered() {
         let now = Instant::now();
         let mut lane = Lane { in_flight: CROWD - 1, ..Lane::default() };
-        assert!(lane.page_arrives(&POLICY, now).is_none());
+        assert!(lane.page_arrives(&POLICY, now, &mut Vec::new()).is_none());
         lane.in_flight += 1;
-        let mut page = lane.page_arrives(&POLICY, now).expect("a crowd of claims is a rush");
+        let mut page = lane.page_arrives(&POLICY, now, &mut Vec::new()).expect("a crowd of claims is a rush");
         for _ in 0..3 {
             lane.claim_answered(&POLICY, now);
         }
@@ -305,8 +338,8 @@ mod tests {
     fn a_page_that_gave_up_waiting_does_not_use_up_a_turn() {
         let now = Instant::now();
         let mut lane = lane_after_claims(3, now);
-        let gave_up = lane.page_arrives(&POLICY, now).expect("a rush");
-        let mut waiting = lane.page_arrives(&POLICY, now).expect("a rush");
+        let gave_up = lane.page_arrives(&POLICY, now, &mut Vec::new()).expect("a rush");
+        let mut waiting = lane.page_arrives(&POLICY, now, &mut Vec::new()).expect("a rush");
         drop(gave_up);
         for _ in 0..3 {
             lane.claim_answered(&POLICY, now);

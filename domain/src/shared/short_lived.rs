@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -15,9 +15,16 @@ pub struct ShortLived<K, V> {
     ttl: Duration,
     /// At this many entries the expired ones are swept; if all are live, everything goes.
     max: usize,
-    /// Counts forgets, so a value read before one is not kept after it.
-    forgets: AtomicU64,
+    /// Counts forgets by stripe of keys, so a value read before one is not kept after it — and a
+    /// read is not thrown away for every other key's forget (at an opening, every claim forgets
+    /// its member: one counter for all would keep almost nothing).
+    forgets: [AtomicU64; STRIPES],
+    stripes: RandomState,
 }
+
+/// Forget counters; a read is thrown away needlessly only when another key of its stripe was
+/// forgotten meanwhile.
+const STRIPES: usize = 256;
 
 struct Entry<V> {
     value: V,
@@ -39,11 +46,24 @@ pub enum Lookup<V> {
 
 /// When a read for the map began: see [`ShortLived::put_read`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadStart(u64);
+pub struct ReadStart {
+    stripe: usize,
+    forgets: u64,
+}
 
 impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
     pub fn new(ttl: Duration, max: usize) -> Self {
-        Self { entries: Mutex::default(), ttl, max, forgets: AtomicU64::new(0) }
+        Self {
+            entries: Mutex::default(),
+            ttl,
+            max,
+            forgets: std::array::from_fn(|_| AtomicU64::new(0)),
+            stripes: RandomState::new(),
+        }
+    }
+
+    fn stripe(&self, key: &K) -> usize {
+        (self.stripes.hash_one(key) % STRIPES as u64) as usize
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
@@ -73,16 +93,17 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
         }
     }
 
-    /// Taken before reading a value to [`Self::put_read`].
-    pub fn read_start(&self) -> ReadStart {
-        ReadStart(self.forgets.load(Ordering::Acquire))
+    /// Taken before reading the value of `key` to [`Self::put_read`].
+    pub fn read_start(&self, key: &K) -> ReadStart {
+        let stripe = self.stripe(key);
+        ReadStart { stripe, forgets: self.forgets[stripe].load(Ordering::Acquire) }
     }
 
-    /// Keeps a value read since `start`, unless something was forgotten meanwhile (the read may
+    /// Keeps a value read since `start`, unless its key was forgotten meanwhile (the read may
     /// predate the change that caused it; the next caller reads again).
     pub fn put_read(&self, key: K, value: V, now: DateTime<Utc>, start: ReadStart) {
         let mut entries = self.entries();
-        if self.forgets.load(Ordering::Acquire) != start.0 {
+        if self.forgets[start.stripe].load(Ordering::Acquire) != start.forgets {
             return;
         }
         if entries.len() >= self.max {
@@ -97,7 +118,7 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
 
     pub fn forget(&self, key: &K) {
         let mut entries = self.entries();
-        self.forgets.fetch_add(1, Ordering::AcqRel);
+        self.forgets[self.stripe(key)].fetch_add(1, Ordering::AcqRel);
         entries.remove(key);
     }
 }
@@ -111,21 +132,21 @@ mod tests {
     fn entries_live_for_the_ttl_and_the_map_stays_bounded() {
         let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
         let cache = ShortLived::new(Duration::seconds(5), 2);
-        cache.put_read(1, "a", t0, cache.read_start());
+        cache.put_read(1, "a", t0, cache.read_start(&1));
         assert_eq!(cache.get(&1, t0 + Duration::milliseconds(4_999)), Some("a"));
         assert_eq!(cache.get(&1, t0 + Duration::seconds(5)), None);
         assert_eq!(cache.get(&1, t0 - Duration::seconds(1)), None, "a clock set back does not revive it");
         cache.forget(&1);
         assert_eq!(cache.get(&1, t0), None);
 
-        cache.put_read(1, "a", t0, cache.read_start());
-        cache.put_read(2, "b", t0 + Duration::seconds(8), cache.read_start());
+        cache.put_read(1, "a", t0, cache.read_start(&1));
+        cache.put_read(2, "b", t0 + Duration::seconds(8), cache.read_start(&2));
         // Full: entry 1, two TTLs old, is swept; the live one stays.
-        cache.put_read(3, "c", t0 + Duration::seconds(10), cache.read_start());
+        cache.put_read(3, "c", t0 + Duration::seconds(10), cache.read_start(&3));
         assert_eq!(cache.get(&2, t0 + Duration::seconds(10)), Some("b"));
         assert_eq!(cache.get(&3, t0 + Duration::seconds(10)), Some("c"));
         // Full of live entries: they all go rather than growing without bound.
-        cache.put_read(4, "d", t0 + Duration::seconds(11), cache.read_start());
+        cache.put_read(4, "d", t0 + Duration::seconds(11), cache.read_start(&4));
         assert_eq!(cache.get(&2, t0 + Duration::seconds(11)), None);
         assert_eq!(cache.get(&4, t0 + Duration::seconds(11)), Some("d"));
     }
@@ -135,7 +156,7 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
         let cache = ShortLived::new(Duration::seconds(5), 10);
         assert_eq!(cache.lookup(&1, t0), Lookup::Missing);
-        cache.put_read(1, "a", t0, cache.read_start());
+        cache.put_read(1, "a", t0, cache.read_start(&1));
         assert_eq!(cache.lookup(&1, t0 + Duration::seconds(4)), Lookup::Fresh("a"));
         assert_eq!(
             cache.lookup(&1, t0 + Duration::seconds(5)),
@@ -144,14 +165,14 @@ mod tests {
         );
         assert_eq!(cache.lookup(&1, t0 + Duration::seconds(6)), Lookup::Fresh("a"), "the others do not");
         assert_eq!(cache.get(&1, t0 + Duration::seconds(6)), None, "`get` is the TTL alone");
-        cache.put_read(1, "b", t0 + Duration::seconds(7), cache.read_start());
+        cache.put_read(1, "b", t0 + Duration::seconds(7), cache.read_start(&1));
         assert_eq!(cache.lookup(&1, t0 + Duration::seconds(12)), Lookup::Due("b"), "due again a TTL after its read");
         assert_eq!(
             cache.lookup(&1, t0 + Duration::seconds(17)),
             Lookup::Missing,
             "the read never came: two TTLs on, gone"
         );
-        cache.put_read(2, "c", t0, cache.read_start());
+        cache.put_read(2, "c", t0, cache.read_start(&2));
         cache.forget(&2);
         assert_eq!(cache.lookup(&2, t0), Lookup::Missing);
     }
@@ -160,12 +181,25 @@ mod tests {
     fn a_read_begun_before_a_forget_is_not_kept() {
         let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
         let cache = ShortLived::new(Duration::seconds(5), 10);
-        let start = cache.read_start();
+        let start = cache.read_start(&1);
         cache.forget(&1);
         cache.put_read(1, "before the claim", t0, start);
         assert_eq!(cache.get(&1, t0), None);
-        let start = cache.read_start();
+        let start = cache.read_start(&1);
         cache.put_read(1, "after", t0, start);
         assert_eq!(cache.get(&1, t0), Some("after"));
+    }
+
+    #[test]
+    fn other_keys_forgotten_during_a_read_do_not_throw_it_away() {
+        let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
+        let cache = ShortLived::new(Duration::seconds(5), 10);
+        let start = cache.read_start(&1);
+        let others: Vec<u32> = (2..).filter(|k| cache.stripe(k) != cache.stripe(&1)).take(100).collect();
+        for other in &others {
+            cache.forget(other);
+        }
+        cache.put_read(1, "kept", t0, start);
+        assert_eq!(cache.get(&1, t0), Some("kept"), "a claim by someone else says nothing of this member");
     }
 }
