@@ -70,13 +70,6 @@ impl<K: Eq + Hash, V: Clone> ShortLived<K, V> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The value put less than the TTL before `now`.
-    pub fn get(&self, key: &K, now: DateTime<Utc>) -> Option<V> {
-        let entries = self.entries();
-        let entry = entries.get(key)?;
-        (now >= entry.at && now - entry.at < self.ttl).then(|| entry.value.clone())
-    }
-
     /// The value, fresh or due to be read again; see [`Lookup`].
     pub fn lookup(&self, key: &K, now: DateTime<Utc>) -> Lookup<V> {
         let mut entries = self.entries();
@@ -133,22 +126,22 @@ mod tests {
         let t0 = Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).unwrap();
         let cache = ShortLived::new(Duration::seconds(5), 2);
         cache.put_read(1, "a", t0, cache.read_start(&1));
-        assert_eq!(cache.get(&1, t0 + Duration::milliseconds(4_999)), Some("a"));
-        assert_eq!(cache.get(&1, t0 + Duration::seconds(5)), None);
-        assert_eq!(cache.get(&1, t0 - Duration::seconds(1)), None, "a clock set back does not revive it");
+        assert_eq!(cache.lookup(&1, t0 + Duration::milliseconds(4_999)), Lookup::Fresh("a"));
+        assert_eq!(cache.lookup(&1, t0 + Duration::seconds(5)), Lookup::Due("a"), "fresh for the TTL alone");
+        assert_eq!(cache.lookup(&1, t0 - Duration::seconds(1)), Lookup::Missing, "a clock set back does not revive it");
         cache.forget(&1);
-        assert_eq!(cache.get(&1, t0), None);
+        assert_eq!(cache.lookup(&1, t0), Lookup::Missing);
 
         cache.put_read(1, "a", t0, cache.read_start(&1));
         cache.put_read(2, "b", t0 + Duration::seconds(8), cache.read_start(&2));
         // Full: entry 1, two TTLs old, is swept; the live one stays.
         cache.put_read(3, "c", t0 + Duration::seconds(10), cache.read_start(&3));
-        assert_eq!(cache.get(&2, t0 + Duration::seconds(10)), Some("b"));
-        assert_eq!(cache.get(&3, t0 + Duration::seconds(10)), Some("c"));
+        assert_eq!(cache.lookup(&2, t0 + Duration::seconds(10)), Lookup::Fresh("b"));
+        assert_eq!(cache.lookup(&3, t0 + Duration::seconds(10)), Lookup::Fresh("c"));
         // Full of live entries: they all go rather than growing without bound.
         cache.put_read(4, "d", t0 + Duration::seconds(11), cache.read_start(&4));
-        assert_eq!(cache.get(&2, t0 + Duration::seconds(11)), None);
-        assert_eq!(cache.get(&4, t0 + Duration::seconds(11)), Some("d"));
+        assert_eq!(cache.lookup(&2, t0 + Duration::seconds(11)), Lookup::Missing);
+        assert_eq!(cache.lookup(&4, t0 + Duration::seconds(11)), Lookup::Fresh("d"));
     }
 
     #[test]
@@ -164,7 +157,6 @@ mod tests {
             "the first caller past the TTL reads"
         );
         assert_eq!(cache.lookup(&1, t0 + Duration::seconds(6)), Lookup::Fresh("a"), "the others do not");
-        assert_eq!(cache.get(&1, t0 + Duration::seconds(6)), None, "`get` is the TTL alone");
         cache.put_read(1, "b", t0 + Duration::seconds(7), cache.read_start(&1));
         assert_eq!(cache.lookup(&1, t0 + Duration::seconds(12)), Lookup::Due("b"), "due again a TTL after its read");
         assert_eq!(
@@ -184,10 +176,10 @@ mod tests {
         let start = cache.read_start(&1);
         cache.forget(&1);
         cache.put_read(1, "before the claim", t0, start);
-        assert_eq!(cache.get(&1, t0), None);
+        assert_eq!(cache.lookup(&1, t0), Lookup::Missing);
         let start = cache.read_start(&1);
         cache.put_read(1, "after", t0, start);
-        assert_eq!(cache.get(&1, t0), Some("after"));
+        assert_eq!(cache.lookup(&1, t0), Lookup::Fresh("after"));
     }
 
     #[test]
@@ -200,6 +192,6 @@ mod tests {
             cache.forget(other);
         }
         cache.put_read(1, "kept", t0, start);
-        assert_eq!(cache.get(&1, t0), Some("kept"), "a claim by someone else says nothing of this member");
+        assert_eq!(cache.lookup(&1, t0), Lookup::Fresh("kept"), "a claim by someone else says nothing of this member");
     }
 }
