@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use domain::members::ports::{MemberSession, MemberTokens};
 use domain::members::MemberId;
 
+use super::verified::Verified;
+
 pub const MEMBER_AUDIENCE: &str = "sgh-member";
 const ISSUER: &str = "sgh";
 
@@ -30,6 +32,8 @@ pub struct JwtMemberTokens {
     keys: Vec<Key>,
     validation: Validation,
     ttl: Duration,
+    /// Each token's member, issue and expiry once it verified.
+    verified: Verified<(MemberSession, i64)>,
 }
 
 impl JwtMemberTokens {
@@ -45,7 +49,14 @@ impl JwtMemberTokens {
             .chain(previous)
             .map(|(kid, secret)| Key { kid: kid.to_owned(), decoding: DecodingKey::from_secret(secret) })
             .collect();
-        Self { kid: current.0.to_owned(), encoding: EncodingKey::from_secret(current.1), keys, validation, ttl }
+        Self {
+            kid: current.0.to_owned(),
+            encoding: EncodingKey::from_secret(current.1),
+            keys,
+            validation,
+            ttl,
+            verified: Verified::default(),
+        }
     }
 }
 
@@ -65,6 +76,21 @@ impl MemberTokens for JwtMemberTokens {
     }
 
     fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<MemberSession> {
+        let (session, exp) = match self.verified.get(token) {
+            Some(said) => said,
+            None => {
+                let said = self.check(token)?;
+                self.verified.put(token, said);
+                said
+            }
+        };
+        super::unexpired(exp, now).then_some(session)
+    }
+}
+
+impl JwtMemberTokens {
+    /// The session a token speaks for and when it expires, if one of our keys signed it for us.
+    fn check(&self, token: &str) -> Option<(MemberSession, i64)> {
         // Nearly every token is signed with the current key: it is tried first, and the header is
         // read on its own to pick the previous key only when that fails (during a rotation).
         let (current, others) = self.keys.split_first()?;
@@ -77,11 +103,11 @@ impl MemberTokens for JwtMemberTokens {
                 (key, decode::<Claims>(token, &key.decoding, &self.validation).ok()?)
             }
         };
-        if data.header.kid.as_deref() != Some(key.kid.as_str()) || !super::unexpired(data.claims.exp, now) {
+        if data.header.kid.as_deref() != Some(key.kid.as_str()) {
             return None;
         }
         let issued_at = chrono::TimeZone::timestamp_opt(&Utc, data.claims.iat, 0).single()?;
-        Some(MemberSession { member: MemberId(data.claims.sub.parse().ok()?), issued_at })
+        Some((MemberSession { member: MemberId(data.claims.sub.parse().ok()?), issued_at }, data.claims.exp))
     }
 }
 
@@ -119,6 +145,22 @@ mod tests {
         let (fresh, _) = server.issue(MemberId::new(), at()).unwrap();
         assert!(server.verify(&fresh, at() + Duration::minutes(15)).is_some(), "a few seconds' leeway");
         assert_eq!(server.verify(&fresh, at() + Duration::minutes(15) + Duration::seconds(6)), None);
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_its_altered_bytes_are_not_remembered() {
+        let server = JwtMemberTokens::new(("k1", b"one-secret-one-secret-one-secret!!"), None, Duration::minutes(15));
+        let id = MemberId::new();
+        let (token, _) = server.issue(id, at()).unwrap();
+        assert_eq!(server.verify(&token, at()), Some(MemberSession { member: id, issued_at: at() }));
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+        let forged = format!("{head}.{flipped}{}", &signature[1..]);
+        assert_eq!(server.verify(&forged, at()), None);
+        assert_eq!(server.verify(&format!("{token}A"), at()), None);
+        assert_eq!(server.verify(&token, at() + Duration::minutes(16)), None, "expired, though verified before");
+        let other = JwtMemberTokens::new(("k1", b"two-secret-two-secret-two-secret!!"), None, Duration::minutes(15));
+        assert_eq!(other.verify(&token, at()), None, "each key set remembers its own tokens");
     }
 
     fn at() -> DateTime<Utc> {

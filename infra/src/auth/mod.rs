@@ -3,6 +3,7 @@
 mod jwt;
 mod member_jwt;
 mod password;
+mod verified;
 
 pub use jwt::JwtAdminTokens;
 pub use member_jwt::JwtMemberTokens;

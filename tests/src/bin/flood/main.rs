@@ -20,6 +20,7 @@ use clap::Parser;
 use diesel::{Connection, RunQueryDsl};
 use hdrhistogram::Histogram;
 
+mod cpu;
 mod load;
 mod opening;
 mod report;

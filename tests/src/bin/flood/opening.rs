@@ -3,8 +3,10 @@
 //! sold-out claims alone and claims and campaign pages together (C connections each), all against
 //! one server in one sitting. See README § Measured: the opening minute.
 
+use super::cpu::Cpu;
 use super::load::{claim_answer, claims, closed_loop, closed_loop_until, Answer};
 use super::*;
+use std::future::Future;
 
 fn page_answer(status: u16, _: &[u8]) -> Answer {
     if status == 200 {
@@ -28,6 +30,8 @@ fn pages(path: &'static str, members: &[(MemberId, String)]) -> impl Fn(usize, &
 struct Line {
     what: &'static str,
     outcome: Outcome,
+    /// Spent while it ran; for the mixed lines, by both loops together.
+    cpu: Cpu,
 }
 
 impl Line {
@@ -39,12 +43,19 @@ impl Line {
         self.outcome.per_second()
     }
 
-    fn print(&self, claims_alone: f64) {
+    /// CPU µs per answer: the server's, and the whole machine's.
+    fn cost(&self, answers: u64) -> (f64, f64) {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / answers.max(1) as f64;
+        (per(self.cpu.server), per(self.cpu.machine))
+    }
+
+    fn print(&self, claims_alone: f64, answers_while: u64) {
         let mut all = self.outcome.granted.clone();
         all.add(&self.outcome.refused).expect("histograms with the same bounds add up");
         let ms = |q: f64| if all.is_empty() { f64::NAN } else { all.value_at_quantile(q) as f64 / 1000.0 };
+        let (server, machine) = self.cost(answers_while);
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} | {server:.0} | {machine:.0} |",
             self.what,
             self.answered(),
             self.outcome.errors,
@@ -83,35 +94,44 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     // Keys are per member: every run and mode needs its own.
     let claim = |run: &str| claims(&sold_out, &gift, members, &format!("{sold_out}-{run}"));
 
-    let list = closed_loop(args.port, c, n, pages("/v1/campaigns", members), page_answer).await?;
-    let vouchers = closed_loop(args.port, c, n, pages("/v1/me/vouchers", members), page_answer).await?;
+    let (list, list_cpu) =
+        measured(server, closed_loop(args.port, c, n, pages("/v1/campaigns", members), page_answer)).await;
+    let (vouchers, vouchers_cpu) =
+        measured(server, closed_loop(args.port, c, n, pages("/v1/me/vouchers", members), page_answer)).await;
     let refreshers = args.mixed_page_connections.unwrap_or(c);
-    let mut rounds: Vec<(Outcome, Outcome, Outcome)> = Vec::new();
+    let mut rounds = Vec::new();
     for round in 0..args.opening_rounds.max(1) {
-        let alone = closed_loop(args.port, c, n, claim(&format!("alone{round}")), claim_answer).await?;
+        let (alone, alone_cpu) =
+            measured(server, closed_loop(args.port, c, n, claim(&format!("alone{round}")), claim_answer)).await;
         // Until either has sent its n: a loop left running alone would count as mixed.
         let done = Arc::new(AtomicBool::new(false));
-        let (claimed, listed) = tokio::join!(
-            closed_loop_until(args.port, c, n, claim(&format!("mixed{round}")), claim_answer, done.clone()),
-            closed_loop_until(args.port, refreshers, n, pages("/v1/campaigns", members), page_answer, done),
-        );
-        rounds.push((alone, claimed?, listed?));
+        let ((claimed, listed), mixed_cpu) = measured(server, async {
+            tokio::join!(
+                closed_loop_until(args.port, c, n, claim(&format!("mixed{round}")), claim_answer, done.clone()),
+                closed_loop_until(args.port, refreshers, n, pages("/v1/campaigns", members), page_answer, done),
+            )
+        })
+        .await;
+        rounds.push((alone?, alone_cpu, claimed?, listed?, mixed_cpu));
     }
     let ratios: Vec<String> =
-        rounds.iter().map(|(alone, mixed, _)| format!("{:.2}", mixed.per_second() / alone.per_second())).collect();
+        rounds.iter().map(|(alone, _, mixed, ..)| format!("{:.2}", mixed.per_second() / alone.per_second())).collect();
     let mut rounds = rounds.into_iter();
-    let (mut alone, mut claimed, mut listed) = rounds.next().expect("at least one round");
-    for (a, c, l) in rounds {
+    let (mut alone, mut alone_cpu, mut claimed, mut listed, mut mixed_cpu) = rounds.next().expect("at least one round");
+    for (a, a_cpu, c, l, m_cpu) in rounds {
         alone.absorb(a);
+        alone_cpu.add(a_cpu);
         claimed.absorb(c);
         listed.absorb(l);
+        mixed_cpu.add(m_cpu);
     }
+    let mixed_answers = claimed.answered() + listed.answered();
     let lines = [
-        Line { what: "sold-out claim, alone", outcome: alone },
-        Line { what: "`GET /v1/campaigns`, alone", outcome: list },
-        Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers },
-        Line { what: "sold-out claim, mixed", outcome: claimed },
-        Line { what: "`GET /v1/campaigns`, mixed", outcome: listed },
+        Line { what: "sold-out claim, alone", outcome: alone, cpu: alone_cpu },
+        Line { what: "`GET /v1/campaigns`, alone", outcome: list?, cpu: list_cpu },
+        Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers?, cpu: vouchers_cpu },
+        Line { what: "sold-out claim, mixed", outcome: claimed, cpu: mixed_cpu },
+        Line { what: "`GET /v1/campaigns`, mixed", outcome: listed, cpu: mixed_cpu },
     ];
 
     let claims_alone = lines[0].per_second();
@@ -121,10 +141,19 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
         ratios.len(),
         ratios.join(", ")
     );
-    println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms |");
-    println!("|---|---|---|---|---|---|---|");
-    for line in &lines {
-        line.print(claims_alone);
+    println!("CPU µs per answer: the server's, and the whole machine's (in the mixed phase, per answer of either)");
+    println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms | server µs | machine µs |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (i, line) in lines.iter().enumerate() {
+        line.print(claims_alone, if i >= 3 { mixed_answers } else { line.answered() });
     }
     Ok(())
+}
+
+/// Runs `run`, with the CPU spent meanwhile.
+async fn measured<T>(server: &Server, run: impl Future<Output = T>) -> (T, Cpu) {
+    let pid = server.child.id();
+    let before = Cpu::now(pid);
+    let out = run.await;
+    (out, Cpu::now(pid).since(before))
 }
