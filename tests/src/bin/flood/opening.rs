@@ -114,8 +114,13 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
         .await;
         rounds.push((alone?, alone_cpu, claimed?, listed?, mixed_cpu));
     }
-    let ratios: Vec<String> =
-        rounds.iter().map(|(alone, _, mixed, ..)| format!("{:.2}", mixed.per_second() / alone.per_second())).collect();
+    let ratios: Vec<String> = rounds
+        .iter()
+        .map(|(alone, _, mixed, pages, _)| {
+            let (a, m) = (alone.per_second(), mixed.per_second());
+            format!("{:.2} ({a:.0} → {m:.0}/s beside {:.0} pages/s)", m / a, pages.per_second())
+        })
+        .collect();
     let mut rounds = rounds.into_iter();
     let (mut alone, mut alone_cpu, mut claimed, mut listed, mut mixed_cpu) = rounds.next().expect("at least one round");
     for (a, a_cpu, c, l, m_cpu) in rounds {
@@ -137,9 +142,9 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     let claims_alone = lines[0].per_second();
     println!("\n{c} connections each; in the mixed phase {c} claiming and {refreshers} refreshing");
     println!(
-        "claims alone and mixed in {} rounds, one after the other; mixed / alone by round: {}",
+        "claims alone and mixed in {} rounds, one after the other; mixed / alone by round:\n  {}",
         ratios.len(),
-        ratios.join(", ")
+        ratios.join("\n  ")
     );
     println!("CPU µs per answer: the server's, and the whole machine's (in the mixed phase, per answer of either)");
     println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms | server µs | machine µs |");
