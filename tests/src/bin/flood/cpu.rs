@@ -49,10 +49,11 @@ fn process_ticks(pid: u32) -> Option<u64> {
     Some(utime + stime)
 }
 
-/// All CPUs' time not idle and not waiting for I/O, from the first line of `/proc/stat`.
+/// All CPUs' time spent running something, from the first line of `/proc/stat`: not idle, not
+/// waiting for I/O, and not stolen by the hypervisor for other machines.
 fn busy_ticks() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let fields: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).map_while(|f| f.parse().ok()).collect();
-    // user nice system idle iowait irq softirq steal (guest time is counted in user already).
-    Some(fields.iter().take(8).enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, v)| v).sum())
+    // user nice system idle iowait irq softirq (guest time is counted in user already).
+    Some(fields.iter().take(7).enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, v)| v).sum())
 }
