@@ -1,9 +1,9 @@
 //! Tokens already verified, with what they said. A member's app sends the same access token with
 //! every request for its fifteen minutes, and verifying it again — base64, two JSON documents and
-//! an HMAC — was an eighth of the server's time on a sold-out claim, a quarter on a campaign page. An entry is keyed by the
-//! whole token, so only the very bytes once verified are taken on trust; expiry is still checked
-//! against the clock at every use, by the caller. Only tokens that verified are remembered, so a
-//! caller sending made-up tokens cannot fill it.
+//! an HMAC — was an eighth of the server's time on a sold-out claim, a quarter on a campaign page.
+//! An entry is keyed by the whole token, so only the very bytes once verified are taken on trust;
+//! expiry is still checked against the clock at every use, by the caller. Only tokens that
+//! verified are remembered, so a caller sending made-up tokens cannot fill it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -32,6 +32,8 @@ struct Line {
     outcome: Outcome,
     /// Spent while it ran; for the mixed lines, by both loops together.
     cpu: Cpu,
+    /// The answers that CPU paid for: the line's own, or in the mixed phase both loops'.
+    cpu_answers: u64,
 }
 
 impl Line {
@@ -44,16 +46,16 @@ impl Line {
     }
 
     /// CPU µs per answer: the server's, and the whole machine's.
-    fn cost(&self, answers: u64) -> (f64, f64) {
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / answers.max(1) as f64;
+    fn cost(&self) -> (f64, f64) {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.cpu_answers.max(1) as f64;
         (per(self.cpu.server), per(self.cpu.machine))
     }
 
-    fn print(&self, claims_alone: f64, answers_while: u64) {
+    fn print(&self, claims_alone: f64) {
         let mut all = self.outcome.granted.clone();
         all.add(&self.outcome.refused).expect("histograms with the same bounds add up");
         let ms = |q: f64| if all.is_empty() { f64::NAN } else { all.value_at_quantile(q) as f64 / 1000.0 };
-        let (server, machine) = self.cost(answers_while);
+        let (server, machine) = self.cost();
         println!(
             "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} | {server:.0} | {machine:.0} |",
             self.what,
@@ -130,13 +132,15 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
         listed.absorb(l);
         mixed_cpu.add(m_cpu);
     }
+    let alone_line = |what, outcome: Outcome, cpu| Line { what, cpu_answers: outcome.answered(), outcome, cpu };
     let mixed_answers = claimed.answered() + listed.answered();
+    let mixed_line = |what, outcome| Line { what, outcome, cpu: mixed_cpu, cpu_answers: mixed_answers };
     let lines = [
-        Line { what: "sold-out claim, alone", outcome: alone, cpu: alone_cpu },
-        Line { what: "`GET /v1/campaigns`, alone", outcome: list?, cpu: list_cpu },
-        Line { what: "`GET /v1/me/vouchers`, alone", outcome: vouchers?, cpu: vouchers_cpu },
-        Line { what: "sold-out claim, mixed", outcome: claimed, cpu: mixed_cpu },
-        Line { what: "`GET /v1/campaigns`, mixed", outcome: listed, cpu: mixed_cpu },
+        alone_line("sold-out claim, alone", alone, alone_cpu),
+        alone_line("`GET /v1/campaigns`, alone", list?, list_cpu),
+        alone_line("`GET /v1/me/vouchers`, alone", vouchers?, vouchers_cpu),
+        mixed_line("sold-out claim, mixed", claimed),
+        mixed_line("`GET /v1/campaigns`, mixed", listed),
     ];
 
     let claims_alone = lines[0].per_second();
@@ -149,8 +153,8 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     println!("CPU µs per answer: the server's, and the whole machine's (in the mixed phase, per answer of either)");
     println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms | server µs | machine µs |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    for (i, line) in lines.iter().enumerate() {
-        line.print(claims_alone, if i >= 3 { mixed_answers } else { line.answered() });
+    for line in &lines {
+        line.print(claims_alone);
     }
     Ok(())
 }
