@@ -1,6 +1,7 @@
-//! CPU time spent during a run, from `/proc`: the server's own and the whole machine's (server,
-//! database, Redis, the load tool and the kernel between them), so a route's cost can be told
-//! per answer and not only by how many answers a saturated machine gives.
+//! CPU time spent during a run, from `/proc`: the server's own, the load tool's own, and the whole
+//! machine's (server, database, Redis, the load tool and the kernel between them), so a route's
+//! cost can be told per answer and not only by how many answers a saturated machine gives, and
+//! what the measuring itself took apart from what it measured.
 
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ fn ticks(n: u64) -> Duration {
 #[derive(Clone, Copy, Default)]
 pub struct Cpu {
     pub server: Duration,
+    /// This process: the load generator.
+    pub client: Duration,
     pub machine: Duration,
 }
 
@@ -21,6 +24,7 @@ impl Cpu {
     pub fn now(pid: u32) -> Self {
         Self {
             server: process_ticks(pid).map_or(Duration::ZERO, ticks),
+            client: process_ticks(std::process::id()).map_or(Duration::ZERO, ticks),
             machine: busy_ticks().map_or(Duration::ZERO, ticks),
         }
     }
@@ -29,12 +33,14 @@ impl Cpu {
     pub fn since(self, earlier: Cpu) -> Cpu {
         Cpu {
             server: self.server.saturating_sub(earlier.server),
+            client: self.client.saturating_sub(earlier.client),
             machine: self.machine.saturating_sub(earlier.machine),
         }
     }
 
     pub fn add(&mut self, other: Cpu) {
         self.server += other.server;
+        self.client += other.client;
         self.machine += other.machine;
     }
 }

@@ -78,8 +78,9 @@ struct Args {
     /// Requests of each phase of scenario (o).
     #[arg(long, default_value_t = 100_000)]
     opening_requests: usize,
-    /// Rounds of scenario (o)'s claims alone and mixed, one after the other: the machine's speed
-    /// drifts by more than the difference measured, so each mixed run has an alone run beside it.
+    /// Rounds of scenario (o)'s claims alone and mixed, side by side (alone first in even rounds,
+    /// mixed first in odd ones): the machine's speed drifts by more than the difference measured,
+    /// so each mixed run has an alone run beside it, before and after by turns.
     #[arg(long, default_value_t = 3)]
     opening_rounds: usize,
     /// a, b, c; or o, the opening minute, alone (it prints its own table).

@@ -45,19 +45,19 @@ impl Line {
         self.outcome.per_second()
     }
 
-    /// CPU µs per answer: the server's, and the whole machine's.
-    fn cost(&self) -> (f64, f64) {
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.cpu_answers.max(1) as f64;
-        (per(self.cpu.server), per(self.cpu.machine))
+    /// CPU µs per answer: the server's, the load tool's, and the whole machine's.
+    fn cost(&self) -> (f64, f64, f64) {
+        let per = |d| micros_per(d, self.cpu_answers);
+        (per(self.cpu.server), per(self.cpu.client), per(self.cpu.machine))
     }
 
     fn print(&self, claims_alone: f64) {
         let mut all = self.outcome.granted.clone();
         all.add(&self.outcome.refused).expect("histograms with the same bounds add up");
         let ms = |q: f64| if all.is_empty() { f64::NAN } else { all.value_at_quantile(q) as f64 / 1000.0 };
-        let (server, machine) = self.cost();
+        let (server, client, machine) = self.cost();
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} | {server:.0} | {machine:.0} |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {:.1} | {server:.0} | {client:.0} | {machine:.0} |",
             self.what,
             self.answered(),
             self.outcome.errors,
@@ -103,24 +103,41 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     let refreshers = args.mixed_page_connections.unwrap_or(c);
     let mut rounds = Vec::new();
     for round in 0..args.opening_rounds.max(1) {
-        let (alone, alone_cpu) =
-            measured(server, closed_loop(args.port, c, n, claim(&format!("alone{round}")), claim_answer)).await;
+        let alone = || measured(server, closed_loop(args.port, c, n, claim(&format!("alone{round}")), claim_answer));
         // Until either has sent its n: a loop left running alone would count as mixed.
         let done = Arc::new(AtomicBool::new(false));
-        let ((claimed, listed), mixed_cpu) = measured(server, async {
+        let mixed = measured(server, async {
             tokio::join!(
                 closed_loop_until(args.port, c, n, claim(&format!("mixed{round}")), claim_answer, done.clone()),
                 closed_loop_until(args.port, refreshers, n, pages("/v1/campaigns", members), page_answer, done),
             )
-        })
-        .await;
+        });
+        // Every other round the mixed run goes first, so a drift of the machine's speed within a
+        // round falls on alone and mixed alike over the rounds.
+        let ((alone, alone_cpu), ((claimed, listed), mixed_cpu)) = if round % 2 == 0 {
+            let alone = alone().await;
+            (alone, mixed.await)
+        } else {
+            let mixed = mixed.await;
+            (alone().await, mixed)
+        };
         rounds.push((alone?, alone_cpu, claimed?, listed?, mixed_cpu));
     }
     let ratios: Vec<String> = rounds
         .iter()
-        .map(|(alone, _, mixed, pages, _)| {
+        .map(|(alone, alone_cpu, mixed, pages, mixed_cpu)| {
             let (a, m) = (alone.per_second(), mixed.per_second());
-            format!("{:.2} ({a:.0} → {m:.0}/s beside {:.0} pages/s)", m / a, pages.per_second())
+            // Machine CPU per answer, and the load tool's part of it.
+            let per = |cpu: &Cpu, answers| {
+                format!("{:.0} ({:.0})", micros_per(cpu.machine, answers), micros_per(cpu.client, answers))
+            };
+            format!(
+                "{:.2} ({a:.0} → {m:.0}/s beside {:.0} pages/s; machine µs per answer {} → {})",
+                m / a,
+                pages.per_second(),
+                per(alone_cpu, alone.answered()),
+                per(mixed_cpu, mixed.answered() + pages.answered())
+            )
         })
         .collect();
     let mut rounds = rounds.into_iter();
@@ -146,17 +163,24 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     let claims_alone = lines[0].per_second();
     println!("\n{c} connections each; in the mixed phase {c} claiming and {refreshers} refreshing");
     println!(
-        "claims alone and mixed in {} rounds, one after the other; mixed / alone by round:\n  {}",
+        "claims alone and mixed in {} rounds, alone first in the first round and by turns after; mixed / alone by round:\n  {}",
         ratios.len(),
         ratios.join("\n  ")
     );
-    println!("CPU µs per answer: the server's, and the whole machine's (in the mixed phase, per answer of either)");
-    println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms | server µs | machine µs |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "CPU µs per answer: the server's, the load tool's, and the whole machine's (in the mixed phase, per answer of either)"
+    );
+    println!("\n| route | answers | errors | per s | × claims alone | p50 ms | p99 ms | server µs | load tool µs | machine µs |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for line in &lines {
         line.print(claims_alone);
     }
     Ok(())
+}
+
+/// CPU time `spent` per answer, µs.
+fn micros_per(spent: Duration, answers: u64) -> f64 {
+    spent.as_secs_f64() * 1e6 / answers.max(1) as f64
 }
 
 /// Runs `run`, with the CPU spent meanwhile.
