@@ -1,6 +1,8 @@
 //! Whole-API fuzzing: schemathesis over the spec the server serves, as anonymous, a member and
 //! every staff role, on both backends: no server error, no undocumented status, no answer that
-//! breaks its schema. Bounded (a fixed seed, few examples per operation) to fit CI's time.
+//! breaks its schema. Bounded (a fixed seed, few examples per operation) to fit CI's time; a
+//! deeper campaign sets `SGH_FUZZ_EXAMPLES` (per operation) and `SGH_FUZZ_SEED`, and adds the
+//! stateful phase (links between operations) with `SGH_FUZZ_PHASES`.
 //!
 //! `SGH_SCHEMATHESIS` names the `schemathesis` executable (`.ci/run` installs it in a virtualenv);
 //! without it the test is skipped, or fails under `CI=true`.
@@ -22,6 +24,11 @@ fn schemathesis() -> Option<String> {
     }
 }
 
+/// `name` from the environment, or CI's bounded `default`.
+fn setting(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
 async fn fuzz(backend: Backend, st: &str) {
     let app = TestApp::spawn(backend).await;
     let mut callers: Vec<(String, Option<String>)> = vec![("anonymous".into(), None)];
@@ -37,8 +44,9 @@ async fn fuzz(backend: Backend, st: &str) {
                 "--checks",
                 "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
             ])
-            .args(["--max-examples", "8", "--seed", "20261201", "--request-timeout", "20"])
-            .args(["--phases", "examples,coverage,fuzzing"])
+            .args(["--max-examples", &setting("SGH_FUZZ_EXAMPLES", "8")])
+            .args(["--seed", &setting("SGH_FUZZ_SEED", "20261201"), "--request-timeout", "20"])
+            .args(["--phases", &setting("SGH_FUZZ_PHASES", "examples,coverage,fuzzing")])
             .env("NO_COLOR", "1");
         if let Some(token) = &token {
             cmd.args(["--header", &format!("Authorization: Bearer {token}")]);
