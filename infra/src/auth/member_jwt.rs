@@ -58,6 +58,27 @@ impl JwtMemberTokens {
             verified: Verified::default(),
         }
     }
+
+    /// The session a token speaks for and when it expires, if one of our keys signed it for us.
+    fn check(&self, token: &str) -> Option<(MemberSession, i64)> {
+        // Nearly every token is signed with the current key: it is tried first, and the header is
+        // read on its own to pick the previous key only when that fails (during a rotation).
+        let (current, others) = self.keys.split_first()?;
+        let (key, data) = match decode::<Claims>(token, &current.decoding, &self.validation) {
+            Ok(data) => (current, data),
+            Err(_) if others.is_empty() => return None,
+            Err(_) => {
+                let kid = decode_header(token).ok()?.kid?;
+                let key = others.iter().find(|k| k.kid == kid)?;
+                (key, decode::<Claims>(token, &key.decoding, &self.validation).ok()?)
+            }
+        };
+        if data.header.kid.as_deref() != Some(key.kid.as_str()) {
+            return None;
+        }
+        let issued_at = chrono::TimeZone::timestamp_opt(&Utc, data.claims.iat, 0).single()?;
+        Some((MemberSession { member: MemberId(data.claims.sub.parse().ok()?), issued_at }, data.claims.exp))
+    }
 }
 
 impl MemberTokens for JwtMemberTokens {
@@ -85,29 +106,6 @@ impl MemberTokens for JwtMemberTokens {
             }
         };
         super::unexpired(exp, now).then_some(session)
-    }
-}
-
-impl JwtMemberTokens {
-    /// The session a token speaks for and when it expires, if one of our keys signed it for us.
-    fn check(&self, token: &str) -> Option<(MemberSession, i64)> {
-        // Nearly every token is signed with the current key: it is tried first, and the header is
-        // read on its own to pick the previous key only when that fails (during a rotation).
-        let (current, others) = self.keys.split_first()?;
-        let (key, data) = match decode::<Claims>(token, &current.decoding, &self.validation) {
-            Ok(data) => (current, data),
-            Err(_) if others.is_empty() => return None,
-            Err(_) => {
-                let kid = decode_header(token).ok()?.kid?;
-                let key = others.iter().find(|k| k.kid == kid)?;
-                (key, decode::<Claims>(token, &key.decoding, &self.validation).ok()?)
-            }
-        };
-        if data.header.kid.as_deref() != Some(key.kid.as_str()) {
-            return None;
-        }
-        let issued_at = chrono::TimeZone::timestamp_opt(&Utc, data.claims.iat, 0).single()?;
-        Some((MemberSession { member: MemberId(data.claims.sub.parse().ok()?), issued_at }, data.claims.exp))
     }
 }
 

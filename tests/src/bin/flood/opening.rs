@@ -121,34 +121,13 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
             let mixed = mixed.await;
             (alone().await, mixed)
         };
-        rounds.push((alone?, alone_cpu, claimed?, listed?, mixed_cpu));
+        rounds.push(Round { alone: alone?, alone_cpu, claimed: claimed?, listed: listed?, mixed_cpu });
     }
-    let ratios: Vec<String> = rounds
-        .iter()
-        .map(|(alone, alone_cpu, mixed, pages, mixed_cpu)| {
-            let (a, m) = (alone.per_second(), mixed.per_second());
-            // Machine CPU per answer, and the load tool's part of it.
-            let per = |cpu: &Cpu, answers| {
-                format!("{:.0} ({:.0})", micros_per(cpu.machine, answers), micros_per(cpu.client, answers))
-            };
-            format!(
-                "{:.2} ({a:.0} → {m:.0}/s beside {:.0} pages/s; machine µs per answer {} → {})",
-                m / a,
-                pages.per_second(),
-                per(alone_cpu, alone.answered()),
-                per(mixed_cpu, mixed.answered() + pages.answered())
-            )
-        })
-        .collect();
+    let ratios: Vec<String> = rounds.iter().map(Round::summary).collect();
     let mut rounds = rounds.into_iter();
-    let (mut alone, mut alone_cpu, mut claimed, mut listed, mut mixed_cpu) = rounds.next().expect("at least one round");
-    for (a, a_cpu, c, l, m_cpu) in rounds {
-        alone.absorb(a);
-        alone_cpu.add(a_cpu);
-        claimed.absorb(c);
-        listed.absorb(l);
-        mixed_cpu.add(m_cpu);
-    }
+    let mut all = rounds.next().expect("at least one round");
+    rounds.for_each(|round| all.absorb(round));
+    let Round { alone, alone_cpu, claimed, listed, mixed_cpu } = all;
     let alone_line = |what, outcome: Outcome, cpu| Line { what, cpu_answers: outcome.answered(), outcome, cpu };
     let mixed_answers = claimed.answered() + listed.answered();
     let mixed_line = |what, outcome| Line { what, outcome, cpu: mixed_cpu, cpu_answers: mixed_answers };
@@ -176,6 +155,42 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
         line.print(claims_alone);
     }
     Ok(())
+}
+
+/// One round: the claims alone, and the claims and pages together.
+struct Round {
+    alone: Outcome,
+    alone_cpu: Cpu,
+    claimed: Outcome,
+    listed: Outcome,
+    mixed_cpu: Cpu,
+}
+
+impl Round {
+    /// Mixed claims / alone, both rates and the pages', and the machine's CPU per answer (the
+    /// load tool's part of it in brackets), alone → mixed.
+    fn summary(&self) -> String {
+        let (a, m) = (self.alone.per_second(), self.claimed.per_second());
+        let per = |cpu: &Cpu, answers| {
+            format!("{:.0} ({:.0})", micros_per(cpu.machine, answers), micros_per(cpu.client, answers))
+        };
+        format!(
+            "{:.2} ({a:.0} → {m:.0}/s beside {:.0} pages/s; machine µs per answer {} → {})",
+            m / a,
+            self.listed.per_second(),
+            per(&self.alone_cpu, self.alone.answered()),
+            per(&self.mixed_cpu, self.claimed.answered() + self.listed.answered())
+        )
+    }
+
+    /// Adds `other` as if it had run right after this one.
+    fn absorb(&mut self, other: Round) {
+        self.alone.absorb(other.alone);
+        self.alone_cpu.add(other.alone_cpu);
+        self.claimed.absorb(other.claimed);
+        self.listed.absorb(other.listed);
+        self.mixed_cpu.add(other.mixed_cpu);
+    }
 }
 
 /// CPU time `spent` per answer, µs.
