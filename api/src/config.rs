@@ -53,6 +53,10 @@ pub struct ServerConfig {
     pub shutdown_timeout: Duration,
     /// How long `Idempotency-Key` answers are kept before the purge; at least a day.
     pub idempotency_retention: chrono::Duration,
+    /// `/metrics` on a listener of its own (`SGH_METRICS_BIND`), off the API's address.
+    pub metrics_bind: Option<SocketAddr>,
+    /// A bearer token `/metrics` asks for (`SGH_METRICS_TOKEN`, 16 characters or more).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +133,11 @@ pub struct MerchantsConfig {
     pub member_code_ttl: Duration,
     /// Signed requests a merchant may make per minute, all its keys together.
     pub partner_requests_per_minute: u32,
+    /// Where webhooks may be sent: `https` only in `prod`, never to internal addresses but the
+    /// networks `SGH_WEBHOOK_ALLOWED_NETWORKS` lists (a sandbox's stub).
+    pub webhook_targets: domain::merchants::address::TargetPolicy,
+    /// Re-sends of webhook deliveries a merchant may ask for per minute.
+    pub webhook_resends_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -262,9 +271,19 @@ impl Config {
                 return Err(invalid("SGH_REDIS_URL", "each URL must start with redis:// or rediss://"));
             }
         }
-        Ok(Self {
+        let metrics_bind = v
+            .get("SGH_METRICS_BIND")
+            .map(|_| v.parse("SGH_METRICS_BIND", SocketAddr::from(([127, 0, 0, 1], 0))))
+            .transpose()?;
+        let metrics_token = v.get("SGH_METRICS_TOKEN").map(str::to_owned);
+        if metrics_token.as_ref().is_some_and(|t| t.chars().count() < 16) {
+            return Err(invalid("SGH_METRICS_TOKEN", "must be at least 16 characters"));
+        }
+        let config = Self {
             profile,
             server: ServerConfig {
+                metrics_bind,
+                metrics_token,
                 bind: v.parse("SGH_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
                 workers: v.get("SGH_WORKERS").map(|_| v.within("SGH_WORKERS", 1, 1..=256)).transpose()?,
                 cors_origins: v
@@ -364,8 +383,35 @@ impl Config {
                 },
                 member_code_ttl: v.secs("SGH_MEMBER_CODE_TTL_SECS", 120, 10..=3_600)?,
                 partner_requests_per_minute: v.within("SGH_PARTNER_REQUESTS_PER_MINUTE", 30_000, 1..=1_000_000)?,
+                webhook_targets: domain::merchants::address::TargetPolicy {
+                    allow_http: profile == Profile::Dev,
+                    allowed: v
+                        .get("SGH_WEBHOOK_ALLOWED_NETWORKS")
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(|n| {
+                            domain::merchants::address::Network::parse(n).ok_or_else(|| {
+                                invalid(
+                                    "SGH_WEBHOOK_ALLOWED_NETWORKS",
+                                    format!("'{n}' is not an address or address/prefix"),
+                                )
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                },
+                webhook_resends_per_minute: v.within("SGH_WEBHOOK_RESENDS_PER_MINUTE", 10, 1..=10_000)?,
             },
-        })
+        };
+        let server = &config.server;
+        if profile == Profile::Prod && server.metrics_bind.is_none() && server.metrics_token.is_none() {
+            return Err(ConfigError::Missing {
+                var: "SGH_METRICS_BIND",
+                why: "/metrics goes on a listener of its own or, with SGH_METRICS_TOKEN, behind a token",
+            });
+        }
+        Ok(config)
     }
 }
 
@@ -454,9 +500,19 @@ mod tests {
         let no_webhook_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform]));
         assert!(matches!(no_webhook_key, Err(ConfigError::Missing { var: "SGH_WEBHOOK_KEY_FILE", .. })));
         let webhook = ("SGH_WEBHOOK_KEY_FILE", "/etc/sgh/webhook-key.pem");
+        let open_metrics =
+            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook]));
+        assert!(matches!(open_metrics, Err(ConfigError::Missing { var: "SGH_METRICS_BIND", .. })));
+        let metrics = ("SGH_METRICS_BIND", "127.0.0.1:9100");
         let ok =
-            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook])).unwrap();
+            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook, metrics]))
+                .unwrap();
         assert_eq!(ok.server.log_format, LogFormat::Json);
+        assert_eq!(ok.server.metrics_bind, Some(SocketAddr::from(([127, 0, 0, 1], 9100))));
+        let token = ("SGH_METRICS_TOKEN", "a-scraper-token-long-enough");
+        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook, token]))
+            .unwrap();
+        assert_eq!(ok.server.metrics_token.as_deref(), Some(token.1));
     }
 
     #[test]
@@ -480,6 +536,10 @@ mod tests {
             ("SGH_IDEMPOTENCY_RETENTION_HOURS", "23"),
             ("SGH_MEMBER_TOKEN_TTL_SECS", "99999999999999"),
             ("SGH_WORKERS", "0"),
+            ("SGH_METRICS_BIND", "nowhere"),
+            ("SGH_METRICS_TOKEN", "short"),
+            ("SGH_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/40"),
+            ("SGH_WEBHOOK_RESENDS_PER_MINUTE", "0"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)])).unwrap_err();
             assert!(err.to_string().starts_with(var), "{var}: {err}");

@@ -13,10 +13,16 @@
 //!
 //! What was established is left in the request's extensions for the `Staff`, `AnyStaff` and
 //! member extractors.
+//!
+//! Every decision here is made on the path the router will match: actix decodes percent-encoded
+//! characters (all but `%`, `/` and `+`) before routing, so `/v1/%62ank/…` reaches the bank's
+//! handlers and must be judged as `/v1/bank/…`. Paths with empty or dot segments are refused
+//! outright: a proxy in front may resolve them where we do not, and then we would judge one path
+//! and serve another.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
@@ -71,8 +77,21 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let decided = match needs(req.path()) {
-        Needs::Partner(role) => return partner(req, role, next).await,
+    let path = req.match_info().as_str();
+    if !canonical(path) {
+        let refused = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "request.path_not_canonical",
+            "请求路径不规范（含空段或 . / .. 段）",
+            "The request path has an empty, '.' or '..' segment",
+        );
+        return Ok(req.error_response(refused).map_into_boxed_body());
+    }
+    let decided = match needs(path) {
+        Needs::Partner(role) => {
+            let public = path == "/v1/partner/platform-keys";
+            return partner(req, role, public, next).await;
+        }
         Needs::Nothing => Ok(()),
         Needs::Member => member(&req),
         Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req),
@@ -97,9 +116,10 @@ pub async fn authorize(
 async fn partner(
     mut req: ServiceRequest,
     role: PartnerKind,
+    public: bool,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.path() != "/v1/partner/platform-keys" {
+    if !public {
         if let Err(refused) = crate::merchants::signature::verify(&mut req, role).await {
             return Ok(req.error_response(refused).map_into_boxed_body());
         }
@@ -129,6 +149,43 @@ async fn staff(req: &ServiceRequest, allowed: impl Fn(Role, bool) -> bool) -> Re
     Ok(())
 }
 
+/// No empty segment (`//`) and no `.` or `..` segment; a single trailing slash is a path of its
+/// own (the router answers 404 for it), not an empty segment.
+fn canonical(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else { return false };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    rest.is_empty() || rest.split('/').all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
 fn missing(what: &str) -> ApiError {
     ApiError::internal(&anyhow::anyhow!("{what} missing"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_paths_have_no_empty_or_dot_segments() {
+        for good in ["/", "/v1/bank/rebates", "/v1/bank/rebates/", "/v1/me", "/v1/a.b/..c/.d"] {
+            assert!(canonical(good), "{good}");
+        }
+        for bad in
+            ["", "v1/me", "//v1/me", "/v1//me", "/v1/me//", "/v1/./me", "/v1/../bank/x", "/v1/me/.", "/v1/me/..", "/./"]
+        {
+            assert!(!canonical(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_scope_follows_the_first_segments() {
+        assert!(matches!(needs("/v1/bank/rebates"), Needs::Partner(PartnerKind::Bank)));
+        assert!(matches!(needs("/v1/partner/sales"), Needs::Partner(PartnerKind::Merchant)));
+        assert!(matches!(needs("/v1/me"), Needs::Member));
+        assert!(matches!(needs("/v1/campaigns/x"), Needs::MemberIfSent));
+        assert!(matches!(needs("/v1/campaigns/x/gifts/y/claims"), Needs::Member));
+        assert!(matches!(needs("/v1/admin/session"), Needs::Nothing));
+        assert!(matches!(needs("/v1/admin/users/x"), Needs::Staff { any_role: false, manages_staff: true }));
+        assert!(matches!(needs("/v1/mean"), Needs::Nothing));
+    }
 }

@@ -29,7 +29,11 @@ pub struct Health {
     pub status: &'static str,
 }
 
-/// The process is up and serving HTTP; says nothing about its dependencies.
+/// Liveness: the process is up and serving HTTP.
+///
+/// Says nothing about the database or Redis (see `/readyz`). Changes nothing.
+///
+/// Who: anyone, without credentials.
 #[utoipa::path(operation_id = "get_health", tag = "operations", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Health> {
@@ -51,13 +55,19 @@ pub struct Checks {
     pub redis: &'static str,
 }
 
-/// Ready to take traffic: the database and (when configured) Redis answer within two seconds.
-/// Otherwise 503, naming what failed.
+/// Readiness: the database and Redis answer.
+///
+/// Ready to take traffic when the database and (when configured) Redis answer within two seconds, and Redis keeps the
+/// inventory gate's keys (its `maxmemory-policy` evicts none). Otherwise 503 with `Retry-After`, `checks` and `failed`
+/// naming what failed. Changes nothing.
+///
+/// Who: anyone, without credentials.
 #[utoipa::path(operation_id = "get_readiness", tag = "operations", responses(
     (status = 200, body = Readiness),
     (status = 503, description = "A dependency failed", content_type = "application/problem+json", body = crate::openapi::Problem,
-        example = json!({"type": "urn:sgh:problem:service.not_ready", "title": "Not ready", "status": 503,
-            "code": "service.not_ready", "checks": {"database": "failed", "redis": "ok"}, "failed": ["database"]}))
+        example = json!({"type": "urn:sgh:problem:service.not_ready", "title": "服务未就绪", "message": "服务未就绪",
+            "status": 503, "code": "service.not_ready", "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7cd",
+            "checks": {"database": "failed", "redis": "ok"}, "failed": ["database"]}))
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<Probes>) -> Result<web::Json<Readiness>, ApiError> {

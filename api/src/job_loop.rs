@@ -61,7 +61,7 @@ pub fn runner(infra: &Infra, webhook_key: Arc<WebhookKey>) -> anyhow::Result<Run
             infra.crypto.clone(),
             infra.config.members.privacy_policy_version.clone(),
         ),
-        sender: HttpWebhooks::new(webhook_key, Duration::from_secs(10)),
+        sender: HttpWebhooks::new(webhook_key, Duration::from_secs(10), infra.config.merchants.webhook_targets.clone()),
         clock: infra.clock.clone(),
     };
     let handlers = AllJobs { mail: MailJobs(mailer), webhooks };
@@ -79,7 +79,85 @@ pub struct Maintenance {
     pub clock: AppClock,
 }
 
-pub async fn run(runner: Runner, maintenance: Maintenance, poll: Duration, mut stop: watch::Receiver<bool>) {
+/// Mail jobs leased and sent one at a time per pass, at most this many before the maintenance
+/// looks again.
+const MAIL_BATCH: u32 = 20;
+/// Webhook deliveries in flight at once, and per merchant: a merchant whose endpoint hangs
+/// holds its own slots and no one else's.
+const WEBHOOKS_IN_FLIGHT: u32 = 16;
+const WEBHOOKS_PER_MERCHANT: u32 = 2;
+
+/// The mail lane and the maintenance, until `stop`; the webhook lane runs beside it.
+pub async fn run(runner: Runner, maintenance: Maintenance, poll: Duration, stop: watch::Receiver<bool>) {
+    let runner = Arc::new(runner);
+    let webhooks = tokio::spawn(webhook_lane(runner.clone(), poll, stop.clone()));
+    mail_lane(runner, maintenance, poll, stop).await;
+    let _ = webhooks.await;
+}
+
+fn count(report: &domain::jobs::RunReport) {
+    for (kind, outcome) in &report.outcomes {
+        metrics::counter!("jobs_finished_total", "kind" => kind.as_str(), "outcome" => outcome.as_str()).increment(1);
+    }
+}
+
+/// Webhook deliveries, each run as its own task as soon as it is leased: the lane leases again
+/// whenever a slot frees, never waiting for a slow delivery to finish the others.
+async fn webhook_lane(runner: Arc<Runner>, poll: Duration, mut stop: watch::Receiver<bool>) {
+    let running: Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>> = Arc::default();
+    let freed = Arc::new(tokio::sync::Notify::new());
+    let in_flight = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    while !*stop.borrow() {
+        let free = WEBHOOKS_IN_FLIGHT.saturating_sub(in_flight.load(std::sync::atomic::Ordering::SeqCst));
+        let leased = if free == 0 {
+            Vec::new()
+        } else {
+            let now_running = running.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let wanted = domain::jobs::Wanted {
+                kinds: &[JobKind::Webhook],
+                limit: free,
+                per_owner: Some(WEBHOOKS_PER_MERCHANT),
+                running: &now_running,
+            };
+            runner.lease(wanted).await.unwrap_or_else(|e| {
+                tracing::warn!(error = format!("{e:#}"), "webhook deliveries could not be leased");
+                Vec::new()
+            })
+        };
+        for job in &leased {
+            let owner = job.owner.clone().unwrap_or_default();
+            *running.lock().unwrap_or_else(|p| p.into_inner()).entry(owner.clone()).or_default() += 1;
+            in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let (runner, running, freed, in_flight, job) =
+                (runner.clone(), running.clone(), freed.clone(), in_flight.clone(), job.clone());
+            tokio::spawn(async move {
+                match runner.run_job(&job).await {
+                    Ok(outcome) => count(&domain::jobs::RunReport { outcomes: vec![(job.kind, outcome)] }),
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "a webhook delivery could not be recorded"),
+                }
+                let mut running = running.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(n) = running.get_mut(&owner) {
+                    *n -= 1;
+                    if *n == 0 {
+                        running.remove(&owner);
+                    }
+                }
+                in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                freed.notify_one();
+            });
+        }
+        if !leased.is_empty() {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = freed.notified() => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn mail_lane(runner: Arc<Runner>, maintenance: Maintenance, poll: Duration, mut stop: watch::Receiver<bool>) {
     let mut counted: Option<Instant> = None;
     let mut purged: Option<Instant> = None;
     // The last day whose statements this instance saw issued: one look a day, not one a pass.
@@ -101,19 +179,16 @@ pub async fn run(runner: Runner, maintenance: Maintenance, poll: Duration, mut s
             purge(&maintenance).await;
             purged = Some(Instant::now());
         }
-        let handled = match runner.run_once().await {
+        let handled = match runner.run_once(&[JobKind::Mail], MAIL_BATCH).await {
             Ok(report) => {
-                for (kind, outcome) in &report.outcomes {
-                    metrics::counter!("jobs_finished_total", "kind" => kind.as_str(), "outcome" => outcome.as_str())
-                        .increment(1);
-                }
+                count(&report);
                 if report.handled() > 0 {
-                    tracing::info!(handled = report.handled(), "jobs pass");
+                    tracing::info!(handled = report.handled(), "mail jobs pass");
                 }
                 report.handled()
             }
             Err(e) => {
-                tracing::warn!(error = format!("{e:#}"), "jobs pass failed");
+                tracing::warn!(error = format!("{e:#}"), "mail jobs pass failed");
                 0
             }
         };

@@ -1,12 +1,16 @@
 //! Prometheus text exposition at `/metrics`.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
+
+use crate::error::ApiError;
 
 const REQUESTS: &str = "http_requests_total";
 const LATENCY: &str = "http_request_duration_seconds";
@@ -46,7 +50,15 @@ thread_local! {
     static HANDLES: RefCell<HashMap<String, RouteHandles>> = RefCell::default();
 }
 
+/// The standard methods by name, anything else as `other`: a label set per invented method would
+/// let any caller grow `/metrics` without bound.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
+    KNOWN.into_iter().find(|known| *known == method).unwrap_or("other")
+}
+
 pub fn record(method: &str, route: &str, status: u16, elapsed: Duration) {
+    let method = method_label(method);
     HANDLES.with_borrow_mut(|handles| {
         if !handles.contains_key(route) {
             handles.insert(route.to_owned(), RouteHandles::default());
@@ -84,13 +96,69 @@ fn find_or_add<T>(list: &mut Vec<T>, wanted: impl Fn(&T) -> bool, make: impl FnO
     &list[i]
 }
 
-/// Request counts and latency histograms per route, in Prometheus text format.
-#[utoipa::path(operation_id = "get_metrics", 
+/// Whether a listener serves `/metrics`, and the token it asks for.
+#[derive(Clone)]
+pub struct Exposure {
+    pub served: bool,
+    /// The SHA-256 of the bearer token a scraper must send, compared digest to digest.
+    token_digest: Option<[u8; 32]>,
+}
+
+impl Exposure {
+    pub fn new(served: bool, token: Option<&str>) -> Self {
+        Self { served, token_digest: token.map(|t| Sha256::digest(t.as_bytes()).into()) }
+    }
+
+    fn admits(&self, req: &HttpRequest) -> bool {
+        self.token_digest.is_none_or(|wanted| {
+            crate::extract::bearer(req).is_some_and(|sent| <[u8; 32]>::from(Sha256::digest(sent.as_bytes())) == wanted)
+        })
+    }
+}
+
+/// Prometheus metrics: request counts and latencies per route.
+///
+/// Request counts and latency histograms per route, in Prometheus text format. Where the deployment sets
+/// `SGH_METRICS_BIND`, metrics are served on that listener of their own and this address answers 404. Changes nothing.
+///
+/// Who: anyone, unless the deployment sets `SGH_METRICS_TOKEN`: then the scraper sends that token as a bearer token,
+/// and a request without it gets 401.
+#[utoipa::path(operation_id = "get_metrics",
     tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain",
-        body = String, example = json!("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3\n")))
+        body = String, example = json!("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3\n")),
+        (status = 401, description = "`metrics.token_required`: this deployment asks for its metrics token", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`route.not_found`: metrics are served on a listener of their own", body = crate::openapi::Problem, content_type = "application/problem+json"))
 )]
 #[get("/metrics")]
-pub async fn metrics_endpoint(handle: web::Data<PrometheusHandle>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render())
+pub async fn metrics_endpoint(
+    req: HttpRequest,
+    handle: web::Data<PrometheusHandle>,
+    exposure: web::Data<Exposure>,
+) -> Result<HttpResponse, ApiError> {
+    if !exposure.served {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "请求的接口不存在", "No such endpoint"));
+    }
+    if !exposure.admits(&req) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "metrics.token_required",
+            "读取监控指标需要令牌",
+            "The metrics token is required",
+        ));
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("PATCH"), "PATCH");
+        assert_eq!(method_label("FOO1"), "other");
+        assert_eq!(method_label("get"), "other");
+    }
 }

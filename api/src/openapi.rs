@@ -13,7 +13,9 @@ use utoipa_actix_web::AppExt;
             of a city trade-union federation. Errors are RFC 9457 problem+json with a stable `code`; \
             send `Accept-Language: en` for English messages.",
         license(name = "MIT OR Apache-2.0"),
+        contact(name = "苏工惠 platform team"),
     ),
+    servers((url = "/", description = "This server: the API is at the root of the address this document came from")),
     components(schemas(Problem)),
     modifiers(&AdminBearer),
     tags(
@@ -56,7 +58,8 @@ impl Modify for AdminBearer {
     }
 }
 
-/// RFC 9457 problem details, as every error of this API is answered.
+/// RFC 9457 problem details, as every error of this API is answered: the members below, then
+/// the problem's own extension members (`field`, `tries_left`, `locked_until` …).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"type": "urn:sgh:problem:request.malformed_json", "title": "请求体不是合法的 JSON",
     "message": "请求体不是合法的 JSON", "status": 400, "code": "request.malformed_json", "detail": "EOF while parsing an object at line 1 column 12",
@@ -64,6 +67,7 @@ impl Modify for AdminBearer {
 pub struct Problem {
     /// `urn:sgh:problem:<code>`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^urn:sgh:problem:")]
     pub kind: String,
     /// Human-readable summary in the negotiated language (zh-CN unless `Accept-Language: en`).
     pub title: String,
@@ -72,10 +76,14 @@ pub struct Problem {
     pub status: u16,
     /// Stable machine-readable code, e.g. `admin.locked`.
     pub code: String,
-    /// Technical detail about the request, when there is any.
+    /// Technical detail about the request; absent when there is none (never `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub detail: Option<String>,
-    /// Quote this when reporting a problem.
-    pub request_id: Option<String>,
+    /// The request's id, also in its `X-Request-Id` header: the caller's own when it sent a short
+    /// plain one, otherwise ours. Quote this when reporting a problem.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
+    pub request_id: String,
 }
 
 /// The document as the running server serves it.

@@ -42,6 +42,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on its own listener (`SGH_METRICS_BIND`): its port and server.
+    metrics: Option<(u16, Server)>,
     stop_worker: watch::Sender<bool>,
     worker: JoinHandle<()>,
 }
@@ -94,6 +96,9 @@ impl Application {
         let listener = TcpListener::bind(config.server.bind)?;
         let port = listener.local_addr()?.port();
         let prometheus = web::Data::new(metrics::install());
+        let token = config.server.metrics_token.as_deref();
+        let exposure = web::Data::new(metrics::Exposure::new(config.server.metrics_bind.is_none(), token));
+        let metrics = config.server.metrics_bind.map(|bind| metrics_server(bind, &prometheus, token)).transpose()?;
         let server_config = config.server.clone();
         let mut server = HttpServer::new(move || {
             let (app, spec) = App::new()
@@ -107,6 +112,7 @@ impl Application {
                 .app_data(idempotency.clone())
                 .app_data(probes.clone())
                 .app_data(prometheus.clone())
+                .app_data(exposure.clone())
                 .app_data(extract::json_config(server_config.body_limit))
                 .app_data(web::PayloadConfig::new(server_config.body_limit))
                 .app_data(extract::path_config())
@@ -133,11 +139,16 @@ impl Application {
         if let Some(n) = config.server.workers {
             server = server.workers(n);
         }
-        Ok(Self { port, server: server.run(), stop_worker, worker })
+        Ok(Self { port, server: server.run(), metrics, stop_worker, worker })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of `/metrics`' own listener, where `SGH_METRICS_BIND` asks for one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     pub fn handle(&self) -> ServerHandle {
@@ -147,11 +158,43 @@ impl Application {
     /// Serves until SIGTERM/SIGINT or [`ServerHandle::stop`], letting requests in flight finish,
     /// then stops the jobs runner (a job it was running stays leased and is retried later).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let served = self.server.await;
+        if let Some((handle, running)) = metrics {
+            handle.stop(true).await;
+            let _ = running.await;
+        }
         let _ = self.stop_worker.send(true);
         let _ = self.worker.await;
         served
     }
+}
+
+/// A listener serving `/metrics` alone, for a scraper on a network the API's callers are not on.
+fn metrics_server(
+    bind: std::net::SocketAddr,
+    prometheus: &web::Data<metrics_exporter_prometheus::PrometheusHandle>,
+    token: Option<&str>,
+) -> anyhow::Result<(u16, Server)> {
+    let listener = TcpListener::bind(bind)?;
+    let port = listener.local_addr()?.port();
+    let exposure = web::Data::new(metrics::Exposure::new(true, token));
+    let prometheus = prometheus.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(prometheus.clone())
+            .app_data(exposure.clone())
+            .service(metrics::metrics_endpoint)
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok((port, server))
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -213,7 +256,7 @@ pub async fn not_found(
     req: actix_web::HttpRequest,
     known: Option<web::Data<KnownRoutes>>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
-    let methods = known.map(|k| k.methods(req.path())).unwrap_or_default();
+    let methods = known.map(|k| k.methods(req.match_info().as_str())).unwrap_or_default();
     if !methods.is_empty() {
         let mut allow = methods;
         if allow.contains(&"GET") {

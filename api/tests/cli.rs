@@ -154,3 +154,72 @@ fn import_roster_reports_each_bad_line_and_updates_on_reimport() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.csv"));
 }
+
+fn post_json(port: u16, path: &str, body: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).ok()?;
+    Some(reply)
+}
+
+/// With WeChat and the SMS gateway unreachable, the failures are logged (at debug, everything is)
+/// without the app secret, the gateway's key, the member's `js_code` or a sign-in code.
+#[test]
+fn third_parties_secrets_stay_out_of_the_log() {
+    let dir = TempDir::new();
+    let free = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (port, closed) = (free(), free());
+    let (secret, key, js_code) = ("wx-app-secret-7f3a9c", "sms-gateway-key-51d0e2", "js-code-0b8e44aa");
+    let log = dir.0.join("serve.log");
+    let child = sgh(&dir.0)
+        .env("SGH_BIND", format!("127.0.0.1:{port}"))
+        .env("SGH_WORKERS", "1")
+        .env("SGH_LOG", "debug")
+        .env("SGH_WECHAT_BASE_URL", format!("http://127.0.0.1:{closed}"))
+        .env("SGH_WECHAT_APPID", "wx-app")
+        .env("SGH_WECHAT_SECRET", secret)
+        .env("SGH_SMS_URL", format!("http://127.0.0.1:{closed}/send"))
+        .env("SGH_SMS_KEY", key)
+        .arg("serve")
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::from(std::fs::File::create(dir.0.join("serve.err")).unwrap()))
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Kill(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while get(port, "/healthz").is_none() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let wechat = post_json(port, "/v1/auth/wechat", &format!(r#"{{"code":"{js_code}"}}"#)).unwrap();
+    assert!(wechat.starts_with("HTTP/1.1 503"), "{wechat}");
+    let sms = post_json(port, "/v1/auth/otp", r#"{"phone":"13900000001"}"#).unwrap();
+    assert!(sms.starts_with("HTTP/1.1 503"), "{sms}");
+    std::thread::sleep(Duration::from_millis(300));
+
+    let written = std::fs::read_to_string(&log).unwrap() + &std::fs::read_to_string(dir.0.join("serve.err")).unwrap();
+    assert!(written.contains("503"), "the failures were logged: {written}");
+    for leaked in [secret, key, js_code, "secret=", "js_code="] {
+        assert!(!written.contains(leaked), "{leaked} in the log:\n{written}");
+    }
+    let codes = written.match_indices("code=").filter(|(at, _)| {
+        let digits = written[at + 5..].chars().take_while(char::is_ascii_digit).count();
+        digits == 6
+    });
+    assert_eq!(codes.count(), 0, "a sign-in code in the log:\n{written}");
+}

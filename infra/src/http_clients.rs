@@ -10,6 +10,12 @@ fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder().timeout(timeout).build().expect("HTTP client builds")
 }
 
+/// A client error without the URL it was for: the URL may carry a secret (code2session takes
+/// the app secret and the member's `js_code` in its query), and errors end up in the log.
+pub fn without_url(e: reqwest::Error) -> anyhow::Error {
+    e.without_url().into()
+}
+
 /// Posts `{"phone": "...", "template": "login_code", "params": {"code": "...", "minutes": 5}}` to the
 /// gateway with a bearer key.
 #[derive(Clone)]
@@ -44,7 +50,8 @@ impl SmsSender for AnySms {
                     "template": "login_code",
                     "params": { "code": code, "minutes": minutes },
                 });
-                let res = sms.http.post(&sms.url).bearer_auth(&sms.key).json(&body).send().await?;
+                let res =
+                    sms.http.post(&sms.url).bearer_auth(&sms.key).json(&body).send().await.map_err(without_url)?;
                 anyhow::ensure!(res.status().is_success(), "SMS gateway answered {}", res.status());
                 Ok(())
             }
@@ -97,11 +104,11 @@ impl WeChat for HttpWeChat {
             ])
             .send()
             .await
-            .map_err(|e| WeChatError::Unavailable(e.into()))?;
+            .map_err(|e| WeChatError::Unavailable(without_url(e)))?;
         if !res.status().is_success() {
             return Err(WeChatError::Unavailable(anyhow::anyhow!("code2session answered {}", res.status())));
         }
-        let body: Code2Session = res.json().await.map_err(|e| WeChatError::Unavailable(e.into()))?;
+        let body: Code2Session = res.json().await.map_err(|e| WeChatError::Unavailable(without_url(e)))?;
         match (body.errcode.unwrap_or(0), body.openid) {
             (0, Some(openid)) => Ok(WeChatSession { openid, unionid: body.unionid }),
             // 40029 invalid code, 40163 code already used, 40226 risky user.

@@ -164,16 +164,16 @@ impl WebhookKey {
     }
 }
 
-/// Whether `signature` (`v1a,<base64>`) is `public_key`'s (`whpk_…`) over the event: what a
-/// receiver checks.
-pub fn verify_webhook(public_key: &str, id: &str, timestamp: i64, body: &str, signature: &str) -> bool {
-    let (Some(key), Some(sig)) = (public_key.strip_prefix("whpk_"), signature.strip_prefix("v1a,")) else {
-        return false;
-    };
-    let (Ok(key), Ok(sig)) = (STANDARD.decode(key), STANDARD.decode(sig)) else { return false };
-    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, key)
-        .verify(format!("{id}.{timestamp}.{body}").as_bytes(), &sig)
-        .is_ok()
+/// Whether a `webhook-signature` header (space-separated `version,signature` pairs) holds a
+/// `v1a` signature of `public_key`'s (`whpk_…`) over the event: what a receiver checks.
+pub fn verify_webhook(public_key: &str, id: &str, timestamp: i64, body: &str, header: &str) -> bool {
+    let Some(Ok(key)) = public_key.strip_prefix("whpk_").map(|k| STANDARD.decode(k)) else { return false };
+    let message = format!("{id}.{timestamp}.{body}");
+    header.split(' ').filter_map(|s| s.strip_prefix("v1a,")).filter_map(|s| STANDARD.decode(s).ok()).any(|sig| {
+        aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, &key)
+            .verify(message.as_bytes(), &sig)
+            .is_ok()
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

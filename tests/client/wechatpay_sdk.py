@@ -45,7 +45,8 @@ def main() -> None:
         method=RequestType.POST,
         data={
             "store_id": store,
-            "member_code": code,
+            # The code was spent by the verification: the till goes on with its reference.
+            "member_ref": out["verify"]["body"].get("member_ref"),
             "offer_id": offer,
             "original_fen": 12800,
             "till_ref": "POS-SDK/收银员 1",

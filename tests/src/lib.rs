@@ -117,6 +117,8 @@ impl Options {
 /// A running server and the database behind it, torn down when dropped.
 pub struct TestApp {
     pub address: String,
+    /// `/metrics`' own listener, when the test sets `SGH_METRICS_BIND`.
+    pub metrics_address: Option<String>,
     pub sms: stubs::SmsStub,
     pub wechat: stubs::WeChatStub,
     pub config: Config,
@@ -157,6 +159,8 @@ impl TestApp {
         // Tests sign the same phone in again within seconds; the 60 s rule has its own test.
         vars.push(("SGH_OTP_RESEND_SECS".into(), "1".into()));
         vars.push(("SGH_PLATFORM_KEY_FILE".into(), partners::platform_key_file().display().to_string()));
+        // Webhook receivers in tests listen on loopback, which only an operator's list lets through.
+        vars.push(("SGH_WEBHOOK_ALLOWED_NETWORKS".into(), "127.0.0.0/8,::1".into()));
         vars.push(("SGH_LOG".into(), std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into())));
         vars.extend(options.vars);
         let config = Config::from_vars(vars).expect("test configuration is valid");
@@ -165,9 +169,10 @@ impl TestApp {
         let app =
             Application::build_with_clock(config.clone(), AppClock::Test(clock.clone())).await.expect("server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
         let handle = app.handle();
         let running = actix_web::rt::spawn(app.run_until_stopped());
-        TestApp { address, sms, wechat, config, env, clock, handle, running: Some(running) }
+        TestApp { address, metrics_address, sms, wechat, config, env, clock, handle, running: Some(running) }
     }
 
     /// Stops the server gracefully (outbox worker included) and hands back its environment.

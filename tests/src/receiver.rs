@@ -20,6 +20,8 @@ pub struct WebhookReceiver {
     seen: Arc<Mutex<Vec<Received>>>,
     /// Status codes to answer, in turn; 200 once they run out.
     answers: Arc<Mutex<Vec<u16>>>,
+    /// How long each answer takes (a slow or hanging merchant).
+    delay: Duration,
 }
 
 async fn receive(req: HttpRequest, body: web::Bytes, me: web::Data<WebhookReceiver>) -> HttpResponse {
@@ -30,6 +32,9 @@ async fn receive(req: HttpRequest, body: web::Bytes, me: web::Data<WebhookReceiv
         signature: header("webhook-signature"),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    if !me.delay.is_zero() {
+        actix_web::rt::time::sleep(me.delay).await;
+    }
     let mut answers = me.answers.lock().unwrap();
     let status = if answers.is_empty() { 200 } else { answers.remove(0) };
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
@@ -38,14 +43,20 @@ async fn receive(req: HttpRequest, body: web::Bytes, me: web::Data<WebhookReceiv
 impl WebhookReceiver {
     /// Starts a receiver that answers `answers` in turn, then 200.
     pub fn start(answers: &[u16]) -> Self {
+        Self::start_slow(answers, Duration::ZERO)
+    }
+
+    /// Like [`WebhookReceiver::start`], each answer taking `delay` (it is recorded on arrival).
+    pub fn start_slow(answers: &[u16], delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}/events", listener.local_addr().unwrap().port());
-        let me = WebhookReceiver { url, answers: Arc::new(Mutex::new(answers.to_vec())), ..Default::default() };
+        let me = WebhookReceiver { url, answers: Arc::new(Mutex::new(answers.to_vec())), delay, ..Default::default() };
         let data = me.clone();
         let server = HttpServer::new(move || {
             App::new().app_data(web::Data::new(data.clone())).route("/events", web::post().to(receive))
         })
         .workers(1)
+        .max_connection_rate(1024)
         .listen(listener)
         .unwrap()
         .run();

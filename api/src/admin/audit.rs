@@ -8,7 +8,11 @@ use crate::extract::Staff;
 use domain::shared::paging::PagingError;
 use domain::shared::PageRequest;
 
-/// The audit log, newest first: who changed what, when, before and after.
+/// The audit log, newest first.
+///
+/// Who changed what and when, with the state before and after, a page at a time. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_list_audit_log", 
     tag = "admin",
     security(("admin_jwt" = [])),

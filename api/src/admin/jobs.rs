@@ -73,7 +73,12 @@ pub struct JobPage {
     pub next_cursor: Option<String>,
 }
 
-/// Jobs newest first, optionally only those in one state (`?state=dead` lists what was given up).
+/// Background jobs, newest first.
+///
+/// The jobs outbox (mails), optionally only those in one state: `?state=dead` lists what was given up. Payloads are
+/// never shown. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_list_jobs",
@@ -110,8 +115,12 @@ pub async fn list_jobs(
     }))
 }
 
-/// Re-queues a dead job with a fresh attempt budget (admin and operator; audit-logged as
-/// `job.retry`). It is due at once.
+/// Re-queues a dead job.
+///
+/// Gives a dead job a fresh attempt budget, due at once; a job in another state is refused (`job.not_dead`).
+/// Audit-logged as `job.retry`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_retry_job",

@@ -64,6 +64,10 @@ impl TryFrom<UpdateAdminRequest> for AdminPatch {
 const PROBLEM: &str = "application/problem+json";
 
 /// All staff accounts, oldest first.
+///
+/// Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_list_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),
@@ -79,8 +83,13 @@ pub async fn list_users(state: web::Data<AdminState>, _staff: Staff) -> Result<w
     Ok(web::Json(AdminList { items: users.iter().map(|u| AdminView::new(u, now)).collect() }))
 }
 
-/// Creates a staff account (role `admin` only). With an e-mail address, a welcome message is queued
-/// in the same transaction.
+/// Creates a staff account.
+///
+/// A username, display name, role (`admin`, `operator`, `auditor` or `pickup_operator`) and a password of 12–128
+/// characters. With an e-mail address, a welcome message is queued in the same transaction. Audit-logged as
+/// `admin_user.create`.
+///
+/// Who: staff with role admin (any other role gets 403).
 #[utoipa::path(operation_id = "admin_create_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),
@@ -88,11 +97,15 @@ pub async fn list_users(state: web::Data<AdminState>, _staff: Staff) -> Result<w
     responses(
         (status = 201, body = AdminView),
         (status = 403, description = "Only admins manage staff", body = crate::openapi::Problem, content_type = PROBLEM,
-            example = json!({"type": "urn:sgh:problem:auth.forbidden", "title": "当前角色无权执行此操作", "status": 403, "code": "auth.forbidden"})),
+            example = json!({"type": "urn:sgh:problem:auth.forbidden", "title": "当前角色无权执行此操作",
+            "message": "当前角色无权执行此操作", "status": 403, "code": "auth.forbidden",
+            "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7c9"})),
         (status = 409, description = "Username taken", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, description = "A field is invalid", body = crate::openapi::Problem, content_type = PROBLEM,
             example = json!({"type": "urn:sgh:problem:validation.invalid_field", "title": "密码长度须为 12–128 个字符",
-            "status": 422, "code": "validation.invalid_field", "field": "password"})),
+            "message": "密码长度须为 12–128 个字符", "status": 422, "code": "validation.invalid_field",
+            "detail": "password must be 12-128 characters long", "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7ca",
+            "field": "password"})),
     )
 )]
 #[post("/v1/admin/users")]
@@ -107,6 +120,10 @@ pub async fn create_user(
 }
 
 /// One staff account.
+///
+/// Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_get_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),
@@ -127,8 +144,12 @@ pub async fn get_user(
     Ok(web::Json(AdminView::new(&admin, state.clock.now())))
 }
 
-/// Changes a staff account: role, name, e-mail, password, disabled flag, or clears a lockout
-/// (role `admin` only). The last active admin cannot be demoted or disabled.
+/// Changes a staff account.
+///
+/// Role, display name, e-mail, password, the disabled flag, or clears a lockout. The last active admin cannot be
+/// demoted or disabled, nor can an admin disable or demote itself. Audit-logged as `admin_user.update`.
+///
+/// Who: staff with role admin (any other role gets 403).
 #[utoipa::path(operation_id = "admin_update_staff", 
     tag = "admin",
     security(("admin_jwt" = [])),

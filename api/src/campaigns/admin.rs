@@ -78,8 +78,12 @@ impl TryFrom<CreateGift> for NewGift {
     }
 }
 
-/// Creates a draft campaign (admin, operator). With an `Idempotency-Key`, a retried request
-/// gets the first answer instead of a second campaign.
+/// Creates a draft campaign.
+///
+/// A campaign starts as a draft: add its gifts, then publish it. With an `Idempotency-Key`, a retried request gets the
+/// first answer instead of a second campaign. Audit-logged as `campaign.create`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_create_campaign", tag = "campaigns", security(("admin_jwt" = [])), request_body = CreateCampaign,
     params(crate::idempotency::KeyHeader),
     responses(
@@ -105,6 +109,10 @@ pub async fn create(
 }
 
 /// All campaigns, newest window first.
+///
+/// Every campaign, drafts and cancelled ones included, with its gifts. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_list_campaigns", tag = "campaigns", security(("admin_jwt" = [])), responses((status = 200, body = CampaignList)))]
 #[get("/v1/admin/campaigns")]
 pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
@@ -113,6 +121,10 @@ pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web
 }
 
 /// One campaign with its gifts.
+///
+/// In any status, drafts included. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_get_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -127,7 +139,12 @@ pub async fn get(
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
-/// Adds a gift to a draft campaign; an `Idempotency-Key` makes a retry safe.
+/// Adds a gift to a draft campaign.
+///
+/// A gift with its stock, unit cost, funder and validity, optionally released in waves or under a daily cap. Only while
+/// the campaign is a draft; an `Idempotency-Key` makes a retry safe. Audit-logged as `gift.create`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_add_gift", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), crate::idempotency::KeyHeader),
     request_body = CreateGift,
     responses(
@@ -153,12 +170,19 @@ pub async fn add_gift(
     .await
 }
 
-/// Publishes a draft. Refused when stock × unit cost of all gifts exceeds the budget.
+/// Publishes a draft campaign.
+///
+/// Refused when it is not a draft (`campaign.not_draft`), has no gifts (`campaign.no_gifts`), or when stock × unit cost
+/// of all gifts exceeds the budget (`campaign.over_budget`). Publishing loads the inventory gate for every gift, and
+/// members see the campaign from then on (as upcoming until it starts). Audit-logged as `campaign.publish`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_publish_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 409, description = "`campaign.over_budget`, `campaign.no_gifts` or `campaign.not_draft`", body = crate::openapi::Problem,
         content_type = PROBLEM, example = json!({"type": "urn:sgh:problem:campaign.over_budget", "title": "礼品总价值超出活动预算",
-        "status": 409, "code": "campaign.over_budget", "needed_fen": 88000000, "budget_fen": 50000000})),
+        "message": "礼品总价值超出活动预算", "status": 409, "code": "campaign.over_budget",
+        "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7d3", "needed_fen": 88000000, "budget_fen": 50000000})),
 ))]
 #[post("/v1/admin/campaigns/{id}/publish")]
 pub async fn publish(
@@ -172,7 +196,12 @@ pub async fn publish(
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
-/// Cancels a draft or published campaign.
+/// Cancels a campaign.
+///
+/// Cancels a draft, upcoming or live campaign, and voids its vouchers not yet redeemed. An ended or already cancelled
+/// campaign is refused (`campaign.closed`). Audit-logged as `campaign.cancel`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_cancel_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 409, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -189,7 +218,12 @@ pub async fn cancel(
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
-/// Raises a campaign's budget (audit-logged as `campaign.budget`); never lowers it.
+/// Raises a campaign's budget.
+///
+/// The budget only grows: a lower figure is refused (`campaign.budget_decrease`), and so is an ended or cancelled
+/// campaign (`campaign.closed`). Audit-logged as `campaign.budget`, with the old and new figure.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_raise_campaign_budget", tag = "campaigns", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = SetBudget, responses(
         (status = 200, body = CampaignView),
@@ -208,7 +242,12 @@ pub async fn set_budget(
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
-/// Raises a gift's stock, also while the campaign is live. Never lowers it.
+/// Raises a gift's stock.
+///
+/// Also while the campaign is live. The stock only grows (`gift.stock_decrease`), to at most 10,000,000, and stays
+/// within the campaign's budget (`campaign.over_budget`). Audit-logged as `gift.stock`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_raise_gift_stock", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path)),
     request_body = SetStock, responses(
         (status = 200, body = GiftView),
@@ -243,8 +282,13 @@ pub struct GiftDriftView {
     pub drifted: bool,
 }
 
-/// Compares the inventory gate with the database for every gift and resets the gate from the
-/// database (audit-logged). Drift is also logged and counted in `/metrics`.
+/// Reconciles the inventory gate with the database.
+///
+/// For every gift, compares what the inventory gate has left with what the claims in the database leave, and resets the
+/// gate from the database (for a published campaign). Drift is logged and counted in `/metrics`. Audit-logged as
+/// `campaign.reconcile`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_reconcile_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = ReconcileView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),

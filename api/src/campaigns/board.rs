@@ -193,9 +193,13 @@ fn list_json(slot: &Rendered, board: &Board, part: Option<&MemberPart>) -> Resul
     Ok(made)
 }
 
-/// Live and upcoming campaigns with what is left of each gift (at most a second behind the
-/// claims). With a member token, also whether the caller is eligible and how many more gifts they
-/// may claim; without one, the part that is the same for everyone, cacheable by a CDN for a second.
+/// Live and upcoming campaigns.
+///
+/// With what is left of each gift, at most a second behind the claims. With a member token, also whether the caller is
+/// eligible and how many more gifts they may claim; without one, the part that is the same for everyone, cacheable by a
+/// CDN for a second. Answers carry an `ETag`; `If-None-Match` gets 304. Changes nothing.
+///
+/// Who: anyone; a member token, when sent, must be valid.
 #[utoipa::path(operation_id = "member_list_campaigns", tag = "campaigns", security((), ("member_jwt" = [])),
     params(("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer")),
     responses(
@@ -221,7 +225,11 @@ pub async fn list(
     Ok(answer(&req, mine.body.clone(), &mine.etag, false))
 }
 
-/// One live or upcoming campaign, like an item of the list.
+/// One live or upcoming campaign.
+///
+/// Like an item of the list: with a member token, the caller's eligibility and claims left too. Changes nothing.
+///
+/// Who: anyone; a member token, when sent, must be valid.
 #[utoipa::path(operation_id = "member_get_campaign", tag = "campaigns", security((), ("member_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer")),
     responses(

@@ -143,9 +143,11 @@ impl GiftView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "title": "国庆会员有礼", "holiday": "national_day",
     "holiday_name": "国庆节", "starts_at": "2026-10-01T10:00:00+08:00", "ends_at": "2026-10-07T22:00:00+08:00",
-    "status": "live", "per_member_limit": 1, "budget_fen": 50000000, "union_codes": [],
+    "status": "live", "per_member_limit": 1, "budget_fen": 50000000, "union_codes": [], "joined_before": null,
+    "cardholders_only": false,
     "gifts": [{"id": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f", "name": "月饼礼盒", "unit_cost_fen": 8800, "stock": 10000,
-        "remaining": 4211, "per_member_limit": 1, "valid_until": "2026-10-31", "funder": "union"}],
+        "remaining": 4211, "per_member_limit": 1, "valid_until": "2026-10-31", "funder": "union", "waves": [],
+        "daily_cap": null}],
     "eligible": true, "ineligible_reason": null, "claims_left": 1}))]
 pub struct CampaignView {
     pub id: uuid::Uuid,

@@ -29,9 +29,14 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-/// Claims one unit of a gift. Answers come from the inventory gate in front of the database:
-/// `campaign.sold_out` and `campaign.limit_reached` never touch the database. The same
-/// Idempotency-Key replays the first granted claim (200 instead of 201).
+/// Claims one unit of a gift.
+///
+/// Issues a voucher when the member is eligible, has accepted the current privacy policy and is within the campaign's
+/// limits. Answers come from the inventory gate in front of the database: `campaign.sold_out` and
+/// `campaign.limit_reached` never touch the database. The same `Idempotency-Key` replays the first granted claim (200
+/// instead of 201).
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_claim_gift", tag = "campaigns", security(("member_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path),
         ("Idempotency-Key" = String, Header, description = "Client-chosen, 1-64 visible characters, one per claim attempt")),
@@ -40,7 +45,9 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
         (status = 200, description = "Replay of an earlier granted claim with this key", body = VoucherView),
         (status = 403, description = "`consent.required` or `campaign.ineligible` (with `reason`)", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 409, description = "`campaign.sold_out`, `campaign.limit_reached` or `campaign.not_live`", body = crate::openapi::Problem,
-            content_type = PROBLEM, example = json!({"type": "urn:sgh:problem:campaign.sold_out", "title": "礼品已领完", "status": 409, "code": "campaign.sold_out"})),
+            content_type = PROBLEM, example = json!({"type": "urn:sgh:problem:campaign.sold_out", "title": "礼品已领完",
+                "message": "礼品已领完", "status": 409, "code": "campaign.sold_out",
+                "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7d2"})),
         (status = 422, description = "`idempotency.key_reused`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 503, description = "`inventory.unavailable`: retry after the given seconds", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
@@ -70,7 +77,11 @@ pub async fn claim(
     Ok(HttpResponse::build(status).json(VoucherView::from(claim)))
 }
 
-/// The caller's vouchers, newest first, a page at a time.
+/// The member's vouchers.
+///
+/// The gift vouchers the member claimed, newest first, a page at a time. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_list_vouchers", tag = "campaigns", security(("member_jwt" = [])), params(PageQuery),
     responses((status = 200, body = VoucherList),
         (status = 400, description = "Bad limit or cursor", body = crate::openapi::Problem, content_type = PROBLEM)))]

@@ -69,7 +69,11 @@ pub struct PointList {
     pub items: Vec<PointView>,
 }
 
-/// Creates a pickup point (admin, operator).
+/// Creates a pickup point.
+///
+/// A 职工服务中心 (`center`), 站 (`station`) or 点 (`point`) with its address. Audit-logged as `pickup_point.create`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_create_pickup_point", tag = "pickup", security(("admin_jwt" = [])), request_body = CreatePoint, responses(
     (status = 201, body = PointView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -93,13 +97,22 @@ pub async fn create_point(
 }
 
 /// All pickup points.
+///
+/// The 职工服务中心, 站 and 点 where gift vouchers are handed out. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_list_pickup_points", tag = "pickup", security(("admin_jwt" = [])), responses((status = 200, body = PointList)))]
 #[get("/v1/admin/pickup-points")]
 pub async fn list_points(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<PointList>, ApiError> {
     Ok(web::Json(PointList { items: state.pickup.points().await?.iter().map(PointView::from).collect() }))
 }
 
-/// Lets a `pickup_operator` account redeem vouchers at this point (admin only).
+/// Assigns a pickup operator to a point.
+///
+/// The `pickup_operator` account may then check and redeem vouchers at this point; an account of another role is
+/// refused (`pickup_point.not_an_operator`). Audit-logged as `pickup_point.assign`.
+///
+/// Who: staff with role admin (any other role gets 403).
 #[utoipa::path(operation_id = "admin_assign_pickup_operator", tag = "pickup", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("admin_id" = uuid::Uuid, Path)),
     responses(
         (status = 204, description = "Assigned"),
@@ -119,7 +132,11 @@ pub async fn assign(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Lists a pickup point where a gift's vouchers may be redeemed (admin, operator).
+/// Lists a pickup point for a gift.
+///
+/// The gift's vouchers may then be redeemed at that pickup point. Audit-logged as `gift.pickup_point`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_add_pickup_point_to_gift", tag = "pickup", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path), ("point" = uuid::Uuid, Path)),
     responses(
@@ -201,8 +218,11 @@ impl From<&VoucherState> for VoucherCheckView {
     }
 }
 
-/// Says whether a voucher can be redeemed at this pickup point now, changing nothing. Only
-/// operators assigned to the point may ask.
+/// Checks a voucher at a pickup point.
+///
+/// Whether a voucher can be redeemed at this pickup point now, and if not, why. Changes nothing.
+///
+/// Who: a pickup operator assigned to the point (staff token); anyone else gets 403.
 #[utoipa::path(operation_id = "pickup_check_voucher", tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
     (status = 200, body = VoucherCheckView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -217,16 +237,20 @@ pub async fn check(
     Ok(web::Json((&found).into()))
 }
 
-/// Redeems a voucher here: once, before it expires (checked at this moment), at a point listed for
-/// its gift, by an operator of this point. Repeating a redemption that succeeded here answers the
-/// same success.
+/// Redeems a voucher at a pickup point.
+///
+/// Once, before it expires (checked at this moment), at a point listed for its gift; the redemption is recorded with
+/// the operator. Repeating a redemption that succeeded here answers the same success.
+///
+/// Who: a pickup operator assigned to the point (staff token); anyone else gets 403.
 #[utoipa::path(operation_id = "pickup_redeem_voucher", tag = "pickup", security(("admin_jwt" = [])), request_body = VoucherRequest, responses(
     (status = 200, body = RedemptionView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 404, description = "`voucher.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 409, description = "`voucher.redeemed`, `voucher.expired`, `voucher.voided` or `voucher.wrong_point`",
         body = crate::openapi::Problem, content_type = PROBLEM,
-        example = json!({"type": "urn:sgh:problem:voucher.redeemed", "title": "该券已核销", "status": 409, "code": "voucher.redeemed"})),
+        example = json!({"type": "urn:sgh:problem:voucher.redeemed", "title": "该券已核销", "message": "该券已核销",
+            "status": 409, "code": "voucher.redeemed", "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7d1"})),
 ))]
 #[post("/v1/pickup/vouchers/redeem")]
 pub async fn redeem(

@@ -109,8 +109,12 @@ async fn load(state: &CampaignsState, id: uuid::Uuid) -> Result<CampaignReport, 
     Ok(found)
 }
 
-/// The campaign's report: claimed / redeemed / expired / voided by gift and by grassroots union,
-/// money by funder, spent against budget. Readable by every staff role, auditors included.
+/// A campaign's claims and money.
+///
+/// Claimed, redeemed, expired and voided by gift and by grassroots union; money by funder; spent against budget.
+/// Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_get_campaign_report", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = ReportView),
     (status = 404, body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -124,7 +128,12 @@ pub async fn report(
     Ok(web::Json((&load(&state, id.into_inner()).await?).into()))
 }
 
-/// The same report as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese names).
+/// A campaign's report as CSV.
+///
+/// The same report as `GET /v1/admin/campaigns/{id}/report`, as CSV in UTF-8 with a BOM so spreadsheet programs read
+/// the Chinese names. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_get_campaign_report_csv", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, content_type = "text/csv", body = String,
         example = json!("section,key,name,stock,claimed,redeemed,expired,voided,spent_fen\ngift,0193…,月饼礼盒,10000,10000,8123,0,0,88000000\n")),

@@ -1,8 +1,9 @@
 //! `/v1/bank/…`: the bank's server-to-server calls, signed like the partner API with a key of
 //! the bank's (a merchant's key is refused here, the bank's on merchant routes).
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web};
+use actix_web::{get, post, web, FromRequest, HttpRequest};
 
 use super::dto::*;
 use super::errors::invalid;
@@ -15,6 +16,21 @@ use domain::cards::{Account, CardId, CardNumber};
 use domain::shared::paging::{IdCursor, Limit};
 
 const PROBLEM: &str = "application/problem+json";
+
+/// The bank, as its key's signature established: every handler here takes it, so a request that
+/// reached one unverified is refused rather than served.
+pub struct BankCaller;
+
+impl FromRequest for BankCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            crate::merchants::signature::signer(req, domain::merchants::PartnerKind::Bank).map(|_| BankCaller),
+        )
+    }
+}
 
 fn account(body: Option<AccountBody>, field: &'static str) -> Result<Option<Account>, ApiError> {
     body.map(|a| {
@@ -57,9 +73,13 @@ fn event(body: CardEventBody) -> Result<BankEvent, ApiError> {
     })
 }
 
-/// A card event at the bank: issued, activated, replaced (a new card for a lost one) or
-/// cancelled. Idempotent by `event_id`; an event older than the last one applied, or one the card
-/// is already past, is `superseded` and changes nothing.
+/// Applies a card event from the bank.
+///
+/// Issued, activated, replaced (a new card for a lost one) or cancelled. Idempotent by `event_id`; an event older than
+/// the last one applied, or one the card is already past, is `superseded` and changes nothing; one the card's state
+/// does not allow is refused (`card.illegal_transition`).
+///
+/// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_card_event", tag = "bank", security(("partner_signature" = [])), request_body = CardEventBody,
     responses((status = 200, body = CardEventAnswer),
         (status = 401, description = "`partner.*`: the signature was refused", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -69,6 +89,7 @@ fn event(body: CardEventBody) -> Result<BankEvent, ApiError> {
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/bank/card-events")]
 pub async fn card_event(
+    _bank: BankCaller,
     state: web::Data<CardsState>,
     body: web::Json<CardEventBody>,
 ) -> Result<web::Json<CardEventAnswer>, ApiError> {
@@ -88,7 +109,11 @@ pub async fn card_event(
     Ok(web::Json(CardEventAnswer::new(id, &outcome)))
 }
 
-/// Applications waiting for the bank to issue a card, oldest first.
+/// Card applications waiting for the bank.
+///
+/// Members' applications for a 会员服务卡 not yet issued, oldest first, a page at a time. Changes nothing.
+///
+/// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_card_applications", tag = "bank", security(("partner_signature" = [])), params(ApplicationsQuery),
     responses((status = 200, body = ApplicationPage),
         (status = 400, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -96,6 +121,7 @@ pub async fn card_event(
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/bank/card-applications")]
 pub async fn applications(
+    _bank: BankCaller,
     state: web::Data<CardsState>,
     query: web::Query<ApplicationsQuery>,
 ) -> Result<web::Json<ApplicationPage>, ApiError> {

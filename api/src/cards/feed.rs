@@ -3,6 +3,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 
+use super::bank::BankCaller;
 use super::errors::invalid;
 use super::feed_dto::*;
 use super::CardsState;
@@ -40,8 +41,12 @@ fn transaction(body: &CardTransactionBody) -> Result<CardTransaction, Refusal> {
     })
 }
 
-/// One card transaction: matched to the merchant, the card and the merchant's cardholder
-/// offers, and rebated within the offer's limits. Idempotent by `transaction_id`.
+/// Records one card transaction.
+///
+/// Matches it to the merchant, the card and the merchant's cardholder offers, and records the rebate it earns within
+/// the offer's limits. Idempotent by `transaction_id`.
+///
+/// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_card_transaction", tag = "bank", security(("partner_signature" = [])), request_body = CardTransactionBody,
     responses((status = 200, body = TransactionAnswer),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -49,6 +54,7 @@ fn transaction(body: &CardTransactionBody) -> Result<CardTransaction, Refusal> {
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/bank/transactions")]
 pub async fn one(
+    _bank: BankCaller,
     state: web::Data<CardsState>,
     body: web::Json<CardTransactionBody>,
 ) -> Result<web::Json<TransactionAnswer>, ApiError> {
@@ -58,9 +64,12 @@ pub async fn one(
     Ok(web::Json(TransactionAnswer::kept(kept)))
 }
 
-/// Up to 1,000 card transactions, each accepted or rejected on its own (an invalid one is
-/// answered with its problem; the others are kept). Idempotent per `transaction_id`: posting a
-/// batch again changes nothing.
+/// Records up to 1,000 card transactions.
+///
+/// Each is accepted or rejected on its own: an invalid one is answered with its problem, the others are kept and
+/// rebated as one at a time would be. Idempotent per `transaction_id`: posting a batch again changes nothing.
+///
+/// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_card_transaction_batch", tag = "bank", security(("partner_signature" = [])), request_body = TransactionBatch,
     responses((status = 200, body = BatchAnswer),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -68,6 +77,7 @@ pub async fn one(
         (status = 422, description = "`validation.invalid_field`: no transactions, or more than 1,000", body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/bank/transactions/batch")]
 pub async fn batch(
+    _bank: BankCaller,
     state: web::Data<CardsState>,
     body: web::Json<TransactionBatch>,
 ) -> Result<web::Json<BatchAnswer>, ApiError> {
@@ -100,8 +110,12 @@ pub async fn batch(
     Ok(web::Json(BatchAnswer { accepted, rejected: results.len() - accepted, results }))
 }
 
-/// The payout file of a Beijing day: every rebate recorded that day with totals per funder, and
-/// the transactions at merchant ids we do not know. `?format=csv` for a spreadsheet.
+/// The rebate payout file of a Beijing day.
+///
+/// Every rebate recorded that day with totals per funder, and the transactions at merchant ids we do not know;
+/// `?format=csv` for a spreadsheet. Changes nothing.
+///
+/// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_rebate_file", tag = "bank", security(("partner_signature" = [])), params(RebatesQuery),
     responses((status = 200, description = "The file as JSON, or as CSV with `format=csv`", content(
             (RebateFileView = "application/json"),
@@ -111,7 +125,11 @@ pub async fn batch(
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/bank/rebates")]
-pub async fn rebates(state: web::Data<CardsState>, query: web::Query<RebatesQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn rebates(
+    _bank: BankCaller,
+    state: web::Data<CardsState>,
+    query: web::Query<RebatesQuery>,
+) -> Result<HttpResponse, ApiError> {
     let csv = match query.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -127,7 +145,11 @@ pub async fn rebates(state: web::Data<CardsState>, query: web::Query<RebatesQuer
     Ok(HttpResponse::Ok().json(RebateFileView::from(&file)))
 }
 
-/// The member's card transactions at partner merchants, newest first.
+/// The member's card transactions.
+///
+/// Card transactions at partner merchants, newest first, a page at a time. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_card_transactions", tag = "cards", security(("member_jwt" = [])), params(PageQuery),
     responses((status = 200, body = MyTransactionPage), (status = 400, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/me/card/transactions")]
@@ -144,7 +166,11 @@ pub async fn my_transactions(
     }))
 }
 
-/// The rebates the member's card earned, newest first.
+/// The rebates the member's card earned.
+///
+/// Newest first, a page at a time. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_rebates", tag = "cards", security(("member_jwt" = [])), params(PageQuery),
     responses((status = 200, body = MyRebatePage), (status = 400, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/me/rebates")]

@@ -10,7 +10,12 @@ use domain::cards::CardEvent;
 
 const PROBLEM: &str = "application/problem+json";
 
-/// The member's card (the current one, or the last) with the history of all their cards.
+/// The member's 会员服务卡 and its history.
+///
+/// The current card (or the last one) with the history of all the member's cards; 404 when they never applied. Changes
+/// nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_get_card", tag = "cards", security(("member_jwt" = [])),
     responses((status = 200, body = MyCard),
         (status = 404, description = "`card.not_found`: never applied", body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -20,7 +25,12 @@ pub async fn my_card(state: web::Data<CardsState>, token: MemberToken) -> Result
     Ok(web::Json(MyCard { card: CardView::from(&card), history: history.iter().map(HistoryView::from).collect() }))
 }
 
-/// Applies for a 会员服务卡: an activated member holding no card. The bank takes it from there.
+/// Applies for a 会员服务卡.
+///
+/// Open to an activated member holding no card. The application waits for the bank (`GET /v1/bank/card-applications`),
+/// which issues the card.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_apply_for_card", tag = "cards", security(("member_jwt" = [])),
     responses((status = 201, body = CardView),
         (status = 403, description = "`card.not_eligible`", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -40,7 +50,11 @@ async fn member_event(
     Ok(web::Json(CardView::from(&card)))
 }
 
-/// Freezes the active card: its codes stop verifying until it is unfrozen.
+/// Freezes the member's active card.
+///
+/// Its codes stop verifying until it is unfrozen.
+///
+/// Who: a member (member token). Their own card only.
 #[utoipa::path(operation_id = "member_freeze_card", tag = "cards", security(("member_jwt" = [])),
     responses((status = 200, body = CardView),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -50,7 +64,11 @@ pub async fn freeze(state: web::Data<CardsState>, token: MemberToken) -> Result<
     member_event(&state, &token, CardEvent::MemberFroze).await
 }
 
-/// Unfreezes a frozen card.
+/// Unfreezes the member's frozen card.
+///
+/// Its codes verify again.
+///
+/// Who: a member (member token). Their own card only.
 #[utoipa::path(operation_id = "member_unfreeze_card", tag = "cards", security(("member_jwt" = [])),
     responses((status = 200, body = CardView),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -60,7 +78,11 @@ pub async fn unfreeze(state: web::Data<CardsState>, token: MemberToken) -> Resul
     member_event(&state, &token, CardEvent::MemberUnfroze).await
 }
 
-/// Reports the card lost: it never verifies again; the bank issues a replacement.
+/// Reports the member's card lost.
+///
+/// The card never verifies again; the bank issues a replacement.
+///
+/// Who: a member (member token). Their own card only.
 #[utoipa::path(operation_id = "member_report_card_lost", tag = "cards", security(("member_jwt" = [])),
     responses((status = 200, body = CardView),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -70,7 +92,12 @@ pub async fn report_lost(state: web::Data<CardsState>, token: MemberToken) -> Re
     member_event(&state, &token, CardEvent::MemberReportedLost).await
 }
 
-/// What the app keeps to show codes offline for today and tomorrow (an active card only).
+/// The seed for showing card codes offline.
+///
+/// What the app keeps to derive the card's codes offline for today and tomorrow; an active card only. Sent with
+/// `Cache-Control: no-store`. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_card_code_seed", tag = "cards", security(("member_jwt" = [])),
     responses((status = 200, body = CodeSeedView),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -82,7 +109,12 @@ pub async fn code_seed(state: web::Data<CardsState>, token: MemberToken) -> Resu
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(CodeSeedView::from(&seed)))
 }
 
-/// The code to show now, for clients that do not derive it (the mini-program).
+/// The card's member code to show now.
+///
+/// For clients that do not derive codes themselves (the mini-program); an active card only. Sent with `Cache-Control:
+/// no-store`. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_card_code", tag = "cards", security(("member_jwt" = [])),
     responses((status = 200, body = CodeView),
         (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),

@@ -34,7 +34,11 @@ fn avatar(raw: Option<String>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// The signed-in member, identifiers masked.
+/// The signed-in member.
+///
+/// Their profile, identifiers masked. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_get_account", tag = "members", security(("member_jwt" = [])), responses(
     (status = 200, body = MeView),
     (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -44,7 +48,12 @@ pub async fn get_me(state: web::Data<MembersState>, me: MemberCaller) -> web::Js
     web::Json(view(&state, &me.0))
 }
 
-/// Changes nickname and avatar; a new e-mail address gets a confirmation code through the mail outbox.
+/// Changes the member's nickname, avatar or e-mail.
+///
+/// Nickname and avatar change at once; a new e-mail address is sent a confirmation code through the mail outbox, and
+/// becomes the member's once confirmed (`POST /v1/me/email/confirm`).
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_update_account", tag = "members", security(("member_jwt" = [])), request_body = PatchMe, responses(
     (status = 200, body = PatchMeResponse),
     (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -75,7 +84,11 @@ pub async fn patch_me(
     Ok(web::Json(PatchMeResponse { member: view(&state, &profile), email_confirmation_sent_to: sent_to }))
 }
 
-/// Confirms a new e-mail address with the code mailed to it.
+/// Confirms a new e-mail address.
+///
+/// With the code mailed to it after `PATCH /v1/me`; the address then becomes the member's.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_confirm_email", tag = "members", security(("member_jwt" = [])), request_body = EmailCodeRequest, responses(
     (status = 200, body = MeView),
     (status = 422, description = "Wrong or expired code", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -91,15 +104,21 @@ pub async fn confirm_email(
     Ok(web::Json(view(&state, &profile)))
 }
 
-/// Binds real name + 居民身份证 number. Accepted only when they match an active entry of the union's
-/// roster, which activates the member. Requires the current privacy policy accepted; 5 attempts a day.
+/// Binds the member's real name and ID number.
+///
+/// Real name + 居民身份证 number, accepted only when they match an active entry of the union's roster, which activates the
+/// member. Requires the current privacy policy accepted; 5 attempts a day.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_bind_real_name", tag = "members", security(("member_jwt" = [])), request_body = RealNameRequest, responses(
     (status = 200, body = MeView),
     (status = 403, description = "`consent.required`", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 409, description = "`realname.id_taken` or `realname.already_bound`", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 422, description = "Invalid name or ID number, or `realname.not_matched`", body = crate::openapi::Problem, content_type = PROBLEM,
-        example = json!({"type": "urn:sgh:problem:validation.invalid_field", "title": "身份证号码不正确", "status": 422,
-            "code": "validation.invalid_field", "field": "id_number", "reason": "checkdigit"})),
+        example = json!({"type": "urn:sgh:problem:validation.invalid_field", "title": "身份证号码不正确",
+            "message": "身份证号码不正确", "status": 422, "code": "validation.invalid_field",
+            "detail": "the check character does not match", "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7d0",
+            "field": "id_number", "reason": "checkdigit"})),
     (status = 429, description = "`realname.too_many_attempts`", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
 #[put("/v1/me/real-name")]
@@ -112,7 +131,12 @@ pub async fn bind_real_name(
     Ok(web::Json(view(&state, &profile)))
 }
 
-/// Records that the member accepted this version of the privacy policy. Benefits need the current one.
+/// Accepts the privacy policy.
+///
+/// Records that the member accepted this version; only the current version is taken, and benefits (real-name binding,
+/// gift claims) need it.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_accept_privacy_policy", tag = "members", security(("member_jwt" = [])), request_body = ConsentRequest, responses(
     (status = 200, body = MeView),
     (status = 422, description = "Not the current version", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -127,7 +151,11 @@ pub async fn consent(
     Ok(web::Json(view(&state, &profile)))
 }
 
-/// Everything held about the member, as JSON.
+/// Exports the member's data.
+///
+/// Everything held about the member, as JSON. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_export_data", tag = "members", security(("member_jwt" = [])), responses((status = 200, body = Export)))]
 #[get("/v1/me/export")]
 pub async fn export(state: web::Data<MembersState>, me: MemberCaller) -> web::Json<Export> {
@@ -138,8 +166,12 @@ pub async fn export(state: web::Data<MembersState>, me: MemberCaller) -> web::Js
     })
 }
 
-/// Erases the account's personal data (phone, name, ID number, WeChat, e-mail, blind indexes) and
-/// signs it out everywhere; pseudonymous records needed for the audit trail stay.
+/// Erases the member's personal data.
+///
+/// Phone, name, ID number, WeChat, e-mail and blind indexes are erased and the member is signed out everywhere;
+/// pseudonymous records needed for the audit trail stay.
+///
+/// Who: a member (member token). Their own account only.
 #[utoipa::path(operation_id = "member_erase_account", tag = "members", security(("member_jwt" = [])), responses((status = 204, description = "Erased")))]
 #[delete("/v1/me")]
 pub async fn delete_me(state: web::Data<MembersState>, me: MemberCaller) -> Result<HttpResponse, ApiError> {

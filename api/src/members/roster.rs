@@ -63,9 +63,13 @@ impl Read for ChannelReader {
     }
 }
 
-/// Imports the union's member roster from CSV (`name,id_number,union_org_code,union_org_name,member_no,status`,
-/// header optional), streamed. Re-importing updates rows in place; a member whose row turns `left` loses
-/// activation at once. Bad rows are reported by line and skipped.
+/// Imports the union's member roster from CSV.
+///
+/// Columns `name,id_number,union_org_code,union_org_name,member_no,status` (header optional), read as the upload
+/// streams in. Re-importing updates rows in place; a member whose row turns `left` loses activation at once. Bad rows
+/// are skipped and reported by line. Audit-logged as `roster.import`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])),
     request_body(content = String, content_type = "text/csv",
         example = "name,id_number,union_org_code,union_org_name,member_no,status\n张三,11010519491231002X,SZ-001,苏州工业园区总工会,M0001,active\n"),

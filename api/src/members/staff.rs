@@ -51,7 +51,12 @@ pub struct SuspendRequest {
     pub reason: String,
 }
 
-/// Finds members by exact phone or ID number. Anything else finds nobody.
+/// Finds members by phone or ID number.
+///
+/// An exact mobile number or 居民身份证 number, matched through the blind index; anything else finds nobody. Identifiers
+/// come back masked, with the suspension reason. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_search_members", tag = "admin", security(("admin_jwt" = [])), params(MemberQuery), responses(
     (status = 200, body = MemberList),
     (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -66,7 +71,12 @@ pub async fn search_members(
     Ok(web::Json(MemberList { items: found.iter().map(|p| admin_view(&state, p)).collect() }))
 }
 
-/// Suspends a member (audit-logged); their sessions end at once.
+/// Suspends a member.
+///
+/// Records the reason (1–200 characters); the member's sessions end at once and they cannot sign in until the
+/// suspension is lifted. Audit-logged as `member.suspend`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_suspend_member", tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), request_body = SuspendRequest,
     responses(
         (status = 200, body = AdminMemberView),
@@ -89,7 +99,11 @@ pub async fn suspend(
     Ok(web::Json(admin_view(&state, &profile)))
 }
 
-/// Lifts a suspension (audit-logged).
+/// Lifts a member's suspension.
+///
+/// The member may sign in again. Audit-logged as `member.unsuspend`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_lift_member_suspension", tag = "admin", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = AdminMemberView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),

@@ -12,7 +12,12 @@ use domain::merchants::{Audience, MerchantId, MerchantStatus, OfferId, OfferStat
 
 const PROBLEM: &str = "application/problem+json";
 
-/// Registers a partner merchant (admin, operator); it gets its `mchid`.
+/// Registers a partner merchant.
+///
+/// The merchant gets its `mchid`, the number its systems send in signed requests. `kind: bank` registers the bank,
+/// whose keys reach only `/v1/bank/…`. Audit-logged as `merchant.create`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_create_merchant", tag = "merchants", security(("admin_jwt" = [])), request_body = CreateMerchant,
     responses((status = 201, body = MerchantView), (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/admin/merchants")]
@@ -34,6 +39,10 @@ pub async fn create_merchant(
 }
 
 /// All partner merchants, by name.
+///
+/// Active and suspended ones, the bank's entry (kind `bank`) included. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_list_merchants", tag = "merchants", security(("admin_jwt" = [])), responses((status = 200, body = MerchantList)))]
 #[get("/v1/admin/merchants")]
 pub async fn list_merchants(
@@ -45,6 +54,10 @@ pub async fn list_merchants(
 }
 
 /// One merchant with its stores, offers and keys.
+///
+/// Keys are listed by serial number, with when they were revoked. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_get_merchant", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = MerchantDetail), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/admin/merchants/{id}")]
@@ -65,7 +78,12 @@ pub async fn get_merchant(
     }))
 }
 
-/// Suspends a merchant (its keys are refused at once, its offers hidden) or makes it active again.
+/// Suspends or reactivates a merchant.
+///
+/// A suspended merchant's keys are refused at once and its offers hidden from members; `active` restores both.
+/// Audit-logged as `merchant.status`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_set_merchant_status", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = SetMerchantStatus,
     responses((status = 200, body = MerchantView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -85,7 +103,12 @@ pub async fn set_merchant_status(
     Ok(web::Json(MerchantView::from(&state.catalogue.merchant(id).await?)))
 }
 
-/// Adds a store with its GCJ-02 position.
+/// Adds a store to a merchant.
+///
+/// A store with its address, district, opening hours and GCJ-02 position, which members' nearby search uses.
+/// Audit-logged as `store.create`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_create_store", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = CreateStore,
     responses((status = 201, body = StoreView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -108,7 +131,12 @@ pub async fn create_store(
     Ok(HttpResponse::Created().json(StoreView::from(&store)))
 }
 
-/// Creates a discount offer as a draft; publish it with its status.
+/// Creates a discount offer as a draft.
+///
+/// The discount, its cap, validity, weekdays, stores, audience (`activated` members or `cardholders`), limits and
+/// funder. Members see the offer once its status is set to `published`. Audit-logged as `offer.create`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_create_offer", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = CreateOffer,
     responses((status = 201, body = OfferView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -153,8 +181,12 @@ pub async fn create_offer(
     Ok(HttpResponse::Created().json(OfferView::from(&offer)))
 }
 
-/// Publishes, pauses or expires an offer. A paused or expired offer is refused at the till at
-/// once, whatever a member's app still shows.
+/// Publishes, pauses or expires an offer.
+///
+/// A paused or expired offer is refused at the till at once, whatever a member's app still shows; a change its current
+/// status does not allow is refused (`offer.status_change`). Audit-logged as `offer.status`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_set_offer_status", tag = "merchants", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("offer" = uuid::Uuid, Path)), request_body = SetOfferStatus,
     responses((status = 200, body = OfferView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -178,8 +210,13 @@ pub async fn set_offer_status(
     Ok(web::Json(OfferView::from(&offer)))
 }
 
-/// Registers a merchant's RSA public key for signed partner requests; the answer's `serial_no`
-/// goes into the merchant's SDK configuration. Several keys may be active at once (rotation).
+/// Registers a merchant's signing key.
+///
+/// An RSA public key (PEM, 2048–8192 bits) for signed partner requests, for the whole merchant or, with `store_id`, one
+/// store. The answer's `serial_no` goes into the merchant's SDK configuration. Several keys may be active at once
+/// (rotation). Audit-logged as `partner_key.register`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_register_partner_key", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = RegisterKey,
     responses((status = 201, body = KeyView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -198,7 +235,11 @@ pub async fn register_key(
     Ok(HttpResponse::Created().json(KeyView::from(&key)))
 }
 
-/// Revokes a key: requests signed with it are refused from now on.
+/// Revokes a merchant's signing key.
+///
+/// Requests signed with the key are refused from now on. Audit-logged as `partner_key.revoke`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_revoke_partner_key", tag = "merchants", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("serial" = String, Path)),
     responses((status = 204, description = "Revoked"), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -214,7 +255,11 @@ pub async fn revoke_key(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Lets a campaign gift's vouchers be redeemed at a partner store (admin, operator).
+/// Lists a partner store for a gift.
+///
+/// The gift's vouchers may then be redeemed at that store through the partner API. Audit-logged as `gift.store`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_add_store_to_gift", tag = "merchants", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path), ("store" = uuid::Uuid, Path)),
     responses((status = 204, description = "Listed"), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]

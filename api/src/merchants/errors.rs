@@ -41,6 +41,15 @@ impl From<MerchantError> for ApiError {
                 "会员码无效或已过期，请会员刷新后重试",
                 "The member code is unknown or expired",
             ),
+            MerchantError::WebhookNotSet => {
+                not_found("webhook_endpoint.not_found", "尚未设置推送地址", "No webhook endpoint is set")
+            }
+            MerchantError::CodeReplayed => ApiError::new(
+                S::CONFLICT,
+                "member_code.replayed",
+                "该会员码已使用过，请会员刷新后重试",
+                "This member code was used before: ask the member for a fresh one",
+            ),
             MerchantError::UseCardCode => ApiError::new(
                 S::CONFLICT,
                 "member_code.use_card",

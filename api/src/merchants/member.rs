@@ -15,7 +15,12 @@ use domain::shared::PageRequest;
 
 const PROBLEM: &str = "application/problem+json";
 
-/// A fresh member code for a partner's till to scan (it lives a couple of minutes).
+/// Issues a member code for a partner's till.
+///
+/// A fresh code for the till to scan; it lives a couple of minutes and verifies once. A cardholder is refused
+/// (`member_code.use_card`): they show their card's code instead.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_create_member_code", tag = "merchants", security(("member_jwt" = [])),
     responses((status = 201, body = MemberCodeView), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/me/member-code")]
@@ -24,7 +29,12 @@ pub async fn member_code(state: web::Data<MerchantsState>, caller: MemberCaller)
     Ok(HttpResponse::Created().json(MemberCodeView { code: code.as_str().to_owned(), expires_at: beijing(expires_at) }))
 }
 
-/// Partner merchants with a store near a place, nearest first.
+/// Partner merchants near a place.
+///
+/// Merchants with a store within `radius_m` (default 3 km) of `near`, nearest first, optionally of one category or
+/// district, a page at a time. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_nearby_merchants", tag = "merchants", security(("member_jwt" = [])), params(NearbyQuery),
     responses((status = 200, body = NearbyPage), (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/merchants")]
@@ -57,7 +67,11 @@ pub async fn nearby(
     }))
 }
 
-/// A merchant's stores and the offers the calling member may use today.
+/// A merchant's stores and offers for the member.
+///
+/// The merchant's stores and the offers the calling member may use today. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_get_merchant", tag = "merchants", security(("member_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = MemberMerchantView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/merchants/{id}")]
@@ -77,7 +91,11 @@ pub async fn merchant(
     }))
 }
 
-/// The member's own discounted sales, newest first.
+/// The member's discounted sales.
+///
+/// Sales at partner merchants with their discounts, and reversals, newest first, a page at a time. Changes nothing.
+///
+/// Who: a member (member token).
 #[utoipa::path(operation_id = "member_discount_sales", tag = "merchants", security(("member_jwt" = [])),
     params(crate::admin::dto::PageQuery), responses((status = 200, body = MemberSalePage)))]
 #[get("/v1/me/discount-sales")]

@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(partner::settlements)
         .service(partner::get_webhook)
         .service(partner::set_webhook)
+        .service(partner::rotate_webhook_secret)
         .service(partner::deliveries)
         .service(partner::resend)
         .service(partner::check_voucher)

@@ -4,7 +4,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, put, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, FromRequest, HttpRequest, HttpResponse};
 
 use super::dto::*;
 use super::MerchantsState;
@@ -18,6 +18,7 @@ use domain::cards::RotatingCode;
 use domain::merchants::partner::Partner;
 use domain::merchants::service::{MemberHandle, SaleRequest};
 use domain::merchants::MerchantError;
+use domain::merchants::PartnerKind;
 use domain::merchants::{SaleId, StoreId};
 use domain::shared::PageRequest;
 use std::sync::Arc;
@@ -32,12 +33,7 @@ impl FromRequest for PartnerCaller {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let partner = req.extensions().get::<Partner>().copied();
-        std::future::ready(
-            partner.map(PartnerCaller).ok_or_else(|| {
-                ApiError::internal(&anyhow::anyhow!("partner route reached without a verified signature"))
-            }),
-        )
+        std::future::ready(super::signature::signer(req, PartnerKind::Merchant).map(PartnerCaller))
     }
 }
 
@@ -45,8 +41,12 @@ fn scope(partner: &Partner) -> String {
     format!("partner:{}", partner.merchant)
 }
 
-/// Our platform public key: configure its id and PEM in the SDK (public-key mode) to verify our
-/// answers' `Wechatpay-Signature`.
+/// Our platform public keys.
+///
+/// Configure the platform key's id and PEM in the SDK (public-key mode) to verify our answers' `Wechatpay-Signature`;
+/// the webhook key verifies our webhook deliveries. Changes nothing.
+///
+/// Who: anyone, unsigned; the answer itself is signed.
 #[utoipa::path(operation_id = "partner_platform_keys", tag = "partner", responses((status = 200, body = PlatformKeys)))]
 #[get("/v1/partner/platform-keys")]
 pub async fn platform_keys(state: web::Data<MerchantsState>) -> web::Json<PlatformKeys> {
@@ -60,8 +60,12 @@ pub async fn platform_keys(state: web::Data<MerchantsState>) -> web::Json<Platfo
     })
 }
 
-/// Verifies the member code scanned at a till: the member's reference at this merchant, masked
-/// name, standing, and the offers that apply at this store now. Changes nothing.
+/// Verifies a member code scanned at a till.
+///
+/// Answers the member's reference at this merchant, masked name, standing, and the offers that apply at this store now.
+/// The code is spent (a code verifies once): record the sale with the `member_ref` answered. Nothing else changes.
+///
+/// Who: a merchant's system, signing with one of its registered keys (a store key acts for its own store only).
 #[utoipa::path(operation_id = "partner_verify_member_code", tag = "partner", security(("partner_signature" = [])), request_body = VerifyMember,
     responses((status = 200, body = VerifiedMember),
         (status = 401, description = "`partner.*`: the signature was refused", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -82,8 +86,13 @@ pub async fn verify(
     Ok(web::Json(VerifiedMember::new(v.reference.as_str(), &v.facts, &v.offers)))
 }
 
-/// Records a discounted sale (`Idempotency-Key` required): prices it by the chosen offer and
-/// counts it against the member's limits, atomically.
+/// Records a discounted sale.
+///
+/// Prices the sale by the chosen offer and counts it against the member's limits, atomically; the member is named by a
+/// member code or by the `member_ref` from verification. `Idempotency-Key` required: a retry gets the first answer. The
+/// merchant's webhook endpoint, when set, gets a `sale.recorded` event.
+///
+/// Who: a merchant's system, signing with one of its registered keys (a store key acts for its own store only).
 #[utoipa::path(operation_id = "partner_record_sale", tag = "partner", security(("partner_signature" = [])), request_body = RecordSale,
     params(crate::idempotency::KeyHeader),
     responses((status = 201, body = SaleView),
@@ -158,6 +167,10 @@ fn sale_request(body: RecordSale) -> Result<SaleRequest, ApiError> {
 }
 
 /// One of the merchant's sales.
+///
+/// Changes nothing.
+///
+/// Who: a merchant's system, signing with one of its registered keys (a store key acts for its own store only).
 #[utoipa::path(operation_id = "partner_get_sale", tag = "partner", security(("partner_signature" = [])), params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = SaleView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/partner/sales/{id}")]
@@ -170,8 +183,12 @@ pub async fn get_sale(
     Ok(web::Json(SaleView::from(&sale)))
 }
 
-/// Reverses a whole sale and gives the member's offer use back, once; reversing it again
-/// answers the same reversal.
+/// Reverses a whole sale.
+///
+/// Gives the member's offer use back, once; reversing it again answers the same reversal. `Idempotency-Key` required.
+/// The merchant's webhook endpoint, when set, gets a `sale.reversed` event.
+///
+/// Who: a merchant's system, signing with one of its registered keys (a store key acts for its own store only).
 #[utoipa::path(operation_id = "partner_reverse_sale", tag = "partner", security(("partner_signature" = [])), params(("id" = uuid::Uuid, Path), crate::idempotency::KeyHeader),
     request_body = ReverseSale,
     responses((status = 200, body = SaleView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -193,7 +210,12 @@ pub async fn reverse_sale(
     .await
 }
 
-/// The merchant's sales on Beijing days `from`…`to`, newest first (a store key: its store's).
+/// The merchant's sales in a range of days.
+///
+/// Sales on Beijing days `from`…`to` (at most 366 days), newest first, a page at a time; a store key sees its own
+/// store's only. Changes nothing.
+///
+/// Who: a merchant's system, signing with one of its registered keys (a store key acts for its own store only).
 #[utoipa::path(operation_id = "partner_list_sales", tag = "partner", security(("partner_signature" = [])), params(SalesQuery),
     responses((status = 200, body = SalePage)))]
 #[get("/v1/partner/sales")]
@@ -210,7 +232,11 @@ pub async fn list_sales(
     }))
 }
 
-/// Settlement totals per Beijing day (merchant keys only).
+/// Settlement totals per Beijing day.
+///
+/// The totals of the merchant's sales for each day `from`…`to` (at most 366 days). Changes nothing.
+///
+/// Who: a merchant's system, signing with a merchant key (a store key gets 403).
 #[utoipa::path(operation_id = "partner_settlements", tag = "partner", security(("partner_signature" = [])), params(RangeQuery),
     responses((status = 200, body = Settlement), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/partner/settlements")]
@@ -223,32 +249,73 @@ pub async fn settlements(
     Ok(web::Json(Settlement { items: totals.iter().map(DayTotalsView::from).collect() }))
 }
 
-/// Where the merchant's events (`sale.recorded`, `sale.reversed`, `voucher.redeemed`) are posted,
-/// in the Standard Webhooks format (merchant keys only).
+/// The merchant's webhook endpoint.
+///
+/// Where the merchant's events (`sale.recorded`, `sale.reversed`, `voucher.redeemed`) are posted, in the Standard
+/// Webhooks format; `null` when none is set. Changes nothing.
+///
+/// Who: a merchant's system, signing with a merchant key (a store key gets 403).
 #[utoipa::path(operation_id = "partner_get_webhook_endpoint", tag = "partner", security(("partner_signature" = [])),
-    responses((status = 200, body = WebhookEndpoint), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = WebhookEndpointView), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/partner/webhook-endpoint")]
 pub async fn get_webhook(
     state: web::Data<MerchantsState>,
     partner: PartnerCaller,
-) -> Result<web::Json<WebhookEndpoint>, ApiError> {
-    Ok(web::Json(WebhookEndpoint { url: state.merchants.webhook(&partner.0).await? }))
+) -> Result<web::Json<WebhookEndpointView>, ApiError> {
+    Ok(web::Json(WebhookEndpointView { url: state.merchants.webhook(&partner.0).await?, secret: None }))
 }
 
-/// Sets (or, with `null`, removes) the merchant's webhook endpoint.
+/// Sets or removes the merchant's webhook endpoint.
+///
+/// An `https` URL of at most 500 characters (`http` too on a development server), or `null` to
+/// stop the events and forget the endpoint's secrets. The host must resolve to public addresses
+/// only: loopback, private, link-local, CGNAT, multicast and unique-local addresses are refused
+/// (422 naming the address) unless the operator allows them. The first time an endpoint is set
+/// the answer carries its signing secret (`whsec_…`), shown this once; later changes of the
+/// URL keep it (`secret` is `null`).
+///
+/// Who: a merchant's system, signing with a merchant key (a store key gets 403).
 #[utoipa::path(operation_id = "partner_set_webhook_endpoint", tag = "partner", security(("partner_signature" = [])), request_body = WebhookEndpoint,
-    responses((status = 200, body = WebhookEndpoint), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = WebhookEndpointView), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "`validation.invalid_field`: not an allowed URL, with why", body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[put("/v1/partner/webhook-endpoint")]
 pub async fn set_webhook(
     state: web::Data<MerchantsState>,
     partner: PartnerCaller,
     body: web::Json<WebhookEndpoint>,
-) -> Result<web::Json<WebhookEndpoint>, ApiError> {
-    Ok(web::Json(WebhookEndpoint { url: state.merchants.set_webhook(&partner.0, body.url.as_deref()).await? }))
+) -> Result<web::Json<WebhookEndpointView>, ApiError> {
+    let (url, secret) = state.merchants.set_webhook(&partner.0, body.url.as_deref(), &state.targets).await?;
+    Ok(web::Json(WebhookEndpointView { url, secret: secret.map(|s| s.as_str().to_owned()) }))
 }
 
-/// The merchant's webhook deliveries, newest first: each event, its attempts and state.
+/// Rotates the webhook endpoint's signing secret.
+///
+/// Issues a new `whsec_…` secret, shown this once. For the next 24 hours every delivery is signed
+/// with both the new and the replaced secret (two `v1` signatures), so the receiver can switch at
+/// its own pace; after that only the new one signs.
+///
+/// Who: a merchant's system, signing with a merchant key (a store key gets 403).
+#[utoipa::path(operation_id = "partner_rotate_webhook_secret", tag = "partner", security(("partner_signature" = [])),
+    responses((status = 200, body = SecretRotation),
+        (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 404, description = "`webhook_endpoint.not_found`: set an endpoint first", body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/partner/webhook-endpoint/secret-rotation")]
+pub async fn rotate_webhook_secret(
+    state: web::Data<MerchantsState>,
+    partner: PartnerCaller,
+) -> Result<web::Json<SecretRotation>, ApiError> {
+    let (secret, until) = state.merchants.rotate_webhook_secret(&partner.0).await?;
+    Ok(web::Json(SecretRotation {
+        secret: secret.as_str().to_owned(),
+        previous_valid_until: crate::campaigns::dto::beijing(until),
+    }))
+}
+
+/// The merchant's webhook deliveries.
+///
+/// Each event, its attempts and its state, newest first, a page at a time. Changes nothing.
+///
+/// Who: a merchant's system, signing with a merchant key (a store key gets 403).
 #[utoipa::path(operation_id = "partner_list_webhook_deliveries", tag = "partner", security(("partner_signature" = [])),
     params(crate::admin::dto::PageQuery), responses((status = 200, body = DeliveryPage)))]
 #[get("/v1/partner/webhook-deliveries")]
@@ -265,21 +332,34 @@ pub async fn deliveries(
     }))
 }
 
-/// Sends an event again now, with a fresh retry schedule, whatever became of it.
+/// Resends a webhook event now.
+///
+/// Sends the event again with a fresh retry schedule, whatever became of it; a merchant may ask
+/// this a limited number of times a minute (429 with `Retry-After` past it).
+///
+/// Who: a merchant's system, signing with a merchant key (a store key gets 403).
 #[utoipa::path(operation_id = "partner_resend_webhook_delivery", tag = "partner", security(("partner_signature" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = DeliveryView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = DeliveryView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 429, description = "`rate_limited`", body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/partner/webhook-deliveries/{id}/resend")]
 pub async fn resend(
     state: web::Data<MerchantsState>,
     partner: PartnerCaller,
     id: web::Path<i64>,
 ) -> Result<web::Json<DeliveryView>, ApiError> {
+    let key = format!("webhook-resend:{}", partner.0.merchant);
+    crate::limits::enforce(&state.ephemeral, &key, state.resends_per_minute, std::time::Duration::from_secs(60))
+        .await?;
     let delivery = state.merchants.resend(&partner.0, id.into_inner()).await?;
     Ok(web::Json(DeliveryView::from(&delivery)))
 }
 
-/// Whether a campaign gift voucher can be redeemed at this store now, changing nothing.
+/// Checks a gift voucher at a store.
+///
+/// Whether a campaign gift voucher can be redeemed at this store now, and if not, why. Changes nothing.
+///
+/// Who: a merchant's system, signing with one of its registered keys (a store key acts for its own store only).
 #[utoipa::path(operation_id = "partner_check_voucher", tag = "partner", security(("partner_signature" = [])), request_body = VoucherAtStore,
     responses((status = 200, body = crate::campaigns::pickup::VoucherCheckView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/partner/vouchers/check")]
@@ -292,8 +372,12 @@ pub async fn check_voucher(
     Ok(web::Json((&found).into()))
 }
 
-/// Redeems a campaign gift voucher at this store (核销): once, before it expires, where its gift is
-/// listed. Repeating a redemption made here answers the same success.
+/// Redeems a gift voucher at a store (核销).
+///
+/// Once, before it expires, at a store where its gift is listed; repeating a redemption made here answers the same
+/// success. The merchant's webhook endpoint, when set, gets a `voucher.redeemed` event.
+///
+/// Who: a merchant's system, signing with one of its registered keys (a store key acts for its own store only).
 #[utoipa::path(operation_id = "partner_redeem_voucher", tag = "partner", security(("partner_signature" = [])), request_body = RedeemAtStore,
     responses((status = 200, body = StoreRedemptionView),
         (status = 404, description = "`voucher.not_found`, `store.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),

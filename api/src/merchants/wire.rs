@@ -11,11 +11,13 @@ use domain::merchants::cached::CachedCatalogue;
 use domain::merchants::catalogue::CatalogueService;
 use domain::merchants::partner::{KeySerial, Partner};
 use domain::merchants::service::MerchantService;
+use domain::merchants::webhook::WebhookTargets;
 use domain::merchants::{MerchantStatus, PartnerKind};
 use domain::shared::AppClock;
 use infra::db::merchants::DbMerchants;
 use infra::ephemeral::Ephemeral;
 use infra::signing::{PlatformKey, VerifyingKey, WebhookKey};
+use infra::webhook_sender::SystemResolver;
 
 /// The catalogue as the services read it: recent reads kept in memory for a second.
 pub type Catalogue = CachedCatalogue<DbMerchants, AppClock>;
@@ -30,6 +32,9 @@ pub struct MerchantsState {
     pub keys: KeyCache,
     pub ephemeral: Ephemeral,
     pub requests_per_minute: u32,
+    /// What a webhook URL must pass to be registered.
+    pub targets: WebhookTargets<SystemResolver>,
+    pub resends_per_minute: u32,
     pub clock: AppClock,
 }
 
@@ -112,6 +117,8 @@ pub fn wire(infra: &Infra) -> anyhow::Result<MerchantsState> {
         keys: KeyCache::default(),
         ephemeral: infra.ephemeral.clone(),
         requests_per_minute: config.partner_requests_per_minute,
+        targets: WebhookTargets { policy: config.webhook_targets.clone(), resolver: SystemResolver },
+        resends_per_minute: config.webhook_resends_per_minute,
         clock: infra.clock.clone(),
     })
 }

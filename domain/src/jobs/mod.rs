@@ -9,6 +9,6 @@ pub mod runner;
 pub mod service;
 
 pub use model::{redact_addresses, Job, JobError, JobKind, JobRecord, JobState, RetryPolicy};
-pub use ports::{JobFailure, JobHandler, JobQueue, JobStore};
+pub use ports::{JobFailure, JobHandler, JobQueue, JobStore, Wanted};
 pub use runner::{JobRunner, Outcome, RunReport};
 pub use service::JobsService;

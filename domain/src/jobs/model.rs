@@ -64,6 +64,8 @@ pub struct Job {
     pub payload: String,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// Whose job it is (a webhook's merchant), for lanes that cap each owner's jobs in flight.
+    pub owner: Option<String>,
 }
 
 /// A job as staff see it: its bookkeeping, never its payload (mails carry addresses and codes).

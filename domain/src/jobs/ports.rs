@@ -1,7 +1,9 @@
 use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
 
-use super::model::{Job, JobRecord, JobState};
+use std::collections::HashMap;
+
+use super::model::{Job, JobKind, JobRecord, JobState};
 use crate::admin::NewAuditEntry;
 use crate::shared::{Page, PageRequest};
 
@@ -22,19 +24,30 @@ pub trait JobHandler: Send + Sync + 'static {
     fn handle(&self, job: &Job) -> impl Future<Output = Result<(), JobFailure>> + Send;
 }
 
+/// Which due jobs a lane asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    pub kinds: &'a [JobKind],
+    pub limit: u32,
+    /// At most this many jobs of one owner in flight, counting those already `running`.
+    pub per_owner: Option<u32>,
+    pub running: &'a HashMap<String, u32>,
+}
+
 /// The jobs table as the runner sees it. Jobs are added by the repositories whose transactions
 /// decide on them.
 pub trait JobQueue: Send + Sync + 'static {
-    /// Leases up to `limit` due jobs until `now + lease`. A leased job MUST NOT be handed to another
-    /// caller until the lease runs out, so a runner that dies mid-job only delays it. A due row
-    /// whose kind this build does not know is buried, not handed out.
+    /// Leases the due jobs `wanted` asks for, oldest first, until `now + lease`. A leased job MUST
+    /// NOT be handed to another caller until the lease runs out, so a runner that dies mid-job
+    /// only delays it.
     fn lease_due(
         &self,
         now: DateTime<Utc>,
         lease: Duration,
-        limit: u32,
+        wanted: Wanted<'_>,
     ) -> impl Future<Output = anyhow::Result<Vec<Job>>> + Send;
 
+    /// Records the job done; an error an earlier attempt left is cleared.
     fn mark_done(&self, id: i64, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Records a failed attempt: due again at `retry_at`, or dead when that is `None`.

@@ -46,7 +46,7 @@ mod tests {
             body: "b".into(),
             attachment: None,
         };
-        let job = |attempts| Job { id: 41, kind: JobKind::Mail, payload: email.to_payload(), attempts };
+        let job = |attempts| Job { id: 41, kind: JobKind::Mail, payload: email.to_payload(), attempts, owner: None };
         let handler = MailJobs(mailer.clone());
         for attempts in 0..3 {
             assert!(matches!(handler.handle(&job(attempts)).await, Err(JobFailure::Transient(_))));

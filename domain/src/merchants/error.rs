@@ -25,6 +25,12 @@ pub enum MerchantError {
     OtherStore,
     #[error("the member code is unknown or expired")]
     CodeInvalid,
+    /// Rotating a secret needs an endpoint to sign for.
+    #[error("the merchant has no webhook endpoint")]
+    WebhookNotSet,
+    /// The code was verified or used for a sale before: each code is good for one.
+    #[error("the member code was used before")]
+    CodeReplayed,
     #[error("a cardholder shows the card's code")]
     UseCardCode,
     #[error("no member with that reference at this merchant")]

@@ -1,6 +1,7 @@
 //! Partner merchants, their stores and discount offers; the signed partner API's rules: who may
 //! act for which store, what a sale costs, and the limits a member's sales count against.
 
+pub mod address;
 pub mod cached;
 pub mod catalogue;
 pub mod directory;

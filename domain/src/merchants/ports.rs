@@ -90,6 +90,9 @@ pub struct NewSale {
     pub day: NaiveDate,
     pub daily_limit: Option<u32>,
     pub total_limit: Option<u32>,
+    /// The member code the till named the member by, spent in the sale's own write: a retry
+    /// under the same `Idempotency-Key` finds the first answer, not a spent code.
+    pub code: Option<MemberCode>,
 }
 
 impl NewSale {
@@ -122,6 +125,18 @@ pub enum Recorded {
     NoLongerValid,
     /// The answer's `Idempotency-Key` was already held: nothing was written.
     KeyHeld,
+    /// The sale's member code was spent by another verify or sale in the meantime.
+    CodeSpent,
+}
+
+/// What spending a member code found.
+#[derive(Debug, Clone)]
+pub enum CodeUse {
+    Fresh(MemberId, Option<MemberFacts>),
+    /// Live, but verified or used for a sale before.
+    Spent,
+    /// Never issued, or expired.
+    Unknown,
 }
 
 /// Member codes, member references and discounted sales.
@@ -133,13 +148,17 @@ pub trait Sales: Send + Sync + 'static {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
-    /// The member a live code belongs to, with their facts read in the same look-up (`None`
-    /// once the member is erased).
-    fn member_for_code(
+    /// What a code names now, without spending it (a sale spends it in its write).
+    fn code_holder(
         &self,
         code: &MemberCode,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = anyhow::Result<Option<(MemberId, Option<MemberFacts>)>>> + Send;
+    ) -> impl Future<Output = anyhow::Result<CodeUse>> + Send;
+    /// Spends a live code: the first call gets the member it belongs to, with their facts read
+    /// in the same look-up (`None` once the member is erased); every later one `Spent`. Two
+    /// calls at once get one `Fresh` between them.
+    fn spend_code(&self, code: &MemberCode, now: DateTime<Utc>)
+        -> impl Future<Output = anyhow::Result<CodeUse>> + Send;
     fn member_facts(&self, member: MemberId) -> impl Future<Output = anyhow::Result<Option<MemberFacts>>> + Send;
     /// The member's pseudonym at this merchant, remembered so it can be resolved later.
     fn reference(
@@ -148,7 +167,7 @@ pub trait Sales: Send + Sync + 'static {
         member: MemberId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<MemberRef>> + Send;
-    /// The member behind the merchant's reference, with their facts as [`Sales::member_for_code`].
+    /// The member behind the merchant's reference, with their facts as [`Sales::spend_code`].
     fn member_for_reference(
         &self,
         merchant: MerchantId,

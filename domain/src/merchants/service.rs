@@ -10,9 +10,9 @@ use super::geo::GeoPoint;
 use super::model::{Merchant, MerchantId, MerchantStatus, Store, StoreId};
 use super::offer::{beijing_day, Offer, OfferId};
 use super::partner::Partner;
-use super::ports::{Catalogue, MemberFacts, MerchantVouchers, NewSale, Recorded, Sales};
+use super::ports::{Catalogue, CodeUse, MemberFacts, MerchantVouchers, NewSale, Recorded, Sales};
 use super::sale::{Channel, DailyTotals, MemberCode, MemberRef, Sale, SaleId};
-use super::webhook::{DeliveryRecord, Webhooks};
+use super::webhook::{DeliveryRecord, Resolver, WebhookSecret, WebhookTargets, Webhooks, ROTATION_OVERLAP_HOURS};
 use crate::campaigns::pickup::VoucherState;
 use crate::members::MemberId;
 use crate::shared::idempotency::{Kept, KeyedAnswer};
@@ -140,16 +140,28 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         Ok(store)
     }
 
-    /// The member the till names, and their facts (`None` once erased).
+    /// The member the till names, and their facts (`None` once erased); a member code is spent
+    /// when `spend` says so, and otherwise only looked at.
     async fn member_of(
         &self,
         partner: &Partner,
         handle: &MemberHandle,
+        spend: bool,
     ) -> Result<(MemberId, Option<MemberFacts>), MerchantError> {
         match handle {
             MemberHandle::Code(raw) => {
                 let code = MemberCode::parse(raw).ok_or(MerchantError::CodeInvalid)?;
-                self.sales.member_for_code(&code, self.clock.now()).await?.ok_or(MerchantError::CodeInvalid)
+                let now = self.clock.now();
+                let found = if spend {
+                    self.sales.spend_code(&code, now).await?
+                } else {
+                    self.sales.code_holder(&code, now).await?
+                };
+                match found {
+                    CodeUse::Fresh(member, facts) => Ok((member, facts)),
+                    CodeUse::Spent => Err(MerchantError::CodeReplayed),
+                    CodeUse::Unknown => Err(MerchantError::CodeInvalid),
+                }
             }
             MemberHandle::Reference(raw) => {
                 let reference = MemberRef::parse(raw).ok_or(MerchantError::MemberUnknown)?;
@@ -178,7 +190,7 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         handle: &MemberHandle,
     ) -> Result<Verified, MerchantError> {
         let store = self.own_store(partner, store).await?;
-        let (member, facts) = self.member_of(partner, handle).await?;
+        let (member, facts) = self.member_of(partner, handle, true).await?;
         let facts = facts.ok_or(MerchantError::CodeInvalid)?;
         let reference = self.sales.reference(partner.merchant, member, self.clock.now()).await?;
         let offers = self.usable_offers(&store, &facts).await?;
@@ -196,7 +208,7 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
         let till_ref = crate::shared::text::visible(&req.till_ref, 64)
             .ok_or_else(|| MerchantError::Invalid { field: "till_ref", problem: "must be 1-64 characters".into() })?;
         let store = self.own_store(partner, req.store).await?;
-        let (member, facts) = self.member_of(partner, &req.member).await?;
+        let (member, facts) = self.member_of(partner, &req.member, false).await?;
         let facts = facts.ok_or(MerchantError::NotQualified)?;
         let offer = self
             .catalogue
@@ -228,6 +240,10 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
             day: beijing_day(now),
             daily_limit: offer.limits.daily,
             total_limit: offer.limits.total,
+            code: match &req.member {
+                MemberHandle::Code(raw) => MemberCode::parse(raw),
+                _ => None,
+            },
         })
     }
 
@@ -239,6 +255,7 @@ impl<S: Catalogue, L: Sales, C: Clock> MerchantService<S, L, C> {
             Recorded::KeyHeld => Ok(Kept::KeyHeld),
             Recorded::LimitReached => Err(MerchantError::LimitReached),
             Recorded::NoLongerValid => Err(MerchantError::OfferNotApplicable),
+            Recorded::CodeSpent => Err(MerchantError::CodeReplayed),
         }
     }
 
@@ -312,27 +329,48 @@ impl<S: Catalogue, L: Sales + Webhooks, C: Clock> MerchantService<S, L, C> {
     }
 
     /// Where the merchant's events go (`None` stops them); a merchant key only.
-    pub async fn set_webhook(&self, partner: &Partner, url: Option<&str>) -> Result<Option<String>, MerchantError> {
+    /// Sets (or with `None` removes) the merchant's endpoint once its URL passes the address
+    /// rules; answers the URL and, the first time, the endpoint's signing secret.
+    pub async fn set_webhook<R: Resolver>(
+        &self,
+        partner: &Partner,
+        url: Option<&str>,
+        targets: &WebhookTargets<R>,
+    ) -> Result<(Option<String>, Option<WebhookSecret>), MerchantError> {
         Self::whole_merchant(partner)?;
         let url = url.map(str::trim).filter(|u| !u.is_empty());
         if let Some(url) = url {
-            let ok = (url.starts_with("https://") || url.starts_with("http://"))
-                && url.len() <= 500
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !ok {
+            if url.len() > 500 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(MerchantError::Invalid {
                     field: "url",
                     problem: "must be an http(s) URL of at most 500 characters".into(),
                 });
             }
+            targets.check(url).await.map_err(|e| MerchantError::Invalid { field: "url", problem: e.to_string() })?;
         }
-        self.sales.set_endpoint(partner.merchant, url.map(str::to_owned)).await?;
-        Ok(url.map(str::to_owned))
+        let secret =
+            self.sales.set_endpoint(partner.merchant, url.map(str::to_owned), WebhookSecret::generate()).await?;
+        Ok((url.map(str::to_owned), secret))
+    }
+
+    /// A new signing secret for the merchant's endpoint; the one it replaces signs too for
+    /// [`ROTATION_OVERLAP_HOURS`]. Answers the secret and when the old one stops.
+    pub async fn rotate_webhook_secret(
+        &self,
+        partner: &Partner,
+    ) -> Result<(WebhookSecret, DateTime<Utc>), MerchantError> {
+        Self::whole_merchant(partner)?;
+        let (fresh, until) =
+            (WebhookSecret::generate(), self.clock.now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS));
+        if !self.sales.rotate_secret(partner.merchant, fresh.clone(), until).await? {
+            return Err(MerchantError::WebhookNotSet);
+        }
+        Ok((fresh, until))
     }
 
     pub async fn webhook(&self, partner: &Partner) -> Result<Option<String>, MerchantError> {
         Self::whole_merchant(partner)?;
-        Ok(self.sales.endpoint(partner.merchant).await?)
+        Ok(self.sales.endpoint(partner.merchant, self.clock.now()).await?.map(|e| e.url))
     }
 
     pub async fn deliveries(

@@ -86,6 +86,86 @@ impl Delivery {
     }
 }
 
+/// A merchant endpoint's symmetric key, as Standard Webhooks' `v1` signatures use it:
+/// `whsec_` and the base64 of 32 random bytes, shown to the merchant once.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(…)")
+    }
+}
+
+impl WebhookSecret {
+    const PREFIX: &'static str = "whsec_";
+
+    pub fn generate() -> Self {
+        use base64::Engine;
+        let mut bytes = [0u8; 32];
+        // Two version-4 UUIDs: 244 random bits from the operating system's generator.
+        bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        Self(format!("{}{}", Self::PREFIX, base64::engine::general_purpose::STANDARD.encode(bytes)))
+    }
+
+    /// A stored secret read back.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::key_of(raw).map(|_| Self(raw.to_owned()))
+    }
+
+    fn key_of(raw: &str) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let b64 = raw.strip_prefix(Self::PREFIX)?;
+        base64::engine::general_purpose::STANDARD.decode(b64).ok().filter(|k| (24..=64).contains(&k.len()))
+    }
+
+    /// The HMAC key: the bytes the base64 stands for.
+    pub fn key(&self) -> Vec<u8> {
+        Self::key_of(&self.0).unwrap_or_default()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How long a replaced secret goes on signing beside its successor, so a merchant can deploy
+/// the new one without missing an event.
+pub const ROTATION_OVERLAP_HOURS: i64 = 24;
+
+/// Where a merchant's events go and what signs them now: the current secret first, the one it
+/// replaced while the overlap lasts. An endpoint registered before secrets existed has none
+/// until the merchant rotates (its events carry the Ed25519 signature alone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub url: String,
+    pub secrets: Vec<WebhookSecret>,
+}
+
+/// Host names to addresses, for checking a webhook's target at registration.
+pub trait Resolver: Send + Sync + 'static {
+    fn resolve(&self, host: &str, port: u16) -> impl Future<Output = anyhow::Result<Vec<std::net::IpAddr>>> + Send;
+}
+
+/// The address rules and a resolver: what a URL must pass to become an endpoint.
+pub struct WebhookTargets<R> {
+    pub policy: super::address::TargetPolicy,
+    pub resolver: R,
+}
+
+impl<R: Resolver> WebhookTargets<R> {
+    pub async fn check(&self, url: &str) -> Result<(), super::address::TargetError> {
+        use super::address::{Host, TargetError};
+        let target = self.policy.check(url)?;
+        if let Host::Name(name) = &target.host {
+            let addresses = self.resolver.resolve(name, target.port).await.map_err(|_| TargetError::Unresolvable)?;
+            self.policy.check_resolved(&addresses)?;
+        }
+        Ok(())
+    }
+}
+
 /// Why an attempt did not land.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendFailure {
@@ -96,10 +176,12 @@ pub enum SendFailure {
 }
 
 pub trait WebhookSender: Send + Sync + 'static {
-    /// Posts `body` to `url` signed for `event_id` at `at` (Standard Webhooks headers).
+    /// Posts `body` to the endpoint signed for `event_id` at `at` (Standard Webhooks headers:
+    /// a `v1` signature per secret and our `v1a`). An address the target policy refuses is
+    /// `Unreachable`, like one that does not answer.
     fn post(
         &self,
-        url: &str,
+        endpoint: &Endpoint,
         event_id: &str,
         at: DateTime<Utc>,
         body: &str,
@@ -107,8 +189,12 @@ pub trait WebhookSender: Send + Sync + 'static {
 }
 
 pub trait WebhookEndpoints: Send + Sync + 'static {
-    /// The merchant's endpoint now: it may have changed since the event was queued.
-    fn endpoint(&self, merchant: MerchantId) -> impl Future<Output = anyhow::Result<Option<String>>> + Send;
+    /// The merchant's endpoint at `now`: it may have changed since the event was queued.
+    fn endpoint(
+        &self,
+        merchant: MerchantId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<Endpoint>>> + Send;
 }
 
 /// A delivery as the merchant sees it in its list.
@@ -121,11 +207,22 @@ pub struct DeliveryRecord {
 
 /// Merchants' endpoints and their deliveries.
 pub trait Webhooks: WebhookEndpoints {
+    /// Sets the endpoint's URL, or removes the endpoint with its secrets. A merchant without a
+    /// secret gets `fresh`, which is answered (to be shown once); one with a secret keeps it.
     fn set_endpoint(
         &self,
         merchant: MerchantId,
         url: Option<String>,
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+        fresh: WebhookSecret,
+    ) -> impl Future<Output = anyhow::Result<Option<WebhookSecret>>> + Send;
+    /// Makes `fresh` the signing secret; the one it replaces signs too until `overlap_until`.
+    /// `false` when the merchant has no endpoint.
+    fn rotate_secret(
+        &self,
+        merchant: MerchantId,
+        fresh: WebhookSecret,
+        overlap_until: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
     /// The merchant's deliveries, newest first.
     fn deliveries(
         &self,
@@ -155,12 +252,12 @@ impl<E: WebhookEndpoints, S: WebhookSender, C: Clock> JobHandler for WebhookJobs
             return Err(JobFailure::Permanent(format!("{} is not a webhook job", job.kind)));
         }
         let delivery = Delivery::from_payload(&job.payload).map_err(JobFailure::Permanent)?;
-        let url = match self.endpoints.endpoint(delivery.merchant).await {
-            Ok(Some(url)) => url,
+        let endpoint = match self.endpoints.endpoint(delivery.merchant, self.clock.now()).await {
+            Ok(Some(endpoint)) => endpoint,
             Ok(None) => return Err(JobFailure::Permanent("the merchant has no webhook endpoint".into())),
             Err(e) => return Err(JobFailure::Transient(format!("endpoint look-up failed: {e:#}"))),
         };
-        match self.sender.post(&url, &delivery.event_id, self.clock.now(), &delivery.body).await {
+        match self.sender.post(&endpoint, &delivery.event_id, self.clock.now(), &delivery.body).await {
             Ok(()) => Ok(()),
             // The receiver asked us to stop sending to it.
             Err(SendFailure::Status(410)) => {
@@ -200,5 +297,18 @@ mod tests {
         assert_eq!(body["timestamp"], "1970-01-01T00:00:00Z");
         assert_eq!(body["data"]["sale_id"], "s");
         assert!(Delivery::from_payload("{}").is_err());
+    }
+
+    #[test]
+    fn secrets_are_whsec_base64_of_32_bytes_and_never_repeat() {
+        let (a, b) = (WebhookSecret::generate(), WebhookSecret::generate());
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("whsec_"));
+        assert_eq!(a.key().len(), 32);
+        assert_eq!(WebhookSecret::parse(a.as_str()), Some(a.clone()));
+        assert!(!format!("{a:?}").contains(a.as_str()), "a secret stays out of debug output");
+        for bad in ["", "whsec_", "whsec_!!!", "sec_MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0", "whsec_c2hvcnQ="] {
+            assert_eq!(WebhookSecret::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::audit;
 use super::schema::jobs;
 use super::{Backend, Database, DbConn};
 use domain::admin::NewAuditEntry;
-use domain::jobs::{Job, JobKind, JobQueue, JobRecord, JobState, JobStore};
+use domain::jobs::{Job, JobKind, JobQueue, JobRecord, JobState, JobStore, Wanted};
 use domain::mail::OutboundEmail;
 use domain::shared::{Page, PageRequest};
 
@@ -88,24 +88,36 @@ pub(crate) fn record(r: Row) -> anyhow::Result<JobRecord> {
 }
 
 impl JobQueue for DbJobs {
-    async fn lease_due(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> anyhow::Result<Vec<Job>> {
+    async fn lease_due(&self, now: DateTime<Utc>, lease: Duration, wanted: Wanted<'_>) -> anyhow::Result<Vec<Job>> {
         let now = now.naive_utc();
         let until = now + lease;
+        let kinds: Vec<&'static str> = wanted.kinds.iter().map(|k| k.as_str()).collect();
+        let (limit, per_owner) = (wanted.limit, wanted.per_owner);
+        let mut taken: std::collections::HashMap<String, u32> = wanted.running.clone();
         self.0
             .write(move |conn| {
-                // Only kinds this build can run: a newer instance's jobs wait for a newer runner.
-                let known: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
-                let candidates: Vec<(i64, String, String, i32)> = jobs::table
-                    .filter(jobs::kind.eq_any(known))
+                // With a cap per owner a few more candidates are read, so one busy owner's backlog
+                // does not hide the others' jobs behind it.
+                let read = if per_owner.is_some() { i64::from(limit) * 8 + 64 } else { i64::from(limit) };
+                let candidates: Vec<(i64, String, String, i32, Option<String>)> = jobs::table
+                    .filter(jobs::kind.eq_any(kinds))
                     .filter(jobs::state.eq(PENDING))
                     .filter(jobs::next_attempt_at.le(now))
                     .filter(jobs::leased_until.is_null().or(jobs::leased_until.le(now)))
                     .order(jobs::id)
-                    .limit(i64::from(limit))
-                    .select((jobs::id, jobs::kind, jobs::payload, jobs::attempts))
+                    .limit(read)
+                    .select((jobs::id, jobs::kind, jobs::payload, jobs::attempts, jobs::owner))
                     .load(conn)?;
-                let mut leased = Vec::with_capacity(candidates.len());
-                for (id, kind, payload, attempts) in candidates {
+                let mut leased = Vec::with_capacity(candidates.len().min(limit as usize));
+                for (id, kind, payload, attempts, owner) in candidates {
+                    if leased.len() >= limit as usize {
+                        break;
+                    }
+                    if let (Some(cap), Some(owner)) = (per_owner, &owner) {
+                        if taken.get(owner).copied().unwrap_or(0) >= cap {
+                            continue;
+                        }
+                    }
                     // A compare-and-set per row: of two runners racing for a job, one wins, and a job
                     // another runner failed meanwhile keeps its back-off and attempt count.
                     let won = diesel::update(jobs::table)
@@ -121,7 +133,10 @@ impl JobQueue for DbJobs {
                     }
                     let kind =
                         JobKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("job {id} of unknown kind {kind}"))?;
-                    leased.push(Job { id, kind, payload, attempts: u32::try_from(attempts)? });
+                    if let Some(owner) = &owner {
+                        *taken.entry(owner.clone()).or_default() += 1;
+                    }
+                    leased.push(Job { id, kind, payload, attempts: u32::try_from(attempts)?, owner });
                 }
                 Ok(leased)
             })
@@ -137,6 +152,7 @@ impl JobQueue for DbJobs {
                         jobs::finished_at.eq(now.naive_utc()),
                         jobs::attempts.eq(jobs::attempts + 1),
                         jobs::leased_until.eq(None::<NaiveDateTime>),
+                        jobs::last_error.eq(None::<String>),
                     ))
                     .execute(conn)?;
                 Ok(())

@@ -22,10 +22,15 @@ pub struct Sealed {
 }
 
 /// Every column written with [`FieldCrypto::seal`].
-pub const SEALED: [Sealed; 3] = [
+pub const SEALED: [Sealed; 4] = [
     Sealed { table: "members", numeric_id: false, columns: &["phone_cipher", "name_cipher", "id_cipher"] },
     Sealed { table: "roster", numeric_id: true, columns: &["name_cipher", "id_cipher"] },
     Sealed { table: "cards", numeric_id: false, columns: &["secret_cipher"] },
+    Sealed {
+        table: "merchants",
+        numeric_id: false,
+        columns: &["webhook_secret_cipher", "webhook_previous_secret_cipher"],
+    },
 ];
 
 impl Sealed {

@@ -97,6 +97,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/partner/settlements", "UUUUUUU"),
     ("GET", "/v1/partner/webhook-endpoint", "UUUUUUU"),
     ("PUT", "/v1/partner/webhook-endpoint", "UUUUUUU"),
+    ("POST", "/v1/partner/webhook-endpoint/secret-rotation", "UUUUUUU"),
     ("GET", "/v1/partner/webhook-deliveries", "UUUUUUU"),
     ("POST", "/v1/partner/webhook-deliveries/{id}/resend", "UUUUUUU"),
     ("POST", "/v1/partner/vouchers/check", "UUUUUUU"),
@@ -124,24 +125,11 @@ async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backen
                 panic!("{upper} {path} has no row in the authorization matrix");
             };
             seen += 1;
-            // Made-up ids: whoever passes authorization meets a 404 or a validation problem.
-            let concrete = path
-                .replace("{id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f")
-                .replace("{gift}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e20")
-                .replace("{point}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e21")
-                .replace("{admin_id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e22")
-                .replace("{offer}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e23")
-                .replace("{store}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e24")
-                .replace("{serial}", "5157F09EFDC096DE15EBE81A47057A72");
-            let concrete = if path == "/v1/admin/jobs/{id}/retry" { path.replace("{id}", "999999") } else { concrete };
+            let concrete = concrete(path);
             for (caller, (token, expected)) in CALLERS.iter().zip(tokens.iter().zip(row.chars())) {
-                let method = actix_web::http::Method::from_bytes(upper.as_bytes()).unwrap();
-                let mut req = Req::new(method, &concrete).header("idempotency-key", "authz");
+                let mut req = request(&upper, &concrete);
                 if let Some(token) = token {
                     req = req.bearer(token);
-                }
-                if upper != "GET" && upper != "DELETE" {
-                    req = req.json(serde_json::json!({}));
                 }
                 // The destructive member routes are tried last, after every other row.
                 if upper == "DELETE" && path == "/v1/me" {
@@ -163,4 +151,99 @@ async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backen
     }
     assert_eq!(seen, MATRIX.len(), "rows for operations that no longer exist");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Made-up ids: whoever passes authorization meets a 404 or a validation problem.
+fn concrete(path: &str) -> String {
+    if path == "/v1/admin/jobs/{id}/retry" {
+        return path.replace("{id}", "999999");
+    }
+    path.replace("{id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f")
+        .replace("{gift}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e20")
+        .replace("{point}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e21")
+        .replace("{admin_id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e22")
+        .replace("{offer}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e23")
+        .replace("{store}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e24")
+        .replace("{serial}", "5157F09EFDC096DE15EBE81A47057A72")
+}
+
+fn request(method: &str, path: &str) -> Req {
+    let mut req = Req::new(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap(), path)
+        .header("idempotency-key", "authz");
+    if method != "GET" && method != "DELETE" {
+        req = req.json(serde_json::json!({}));
+    }
+    req
+}
+
+/// Other spellings of `path` that a router or a proxy may take for the same route: each letter
+/// of its scope segment (`bank` in `/v1/bank/…`, or the only segment) percent-encoded in upper
+/// and lower case hex, `v1` likewise, doubled slashes, dot segments (plain and encoded) and a
+/// trailing slash.
+fn spellings(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let scope = usize::from(segments.len() > 1 && segments[0] == "v1");
+    let mut out = Vec::new();
+    for (index, segment) in segments.iter().enumerate().filter(|(i, _)| *i <= scope) {
+        for (at, ch) in segment.char_indices() {
+            for hex in [format!("%{:02X}", ch as u32), format!("%{:02x}", ch as u32)] {
+                let mut spelled = segments.clone();
+                let encoded = format!("{}{hex}{}", &segment[..at], &segment[at + ch.len_utf8()..]);
+                spelled[index] = &encoded;
+                out.push(format!("/{}", spelled.join("/")));
+            }
+        }
+    }
+    let rest = segments[1..].join("/");
+    let first = segments[0];
+    out.push(format!("/{path}"));
+    out.push(format!("/{first}//{rest}"));
+    out.push(format!("{path}/"));
+    out.push(format!("/{first}/./{rest}"));
+    out.push(format!("/{first}/x/../{rest}"));
+    out.push(format!("/{first}/x/%2e%2E/{rest}"));
+    out.push(format!("/{first}/%2E/{rest}"));
+    out.retain(|p| p != path);
+    out.dedup();
+    out
+}
+
+on_both_backends!(no_spelling_of_a_path_gets_past_what_the_plain_path_asks);
+
+/// Every operation spelled every way, without credentials: never a 5xx, never past what the
+/// plain path refuses (a 2xx where it says 401), only the plain path's own answer or a refusal
+/// (400, 401, 404).
+async fn no_spelling_of_a_path_gets_past_what_the_plain_path_asks(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let spec = app.send(Req::get("/openapi.json")).await.json();
+    let mut wrong = Vec::new();
+    let mut tried = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"].into_iter().filter(|m| item.get(*m).is_some()) {
+            let upper = method.to_uppercase();
+            let concrete = concrete(path);
+            let plain = app.send(request(&upper, &concrete)).await.status;
+            for spelled in spellings(&concrete) {
+                let status = app.send(request(&upper, &spelled)).await.status;
+                tried += 1;
+                if ![plain, 400, 401, 404, 429].contains(&status) {
+                    wrong.push(format!("{upper} {spelled}: {status} (the plain path answers {plain})"));
+                }
+            }
+        }
+    }
+    assert!(tried > 1_000, "only {tried} spellings tried");
+    assert!(wrong.is_empty(), "{} of {tried} spellings answered wrong:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+#[test]
+fn spellings_cover_the_scope_segment_both_cases() {
+    let s = spellings("/v1/bank/rebates");
+    for expected in ["/v1/%62ank/rebates", "/v1/b%61nk/rebates", "/v1/ban%6B/rebates", "/v1/ban%6b/rebates", "/%76"] {
+        assert!(s.iter().any(|p| p.starts_with(expected)), "{expected} missing from {s:?}");
+    }
+    assert!(s.contains(&"/v1//bank/rebates".to_owned()));
+    assert!(s.contains(&"/v1/x/../bank/rebates".to_owned()));
+    assert!(s.contains(&"/v1/bank/rebates/".to_owned()));
+    assert!(spellings("/healthz").contains(&"/%68ealthz".to_owned()));
 }

@@ -33,6 +33,43 @@ async fn metrics_count_requests_per_route(backend: Backend) {
     assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
 }
 
+on_both_backends!(invented_methods_do_not_grow_the_metrics);
+
+async fn invented_methods_do_not_grow_the_metrics(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for i in 0..5 {
+        let method = actix_web::http::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+        let reply = app.send(Req::new(method, "/healthz")).await;
+        assert_eq!(reply.status, 405, "{}", reply.text());
+    }
+    let text = app.send(Req::get("/metrics")).await.text();
+    assert!(!text.contains("FOO"), "{text}");
+    assert!(text.contains(r#"method="other""#), "{text}");
+}
+
+on_both_backends!(metrics_can_leave_the_api_address_or_ask_for_a_token);
+
+async fn metrics_can_leave_the_api_address_or_ask_for_a_token(backend: Backend) {
+    let apart = TestApp::spawn_with(backend, Options::default().var("SGH_METRICS_BIND", "127.0.0.1:0")).await;
+    let on_api = apart.send(Req::get("/metrics")).await;
+    assert_eq!(on_api.status, 404, "{}", on_api.text());
+    let own = apart.metrics_address.clone().expect("a metrics listener");
+    let scraped = awc::Client::new().get(format!("{own}/metrics")).send().await.unwrap().body().await.unwrap();
+    assert!(String::from_utf8_lossy(&scraped).contains("http_requests_total"));
+    // Nothing else is served there.
+    let api_there = awc::Client::new().get(format!("{own}/v1/campaigns")).send().await.unwrap();
+    assert_eq!(api_there.status(), 404);
+    let env = apart.stop().await;
+
+    let token = "scraper-token-0123456789";
+    let guarded = TestApp::start(env, Options::default().var("SGH_METRICS_TOKEN", token)).await;
+    let anonymous = guarded.send(Req::get("/metrics")).await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.text());
+    assert_eq!(anonymous.json()["code"], "metrics.token_required");
+    assert_eq!(guarded.send(Req::get("/metrics").bearer("wrong-token-0123456789")).await.status, 401);
+    assert_eq!(guarded.send(Req::get("/metrics").bearer(token)).await.status, 200);
+}
+
 on_both_backends!(cors_allows_only_configured_origins);
 
 async fn cors_allows_only_configured_origins(backend: Backend) {

@@ -14,6 +14,7 @@ on_both_backends!(
     twenty_parallel_sales_against_a_daily_limit_of_one_record_one,
     merchants_never_see_each_others_stores_sales_or_members,
     paused_and_expired_offers_are_refused_at_the_till,
+    a_member_code_is_spent_at_its_first_use,
 );
 
 fn sale(partner: &Partner, store: usize, member: Value, original: i64, key: &str) -> Req {
@@ -139,7 +140,13 @@ async fn a_burst_of_one_idempotency_key_records_one_sale(backend: Backend) {
             201 => {
                 ids.insert(r.json()["id"].as_str().unwrap().to_owned());
             }
-            409 => assert_eq!(r.json()["code"], "idempotency.in_flight", "{}", r.text()),
+            // The first holds the key, or (a duplicate that came before the first took it) has
+            // spent the member code: either way nothing more is sold.
+            409 => assert!(
+                ["idempotency.in_flight", "member_code.replayed"].contains(&r.json()["code"].as_str().unwrap()),
+                "{}",
+                r.text()
+            ),
             other => panic!("unexpected {other}: {}", r.text()),
         }
     }
@@ -208,10 +215,13 @@ async fn twenty_parallel_sales_against_a_daily_limit_of_one_record_one(backend: 
     let staff = app.staff(Role::Admin).await;
     let partner = app.partner(&staff, 0, json!({"daily_limit": 1})).await;
     let member = app.activated_members(1, "SZ001").await.remove(0);
-    let code = app.member_code(&member).await;
+    let verify = Req::post("/v1/partner/member-codes/verify")
+        .json(json!({"store_id": partner.stores[0], "member_code": app.member_code(&member).await}));
+    let reference = app.send(partner.sign(&app, verify)).await.json()["member_ref"].clone();
     let burst: Vec<Req> = (0..20)
         .map(|i| {
-            partner.sign(&app, sale(&partner, i % 2, json!({"member_code": code}), 10_000 + i as i64, &format!("k{i}")))
+            let member = json!({"member_ref": reference});
+            partner.sign(&app, sale(&partner, i % 2, member, 10_000 + i as i64, &format!("k{i}")))
         })
         .collect();
     let replies = app.send_all(burst).await;
@@ -304,4 +314,45 @@ async fn paused_and_expired_offers_are_refused_at_the_till(backend: Backend) {
         )
         .await;
     assert_eq!(r.json()["activated"], false);
+}
+
+/// A `66…` code is good for one verify or one sale, at one merchant: a screenshot passed around
+/// buys nothing more. The till goes on with the `member_ref` it got.
+async fn a_member_code_is_spent_at_its_first_use(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let (a, b) = (app.partner(&staff, 0, json!({})).await, app.partner(&staff, 1, json!({})).await);
+    let member = app.activated_members(1, "SZ001").await.remove(0);
+    let code = app.member_code(&member).await;
+    let verify = |p: &Partner| {
+        Req::post("/v1/partner/member-codes/verify").json(json!({"store_id": p.stores[0], "member_code": code}))
+    };
+    let first = app.send(a.sign(&app, verify(&a))).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    app.send(a.sign(&app, verify(&a))).await.problem(409, "member_code.replayed");
+    app.send(b.sign(&app, verify(&b))).await.problem(409, "member_code.replayed");
+    let again = app.send(a.sign(&app, sale(&a, 0, json!({"member_code": code}), 12_800, "a-1"))).await;
+    again.problem(409, "member_code.replayed");
+    let at_b = app.send(b.sign(&app, sale(&b, 0, json!({"member_code": code}), 12_800, "b-1"))).await;
+    at_b.problem(409, "member_code.replayed");
+    let reference = json!({"member_ref": first.json()["member_ref"]});
+    let bought = app.send(a.sign(&app, sale(&a, 0, reference, 12_800, "a-2"))).await;
+    assert_eq!(bought.status, 201, "{}", bought.text());
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM discount_sales").await, 1);
+
+    // Used for a sale first, the same: and ten tills at once get one answer between them.
+    let code = app.member_code(&app.token_for_member_of(&member)).await;
+    let burst: Vec<Req> = (0..10)
+        .map(|i| b.sign(&app, sale(&b, i % 2, json!({"member_code": code}), 12_800, &format!("burst-{i}"))))
+        .collect();
+    let replies = app.send_all(burst).await;
+    let sold = replies.iter().filter(|r| r.status == 201).count();
+    let replayed = replies.iter().filter(|r| r.status == 409 && r.json()["code"] == "member_code.replayed").count();
+    assert_eq!((sold, replayed), (1, 9), "{:?}", replies.iter().map(|r| r.text()).collect::<Vec<_>>());
+    // An expired code is unknown, not replayed.
+    let late = app.member_code(&app.token_for_member_of(&member)).await;
+    app.clock.advance(chrono::Duration::minutes(10));
+    let expired =
+        Req::post("/v1/partner/member-codes/verify").json(json!({"store_id": a.stores[0], "member_code": late}));
+    app.send(a.sign(&app, expired)).await.problem(422, "member_code.invalid");
 }

@@ -304,7 +304,8 @@ impl From<&PartnerKey> for KeyView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"merchant": {"id": "0193a2c6-0000-7000-8000-000000000001", "mchid": "1900000101", "name": "松鹤楼",
     "category": "餐饮", "contact": "王经理", "settlement_email": "finance@songhelou.example", "status": "active",
-    "created_at": "2026-12-01T10:00:00+08:00"}, "stores": [], "offers": [], "keys": []}))]
+    "created_at": "2026-12-01T10:00:00+08:00", "kind": "merchant", "bank_merchant_id": "BOSZ-M-000101"},
+    "stores": [], "offers": [], "keys": []}))]
 pub struct MerchantDetail {
     pub merchant: MerchantView,
     pub stores: Vec<StoreView>,

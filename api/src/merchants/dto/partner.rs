@@ -152,6 +152,25 @@ pub struct WebhookEndpoint {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"url": "https://pos.songhelou.example/sgh/events", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}))]
+pub struct WebhookEndpointView {
+    /// Where events are posted; `null` when none is set.
+    pub url: Option<String>,
+    /// The endpoint's signing secret for Standard Webhooks `v1` signatures, given once: in the
+    /// answer that first set the endpoint. `null` otherwise.
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "previous_valid_until": "2026-12-07T10:00:00+08:00"}))]
+pub struct SecretRotation {
+    /// The new signing secret, given this once.
+    pub secret: String,
+    /// Until when the replaced secret signs too (Asia/Shanghai).
+    pub previous_valid_until: chrono::DateTime<chrono::FixedOffset>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": 42, "event_id": "msg_0193a2c600007000800000000000000a", "event_type": "sale.recorded",
     "state": "done", "attempts": 2, "last_error": "the endpoint answered 503", "next_attempt_at": "2026-12-01T12:00:05+08:00",
     "created_at": "2026-12-01T12:00:00+08:00", "finished_at": "2026-12-01T12:00:05+08:00"}))]

@@ -40,9 +40,18 @@ const TAKE_USE: &str = "INSERT INTO offer_usage (day, offer_id, member_id, day_u
      WHERE ($5 IS NULL OR (CASE WHEN offer_usage.day = $4 THEN offer_usage.day_used ELSE 0 END) < $5)
        AND ($6 IS NULL OR offer_usage.total_used < $6)";
 
+/// Spends the sale's member code `$2` at `$1`, if it named the member by one.
+const SPEND_CODE: &str = "UPDATE member_codes SET used_at = $1
+     WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1";
+
 static PG_RECORD: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH valid AS ({valid}),
+        "WITH code AS (
+             UPDATE member_codes SET used_at = $16
+             WHERE $27::text IS NOT NULL AND code_hash = $27 AND used_at IS NULL AND expires_at > $16
+             RETURNING 1),
+         code_ok AS (SELECT $27::text IS NULL OR EXISTS (SELECT 1 FROM code) AS ok),
+         valid AS ({valid} AND (SELECT ok FROM code_ok)),
          used AS ({TAKE_USE} RETURNING 1),
          sale AS (
              INSERT INTO discount_sales (id, merchant_id, store_id, offer_id, member_id, member_ref, original_fen,
@@ -57,7 +66,8 @@ static PG_RECORD: LazyLock<String> = LazyLock::new(|| {
              INSERT INTO idempotency_keys (scope, idem_key, fingerprint, owner, status, headers, body,
                                            locked_until, created_at, expires_at)
              SELECT $18, $19, $20, $21, $22, $23, $24, $25, $25, $26 FROM sale WHERE $19 IS NOT NULL)
-         SELECT EXISTS (SELECT 1 FROM valid) AS valid, EXISTS (SELECT 1 FROM sale) AS written",
+         SELECT (SELECT ok FROM code_ok) AS code_ok, EXISTS (SELECT 1 FROM valid) AS valid,
+                EXISTS (SELECT 1 FROM sale) AS written",
         valid = valid_offer(Backend::Postgres)
     )
 });
@@ -78,6 +88,8 @@ pub(in crate::db) const SQLITE_TAKE_USE: &str =
 
 #[derive(QueryableByName)]
 struct Outcome {
+    #[diesel(sql_type = Bool)]
+    code_ok: bool,
     #[diesel(sql_type = Bool)]
     valid: bool,
     #[diesel(sql_type = Bool)]
@@ -133,10 +145,12 @@ pub(super) fn in_one_statement(
         .bind::<Nullable<Binary>, _>(answer.as_ref().map(|a| a.body.clone()))
         .bind::<Timestamp, _>(at)
         .bind::<Timestamp, _>(expires_at)
+        .bind::<Nullable<Text>, _>(sale.code.as_ref().map(super::sales::code_hash))
         .get_result::<Outcome>(pg);
     Ok(match outcome {
         Err(e) if idempotency::key_held(&e) => Recorded::KeyHeld,
         Err(e) => return Err(e.into()),
+        Ok(Outcome { code_ok: false, .. }) => Recorded::CodeSpent,
         Ok(Outcome { valid: false, .. }) => Recorded::NoLongerValid,
         Ok(Outcome { written: false, .. }) => Recorded::LimitReached,
         Ok(Outcome { written: true, .. }) => Recorded::Written,
@@ -157,6 +171,14 @@ pub(super) fn step_by_step(
     consent: String,
 ) -> anyhow::Result<Recorded> {
     let (offer, member) = (sale.offer.to_string(), sale.member.to_string());
+    if let Some(code) = &sale.code {
+        let at = sale.at.naive_utc();
+        let hash = super::sales::code_hash(code);
+        let spent = hand_written!(conn, SPEND_CODE, SPEND_CODE, [Timestamp => at, Text => hash], execute)?;
+        if spent == 0 {
+            return Ok(Recorded::CodeSpent);
+        }
+    }
     let Valid { valid } = hand_written!(
         conn,
         SQLITE_VALID.as_str(),

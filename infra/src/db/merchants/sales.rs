@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
 use sha2::{Digest, Sha256};
@@ -14,14 +14,14 @@ use super::webhooks::enqueue_event;
 use super::DbMerchants;
 use domain::members::identity::PersonName;
 use domain::members::MemberId;
-use domain::merchants::ports::{MemberFacts, NewSale, Recorded, Sales};
+use domain::merchants::ports::{CodeUse, MemberFacts, NewSale, Recorded, Sales};
 use domain::merchants::sale::{DailyTotals, MemberCode};
 use domain::merchants::webhook::{self, EventType};
 use domain::merchants::{MemberRef, MerchantId, Sale, SaleId};
 use domain::shared::idempotency::KeyedAnswer;
 use domain::shared::{Page, PageRequest};
 
-fn code_hash(code: &MemberCode) -> String {
+pub(super) fn code_hash(code: &MemberCode) -> String {
     hex::encode(Sha256::digest(code.as_str().as_bytes()))
 }
 
@@ -171,6 +171,20 @@ impl DbMerchants {
     }
 }
 
+impl DbMerchants {
+    /// A code's look-up as the port tells it: the holder's row, or whether a live code was spent.
+    fn code_use(&self, found: Result<Option<HolderRow>, bool>) -> anyhow::Result<CodeUse> {
+        match found {
+            Ok(Some(row)) => {
+                let (member, facts) = self.holder(row)?;
+                Ok(CodeUse::Fresh(member, facts))
+            }
+            Ok(None) | Err(false) => Ok(CodeUse::Unknown),
+            Err(true) => Ok(CodeUse::Spent),
+        }
+    }
+}
+
 impl Sales for DbMerchants {
     async fn save_code(
         &self,
@@ -193,22 +207,49 @@ impl Sales for DbMerchants {
         Ok(())
     }
 
-    async fn member_for_code(
-        &self,
-        code: &MemberCode,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<(MemberId, Option<MemberFacts>)>> {
+    async fn code_holder(&self, code: &MemberCode, now: DateTime<Utc>) -> anyhow::Result<CodeUse> {
         let (pg, lite) = (PG_BY_CODE.as_str(), SQLITE_BY_CODE.as_str());
         let (consent, hash) = (self.consent_version.clone(), code_hash(code));
-        let row: Option<HolderRow> = self
+        let found: Result<Option<HolderRow>, bool> = self
             .db
             .run(move |conn| {
-                hand_written!(conn, pg, lite, [Text => consent, Text => hash, Timestamp => now.naive_utc()], get_result)
-                    .optional()
-                    .map_err(anyhow::Error::from)
+                let at = now.naive_utc();
+                let live = member_codes::table.find(hash.clone()).filter(member_codes::expires_at.gt(at));
+                match live.select(member_codes::used_at).first::<Option<NaiveDateTime>>(conn).optional()? {
+                    None => return Ok::<_, anyhow::Error>(Err(false)),
+                    Some(Some(_)) => return Ok(Err(true)),
+                    Some(None) => {}
+                }
+                let row = hand_written!(conn, pg, lite, [Text => consent, Text => hash, Timestamp => at], get_result)
+                    .optional()?;
+                Ok(Ok(row))
             })
             .await?;
-        row.map(|row| self.holder(row)).transpose()
+        self.code_use(found)
+    }
+
+    async fn spend_code(&self, code: &MemberCode, now: DateTime<Utc>) -> anyhow::Result<CodeUse> {
+        let (pg, lite) = (PG_BY_CODE.as_str(), SQLITE_BY_CODE.as_str());
+        let (consent, hash) = (self.consent_version.clone(), code_hash(code));
+        let found: Result<Option<HolderRow>, bool> = self
+            .db
+            .transaction(move |conn| {
+                let at = now.naive_utc();
+                let live = || member_codes::table.find(hash.clone()).filter(member_codes::expires_at.gt(at));
+                // The row lock taken here orders two tills spending one code at once.
+                let spent = diesel::update(live().filter(member_codes::used_at.is_null()))
+                    .set(member_codes::used_at.eq(at))
+                    .execute(conn)?;
+                if spent == 0 {
+                    let used = live().select(member_codes::used_at).first::<Option<NaiveDateTime>>(conn).optional()?;
+                    return Ok::<_, anyhow::Error>(Err(used.is_some()));
+                }
+                let row = hand_written!(conn, pg, lite, [Text => consent, Text => hash, Timestamp => at], get_result)
+                    .optional()?;
+                Ok(Ok(row))
+            })
+            .await?;
+        self.code_use(found)
     }
 
     async fn member_facts(&self, member: MemberId) -> anyhow::Result<Option<MemberFacts>> {

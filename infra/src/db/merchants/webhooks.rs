@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 
@@ -7,7 +7,7 @@ use super::super::schema::{jobs, merchants};
 use super::super::DbConn;
 use super::DbMerchants;
 use domain::jobs::JobKind;
-use domain::merchants::webhook::{DeliveryRecord, WebhookEndpoints, Webhooks};
+use domain::merchants::webhook::{DeliveryRecord, Endpoint, WebhookEndpoints, WebhookSecret, Webhooks};
 use domain::merchants::MerchantId;
 use domain::shared::{Page, PageRequest};
 
@@ -33,34 +33,100 @@ fn delivery((row, payload): (Row, String)) -> anyhow::Result<DeliveryRecord> {
     })
 }
 
+type EndpointRow = (Option<String>, Option<String>, Option<String>, Option<NaiveDateTime>);
+
 impl WebhookEndpoints for DbMerchants {
-    async fn endpoint(&self, merchant: MerchantId) -> anyhow::Result<Option<String>> {
-        let url: Option<Option<String>> = self
+    async fn endpoint(&self, merchant: MerchantId, now: DateTime<Utc>) -> anyhow::Result<Option<Endpoint>> {
+        let row: Option<EndpointRow> = self
             .db
             .run(move |conn| {
                 merchants::table
                     .find(merchant.to_string())
-                    .select(merchants::webhook_url)
+                    .select((
+                        merchants::webhook_url,
+                        merchants::webhook_secret_cipher,
+                        merchants::webhook_previous_secret_cipher,
+                        merchants::webhook_previous_until,
+                    ))
                     .first(conn)
                     .optional()
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        Ok(url.flatten())
+        let Some((Some(url), current, previous, until)) = row else { return Ok(None) };
+        let overlapping = until.is_some_and(|until| until > now.naive_utc());
+        let sealed = current.into_iter().chain(previous.filter(|_| overlapping));
+        let secrets = sealed
+            .map(|s| {
+                let opened = self.crypto.open(&s)?;
+                WebhookSecret::parse(&opened).ok_or_else(|| anyhow::anyhow!("a stored webhook secret is malformed"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Some(Endpoint { url, secrets }))
     }
 }
 
 impl Webhooks for DbMerchants {
-    async fn set_endpoint(&self, merchant: MerchantId, url: Option<String>) -> anyhow::Result<()> {
-        self.db
+    async fn set_endpoint(
+        &self,
+        merchant: MerchantId,
+        url: Option<String>,
+        fresh: WebhookSecret,
+    ) -> anyhow::Result<Option<WebhookSecret>> {
+        let sealed = self.crypto.seal(fresh.as_str());
+        let issued = self
+            .db
+            .transaction(move |conn| {
+                let row = merchants::table.find(merchant.to_string());
+                let Some(url) = url else {
+                    diesel::update(row)
+                        .set((
+                            merchants::webhook_url.eq(None::<String>),
+                            merchants::webhook_secret_cipher.eq(None::<String>),
+                            merchants::webhook_previous_secret_cipher.eq(None::<String>),
+                            merchants::webhook_previous_until.eq(None::<NaiveDateTime>),
+                        ))
+                        .execute(conn)?;
+                    return Ok::<_, anyhow::Error>(false);
+                };
+                // A secret is issued once, to the first request that finds none.
+                let issued = diesel::update(row.clone().filter(merchants::webhook_secret_cipher.is_null()))
+                    .set((merchants::webhook_url.eq(&url), merchants::webhook_secret_cipher.eq(&sealed)))
+                    .execute(conn)?
+                    == 1;
+                if !issued {
+                    diesel::update(row).set(merchants::webhook_url.eq(&url)).execute(conn)?;
+                }
+                Ok(issued)
+            })
+            .await?;
+        Ok(issued.then_some(fresh))
+    }
+
+    async fn rotate_secret(
+        &self,
+        merchant: MerchantId,
+        fresh: WebhookSecret,
+        overlap_until: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let sealed = self.crypto.seal(fresh.as_str());
+        let rotated = self
+            .db
             .write(move |conn| {
-                diesel::update(merchants::table.find(merchant.to_string()))
-                    .set(merchants::webhook_url.eq(url))
+                let row = merchants::table.find(merchant.to_string()).filter(merchants::webhook_url.is_not_null());
+                // The replaced secret is the row's own, moved in the same statement: two rotations
+                // at once leave the later one's predecessor signing, never a secret nobody holds.
+                diesel::update(row)
+                    .set((
+                        merchants::webhook_previous_secret_cipher.eq(merchants::webhook_secret_cipher),
+                        merchants::webhook_previous_until.eq(overlap_until.naive_utc()),
+                        merchants::webhook_secret_cipher.eq(sealed),
+                    ))
                     .execute(conn)
                     .map_err(anyhow::Error::from)
             })
             .await?;
-        Ok(())
+        Ok(rotated == 1)
     }
 
     async fn deliveries(&self, merchant: MerchantId, page: PageRequest) -> anyhow::Result<Page<DeliveryRecord>> {

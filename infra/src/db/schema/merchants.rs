@@ -14,6 +14,9 @@ diesel::table! {
         webhook_url -> Nullable<Text>,
         kind -> Text,
         bank_merchant_id -> Nullable<Text>,
+        webhook_secret_cipher -> Nullable<Text>,
+        webhook_previous_secret_cipher -> Nullable<Text>,
+        webhook_previous_until -> Nullable<Timestamp>,
     }
 }
 
@@ -79,6 +82,7 @@ diesel::table! {
         member_id -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE merchants DROP COLUMN webhook_previous_until;
+ALTER TABLE merchants DROP COLUMN webhook_previous_secret_cipher;
+ALTER TABLE merchants DROP COLUMN webhook_secret_cipher;

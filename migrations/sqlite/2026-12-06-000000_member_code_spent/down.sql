@@ -1,0 +1,1 @@
+ALTER TABLE member_codes DROP COLUMN used_at;
