@@ -104,8 +104,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let members = seed_members(&infra, args.members).await?;
     let now = chrono::Utc::now();
-    let mut codes = Vec::with_capacity(members.len());
-    for (member, _) in &members {
+    // A code is spent at its first use: one for every verification and sale the run sends.
+    let wanted = 2 * args.verifications + args.sales;
+    let mut codes = Vec::with_capacity(wanted);
+    for (member, _) in members.iter().cycle().take(wanted) {
         let code = MemberCode::random();
         catalogue.save_code(&code, *member, now, now + chrono::Duration::hours(2)).await?;
         codes.push(code.as_str().to_owned());
@@ -134,14 +136,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     let verify = prepare(args.verifications, |j| {
         let till = &tills[j % tills.len()];
-        let body = format!(r#"{{"store_id":"{}","member_code":"{}"}}"#, till.store, codes[j % codes.len()]);
+        let body = format!(r#"{{"store_id":"{}","member_code":"{}"}}"#, till.store, codes[j]);
         signed(&till.signer, "POST", "/v1/partner/member-codes/verify", &body, "")
     })?;
     phases.push(closed_loop(load, "verify member code (signed)", verify, 200).await?);
     // The latency goal is for a load the machine can carry: at 0.4× the sign rate, paced.
     let paced = prepare(args.verifications, |j| {
         let till = &tills[j % tills.len()];
-        let body = format!(r#"{{"store_id":"{}","member_code":"{}"}}"#, till.store, codes[j % codes.len()]);
+        let body = format!(r#"{{"store_id":"{}","member_code":"{}"}}"#, till.store, codes[args.verifications + j]);
         signed(&till.signer, "POST", "/v1/partner/member-codes/verify", &body, "")
     })?;
     phases.push(paced_loop(load, "verify, paced at 0.4× sign/s", paced, 200, 0.4 * sign_rate).await?);
@@ -152,7 +154,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let body = format!(
             r#"{{"store_id":"{}","member_code":"{}","offer_id":"{}","original_fen":12800,"till_ref":"POS-{j}","channel":"pos"}}"#,
             till.store,
-            codes[j % codes.len()],
+            codes[2 * args.verifications + j],
             till.offer
         );
         signed(&till.signer, "POST", "/v1/partner/sales", &body, &format!("idempotency-key: {run}-{j}\r\n"))

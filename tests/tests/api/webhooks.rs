@@ -84,6 +84,8 @@ async fn events_are_retried_until_the_receiver_takes_them(backend: Backend) {
     let done = wait_state(&app, &partner, &event, "done").await;
     assert_eq!(done["attempts"], 3, "{done}");
     assert_eq!(done["event_type"], "sale.recorded");
+    // Delivered: the failures before it are history, not its state.
+    assert!(done["last_error"].is_null(), "{done}");
 
     // Every attempt: the same id and body, its own timestamp, a signature our published key verifies.
     let keys = app.send(Req::get("/v1/partner/platform-keys")).await.json();
