@@ -90,55 +90,10 @@ pub struct JobsConfig {
     pub max_attempts: u32,
 }
 
-#[derive(Debug, Clone)]
-pub struct AdminConfig {
-    pub jwt_secret: String,
-    pub token_ttl: chrono::Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct MembersConfig {
-    /// `(kid, secret)`.
-    pub jwt: (String, String),
-    pub previous_jwt: Option<(String, String)>,
-    pub token_ttl: chrono::Duration,
-    pub refresh_token_ttl: chrono::Duration,
-    pub sms_gateway: Option<(String, String)>,
-    pub wechat_base_url: String,
-    pub wechat_app: Option<(String, String)>,
-    pub privacy_policy_version: String,
-    pub otp_ttl: Duration,
-    pub otp_resend_after: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct CampaignsConfig {
-    pub low_stock_percent: u32,
-    /// `false` (`SGH_INVENTORY_GATE=off`): claims are decided by the database alone.
-    pub inventory_gate: bool,
-    /// Threads writing granted claims in batches on PostgreSQL, each holding a pooled connection
-    /// while it writes.
-    pub claim_writers: usize,
-    /// How campaign pages make way for claims in a rush (`SGH_RUSH_*`).
-    pub rush: crate::campaigns::rush::Policy,
-}
-
-#[derive(Debug, Clone)]
-pub struct MerchantsConfig {
-    /// PKCS #8 PEM of the RSA key answers to partners are signed with; generated there on first
-    /// start in `dev`, and required to exist in `prod`.
-    pub platform_key_file: PathBuf,
-    /// PKCS #8 PEM of the Ed25519 key webhook events are signed with; like the platform key.
-    pub webhook_key_file: PathBuf,
-    pub member_code_ttl: Duration,
-    /// Signed requests a merchant may make per minute, all its keys together.
-    pub partner_requests_per_minute: u32,
-    /// Where webhooks may be sent: `https` only in `prod`, never to internal addresses but the
-    /// networks `SGH_WEBHOOK_ALLOWED_NETWORKS` lists (a sandbox's stub).
-    pub webhook_targets: domain::merchants::address::TargetPolicy,
-    /// Re-sends of webhook deliveries a merchant may ask for per minute.
-    pub webhook_resends_per_minute: u32,
-}
+pub use crate::admin::settings::AdminConfig;
+pub use crate::campaigns::settings::CampaignsConfig;
+pub use crate::members::settings::MembersConfig;
+pub use crate::merchants::settings::MerchantsConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -150,14 +105,15 @@ pub enum ConfigError {
     DevSecret { var: &'static str },
 }
 
-struct Vars(HashMap<String, String>);
+/// The `SGH_*` variables as given, for each context's settings to read its own.
+pub(crate) struct Vars(HashMap<String, String>);
 
 impl Vars {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 
-    fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    pub(crate) fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
@@ -169,7 +125,12 @@ impl Vars {
 
     /// A number that must lie in `range`: out of it is an error naming the variable, never a
     /// quietly corrected value.
-    fn within<T>(&self, name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+    pub(crate) fn within<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
         T::Err: std::fmt::Display,
@@ -182,7 +143,7 @@ impl Vars {
         }
     }
 
-    fn millis(
+    pub(crate) fn millis(
         &self,
         name: &'static str,
         default_ms: u64,
@@ -191,7 +152,7 @@ impl Vars {
         self.within(name, default_ms, range).map(Duration::from_millis)
     }
 
-    fn secs(
+    pub(crate) fn secs(
         &self,
         name: &'static str,
         default: u64,
@@ -203,13 +164,13 @@ impl Vars {
 
 /// The same span for the domain, which counts in `chrono` durations; every span here is bounded,
 /// so it always fits.
-fn span(d: Duration) -> chrono::Duration {
+pub(crate) fn span(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-const DAY: u64 = 86_400;
+pub(crate) const DAY: u64 = 86_400;
 
-fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, problem: problem.into() }
 }
 
@@ -230,11 +191,9 @@ impl Config {
             Some(url) => DatabaseUrl::parse(url).map_err(|e| invalid("SGH_DATABASE_URL", e.to_string()))?,
             None => DatabaseUrl::Sqlite(data_dir.join("sgh.db")),
         };
-        let admin_jwt_secret =
-            secret(&v, profile, "SGH_ADMIN_JWT_SECRET", DEV_ADMIN_JWT_SECRET, "signs staff sessions")?;
-        if admin_jwt_secret.len() < 32 {
-            return Err(invalid("SGH_ADMIN_JWT_SECRET", "must be at least 32 bytes"));
-        }
+        // Read in this order so that a bare `prod` names its missing settings one by one, staff
+        // keys first.
+        let admin = AdminConfig::read(&v, profile)?;
         let key_b64 = secret(&v, profile, "SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY, "encrypts personal data")?;
         let encryption_key = key32("SGH_ENCRYPTION_KEY", &key_b64)?;
         let previous_encryption_key = match v.get("SGH_ENCRYPTION_PREVIOUS_KEY") {
@@ -250,14 +209,7 @@ impl Config {
         };
         let blind_b64 = secret(&v, profile, "SGH_BLIND_INDEX_KEY", DEV_BLIND_INDEX_KEY, "keys the look-up indexes")?;
         let blind_index_key = key32("SGH_BLIND_INDEX_KEY", &blind_b64)?;
-        let member_secret =
-            secret(&v, profile, "SGH_MEMBER_JWT_SECRET", DEV_MEMBER_JWT_SECRET, "signs member sessions")?;
-        if member_secret.len() < 32 {
-            return Err(invalid("SGH_MEMBER_JWT_SECRET", "must be at least 32 bytes"));
-        }
-        let previous_member_jwt = v
-            .get("SGH_MEMBER_JWT_PREVIOUS_SECRET")
-            .map(|secret| (v.get("SGH_MEMBER_JWT_PREVIOUS_KID").unwrap_or("previous").to_owned(), secret.to_owned()));
+        let members = MembersConfig::read(&v, profile)?;
         let log_format = match v.get("SGH_LOG_FORMAT") {
             None if profile == Profile::Prod => LogFormat::Json,
             None | Some("pretty") => LogFormat::Pretty,
@@ -323,86 +275,10 @@ impl Config {
                 retry_base: span(v.millis("SGH_OUTBOX_RETRY_BASE_MS", 30_000, 1..=3_600_000)?),
                 max_attempts: v.within("SGH_OUTBOX_MAX_ATTEMPTS", 10, 1..=100)?,
             },
-            admin: AdminConfig {
-                jwt_secret: admin_jwt_secret,
-                token_ttl: span(v.secs("SGH_ADMIN_TOKEN_TTL_SECS", 900, 1..=DAY)?),
-            },
-            members: MembersConfig {
-                jwt: (v.get("SGH_MEMBER_JWT_KID").unwrap_or("m1").to_owned(), member_secret),
-                previous_jwt: previous_member_jwt,
-                token_ttl: span(v.secs("SGH_MEMBER_TOKEN_TTL_SECS", 900, 1..=DAY)?),
-                refresh_token_ttl: span(
-                    v.within("SGH_REFRESH_TOKEN_TTL_DAYS", 30, 1..=365).map(|d: u64| Duration::from_secs(d * DAY))?,
-                ),
-                sms_gateway: match (v.get("SGH_SMS_URL"), v.get("SGH_SMS_KEY")) {
-                    (Some(url), Some(key)) => Some((url.to_owned(), key.to_owned())),
-                    (None, None) => None,
-                    _ => return Err(invalid("SGH_SMS_URL", "SGH_SMS_URL and SGH_SMS_KEY go together")),
-                },
-                wechat_base_url: v.get("SGH_WECHAT_BASE_URL").unwrap_or("https://api.weixin.qq.com").to_owned(),
-                wechat_app: match (v.get("SGH_WECHAT_APPID"), v.get("SGH_WECHAT_SECRET")) {
-                    (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
-                    (None, None) => None,
-                    _ => return Err(invalid("SGH_WECHAT_APPID", "SGH_WECHAT_APPID and SGH_WECHAT_SECRET go together")),
-                },
-                privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
-                otp_ttl: v.secs("SGH_OTP_TTL_SECS", 300, 1..=DAY)?,
-                otp_resend_after: v.secs("SGH_OTP_RESEND_SECS", 60, 1..=DAY)?,
-            },
-            campaigns: CampaignsConfig {
-                low_stock_percent: v.within("SGH_LOW_STOCK_PERCENT", 10, 0..=100)?,
-                inventory_gate: match v.get("SGH_INVENTORY_GATE") {
-                    None | Some("on") => true,
-                    Some("off") => false,
-                    Some(other) => return Err(invalid("SGH_INVENTORY_GATE", format!("'{other}' is not on or off"))),
-                },
-                claim_writers: v.within("SGH_CLAIM_WRITERS", 2, 1..=16)?,
-                rush: crate::campaigns::rush::Policy {
-                    claims_per_sec: v.within("SGH_RUSH_CLAIMS_PER_SEC", 1_000, 0..=10_000_000)?,
-                    claims_per_page: v.within("SGH_RUSH_CLAIMS_PER_PAGE", 6, 1..=1_000)?,
-                    longest: v.millis("SGH_RUSH_PAGE_WAIT_MS", 20, 1..=10_000)?,
-                },
-            },
-            merchants: MerchantsConfig {
-                platform_key_file: match (v.get("SGH_PLATFORM_KEY_FILE"), profile) {
-                    (Some(path), _) => PathBuf::from(path),
-                    (None, Profile::Dev) => data_dir.join("platform-key.pem"),
-                    (None, Profile::Prod) => {
-                        return Err(ConfigError::Missing {
-                            var: "SGH_PLATFORM_KEY_FILE",
-                            why: "signs every answer to partner merchants",
-                        })
-                    }
-                },
-                webhook_key_file: match (v.get("SGH_WEBHOOK_KEY_FILE"), profile) {
-                    (Some(path), _) => PathBuf::from(path),
-                    (None, Profile::Dev) => data_dir.join("webhook-key.pem"),
-                    (None, Profile::Prod) => {
-                        return Err(ConfigError::Missing { var: "SGH_WEBHOOK_KEY_FILE", why: "signs webhook events" })
-                    }
-                },
-                member_code_ttl: v.secs("SGH_MEMBER_CODE_TTL_SECS", 120, 10..=3_600)?,
-                partner_requests_per_minute: v.within("SGH_PARTNER_REQUESTS_PER_MINUTE", 30_000, 1..=1_000_000)?,
-                webhook_targets: domain::merchants::address::TargetPolicy {
-                    allow_http: profile == Profile::Dev,
-                    allowed: v
-                        .get("SGH_WEBHOOK_ALLOWED_NETWORKS")
-                        .unwrap_or_default()
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .map(|n| {
-                            domain::merchants::address::Network::parse(n).ok_or_else(|| {
-                                invalid(
-                                    "SGH_WEBHOOK_ALLOWED_NETWORKS",
-                                    format!("'{n}' is not an address or address/prefix"),
-                                )
-                            })
-                        })
-                        .collect::<Result<_, _>>()?,
-                },
-                webhook_resends_per_minute: v.within("SGH_WEBHOOK_RESENDS_PER_MINUTE", 10, 1..=10_000)?,
-            },
+            admin,
+            members,
+            campaigns: CampaignsConfig::read(&v)?,
+            merchants: MerchantsConfig::read(&v, profile, &data_dir)?,
         };
         let server = &config.server;
         if profile == Profile::Prod && server.metrics_bind.is_none() && server.metrics_token.is_none() {
@@ -424,7 +300,7 @@ fn key32(var: &'static str, b64: &str) -> Result<[u8; 32], ConfigError> {
 }
 
 /// A secret that `dev` may take from the published default and `prod` must be given.
-fn secret(
+pub(crate) fn secret(
     v: &Vars,
     profile: Profile,
     var: &'static str,

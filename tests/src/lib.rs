@@ -101,6 +101,22 @@ macro_rules! on_every_inventory_mode {
     )*};
 }
 
+/// The outside tool the environment variable `var` names (schemathesis, a Python with a stock SDK),
+/// or `None` with a printed notice so the test skips; under `CI=true` a missing tool fails the
+/// test instead, so CI never passes by skipping.
+pub fn tool_or_skip(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("CI=true but {var} does not name the tool {test} needs")
+        }
+        _ => {
+            eprintln!("\nSKIPPED: {test} (set {var})\n");
+            None
+        }
+    }
+}
+
 /// Settings a test may change before the server starts.
 #[derive(Clone, Default)]
 pub struct Options {

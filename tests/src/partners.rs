@@ -140,6 +140,17 @@ impl TestApp {
         reply.json()["code"].as_str().unwrap().to_owned()
     }
 
+    /// Sells 128.00 yuan under the partner's offer at its first store to the member of `token`,
+    /// named by a fresh member code, under `key`; asserts it was recorded.
+    pub async fn sell_by_code(&self, partner: &Partner, token: &str, key: &str) {
+        let code = self.member_code(&self.token_for_member_of(token)).await;
+        let body = json!({"store_id": partner.stores[0], "member_code": code, "offer_id": partner.offer,
+                          "original_fen": 12_800, "till_ref": "POS-1", "channel": "pos"});
+        let sale = Req::post("/v1/partner/sales").header("idempotency-key", key).json(body);
+        let reply = self.send(partner.sign(self, sale)).await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+    }
+
     /// Asserts that `reply` carries a valid platform signature over exactly its body.
     pub async fn assert_signed(&self, reply: &Reply) {
         let keys = self.send(Req::get("/v1/partner/platform-keys")).await.json();

@@ -6,6 +6,7 @@ pub(crate) mod dto;
 mod errors;
 mod jobs;
 mod session;
+pub mod settings;
 mod users;
 mod wire;
 

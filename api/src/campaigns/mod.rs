@@ -9,6 +9,7 @@ mod member;
 pub(crate) mod pickup;
 mod report;
 pub mod rush;
+pub mod settings;
 mod wire;
 
 pub use board::MEMBER_FOR_SECS;

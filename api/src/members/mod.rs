@@ -7,6 +7,7 @@ pub mod dto;
 mod errors;
 mod me;
 mod roster;
+pub mod settings;
 mod staff;
 mod wire;
 

@@ -6,6 +6,7 @@ mod dto;
 mod errors;
 mod member;
 mod partner;
+pub mod settings;
 pub mod signature;
 mod wire;
 

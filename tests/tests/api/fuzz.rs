@@ -11,19 +11,6 @@ use domain::admin::Role;
 use std::process::Command;
 use tests::{Backend, Services, TestApp};
 
-fn schemathesis() -> Option<String> {
-    match std::env::var("SGH_SCHEMATHESIS") {
-        Ok(path) if !path.is_empty() => Some(path),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("CI=true but SGH_SCHEMATHESIS does not name the schemathesis executable")
-        }
-        _ => {
-            eprintln!("\nSKIPPED: whole-API fuzzing (set SGH_SCHEMATHESIS to a schemathesis executable)\n");
-            None
-        }
-    }
-}
-
 /// `name` from the environment, or CI's bounded `default`.
 fn setting(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
@@ -59,14 +46,14 @@ async fn fuzz(backend: Backend, st: &str) {
 
 #[actix_web::test]
 async fn schemathesis_finds_no_server_error_on_the_embedded_default() {
-    if let Some(st) = schemathesis() {
+    if let Some(st) = tests::tool_or_skip("SGH_SCHEMATHESIS", "whole-API fuzzing") {
         fuzz(Backend::Embedded, &st).await;
     }
 }
 
 #[actix_web::test]
 async fn schemathesis_finds_no_server_error_on_postgres_and_redis() {
-    if let Some(st) = schemathesis() {
+    if let Some(st) = tests::tool_or_skip("SGH_SCHEMATHESIS", "whole-API fuzzing") {
         if Services::available_or_skip() {
             fuzz(Backend::PostgresRedis, &st).await;
         }

@@ -10,15 +10,6 @@ use tests::partners::Partner;
 use tests::receiver::WebhookReceiver;
 use tests::{on_both_backends, Backend, Options, Req, TestApp};
 
-async fn sell(app: &TestApp, partner: &Partner, member: &str, key: &str) {
-    let code = app.member_code(&app.token_for_member_of(member)).await;
-    let body = json!({"store_id": partner.stores[0], "member_code": code, "offer_id": partner.offer,
-                      "original_fen": 12_800, "till_ref": "POS-1", "channel": "pos"});
-    let reply =
-        app.send(partner.sign(app, Req::post("/v1/partner/sales").header("idempotency-key", key).json(body))).await;
-    assert_eq!(reply.status, 201, "{}", reply.text());
-}
-
 async fn set_endpoint(app: &TestApp, partner: &Partner, url: &str) {
     let put = Req::put("/v1/partner/webhook-endpoint").json(json!({"url": url}));
     assert_eq!(app.send(partner.sign(app, put)).await.status, 200);
@@ -43,12 +34,12 @@ async fn a_hanging_endpoint_holds_up_neither_mail_nor_other_merchants(backend: B
     set_endpoint(&app, &slow, &hanging.url).await;
     set_endpoint(&app, &quick, &answering.url).await;
     for i in 0..4 {
-        sell(&app, &slow, &member, &format!("slow-{i}")).await;
+        app.sell_by_code(&slow, &member, &format!("slow-{i}")).await;
     }
     assert!(!hanging.wait_for(1).await.is_empty(), "the slow merchant's first delivery is under way");
 
     let started = Instant::now();
-    sell(&app, &quick, &member, "quick-1").await;
+    app.sell_by_code(&quick, &member, "quick-1").await;
     let before = mails(&app);
     let token = app.token_for_member_of(&member);
     let patch = app.send(Req::patch("/v1/me").bearer(&token).json(json!({"email": "lane@example.cn"}))).await;
@@ -94,7 +85,7 @@ async fn two_instances_send_each_delivery_once_to_a_slow_receiver(backend: Backe
         }
     });
     for i in 0..6 {
-        sell(&app, &partner, &member, &format!("s-{i}")).await;
+        app.sell_by_code(&partner, &member, &format!("s-{i}")).await;
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while receiver.received().len() < 6 && Instant::now() < deadline {

@@ -8,22 +8,9 @@
 use std::path::Path;
 use std::process::Command;
 
-fn python() -> Option<String> {
-    match std::env::var("SGH_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("CI=true but SGH_PYTHON does not name a Python with jsonschema_rs")
-        }
-        _ => {
-            eprintln!("\nSKIPPED: the OpenAPI lint (set SGH_PYTHON)\n");
-            None
-        }
-    }
-}
-
 #[test]
 fn the_committed_spec_lints_clean() {
-    let Some(python) = python() else { return };
+    let Some(python) = tests::tool_or_skip("SGH_PYTHON", "the OpenAPI lint") else { return };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let run = Command::new(python)
         .arg(root.join("tests/client/lint_spec.py"))

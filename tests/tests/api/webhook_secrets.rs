@@ -9,32 +9,8 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use tests::partners::Partner;
 use tests::receiver::{Received, WebhookReceiver};
 use tests::{on_both_backends, Backend, Req, TestApp};
-
-fn python() -> Option<String> {
-    match std::env::var("SGH_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("CI=true but SGH_PYTHON does not name a Python with standardwebhooks")
-        }
-        _ => {
-            eprintln!("\nSKIPPED: the Standard Webhooks library test (set SGH_PYTHON)\n");
-            None
-        }
-    }
-}
-
-async fn sell(app: &TestApp, partner: &Partner, member: &str, key: &str) {
-    let code = app.member_code(&app.token_for_member_of(member)).await;
-    let sale = Req::post("/v1/partner/sales").header("idempotency-key", key).json(json!({
-        "store_id": partner.stores[0], "member_code": code, "offer_id": partner.offer,
-        "original_fen": 12_800, "till_ref": "POS-1", "channel": "pos"
-    }));
-    let reply = app.send(partner.sign(app, sale)).await;
-    assert_eq!(reply.status, 201, "{}", reply.text());
-}
 
 fn check(secret: &str, delivery: &Received, expect: bool) -> Value {
     json!({"secret": secret, "id": delivery.id, "timestamp": delivery.timestamp,
@@ -63,7 +39,7 @@ fn library_verifies(python: &str, checks: Vec<Value>) {
 on_both_backends!(the_stock_library_verifies_every_delivery_through_a_rotation);
 
 async fn the_stock_library_verifies_every_delivery_through_a_rotation(backend: Backend) {
-    let Some(python) = python() else { return };
+    let Some(python) = tests::tool_or_skip("SGH_PYTHON", "the Standard Webhooks library test") else { return };
     let app = TestApp::spawn(backend).await;
     let staff = app.staff(Role::Admin).await;
     let partner = app.partner(&staff, 0, json!({"daily_limit": null})).await;
@@ -83,7 +59,7 @@ async fn the_stock_library_verifies_every_delivery_through_a_rotation(backend: B
     let plain = app.count("SELECT COUNT(*) AS n FROM merchants WHERE webhook_secret_cipher LIKE 'whsec%'").await;
     assert_eq!(plain, 0);
 
-    sell(&app, &partner, &member, "s-1").await;
+    app.sell_by_code(&partner, &member, "s-1").await;
     let one = receiver.wait_for(1).await.remove(0);
     let mut tampered = one.clone();
     tampered.body = tampered.body.replace("sale.recorded", "sale.reversed");
@@ -94,14 +70,14 @@ async fn the_stock_library_verifies_every_delivery_through_a_rotation(backend: B
     app.assert_signed(&rotation).await;
     let second = rotation.json()["secret"].as_str().unwrap().to_owned();
     assert_ne!(second, first);
-    sell(&app, &partner, &member, "s-2").await;
+    app.sell_by_code(&partner, &member, "s-2").await;
     let two = receiver.wait_for(2).await.remove(1);
     assert_eq!(two.signature.split(' ').filter(|s| s.starts_with("v1,")).count(), 2, "{}", two.signature);
     assert!(two.signature.split(' ').any(|s| s.starts_with("v1a,")), "the Ed25519 signature stays");
 
     // Past the overlap only the new secret signs.
     app.clock.advance(chrono::Duration::hours(25));
-    sell(&app, &partner, &member, "s-3").await;
+    app.sell_by_code(&partner, &member, "s-3").await;
     let three = receiver.wait_for(3).await.remove(2);
     assert_eq!(three.signature.split(' ').filter(|s| s.starts_with("v1,")).count(), 1, "{}", three.signature);
 

@@ -16,15 +16,6 @@ fn put(app: &TestApp, partner: &Partner, url: &str) -> Req {
     partner.sign(app, Req::put("/v1/partner/webhook-endpoint").json(json!({"url": url})))
 }
 
-async fn sell(app: &TestApp, partner: &Partner, member: &str, key: &str) {
-    let code = app.member_code(&app.token_for_member_of(member)).await;
-    let body = json!({"store_id": partner.stores[0], "member_code": code, "offer_id": partner.offer,
-                      "original_fen": 12_800, "till_ref": "POS-1", "channel": "pos"});
-    let reply =
-        app.send(partner.sign(app, Req::post("/v1/partner/sales").header("idempotency-key", key).json(body))).await;
-    assert_eq!(reply.status, 201, "{}", reply.text());
-}
-
 fn without_allowlist() -> Options {
     Options::default().var("SGH_WEBHOOK_ALLOWED_NETWORKS", "")
 }
@@ -57,13 +48,13 @@ async fn internal_addresses_are_refused_at_registration_and_at_each_send(backend
     let env = app.stop().await;
     let app = TestApp::start(env, Options::default()).await;
     assert_eq!(app.send(put(&app, &partner, &receiver.url)).await.status, 200);
-    sell(&app, &partner, &member, "s-1").await;
+    app.sell_by_code(&partner, &member, "s-1").await;
     assert_eq!(receiver.wait_for(1).await.len(), 1);
 
     // The operator takes loopback off the list: what was registered is checked again at the send.
     let env = app.stop().await;
     let app = TestApp::start(env, without_allowlist()).await;
-    sell(&app, &partner, &member, "s-2").await;
+    app.sell_by_code(&partner, &member, "s-2").await;
     let mut failed = None;
     for _ in 0..200 {
         let list = app.send(partner.sign(&app, Req::get("/v1/partner/webhook-deliveries"))).await.json();

@@ -10,22 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use tests::{Backend, Req, TestApp};
 
-fn python() -> Option<String> {
-    match std::env::var("SGH_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("CI=true but SGH_PYTHON does not name a Python with wechatpayv3")
-        }
-        _ => {
-            eprintln!("\nSKIPPED: the WeChat Pay SDK test (set SGH_PYTHON)\n");
-            None
-        }
-    }
-}
-
 #[actix_web::test]
 async fn the_stock_wechat_pay_sdk_calls_the_partner_api_and_verifies_its_answers() {
-    let Some(python) = python() else { return };
+    let Some(python) = tests::tool_or_skip("SGH_PYTHON", "the WeChat Pay SDK test") else { return };
     let app = TestApp::spawn(Backend::Embedded).await;
     let staff = app.staff(Role::Admin).await;
     let partner = app.partner(&staff, 0, json!({})).await;

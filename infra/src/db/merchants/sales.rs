@@ -171,6 +171,34 @@ impl DbMerchants {
     }
 }
 
+/// The holder of live code `hash` at `at`, spending the code first when `spend` says so:
+/// `Err(true)` when the code is live but was used, `Err(false)` when it is unknown or expired.
+fn live_code(
+    conn: &mut DbConn,
+    consent: String,
+    hash: String,
+    at: NaiveDateTime,
+    spend: bool,
+) -> anyhow::Result<Result<Option<HolderRow>, bool>> {
+    let live = || member_codes::table.find(hash.clone()).filter(member_codes::expires_at.gt(at));
+    // The row lock the update takes orders two tills spending one code at once.
+    let spent_now = spend
+        && diesel::update(live().filter(member_codes::used_at.is_null()))
+            .set(member_codes::used_at.eq(at))
+            .execute(conn)?
+            == 1;
+    if !spent_now {
+        match live().select(member_codes::used_at).first::<Option<NaiveDateTime>>(conn).optional()? {
+            None => return Ok(Err(false)),
+            Some(Some(_)) => return Ok(Err(true)),
+            Some(None) if spend => return Ok(Err(true)),
+            Some(None) => {}
+        }
+    }
+    let (pg, lite) = (PG_BY_CODE.as_str(), SQLITE_BY_CODE.as_str());
+    Ok(Ok(hand_written!(conn, pg, lite, [Text => consent, Text => hash, Timestamp => at], get_result).optional()?))
+}
+
 impl DbMerchants {
     /// A code's look-up as the port tells it: the holder's row, or whether a live code was spent.
     fn code_use(&self, found: Result<Option<HolderRow>, bool>) -> anyhow::Result<CodeUse> {
@@ -208,47 +236,14 @@ impl Sales for DbMerchants {
     }
 
     async fn code_holder(&self, code: &MemberCode, now: DateTime<Utc>) -> anyhow::Result<CodeUse> {
-        let (pg, lite) = (PG_BY_CODE.as_str(), SQLITE_BY_CODE.as_str());
         let (consent, hash) = (self.consent_version.clone(), code_hash(code));
-        let found: Result<Option<HolderRow>, bool> = self
-            .db
-            .run(move |conn| {
-                let at = now.naive_utc();
-                let live = member_codes::table.find(hash.clone()).filter(member_codes::expires_at.gt(at));
-                match live.select(member_codes::used_at).first::<Option<NaiveDateTime>>(conn).optional()? {
-                    None => return Ok::<_, anyhow::Error>(Err(false)),
-                    Some(Some(_)) => return Ok(Err(true)),
-                    Some(None) => {}
-                }
-                let row = hand_written!(conn, pg, lite, [Text => consent, Text => hash, Timestamp => at], get_result)
-                    .optional()?;
-                Ok(Ok(row))
-            })
-            .await?;
+        let found = self.db.run(move |conn| live_code(conn, consent, hash, now.naive_utc(), false)).await?;
         self.code_use(found)
     }
 
     async fn spend_code(&self, code: &MemberCode, now: DateTime<Utc>) -> anyhow::Result<CodeUse> {
-        let (pg, lite) = (PG_BY_CODE.as_str(), SQLITE_BY_CODE.as_str());
         let (consent, hash) = (self.consent_version.clone(), code_hash(code));
-        let found: Result<Option<HolderRow>, bool> = self
-            .db
-            .transaction(move |conn| {
-                let at = now.naive_utc();
-                let live = || member_codes::table.find(hash.clone()).filter(member_codes::expires_at.gt(at));
-                // The row lock taken here orders two tills spending one code at once.
-                let spent = diesel::update(live().filter(member_codes::used_at.is_null()))
-                    .set(member_codes::used_at.eq(at))
-                    .execute(conn)?;
-                if spent == 0 {
-                    let used = live().select(member_codes::used_at).first::<Option<NaiveDateTime>>(conn).optional()?;
-                    return Ok::<_, anyhow::Error>(Err(used.is_some()));
-                }
-                let row = hand_written!(conn, pg, lite, [Text => consent, Text => hash, Timestamp => at], get_result)
-                    .optional()?;
-                Ok(Ok(row))
-            })
-            .await?;
+        let found = self.db.transaction(move |conn| live_code(conn, consent, hash, now.naive_utc(), true)).await?;
         self.code_use(found)
     }
 
