@@ -13,8 +13,11 @@ use domain::admin::{Actor, NewAdmin, Password, Username};
 use domain::shared::AppClock;
 use domain::shared::EmailAddress;
 
+/// The crate's version and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SGH_GIT_COMMIT"), ")");
+
 #[derive(Parser)]
-#[command(name = "sgh", version, about = "苏工惠 member-benefits backend")]
+#[command(name = "sgh", version = VERSION, about = "苏工惠 member-benefits backend")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -223,3 +223,17 @@ fn third_parties_secrets_stay_out_of_the_log() {
     });
     assert_eq!(codes.count(), 0, "a sign-in code in the log:\n{written}");
 }
+
+#[test]
+fn version_names_the_crate_version_and_the_commit() {
+    let dir = TempDir::new();
+    let out = sgh(&dir.0).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let rest = printed
+        .trim()
+        .strip_prefix(concat!("sgh ", env!("CARGO_PKG_VERSION"), " ("))
+        .unwrap_or_else(|| panic!("{printed}"));
+    let commit = rest.strip_suffix(')').unwrap_or_else(|| panic!("{printed}"));
+    assert!(commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())), "{printed}");
+}
