@@ -2,8 +2,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use domain::campaigns::board::GiftOffer;
 use domain::campaigns::ports::Claim;
-use domain::campaigns::service::GiftOffer;
 use domain::campaigns::{Campaign, Gift, SHANGHAI};
 
 pub fn beijing(t: DateTime<Utc>) -> DateTime<FixedOffset> {

@@ -10,13 +10,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::error::ClaimError;
-use super::model::Campaign;
-use super::ports::{CampaignRepository, ClaimStore, InventoryGate};
-use super::service::{CampaignService, GiftOffer};
-use crate::shared::Clock;
+use super::model::{Campaign, Gift};
 
 /// How long a board is served before one request reads it again.
 pub const FRESH_FOR_MS: i64 = 1_000;
+
+/// A gift as a member sees it now.
+#[derive(Debug, Clone)]
+pub struct GiftOffer {
+    pub gift: Gift,
+    /// `None` when the gate cannot say (not loaded yet).
+    pub remaining: Option<u32>,
+}
 
 /// One reading of the board.
 #[derive(Debug)]
@@ -55,13 +60,15 @@ impl BoardCache {
     fn current(&self) -> Option<Arc<Board>> {
         self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
-}
 
-impl<R: CampaignRepository, S: ClaimStore, G: InventoryGate, C: Clock> CampaignService<R, S, G, C> {
-    /// The board, at most [`FRESH_FOR_MS`] old unless another request is reading it right now.
-    pub async fn board(&self) -> Result<Arc<Board>, ClaimError> {
-        let now = self.clock.now();
-        let cache = &self.board;
+    /// The board at `now`, at most [`FRESH_FOR_MS`] old unless another request is reading it
+    /// right now; `read` reads a new one from the database and the gate.
+    pub async fn get<F, Fut>(&self, now: DateTime<Utc>, read: F) -> Result<Arc<Board>, ClaimError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<(Campaign, Vec<GiftOffer>)>, ClaimError>>,
+    {
+        let cache = self;
         let held = cache.current();
         if let Some(board) = &held {
             let fresh = now - board.as_of < Duration::milliseconds(FRESH_FOR_MS) && now >= board.as_of;
@@ -79,7 +86,7 @@ impl<R: CampaignRepository, S: ClaimStore, G: InventoryGate, C: Clock> CampaignS
         let _reading = first.then(|| Reading(&cache.reading));
         // Cleared before the read: a change during it marks the result stale again.
         cache.stale.store(false, Ordering::Release);
-        let campaigns = match (self.visible().await, held) {
+        let campaigns = match (read().await, held) {
             (Ok(campaigns), _) => campaigns,
             // The database or the gate is down: the last board is better than no page, and the
             // claim itself still answers for the stock.

@@ -1,9 +1,11 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use std::sync::Arc;
 
 pub use super::claiming::stock_alert;
 
 /// The most units one gift may have.
 pub const MAX_STOCK: u32 = 10_000_000;
+use super::board::{Board, GiftOffer};
 use super::error::{CampaignError, ClaimError};
 use super::model::*;
 use super::ports::*;
@@ -48,14 +50,6 @@ impl GiftDrift {
     pub fn drifted(&self) -> bool {
         self.gate_remaining != Some(self.database_remaining)
     }
-}
-
-/// A gift as a member sees it now.
-#[derive(Debug, Clone)]
-pub struct GiftOffer {
-    pub gift: Gift,
-    /// `None` when the gate cannot say (not loaded yet).
-    pub remaining: Option<u32>,
 }
 
 pub struct CampaignService<R, S, G, C> {
@@ -328,6 +322,12 @@ where
     }
 
     /// Live and upcoming campaigns with what is left of each gift.
+    /// The board, at most [`super::board::FRESH_FOR_MS`] old unless another request is reading it
+    /// right now.
+    pub async fn board(&self) -> Result<Arc<Board>, ClaimError> {
+        self.board.get(self.clock.now(), || self.visible()).await
+    }
+
     pub async fn visible(&self) -> Result<Vec<(Campaign, Vec<GiftOffer>)>, ClaimError> {
         let now = self.clock.now();
         let mut out = Vec::new();
