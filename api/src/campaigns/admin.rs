@@ -198,13 +198,14 @@ pub async fn publish(
 
 /// Cancels a campaign.
 ///
-/// Cancels a draft, upcoming or live campaign, and voids its vouchers not yet redeemed. An ended or already cancelled
-/// campaign is refused (`campaign.closed`). Audit-logged as `campaign.cancel`.
+/// Cancels a draft, upcoming or live campaign, and voids its vouchers not yet redeemed, once: the state is checked
+/// under the campaign's lock, so of two staff pressing cancel together one cancels and the other is told
+/// `campaign.already_cancelled`. An ended campaign is refused (`campaign.closed`). Audit-logged as `campaign.cancel`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_cancel_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
-    (status = 409, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 409, description = "`campaign.already_cancelled` or `campaign.closed`", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
 #[post("/v1/admin/campaigns/{id}/cancel")]
 pub async fn cancel(

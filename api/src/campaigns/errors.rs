@@ -42,6 +42,12 @@ impl From<CampaignError> for ApiError {
             CampaignError::StockDecrease => {
                 ApiError::new(S::CONFLICT, "gift.stock_decrease", "库存只能增加", "Stock can only grow")
             }
+            CampaignError::AlreadyCancelled => ApiError::new(
+                S::CONFLICT,
+                "campaign.already_cancelled",
+                "活动已被取消",
+                "The campaign was cancelled already",
+            ),
             CampaignError::Closed => ApiError::new(
                 S::CONFLICT,
                 "campaign.closed",

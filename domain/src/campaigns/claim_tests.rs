@@ -43,8 +43,8 @@ impl CampaignRepository for Repo {
     async fn set_state(&self, _: CampaignId, _: CampaignState, _: NewAuditEntry) -> anyhow::Result<()> {
         Ok(())
     }
-    async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<u64> {
-        Ok(0)
+    async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Option<u64>> {
+        Ok(Some(0))
     }
     async fn raise_budget(&self, _: CampaignId, _: Fen, _: NewAuditEntry) -> anyhow::Result<bool> {
         Ok(true)

@@ -22,6 +22,9 @@ pub enum CampaignError {
     BudgetDecrease,
     #[error("already cancelled or ended")]
     Closed,
+    /// Cancelled before, by this request's twin or earlier: nothing was voided again.
+    #[error("the campaign was cancelled already")]
+    AlreadyCancelled,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }

@@ -26,8 +26,10 @@ pub trait CampaignRepository: Send + Sync + 'static {
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
     /// Cancels the campaign: every unredeemed voucher is voided and its cost returned to the budget
-    /// by a `void` ledger row, all in one transaction. Returns how many vouchers were voided.
-    fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<u64>> + Send;
+    /// by a `void` ledger row, all in one transaction. Returns how many vouchers were voided, or
+    /// `None`, having changed nothing, when the campaign was cancelled already: the state is
+    /// checked under the row's lock in that transaction, so of two cancels at once one voids.
+    fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<Option<u64>>> + Send;
     /// Sets the campaign's budget and appends `audit`, in one transaction that MUST refuse
     /// (`false`) to lower it.
     fn raise_budget(

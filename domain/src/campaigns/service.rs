@@ -243,11 +243,15 @@ where
             return Err(CampaignError::Forbidden);
         }
         let (mut c, _) = self.get(id).await?;
-        if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
-            return Err(CampaignError::Closed);
+        match c.status_at(self.clock.now()) {
+            CampaignStatus::Cancelled => return Err(CampaignError::AlreadyCancelled),
+            CampaignStatus::Ended => return Err(CampaignError::Closed),
+            _ => {}
         }
         let audit = self.audit(actor, "campaign.cancel", id.to_string(), serde_json::json!({"state": "cancelled"}));
-        self.campaigns.cancel(id, audit).await?;
+        if self.campaigns.cancel(id, audit).await?.is_none() {
+            return Err(CampaignError::AlreadyCancelled);
+        }
         self.board.forget();
         c.state = CampaignState::Cancelled;
         Ok(c)

@@ -99,7 +99,7 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
         self.inner.raise_budget(id, budget, audit).await
     }
 
-    async fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<u64> {
+    async fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<Option<u64>> {
         self.forget(id);
         self.inner.cancel(id, audit).await
     }
@@ -181,8 +181,8 @@ mod tests {
         async fn set_state(&self, _: CampaignId, _: CampaignState, _: NewAuditEntry) -> anyhow::Result<()> {
             Ok(())
         }
-        async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<u64> {
-            Ok(0)
+        async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Option<u64>> {
+            Ok(Some(0))
         }
         async fn raise_budget(&self, _: CampaignId, _: Fen, _: NewAuditEntry) -> anyhow::Result<bool> {
             Ok(true)

@@ -214,11 +214,21 @@ impl CampaignRepository for DbCampaigns {
             .await
     }
 
-    async fn cancel(&self, id: CampaignId, entry: NewAuditEntry) -> anyhow::Result<u64> {
+    async fn cancel(&self, id: CampaignId, entry: NewAuditEntry) -> anyhow::Result<Option<u64>> {
         let id = id.to_string();
         self.0
             .transaction(move |conn| {
                 let now = entry.at.naive_utc();
+                // First, and under the row's lock (PostgreSQL) or the one writer (SQLite): a
+                // second cancel waits for the first to commit, then finds nothing to change.
+                let cancelled = diesel::update(
+                    campaigns::table.find(&id).filter(campaigns::state.ne(CampaignState::Cancelled.as_str())),
+                )
+                .set((campaigns::state.eq(CampaignState::Cancelled.as_str()), campaigns::updated_at.eq(now)))
+                .execute(conn)?;
+                if cancelled == 0 {
+                    return Ok(None);
+                }
                 let voided = diesel::sql_query(
                     "INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
                      SELECT c.campaign_id, c.gift_id, c.id, 'void', -g.unit_cost_fen, g.funder, $1
@@ -235,11 +245,8 @@ impl CampaignRepository for DbCampaigns {
                 )
                 .set(claims::status.eq(ClaimStatus::Voided.as_str()))
                 .execute(conn)?;
-                diesel::update(campaigns::table.find(&id))
-                    .set((campaigns::state.eq(CampaignState::Cancelled.as_str()), campaigns::updated_at.eq(now)))
-                    .execute(conn)?;
                 audit::append(conn, entry)?;
-                Ok::<_, anyhow::Error>(voided as u64)
+                Ok::<_, anyhow::Error>(Some(voided as u64))
             })
             .await
     }

@@ -231,7 +231,7 @@ async fn reports_add_up_to_the_ledger_and_cancelling_voids_vouchers(backend: Bac
     let cancel = format!("/v1/admin/campaigns/{campaign}/cancel");
     app.send(Req::post(&cancel).bearer(&auditor)).await.problem(403, "auth.forbidden");
     assert_eq!(app.send(Req::post(&cancel).bearer(&op)).await.json()["status"], "cancelled");
-    app.send(Req::post(&cancel).bearer(&op)).await.problem(409, "campaign.closed");
+    app.send(Req::post(&cancel).bearer(&op)).await.problem(409, "campaign.already_cancelled");
 
     let mine = app.send(Req::get("/v1/me/vouchers").bearer(&north[0])).await.json();
     assert_eq!(mine["items"][0]["status"], "voided");
@@ -239,6 +239,28 @@ async fn reports_add_up_to_the_ledger_and_cancelling_voids_vouchers(backend: Bac
     assert_eq!((r["spent_fen"].as_i64(), r["gifts"][0]["voided"].as_u64()), (Some(0), Some(5)));
     assert_eq!(app.count("SELECT count(*) AS n FROM ledger WHERE kind = 'void'").await, 5);
     app.send(app.claim_req(&south[0], &campaign, &gift, "after")).await.problem(409, "campaign.not_live");
+}
+
+on_both_backends!(eight_staff_cancelling_at_once_void_each_voucher_once);
+
+/// Eight cancels of one campaign at once: one cancels, seven are told it was done, and the ledger
+/// has one `void` per voucher, so the campaign's spent returns to zero and no lower.
+async fn eight_staff_cancelling_at_once_void_each_voucher_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let op = app.staff(Role::Operator).await;
+    let (campaign, gift) = app.live_campaign(&op, 40, 1, 1).await;
+    let members = app.activated_members(20, "SZ-880").await;
+    let claims: Vec<Req> =
+        members.iter().enumerate().map(|(i, m)| app.claim_req(m, &campaign, &gift, &format!("k{i}"))).collect();
+    assert!(app.send_all(claims).await.iter().all(|r| r.status == 201));
+    let cancel = format!("/v1/admin/campaigns/{campaign}/cancel");
+    let replies = app.send_all((0..8).map(|_| Req::post(&cancel).bearer(&op)).collect()).await;
+    let done = replies.iter().filter(|r| r.status == 200).count();
+    let told = replies.iter().filter(|r| r.status == 409 && r.json()["code"] == "campaign.already_cancelled").count();
+    assert_eq!((done, told), (1, 7), "{:?}", replies.iter().map(|r| r.text()).collect::<Vec<_>>());
+    assert_eq!(app.count("SELECT count(*) AS n FROM ledger WHERE kind = 'void'").await, 20);
+    assert_eq!(app.count("SELECT CAST(SUM(amount_fen) AS BIGINT) AS n FROM ledger").await, 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'campaign.cancel'").await, 1);
 }
 
 on_every_inventory_mode!(claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock);
