@@ -27,7 +27,7 @@ use domain::shared::AppClock;
 /// prefix scopes, so the order does not change what answers (a test registers them the other way
 /// round); it changes what it costs: actix tries routes in order and each pattern with a parameter
 /// that does not match costs a regular-expression search, so the claim and the pages around it
-/// come first (behind the others, sold-out claims measured 5–10% slower: README § Measured: the
+/// come first (behind the others, sold-out claims measured 5–10% slower: docs/benchmarks.md, the
 /// opening minute).
 pub fn routes(cfg: &mut ServiceConfig) {
     campaigns::opening_routes(cfg);

@@ -5,7 +5,7 @@
 //! a task on the thread that first used it; a command from any other thread costs two wake-ups
 //! across threads (a system call and a context switch each), and under a flood the driver also
 //! queues behind whatever else its thread is serving. One per thread made sold-out claims about
-//! a quarter faster (README § Measured: the opening minute).
+//! a quarter faster (docs/benchmarks.md, the opening minute).
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};

@@ -202,7 +202,7 @@ pub fn openssl_sign_rate() -> anyhow::Result<f64> {
     fields.get(5).context("no sign/s column")?.parse().context("sign/s")
 }
 
-/// Prints the phases as the README's table, beside the sign rate.
+/// Prints the phases as docs/benchmarks.md's table, beside the sign rate.
 pub fn print_table(sign_rate: f64, phases: &[Phase]) {
     println!("\nopenssl speed -multi 2 rsa2048: {sign_rate:.0} sign/s\n");
     println!("| phase | requests | failed | wall s | req/s | × openssl sign/s | p50 ms | p99 ms | max ms |");

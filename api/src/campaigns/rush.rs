@@ -1,7 +1,7 @@
 //! Claims first. At an opening a worker thread answers claims from hundreds of connections while
 //! hundreds of others refresh the pages around them. Left alone, the worker shares its time by
 //! connection, so every refresh takes a claim's turn: 200 refreshing beside 200 claiming halved
-//! the claims, however cheap the page (README § Measured: the opening minute). So in a rush —
+//! the claims, however cheap the page (docs/benchmarks.md, the opening minute). So in a rush —
 //! while a worker answers at least `claims_per_sec` claims a second — a page there waits for its
 //! turn: one page for every `claims_per_page` claims answered, and never longer than `longest`.
 //! The claims are answered sooner, the pages a little later; outside a rush a page does not wait,

@@ -4,7 +4,7 @@
 //! -multi 2 rsa2048` in the same sitting; then signed card-code verifications by merchants (each
 //! code used once) from C keep-alive connections, closed-loop and paced at 0.4× the sign rate;
 //! then the bank's feed: N transactions posted in batches of 1,000, every one matched to a rebate,
-//! and the same batches posted again, changing nothing. See README § Measured: the card.
+//! and the same batches posted again, changing nothing. See docs/benchmarks.md, the card.
 
 use anyhow::{bail, ensure};
 use clap::Parser;

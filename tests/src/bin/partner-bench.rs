@@ -5,7 +5,7 @@
 //! (and verifications once more paced at 0.4× the sign rate, for their latency at that load):
 //! signed member-code verifications, signed sales, and member nearby searches. Requests are signed
 //! by the tool, each with its own nonce and key, before each phase's clock starts (a till signs
-//! before it sends). See README § Measured: the partner API.
+//! before it sends). See docs/benchmarks.md, the partner API.
 
 use anyhow::bail;
 use clap::Parser;

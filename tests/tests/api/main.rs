@@ -15,6 +15,7 @@ mod card_rebates;
 mod cards;
 mod catalogue_cache;
 mod claim_faults;
+mod docs;
 mod edge;
 mod ephemeral_contract;
 mod fuzz;

@@ -6,7 +6,7 @@
 //!
 //! Scenarios: (a) in stock, every request a new member; (b) sold out, stock 0; (c) flood, N
 //! members each trying `--tries` times for S units, limit 1; (o) the opening minute: claims and
-//! the pages members refresh around them (`opening.rs`). See README § Benchmark.
+//! the pages members refresh around them (`opening.rs`). See docs/benchmarks.md, the claim flood.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};

@@ -1,7 +1,7 @@
 //! Scenario (o), the opening minute: three live campaigns and members who each hold a voucher;
 //! from C connections, `GET /v1/campaigns` and `GET /v1/me/vouchers` each alone, then rounds of
 //! sold-out claims alone and claims and campaign pages together (C connections each), all against
-//! one server in one sitting. See README § Measured: the opening minute.
+//! one server in one sitting. See docs/benchmarks.md, the opening minute.
 
 use super::cpu::Cpu;
 use super::load::{claim_answer, claims, closed_loop, closed_loop_until, Answer};
