@@ -141,12 +141,16 @@ impl HttpConn {
         };
         let head = std::str::from_utf8(&self.buf[..header_end])?;
         let status: u16 = head.get(9..12).context("status line")?.parse()?;
+        // A 304 or 204 has no body, whatever its headers say (RFC 9112, 6.3).
+        let bodiless = matches!(status, 204 | 304);
         let length: usize = head
             .lines()
             .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
             .map(|(_, v)| v.trim().parse())
             .transpose()?
+            .or(bodiless.then_some(0))
             .context("no content-length")?;
+        let length = if bodiless { 0 } else { length };
         while self.buf.len() < header_end + length {
             if self.stream.read_buf(&mut self.buf).await? == 0 {
                 bail!("connection closed mid-body");

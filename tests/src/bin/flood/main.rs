@@ -83,6 +83,10 @@ struct Args {
     /// so each mixed run has an alone run beside it, before and after by turns.
     #[arg(long, default_value_t = 3)]
     opening_rounds: usize,
+    /// In scenario (o), refresh the campaign list as a CDN or a client holding its `ETag` does:
+    /// the shared list without a token, sent with `If-None-Match`, answered 304.
+    #[arg(long)]
+    conditional_pages: bool,
     /// a, b, c; or o, the opening minute, alone (it prints its own table).
     #[arg(long, value_delimiter = ',', default_value = "a,b,c")]
     scenarios: Vec<String>,

@@ -9,7 +9,7 @@ use super::*;
 use std::future::Future;
 
 fn page_answer(status: u16, _: &[u8]) -> Answer {
-    if status == 200 {
+    if status == 200 || status == 304 {
         Answer::Granted
     } else {
         Answer::Error
@@ -25,6 +25,17 @@ fn pages(path: &'static str, members: &[(MemberId, String)]) -> impl Fn(usize, &
             format!("GET {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\n\r\n").as_bytes(),
         );
     }
+}
+
+/// The campaign list as members refresh it: with their token, or (`--conditional-pages`) the
+/// shared list revalidated by its `ETag`.
+fn campaign_pages(args: &Args, members: &[(MemberId, String)]) -> Box<dyn Fn(usize, &mut Vec<u8>) + Send + Sync> {
+    if !args.conditional_pages {
+        return Box::new(pages("/v1/campaigns", members));
+    }
+    Box::new(|_, request: &mut Vec<u8>| {
+        request.extend_from_slice(b"GET /v1/campaigns HTTP/1.1\r\nhost: bench\r\nif-none-match: *\r\n\r\n")
+    })
 }
 
 struct Line {
@@ -97,7 +108,7 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
     let claim = |run: &str| claims(&sold_out, &gift, members, &format!("{sold_out}-{run}"));
 
     let (list, list_cpu) =
-        measured(server, closed_loop(args.port, c, n, pages("/v1/campaigns", members), page_answer)).await;
+        measured(server, closed_loop(args.port, c, n, campaign_pages(args, members), page_answer)).await;
     let (vouchers, vouchers_cpu) =
         measured(server, closed_loop(args.port, c, n, pages("/v1/me/vouchers", members), page_answer)).await;
     let refreshers = args.mixed_page_connections.unwrap_or(c);
@@ -109,7 +120,7 @@ pub async fn opening(args: &Args, server: &Server, staff: &str, members: &[(Memb
         let mixed = measured(server, async {
             tokio::join!(
                 closed_loop_until(args.port, c, n, claim(&format!("mixed{round}")), claim_answer, done.clone()),
-                closed_loop_until(args.port, refreshers, n, pages("/v1/campaigns", members), page_answer, done),
+                closed_loop_until(args.port, refreshers, n, campaign_pages(args, members), page_answer, done),
             )
         });
         // Every other round the mixed run goes first, so a drift of the machine's speed within a
