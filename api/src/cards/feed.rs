@@ -19,9 +19,6 @@ use domain::shared::PageRequest;
 
 const PROBLEM: &str = "application/problem+json";
 
-/// The most one card transaction may be: ten million yuan.
-const MAX_AMOUNT_FEN: i64 = 1_000_000_000;
-
 /// A field of a transaction that is not what it must be, and why.
 type Refusal = (&'static str, &'static str);
 
@@ -33,10 +30,7 @@ fn transaction(body: &CardTransactionBody) -> Result<CardTransaction, Refusal> {
             .ok_or(("bank_merchant_id", "must be 1-32 letters, digits, '-' or '_'"))?,
         account: AccountToken::parse(&body.account_token)
             .ok_or(("account_token", "must be 8-64 letters, digits, '-' or '_'"))?,
-        amount: (1..=MAX_AMOUNT_FEN)
-            .contains(&body.amount_fen)
-            .then(|| Fen::new(body.amount_fen))
-            .ok_or(("amount_fen", "must be 1 to 1,000,000,000 fen"))?,
+        amount: Fen::payment(body.amount_fen).map_err(|_| ("amount_fen", "must be 1 to 1,000,000,000 fen"))?,
         occurred_at: body.occurred_at.to_utc(),
     })
 }

@@ -71,9 +71,11 @@ impl From<MerchantError> for ApiError {
                 "此优惠当前在该门店不可用",
                 "The offer does not apply at this store now",
             ),
-            MerchantError::Pricing(NotApplicable::NotPositive) => {
-                ApiError::validation("original_fen", "金额须为正整数（分）", "must be a positive number of fen".into())
-            }
+            MerchantError::Pricing(NotApplicable::Amount(range)) => ApiError::validation(
+                "original_fen",
+                "金额须在 1 分至 1000 万元之间",
+                format!("must be {} to {} fen", range.min, range.max),
+            ),
             MerchantError::Pricing(NotApplicable::BelowThreshold { threshold }) => ApiError::new(
                 S::UNPROCESSABLE_ENTITY,
                 "offer.below_threshold",

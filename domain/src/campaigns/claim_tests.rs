@@ -31,8 +31,8 @@ impl CampaignRepository for Repo {
     async fn insert_campaign(&self, _: &Campaign, _: NewAuditEntry) -> anyhow::Result<()> {
         Ok(())
     }
-    async fn insert_gift(&self, _: &Gift, _: NewAuditEntry) -> anyhow::Result<()> {
-        Ok(())
+    async fn insert_gift(&self, _: &Gift, _: NewAuditEntry) -> anyhow::Result<bool> {
+        Ok(true)
     }
     async fn get(&self, _: CampaignId) -> anyhow::Result<Option<Definition>> {
         Ok(Some(Arc::new((self.0.clone(), vec![self.1.clone()]))))
@@ -40,8 +40,8 @@ impl CampaignRepository for Repo {
     async fn list(&self, _: bool) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
         Ok(vec![(self.0.clone(), vec![self.1.clone()])])
     }
-    async fn set_state(&self, _: CampaignId, _: CampaignState, _: NewAuditEntry) -> anyhow::Result<()> {
-        Ok(())
+    async fn publish(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Publishing> {
+        Ok(Publishing::Published)
     }
     async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Option<u64>> {
         Ok(Some(0))

@@ -3,7 +3,7 @@ use std::future::Future;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::model::{Campaign, CampaignId, CampaignState, ClaimStatus, Gift, GiftId};
+use super::model::{Campaign, CampaignId, ClaimStatus, Gift, GiftId};
 use crate::admin::NewAuditEntry;
 use crate::members::MemberId;
 use crate::shared::money::Fen;
@@ -15,16 +15,16 @@ pub type Definition = Arc<(Campaign, Vec<Gift>)>;
 /// Campaigns and gifts. Every write carries its audit row, committed together.
 pub trait CampaignRepository: Send + Sync + 'static {
     fn insert_campaign(&self, c: &Campaign, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
-    fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Adds a gift to a draft: `false`, having written nothing, when its campaign is no longer a
+    /// draft — judged under the campaign row's lock in the insert's transaction, never from a cache.
+    fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<bool>> + Send;
     fn get(&self, id: CampaignId) -> impl Future<Output = anyhow::Result<Option<Definition>>> + Send;
     /// Newest first; `published_only` for members.
     fn list(&self, published_only: bool) -> impl Future<Output = anyhow::Result<Vec<(Campaign, Vec<Gift>)>>> + Send;
-    fn set_state(
-        &self,
-        id: CampaignId,
-        state: CampaignState,
-        audit: NewAuditEntry,
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Publishes a draft, in one transaction that takes the campaign row's lock and judges on the
+    /// rows as they are there: it MUST refuse anything but a draft, a campaign without gifts, and
+    /// one whose gifts' full stock costs more than its budget.
+    fn publish(&self, id: CampaignId, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<Publishing>> + Send;
     /// Cancels the campaign: every unredeemed voucher is voided and its cost returned to the budget
     /// by a `void` ledger row, all in one transaction. Returns how many vouchers were voided, or
     /// `None`, having changed nothing, when the campaign was cancelled already: the state is
@@ -160,6 +160,21 @@ pub struct CountedClaim {
     pub campaign_limit: u32,
     /// The staff alert to send if the claim takes the given slot.
     pub alerts: Vec<(u32, Notice)>,
+}
+
+/// What a publish came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publishing {
+    Published,
+    /// Published or cancelled already.
+    NotDraft,
+    NoGifts,
+    /// The gifts' full stock would cost `needed` fen (`None`: more than an `i64` holds) against
+    /// a budget of `budget`.
+    OverBudget {
+        needed: Option<i64>,
+        budget: i64,
+    },
 }
 
 /// What a stock change came to.

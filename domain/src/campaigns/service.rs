@@ -12,7 +12,7 @@ use super::ports::*;
 use super::window::Window;
 use crate::admin::{Actor, NewAuditEntry};
 use crate::members::MemberId;
-use crate::shared::money::Fen;
+use crate::shared::money::{Fen, MAX_BUDGET, MAX_PAYMENT};
 use crate::shared::paging::IdCursor;
 use crate::shared::{Clock, Limit};
 
@@ -121,9 +121,7 @@ where
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
-        if new.budget.get() < 0 {
-            return Err(invalid("budget_fen", "must not be negative"));
-        }
+        Fen::bounded(new.budget.get(), 0, MAX_BUDGET).map_err(|e| invalid("budget_fen", &e.to_string()))?;
         sane_window(&new.window, self.clock.now())?;
         union_codes(&new.eligibility.union_codes)?;
         let campaign = Campaign {
@@ -161,9 +159,7 @@ where
         if c.state != CampaignState::Draft {
             return Err(CampaignError::NotDraft);
         }
-        if new.unit_cost.get() < 0 {
-            return Err(invalid("unit_cost_fen", "must not be negative"));
-        }
+        Fen::bounded(new.unit_cost.get(), 0, MAX_PAYMENT).map_err(|e| invalid("unit_cost_fen", &e.to_string()))?;
         if new.stock > MAX_STOCK {
             return Err(invalid("stock", "must be at most 10,000,000"));
         }
@@ -203,7 +199,10 @@ where
         };
         let after = serde_json::json!({"campaign": campaign.to_string(), "name": gift.name, "stock": gift.stock,
             "unit_cost_fen": gift.unit_cost.get(), "funder": gift.funder.as_str()});
-        self.campaigns.insert_gift(&gift, self.audit(actor, "gift.create", gift.id.to_string(), after)).await?;
+        // Checked above through the cache for a quick answer; decided here, under the campaign's lock.
+        if !self.campaigns.insert_gift(&gift, self.audit(actor, "gift.create", gift.id.to_string(), after)).await? {
+            return Err(CampaignError::NotDraft);
+        }
         Ok(gift)
     }
 
@@ -213,23 +212,20 @@ where
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
-        let (mut c, gifts) = self.get(id).await?;
-        if c.state != CampaignState::Draft {
-            return Err(CampaignError::NotDraft);
-        }
-        if gifts.is_empty() {
-            return Err(CampaignError::NoGifts);
-        }
-        let needed = gifts
-            .iter()
-            .try_fold(Fen::ZERO, |acc, g| g.full_cost().and_then(|cost| acc.checked_add(cost)))
-            .ok_or_else(|| invalid("stock", "total cost overflows"))?;
-        if needed > c.budget {
-            return Err(CampaignError::OverBudget { needed: needed.get(), budget: c.budget.get() });
-        }
+        self.get(id).await?;
         let audit = self.audit(actor, "campaign.publish", id.to_string(), serde_json::json!({"state": "published"}));
-        self.campaigns.set_state(id, CampaignState::Published, audit).await?;
+        match self.campaigns.publish(id, audit).await? {
+            Publishing::Published => {}
+            Publishing::NotDraft => return Err(CampaignError::NotDraft),
+            Publishing::NoGifts => return Err(CampaignError::NoGifts),
+            Publishing::OverBudget { needed: None, .. } => return Err(invalid("stock", "total cost overflows")),
+            Publishing::OverBudget { needed: Some(needed), budget } => {
+                return Err(CampaignError::OverBudget { needed, budget })
+            }
+        }
         self.board.forget();
+        // Read again: the gifts as published, not as a cache last saw them.
+        let (mut c, gifts) = self.get(id).await?;
         for gift in &gifts {
             // A failure here is repaired by the first claim, which rebuilds a cold gate.
             let _ = self.gate.load(id, gift.id, gift.stock, &GiftUsage::default(), &[]).await;
@@ -272,9 +268,7 @@ where
         if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
             return Err(CampaignError::Closed);
         }
-        if budget.get() < 0 {
-            return Err(invalid("budget_fen", "must not be negative"));
-        }
+        Fen::bounded(budget.get(), 0, MAX_BUDGET).map_err(|e| invalid("budget_fen", &e.to_string()))?;
         if budget < c.budget {
             return Err(CampaignError::BudgetDecrease);
         }

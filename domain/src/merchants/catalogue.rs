@@ -224,11 +224,7 @@ impl<S: Catalogue, C: Clock> CatalogueService<S, C> {
         } else {
             Weekdays::from_iso(new.weekdays).ok_or_else(|| invalid("weekdays", "must be ISO weekdays 1-7"))?
         };
-        let cap = match new.cap_fen {
-            None => None,
-            Some(n) if n > 0 => Some(Fen::new(n)),
-            Some(_) => return Err(invalid("cap_fen", "must be positive")),
-        };
+        let cap = new.cap_fen.map(Fen::payment).transpose().map_err(|e| invalid("cap_fen", e.to_string()))?;
         if let Some(stores) = &new.stores {
             if stores.is_empty() {
                 return Err(invalid("store_ids", "list at least one store, or leave it out for all"));

@@ -1,7 +1,8 @@
-//! What a discounted sale costs: integer fen throughout, rounding in the member's favour never
-//! below zero and never above the offer's cap.
+//! What a discounted sale costs: integer fen throughout; a percentage's discount rounds down to
+//! whole fen (in the merchant's favour, as tills do), never below zero and never above the
+//! offer's cap or the sale.
 
-use crate::shared::money::Fen;
+use crate::shared::money::{Fen, OutOfRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Discount {
@@ -17,12 +18,12 @@ pub enum Discount {
 pub enum InvalidDiscount {
     #[error("percent_bps must be 1-10000")]
     Percent,
-    #[error("amount_fen must be positive")]
-    Amount,
-    #[error("spend-X-save-Y needs 0 < save_fen <= threshold_fen")]
+    #[error("amount_fen {0}")]
+    Amount(OutOfRange),
+    #[error("spend-X-save-Y needs 0 < save_fen <= threshold_fen <= 1000000000")]
     SpendSave,
-    #[error("cap_fen must be positive")]
-    Cap,
+    #[error("cap_fen {0}")]
+    Cap(OutOfRange),
 }
 
 /// A sale's amounts; `discount + to_pay == original`.
@@ -35,8 +36,8 @@ pub struct Priced {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NotApplicable {
-    #[error("the amount must be a positive number of fen")]
-    NotPositive,
+    #[error("the amount {0}")]
+    Amount(OutOfRange),
     #[error("the sale is below the offer's threshold")]
     BelowThreshold { threshold: Fen },
 }
@@ -50,19 +51,19 @@ impl Discount {
     }
 
     pub fn amount_off(fen: i64) -> Result<Self, InvalidDiscount> {
-        if fen > 0 {
-            Ok(Discount::AmountOff { amount: Fen::new(fen) })
-        } else {
-            Err(InvalidDiscount::Amount)
-        }
+        Ok(Discount::AmountOff { amount: Fen::payment(fen).map_err(InvalidDiscount::Amount)? })
     }
 
     pub fn spend_save(threshold: i64, save: i64) -> Result<Self, InvalidDiscount> {
-        if 0 < save && save <= threshold {
-            Ok(Discount::SpendSave { threshold: Fen::new(threshold), save: Fen::new(save) })
-        } else {
-            Err(InvalidDiscount::SpendSave)
+        match (Fen::payment(threshold), Fen::payment(save)) {
+            (Ok(threshold), Ok(save)) if save <= threshold => Ok(Discount::SpendSave { threshold, save }),
+            _ => Err(InvalidDiscount::SpendSave),
         }
+    }
+
+    /// The most one sale may be discounted.
+    pub fn cap(fen: i64) -> Result<Fen, InvalidDiscount> {
+        Fen::payment(fen).map_err(InvalidDiscount::Cap)
     }
 
     pub fn kind(self) -> &'static str {
@@ -76,10 +77,8 @@ impl Discount {
     /// Prices a sale of `original`. Percentages round down (to whole fen, in the merchant's
     /// favour, as tills do), and the discount never exceeds `cap` or the sale itself.
     pub fn price(self, original: Fen, cap: Option<Fen>) -> Result<Priced, NotApplicable> {
+        let original = Fen::payment(original.get()).map_err(NotApplicable::Amount)?;
         let amount = original.get();
-        if amount <= 0 {
-            return Err(NotApplicable::NotPositive);
-        }
         let off = match self {
             // i128: a bps (≤ 10⁴) times any i64 amount cannot overflow it.
             Discount::PercentOff { bps } => (i128::from(amount) * i128::from(bps) / 10_000) as i64,
@@ -99,6 +98,7 @@ impl Discount {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shared::money::MAX_PAYMENT;
 
     fn fen(n: i64) -> Fen {
         Fen::new(n)
@@ -112,8 +112,10 @@ mod tests {
         assert_eq!((p.discount, p.to_pay), (fen(1_499), fen(8_500)));
         assert_eq!(Discount::percent_off(10_000).unwrap().price(fen(123), None).unwrap().to_pay, fen(0));
         assert_eq!(Discount::percent_off(1).unwrap().price(fen(99), None).unwrap().discount, fen(0));
-        let huge = Discount::percent_off(5_000).unwrap().price(fen(i64::MAX), None).unwrap();
-        assert_eq!(huge.discount.get() + huge.to_pay.get(), i64::MAX);
+        let most = Discount::percent_off(5_000).unwrap().price(MAX_PAYMENT, None).unwrap();
+        assert_eq!(most.discount.get() + most.to_pay.get(), MAX_PAYMENT.get());
+        let over = Discount::percent_off(1_000).unwrap().price(fen(10i64.pow(15)), None);
+        assert!(matches!(over, Err(NotApplicable::Amount(_))), "a mistyped 10¹⁵ is refused, not discounted");
     }
 
     #[test]
@@ -150,7 +152,7 @@ mod tests {
         assert!(Discount::spend_save(1_000, 0).is_err());
         assert!(Discount::spend_save(1_000, 1_001).is_err());
         let d = Discount::amount_off(100).unwrap();
-        assert_eq!(d.price(fen(0), None), Err(NotApplicable::NotPositive));
-        assert_eq!(d.price(fen(-100), None), Err(NotApplicable::NotPositive));
+        assert!(matches!(d.price(fen(0), None), Err(NotApplicable::Amount(_))));
+        assert!(matches!(d.price(fen(-100), None), Err(NotApplicable::Amount(_))));
     }
 }

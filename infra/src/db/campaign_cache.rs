@@ -2,14 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::campaigns::DbCampaigns;
 use domain::admin::NewAuditEntry;
-use domain::campaigns::ports::{CampaignRepository, Definition, StockChange};
+use domain::campaigns::ports::{CampaignRepository, Definition, Publishing, StockChange};
 use domain::campaigns::report::CampaignReport;
-use domain::campaigns::{Campaign, CampaignId, CampaignState, Gift, GiftId};
+use domain::campaigns::{Campaign, CampaignId, Gift, GiftId};
 use domain::shared::money::Fen;
 
 /// A campaign with its gifts, when it was read, and whether a request is reading it again.
@@ -29,6 +30,9 @@ pub struct CachedCampaigns<R = DbCampaigns> {
     inner: R,
     ttl: Duration,
     cache: Arc<Mutex<HashMap<CampaignId, Cached>>>,
+    /// Counts the writes through this instance: a read that began before one keeps its answer
+    /// out of the cache, so the write's own answer, and every read after it, sees the write.
+    writes: Arc<AtomicU64>,
 }
 
 impl<R: CampaignRepository> CachedCampaigns<R> {
@@ -39,14 +43,26 @@ impl<R: CampaignRepository> CachedCampaigns<R> {
     }
 
     pub fn with_ttl(inner: R, ttl: Duration) -> Self {
-        Self { inner, ttl, cache: Arc::default() }
+        Self { inner, ttl, cache: Arc::default(), writes: Arc::default() }
     }
 
     fn forget(&self, id: CampaignId) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 
+    /// A write through this instance: the entry (`None`: every entry) dropped before and after,
+    /// so no read that overlapped the write is served after it.
+    async fn around<T>(&self, id: Option<CampaignId>, write: impl std::future::Future<Output = T>) -> T {
+        let forget = || id.map_or_else(|| self.forget_all(), |id| self.forget(id));
+        forget();
+        let out = write.await;
+        forget();
+        out
+    }
+
     fn forget_all(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
@@ -56,9 +72,8 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
         self.inner.insert_campaign(c, audit).await
     }
 
-    async fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> anyhow::Result<()> {
-        self.forget(g.campaign_id);
-        self.inner.insert_gift(g, audit).await
+    async fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> anyhow::Result<bool> {
+        self.around(Some(g.campaign_id), self.inner.insert_gift(g, audit)).await
     }
 
     async fn get(&self, id: CampaignId) -> anyhow::Result<Option<Definition>> {
@@ -71,9 +86,13 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
             }
             entry.refreshing = true;
         }
+        let writes = self.writes.load(Ordering::SeqCst);
         let read = self.inner.get(id).await;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         match &read {
+            Ok(Some(_)) if self.writes.load(Ordering::SeqCst) != writes => {
+                cache.remove(&id);
+            }
             Ok(Some(found)) => {
                 cache.insert(id, Cached { at: Instant::now(), found: Arc::clone(found), refreshing: false });
             }
@@ -89,19 +108,16 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
         self.inner.list(published_only).await
     }
 
-    async fn set_state(&self, id: CampaignId, state: CampaignState, audit: NewAuditEntry) -> anyhow::Result<()> {
-        self.forget(id);
-        self.inner.set_state(id, state, audit).await
+    async fn publish(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<Publishing> {
+        self.around(Some(id), self.inner.publish(id, audit)).await
     }
 
     async fn raise_budget(&self, id: CampaignId, budget: Fen, audit: NewAuditEntry) -> anyhow::Result<bool> {
-        self.forget(id);
-        self.inner.raise_budget(id, budget, audit).await
+        self.around(Some(id), self.inner.raise_budget(id, budget, audit)).await
     }
 
     async fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<Option<u64>> {
-        self.forget(id);
-        self.inner.cancel(id, audit).await
+        self.around(Some(id), self.inner.cancel(id, audit)).await
     }
 
     async fn report(&self, id: CampaignId, now: DateTime<Utc>) -> anyhow::Result<CampaignReport> {
@@ -114,8 +130,7 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
 
     async fn raise_stock(&self, gift: GiftId, stock: u32, audit: NewAuditEntry) -> anyhow::Result<StockChange> {
         // The gift's campaign is not at hand here; raising stock is rare enough to drop them all.
-        self.forget_all();
-        self.inner.raise_stock(gift, stock, audit).await
+        self.around(None, self.inner.raise_stock(gift, stock, audit)).await
     }
 }
 
@@ -123,9 +138,9 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
 mod tests {
     use super::*;
     use domain::admin::Actor;
-    use domain::campaigns::{Eligibility, Holiday, Window};
+    use domain::campaigns::{CampaignState, Eligibility, Holiday, Window};
     use domain::shared::money::Fen;
-    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU32};
 
     /// A repository whose reads take `delay` and are counted; its title says which read it was.
     #[derive(Clone)]
@@ -164,8 +179,8 @@ mod tests {
         async fn insert_campaign(&self, _: &Campaign, _: NewAuditEntry) -> anyhow::Result<()> {
             Ok(())
         }
-        async fn insert_gift(&self, _: &Gift, _: NewAuditEntry) -> anyhow::Result<()> {
-            Ok(())
+        async fn insert_gift(&self, _: &Gift, _: NewAuditEntry) -> anyhow::Result<bool> {
+            Ok(true)
         }
         async fn get(&self, id: CampaignId) -> anyhow::Result<Option<Definition>> {
             let n = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
@@ -178,8 +193,8 @@ mod tests {
         async fn list(&self, _: bool) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
             Ok(Vec::new())
         }
-        async fn set_state(&self, _: CampaignId, _: CampaignState, _: NewAuditEntry) -> anyhow::Result<()> {
-            Ok(())
+        async fn publish(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Publishing> {
+            Ok(Publishing::Published)
         }
         async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Option<u64>> {
             Ok(Some(0))
@@ -260,7 +275,7 @@ mod tests {
                 id.to_string(),
             )
         };
-        cache.set_state(id, CampaignState::Cancelled, audit()).await.unwrap();
+        cache.publish(id, audit()).await.unwrap();
         assert_eq!(title(&cache, id).await, "read 2", "read again after a write");
 
         repo.gone.store(true, Ordering::SeqCst);

@@ -8,7 +8,7 @@ use super::schema::{campaigns, claims, gifts};
 use super::{audit, Database, DbConn};
 use domain::admin::NewAuditEntry;
 use domain::campaigns::model::{ClaimStatus, Release};
-use domain::campaigns::ports::{CampaignRepository, Definition, StockChange};
+use domain::campaigns::ports::{CampaignRepository, Definition, Publishing, StockChange};
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
 use domain::shared::money::Fen;
@@ -91,6 +91,40 @@ impl TryFrom<GiftRow> for Gift {
 #[derive(Clone)]
 pub struct DbCampaigns(pub Database);
 
+/// Takes the campaign row's lock for the rest of the transaction and reads its state and budget
+/// as they are under it. On PostgreSQL `FOR UPDATE`, the one lock that waits for the claims in
+/// flight (each holds `FOR KEY SHARE` on its campaign, see `claims::sql`), so a state change and
+/// a claim are ordered. On SQLite the transaction holds the one write lock from its start
+/// ([`Database::transaction`]): nothing commits between this read and the writes.
+fn lock_campaign(conn: &mut DbConn, id: &str) -> QueryResult<Option<(CampaignState, i64)>> {
+    let row = campaigns::table.find(id).select((campaigns::state, campaigns::budget_fen));
+    let found: Option<(String, i64)> = match conn {
+        DbConn::Pg(pg) => row.for_update().first(pg).optional()?,
+        DbConn::Sqlite(lite) => row.first(lite).optional()?,
+    };
+    found
+        .map(|(state, budget)| {
+            let state = state.parse().map_err(|_| {
+                diesel::result::Error::DeserializationError(format!("campaign {id} has unknown state {state}").into())
+            })?;
+            Ok((state, budget))
+        })
+        .transpose()
+}
+
+/// What the campaign's gifts cost at full stock, with `(gift, stock)` in place of its stored
+/// stock; `None` past what an `i64` holds.
+fn full_cost(conn: &mut DbConn, campaign: &str, with: Option<(&str, i32)>) -> QueryResult<Option<i64>> {
+    let all: Vec<(String, i32, i64)> = gifts::table
+        .filter(gifts::campaign_id.eq(campaign))
+        .select((gifts::id, gifts::stock, gifts::unit_cost_fen))
+        .load(conn)?;
+    Ok(all.iter().try_fold(0i64, |sum, (gid, old, unit)| {
+        let units = with.filter(|(g, _)| g == gid).map_or(*old, |(_, stock)| stock);
+        sum.checked_add(i64::from(units).checked_mul(*unit)?)
+    }))
+}
+
 type Loaded = Vec<(Campaign, Vec<Gift>)>;
 
 fn assemble(rows: Vec<CampaignRow>, gift_rows: Vec<GiftRow>) -> anyhow::Result<Loaded> {
@@ -131,7 +165,7 @@ impl CampaignRepository for DbCampaigns {
             .await
     }
 
-    async fn insert_gift(&self, g: &Gift, entry: NewAuditEntry) -> anyhow::Result<()> {
+    async fn insert_gift(&self, g: &Gift, entry: NewAuditEntry) -> anyhow::Result<bool> {
         let row = GiftRow {
             id: g.id.to_string(),
             campaign_id: g.campaign_id.to_string(),
@@ -146,9 +180,12 @@ impl CampaignRepository for DbCampaigns {
         };
         self.0
             .transaction(move |conn| {
+                if lock_campaign(conn, &row.campaign_id)?.map(|(state, _)| state) != Some(CampaignState::Draft) {
+                    return Ok(false);
+                }
                 diesel::insert_into(gifts::table).values(&row).execute(conn)?;
                 audit::append(conn, entry)?;
-                Ok::<_, anyhow::Error>(())
+                Ok::<_, anyhow::Error>(true)
             })
             .await
     }
@@ -185,15 +222,29 @@ impl CampaignRepository for DbCampaigns {
         assemble(rows, gift_rows)
     }
 
-    async fn set_state(&self, id: CampaignId, state: CampaignState, entry: NewAuditEntry) -> anyhow::Result<()> {
+    async fn publish(&self, id: CampaignId, entry: NewAuditEntry) -> anyhow::Result<Publishing> {
         let id = id.to_string();
         self.0
             .transaction(move |conn| {
-                diesel::update(campaigns::table.find(id))
-                    .set((campaigns::state.eq(state.as_str()), campaigns::updated_at.eq(entry.at.naive_utc())))
+                let Some((CampaignState::Draft, budget)) = lock_campaign(conn, &id)? else {
+                    return Ok(Publishing::NotDraft);
+                };
+                let gifts: i64 = gifts::table.filter(gifts::campaign_id.eq(&id)).count().get_result(conn)?;
+                if gifts == 0 {
+                    return Ok(Publishing::NoGifts);
+                }
+                match full_cost(conn, &id, None)? {
+                    Some(needed) if needed <= budget => {}
+                    needed => return Ok(Publishing::OverBudget { needed, budget }),
+                }
+                diesel::update(campaigns::table.find(&id))
+                    .set((
+                        campaigns::state.eq(CampaignState::Published.as_str()),
+                        campaigns::updated_at.eq(entry.at.naive_utc()),
+                    ))
                     .execute(conn)?;
                 audit::append(conn, entry)?;
-                Ok::<_, anyhow::Error>(())
+                Ok::<_, anyhow::Error>(Publishing::Published)
             })
             .await
     }
@@ -219,32 +270,49 @@ impl CampaignRepository for DbCampaigns {
         self.0
             .transaction(move |conn| {
                 let now = entry.at.naive_utc();
-                // First, and under the row's lock (PostgreSQL) or the one writer (SQLite): a
-                // second cancel waits for the first to commit, then finds nothing to change.
-                let cancelled = diesel::update(
-                    campaigns::table.find(&id).filter(campaigns::state.ne(CampaignState::Cancelled.as_str())),
-                )
-                .set((campaigns::state.eq(CampaignState::Cancelled.as_str()), campaigns::updated_at.eq(now)))
-                .execute(conn)?;
-                if cancelled == 0 {
-                    return Ok(None);
+                // Under the row's lock: a second cancel waits for the first to commit, then finds
+                // it cancelled; the claims in flight commit first, and later ones find it cancelled.
+                match lock_campaign(conn, &id)? {
+                    None | Some((CampaignState::Cancelled, _)) => return Ok(None),
+                    Some(_) => {}
                 }
-                let voided = diesel::sql_query(
-                    "INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
-                     SELECT c.campaign_id, c.gift_id, c.id, 'void', -g.unit_cost_fen, g.funder, $1
-                     FROM claims c JOIN gifts g ON g.id = c.gift_id
-                     WHERE c.campaign_id = $2 AND c.status = 'issued'",
-                )
-                .bind::<diesel::sql_types::Timestamp, _>(now)
-                .bind::<diesel::sql_types::Text, _>(&id)
-                .execute(conn)?;
-                diesel::update(
-                    claims::table
-                        .filter(claims::campaign_id.eq(&id))
-                        .filter(claims::status.eq(ClaimStatus::Issued.as_str())),
-                )
-                .set(claims::status.eq(ClaimStatus::Voided.as_str()))
-                .execute(conn)?;
+                diesel::update(campaigns::table.find(&id))
+                    .set((campaigns::state.eq(CampaignState::Cancelled.as_str()), campaigns::updated_at.eq(now)))
+                    .execute(conn)?;
+                let voided = match conn {
+                    // A voucher redeemed at this moment keeps its row out of both: the void row
+                    // is written for exactly the claims this statement voided.
+                    DbConn::Pg(_) => diesel::sql_query(
+                        "WITH v AS (UPDATE claims SET status = 'voided' WHERE campaign_id = $2 AND status = 'issued'
+                                    RETURNING id, gift_id, campaign_id)
+                         INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+                         SELECT v.campaign_id, v.gift_id, v.id, 'void', -g.unit_cost_fen, g.funder, $1
+                         FROM v JOIN gifts g ON g.id = v.gift_id",
+                    )
+                    .bind::<diesel::sql_types::Timestamp, _>(now)
+                    .bind::<diesel::sql_types::Text, _>(&id)
+                    .execute(conn)?,
+                    // One writer: nothing redeems between the two statements.
+                    DbConn::Sqlite(_) => {
+                        let voided = diesel::sql_query(
+                            "INSERT INTO ledger (campaign_id, gift_id, claim_id, kind, amount_fen, funder, at)
+                             SELECT c.campaign_id, c.gift_id, c.id, 'void', -g.unit_cost_fen, g.funder, $1
+                             FROM claims c JOIN gifts g ON g.id = c.gift_id
+                             WHERE c.campaign_id = $2 AND c.status = 'issued'",
+                        )
+                        .bind::<diesel::sql_types::Timestamp, _>(now)
+                        .bind::<diesel::sql_types::Text, _>(&id)
+                        .execute(conn)?;
+                        diesel::update(
+                            claims::table
+                                .filter(claims::campaign_id.eq(&id))
+                                .filter(claims::status.eq(ClaimStatus::Issued.as_str())),
+                        )
+                        .set(claims::status.eq(ClaimStatus::Voided.as_str()))
+                        .execute(conn)?;
+                        voided
+                    }
+                };
                 audit::append(conn, entry)?;
                 Ok::<_, anyhow::Error>(Some(voided as u64))
             })
@@ -254,7 +322,7 @@ impl CampaignRepository for DbCampaigns {
     async fn report(&self, id: CampaignId, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<CampaignReport> {
         let id = id.to_string();
         self.0
-            .run(move |conn| {
+            .snapshot(move |conn| {
                 let budget: i64 = campaigns::table.find(&id).select(campaigns::budget_fen).first(conn)?;
                 super::reports::campaign_report(conn, &id, budget, now.naive_utc())
             })
@@ -270,23 +338,10 @@ impl CampaignRepository for DbCampaigns {
         self.0
             .transaction(move |conn| {
                 let campaign: String = gifts::table.find(&id).select(gifts::campaign_id).first(conn)?;
-                // Locks the campaign row on PostgreSQL, so two raises of its gifts cannot both pass
-                // the budget on the sum they each saw.
-                let budget: i64 = match conn {
-                    DbConn::Pg(pg) => {
-                        campaigns::table.find(&campaign).select(campaigns::budget_fen).for_update().first(pg)?
-                    }
-                    DbConn::Sqlite(_) => campaigns::table.find(&campaign).select(campaigns::budget_fen).first(conn)?,
-                };
-                let all: Vec<(String, i32, i64)> = gifts::table
-                    .filter(gifts::campaign_id.eq(&campaign))
-                    .select((gifts::id, gifts::stock, gifts::unit_cost_fen))
-                    .load(conn)?;
-                let needed = all.iter().try_fold(0i64, |sum, (gid, old, unit)| {
-                    let units = if *gid == id { stock } else { *old };
-                    sum.checked_add(i64::from(units).checked_mul(*unit)?)
-                });
-                match needed {
+                // Under the campaign's lock, so two raises of its gifts cannot both pass the
+                // budget on the sum they each saw.
+                let (_, budget) = lock_campaign(conn, &campaign)?.ok_or(diesel::result::Error::NotFound)?;
+                match full_cost(conn, &campaign, Some((&id, stock)))? {
                     Some(needed) if needed <= budget => {}
                     other => return Ok(StockChange::OverBudget { needed: other.unwrap_or(i64::MAX), budget }),
                 }

@@ -223,7 +223,28 @@ impl Database {
         let writer = (self.backend == Backend::Sqlite).then(|| self.sqlite_writer.clone());
         self.run(move |conn| {
             let _guard = writer.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
-            conn.transaction(work)
+            writing_transaction(conn, work)
+        })
+        .await
+    }
+
+    /// Like [`Database::run`], for reads that must agree with each other (a report's breakdowns,
+    /// a statement's lines): in one read-only transaction that sees one snapshot — `REPEATABLE
+    /// READ` on PostgreSQL, a read transaction under write-ahead logging on SQLite — so rows
+    /// committed meanwhile appear in all of its statements or in none.
+    pub async fn snapshot<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<anyhow::Error> + From<diesel::result::Error> + std::fmt::Debug + Send + 'static,
+    {
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                if let DbConn::Pg(pg) = conn {
+                    diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
+                }
+                work(conn)
+            })
         })
         .await
     }
@@ -262,6 +283,35 @@ impl Database {
 
 /// A connection by `deadline`. One from before the latest outage is checked first and, if dead,
 /// dropped for the next: after an outage no request is handed an idle socket that died with it.
+/// `work` in one transaction that commits only if it returns `Ok`. On SQLite it begins
+/// `IMMEDIATE`: the write lock is taken first (waiting out the claim writers, which write outside
+/// the writer mutex), so a transaction that reads and then writes is never refused with a BUSY
+/// that no busy timeout waits out when another connection committed between its read and write.
+fn writing_transaction<T, E>(conn: &mut DbConn, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Pg(_) => return conn.transaction(work),
+        DbConn::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?,
+    }
+    match work(conn) {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 fn checkout(
     pool: &Pool<Manager>,
     generation: &AtomicU64,

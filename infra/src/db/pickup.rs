@@ -3,10 +3,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{claims, gift_pickup_points, gift_stores, gifts, pickup_point_operators, pickup_points};
+use super::schema::{campaigns, claims, gift_pickup_points, gift_stores, gifts, pickup_point_operators, pickup_points};
 use super::{audit, Database, DbConn};
 use domain::admin::{AdminId, NewAuditEntry};
-use domain::campaigns::model::ClaimStatus;
+use domain::campaigns::model::{CampaignState, ClaimStatus};
 use domain::campaigns::pickup::{PickupKind, PickupPoint, PickupPointId, PickupStore, VoucherState};
 use domain::campaigns::GiftId;
 
@@ -20,6 +20,14 @@ type VoucherRow = (String, String, NaiveDateTime, Option<NaiveDateTime>, Option<
 pub(crate) enum Place<'a> {
     Point(&'a str),
     Store(&'a str),
+}
+
+/// The campaigns whose vouchers can be redeemed: a cancelled campaign's cannot, whatever a
+/// voucher's own row says.
+#[diesel::dsl::auto_type]
+pub(crate) fn redeemable_campaigns() -> _ {
+    let cancelled: &'static str = CampaignState::Cancelled.as_str();
+    campaigns::table.filter(campaigns::state.ne(cancelled)).select(campaigns::id)
 }
 
 /// The voucher's state as seen from `place` at `now`: the one place the redemption rules (once
@@ -212,7 +220,8 @@ impl PickupStore for DbPickup {
                         .filter(claims::voucher_code.eq(&code))
                         .filter(claims::status.eq(ClaimStatus::Issued.as_str()))
                         .filter(claims::expires_at.gt(now))
-                        .filter(claims::gift_id.eq_any(listed)),
+                        .filter(claims::gift_id.eq_any(listed))
+                        .filter(claims::campaign_id.eq_any(redeemable_campaigns())),
                 )
                 .set((
                     claims::status.eq(ClaimStatus::Redeemed.as_str()),

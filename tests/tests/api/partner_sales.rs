@@ -37,6 +37,13 @@ async fn a_sale_is_priced_recorded_listed_and_reversed_once(backend: Backend) {
 
     let below = sale(&partner, 0, json!({"member_code": app.member_code(&member).await}), 9_999, "below");
     app.send(partner.sign(&app, below)).await.problem(422, "offer.below_threshold");
+    // Every amount has a bound: the sums of absurd sales once broke a merchant's settlements.
+    for (i, absurd) in [5 * 10i64.pow(18), 10i64.pow(15), 1_000_000_001].into_iter().enumerate() {
+        let code = app.member_code(&member).await;
+        let big = sale(&partner, 0, json!({"member_code": code}), absurd, &format!("absurd-{i}"));
+        let refused = app.send(partner.sign(&app, big)).await.problem(422, "validation.invalid_field");
+        assert_eq!(refused["field"], "original_fen", "{refused}");
+    }
     let missing_key = Req::post("/v1/partner/sales").json(json!({
         "store_id": partner.stores[0], "member_code": app.member_code(&member).await, "offer_id": partner.offer,
         "original_fen": 12_800, "till_ref": "POS", "channel": "pos"

@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use super::super::gathered::Gathered;
 use super::super::prepared::Prepared;
 use super::super::{Backend, Database, DbConn};
+use super::sql::PG_CAMPAIGN_HELD;
 use super::sql::{claim_guards, insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing};
 use super::sql::{ClaimValues, StandingValues};
 use domain::campaigns::ports::{NewClaim, Notice};
@@ -57,6 +58,7 @@ static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
                i.request_key, 'issued', i.claimed_at, i.expires_at
         FROM i JOIN gifts g ON g.id = i.gift_id JOIN campaigns k ON k.id = g.campaign_id
         WHERE {guards} AND {standing}
+        {held}
         ON CONFLICT DO NOTHING
         RETURNING id, campaign_id, gift_id, member_id, claimed_at),
     l AS ({ledger} FROM c JOIN gifts g ON g.id = c.gift_id),
@@ -65,6 +67,7 @@ static INSERT_BATCH: LazyLock<String> = LazyLock::new(|| {
     SELECT id FROM c",
         guards = claim_guards(&VALUES),
         standing = member_standing(Backend::Postgres, &VALUES.standing),
+        held = PG_CAMPAIGN_HELD,
         ledger = insert_ledger_rows("c.id", "c.claimed_at"),
         member_mail = insert_member_mail(
             Backend::Postgres,

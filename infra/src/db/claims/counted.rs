@@ -12,6 +12,7 @@ use super::super::prepared::Prepared;
 use super::super::schema::{claims, gifts};
 use super::super::Backend;
 use super::single::sqlite_rows;
+use super::sql::PG_CAMPAIGN_HELD;
 use super::sql::{insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing, StandingValues};
 use domain::campaigns::model::CampaignState;
 use domain::campaigns::ports::CountedClaim;
@@ -32,8 +33,8 @@ const STANDING: StandingValues<'static> = StandingValues {
 static PG_COUNTED: LazyLock<String> = LazyLock::new(|| {
     format!(
         "
-    WITH k AS (SELECT 1 FROM campaigns
-               WHERE id = $2 AND state = 'published' AND starts_at <= $7 AND $7 < ends_at),
+    WITH k AS (SELECT 1 FROM campaigns k
+               WHERE id = $2 AND state = 'published' AND starts_at <= $7 AND $7 < ends_at {held}),
          s AS (SELECT {standing} AS ok),
          n AS (SELECT count(*) FILTER (WHERE gift_id = $3) AS gift_n, count(*) AS campaign_n,
                       coalesce(max(gift_seq) FILTER (WHERE gift_id = $3), 0) AS gift_top,
@@ -57,6 +58,7 @@ static PG_COUNTED: LazyLock<String> = LazyLock::new(|| {
            (SELECT gift_n FROM n) AS gift_n, (SELECT campaign_n FROM n) AS campaign_n,
            EXISTS (SELECT 1 FROM claims WHERE request_key = $6) AS known",
         standing = member_standing(Backend::Postgres, &STANDING),
+        held = PG_CAMPAIGN_HELD,
         ledger = insert_ledger_rows("ins.id", "ins.claimed_at"),
         member_mail = insert_member_mail(
             Backend::Postgres,

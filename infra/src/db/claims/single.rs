@@ -11,7 +11,7 @@ use super::super::prepared::Prepared;
 use super::super::Backend;
 use super::sql::{
     claim_guards, insert_ledger_rows, insert_member_mail, insert_staff_alert, member_standing, ClaimValues,
-    StandingValues,
+    StandingValues, PG_CAMPAIGN_HELD,
 };
 use domain::campaigns::ports::{NewClaim, Notice};
 
@@ -61,9 +61,13 @@ fn insert_claim(backend: Backend) -> String {
                              request_key, status, claimed_at, expires_at)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'issued', $10, $11
          FROM gifts g JOIN campaigns k ON k.id = g.campaign_id
-         WHERE g.id = $3 AND {} AND {}",
+         WHERE g.id = $3 AND {} AND {} {}",
         claim_guards(&VALUES),
-        member_standing(backend, &VALUES.standing)
+        member_standing(backend, &VALUES.standing),
+        match backend {
+            Backend::Postgres => PG_CAMPAIGN_HELD,
+            Backend::Sqlite => "",
+        }
     )
 }
 

@@ -87,6 +87,14 @@ pub(super) fn claim_guards(v: &ClaimValues<'_>) -> String {
     )
 }
 
+/// Appended to a PostgreSQL claim's `SELECT` over `campaigns k`: the campaign row stays as read
+/// until the claim commits. A cancel takes `FOR UPDATE` on that row first (`db::campaigns`), so it
+/// waits for the claims in flight and a claim arriving during a cancel waits for it, then reads
+/// the row again and finds it cancelled: no claim is left issued in a cancelled campaign, and none
+/// is voided without its −cost row. `KEY SHARE` is the lock the claims' foreign keys take on that
+/// row anyway, so the claims do not queue on each other. SQLite has one writer: nothing to add.
+pub(super) const PG_CAMPAIGN_HELD: &str = "FOR KEY SHARE OF k";
+
 /// The head of the ledger insert for claims; the caller appends a `FROM` that names the gift `g`.
 pub(super) fn insert_ledger_rows(claim_id: &str, at: &str) -> String {
     format!(

@@ -51,7 +51,7 @@ impl Statements for DbMerchants {
         let (from, until) = bounds(day);
         let (sales, redeemed) = self
             .db
-            .run(move |conn| {
+            .snapshot(move |conn| {
                 let sales: Vec<(SaleRow, String, String)> = discount_sales::table
                     .inner_join(offers::table)
                     .inner_join(stores::table)

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::super::audit;
-use super::super::pickup::{state, Place};
+use super::super::pickup::{redeemable_campaigns, state, Place};
 use super::super::schema::{claims, gift_stores, gifts, stores};
 use super::webhooks::enqueue_event;
 use super::DbMerchants;
@@ -67,7 +67,8 @@ impl MerchantVouchers for DbMerchants {
                         .filter(claims::voucher_code.eq(&code))
                         .filter(claims::status.eq(ClaimStatus::Issued.as_str()))
                         .filter(claims::expires_at.gt(now.naive_utc()))
-                        .filter(claims::gift_id.eq_any(listed)),
+                        .filter(claims::gift_id.eq_any(listed))
+                        .filter(claims::campaign_id.eq_any(redeemable_campaigns())),
                 )
                 .set((
                     claims::status.eq(ClaimStatus::Redeemed.as_str()),
