@@ -47,6 +47,9 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch: i64,
     },
+    /// Recompute every campaign's spent, every sale's split and every rebate the payout files pay
+    /// from their rows, in one snapshot; print each difference to the fen and exit 1 if any.
+    AuditLedger,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +146,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 if done.finished { "" } else { " (run again to take them; keep the previous key until none are)" }
             );
         }
+        Command::AuditLedger => audit_ledger(config).await?,
         Command::Admin(AdminCommand::Create { username, role, display_name, email }) => {
             let new = NewAdmin {
                 username: Username::parse(&username)?,
@@ -156,6 +160,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("created {} ({}) id={}", admin.username, admin.role.as_str(), admin.id);
         }
     }
+    Ok(())
+}
+
+async fn audit_ledger(config: Config) -> anyhow::Result<()> {
+    use domain::admin::ledger::Books;
+    let infra = Infra::open(config, AppClock::System).await?;
+    let found = infra::db::books::DbBooks(infra.db.clone()).audit().await?;
+    for f in &found.findings {
+        println!(
+            "{}\t{}\t{}\texpected {} fen, found {} fen\t{}",
+            f.book.as_str(),
+            f.subject,
+            f.row,
+            f.expected_fen,
+            f.found_fen,
+            f.check
+        );
+    }
+    println!("{} rows checked, {} findings", found.rows_checked, found.findings.len());
+    anyhow::ensure!(found.is_clean(), "the books do not add up");
     Ok(())
 }
 

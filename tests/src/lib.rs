@@ -205,6 +205,14 @@ impl TestApp {
         api::wire::open_database(&self.config).await.expect("test database opens")
     }
 
+    /// The auditor's checks over everything the test did (`GET /v1/admin/ledger/audit`): every
+    /// money test ends here.
+    pub async fn assert_books_balance(&self) {
+        use domain::admin::ledger::Books;
+        let found = infra::db::books::DbBooks(self.database().await).audit().await.expect("the books are readable");
+        assert!(found.is_clean(), "the books do not add up: {:#?}", found.findings);
+    }
+
     /// The server's infrastructure opened anew on the same storage, clock and keys: for helpers
     /// that write through the repositories, as the server's own services do.
     pub async fn infra(&self) -> api::wire::Infra {

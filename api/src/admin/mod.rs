@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod dto;
 mod errors;
 mod jobs;
+mod ledger;
 mod session;
 pub mod settings;
 mod users;
@@ -25,5 +26,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::update_user)
         .service(audit::list_audit)
         .service(jobs::list_jobs)
-        .service(jobs::retry_job);
+        .service(jobs::retry_job)
+        .service(ledger::audit_ledger);
 }

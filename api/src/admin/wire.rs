@@ -7,6 +7,7 @@ use domain::shared::AppClock;
 use infra::auth::{Argon2Hasher, JwtAdminTokens};
 use infra::db::admin::DbAdmins;
 use infra::db::audit::DbAuditLog;
+use infra::db::books::DbBooks;
 use infra::db::jobs::DbJobs;
 use infra::ephemeral::Ephemeral;
 
@@ -17,6 +18,8 @@ pub type Jobs = JobsService<DbJobs, AppClock>;
 pub struct AdminState {
     pub admins: Admins,
     pub jobs: Jobs,
+    /// The money books, for the auditor's checks.
+    pub books: DbBooks,
     /// Counts sign-in attempts per client address.
     pub limiter: Ephemeral,
     pub clock: AppClock,
@@ -33,6 +36,7 @@ pub fn wire(infra: &Infra) -> AdminState {
             infra.clock.clone(),
         ),
         jobs: JobsService { store: DbJobs(infra.db.clone()), clock: infra.clock.clone() },
+        books: DbBooks(infra.db.clone()),
         limiter: infra.ephemeral.clone(),
         clock: infra.clock.clone(),
     }

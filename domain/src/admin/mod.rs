@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod ledger;
 pub mod model;
 pub mod ports;
 pub mod service;

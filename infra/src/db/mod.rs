@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod books;
 pub mod campaign_cache;
 pub mod campaigns;
 pub mod cards;

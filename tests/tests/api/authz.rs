@@ -38,6 +38,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("PATCH", "/v1/admin/users/{id}", "UUUPFFF"),
     ("GET", "/v1/admin/audit", "UUUPPPF"),
     ("GET", "/v1/admin/jobs", "UUUPPPF"),
+    ("GET", "/v1/admin/ledger/audit", "UUUPPPF"),
     ("POST", "/v1/admin/jobs/{id}/retry", "UUUPPFF"),
     ("GET", "/v1/admin/members", "UUUPPPF"),
     ("POST", "/v1/admin/members/{id}/suspension", "UUUPPFF"),

@@ -261,6 +261,7 @@ async fn eight_staff_cancelling_at_once_void_each_voucher_once(backend: Backend)
     assert_eq!(app.count("SELECT count(*) AS n FROM ledger WHERE kind = 'void'").await, 20);
     assert_eq!(app.count("SELECT CAST(SUM(amount_fen) AS BIGINT) AS n FROM ledger").await, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'campaign.cancel'").await, 1);
+    app.assert_books_balance().await;
 }
 
 on_both_backends!(publish_and_cancel_pressed_together_end_cancelled);
@@ -368,6 +369,7 @@ async fn cancels_racing_claims_and_redemptions_leave_a_ledger_that_adds_up(backe
     let spent = sql("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS n FROM ledger").await;
     assert_eq!(spent, sql(kept).await, "the ledger sums to the vouchers kept, to the fen");
     assert!(spent > 0 || redeemed == 0);
+    app.assert_books_balance().await;
 }
 
 on_every_inventory_mode!(the_report_read_during_a_claim_flood_always_adds_up);
@@ -400,6 +402,7 @@ async fn the_report_read_during_a_claim_flood_always_adds_up(backend: Backend, o
     assert!(reports.iter().all(|r| r.status == 200));
     let last = app.send(Req::get(&report).bearer(&op)).await.json();
     assert_eq!(last["spent_fen"], 250 * 8800, "{last}");
+    app.assert_books_balance().await;
 }
 
 on_every_inventory_mode!(claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock);

@@ -112,6 +112,7 @@ async fn card_transactions_earn_rebates_once_each_and_fill_the_payout_file(backe
     assert_eq!(got, [3_000, 3_000]);
     assert_eq!(app.send(Req::get("/v1/me/rebates").bearer(&other)).await.json()["items"], json!([]));
     assert_eq!(app.send(Req::get("/v1/me/card/transactions").bearer(&other)).await.json()["items"], json!([]));
+    app.assert_books_balance().await;
 }
 
 async fn concurrent_transactions_earn_no_more_rebates_than_the_limit(backend: Backend) {
@@ -135,6 +136,7 @@ async fn concurrent_transactions_earn_no_more_rebates_than_the_limit(backend: Ba
     let day = now.with_timezone(&domain::campaigns::SHANGHAI).date_naive();
     let file = app.send(bank.sign(&app, Req::get(&format!("/v1/bank/rebates?date={day}")))).await.json();
     assert_eq!(file["total_rebate_fen"], 3_000);
+    app.assert_books_balance().await;
 }
 
 async fn identical_batches_posted_at_once_keep_each_transaction_once(backend: Backend) {
@@ -166,4 +168,5 @@ async fn identical_batches_posted_at_once_keep_each_transaction_once(backend: Ba
     assert_eq!(app.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM card_transactions").await, 60);
     assert_eq!(app.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM rebates").await, 60);
     assert_eq!(app.count("SELECT CAST(SUM(total_used) AS BIGINT) AS n FROM offer_usage").await, 60);
+    app.assert_books_balance().await;
 }

@@ -25,6 +25,7 @@ mod instances;
 mod job_lanes;
 mod jobs;
 mod key_rotation;
+mod ledger_audit;
 mod member_login;
 mod member_privacy;
 mod merchant_vouchers;

@@ -129,6 +129,7 @@ async fn a_sale_is_priced_recorded_listed_and_reversed_once(backend: Backend) {
     assert_eq!(items.len(), 4, "{history}");
     assert_eq!(items[0]["merchant_name"], "松鹤楼");
     assert!(items[3]["reversed_at"].is_string());
+    app.assert_books_balance().await;
 }
 
 async fn a_burst_of_one_idempotency_key_records_one_sale(backend: Backend) {
