@@ -32,7 +32,6 @@ type Requests = Box<dyn Fn(usize, &mut Vec<u8>) + Send + Sync>;
 
 /// The campaign list as members refresh it: with their token, or (`--conditional-pages`) the
 /// shared list revalidated by its `ETag`.
-
 fn campaign_pages(args: &Args, members: &[(MemberId, String)]) -> Requests {
     if !args.conditional_pages {
         return Box::new(pages("/v1/campaigns", members));
