@@ -35,10 +35,27 @@ impl From<CardError> for ApiError {
             )
             .with("current", status.as_str()),
             CardError::Code(refusal) => code_refusal(refusal),
+            CardError::TransactionConflict { first, again } => ApiError::new(
+                S::CONFLICT,
+                "bank.transaction_conflict",
+                "该交易编号已以不同内容提交过",
+                "This transaction id was sent before with other content",
+            )
+            .with("transaction_id", first.id.as_str())
+            .with("first", sent(&first))
+            .with("again", sent(&again)),
             CardError::Invalid { field, problem } => ApiError::validation(field, "字段取值不正确", problem),
             CardError::Unknown(e) => ApiError::internal(&e),
         }
     }
+}
+
+/// A transaction as the bank sent it, in the request's own field names.
+fn sent(t: &domain::cards::rebate::CardTransaction) -> serde_json::Value {
+    serde_json::json!({
+        "bank_merchant_id": t.bank_merchant.as_str(), "account_token": t.account.as_str(),
+        "amount_fen": t.amount.get(), "occurred_at": t.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    })
 }
 
 /// A field of a request body that is not what it must be (422).

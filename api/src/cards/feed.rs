@@ -38,13 +38,15 @@ fn transaction(body: &CardTransactionBody) -> Result<CardTransaction, Refusal> {
 /// Records one card transaction.
 ///
 /// Matches it to the merchant, the card and the merchant's cardholder offers, and records the rebate it earns within
-/// the offer's limits. Idempotent by `transaction_id`.
+/// the offer's limits. Idempotent by `transaction_id`: the same message again gets the first answer; the same id with
+/// other content is 409 `bank.transaction_conflict`, naming both versions (`first`, `again`), and is not taken.
 ///
 /// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_card_transaction", tag = "bank", security(("partner_signature" = [])), request_body = CardTransactionBody,
     responses((status = 200, body = TransactionAnswer),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`bank.transaction_conflict`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/bank/transactions")]
 pub async fn one(
@@ -61,13 +63,16 @@ pub async fn one(
 /// Records up to 1,000 card transactions.
 ///
 /// Each is accepted or rejected on its own: an invalid one is answered with its problem, the others are kept and
-/// rebated as one at a time would be. Idempotent per `transaction_id`: posting a batch again changes nothing.
+/// rebated as one at a time would be. Idempotent per `transaction_id`: posting a batch again changes nothing. A
+/// transaction id sent before, or twice in the batch, with other content makes the batch 409
+/// `bank.transaction_conflict` naming it and both versions, before anything of the batch is kept.
 ///
 /// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_card_transaction_batch", tag = "bank", security(("partner_signature" = [])), request_body = TransactionBatch,
     responses((status = 200, body = BatchAnswer),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`bank.transaction_conflict`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, description = "`validation.invalid_field`: no transactions, or more than 1,000", body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/bank/transactions/batch")]
 pub async fn batch(

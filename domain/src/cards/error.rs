@@ -1,4 +1,5 @@
 use super::lifecycle::{CardStatus, IllegalTransition};
+use super::rebate::CardTransaction;
 use super::verify::CodeRefusal;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,9 @@ pub enum CardError {
     NotLive(CardStatus),
     #[error(transparent)]
     Code(CodeRefusal),
+    /// A transaction id sent again with other content: neither is taken for the other.
+    #[error("transaction {} was sent before with other content", .first.id.as_str())]
+    TransactionConflict { first: Box<CardTransaction>, again: Box<CardTransaction> },
     #[error("{field}: {problem}")]
     Invalid { field: &'static str, problem: String },
     #[error(transparent)]

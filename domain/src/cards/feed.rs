@@ -104,6 +104,11 @@ where
     pub async fn card_transactions(&self, txs: Vec<CardTransaction>) -> Result<Vec<KeptTransaction>, CardError> {
         let mut answers: HashMap<TransactionId, KeptTransaction> = HashMap::with_capacity(txs.len());
         let mut seen = Lookups::default();
+        let mut firsts: HashMap<&TransactionId, &CardTransaction> = HashMap::with_capacity(txs.len());
+        for tx in &txs {
+            let first = *firsts.entry(&tx.id).or_insert(tx);
+            conflict(first, tx)?;
+        }
         for _ in 0..ATTEMPTS {
             let pending: Vec<&CardTransaction> = {
                 let mut firsts = HashSet::new();
@@ -113,6 +118,9 @@ where
                 break;
             }
             for kept in self.store.kept_transactions(pending.iter().map(|t| t.id.clone()).collect()).await? {
+                if let Some(tx) = pending.iter().find(|t| t.id == kept.id) {
+                    conflict(&kept.first, tx)?;
+                }
                 answers.insert(kept.id.clone(), kept);
             }
             let fresh: Vec<&CardTransaction> = pending.into_iter().filter(|t| !answers.contains_key(&t.id)).collect();
@@ -136,10 +144,10 @@ where
                 let merchant = self.merchant_of(&tx.bank_merchant, &mut seen).await?;
                 news.push(self.decide(tx, merchant.as_ref(), cards.get(&tx.account)));
             }
-            let ids: Vec<TransactionId> = news.iter().map(|n| n.tx.id.clone()).collect();
-            for (id, written) in ids.into_iter().zip(self.store.record_batch(news).await?) {
+            let sent: Vec<CardTransaction> = news.iter().map(|n| n.tx.clone()).collect();
+            for (first, written) in sent.into_iter().zip(self.store.record_batch(news).await?) {
                 if let TxWrite::Written { outcome, rebate } = written {
-                    answers.insert(id.clone(), KeptTransaction { id, outcome, rebate });
+                    answers.insert(first.id.clone(), KeptTransaction { id: first.id.clone(), first, outcome, rebate });
                 }
             }
         }
@@ -169,3 +177,11 @@ where
 
 /// A batch may carry at most this many transactions.
 pub const MAX_BATCH: usize = 1_000;
+
+/// `again` under `first`'s id is the same message, or a conflict naming both.
+fn conflict(first: &CardTransaction, again: &CardTransaction) -> Result<(), CardError> {
+    if first.same_as(again) {
+        return Ok(());
+    }
+    Err(CardError::TransactionConflict { first: Box::new(first.clone()), again: Box::new(again.clone()) })
+}

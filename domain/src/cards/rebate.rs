@@ -34,6 +34,14 @@ pub struct CardTransaction {
     pub occurred_at: DateTime<Utc>,
 }
 
+impl CardTransaction {
+    /// The same message again: every field alike, the time to the microsecond the database keeps.
+    pub fn same_as(&self, other: &CardTransaction) -> bool {
+        (&self.id, &self.bank_merchant, &self.account, self.amount, self.occurred_at.timestamp_micros())
+            == (&other.id, &other.bank_merchant, &other.account, other.amount, other.occurred_at.timestamp_micros())
+    }
+}
+
 /// What became of a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TxOutcome {
@@ -110,6 +118,8 @@ pub struct NewTransaction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptTransaction {
     pub id: TransactionId,
+    /// The transaction as first sent: a repeat must be the same message.
+    pub first: CardTransaction,
     pub outcome: TxOutcome,
     pub rebate: Fen,
 }

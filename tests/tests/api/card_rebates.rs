@@ -37,6 +37,17 @@ async fn card_transactions_earn_rebates_once_each_and_fill_the_payout_file(backe
     assert_eq!((first.json()["outcome"].as_str(), first.json()["rebate_fen"].as_i64()), (Some("rebated"), Some(3_000)));
     // The same transaction again: the same answer, no second rebate.
     assert_eq!(app.send(post(tx("TX-1", "BOSZ-M-000101", token, 12_800, now))).await.json(), first.json());
+    // The same id with other content is not the same transaction: 409 naming both, nothing taken.
+    let changed = app.send(post(tx("TX-1", "BOSZ-M-000101", token, 1_280, now))).await;
+    let both = changed.problem(409, "bank.transaction_conflict");
+    assert_eq!(
+        (both["first"]["amount_fen"].as_i64(), both["again"]["amount_fen"].as_i64()),
+        (Some(12_800), Some(1_280))
+    );
+    let twice = json!({"transactions": [tx("TX-10", "BOSZ-M-000101", token, 100, now), tx("TX-10", "BOSZ-M-000101", token, 200, now)]});
+    let refused = app.send(bank.sign(&app, Req::post("/v1/bank/transactions/batch").json(twice))).await;
+    assert_eq!(refused.problem(409, "bank.transaction_conflict")["transaction_id"], "TX-10");
+    assert_eq!(app.count("SELECT count(*) AS n FROM card_transactions WHERE transaction_id = 'TX-10'").await, 0);
     let outcome = |r: tests::Reply| r.json()["outcome"].as_str().unwrap().to_owned();
     // Once a day; unknown merchants are kept and reported; unknown cards kept.
     assert_eq!(outcome(app.send(post(tx("TX-2", "BOSZ-M-000101", token, 20_000, now))).await), "limit_reached");

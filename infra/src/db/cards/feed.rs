@@ -18,10 +18,12 @@ use domain::campaigns::SHANGHAI;
 use domain::cards::model::AccountToken;
 use domain::cards::ports::CardFeed;
 use domain::cards::rebate::{
-    KeptTransaction, NewTransaction, RebateLine, TransactionId, TxLine, TxOutcome, TxWrite, UnknownMerchant,
+    CardTransaction, KeptTransaction, NewTransaction, RebateLine, TransactionId, TxLine, TxOutcome, TxWrite,
+    UnknownMerchant,
 };
 use domain::cards::Card;
 use domain::members::MemberId;
+use domain::merchants::BankMerchantId;
 use domain::shared::money::Fen;
 
 /// SQLite, one transaction at a time (`$1` member, `$2` consent, `$3` offer): the member in
@@ -219,7 +221,8 @@ fn day_start(day: NaiveDate) -> NaiveDateTime {
 impl CardFeed for DbCards {
     async fn kept_transactions(&self, ids: Vec<TransactionId>) -> anyhow::Result<Vec<KeptTransaction>> {
         let keys: Vec<String> = ids.iter().map(|i| i.as_str().to_owned()).collect();
-        let rows: Vec<(String, String, i64)> = self
+        type Kept = (String, String, i64, String, String, i64, NaiveDateTime);
+        let rows: Vec<Kept> = self
             .db
             .run(move |conn| {
                 card_transactions::table
@@ -228,16 +231,26 @@ impl CardFeed for DbCards {
                         card_transactions::transaction_id,
                         card_transactions::outcome,
                         card_transactions::rebate_fen,
+                        card_transactions::bank_merchant_id,
+                        card_transactions::account_token,
+                        card_transactions::amount_fen,
+                        card_transactions::occurred_at,
                     ))
                     .load(conn)
                     .map_err(anyhow::Error::from)
             })
             .await?;
         rows.into_iter()
-            .map(|(id, o, fen)| {
-                let id =
-                    TransactionId::parse(&id).ok_or_else(|| anyhow::anyhow!("stored transaction id is invalid"))?;
-                Ok(KeptTransaction { id, outcome: outcome(&o)?, rebate: Fen::new(fen) })
+            .map(|(id, o, fen, bank_merchant, account, amount, occurred_at)| {
+                let bad = |what: &str| anyhow::anyhow!("stored {what} of transaction {id} is invalid");
+                let first = CardTransaction {
+                    id: TransactionId::parse(&id).ok_or_else(|| bad("id"))?,
+                    bank_merchant: BankMerchantId::parse(&bank_merchant).ok_or_else(|| bad("merchant"))?,
+                    account: AccountToken::parse(&account).ok_or_else(|| bad("account"))?,
+                    amount: Fen::new(amount),
+                    occurred_at: occurred_at.and_utc(),
+                };
+                Ok(KeptTransaction { id: first.id.clone(), first, outcome: outcome(&o)?, rebate: Fen::new(fen) })
             })
             .collect()
     }
