@@ -9,6 +9,7 @@ mod authz;
 mod backup_restore;
 mod bad_input;
 mod campaign_gate;
+mod campaign_money;
 mod campaign_pages;
 mod campaigns;
 mod card_rebates;
