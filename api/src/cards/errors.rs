@@ -44,6 +44,37 @@ impl From<CardError> for ApiError {
             .with("transaction_id", first.id.as_str())
             .with("first", sent(&first))
             .with("again", sent(&again)),
+            CardError::RefundConflict { first, again } => ApiError::new(
+                S::CONFLICT,
+                "bank.refund_conflict",
+                "该退款编号已以不同内容提交过",
+                "This refund id was sent before with other content",
+            )
+            .with("refund_id", first.id.as_str())
+            .with("first", sent_refund(&first))
+            .with("again", sent_refund(&again)),
+            CardError::TransactionNotKept(id) => ApiError::new(
+                S::CONFLICT,
+                "bank.transaction_not_kept",
+                "退款对应的交易尚未提交，请先提交该交易",
+                "The refunded transaction has not been sent yet: send it, then the refund again",
+            )
+            .with("transaction_id", id),
+            CardError::RefundExceeds { remaining } => ApiError::new(
+                S::CONFLICT,
+                "bank.refund_exceeds",
+                "退款金额超过该交易剩余可退金额",
+                "More than is left of the transaction to refund (a reversal takes exactly what is left)",
+            )
+            .with("remaining_fen", remaining.get()),
+            CardError::DayNotClosed(day) => ApiError::new(
+                S::CONFLICT,
+                "day.not_closed",
+                "该日尚未结束，结算文件次日生成",
+                "The day is not over yet: its payout file is served from midnight Beijing time",
+            )
+            .with("date", day.to_string())
+            .with("closes_at", closes_at(day)),
             CardError::Invalid { field, problem } => ApiError::validation(field, "字段取值不正确", problem),
             CardError::Unknown(e) => ApiError::internal(&e),
         }
@@ -55,6 +86,20 @@ fn sent(t: &domain::cards::rebate::CardTransaction) -> serde_json::Value {
     serde_json::json!({
         "bank_merchant_id": t.bank_merchant.as_str(), "account_token": t.account.as_str(),
         "amount_fen": t.amount.get(), "occurred_at": t.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    })
+}
+
+/// When Beijing day `day` is over, as RFC 3339 in Beijing time.
+fn closes_at(day: chrono::NaiveDate) -> String {
+    let midnight = day.succ_opt().unwrap_or(day).and_hms_opt(0, 0, 0).unwrap_or_default();
+    format!("{}+08:00", midnight.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// A refund as the bank sent it, in the request's own field names.
+fn sent_refund(r: &domain::cards::refund::CardRefund) -> serde_json::Value {
+    serde_json::json!({
+        "transaction_id": r.transaction.as_str(), "kind": r.kind.as_str(), "amount_fen": r.amount.map(|a| a.get()),
+        "occurred_at": r.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
     })
 }
 

@@ -109,19 +109,22 @@ pub async fn batch(
     Ok(web::Json(BatchAnswer { accepted, rejected: results.len() - accepted, results }))
 }
 
-/// The rebate payout file of a Beijing day.
+/// The rebate payout file of a Beijing day that is over.
 ///
-/// Every rebate recorded that day with totals per funder, and the transactions at merchant ids we do not know;
-/// `?format=csv` for a spreadsheet. Changes nothing.
+/// Every rebate recorded that day (clawbacks of refunds as negative lines) with totals per funder, and the
+/// transactions at merchant ids we do not know; `?format=csv` for a spreadsheet. Today or a later day is 409
+/// `day.not_closed` (with `closes_at`). The first serve closes the day: a write still counting into it is waited for,
+/// and anything later counts into the next day's file, so a file once served never changes.
 ///
 /// Who: the bank, signing with its registered key (a merchant's key gets 403).
 #[utoipa::path(operation_id = "bank_rebate_file", tag = "bank", security(("partner_signature" = [])), params(RebatesQuery),
     responses((status = 200, description = "The file as JSON, or as CSV with `format=csv`", content(
             (RebateFileView = "application/json"),
-            (String = "text/csv", example = json!("section,transaction_id,bank_merchant_id,merchant_name,offer_title,card_last4,account_token,spent_fen,rebate_fen,funder,occurred_at\nrebate,BOSZ-TX-20261203-000001,BOSZ-M-000101,松鹤楼,持卡满100减30,0018,acct_tok_7Hq2Lx9,12800,3000,merchant,2026-12-03T12:30:00+08:00\n")))),
+            (String = "text/csv", example = json!("section,transaction_id,bank_merchant_id,merchant_name,offer_title,card_last4,account_token,spent_fen,rebate_fen,funder,occurred_at,refund_id\nrebate,BOSZ-TX-20261203-000001,BOSZ-M-000101,松鹤楼,持卡满100减30,0018,acct_tok_7Hq2Lx9,12800,3000,merchant,2026-12-03T12:30:00+08:00,\nclawback,BOSZ-TX-20261202-000417,BOSZ-M-000101,松鹤楼,持卡满100减30,0018,acct_tok_7Hq2Lx9,12800,-3000,merchant,2026-12-02T19:10:00+08:00,BOSZ-RF-20261203-000009\n")))),
         (status = 400, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`day.not_closed`: the day is not over yet", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/bank/rebates")]
 pub async fn rebates(

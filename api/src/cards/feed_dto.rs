@@ -31,7 +31,8 @@ pub struct TransactionAnswer {
     /// `false` when the transaction itself is invalid (see `problem`); nothing was kept.
     pub accepted: bool,
     /// `rebated`, `no_offer`, `limit_reached`, `unknown_merchant` (kept and reported in the
-    /// rebate file), `unknown_card`, `card_not_active` or `not_in_standing`.
+    /// rebate file), `unknown_card`, `card_not_active`, `not_in_standing` or
+    /// `discounted_at_till` (the purchase got a cardholder offer at the till already).
     pub outcome: Option<&'static str>,
     pub rebate_fen: Option<i64>,
     /// Why a transaction was not accepted: `{code, field, detail}`.
@@ -103,6 +104,8 @@ pub struct RebateView {
     pub funder: &'static str,
     pub payout_day: NaiveDate,
     pub occurred_at: DateTime<FixedOffset>,
+    /// Set on a clawback line (negative `rebate_fen`): the refund or reversal that took it back.
+    pub refund_id: Option<String>,
 }
 
 impl From<&RebateLine> for RebateView {
@@ -121,6 +124,7 @@ impl From<&RebateLine> for RebateView {
             funder: l.funder.as_str(),
             payout_day: l.payout_day,
             occurred_at: beijing(l.occurred_at),
+            refund_id: l.refund.clone(),
         }
     }
 }
@@ -147,7 +151,8 @@ pub struct UnknownMerchantView {
     "rebates": [{"transaction_id": "BOSZ-TX-20261203-000001", "merchant_id": "0193a2c6-0000-7000-8000-000000000001",
         "merchant_name": "松鹤楼", "bank_merchant_id": "BOSZ-M-000101", "offer_id": "0193a2c6-0000-7000-8000-000000000003",
         "offer_title": "持卡满100减30", "card_last4": "0018", "account_token": "acct_tok_7Hq2Lx9", "spent_fen": 12800,
-        "rebate_fen": 3000, "funder": "merchant", "payout_day": "2026-12-03", "occurred_at": "2026-12-03T12:30:00+08:00"}],
+        "rebate_fen": 3000, "funder": "merchant", "payout_day": "2026-12-03", "occurred_at": "2026-12-03T12:30:00+08:00",
+        "refund_id": null}],
     "unknown_merchants": [{"bank_merchant_id": "BOSZ-M-999999", "transactions": 2, "amount_fen": 5600}]}))]
 pub struct RebateFileView {
     pub date: NaiveDate,
@@ -187,11 +192,12 @@ impl From<&RebateFile> for RebateFileView {
 pub fn rebate_csv(f: &RebateFile) -> String {
     use domain::shared::spreadsheet::cell;
     let mut out = String::from(
-        "\u{feff}section,transaction_id,bank_merchant_id,merchant_name,offer_title,card_last4,account_token,spent_fen,rebate_fen,funder,occurred_at\n",
+        "\u{feff}section,transaction_id,bank_merchant_id,merchant_name,offer_title,card_last4,account_token,spent_fen,rebate_fen,funder,occurred_at,refund_id\n",
     );
     for l in &f.lines {
         out += &format!(
-            "rebate,{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            if l.refund.is_some() { "clawback" } else { "rebate" },
             cell(&l.transaction),
             cell(&l.bank_merchant_id),
             cell(&l.merchant_name),
@@ -201,15 +207,16 @@ pub fn rebate_csv(f: &RebateFile) -> String {
             l.spent.get(),
             l.rebate.get(),
             l.funder.as_str(),
-            beijing(l.occurred_at).to_rfc3339()
+            beijing(l.occurred_at).to_rfc3339(),
+            cell(l.refund.as_deref().unwrap_or(""))
         );
     }
     for (funder, fen) in f.by_funder() {
-        out += &format!("funder,,,,,,,,{},{},\n", fen.get(), funder.as_str());
+        out += &format!("funder,,,,,,,,{},{},,\n", fen.get(), funder.as_str());
     }
-    out += &format!("total,,,,,,,,{},,\n", f.total().get());
+    out += &format!("total,,,,,,,,{},,,\n", f.total().get());
     for u in &f.unknown_merchants {
-        out += &format!("unknown_merchant,,{},,,,,{},,,\n", cell(&u.bank_merchant_id), u.amount.get());
+        out += &format!("unknown_merchant,,{},,,,,{},,,,\n", cell(&u.bank_merchant_id), u.amount.get());
     }
     out
 }
@@ -252,7 +259,7 @@ pub struct MyTransactionPage {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"transaction_id": "BOSZ-TX-20261203-000001", "merchant_name": "松鹤楼",
     "offer_title": "持卡满100减30", "spent_fen": 12800, "rebate_fen": 3000, "payout_day": "2026-12-03",
-    "occurred_at": "2026-12-03T12:30:00+08:00"}))]
+    "occurred_at": "2026-12-03T12:30:00+08:00", "refund_id": null}))]
 pub struct MyRebateView {
     pub transaction_id: String,
     pub merchant_name: String,
@@ -261,6 +268,8 @@ pub struct MyRebateView {
     pub rebate_fen: i64,
     pub payout_day: NaiveDate,
     pub occurred_at: DateTime<FixedOffset>,
+    /// Set when the line takes back (negative `rebate_fen`) after a refund or reversal.
+    pub refund_id: Option<String>,
 }
 
 impl From<&RebateLine> for MyRebateView {
@@ -273,6 +282,7 @@ impl From<&RebateLine> for MyRebateView {
             rebate_fen: l.rebate.get(),
             payout_day: l.payout_day,
             occurred_at: beijing(l.occurred_at),
+            refund_id: l.refund.clone(),
         }
     }
 }
@@ -280,7 +290,7 @@ impl From<&RebateLine> for MyRebateView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [{"transaction_id": "BOSZ-TX-20261203-000001", "merchant_name": "松鹤楼",
     "offer_title": "持卡满100减30", "spent_fen": 12800, "rebate_fen": 3000, "payout_day": "2026-12-03",
-    "occurred_at": "2026-12-03T12:30:00+08:00"}], "next_cursor": null}))]
+    "occurred_at": "2026-12-03T12:30:00+08:00", "refund_id": null}], "next_cursor": null}))]
 pub struct MyRebatePage {
     pub items: Vec<MyRebateView>,
     pub next_cursor: Option<String>,

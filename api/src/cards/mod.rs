@@ -7,6 +7,7 @@ mod errors;
 mod feed;
 mod feed_dto;
 mod member;
+mod refunds;
 mod wire;
 
 pub use wire::{wire, Cards, CardsState};
@@ -26,6 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(feed::one)
         .service(feed::batch)
         .service(feed::rebates)
+        .service(refunds::refund_one)
         .service(feed::my_transactions)
         .service(feed::my_rebates);
 }

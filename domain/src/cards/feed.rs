@@ -8,9 +8,10 @@ use super::error::CardError;
 use super::model::{AccountToken, Card};
 use super::ports::{CardFeed, CardStore};
 use super::rebate::{
-    best_offer, CardTransaction, KeptTransaction, NewTransaction, RebateDraft, RebateFile, RebateLine, TransactionId,
-    TxLine, TxOutcome, TxWrite,
+    rebate_candidates, CardTransaction, KeptTransaction, NewTransaction, RebateDraft, RebateFile, RebateLine,
+    TransactionId, TxLine, TxOutcome, TxWrite,
 };
+use super::refund::{CardRefund, KeptRefund, NewRefund, RefundWrite};
 use super::service::CardService;
 use super::verify::StepCodes;
 use crate::members::MemberId;
@@ -70,7 +71,7 @@ where
             merchant: merchant.map(|(m, _)| m.id),
             card: card.map(|c| (c.id, c.member)),
             outcome: TxOutcome::UnknownMerchant,
-            rebate: None,
+            rebates: Vec::new(),
             received_at: now,
             payout_day: beijing_day(now),
         };
@@ -80,19 +81,21 @@ where
             Some(c) if !c.status.is_live() => TxOutcome::CardNotActive,
             Some(_) => {
                 let day = beijing_day(tx.occurred_at);
-                match best_offer(offers, tx.amount, day) {
-                    None => TxOutcome::NoOffer,
-                    Some((offer, rebate)) => {
-                        new.rebate = Some(RebateDraft {
-                            offer: offer.id,
-                            amount: rebate,
-                            funder: offer.funder,
-                            day,
-                            daily_limit: offer.limits.daily,
-                            total_limit: offer.limits.total,
-                        });
-                        TxOutcome::Rebated
-                    }
+                new.rebates = rebate_candidates(offers, tx.amount, day)
+                    .into_iter()
+                    .map(|(offer, amount)| RebateDraft {
+                        offer: offer.id,
+                        amount,
+                        funder: offer.funder,
+                        day,
+                        daily_limit: offer.limits.daily,
+                        total_limit: offer.limits.total,
+                    })
+                    .collect();
+                if new.rebates.is_empty() {
+                    TxOutcome::NoOffer
+                } else {
+                    TxOutcome::Rebated
                 }
             }
         };
@@ -157,8 +160,36 @@ where
             .ok_or_else(|| anyhow::anyhow!("transactions kept colliding with concurrent copies").into())
     }
 
-    /// The rebates recorded on Beijing day `day`, with its unknown merchants.
+    /// Keeps a refund or reversal once by its id (a replay gets the first answer) and claws back
+    /// what the rebate no longer earns.
+    pub async fn card_refund(&self, refund: CardRefund) -> Result<KeptRefund, CardError> {
+        let now = self.clock.now();
+        let new = NewRefund { refund: refund.clone(), received_at: now, payout_day: beijing_day(now) };
+        // A concurrent first copy on another transaction is read on the second try.
+        for _ in 0..2 {
+            match self.store.record_refund(new.clone()).await? {
+                RefundWrite::Kept(kept) if kept.first.same_as(&refund) => return Ok(kept),
+                RefundWrite::Kept(kept) => {
+                    return Err(CardError::RefundConflict { first: Box::new(kept.first), again: Box::new(refund) })
+                }
+                RefundWrite::UnknownTransaction => {
+                    return Err(CardError::TransactionNotKept(refund.transaction.as_str().to_owned()))
+                }
+                RefundWrite::Exceeds { remaining } => return Err(CardError::RefundExceeds { remaining }),
+                RefundWrite::Raced => continue,
+            }
+        }
+        Err(anyhow::anyhow!("refund {} kept colliding with a concurrent copy", refund.id.as_str()).into())
+    }
+
+    /// The payout file of Beijing day `day`, once the day is over: the rebates recorded that day,
+    /// with its unknown merchants. Its first serve closes the day, so it never changes after.
     pub async fn rebate_file(&self, day: NaiveDate) -> Result<RebateFile, CardError> {
+        let now = self.clock.now();
+        if day >= beijing_day(now) {
+            return Err(CardError::DayNotClosed(day));
+        }
+        self.store.close_payout_day(day, now).await?;
         let lines = self.store.rebates_on(day).await?;
         let unknown_merchants = self.store.unknown_merchants_on(day).await?;
         Ok(RebateFile { day, lines, unknown_merchants })

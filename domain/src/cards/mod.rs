@@ -10,6 +10,7 @@ pub mod model;
 pub mod number;
 pub mod ports;
 pub mod rebate;
+pub mod refund;
 pub mod service;
 pub mod verify;
 

@@ -91,6 +91,21 @@ pub trait CardFeed: Send + Sync + 'static {
         &self,
         txs: Vec<super::rebate::NewTransaction>,
     ) -> impl Future<Output = anyhow::Result<Vec<super::rebate::TxWrite>>> + Send;
+    /// Keeps a refund or reversal once by its id: under its transaction's lock, applies
+    /// [`super::refund::effect`], writes the refund, the clawback's negative rebate row and, when
+    /// the purchase is refunded whole, gives its use of the offer back. A refund id kept before is
+    /// answered as kept (whatever was sent now: the caller compares).
+    fn record_refund(
+        &self,
+        refund: super::refund::NewRefund,
+    ) -> impl Future<Output = anyhow::Result<super::refund::RefundWrite>> + Send;
+    /// Closes payout day `day` (once): waits for every write counting into it; later writes count
+    /// into the next open day.
+    fn close_payout_day(
+        &self,
+        day: NaiveDate,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
     /// The rebates of payout day `day`, in the order they were recorded.
     fn rebates_on(&self, day: NaiveDate)
         -> impl Future<Output = anyhow::Result<Vec<super::rebate::RebateLine>>> + Send;

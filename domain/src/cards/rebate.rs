@@ -3,11 +3,12 @@
 //! back, within the offer's per-member limits, paid by the offer's funder.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
 
 use super::model::AccountToken;
 use super::verify::CardId;
 use crate::members::MemberId;
-use crate::merchants::offer::{Audience, Funder, Offer, OfferId};
+use crate::merchants::offer::{Audience, Funder, Offer, OfferId, OfferStatus};
 use crate::merchants::{BankMerchantId, MerchantId};
 use crate::shared::money::Fen;
 
@@ -58,6 +59,10 @@ pub enum TxOutcome {
     CardNotActive,
     /// The member is not in standing (suspended, erased, off the roster).
     NotInStanding,
+    /// The purchase got a cardholder offer at the merchant's till already: one purchase, one
+    /// benefit (a till sale of that merchant's cardholder offer, by the member, that Beijing day,
+    /// whose amount paid is what the card was charged, not reversed, not matched before).
+    DiscountedAtTill,
 }
 
 impl TxOutcome {
@@ -70,6 +75,7 @@ impl TxOutcome {
             Self::UnknownCard => "unknown_card",
             Self::CardNotActive => "card_not_active",
             Self::NotInStanding => "not_in_standing",
+            Self::DiscountedAtTill => "discounted_at_till",
         }
     }
 
@@ -82,13 +88,15 @@ impl TxOutcome {
             Self::UnknownCard,
             Self::CardNotActive,
             Self::NotInStanding,
+            Self::DiscountedAtTill,
         ]
         .into_iter()
         .find(|o| o.as_str() == raw)
     }
 }
 
-/// The rebate a matched transaction is to get, checked again (standing, offer, limits) in the write.
+/// A rebate a matched transaction may get, checked again (standing, the offer as it stood when
+/// the purchase happened, limits) in the write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RebateDraft {
     pub offer: OfferId,
@@ -108,7 +116,9 @@ pub struct NewTransaction {
     pub card: Option<(CardId, MemberId)>,
     /// The outcome unless the rebate's write decides otherwise.
     pub outcome: TxOutcome,
-    pub rebate: Option<RebateDraft>,
+    /// The rebates it may get, the largest first: the write gives the first one the offer's
+    /// history and the member's limits allow.
+    pub rebates: Vec<RebateDraft>,
     pub received_at: DateTime<Utc>,
     /// The Beijing day of `received_at`: the payout file a rebate belongs to.
     pub payout_day: NaiveDate,
@@ -153,6 +163,8 @@ pub struct RebateLine {
     pub funder: Funder,
     pub payout_day: NaiveDate,
     pub occurred_at: DateTime<Utc>,
+    /// For a clawback (a negative `rebate`), the refund or reversal that took it back.
+    pub refund: Option<String>,
 }
 
 /// One of a member's card transactions.
@@ -197,34 +209,40 @@ impl RebateFile {
     }
 }
 
-/// A member's uses of an offer as the store keeps them: on the last day used, and in all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A member's uses of one offer as the store keeps them: in all, and per Beijing day, each day
+/// on its own whatever order the days are reported in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Usage {
-    pub day: NaiveDate,
-    pub day_used: u32,
     pub total_used: u32,
+    pub days: BTreeMap<NaiveDate, u32>,
 }
 
 impl Usage {
     /// Takes one use on `day` if the limits allow, as a sale's statement does; `false` otherwise.
     pub fn take(&mut self, day: NaiveDate, daily: Option<u32>, total: Option<u32>) -> bool {
-        let used_that_day = if self.day == day { self.day_used } else { 0 };
+        let used_that_day = self.days.get(&day).copied().unwrap_or(0);
         if daily.is_some_and(|d| used_that_day >= d) || total.is_some_and(|t| self.total_used >= t) {
             return false;
         }
-        *self = Usage { day, day_used: used_that_day + 1, total_used: self.total_used + 1 };
+        self.days.insert(day, used_that_day + 1);
+        self.total_used += 1;
         true
     }
 }
 
-/// The cardholder offer giving the largest rebate on `amount` on Beijing day `day`, if any.
-pub fn best_offer(offers: &[Offer], amount: Fen, day: NaiveDate) -> Option<(&Offer, Fen)> {
-    offers
+/// The cardholder offers that would give a rebate on `amount` spent on Beijing day `day`, the
+/// largest rebate first: when the best is at the member's limit the next is tried. Paused or
+/// expired offers are listed too: whether one was published when the purchase happened is the
+/// store's to say, from the offer's history.
+pub fn rebate_candidates(offers: &[Offer], amount: Fen, day: NaiveDate) -> Vec<(&Offer, Fen)> {
+    let mut found: Vec<(&Offer, Fen)> = offers
         .iter()
-        .filter(|o| o.audience == Audience::Cardholders && o.valid_on(day))
+        .filter(|o| o.audience == Audience::Cardholders && o.status != OfferStatus::Draft && o.terms_hold_on(day))
         .filter_map(|o| o.discount.price(amount, o.cap).ok().map(|p| (o, p.discount)))
         .filter(|(_, rebate)| rebate.get() > 0)
-        .max_by_key(|(o, rebate)| (rebate.get(), std::cmp::Reverse(o.id)))
+        .collect();
+    found.sort_by_key(|(o, rebate)| (std::cmp::Reverse(rebate.get()), o.id));
+    found
 }
 
 #[cfg(test)]
@@ -252,34 +270,38 @@ mod tests {
     }
 
     #[test]
-    fn the_largest_rebate_among_valid_cardholder_offers_wins() {
+    fn cardholder_offers_are_tried_largest_rebate_first() {
         let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
         let ten_off = offer(Discount::percent_off(1_000).unwrap(), Audience::Cardholders, OfferStatus::Published);
         let save_30 =
             offer(Discount::spend_save(10_000, 3_000).unwrap(), Audience::Cardholders, OfferStatus::Published);
         let for_all = offer(Discount::amount_off(9_000).unwrap(), Audience::Activated, OfferStatus::Published);
         let paused = offer(Discount::amount_off(8_000).unwrap(), Audience::Cardholders, OfferStatus::Paused);
-        let offers = [ten_off.clone(), save_30.clone(), for_all, paused];
-        // 200.00: 10% is 20.00, 满100减30 is 30.00.
-        let (best, rebate) = best_offer(&offers, Fen::new(20_000), day).unwrap();
-        assert_eq!((best.id, rebate), (save_30.id, Fen::new(3_000)));
-        // 50.00 is under the threshold: 10% off it is.
-        let (best, rebate) = best_offer(&offers, Fen::new(5_000), day).unwrap();
-        assert_eq!((best.id, rebate), (ten_off.id, Fen::new(500)));
+        let draft = offer(Discount::amount_off(9_500).unwrap(), Audience::Cardholders, OfferStatus::Draft);
+        let offers = [ten_off.clone(), save_30.clone(), for_all, paused.clone(), draft];
+        let ids = |found: Vec<(&Offer, Fen)>| found.into_iter().map(|(o, f)| (o.id, f.get())).collect::<Vec<_>>();
+        // 200.00: the paused offer's 80.00 (it may have been published at the purchase), then
+        // 满100减30's 30.00, then 10% off's 20.00; the draft never was published.
+        assert_eq!(
+            ids(rebate_candidates(&offers, Fen::new(20_000), day)),
+            [(paused.id, 8_000), (save_30.id, 3_000), (ten_off.id, 2_000)]
+        );
+        // 50.00 is under the threshold.
+        assert_eq!(ids(rebate_candidates(&offers, Fen::new(5_000), day)), [(paused.id, 5_000), (ten_off.id, 500)]);
         // Outside the offers' dates nothing applies.
-        assert!(best_offer(&offers, Fen::new(20_000), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()).is_none());
+        assert!(rebate_candidates(&offers, Fen::new(20_000), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()).is_empty());
     }
 
     #[test]
-    fn uses_count_per_day_and_in_all() {
+    fn uses_count_per_day_in_whatever_order_the_days_come_and_in_all() {
         let d = |n| NaiveDate::from_ymd_opt(2026, 12, n).unwrap();
-        let mut u = Usage { day: d(1), day_used: 0, total_used: 0 };
-        assert!(u.take(d(1), Some(1), Some(2)));
-        assert!(!u.take(d(1), Some(1), Some(2)), "once a day");
-        assert!(u.take(d(2), Some(1), Some(2)), "a new day");
-        assert!(!u.take(d(3), Some(1), Some(2)), "twice in all");
-        assert_eq!(u, Usage { day: d(2), day_used: 1, total_used: 2 });
-        let mut free = Usage { day: d(1), day_used: 5, total_used: 9 };
+        let mut u = Usage::default();
+        for (day, taken) in [(2, true), (1, true), (2, false), (1, false), (2, false), (3, true)] {
+            assert_eq!(u.take(d(day), Some(1), None), taken, "day {day}");
+        }
+        assert_eq!((u.total_used, u.days.get(&d(2)).copied()), (3, Some(1)));
+        assert!(!u.take(d(4), Some(1), Some(3)), "three in all");
+        let mut free = Usage { total_used: 9, days: BTreeMap::from([(d(1), 5)]) };
         assert!(free.take(d(1), None, None));
     }
 

@@ -146,9 +146,12 @@ impl Offer {
 
     /// Published, within its dates and on one of its weekdays on Beijing day `day`, at any store.
     pub fn valid_on(&self, day: NaiveDate) -> bool {
-        self.status == OfferStatus::Published
-            && (self.valid_from..=self.valid_until).contains(&day)
-            && self.weekdays.includes(day)
+        self.status == OfferStatus::Published && self.terms_hold_on(day)
+    }
+
+    /// Within its dates and on one of its weekdays on Beijing day `day`, whatever its status.
+    pub fn terms_hold_on(&self, day: NaiveDate) -> bool {
+        (self.valid_from..=self.valid_until).contains(&day) && self.weekdays.includes(day)
     }
 
     /// Whether a member with this standing may use it.

@@ -63,20 +63,35 @@ const CHECKS: &[Check] = &[
     },
     Check {
         book: Book::Payout,
-        says: "a transaction's rebate is what the payout files pay for it",
+        says: "a transaction's rebate is what the payout files pay for it, less what its refunds claw back",
         sql: "SELECT COALESCE(CAST(MIN(r.payout_day) AS TEXT), '') AS subject, t.transaction_id AS row_id,
-                     t.rebate_fen AS expected, CAST(COALESCE(SUM(r.amount_fen), 0) AS BIGINT) AS found
+                     CAST(t.rebate_fen - COALESCE((SELECT SUM(f.clawback_fen) FROM card_refunds f
+                                                   WHERE f.transaction_id = t.transaction_id), 0) AS BIGINT) AS expected,
+                     CAST(COALESCE(SUM(r.amount_fen), 0) AS BIGINT) AS found
               FROM card_transactions t LEFT JOIN rebates r ON r.transaction_id = t.transaction_id
               GROUP BY t.transaction_id, t.rebate_fen
-              HAVING COALESCE(SUM(r.amount_fen), 0) <> t.rebate_fen",
+              HAVING COALESCE(SUM(r.amount_fen), 0) <> t.rebate_fen - COALESCE((SELECT SUM(f.clawback_fen)
+                         FROM card_refunds f WHERE f.transaction_id = t.transaction_id), 0)
+                  OR COUNT(CASE WHEN r.refund_id IS NULL THEN r.seq END) > 1",
     },
     Check {
         book: Book::Payout,
-        says: "a rebate pays for a transaction the bank sent, and not more than it",
+        says: "a rebate pays for a transaction the bank sent, and not more than it; a clawback only takes back",
         sql: "SELECT CAST(r.payout_day AS TEXT) AS subject, r.transaction_id AS row_id,
                      CAST(COALESCE(t.amount_fen, 0) AS BIGINT) AS expected, r.amount_fen AS found
               FROM rebates r LEFT JOIN card_transactions t ON t.transaction_id = r.transaction_id
-              WHERE t.transaction_id IS NULL OR r.amount_fen > t.amount_fen OR r.amount_fen < 0",
+              WHERE t.transaction_id IS NULL OR r.amount_fen > t.amount_fen
+                 OR (r.refund_id IS NULL AND r.amount_fen < 0) OR (r.refund_id IS NOT NULL AND r.amount_fen >= 0)",
+    },
+    Check {
+        book: Book::Payout,
+        says: "refunds never take back more than the transaction was, nor clawbacks more than its rebate",
+        sql: "SELECT CAST(MIN(f.payout_day) AS TEXT) AS subject, t.transaction_id AS row_id,
+                     t.amount_fen AS expected, CAST(SUM(f.amount_fen) AS BIGINT) AS found
+              FROM card_refunds f JOIN card_transactions t ON t.transaction_id = f.transaction_id
+              GROUP BY t.transaction_id, t.amount_fen, t.rebate_fen
+              HAVING SUM(f.amount_fen) > t.amount_fen OR SUM(f.clawback_fen) > t.rebate_fen
+                  OR MIN(f.remaining_fen) <> t.amount_fen - SUM(f.amount_fen)",
     },
 ];
 

@@ -90,6 +90,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/v1/bank/transactions", "UUUUUUU"),
     ("POST", "/v1/bank/transactions/batch", "UUUUUUU"),
     ("GET", "/v1/bank/rebates", "UUUUUUU"),
+    ("POST", "/v1/bank/refunds", "UUUUUUU"),
     ("GET", "/v1/me/card/transactions", "UPPUUUU"),
     ("GET", "/v1/me/rebates", "UPPUUUU"),
     ("GET", "/v1/partner/sales", "UUUUUUU"),

@@ -12,6 +12,7 @@ on_both_backends!(
     a_burst_of_one_idempotency_key_records_one_sale,
     a_retried_sale_gets_its_first_answer_though_its_limit_and_code_are_spent,
     twenty_parallel_sales_against_a_daily_limit_of_one_record_one,
+    sales_dated_out_of_order_count_on_their_own_days,
     merchants_never_see_each_others_stores_sales_or_members,
     paused_and_expired_offers_are_refused_at_the_till,
     a_member_code_is_spent_at_its_first_use,
@@ -363,4 +364,31 @@ async fn a_member_code_is_spent_at_its_first_use(backend: Backend) {
     let expired =
         Req::post("/v1/partner/member-codes/verify").json(json!({"store_id": a.stores[0], "member_code": late}));
     app.send(a.sign(&app, expired)).await.problem(422, "member_code.invalid");
+}
+
+async fn sales_dated_out_of_order_count_on_their_own_days(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let partner = app.partner(&staff, 0, json!({"daily_limit": 1})).await;
+    let member = app.activated_members(1, "SZ001").await.remove(0);
+    let first = sale(&partner, 0, json!({"member_code": app.member_code(&member).await}), 12_800, "d-0");
+    let first = app.send(partner.sign(&app, first)).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let member_ref = first.json()["member_ref"].as_str().unwrap().to_owned();
+    // Day 1 is used; then days 3, 2, 3, 2, 3 (a till whose clock is a day out, a sale priced at
+    // 23:59:59 that commits after midnight): once a day each, whatever the order.
+    let mut statuses = Vec::new();
+    for (i, shift) in [2, -1, 1, -1, 1].into_iter().enumerate() {
+        app.clock.advance(chrono::Duration::days(shift));
+        let r = app
+            .send(
+                partner
+                    .sign(&app, sale(&partner, 0, json!({"member_ref": member_ref}), 12_800, &format!("d-{}", i + 1))),
+            )
+            .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [201, 201, 409, 409, 409]);
+    assert_eq!(app.count("SELECT CAST(SUM(total_used) AS BIGINT) AS n FROM offer_usage").await, 3);
+    app.assert_books_balance().await;
 }

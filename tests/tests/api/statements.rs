@@ -1,13 +1,17 @@
-//! Each Beijing day's settlement statement goes to every active merchant's settlement address as a
-//! CSV attachment, through the jobs outbox, once.
+//! Each Beijing day's settlement statement goes to every merchant's settlement address as a CSV
+//! attachment, through the jobs outbox, once; what it said stays what it said, and what came after
+//! (a late sale, a reversal) is an adjustment on the next one; a missed pass catches up.
 
 use base64::Engine;
 use domain::admin::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 use tests::{on_both_backends, Backend, Options, Req, SmtpServer, TestApp};
 
-on_both_backends!(yesterdays_statement_is_mailed_once_with_its_csv);
+on_both_backends!(
+    yesterdays_statement_is_mailed_once_with_its_csv,
+    statements_keep_what_they_said_and_carry_what_came_after_as_adjustments,
+);
 
 /// The attachment of a MIME message, decoded: lettre sends text parts as base64 or quoted-printable.
 fn attachment(data: &str) -> String {
@@ -75,7 +79,7 @@ async fn yesterdays_statement_is_mailed_once_with_its_csv(backend: Backend) {
     assert!(lines[1].starts_with("sale,2026-12-01 12:00:"), "{csv}");
     assert!(lines[1].ends_with(",观前街店,POS-1,工会会员满100减20,12800,2000,10800,completed"), "{csv}");
     assert!(lines[2].ends_with(",reversed"), "{csv}");
-    assert_eq!(lines[3], "total,2026-12-01,,,,12800,2000,10800,2 sales / 1 reversed / 0 vouchers");
+    assert_eq!(lines[3], "total,2026-12-01,,,,12800,2000,10800,2 sales / 1 reversed / 0 adjustments / 0 vouchers");
 
     // A restart later that day does not send it again.
     let env = app.stop().await;
@@ -84,4 +88,94 @@ async fn yesterdays_statement_is_mailed_once_with_its_csv(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let again = server.received().into_iter().filter(|m| m.data.contains("statement-")).count();
     assert_eq!(again, 1);
+}
+
+/// The statement mails received so far, by attachment file name.
+async fn statements(server: &SmtpServer, n: usize) -> Vec<(String, String)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found: Vec<(String, String)> = server
+            .received()
+            .iter()
+            .filter_map(|m| {
+                let from = m.data.find("statement-")?;
+                let len = m.data[from..].find(".csv")? + 4;
+                Some((m.data[from..from + len].to_owned(), attachment(&m.data)))
+            })
+            .collect();
+        if found.len() >= n || std::time::Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn statements_keep_what_they_said_and_carry_what_came_after_as_adjustments(backend: Backend) {
+    let port = SmtpServer::unused_port();
+    let server = SmtpServer::start(port);
+    let app = TestApp::spawn_with(backend, Options::default().var("SGH_SMTP_URL", SmtpServer::url(port))).await;
+    let staff = app.staff(Role::Admin).await;
+    let beijing = |d: u32, h: u32, m: u32, s: u32| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2026-12-{d:02}T{h:02}:{m:02}:{s:02}+08:00")).unwrap().to_utc()
+    };
+    app.clock.set(beijing(1, 12, 0, 0));
+    let open = app.partner(&staff, 0, json!({"daily_limit": null})).await;
+    let closing = app.partner(&staff, 1, json!({"daily_limit": null})).await;
+    let member = app.activated_members(1, "SZ001").await.remove(0);
+    let sale = |partner: &tests::partners::Partner, member: Value, amount: i64, key: &str| {
+        let mut body = json!({"store_id": partner.stores[0], "offer_id": partner.offer, "original_fen": amount,
+            "till_ref": "POS-1", "channel": "pos"});
+        body.as_object_mut().unwrap().extend(member.as_object().unwrap().clone());
+        partner.sign(&app, Req::post("/v1/partner/sales").header("idempotency-key", key).json(body))
+    };
+    let first = app.send(sale(&open, json!({"member_code": app.member_code(&member).await}), 12_800, "a")).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let (first_id, member_ref) = (first.json()["id"].as_str().unwrap().to_owned(), first.json()["member_ref"].clone());
+    let other = app.send(sale(&closing, json!({"member_code": app.member_code(&member).await}), 10_000, "b")).await;
+    assert_eq!(other.status, 201, "{}", other.text());
+    // The second merchant is suspended before the day's statements: it still gets its own.
+    let suspend = Req::put(&format!("/v1/admin/merchants/{}/status", closing.merchant_id)).bearer(&staff);
+    assert_eq!(app.send(suspend.json(json!({"status": "suspended"}))).await.status, 200);
+
+    app.clock.set(beijing(2, 0, 5, 0));
+    let mails = statements(&server, 2).await;
+    let name = |p: &tests::partners::Partner, d: u32| format!("statement-{}-2026-12-{d:02}.csv", p.mchid);
+    let names: Vec<&str> = mails.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&name(&open, 1).as_str()) && names.contains(&name(&closing, 1).as_str()), "{names:?}");
+
+    // A sale priced at 23:59:59 that commits after the statements went out, and the first sale
+    // reversed the next morning: neither changes the mailed statement.
+    app.clock.set(beijing(1, 23, 59, 59));
+    let late = app.send(sale(&open, json!({"member_ref": member_ref}), 20_000, "c")).await;
+    assert_eq!(late.status, 201, "{}", late.text());
+    app.clock.set(beijing(2, 10, 0, 0));
+    let reverse = Req::post(&format!("/v1/partner/sales/{first_id}/reversal"))
+        .header("idempotency-key", "r")
+        .json(json!({"till_ref": "POS-1"}));
+    assert_eq!(app.send(open.sign(&app, reverse)).await.status, 200);
+
+    // No instance runs on the 3rd; on the 4th the pass catches up on the 2nd and the 3rd. The
+    // 2nd's statement carries both as adjustments; the suspended merchant, with nothing more, gets
+    // none.
+    app.clock.set(beijing(4, 0, 5, 0));
+    let mails = statements(&server, 4).await;
+    assert_eq!(mails.len(), 4, "{:?}", mails.iter().map(|(n, _)| n).collect::<Vec<_>>());
+    let csv = &mails.iter().find(|(n, _)| *n == name(&open, 2)).expect("the 2nd's statement").1;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[1].starts_with("late_sale,2026-12-01 23:59:59,") && lines[1].ends_with(",20000,2000,18000,completed"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].starts_with("adjustment,2026-12-02 10:00:00,")
+            && lines[2].ends_with(",-12800,-2000,-10800,reversal of 2026-12-01"),
+        "{csv}"
+    );
+    assert_eq!(lines[3], "total,2026-12-02,,,,7200,0,7200,0 sales / 0 reversed / 2 adjustments / 0 vouchers");
+    assert!(mails.iter().any(|(n, _)| *n == name(&open, 3)));
+    // What the 1st's statement said is kept as it said it.
+    let kept = app
+        .count("SELECT CAST(SUM(paid_fen) AS BIGINT) AS n FROM settlement_statements WHERE day = '2026-12-01'")
+        .await;
+    assert_eq!(kept, 10_800 + 8_000);
 }

@@ -2,14 +2,15 @@
 //! transaction, after the member's standing, the offer and a use within its limits are checked
 //! there (the offer-use row lock queues concurrent rebates and sales of one member and offer).
 
-use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
 use std::sync::LazyLock;
 
 use super::super::claims::sql::{member_standing, StandingValues};
 use super::super::error::StoreError;
-use super::super::merchants::record::SQLITE_TAKE_USE;
+use super::super::merchants::usage::{self, published_at};
+use super::super::prepared::hand_written;
 use super::super::schema::{card_transactions, cards, rebates};
 use super::super::{Backend, DbConn};
 use super::rows::CardRow;
@@ -21,20 +22,22 @@ use domain::cards::rebate::{
     CardTransaction, KeptTransaction, NewTransaction, RebateLine, TransactionId, TxLine, TxOutcome, TxWrite,
     UnknownMerchant,
 };
+use domain::cards::refund::{NewRefund, RefundWrite};
 use domain::cards::Card;
 use domain::members::MemberId;
 use domain::merchants::BankMerchantId;
 use domain::shared::money::Fen;
 
-/// SQLite, one transaction at a time (`$1` member, `$2` consent, `$3` offer): the member in
-/// standing with an active card, and the offer still published by an active merchant.
-/// (PostgreSQL checks a whole batch at once: `super::batch`.)
+/// SQLite, one transaction at a time (`$1` member, `$2` consent, `$3` offer, `$4` the purchase's
+/// instant): the member in standing with an active card, and the offer published then by a
+/// merchant active now. (PostgreSQL checks a whole batch at once: `super::batch`.)
 static SQLITE_STILL_VALID: LazyLock<String> = LazyLock::new(|| {
     let standing = member_standing(Backend::Sqlite, &StandingValues::outside_campaigns("$1", "$2", "TRUE"));
+    let published = published_at("o.id", "$4");
     format!(
         "SELECT {standing} AS standing,
                 EXISTS (SELECT 1 FROM offers o JOIN merchants k ON k.id = o.merchant_id
-                        WHERE o.id = $3 AND o.status = 'published' AND k.status = 'active') AS offer_ok"
+                        WHERE o.id = $3 AND {published} AND k.status = 'active') AS offer_ok"
     )
 });
 
@@ -48,7 +51,7 @@ struct StillValid {
 
 const REBATE_COLUMNS: &str = "r.seq, r.transaction_id, r.merchant_id, m.name AS merchant_name, t.bank_merchant_id,
      r.offer_id, o.title AS offer_title, r.member_id, r.card_id, c.number_last4, t.account_token,
-     t.amount_fen AS spent_fen, r.amount_fen AS rebate_fen, r.funder, r.payout_day, t.occurred_at
+     t.amount_fen AS spent_fen, r.amount_fen AS rebate_fen, r.funder, r.payout_day, t.occurred_at, r.refund_id
      FROM rebates r JOIN card_transactions t ON t.transaction_id = r.transaction_id
      JOIN merchants m ON m.id = r.merchant_id JOIN offers o ON o.id = r.offer_id JOIN cards c ON c.id = r.card_id";
 
@@ -86,6 +89,8 @@ struct RebateRow {
     payout_day: NaiveDate,
     #[diesel(sql_type = Timestamp)]
     occurred_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Text>)]
+    refund_id: Option<String>,
 }
 
 impl TryFrom<RebateRow> for RebateLine {
@@ -108,6 +113,7 @@ impl TryFrom<RebateRow> for RebateLine {
             funder: r.funder.parse().map_err(|()| anyhow::anyhow!("stored funder is invalid"))?,
             payout_day: r.payout_day,
             occurred_at: r.occurred_at.and_utc(),
+            refund: r.refund_id,
         })
     }
 }
@@ -144,36 +150,40 @@ fn outcome(raw: &str) -> anyhow::Result<TxOutcome> {
     TxOutcome::parse(raw).ok_or_else(|| anyhow::anyhow!("stored transaction outcome is invalid: {raw}"))
 }
 
-/// SQLite: writes the transaction, and its rebate if it still earns one; answers what became of it.
+/// SQLite: writes the transaction, and the first of its rebates it still earns; answers what
+/// became of it.
 fn record(conn: &mut DbConn, consent: &str, new: &NewTransaction) -> Result<TxWrite, StoreError> {
-    let (mut outcome, mut rebate) = (new.outcome, Fen::new(0));
-    if let (Some(draft), Some((_, member)), Some(_)) = (&new.rebate, &new.card, &new.merchant) {
-        let valid: StillValid = diesel::sql_query(SQLITE_STILL_VALID.as_str())
-            .bind::<Text, _>(member.to_string())
-            .bind::<Text, _>(consent)
-            .bind::<Text, _>(draft.offer.to_string())
-            .get_result(conn)
+    let (mut outcome, mut rebate, mut earned) = (new.outcome, Fen::new(0), None);
+    if let (false, Some((_, member)), Some(_)) = (new.rebates.is_empty(), &new.card, &new.merchant) {
+        let member = member.to_string();
+        let at_till = super::till::match_one(conn, new).map_err(StoreError::from)?;
+        outcome = if at_till { TxOutcome::DiscountedAtTill } else { TxOutcome::NoOffer };
+        for draft in new.rebates.iter().filter(|_| !at_till) {
+            let offer = draft.offer.to_string();
+            let valid: StillValid = hand_written!(
+                conn,
+                SQLITE_STILL_VALID.as_str(),
+                SQLITE_STILL_VALID.as_str(),
+                [Text => member.clone(), Text => consent.to_owned(), Text => offer.clone(),
+                 Timestamp => new.tx.occurred_at.naive_utc()],
+                get_result
+            )
             .map_err(StoreError::from)?;
-        outcome = if !valid.offer_ok {
-            TxOutcome::NoOffer
-        } else if !valid.standing {
-            TxOutcome::NotInStanding
-        } else {
-            let taken = diesel::sql_query(SQLITE_TAKE_USE)
-                .bind::<Date, _>(draft.day)
-                .bind::<Text, _>(draft.offer.to_string())
-                .bind::<Text, _>(member.to_string())
-                .bind::<Nullable<Integer>, _>(draft.daily_limit.map(|n| n as i32))
-                .bind::<Nullable<Integer>, _>(draft.total_limit.map(|n| n as i32))
-                .execute(conn)
-                .map_err(StoreError::from)?;
-            if taken == 0 {
-                TxOutcome::LimitReached
-            } else {
-                rebate = draft.amount;
-                TxOutcome::Rebated
+            if !valid.standing {
+                outcome = TxOutcome::NotInStanding;
+                break;
             }
-        };
+            if !valid.offer_ok {
+                continue;
+            }
+            if usage::sqlite_take(conn, &offer, &member, draft.day, draft.daily_limit, draft.total_limit)
+                .map_err(StoreError::from)?
+            {
+                (outcome, rebate, earned) = (TxOutcome::Rebated, draft.amount, Some(draft));
+                break;
+            }
+            outcome = TxOutcome::LimitReached;
+        }
     }
     let tx = &new.tx;
     diesel::insert_into(card_transactions::table)
@@ -189,12 +199,11 @@ fn record(conn: &mut DbConn, consent: &str, new: &NewTransaction) -> Result<TxWr
             card_transactions::outcome.eq(outcome.as_str()),
             card_transactions::rebate_fen.eq(rebate.get()),
             card_transactions::received_at.eq(new.received_at.naive_utc()),
+            card_transactions::payout_day.eq(new.payout_day),
         ))
         .execute(conn)
         .map_err(StoreError::from)?;
-    if let (TxOutcome::Rebated, Some(draft), Some((card, member)), Some(merchant)) =
-        (outcome, &new.rebate, &new.card, &new.merchant)
-    {
+    if let (Some(draft), Some((card, member)), Some(merchant)) = (earned, &new.card, &new.merchant) {
         diesel::insert_into(rebates::table)
             .values((
                 rebates::transaction_id.eq(tx.id.as_str()),
@@ -211,6 +220,29 @@ fn record(conn: &mut DbConn, consent: &str, new: &NewTransaction) -> Result<TxWr
             .map_err(StoreError::from)?;
     }
     Ok(TxWrite::Written { outcome, rebate })
+}
+
+/// Keeps a batch whose payout days are settled: on PostgreSQL in set-based statements, on SQLite
+/// one transaction at a time.
+fn record_all(conn: &mut DbConn, consent: &str, txs: &[NewTransaction]) -> Result<Vec<TxWrite>, StoreError> {
+    match conn {
+        DbConn::Pg(pg) => super::batch::record_batch(pg, consent, txs),
+        // One writer: nobody keeps a transaction between this look and the write.
+        lite @ DbConn::Sqlite(_) => txs
+            .iter()
+            .map(|t| {
+                let held = card_transactions::table
+                    .filter(card_transactions::transaction_id.eq(t.tx.id.as_str()))
+                    .count()
+                    .get_result::<i64>(lite)
+                    .map_err(StoreError::from)?;
+                if held > 0 {
+                    return Ok(TxWrite::Duplicate);
+                }
+                record(lite, consent, t)
+            })
+            .collect(),
+    }
 }
 
 /// The instant Beijing day `day` begins, in UTC.
@@ -270,27 +302,23 @@ impl CardFeed for DbCards {
         rows.into_iter().map(Card::try_from).collect()
     }
 
-    async fn record_batch(&self, txs: Vec<NewTransaction>) -> anyhow::Result<Vec<TxWrite>> {
+    async fn record_batch(&self, mut txs: Vec<NewTransaction>) -> anyhow::Result<Vec<TxWrite>> {
         let consent = self.consent_version.clone();
         let outcome = self
             .db
-            .transaction(move |conn| match conn {
-                DbConn::Pg(pg) => super::batch::record_batch(pg, &consent, &txs),
-                // One writer: nobody keeps a transaction between this look and the write.
-                lite @ DbConn::Sqlite(_) => txs
-                    .iter()
-                    .map(|t| {
-                        let held = card_transactions::table
-                            .filter(card_transactions::transaction_id.eq(t.tx.id.as_str()))
-                            .count()
-                            .get_result::<i64>(lite)
-                            .map_err(StoreError::from)?;
-                        if held > 0 {
-                            return Ok(TxWrite::Duplicate);
+            .transaction(move |conn| {
+                // Counted into a day whose file is served already, a rebate goes to the next.
+                let mut open = std::collections::BTreeMap::new();
+                for t in &mut txs {
+                    let day = match open.entry(t.payout_day) {
+                        std::collections::btree_map::Entry::Occupied(known) => *known.get(),
+                        std::collections::btree_map::Entry::Vacant(new) => {
+                            *new.insert(super::payout_days::open_day(conn, t.payout_day)?)
                         }
-                        record(lite, &consent, t)
-                    })
-                    .collect(),
+                    };
+                    t.payout_day = day;
+                }
+                record_all(conn, &consent, &txs)
             })
             .await;
         match outcome {
@@ -298,6 +326,17 @@ impl CardFeed for DbCards {
             // Kept meanwhile by a concurrent batch outside this one's locks: the caller asks again.
             Err(StoreError::UniqueViolation(_)) => Ok(Vec::new()),
             Err(StoreError::Other(e)) => Err(e),
+        }
+    }
+
+    async fn close_payout_day(&self, day: NaiveDate, at: DateTime<Utc>) -> anyhow::Result<()> {
+        self.db.transaction(move |conn| Ok::<_, anyhow::Error>(super::payout_days::close(conn, day, at)?)).await
+    }
+
+    async fn record_refund(&self, refund: NewRefund) -> anyhow::Result<RefundWrite> {
+        match self.db.transaction(move |conn| super::refunds::record(conn, refund)).await {
+            Err(StoreError::UniqueViolation(_)) => Ok(RefundWrite::Raced),
+            written => Ok(written?),
         }
     }
 
@@ -319,11 +358,13 @@ impl CardFeed for DbCards {
                     "SELECT bank_merchant_id, CAST(COUNT(*) AS BIGINT) AS transactions,
                             CAST(SUM(amount_fen) AS BIGINT) AS amount_fen
                      FROM card_transactions
-                     WHERE merchant_id IS NULL AND received_at >= $1 AND received_at < $2
+                     WHERE merchant_id IS NULL
+                       AND ((payout_day IS NULL AND received_at >= $1 AND received_at < $2) OR payout_day = $3)
                      GROUP BY bank_merchant_id ORDER BY bank_merchant_id",
                 )
                 .bind::<Timestamp, _>(from)
                 .bind::<Timestamp, _>(to)
+                .bind::<Date, _>(day)
                 .load(conn)
                 .map_err(anyhow::Error::from)
             })

@@ -5,8 +5,11 @@
 mod batch;
 mod events;
 mod feed;
+mod payout_days;
+mod refunds;
 mod rows;
 mod store;
+mod till;
 
 use super::Database;
 use crate::crypto::FieldCrypto;

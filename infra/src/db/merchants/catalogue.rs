@@ -45,6 +45,12 @@ const KEY_COLUMNS: (
 );
 
 /// The offers in `rows` with their listed stores.
+/// One offer, read on `conn` (inside another repository's transaction too).
+pub(in crate::db) fn offer_in(conn: &mut DbConn, id: &str) -> anyhow::Result<Option<Offer>> {
+    let rows: Vec<OfferRow> = offers::table.filter(offers::id.eq(id)).select(OfferRow::as_select()).load(conn)?;
+    Ok(with_stores(conn, rows)?.into_iter().next())
+}
+
 fn with_stores(conn: &mut DbConn, rows: Vec<OfferRow>) -> anyhow::Result<Vec<Offer>> {
     let ids: Vec<&str> = rows.iter().filter(|r| !r.all_stores).map(|r| r.id.as_str()).collect();
     let listed: Vec<(String, String)> = if ids.is_empty() {
@@ -272,9 +278,11 @@ impl Catalogue for DbMerchants {
             offers::updated_at.eq(at),
         );
         let listed: Vec<String> = o.stores.iter().flatten().map(|s| s.to_string()).collect();
+        let status = o.status.as_str();
         self.db
             .transaction(move |conn| {
                 diesel::insert_into(offers::table).values(values).execute(conn)?;
+                super::usage::log_status(conn, &id, status, entry.at)?;
                 for store in listed {
                     diesel::insert_into(offer_stores::table)
                         .values((offer_stores::offer_id.eq(&id), offer_stores::store_id.eq(store)))
@@ -287,15 +295,7 @@ impl Catalogue for DbMerchants {
     }
 
     async fn offer(&self, id: OfferId) -> anyhow::Result<Option<Offer>> {
-        let offers: Vec<Offer> = self
-            .db
-            .run(move |conn| {
-                let rows: Vec<OfferRow> =
-                    offers::table.filter(offers::id.eq(id.to_string())).select(OfferRow::as_select()).load(conn)?;
-                with_stores(conn, rows)
-            })
-            .await?;
-        Ok(offers.into_iter().next())
+        self.db.run(move |conn| offer_in(conn, &id.to_string())).await
     }
 
     async fn offers(&self, merchant: MerchantId) -> anyhow::Result<Vec<Offer>> {
@@ -325,6 +325,7 @@ impl Catalogue for DbMerchants {
                     .set((offers::status.eq(to.as_str()), offers::updated_at.eq(at)))
                     .execute(conn)?;
                 if n == 1 {
+                    super::usage::log_status(conn, &id.to_string(), to.as_str(), entry.at)?;
                     audit::append(conn, entry)?;
                 }
                 Ok::<_, anyhow::Error>(n == 1)

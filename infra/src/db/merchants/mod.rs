@@ -1,10 +1,11 @@
 //! Partner merchants: the catalogue (merchants, stores, offers, keys) and discounted sales.
 
-mod catalogue;
+pub(in crate::db) mod catalogue;
 pub(in crate::db) mod record;
 mod rows;
 pub(in crate::db) mod sales;
 mod statements;
+pub(in crate::db) mod usage;
 mod vouchers;
 mod webhooks;
 

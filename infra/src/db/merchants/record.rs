@@ -13,6 +13,7 @@ use super::super::idempotency::{self, AnswerRow};
 use super::super::prepared::{hand_written, Prepared};
 use super::super::schema::discount_sales;
 use super::super::{Backend, DbConn};
+use super::usage::{self, PG_TAKE_USE};
 use super::webhooks::enqueue_event;
 use domain::merchants::ports::{NewSale, Recorded};
 use domain::merchants::webhook::{self, EventType};
@@ -28,18 +29,6 @@ fn valid_offer(backend: Backend) -> String {
     )
 }
 
-/// Counts one use on day `$4` if the limits allow (`$5` daily, `$6` total, either NULL for none;
-/// every limit is at least 1, so a first use always fits), for offer `$3` and member `$1`. Under
-/// the row's lock: concurrent sales of one member and offer take turns, and each sees the count
-/// the previous one left.
-const TAKE_USE: &str = "INSERT INTO offer_usage (day, offer_id, member_id, day_used, total_used)
-     SELECT $4, $3, $1, 1, 1 FROM valid
-     ON CONFLICT (offer_id, member_id) DO UPDATE
-     SET day_used = CASE WHEN offer_usage.day = $4 THEN offer_usage.day_used + 1 ELSE 1 END,
-         total_used = offer_usage.total_used + 1, day = $4
-     WHERE ($5 IS NULL OR (CASE WHEN offer_usage.day = $4 THEN offer_usage.day_used ELSE 0 END) < $5)
-       AND ($6 IS NULL OR offer_usage.total_used < $6)";
-
 /// Spends the sale's member code `$2` at `$1`, if it named the member by one.
 const SPEND_CODE: &str = "UPDATE member_codes SET used_at = $1
      WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1";
@@ -52,11 +41,11 @@ static PG_RECORD: LazyLock<String> = LazyLock::new(|| {
              RETURNING 1),
          code_ok AS (SELECT $27::text IS NULL OR EXISTS (SELECT 1 FROM code) AS ok),
          valid AS ({valid} AND (SELECT ok FROM code_ok)),
-         used AS ({TAKE_USE} RETURNING 1),
+         {PG_TAKE_USE},
          sale AS (
              INSERT INTO discount_sales (id, merchant_id, store_id, offer_id, member_id, member_ref, original_fen,
                                          discount_fen, paid_fen, till_ref, channel, sale_day, created_at)
-             SELECT $7, $8, $9, $3, $1, $10, $11, $12, $13, $14, $15, $4, $16 FROM used
+             SELECT $7, $8, $9, $3, $1, $10, $11, $12, $13, $14, $15, $4, $16 FROM used_day
              RETURNING 1),
          event AS (
              INSERT INTO jobs (kind, payload, state, attempts, next_attempt_at, created_at, owner)
@@ -74,17 +63,6 @@ static PG_RECORD: LazyLock<String> = LazyLock::new(|| {
 
 static SQLITE_VALID: LazyLock<String> =
     LazyLock::new(|| format!("SELECT EXISTS ({}) AS valid", valid_offer(Backend::Sqlite)));
-
-/// SQLite's step: [`TAKE_USE`] without the `valid` row source, numbered from `$1` upwards (a
-/// card transaction's rebate takes its use with it, on either backend).
-pub(in crate::db) const SQLITE_TAKE_USE: &str =
-    "INSERT INTO offer_usage (day, offer_id, member_id, day_used, total_used)
-     VALUES ($1, $2, $3, 1, 1)
-     ON CONFLICT (offer_id, member_id) DO UPDATE
-     SET day_used = CASE WHEN offer_usage.day = $1 THEN offer_usage.day_used + 1 ELSE 1 END,
-         total_used = offer_usage.total_used + 1, day = $1
-     WHERE ($4 IS NULL OR (CASE WHEN offer_usage.day = $1 THEN offer_usage.day_used ELSE 0 END) < $4)
-       AND ($5 IS NULL OR offer_usage.total_used < $5)";
 
 #[derive(QueryableByName)]
 struct Outcome {
@@ -149,6 +127,8 @@ pub(super) fn in_one_statement(
         .get_result::<Outcome>(pg);
     Ok(match outcome {
         Err(e) if idempotency::key_held(&e) => Recorded::KeyHeld,
+        // The statement failed whole: neither the code nor the use was spent.
+        Err(e) if usage::limit_refused(&e) => Recorded::LimitReached,
         Err(e) => return Err(e.into()),
         Ok(Outcome { code_ok: false, .. }) => Recorded::CodeSpent,
         Ok(Outcome { valid: false, .. }) => Recorded::NoLongerValid,
@@ -157,13 +137,14 @@ pub(super) fn in_one_statement(
     })
 }
 
-/// Why SQLite's steps roll back: the answer's key was held.
+/// Why SQLite's steps roll back, and what the sale's answer is then: the answer's key was held,
+/// or a use would have gone past a limit (the member code stays unspent, as on PostgreSQL).
 #[derive(Debug, thiserror::Error)]
-#[error("the Idempotency-Key is held")]
-pub(super) struct KeyHeld;
+#[error("the sale was not written: {0:?}")]
+pub(super) struct RolledBack(pub(super) Recorded);
 
-/// [`in_one_statement`]'s steps. A held key is [`KeyHeld`] as an error, so that the
-/// transaction rolls the sale back.
+/// [`in_one_statement`]'s steps. A held key or a limit reached is [`RolledBack`] as an error,
+/// so that the transaction rolls back what came before it.
 pub(super) fn step_by_step(
     conn: &mut DbConn,
     sale: NewSale,
@@ -189,21 +170,9 @@ pub(super) fn step_by_step(
     if !valid {
         return Ok(Recorded::NoLongerValid);
     }
-    let taken = hand_written!(
-        conn,
-        SQLITE_TAKE_USE,
-        SQLITE_TAKE_USE,
-        [
-            Date => sale.day,
-            Text => offer.clone(),
-            Text => member.clone(),
-            Nullable<Integer> => sale.daily_limit.map(|n| n as i32),
-            Nullable<Integer> => sale.total_limit.map(|n| n as i32),
-        ],
-        execute
-    )?;
-    if taken == 0 {
-        return Ok(Recorded::LimitReached);
+    let taken = usage::sqlite_take(conn, &offer, &member, sale.day, sale.daily_limit, sale.total_limit)?;
+    if !taken {
+        return Err(RolledBack(Recorded::LimitReached).into());
     }
     diesel::insert_into(discount_sales::table)
         .values((
@@ -225,7 +194,7 @@ pub(super) fn step_by_step(
     enqueue_event(conn, &sale.merchant.to_string(), event(&sale), sale.at)?;
     if let Some(answer) = answer {
         match idempotency::keep(conn, AnswerRow::try_from(answer)?) {
-            Err(e) if idempotency::key_held(&e) => return Err(KeyHeld.into()),
+            Err(e) if idempotency::key_held(&e) => return Err(RolledBack(Recorded::KeyHeld).into()),
             kept => kept?,
         };
     }

@@ -71,12 +71,6 @@ fn present_facts_sql(backend: Backend) -> String {
 static PG_PRESENT_FACTS: LazyLock<String> = LazyLock::new(|| present_facts_sql(Backend::Postgres));
 static SQLITE_PRESENT_FACTS: LazyLock<String> = LazyLock::new(|| present_facts_sql(Backend::Sqlite));
 
-/// Gives back a use made on day `$1`.
-const GIVE_BACK_USE: &str = "UPDATE offer_usage
-     SET day_used = CASE WHEN day = $1 AND day_used > 0 THEN day_used - 1 ELSE day_used END,
-         total_used = CASE WHEN total_used > 0 THEN total_used - 1 ELSE 0 END
-     WHERE offer_id = $2 AND member_id = $3";
-
 /// The columns a member's facts are read from, by every look-up a till makes.
 #[derive(QueryableByName)]
 pub(in crate::db) struct FactsColumns {
@@ -293,8 +287,11 @@ impl Sales for DbMerchants {
             Backend::Sqlite => {
                 let written = self.db.transaction(move |conn| record::step_by_step(conn, sale, answer, consent)).await;
                 match written {
-                    Err(e) if e.is::<record::KeyHeld>() => Ok(Recorded::KeyHeld),
-                    other => other,
+                    Err(e) => match e.downcast_ref::<record::RolledBack>() {
+                        Some(record::RolledBack(answer)) => Ok(*answer),
+                        None => Err(e),
+                    },
+                    ok => ok,
                 }
             }
         }
@@ -325,11 +322,7 @@ impl Sales for DbMerchants {
                         .filter(discount_sales::id.eq(&id))
                         .select((discount_sales::offer_id, discount_sales::member_id, discount_sales::sale_day))
                         .first(conn)?;
-                    diesel::sql_query(GIVE_BACK_USE)
-                        .bind::<Date, _>(day)
-                        .bind::<Text, _>(offer)
-                        .bind::<Text, _>(member)
-                        .execute(conn)?;
+                    super::usage::give_back(conn, &offer, &member, day)?;
                 }
                 let Some((row, title)) = sale_row(conn, &merchant, &id)? else { return Ok(None) };
                 let sale = row.into_sale(title)?;

@@ -62,6 +62,14 @@ diesel::table! {
         outcome -> Text,
         rebate_fen -> BigInt,
         received_at -> Timestamp,
+        payout_day -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    payout_days (day) {
+        day -> Date,
+        closed_at -> Timestamp,
     }
 }
 
@@ -77,5 +85,21 @@ diesel::table! {
         funder -> Text,
         payout_day -> Date,
         created_at -> Timestamp,
+        refund_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    card_refunds (refund_id) {
+        refund_id -> Text,
+        transaction_id -> Text,
+        kind -> Text,
+        sent_amount_fen -> Nullable<BigInt>,
+        amount_fen -> BigInt,
+        occurred_at -> Timestamp,
+        clawback_fen -> BigInt,
+        remaining_fen -> BigInt,
+        payout_day -> Date,
+        received_at -> Timestamp,
     }
 }

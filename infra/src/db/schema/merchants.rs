@@ -113,6 +113,9 @@ diesel::table! {
         created_at -> Timestamp,
         reversed_at -> Nullable<Timestamp>,
         reversal_till_ref -> Nullable<Text>,
+        stated_on -> Nullable<Date>,
+        reversal_stated_on -> Nullable<Date>,
+        card_transaction_id -> Nullable<Text>,
     }
 }
 
@@ -120,9 +123,27 @@ diesel::table! {
     offer_usage (offer_id, member_id) {
         offer_id -> Text,
         member_id -> Text,
-        day -> Date,
-        day_used -> Integer,
         total_used -> Integer,
+        total_limit -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    offer_day_usage (offer_id, member_id, day) {
+        offer_id -> Text,
+        member_id -> Text,
+        day -> Date,
+        used -> Integer,
+        day_limit -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    offer_status_log (seq) {
+        seq -> BigInt,
+        offer_id -> Text,
+        status -> Text,
+        since -> Timestamp,
     }
 }
 
@@ -138,6 +159,13 @@ diesel::table! {
         merchant_id -> Text,
         day -> Date,
         created_at -> Timestamp,
+        sales -> Integer,
+        reversed -> Integer,
+        adjustments -> Integer,
+        vouchers -> Integer,
+        original_fen -> BigInt,
+        discount_fen -> BigInt,
+        paid_fen -> BigInt,
     }
 }
 

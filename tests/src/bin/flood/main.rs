@@ -24,6 +24,7 @@ mod cpu;
 mod load;
 mod opening;
 mod report;
+mod report_reads;
 mod seed;
 mod server;
 
@@ -107,6 +108,11 @@ struct Args {
     /// rush policy with other settings: `--server-env SGH_RUSH_CLAIMS_PER_SEC=0`.
     #[arg(long = "server-env", value_parser = server_env)]
     server_env: Vec<(String, String)>,
+    /// In scenarios a, b and c, a member of staff reads the campaign's report this often (ms)
+    /// while the claims flow, one read at a time: its latency and answers are printed after the
+    /// row. 0: no reads.
+    #[arg(long, default_value_t = 0)]
+    report_every_ms: u64,
 }
 
 fn server_env(pair: &str) -> Result<(String, String), String> {
@@ -194,7 +200,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
             let plan = Plan::new(&args, scenario, &members)?;
             let (campaign, gift) = server.campaign(&staff, plan.stock).await?;
+            let reader = report_reads::ReportReads::start(&args, &staff, &campaign);
             let outcome = flood(&args, &plan, &campaign, &gift, &members).await?;
+            if let Some(reader) = reader {
+                reader.stop()?.print(mode, scenario);
+            }
             let stored = Stored::read(&db, &campaign, plan.stock).await?;
             let rss_mib = server.peak_rss_mib()?;
             server.stop();

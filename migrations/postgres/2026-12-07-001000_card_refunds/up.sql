@@ -1,0 +1,22 @@
+-- The bank's refunds and reversals of card transactions, each kept once by its id. A refund that
+-- takes back part of a rebate writes a negative rebate row, on the payout day it is processed.
+CREATE TABLE card_refunds (
+    refund_id        TEXT PRIMARY KEY,
+    transaction_id   TEXT NOT NULL REFERENCES card_transactions (transaction_id),
+    kind             TEXT NOT NULL CHECK (kind IN ('refund', 'reversal')),
+    -- As the bank sent it (a reversal may leave it out), to tell a replay from a conflict.
+    sent_amount_fen  BIGINT,
+    amount_fen       BIGINT NOT NULL CHECK (amount_fen > 0),
+    occurred_at      TIMESTAMP NOT NULL,
+    clawback_fen     BIGINT NOT NULL CHECK (clawback_fen >= 0),
+    -- The transaction's amount not refunded after this one.
+    remaining_fen    BIGINT NOT NULL CHECK (remaining_fen >= 0),
+    payout_day       DATE NOT NULL,
+    received_at      TIMESTAMP NOT NULL
+);
+CREATE INDEX card_refunds_by_transaction ON card_refunds (transaction_id);
+
+-- A transaction's rebate is one row; each refund that claws some back is one more, negative.
+ALTER TABLE rebates DROP CONSTRAINT rebates_transaction_id_key;
+ALTER TABLE rebates ADD COLUMN refund_id TEXT UNIQUE;
+CREATE UNIQUE INDEX rebates_once ON rebates (transaction_id) WHERE refund_id IS NULL;

@@ -1,0 +1,11 @@
+ALTER TABLE settlement_statements DROP COLUMN paid_fen;
+ALTER TABLE settlement_statements DROP COLUMN discount_fen;
+ALTER TABLE settlement_statements DROP COLUMN original_fen;
+ALTER TABLE settlement_statements DROP COLUMN vouchers;
+ALTER TABLE settlement_statements DROP COLUMN adjustments;
+ALTER TABLE settlement_statements DROP COLUMN reversed;
+ALTER TABLE settlement_statements DROP COLUMN sales;
+DROP INDEX discount_sales_reversal_unstated;
+DROP INDEX discount_sales_unstated;
+ALTER TABLE discount_sales DROP COLUMN reversal_stated_on;
+ALTER TABLE discount_sales DROP COLUMN stated_on;
