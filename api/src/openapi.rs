@@ -74,7 +74,7 @@ pub struct Problem {
     /// The same as `title`, under the name WeChat Pay style clients read.
     pub message: String,
     pub status: u16,
-    /// Stable machine-readable code, e.g. `admin.locked`.
+    /// Stable machine-readable code, e.g. `admin.invalid_credentials`.
     pub code: String,
     /// Technical detail about the request; absent when there is none (never `null`).
     #[serde(skip_serializing_if = "Option::is_none")]

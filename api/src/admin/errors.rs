@@ -13,14 +13,6 @@ impl From<LoginError> for ApiError {
                 "用户名或密码错误",
                 "Invalid username or password",
             ),
-            LoginError::Locked { until, seconds_left: secs } => ApiError::new(
-                StatusCode::LOCKED,
-                "admin.locked",
-                "密码错误次数过多，账号已锁定 15 分钟",
-                "Too many failed logins: the account is locked for 15 minutes",
-            )
-            .with("locked_until", until.to_rfc3339())
-            .retry_after(secs),
             LoginError::Disabled => {
                 ApiError::new(StatusCode::FORBIDDEN, "admin.disabled", "账号已停用", "This account is disabled")
             }

@@ -14,8 +14,10 @@ const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 /// Signs a member of staff in.
 ///
 /// Exchanges username and password for a staff token (`admin_jwt`). Five wrong passwords in a row lock the account for
-/// 15 minutes (audit-logged as `admin_user.lock`); a client address gets at most 30 attempts a minute. A disabled
-/// account is refused.
+/// 15 minutes (audit-logged as `admin_user.lock`; parallel attempts each count). A locked account is answered exactly
+/// as an unknown name or a wrong password is (401, after the same work), so the answer never says a name exists; staff
+/// see and lift locks in the account list. A client address gets at most 30 attempts a minute. A disabled account is
+/// refused once its password is right.
 ///
 /// Who: anyone, without credentials.
 #[utoipa::path(operation_id = "admin_sign_in", 
@@ -23,15 +25,11 @@ const LOGIN_WINDOW: Duration = Duration::from_secs(60);
     request_body = LoginRequest,
     responses(
         (status = 200, body = SessionResponse),
-        (status = 401, description = "Unknown user or wrong password", body = crate::openapi::Problem,
+        (status = 401, description = "Unknown user, wrong password or a locked account", body = crate::openapi::Problem,
             content_type = "application/problem+json", example = json!({"type": "urn:sgh:problem:admin.invalid_credentials",
             "title": "用户名或密码错误", "message": "用户名或密码错误", "status": 401, "code": "admin.invalid_credentials",
             "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7cb"})),
         (status = 403, description = "Account disabled", body = crate::openapi::Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Account locked", body = crate::openapi::Problem, content_type = "application/problem+json",
-            example = json!({"type": "urn:sgh:problem:admin.locked", "title": "密码错误次数过多，账号已锁定 15 分钟",
-            "message": "密码错误次数过多，账号已锁定 15 分钟", "status": 423, "code": "admin.locked",
-            "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7cc", "locked_until": "2026-05-01T02:15:00+00:00"})),
         (status = 429, description = "Too many attempts from this address", body = crate::openapi::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,23 +1,12 @@
-use chrono::{DateTime, Utc};
-
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Unknown user or wrong password: the caller is not told which.
+    /// Unknown user, wrong password or a locked account: the caller is not told which.
     #[error("invalid username or password")]
     InvalidCredentials,
-    /// `seconds_left` is measured on the service's clock, for `Retry-After`.
-    #[error("account locked until {until}")]
-    Locked { until: DateTime<Utc>, seconds_left: u64 },
     #[error("account disabled")]
     Disabled,
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
-}
-
-impl LoginError {
-    pub fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> Self {
-        LoginError::Locked { until, seconds_left: (until - now).num_seconds().max(1) as u64 }
-    }
 }
 
 /// Presenting a session token.

@@ -168,15 +168,24 @@ impl AdminUser {
         self.locked_until.filter(|until| *until > now)
     }
 
-    /// The count restarts after a lock has run out, so one more wrong password then is not a new lock.
     pub fn after_failed_login(&self, now: DateTime<Utc>) -> FailedLogin {
-        let previous = if self.locked_until.is_some_and(|u| u <= now) { 0 } else { self.failed_logins };
-        let failed_logins = previous + 1;
-        if failed_logins >= MAX_FAILED_LOGINS {
-            FailedLogin { failed_logins: 0, locked_until: Some(now + LOCKOUT) }
-        } else {
-            FailedLogin { failed_logins, locked_until: None }
-        }
+        after_failure(self.failed_logins, self.locked_until, now)
+    }
+}
+
+/// What one more wrong password makes of an account's count (`failed_logins`, `locked_until`):
+/// a lock still running stays as it is; the count restarts after a lock has run out, so one more
+/// wrong password then is not a new lock; the fifth in a row locks. The store applies it to the
+/// count as it stands at that moment, so parallel wrong passwords each count.
+pub fn after_failure(failed_logins: u32, locked_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> FailedLogin {
+    if let Some(until) = locked_until.filter(|until| *until > now) {
+        return FailedLogin { failed_logins, locked_until: Some(until) };
+    }
+    let failed_logins = if locked_until.is_some() { 0 } else { failed_logins } + 1;
+    if failed_logins >= MAX_FAILED_LOGINS {
+        FailedLogin { failed_logins: 0, locked_until: Some(now + LOCKOUT) }
+    } else {
+        FailedLogin { failed_logins, locked_until: None }
     }
 }
 

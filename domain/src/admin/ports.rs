@@ -28,7 +28,17 @@ pub trait AdminRepository: Send + Sync + 'static {
     /// Stores every field of `admin` but id, username and created_at.
     fn update(&self, admin: &AdminUser, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    /// Records a login's effect on the failure counter, with an audit row when it locks the account.
+    /// Counts one wrong password against the count as it stands when it is written (so parallel
+    /// ones each count), by [`super::model::after_failure`]; appends `lock` when that locks the
+    /// account. Answers what it made of the count.
+    fn count_failed_login(
+        &self,
+        id: AdminId,
+        now: DateTime<Utc>,
+        lock: NewAuditEntry,
+    ) -> impl Future<Output = anyhow::Result<super::model::FailedLogin>> + Send;
+
+    /// Sets the failure counter (a success clears it), with an audit row when given.
     fn record_login(
         &self,
         id: AdminId,

@@ -45,21 +45,17 @@ where
             return Err(LoginError::InvalidCredentials);
         };
         let now = self.clock.now();
-        if let Some(until) = user.locked_at(now) {
-            return Err(LoginError::locked(until, now));
+        // The hash is checked whatever the account's state: a locked name costs the same time as
+        // an unknown one, and gets the same answer, so a guess learns nothing of either.
+        let right = self.hasher.verify(password, Some(&user.password_hash)).await?;
+        if user.locked_at(now).is_some() {
+            return Err(LoginError::InvalidCredentials);
         }
-        if !self.hasher.verify(password, Some(&user.password_hash)).await? {
-            let failed = user.after_failed_login(now);
-            let audit = failed.locked_until.map(|until| {
-                let actor = Actor::command_line("system");
-                NewAuditEntry::by(&actor, now, "admin_user.lock", user.id.to_string())
-                    .change(None, Some(serde_json::json!({ "locked_until": until })))
-            });
-            self.repo.record_login(user.id, failed.failed_logins, failed.locked_until, audit).await?;
-            return Err(match failed.locked_until {
-                Some(until) => LoginError::locked(until, now),
-                None => LoginError::InvalidCredentials,
-            });
+        if !right {
+            let lock = NewAuditEntry::by(&Actor::command_line("system"), now, "admin_user.lock", user.id.to_string())
+                .change(None, Some(serde_json::json!({ "locked_until": now + super::model::LOCKOUT })));
+            self.repo.count_failed_login(user.id, now, lock).await?;
+            return Err(LoginError::InvalidCredentials);
         }
         if user.disabled {
             return Err(LoginError::Disabled);

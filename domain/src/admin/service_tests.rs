@@ -50,6 +50,22 @@ impl AdminRepository for Fakes {
         s.audit.push(audit);
         Ok(())
     }
+    async fn count_failed_login(
+        &self,
+        id: AdminId,
+        now: DateTime<Utc>,
+        lock: NewAuditEntry,
+    ) -> anyhow::Result<crate::admin::model::FailedLogin> {
+        let mut s = self.0.lock().unwrap();
+        let slot = s.admins.iter_mut().find(|a| a.id == id).unwrap();
+        let next = crate::admin::model::after_failure(slot.failed_logins, slot.locked_until, now);
+        let locks = next.locked_until.is_some() && next.locked_until != slot.locked_until;
+        (slot.failed_logins, slot.locked_until) = (next.failed_logins, next.locked_until);
+        if locks {
+            s.audit.push(lock);
+        }
+        Ok(next)
+    }
     async fn record_login(
         &self,
         id: AdminId,
@@ -145,12 +161,15 @@ async fn a_lock_lasts_fifteen_minutes_then_the_count_starts_over() {
     for _ in 0..4 {
         assert!(matches!(service.login("root", "wrong").await, Err(LoginError::InvalidCredentials)));
     }
-    let Err(LoginError::Locked { until, .. }) = service.login("root", "wrong").await else { panic!("not locked") };
-    assert_eq!(until, clock.now() + Duration::minutes(15));
+    // The fifth locks; the answer is the same as for any wrong password or unknown name.
+    assert!(matches!(service.login("root", "wrong").await, Err(LoginError::InvalidCredentials)));
+    let until = fakes.0.lock().unwrap().admins[0].locked_until;
+    assert_eq!(until, Some(clock.now() + Duration::minutes(15)));
     assert_eq!(fakes.0.lock().unwrap().audit.last().unwrap().action, "admin_user.lock");
 
     clock.advance(Duration::minutes(14));
-    assert!(matches!(service.login("root", PW).await, Err(LoginError::Locked { .. })), "still locked");
+    assert!(matches!(service.login("root", PW).await, Err(LoginError::InvalidCredentials)), "still locked");
+    assert!(matches!(service.login("nobody", PW).await, Err(LoginError::InvalidCredentials)), "as an unknown name");
     clock.advance(Duration::minutes(1));
     // One wrong password after the lock ran out does not lock again.
     assert!(matches!(service.login("root", "wrong").await, Err(LoginError::InvalidCredentials)));

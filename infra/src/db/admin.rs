@@ -5,6 +5,7 @@ use super::error::StoreError;
 use super::schema::admin_users;
 use super::{audit, jobs, Database};
 use domain::admin::error::InsertAdminError;
+use domain::admin::model::{after_failure, FailedLogin};
 use domain::admin::{AdminId, AdminRepository, AdminUser, NewAuditEntry, Role, Username};
 use domain::mail::OutboundEmail;
 use domain::shared::EmailAddress;
@@ -149,6 +150,51 @@ impl AdminRepository for DbAdmins {
                     .execute(conn)?;
                 audit::append(conn, audit)?;
                 Ok(())
+            })
+            .await
+    }
+
+    async fn count_failed_login(
+        &self,
+        id: AdminId,
+        now: DateTime<Utc>,
+        lock: NewAuditEntry,
+    ) -> anyhow::Result<FailedLogin> {
+        let id = id.to_string();
+        self.0
+            .transaction(move |conn| {
+                let mut lock = Some(lock);
+                // Compare and set: an update finding the count changed since it was read (a
+                // parallel wrong password wrote first) reads again, so each one counts.
+                loop {
+                    let (failed, locked): (i32, Option<NaiveDateTime>) = admin_users::table
+                        .find(&id)
+                        .select((admin_users::failed_logins, admin_users::locked_until))
+                        .first(conn)?;
+                    let next = after_failure(failed.max(0) as u32, locked.map(|t| t.and_utc()), now);
+                    let set = (
+                        admin_users::failed_logins.eq(i32::try_from(next.failed_logins).unwrap_or(i32::MAX)),
+                        admin_users::locked_until.eq(next.locked_until.map(|t| t.naive_utc())),
+                    );
+                    let same = admin_users::table
+                        .filter(admin_users::id.eq(&id))
+                        .filter(admin_users::failed_logins.eq(failed));
+                    let written = match locked {
+                        Some(at) => {
+                            diesel::update(same.filter(admin_users::locked_until.eq(at))).set(set).execute(conn)?
+                        }
+                        None => {
+                            diesel::update(same.filter(admin_users::locked_until.is_null())).set(set).execute(conn)?
+                        }
+                    };
+                    if written == 1 {
+                        let locks = next.locked_until.is_some() && next.locked_until != locked.map(|t| t.and_utc());
+                        if let (true, Some(entry)) = (locks, lock.take()) {
+                            audit::append(conn, entry)?;
+                        }
+                        return Ok::<_, anyhow::Error>(next);
+                    }
+                }
             })
             .await
     }
