@@ -62,6 +62,27 @@ const CHECKS: &[Check] = &[
                  OR discount_fen > original_fen OR discount_fen + paid_fen <> original_fen",
     },
     Check {
+        book: Book::Merchant,
+        says: "a statement's totals are what its lines say: its sales shown completed, less the reversals it adjusts",
+        sql: "SELECT subject, row_id, expected, found FROM (
+                  SELECT s.merchant_id AS subject, CAST(s.day AS TEXT) AS row_id, s.paid_fen AS found,
+                         s.discount_fen AS found_discount,
+                         CAST(COALESCE((SELECT SUM(d.paid_fen) FROM discount_sales d
+                                        WHERE d.merchant_id = s.merchant_id AND d.stated_on = s.day
+                                          AND (d.reversal_stated_on IS NULL OR d.reversal_stated_on <> s.day)), 0)
+                            - COALESCE((SELECT SUM(d.paid_fen) FROM discount_sales d
+                                        WHERE d.merchant_id = s.merchant_id AND d.reversal_stated_on = s.day
+                                          AND d.stated_on < s.day), 0) AS BIGINT) AS expected,
+                         CAST(COALESCE((SELECT SUM(d.discount_fen) FROM discount_sales d
+                                        WHERE d.merchant_id = s.merchant_id AND d.stated_on = s.day
+                                          AND (d.reversal_stated_on IS NULL OR d.reversal_stated_on <> s.day)), 0)
+                            - COALESCE((SELECT SUM(d.discount_fen) FROM discount_sales d
+                                        WHERE d.merchant_id = s.merchant_id AND d.reversal_stated_on = s.day
+                                          AND d.stated_on < s.day), 0) AS BIGINT) AS expected_discount
+                  FROM settlement_statements s) t
+              WHERE expected <> found OR expected_discount <> found_discount",
+    },
+    Check {
         book: Book::Payout,
         says: "a transaction's rebate is what the payout files pay for it, less what its refunds claw back",
         sql: "SELECT COALESCE(CAST(MIN(r.payout_day) AS TEXT), '') AS subject, t.transaction_id AS row_id,

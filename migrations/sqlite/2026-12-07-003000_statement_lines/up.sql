@@ -19,3 +19,19 @@ ALTER TABLE settlement_statements ADD COLUMN vouchers INTEGER NOT NULL DEFAULT 0
 ALTER TABLE settlement_statements ADD COLUMN original_fen BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE settlement_statements ADD COLUMN discount_fen BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE settlement_statements ADD COLUMN paid_fen BIGINT NOT NULL DEFAULT 0;
+-- Statements issued before: their totals as their lines now say (the ledger check recomputes them).
+UPDATE settlement_statements SET
+    sales = (SELECT COUNT(*) FROM discount_sales d
+             WHERE d.merchant_id = settlement_statements.merchant_id AND d.stated_on = settlement_statements.day),
+    reversed = (SELECT COUNT(*) FROM discount_sales d
+                WHERE d.merchant_id = settlement_statements.merchant_id AND d.stated_on = settlement_statements.day
+                  AND d.reversed_at IS NOT NULL),
+    original_fen = COALESCE((SELECT SUM(d.original_fen) FROM discount_sales d
+                             WHERE d.merchant_id = settlement_statements.merchant_id
+                               AND d.stated_on = settlement_statements.day AND d.reversed_at IS NULL), 0),
+    discount_fen = COALESCE((SELECT SUM(d.discount_fen) FROM discount_sales d
+                             WHERE d.merchant_id = settlement_statements.merchant_id
+                               AND d.stated_on = settlement_statements.day AND d.reversed_at IS NULL), 0),
+    paid_fen = COALESCE((SELECT SUM(d.paid_fen) FROM discount_sales d
+                         WHERE d.merchant_id = settlement_statements.merchant_id
+                           AND d.stated_on = settlement_statements.day AND d.reversed_at IS NULL), 0);

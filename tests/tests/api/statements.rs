@@ -178,4 +178,28 @@ async fn statements_keep_what_they_said_and_carry_what_came_after_as_adjustments
         .count("SELECT CAST(SUM(paid_fen) AS BIGINT) AS n FROM settlement_statements WHERE day = '2026-12-01'")
         .await;
     assert_eq!(kept, 10_800 + 8_000);
+    app.assert_books_balance().await;
+    // The auditor's check recomputes each statement from the lines it claimed.
+    let db = app.database().await;
+    db.run(|conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE settlement_statements SET paid_fen = paid_fen + 1 WHERE day = '2026-12-02'")
+            .execute(conn)
+            .map_err(anyhow::Error::from)
+    })
+    .await
+    .unwrap();
+    let auditor = app.staff(Role::Auditor).await;
+    let found = app.send(Req::get("/v1/admin/ledger/audit").bearer(&auditor)).await.json();
+    let findings = found["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{found}");
+    assert_eq!(
+        (
+            findings[0]["book"].as_str(),
+            findings[0]["row"].as_str(),
+            findings[0]["expected_fen"].as_i64(),
+            findings[0]["found_fen"].as_i64()
+        ),
+        (Some("merchant"), Some("2026-12-02"), Some(7_200), Some(7_201))
+    );
 }
