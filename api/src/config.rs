@@ -175,6 +175,20 @@ pub(crate) fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigEr
 }
 
 impl Config {
+    /// What an operator should hear at start about a configuration that runs but should not run
+    /// like this: the development profile reachable from other machines.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut said = Vec::new();
+        if self.profile == Profile::Dev && !self.server.bind.ip().is_loopback() {
+            said.push(format!(
+                "the dev profile listens on {}, reachable from other machines, with published development keys and \
+                 sign-in codes written to the log: set SGH_PROFILE=prod for anything but a developer's machine",
+                self.server.bind
+            ));
+        }
+        said
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(std::env::vars().filter(|(k, _)| k.starts_with("SGH_")))
     }
@@ -196,6 +210,7 @@ impl Config {
         let admin = AdminConfig::read(&v, profile)?;
         let key_b64 = secret(&v, profile, "SGH_ENCRYPTION_KEY", DEV_ENCRYPTION_KEY, "encrypts personal data")?;
         let encryption_key = key32("SGH_ENCRYPTION_KEY", &key_b64)?;
+        not_a_dev_value(&v, profile, "SGH_ENCRYPTION_PREVIOUS_KEY", DEV_ENCRYPTION_KEY)?;
         let previous_encryption_key = match v.get("SGH_ENCRYPTION_PREVIOUS_KEY") {
             Some(k) => Some((
                 v.get("SGH_ENCRYPTION_PREVIOUS_KEY_ID")
@@ -300,6 +315,15 @@ fn key32(var: &'static str, b64: &str) -> Result<[u8; 32], ConfigError> {
 }
 
 /// A secret that `dev` may take from the published default and `prod` must be given.
+/// `prod` refuses an optional key that holds a published development value too (a previous key
+/// kept for rotation decrypts or verifies as much as the current one).
+pub(crate) fn not_a_dev_value(v: &Vars, profile: Profile, var: &'static str, dev: &str) -> Result<(), ConfigError> {
+    match (v.get(var), profile) {
+        (Some(value), Profile::Prod) if value == dev => Err(ConfigError::DevSecret { var }),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn secret(
     v: &Vars,
     profile: Profile,
@@ -370,25 +394,53 @@ mod tests {
         let no_member = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index]));
         assert!(matches!(no_member, Err(ConfigError::Missing { var: "SGH_MEMBER_JWT_SECRET", .. })));
         let member = ("SGH_MEMBER_JWT_SECRET", "another-real-production-secret-long-enough");
-        let no_platform_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member]));
+        // Without an SMS gateway sign-in codes would go to the log: prod will not start.
+        let no_sms = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member]));
+        assert!(matches!(no_sms, Err(ConfigError::Missing { var: "SGH_SMS_URL", .. })), "{no_sms:?}");
+        let (sms, sms_key) = (("SGH_SMS_URL", "https://sms.example.cn/send"), ("SGH_SMS_KEY", "k"));
+        let member = [member, sms, sms_key];
+        let no_platform_key =
+            Config::from_vars(vars(&[&[("SGH_PROFILE", "prod"), jwt, key, index][..], &member].concat()));
         assert!(matches!(no_platform_key, Err(ConfigError::Missing { var: "SGH_PLATFORM_KEY_FILE", .. })));
         let platform = ("SGH_PLATFORM_KEY_FILE", "/etc/sgh/platform-key.pem");
-        let no_webhook_key = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform]));
+        let no_webhook_key =
+            Config::from_vars(vars(&[&[("SGH_PROFILE", "prod"), jwt, key, index, platform][..], &member].concat()));
         assert!(matches!(no_webhook_key, Err(ConfigError::Missing { var: "SGH_WEBHOOK_KEY_FILE", .. })));
         let webhook = ("SGH_WEBHOOK_KEY_FILE", "/etc/sgh/webhook-key.pem");
-        let open_metrics =
-            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook]));
+        let open_metrics = Config::from_vars(vars(
+            &[&[("SGH_PROFILE", "prod"), jwt, key, index, platform, webhook][..], &member].concat(),
+        ));
         assert!(matches!(open_metrics, Err(ConfigError::Missing { var: "SGH_METRICS_BIND", .. })));
         let metrics = ("SGH_METRICS_BIND", "127.0.0.1:9100");
-        let ok =
-            Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook, metrics]))
-                .unwrap();
+        let ok = Config::from_vars(vars(
+            &[&[("SGH_PROFILE", "prod"), jwt, key, index, platform, webhook, metrics][..], &member].concat(),
+        ))
+        .unwrap();
         assert_eq!(ok.server.log_format, LogFormat::Json);
         assert_eq!(ok.server.metrics_bind, Some(SocketAddr::from(([127, 0, 0, 1], 9100))));
         let token = ("SGH_METRICS_TOKEN", "a-scraper-token-long-enough");
-        let ok = Config::from_vars(vars(&[("SGH_PROFILE", "prod"), jwt, key, index, member, platform, webhook, token]))
-            .unwrap();
+        let ok = Config::from_vars(vars(
+            &[&[("SGH_PROFILE", "prod"), jwt, key, index, platform, webhook, token][..], &member].concat(),
+        ))
+        .unwrap();
         assert_eq!(ok.server.metrics_token.as_deref(), Some(token.1));
+        // A previous key kept for rotation is refused when it is a published development value.
+        let all = [&[("SGH_PROFILE", "prod"), jwt, key, index, platform, webhook, token][..], &member].concat();
+        for (var, dev) in [
+            ("SGH_ENCRYPTION_PREVIOUS_KEY", DEV_ENCRYPTION_KEY),
+            ("SGH_MEMBER_JWT_PREVIOUS_SECRET", DEV_MEMBER_JWT_SECRET),
+        ] {
+            let refused =
+                Config::from_vars(vars(&[&all[..], &[(var, dev), ("SGH_ENCRYPTION_PREVIOUS_KEY_ID", "k0")]].concat()));
+            assert!(matches!(refused, Err(ConfigError::DevSecret { var: v }) if v == var), "{var}: {refused:?}");
+        }
+    }
+
+    #[test]
+    fn a_dev_profile_reachable_from_other_machines_is_warned_about() {
+        assert!(Config::from_vars(vars(&[])).unwrap().warnings().is_empty());
+        let open = Config::from_vars(vars(&[("SGH_BIND", "0.0.0.0:8080")])).unwrap();
+        assert!(open.warnings()[0].contains("SGH_PROFILE=prod"), "{:?}", open.warnings());
     }
 
     #[test]

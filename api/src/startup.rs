@@ -55,6 +55,9 @@ impl Application {
 
     /// Like [`Application::build`] with the clock every service reads (tests move a `TestClock`).
     pub async fn build_with_clock(config: Config, clock: AppClock) -> anyhow::Result<Self> {
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
         let infra = Infra::open(config, clock).await?;
         let config = &infra.config;
         tracing::info!(

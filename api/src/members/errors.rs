@@ -124,6 +124,13 @@ impl From<ProfileError> for ApiError {
                 "Too many real-name attempts today",
             )
             .retry_after(secs(retry_after)),
+            ProfileError::TooManyMails { retry_after } => ApiError::new(
+                S::TOO_MANY_REQUESTS,
+                "email.too_many_mails",
+                "验证邮件发送过于频繁，请稍后再试",
+                "Too many confirmation mails for this account or address: try again later",
+            )
+            .retry_after(secs(retry_after)),
             ProfileError::ConsentRequired => ApiError::new(
                 S::FORBIDDEN,
                 "consent.required",

@@ -51,12 +51,14 @@ pub async fn get_me(state: web::Data<MembersState>, me: MemberCaller) -> web::Js
 /// Changes the member's nickname, avatar or e-mail.
 ///
 /// Nickname and avatar change at once; a new e-mail address is sent a confirmation code through the mail outbox, and
-/// becomes the member's once confirmed (`POST /v1/me/email/confirm`).
+/// becomes the member's once confirmed (`POST /v1/me/email/confirm`). Confirmation mails are limited per member and per
+/// address, 3 an hour and 10 a day: past that, 429 `email.too_many_mails` with `Retry-After`, and nothing changes.
 ///
 /// Who: a member (member token).
 #[utoipa::path(operation_id = "member_update_account", tag = "members", security(("member_jwt" = [])), request_body = PatchMe, responses(
     (status = 200, body = PatchMeResponse),
     (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 429, description = "`email.too_many_mails`", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
 #[patch("/v1/me")]
 pub async fn patch_me(
@@ -74,19 +76,20 @@ pub async fn patch_me(
         .map(EmailAddress::parse)
         .transpose()
         .map_err(|e| ApiError::validation("email", "电子邮箱格式不正确", e.to_string()))?;
-    let mut profile = state.profiles.update(id, nick, avatar_url).await?;
+    // The mail first: refused by its limits, nothing of the request is kept.
     let mut sent_to = None;
     if let Some(email) = email {
         state.profiles.request_email(id, email.clone()).await?;
         sent_to = Some(email.to_string());
-        profile = state.profiles.get(id).await?;
     }
+    let profile = state.profiles.update(id, nick, avatar_url).await?;
     Ok(web::Json(PatchMeResponse { member: view(&state, &profile), email_confirmation_sent_to: sent_to }))
 }
 
 /// Confirms a new e-mail address.
 ///
-/// With the code mailed to it after `PATCH /v1/me`; the address then becomes the member's.
+/// With the code mailed to it after `PATCH /v1/me`; the address then becomes the member's. Five wrong codes burn the
+/// pending one (ask for a new mail).
 ///
 /// Who: a member (member token).
 #[utoipa::path(operation_id = "member_confirm_email", tag = "members", security(("member_jwt" = [])), request_body = EmailCodeRequest, responses(

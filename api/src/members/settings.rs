@@ -11,6 +11,8 @@ pub struct MembersConfig {
     pub previous_jwt: Option<(String, String)>,
     pub token_ttl: chrono::Duration,
     pub refresh_token_ttl: chrono::Duration,
+    /// A sign-in lasts at most this long, however often its refresh token is rotated.
+    pub session_max_age: chrono::Duration,
     pub sms_gateway: Option<(String, String)>,
     pub wechat_base_url: String,
     pub wechat_app: Option<(String, String)>,
@@ -26,6 +28,7 @@ impl MembersConfig {
         if member_secret.len() < 32 {
             return Err(invalid("SGH_MEMBER_JWT_SECRET", "must be at least 32 bytes"));
         }
+        crate::config::not_a_dev_value(v, profile, "SGH_MEMBER_JWT_PREVIOUS_SECRET", DEV_MEMBER_JWT_SECRET)?;
         let previous_member_jwt = v
             .get("SGH_MEMBER_JWT_PREVIOUS_SECRET")
             .map(|secret| (v.get("SGH_MEMBER_JWT_PREVIOUS_KID").unwrap_or("previous").to_owned(), secret.to_owned()));
@@ -36,8 +39,15 @@ impl MembersConfig {
             refresh_token_ttl: span(
                 v.within("SGH_REFRESH_TOKEN_TTL_DAYS", 30, 1..=365).map(|d: u64| Duration::from_secs(d * DAY))?,
             ),
+            session_max_age: span(
+                v.within("SGH_SESSION_MAX_DAYS", 30, 1..=365).map(|d: u64| Duration::from_secs(d * DAY))?,
+            ),
             sms_gateway: match (v.get("SGH_SMS_URL"), v.get("SGH_SMS_KEY")) {
                 (Some(url), Some(key)) => Some((url.to_owned(), key.to_owned())),
+                // Without a gateway the codes go to the log: a developer's convenience, never prod's.
+                (None, None) if profile == Profile::Prod => {
+                    return Err(ConfigError::Missing { var: "SGH_SMS_URL", why: "sends sign-in codes" })
+                }
                 (None, None) => None,
                 _ => return Err(invalid("SGH_SMS_URL", "SGH_SMS_URL and SGH_SMS_KEY go together")),
             },

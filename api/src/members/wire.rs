@@ -40,7 +40,7 @@ pub fn wire(infra: &Infra) -> MembersState {
     MembersState {
         auth: MemberAuth {
             members: members.clone(),
-            refresh: DbRefreshTokens::new(infra.db.clone(), config.refresh_token_ttl),
+            refresh: DbRefreshTokens::new(infra.db.clone(), config.refresh_token_ttl, config.session_max_age),
             tokens: JwtMemberTokens::new((kid, secret.as_bytes()), previous, config.token_ttl),
             sms,
             wechat: HttpWeChat::new(&config.wechat_base_url, wechat_app),

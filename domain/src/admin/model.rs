@@ -137,6 +137,8 @@ pub struct AdminUser {
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Tokens issued before this second are dead: set when the password or the role changes.
+    pub sessions_since: Option<DateTime<Utc>>,
 }
 
 /// Five wrong passwords in a row lock an account for fifteen minutes.
@@ -162,6 +164,12 @@ impl AdminUser {
             "disabled": self.disabled,
             "locked_until": self.locked_until,
         })
+    }
+
+    /// Whether a token issued at `issued_at` (whole seconds, as tokens carry it) still speaks for
+    /// the account.
+    pub fn accepts_token_issued(&self, issued_at: DateTime<Utc>) -> bool {
+        self.sessions_since.is_none_or(|since| issued_at.timestamp() >= since.timestamp())
     }
 
     pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

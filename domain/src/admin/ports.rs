@@ -72,6 +72,8 @@ pub trait PasswordHasher: Send + Sync + 'static {
 pub struct AdminClaims {
     pub admin_id: AdminId,
     pub role: Role,
+    /// When the token was issued, to the second.
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 

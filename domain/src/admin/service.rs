@@ -72,7 +72,7 @@ where
     pub async fn authenticate(&self, token: &str) -> Result<AdminUser, AuthError> {
         let claims = self.tokens.verify(token, self.clock.now()).ok_or(AuthError::InvalidToken)?;
         match self.repo.find_by_id(claims.admin_id).await? {
-            Some(user) if !user.disabled => Ok(user),
+            Some(user) if !user.disabled && user.accepts_token_issued(claims.issued_at) => Ok(user),
             _ => Err(AuthError::Inactive),
         }
     }
@@ -94,6 +94,7 @@ where
             password_hash: self.hasher.hash(&new.password).await?,
             created_at: now,
             updated_at: now,
+            sessions_since: None,
         };
         let audit = NewAuditEntry::by(actor, now, "admin_user.create", admin.id.to_string())
             .change(None, Some(admin.audit_snapshot()));
@@ -139,6 +140,10 @@ where
         }
         let now = self.clock.now();
         after.updated_at = now;
+        // A new password or role ends every session of the old one.
+        if patch.password.is_some() || after.role != before.role {
+            after.sessions_since = Some(now);
+        }
         let mut after_snapshot = after.audit_snapshot();
         if patch.password.is_some() {
             after_snapshot["password_changed"] = serde_json::Value::Bool(true);

@@ -116,6 +116,7 @@ impl AdminTokens for IdTokens {
         Some(AdminClaims {
             admin_id: AdminId(token.parse().ok()?),
             role: Role::Admin,
+            issued_at: DateTime::UNIX_EPOCH,
             expires_at: DateTime::UNIX_EPOCH,
         })
     }

@@ -159,7 +159,13 @@ impl MemberRepository for Fakes {
     ) -> anyhow::Result<()> {
         Ok(())
     }
-    async fn confirm_email(&self, _: MemberId, _: &str, _: DateTime<Utc>) -> anyhow::Result<Option<EmailAddress>> {
+    async fn confirm_email(
+        &self,
+        _: MemberId,
+        _: &str,
+        _: DateTime<Utc>,
+        _: u32,
+    ) -> anyhow::Result<Option<EmailAddress>> {
         Ok(None)
     }
     async fn record_consent(&self, _: MemberId, _: &str, _: DateTime<Utc>) -> anyhow::Result<()> {

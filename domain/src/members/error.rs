@@ -71,6 +71,9 @@ pub enum ProfileError {
     UnknownPolicyVersion,
     #[error("wrong or expired e-mail code")]
     BadEmailCode,
+    /// Confirmation mails per member or per address, over their limit.
+    #[error("too many confirmation mails")]
+    TooManyMails { retry_after: Duration },
     #[error("ephemeral store unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]

@@ -72,12 +72,14 @@ pub trait MemberRepository: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Makes the pending address the member's own if `code` matches and has not expired. Codes
-    /// are kept only as keyed hashes.
+    /// are kept only as keyed hashes. A wrong code counts against the pending one, which is burned
+    /// at `max_tries`.
     fn confirm_email(
         &self,
         id: MemberId,
         code: &str,
         now: DateTime<Utc>,
+        max_tries: u32,
     ) -> impl Future<Output = anyhow::Result<Option<EmailAddress>>> + Send;
 
     fn record_consent(

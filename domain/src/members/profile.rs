@@ -15,6 +15,11 @@ use crate::shared::{Clock, EmailAddress};
 /// Five real-name attempts per member per day: enough for typos, too few to probe the roster.
 pub const REAL_NAME_ATTEMPTS_PER_DAY: u32 = 5;
 pub const EMAIL_CODE_TTL: Duration = Duration::from_secs(1_800);
+/// Wrong codes a pending address takes before its code is burned: with the mail limits below, a
+/// guesser gets 15 tries an hour at a million codes, not the million a code's life once allowed.
+pub const EMAIL_CODE_TRIES: u32 = 5;
+/// Confirmation mails, each per member and per address: three an hour, ten a day.
+pub const EMAIL_MAILS: [(u32, Duration); 2] = [(3, Duration::from_secs(3_600)), (10, Duration::from_secs(86_400))];
 
 pub struct Profiles<M, R, E, C> {
     pub members: M,
@@ -97,6 +102,15 @@ where
     /// Sends a confirmation code to the new address through the outbox; the address becomes the
     /// member's only once confirmed.
     pub async fn request_email(&self, id: MemberId, email: EmailAddress) -> Result<(), ProfileError> {
+        // Nobody mails any address from the union's domain at will, their own account's or another's.
+        for (limit, window) in EMAIL_MAILS {
+            for key in [format!("mail-member:{id}"), format!("mail-to:{}", email.as_str())] {
+                let key = format!("{key}:{}", window.as_secs());
+                if let RateDecision::Limited { retry_after } = self.limiter.hit(&key, limit, window).await? {
+                    return Err(ProfileError::TooManyMails { retry_after });
+                }
+            }
+        }
         let code = crate::shared::random::six_digits();
         let mail = OutboundEmail {
             to: email.clone(),
@@ -112,7 +126,7 @@ where
     }
 
     pub async fn confirm_email(&self, id: MemberId, code: &str) -> Result<Profile, ProfileError> {
-        match self.members.confirm_email(id, code, self.clock.now()).await? {
+        match self.members.confirm_email(id, code, self.clock.now(), EMAIL_CODE_TRIES).await? {
             Some(_) => self.get(id).await,
             None => Err(ProfileError::BadEmailCode),
         }

@@ -62,6 +62,7 @@ impl AdminTokens for JwtAdminTokens {
         Some(AdminClaims {
             admin_id: AdminId(claims.sub.parse().ok()?),
             role: claims.role.parse().ok()?,
+            issued_at: Utc.timestamp_opt(claims.iat, 0).single()?,
             expires_at: Utc.timestamp_opt(claims.exp, 0).single()?,
         })
     }
@@ -86,6 +87,7 @@ mod tests {
             password_hash: String::new(),
             created_at: now,
             updated_at: now,
+            sessions_since: None,
         }
     }
 

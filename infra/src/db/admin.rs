@@ -24,6 +24,7 @@ struct AdminRow {
     password_hash: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    sessions_since: Option<NaiveDateTime>,
 }
 
 impl From<&AdminUser> for AdminRow {
@@ -40,6 +41,7 @@ impl From<&AdminUser> for AdminRow {
             password_hash: a.password_hash.clone(),
             created_at: a.created_at.naive_utc(),
             updated_at: a.updated_at.naive_utc(),
+            sessions_since: a.sessions_since.map(|t| t.naive_utc()),
         }
     }
 }
@@ -62,6 +64,7 @@ impl TryFrom<AdminRow> for AdminUser {
             password_hash: row.password_hash,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
+            sessions_since: row.sessions_since.map(|t| t.and_utc()),
         })
     }
 }
@@ -146,6 +149,7 @@ impl AdminRepository for DbAdmins {
                         admin_users::locked_until.eq(row.locked_until),
                         admin_users::password_hash.eq(&row.password_hash),
                         admin_users::updated_at.eq(row.updated_at),
+                        admin_users::sessions_since.eq(row.sessions_since),
                     ))
                     .execute(conn)?;
                 audit::append(conn, audit)?;

@@ -40,6 +40,7 @@ struct MemberRow {
     _updated_at: NaiveDateTime,
     erased_at: Option<NaiveDateTime>,
     sessions_since: Option<NaiveDateTime>,
+    _email_code_tries: i32,
 }
 
 type AffiliationRow = Option<(String, String, String, Option<NaiveDateTime>)>;
@@ -324,6 +325,7 @@ impl MemberRepository for DbMembers {
                     members::pending_email.eq(email),
                     members::email_code_hash.eq(hash),
                     members::email_code_expires_at.eq(expires.naive_utc()),
+                    members::email_code_tries.eq(0),
                 ))
                 .execute(conn)?;
             jobs::enqueue_mail(conn, mail, now)
@@ -336,7 +338,9 @@ impl MemberRepository for DbMembers {
         id: MemberId,
         code: &str,
         now: DateTime<Utc>,
+        max_tries: u32,
     ) -> anyhow::Result<Option<EmailAddress>> {
+        let max_tries = i32::try_from(max_tries).unwrap_or(i32::MAX);
         let hash = self.email_code_hash(id, code);
         let (id, now) = (id.to_string(), now.naive_utc());
         let confirmed: Option<String> = self
@@ -358,6 +362,19 @@ impl MemberRepository for DbMembers {
                             members::email_code_hash.eq(None::<String>),
                             members::email_code_expires_at.eq(None::<NaiveDateTime>),
                             members::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                } else {
+                    // A wrong code counts in one statement (parallel guesses each count); the
+                    // last allowed one burns the code.
+                    diesel::update(members::table.find(&id).filter(members::email_code_hash.is_not_null()))
+                        .set(members::email_code_tries.eq(members::email_code_tries + 1))
+                        .execute(conn)?;
+                    diesel::update(members::table.find(&id).filter(members::email_code_tries.ge(max_tries)))
+                        .set((
+                            members::pending_email.eq(None::<String>),
+                            members::email_code_hash.eq(None::<String>),
+                            members::email_code_expires_at.eq(None::<NaiveDateTime>),
                         ))
                         .execute(conn)?;
                 }

@@ -9,16 +9,19 @@ use super::{Database, DbConn};
 use domain::members::ports::{RefreshTokens, Rotation};
 use domain::members::MemberId;
 
-/// Refresh tokens: 256 random bits handed out once, stored only as SHA-256.
+/// Refresh tokens: 256 random bits handed out once, stored only as SHA-256. Each lives `ttl`;
+/// rotating one gives the next, but never past `max_session` after the sign-in that began the
+/// family: a stolen token kept fresh does not keep its session forever.
 #[derive(Clone)]
 pub struct DbRefreshTokens {
     db: Database,
     ttl: Duration,
+    max_session: Duration,
 }
 
 impl DbRefreshTokens {
-    pub fn new(db: Database, ttl: Duration) -> Self {
-        Self { db, ttl }
+    pub fn new(db: Database, ttl: Duration, max_session: Duration) -> Self {
+        Self { db, ttl, max_session }
     }
 }
 
@@ -34,7 +37,14 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn insert(conn: &mut DbConn, member: &str, family: &str, now: NaiveDateTime, ttl: Duration) -> QueryResult<String> {
+fn insert(
+    conn: &mut DbConn,
+    member: &str,
+    family: &str,
+    now: NaiveDateTime,
+    ttl: Duration,
+    ends: NaiveDateTime,
+) -> QueryResult<String> {
     let (token, token_hash) = new_token();
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -43,7 +53,8 @@ fn insert(conn: &mut DbConn, member: &str, family: &str, now: NaiveDateTime, ttl
             refresh_tokens::family_id.eq(family),
             refresh_tokens::token_hash.eq(token_hash),
             refresh_tokens::created_at.eq(now),
-            refresh_tokens::expires_at.eq(now + ttl),
+            refresh_tokens::expires_at.eq((now + ttl).min(ends)),
+            refresh_tokens::session_ends_at.eq(ends),
         ))
         .execute(conn)?;
     Ok(token)
@@ -57,15 +68,14 @@ fn revoke_family(conn: &mut DbConn, family: &str, now: NaiveDateTime) -> QueryRe
     .execute(conn)
 }
 
-type TokenRow = (String, String, String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>);
+type TokenRow =
+    (String, String, String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<NaiveDateTime>);
 
 impl RefreshTokens for DbRefreshTokens {
     async fn issue(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<String> {
-        let (member, ttl) = (member.to_string(), self.ttl);
-        let family = uuid::Uuid::now_v7().to_string();
-        self.db
-            .transaction(move |conn| Ok::<_, anyhow::Error>(insert(conn, &member, &family, now.naive_utc(), ttl)?))
-            .await
+        let (member, ttl, now) = (member.to_string(), self.ttl, now.naive_utc());
+        let (family, ends) = (uuid::Uuid::now_v7().to_string(), now + self.max_session);
+        self.db.transaction(move |conn| Ok::<_, anyhow::Error>(insert(conn, &member, &family, now, ttl, ends)?)).await
     }
 
     async fn rotate(&self, token: &str, now: DateTime<Utc>) -> anyhow::Result<Rotation> {
@@ -81,10 +91,11 @@ impl RefreshTokens for DbRefreshTokens {
                         refresh_tokens::expires_at,
                         refresh_tokens::rotated_at,
                         refresh_tokens::revoked_at,
+                        refresh_tokens::session_ends_at,
                     ))
                     .first(conn)
                     .optional()?;
-                let Some((id, member, family, expires_at, rotated_at, revoked_at)) = row else {
+                let Some((id, member, family, expires_at, rotated_at, revoked_at, ends)) = row else {
                     return Ok(Rotation::Unknown);
                 };
                 let member_id = MemberId(member.parse()?);
@@ -97,7 +108,8 @@ impl RefreshTokens for DbRefreshTokens {
                     // Signed out, suspended or erased: the session is over, and nothing else is.
                     return Ok(Rotation::Ended);
                 }
-                if expires_at <= now {
+                let ends = ends.unwrap_or(expires_at);
+                if expires_at <= now || ends <= now {
                     return Ok(Rotation::Expired);
                 }
                 let won = diesel::update(
@@ -112,7 +124,7 @@ impl RefreshTokens for DbRefreshTokens {
                     revoke_family(conn, &family, now)?;
                     return Ok(Rotation::Reused { member: member_id });
                 }
-                let refresh_token = insert(conn, &member, &family, now, ttl)?;
+                let refresh_token = insert(conn, &member, &family, now, ttl, ends)?;
                 Ok::<_, anyhow::Error>(Rotation::Rotated { member: member_id, refresh_token })
             })
             .await

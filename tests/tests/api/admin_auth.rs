@@ -77,6 +77,30 @@ async fn parallel_wrong_passwords_each_count(backend: Backend) {
     assert_eq!(locks, 1, "one lock, audited once");
 }
 
+on_both_backends!(a_new_password_or_role_ends_the_accounts_sessions);
+
+async fn a_new_password_or_role_ends_the_accounts_sessions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.staff(Role::Admin).await;
+    let id = app.create_admin("ops.sun", Role::Operator, None).await;
+    let token = |r: tests::Reply| r.json()["access_token"].as_str().unwrap().to_owned();
+    let before = token(app.send(login("ops.sun", TEST_PASSWORD)).await);
+    let me = |t: &str| Req::get("/v1/admin/me").bearer(t);
+    assert_eq!(app.send(me(&before)).await.status, 200);
+    app.clock.advance(chrono::Duration::seconds(2));
+    let patch = |body: serde_json::Value| Req::patch(&format!("/v1/admin/users/{id}")).bearer(&root).json(body);
+    assert_eq!(app.send(patch(json!({"password": "a new password, long enough"}))).await.status, 200);
+    assert_eq!(app.send(me(&before)).await.status, 401, "the old password's token is dead");
+    let after = token(app.send(login("ops.sun", "a new password, long enough")).await);
+    assert_eq!(app.send(me(&after)).await.status, 200);
+    // A display name change leaves sessions alone; a role change ends them.
+    assert_eq!(app.send(patch(json!({"display_name": "孙"}))).await.status, 200);
+    assert_eq!(app.send(me(&after)).await.status, 200);
+    app.clock.advance(chrono::Duration::seconds(2));
+    assert_eq!(app.send(patch(json!({"role": "auditor"}))).await.status, 200);
+    assert_eq!(app.send(me(&after)).await.status, 401, "the old role's token is dead");
+}
+
 on_both_backends!(a_success_resets_the_failure_count);
 
 async fn a_success_resets_the_failure_count(backend: Backend) {

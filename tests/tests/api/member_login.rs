@@ -1,5 +1,6 @@
 //! Phone sign-in, codes, rate limits and the refresh-token family.
 
+use domain::shared::Clock;
 use serde_json::json;
 use tests::{on_both_backends, Backend, Options, Req, TestApp};
 
@@ -101,6 +102,23 @@ async fn code_requests_are_rate_limited(backend: Backend) {
         let body = app.request_code(bad).await.problem(422, "validation.invalid_field");
         assert_eq!(body["field"], "phone");
     }
+}
+
+on_both_backends!(a_sign_in_ends_thirty_days_after_it_began_however_often_it_is_refreshed);
+
+async fn a_sign_in_ends_thirty_days_after_it_began_however_often_it_is_refreshed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut token = app.member_login("13600000009").await["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |t: &str| Req::post("/v1/auth/refresh").json(json!({"refresh_token": t}));
+    // Refreshed every ten days, each token good for thirty: the family still ends on day 30.
+    for day in [10, 20, 29] {
+        app.clock.set(app.clock.now() + chrono::Duration::days(if day == 29 { 9 } else { 10 }));
+        let next = app.send(refresh(&token)).await;
+        assert_eq!(next.status, 200, "day {day}: {}", next.text());
+        token = next.json()["refresh_token"].as_str().unwrap().to_owned();
+    }
+    app.clock.set(app.clock.now() + chrono::Duration::days(1) + chrono::Duration::minutes(1));
+    app.send(refresh(&token)).await.problem(401, "auth.refresh_invalid");
 }
 
 on_both_backends!(refresh_rotates_and_reuse_revokes_the_family);

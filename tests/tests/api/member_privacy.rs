@@ -70,6 +70,44 @@ async fn profile_changes_and_email_is_confirmed_by_code(backend: Backend) {
     app.send(confirm(&code)).await.problem(422, "email.code_invalid");
 }
 
+on_both_backends!(email_codes_take_five_wrong_tries_and_mails_are_limited);
+
+/// A code once took a million guesses in its 30 minutes, and every `PATCH /v1/me` mailed any
+/// address from the union's domain: now five wrong codes burn it, and mails are 3 an hour per
+/// member and per address.
+async fn email_codes_take_five_wrong_tries_and_mails_are_limited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.member_token("13800000021").await;
+    let ask = |to: &str| Req::patch("/v1/me").bearer(&token).json(json!({"email": to, "nickname": "试试"}));
+    assert_eq!(app.send(ask("li@example.cn")).await.status, 200);
+    let mail = last_mail(&app).await;
+    let code: String = mail.split("code is ").nth(1).unwrap().chars().take(6).collect();
+    let confirm = |code: &str| Req::post("/v1/me/email/confirm").bearer(&token).json(json!({"code": code}));
+    let wrong: Vec<String> =
+        (0..5).map(|i| format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000)).collect();
+    let replies = app.send_all(wrong.iter().map(|w| confirm(w)).collect()).await;
+    assert!(replies.iter().all(|r| r.status == 422));
+    // Five wrong tries, sent at once: the right code is burned with them.
+    app.send(confirm(&code)).await.problem(422, "email.code_invalid");
+
+    // Two more mails this hour are fine; the fourth is refused, and nothing of it is kept.
+    assert_eq!(app.send(ask("li@example.cn")).await.status, 200);
+    assert_eq!(app.send(ask("wang@example.cn")).await.status, 200);
+    let refused =
+        app.send(Req::patch("/v1/me").bearer(&token).json(json!({"email": "zhao@example.cn", "nickname": "改了"})));
+    let refused = refused.await;
+    refused.problem(429, "email.too_many_mails");
+    assert!(refused.header("retry-after").is_some());
+    let me = app.send(Req::get("/v1/me").bearer(&token)).await.json();
+    assert_eq!(me["nickname"], "试试", "{me}");
+    // Another member cannot mail the same address more than three times an hour either.
+    let other = app.member_token("13800000022").await;
+    for (n, expected) in [(1, 200), (2, 429)] {
+        let r = app.send(Req::patch("/v1/me").bearer(&other).json(json!({"email": "li@example.cn"}))).await;
+        assert_eq!(r.status, expected, "mail {n}: {}", r.text());
+    }
+}
+
 on_both_backends!(export_then_erase);
 
 async fn export_then_erase(backend: Backend) {

@@ -25,6 +25,7 @@ diesel::table! {
         updated_at -> Timestamp,
         erased_at -> Nullable<Timestamp>,
         sessions_since -> Nullable<Timestamp>,
+        email_code_tries -> Integer,
     }
 }
 
@@ -38,6 +39,7 @@ diesel::table! {
         expires_at -> Timestamp,
         rotated_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        session_ends_at -> Nullable<Timestamp>,
     }
 }
 
