@@ -57,6 +57,8 @@ pub struct ServerConfig {
     pub metrics_bind: Option<SocketAddr>,
     /// A bearer token `/metrics` asks for (`SGH_METRICS_TOKEN`, 16 characters or more).
     pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` is believed (`SGH_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 #[derive(Debug, Clone)]
@@ -251,6 +253,19 @@ impl Config {
             server: ServerConfig {
                 metrics_bind,
                 metrics_token,
+                trusted_proxies: crate::client_address::TrustedProxies(
+                    v.get("SGH_TRUSTED_PROXIES")
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(|n| {
+                            domain::merchants::address::Network::parse(n).ok_or_else(|| {
+                                invalid("SGH_TRUSTED_PROXIES", format!("'{n}' is not an address or address/prefix"))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
                 bind: v.parse("SGH_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
                 workers: v.get("SGH_WORKERS").map(|_| v.within("SGH_WORKERS", 1, 1..=256)).transpose()?,
                 cors_origins: v

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod campaigns;
 pub mod cards;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod edge;
 pub mod error;

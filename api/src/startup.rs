@@ -101,6 +101,7 @@ impl Application {
         let prometheus = web::Data::new(metrics::install());
         let token = config.server.metrics_token.as_deref();
         let exposure = web::Data::new(metrics::Exposure::new(config.server.metrics_bind.is_none(), token));
+        let trusted_proxies = web::Data::new(config.server.trusted_proxies.clone());
         let metrics = config.server.metrics_bind.map(|bind| metrics_server(bind, &prometheus, token)).transpose()?;
         let server_config = config.server.clone();
         let mut server = HttpServer::new(move || {
@@ -116,6 +117,7 @@ impl Application {
                 .app_data(probes.clone())
                 .app_data(prometheus.clone())
                 .app_data(exposure.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(extract::json_config(server_config.body_limit))
                 .app_data(web::PayloadConfig::new(server_config.body_limit))
                 .app_data(extract::path_config())

@@ -1,8 +1,9 @@
-use actix_web::{get, post, web, HttpRequest};
+use actix_web::{get, post, web};
 use std::time::Duration;
 
 use super::dto::{AdminView, LoginRequest, SessionResponse};
 use super::AdminState;
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::extract::AnyStaff;
 use crate::limits;
@@ -36,10 +37,10 @@ const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 #[post("/v1/admin/session")]
 pub async fn create_session(
     state: web::Data<AdminState>,
-    req: HttpRequest,
+    client: ClientAddress,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<SessionResponse>, ApiError> {
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = client.0;
     limits::enforce(&state.limiter, &format!("admin-login:{ip}"), LOGINS_PER_IP, LOGIN_WINDOW).await?;
     let session = state.admins.login(&body.username, &body.password).await?;
     let now = state.clock.now();

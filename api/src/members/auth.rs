@@ -1,8 +1,9 @@
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpResponse};
 use rand::Rng;
 
 use super::dto::{CodeRequest, CodeSent, RefreshRequest, TokenRequest, TokenResponse, WeChatRequest, WeChatResponse};
 use super::MembersState;
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use domain::members::auth::WeChatLogin;
 
@@ -29,10 +30,10 @@ pub fn six_digits() -> String {
 #[post("/v1/auth/otp")]
 pub async fn request_code(
     state: web::Data<MembersState>,
-    req: HttpRequest,
+    client: ClientAddress,
     body: web::Json<CodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = client.0;
     let sent = state.auth.request_code(&body.phone, &ip, &six_digits()).await?;
     Ok(HttpResponse::Accepted()
         .json(CodeSent { expires_in: sent.expires_in.as_secs(), resend_after: sent.resend_after.as_secs() }))

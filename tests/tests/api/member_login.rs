@@ -104,6 +104,36 @@ async fn code_requests_are_rate_limited(backend: Backend) {
     }
 }
 
+on_both_backends!(behind_a_trusted_proxy_each_client_has_its_own_bucket);
+
+/// Behind a load balancer every member once shared the balancer's bucket (ten code requests an hour
+/// for the whole city), and a client's own `X-Forwarded-For` must not buy it a fresh one.
+async fn behind_a_trusted_proxy_each_client_has_its_own_bucket(backend: Backend) {
+    let code = |phone: String, forwarded: &str| {
+        Req::post("/v1/auth/otp").header("x-forwarded-for", forwarded).json(json!({"phone": phone}))
+    };
+    // The test client connects from loopback: here it plays the trusted load balancer.
+    let app = TestApp::spawn_with(backend, Options::default().var("SGH_TRUSTED_PROXIES", "127.0.0.1,::1")).await;
+    for i in 0..10 {
+        assert_eq!(app.send(code(format!("1371000000{i}"), "198.51.100.7")).await.status, 202, "request {i}");
+    }
+    app.send(code("13710000010".into(), "198.51.100.7")).await.problem(429, "rate_limited");
+    assert_eq!(app.send(code("13710000011".into(), "198.51.100.8")).await.status, 202, "another client");
+    // IPv6 clients count per /64: another address in the block shares it, another block does not.
+    for i in 0..10 {
+        assert_eq!(app.send(code(format!("1372000000{i}"), "2001:db8:0:1::7")).await.status, 202, "request {i}");
+    }
+    app.send(code("13720000010".into(), "2001:db8:0:1::8")).await.problem(429, "rate_limited");
+    assert_eq!(app.send(code("13720000011".into(), "\"[2001:db8:0:2::7]:4711\"")).await.status, 202);
+
+    // Without trusted proxies the header is the client's own word, and ignored.
+    let app = TestApp::spawn(backend).await;
+    for i in 0..10 {
+        assert_eq!(app.send(code(format!("1373000000{i}"), &format!("203.0.113.{i}"))).await.status, 202);
+    }
+    app.send(code("13730000010".into(), "203.0.113.99")).await.problem(429, "rate_limited");
+}
+
 on_both_backends!(a_sign_in_ends_thirty_days_after_it_began_however_often_it_is_refreshed);
 
 async fn a_sign_in_ends_thirty_days_after_it_began_however_often_it_is_refreshed(backend: Backend) {
