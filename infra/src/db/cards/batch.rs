@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use super::super::claims::sql::{member_standing, StandingValues};
 use super::super::error::StoreError;
-use super::super::merchants::usage::published_at;
+use super::super::merchants::offer_history::published_at;
 use super::super::Backend;
 use domain::cards::rebate::{NewTransaction, RebateDraft, TxOutcome, TxWrite, Usage};
 use domain::shared::money::Fen;

@@ -9,7 +9,8 @@ use std::sync::LazyLock;
 
 use super::super::claims::sql::{member_standing, StandingValues};
 use super::super::error::StoreError;
-use super::super::merchants::usage::{self, published_at};
+use super::super::merchants::offer_history::published_at;
+use super::super::merchants::usage;
 use super::super::prepared::hand_written;
 use super::super::schema::{card_transactions, cards, rebates};
 use super::super::{Backend, DbConn};

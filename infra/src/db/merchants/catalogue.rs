@@ -282,7 +282,7 @@ impl Catalogue for DbMerchants {
         self.db
             .transaction(move |conn| {
                 diesel::insert_into(offers::table).values(values).execute(conn)?;
-                super::usage::log_status(conn, &id, status, entry.at)?;
+                super::offer_history::log_status(conn, &id, status, entry.at)?;
                 for store in listed {
                     diesel::insert_into(offer_stores::table)
                         .values((offer_stores::offer_id.eq(&id), offer_stores::store_id.eq(store)))
@@ -325,7 +325,7 @@ impl Catalogue for DbMerchants {
                     .set((offers::status.eq(to.as_str()), offers::updated_at.eq(at)))
                     .execute(conn)?;
                 if n == 1 {
-                    super::usage::log_status(conn, &id.to_string(), to.as_str(), entry.at)?;
+                    super::offer_history::log_status(conn, &id.to_string(), to.as_str(), entry.at)?;
                     audit::append(conn, entry)?;
                 }
                 Ok::<_, anyhow::Error>(n == 1)

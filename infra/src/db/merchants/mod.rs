@@ -1,6 +1,7 @@
 //! Partner merchants: the catalogue (merchants, stores, offers, keys) and discounted sales.
 
 pub(in crate::db) mod catalogue;
+pub(in crate::db) mod offer_history;
 pub(in crate::db) mod record;
 mod rows;
 pub(in crate::db) mod sales;

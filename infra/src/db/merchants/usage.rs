@@ -7,9 +7,9 @@
 //! PostgreSQL a sale's one statement cannot count a use past a limit: the statement fails whole
 //! (nothing of it is kept) and [`limit_refused`] says that is what it was.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sql_types::{Date, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{Date, Integer, Nullable, Text};
 
 use super::super::prepared::hand_written;
 use super::super::DbConn;
@@ -95,26 +95,5 @@ pub(in crate::db) fn give_back(
 ) -> Result<(), DieselError> {
     hand_written!(conn, GIVE_BACK_TOTAL, GIVE_BACK_TOTAL, [Text => offer.to_owned(), Text => member.to_owned()], execute)?;
     hand_written!(conn, GIVE_BACK_DAY, GIVE_BACK_DAY, [Text => offer.to_owned(), Text => member.to_owned(), Date => day], execute)?;
-    Ok(())
-}
-
-/// SQL true when offer `offer` was published at instant `at` (both SQL expressions), by its
-/// status history: a transaction reported days later is judged by the offer as it stood then.
-pub(in crate::db) fn published_at(offer: &str, at: &str) -> String {
-    format!(
-        "(SELECT s.status FROM offer_status_log s WHERE s.offer_id = {offer} AND s.since <= {at}
-          ORDER BY s.since DESC, s.seq DESC LIMIT 1) = 'published'"
-    )
-}
-
-/// Writes `offer`'s new status into its history (in the transaction that sets it).
-pub(in crate::db) fn log_status(
-    conn: &mut DbConn,
-    offer: &str,
-    status: &str,
-    at: DateTime<Utc>,
-) -> Result<(), DieselError> {
-    const LOG: &str = "INSERT INTO offer_status_log (offer_id, status, since) VALUES ($1, $2, $3)";
-    hand_written!(conn, LOG, LOG, [Text => offer.to_owned(), Text => status.to_owned(), Timestamp => at.naive_utc()], execute)?;
     Ok(())
 }
