@@ -7,9 +7,11 @@
 //! - `/v1/pickup/…`: a pickup operator.
 //! - `/v1/partner/…` (but the platform keys): a request signed by a merchant's registered key;
 //!   `/v1/bank/…` one signed by the bank's; every 2xx answer there is signed with our platform key.
-//! - `/v1/me…`, `/v1/campaigns…`, `/v1/merchants…`: a valid member token (the member is loaded by the handlers
-//!   that need them; the claim path must not, for its sold-out answers). The campaign list and a
-//!   campaign are also served without a token (the shared part); a token sent must be valid.
+//! - `/v1/me…`, `/v1/campaigns…`, `/v1/merchants…`: a valid member token of a member in standing (not
+//!   suspended, not erased; see `members::standing`). The claim path uses only what is remembered:
+//!   its sold-out answers must cost no read, and its insert checks the member's standing in its own
+//!   statement. The campaign list and a campaign are also served without a token (the shared part);
+//!   a token sent must be valid.
 //!
 //! What was established is left in the request's extensions for the `Staff`, `AnyStaff` and
 //! member extractors.
@@ -29,6 +31,7 @@ use actix_web::{web, HttpMessage};
 use crate::admin::AdminState;
 use crate::error::ApiError;
 use crate::extract::{forbidden, RequestId, Staff};
+use crate::members::standing::{ReadNow, Standings};
 use crate::members::{MemberToken, MembersState};
 use domain::admin::error::AuthError;
 use domain::admin::{Actor, Role};
@@ -93,8 +96,8 @@ pub async fn authorize(
             return partner(req, role, public, next).await;
         }
         Needs::Nothing => Ok(()),
-        Needs::Member => member(&req),
-        Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req),
+        Needs::Member => member(&req).await,
+        Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req).await,
         Needs::MemberIfSent => Ok(()),
         Needs::Staff { any_role, manages_staff } => {
             staff(&req, |role, read_only| {
@@ -128,12 +131,31 @@ async fn partner(
     crate::merchants::signature::sign(res).await
 }
 
-fn member(req: &ServiceRequest) -> Result<(), ApiError> {
+async fn member(req: &ServiceRequest) -> Result<(), ApiError> {
     let state = req.app_data::<web::Data<MembersState>>().ok_or_else(|| missing("MembersState"))?;
     let token = crate::extract::bearer(req.request()).ok_or(domain::members::error::AuthError::InvalidToken)?;
-    let id = state.auth.verify(&token)?;
-    req.extensions_mut().insert(MemberToken(id));
+    let session = state.auth.verify(&token)?;
+    if req.method() == Method::POST && is_claim(req.match_info().as_str()) {
+        if let Some(refused) = state.standing.known_refusal(session, state.clock.now()) {
+            return Err(refused.into());
+        }
+    } else {
+        let found = Standings::check(state, session).await?;
+        if found.read_now {
+            req.extensions_mut().insert(ReadNow(found.profile));
+        }
+    }
+    req.extensions_mut().insert(MemberToken(session));
     Ok(())
+}
+
+/// `/v1/campaigns/{id}/gifts/{gift}/claims`.
+fn is_claim(path: &str) -> bool {
+    let mut s = path.split('/');
+    matches!(
+        [s.next(), s.next(), s.next(), s.next(), s.next(), s.next(), s.next(), s.next()],
+        [Some(""), Some("v1"), Some("campaigns"), Some(_), Some("gifts"), Some(_), Some("claims"), None]
+    )
 }
 
 async fn staff(req: &ServiceRequest, allowed: impl Fn(Role, bool) -> bool) -> Result<(), ApiError> {
@@ -187,5 +209,8 @@ mod tests {
         assert!(matches!(needs("/v1/admin/session"), Needs::Nothing));
         assert!(matches!(needs("/v1/admin/users/x"), Needs::Staff { any_role: false, manages_staff: true }));
         assert!(matches!(needs("/v1/mean"), Needs::Nothing));
+        assert!(is_claim("/v1/campaigns/a/gifts/b/claims"));
+        assert!(!is_claim("/v1/campaigns/a/gifts/b/claims/c"));
+        assert!(!is_claim("/v1/campaigns/a/gifts/claims"));
     }
 }

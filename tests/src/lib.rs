@@ -13,6 +13,7 @@ pub mod receiver;
 pub mod redis_server;
 pub mod signed_load;
 mod smtp;
+pub mod spec;
 pub mod stubs;
 
 pub use backend::{Backend, Services, TestEnv, TestRedis};

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use super::dto::{CampaignList, CampaignView};
 use super::CampaignsState;
 use crate::error::ApiError;
+use crate::members::standing::ReadNow;
 use crate::members::{MemberToken, MembersState};
 use domain::campaigns::board::Board;
 use domain::campaigns::model::Ineligible;
@@ -25,10 +26,10 @@ use domain::shared::short_lived::{Lookup, ShortLived};
 
 const PROBLEM: &str = "application/problem+json";
 
-/// How long a member's standing and claim counts are reused for their pages (and for as long again
-/// while one page reads them anew). A claim through this instance forgets them at once; the claim
-/// itself always reads the member again.
-pub const MEMBER_FOR_SECS: i64 = 5;
+/// How long a member's claim counts are reused for their pages (and for as long again while one
+/// page reads them anew): as long as their standing is. A claim through this instance forgets them
+/// at once; the claim itself always reads the member again.
+pub use crate::members::standing::MEMBER_FOR_SECS;
 
 /// Members remembered at most: each holds a profile and a rendered list (a few KB with a handful of
 /// campaigns), so this bounds the memory to a few hundred MB. Past it, the least a flood costs is
@@ -77,10 +78,11 @@ impl Pages {
 /// one page's request reads it anew beside the page. A token from before the member's last sign-out
 /// everywhere is refused here as it is on a fresh read, and a read that refuses the member (now
 /// suspended, erased or signed out) forgets them, so their next page is refused too.
-pub(super) async fn member_part(
+async fn member_part(
     state: &web::Data<CampaignsState>,
     members: &web::Data<MembersState>,
     token: MemberToken,
+    read_now: Option<Arc<Profile>>,
 ) -> Result<Arc<MemberPart>, ApiError> {
     let now = state.clock.now();
     let session = token.0;
@@ -90,23 +92,33 @@ pub(super) async fn member_part(
         Lookup::Due(part) if current(&part) => {
             let (state, members) = (state.clone(), members.clone());
             // Should it fail otherwise, the part lapses within a TTL and a page reads it itself.
-            actix_web::rt::spawn(async move { read_member_part(&state, &members, token).await.map(drop) });
+            actix_web::rt::spawn(async move { read_member_part(&state, &members, token, None).await.map(drop) });
             return Ok(part);
         }
         _ => {}
     }
-    read_member_part(state, members, token).await
+    read_member_part(state, members, token, read_now).await
+}
+
+fn read_now(req: &HttpRequest) -> Option<Arc<Profile>> {
+    req.extensions().get::<ReadNow>().map(|r| Arc::clone(&r.0))
 }
 
 async fn read_member_part(
     state: &CampaignsState,
     members: &MembersState,
     token: MemberToken,
+    read_now: Option<Arc<Profile>>,
 ) -> Result<Arc<MemberPart>, ApiError> {
     let now = state.clock.now();
     let session = token.0;
     let start = state.pages.members.read_start(&session.member);
-    let profile = match members.auth.ensure_session(session).await {
+    let read = match read_now {
+        // The gatekeeper read them for this request.
+        Some(profile) => Ok(Profile::clone(&profile)),
+        None => members.auth.ensure_session(session).await,
+    };
+    let profile = match read {
         Ok(profile) => profile,
         Err(refused) => {
             if matches!(refused, AuthError::Suspended | AuthError::Erased | AuthError::InvalidToken) {
@@ -220,7 +232,7 @@ pub async fn list(
         let shared = list_json(&state.pages.shared, &board, None)?;
         return Ok(answer(&req, shared.body.clone(), &shared.etag, true));
     };
-    let part = member_part(&state, &members, token).await?;
+    let part = member_part(&state, &members, token, read_now(&req)).await?;
     let mine = list_json(&part.list, &board, Some(&part))?;
     Ok(answer(&req, mine.body.clone(), &mine.etag, false))
 }
@@ -249,7 +261,7 @@ pub async fn get(
     let board = state.campaigns.board().await?;
     let token = req.extensions().get::<MemberToken>().copied();
     let part = match token {
-        Some(token) => Some(member_part(&state, &members, token).await?),
+        Some(token) => Some(member_part(&state, &members, token, read_now(&req)).await?),
         None => None,
     };
     let found = views(&board, Some(CampaignId(id.into_inner())), part.as_deref()).pop();

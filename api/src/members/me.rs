@@ -179,5 +179,6 @@ pub async fn export(state: web::Data<MembersState>, me: MemberCaller) -> web::Js
 #[delete("/v1/me")]
 pub async fn delete_me(state: web::Data<MembersState>, me: MemberCaller) -> Result<HttpResponse, ApiError> {
     state.profiles.erase(me.0.member.id).await?;
+    state.standing.changed(me.0.member.id, state.clock.now(), None);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,6 +9,7 @@ mod me;
 mod roster;
 pub mod settings;
 mod staff;
+pub mod standing;
 mod wire;
 
 pub use caller::{MemberCaller, MemberToken};

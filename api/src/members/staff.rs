@@ -96,6 +96,7 @@ pub async fn suspend(
         return Err(ApiError::validation("reason", "原因须为 1–200 个字符", "reason must be 1-200 characters".into()));
     }
     let profile = state.profiles.set_suspension(&staff.actor, MemberId(id.into_inner()), Some(reason)).await?;
+    state.standing.changed(profile.member.id, state.clock.now(), Some(&profile));
     Ok(web::Json(admin_view(&state, &profile)))
 }
 
@@ -115,5 +116,6 @@ pub async fn unsuspend(
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<AdminMemberView>, ApiError> {
     let profile = state.profiles.set_suspension(&staff.actor, MemberId(id.into_inner()), None).await?;
+    state.standing.changed(profile.member.id, state.clock.now(), Some(&profile));
     Ok(web::Json(admin_view(&state, &profile)))
 }

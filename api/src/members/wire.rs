@@ -23,6 +23,8 @@ pub struct MembersState {
     pub auth: MemberAuthService,
     pub profiles: ProfileService,
     pub roster: Roster,
+    /// Who may use member routes, remembered a page's life.
+    pub standing: super::standing::Standings,
     pub clock: AppClock,
 }
 
@@ -56,6 +58,7 @@ pub fn wire(infra: &Infra) -> MembersState {
             policy_version: config.privacy_policy_version.clone(),
         },
         roster: RosterImports { importer: roster, audit: DbAuditLog(infra.db.clone()), clock: infra.clock.clone() },
+        standing: Default::default(),
         clock: infra.clock.clone(),
     }
 }

@@ -4,6 +4,7 @@
 //! operation missing from the table fails the test, so no route ships without its row.
 
 use domain::admin::Role;
+use tests::spec::{concrete, request};
 use tests::{on_both_backends, Backend, Req, TestApp};
 
 /// Callers, in the order of the table's columns.
@@ -153,29 +154,6 @@ async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backen
     }
     assert_eq!(seen, MATRIX.len(), "rows for operations that no longer exist");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
-}
-
-/// Made-up ids: whoever passes authorization meets a 404 or a validation problem.
-fn concrete(path: &str) -> String {
-    if path == "/v1/admin/jobs/{id}/retry" {
-        return path.replace("{id}", "999999");
-    }
-    path.replace("{id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f")
-        .replace("{gift}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e20")
-        .replace("{point}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e21")
-        .replace("{admin_id}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e22")
-        .replace("{offer}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e23")
-        .replace("{store}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e24")
-        .replace("{serial}", "5157F09EFDC096DE15EBE81A47057A72")
-}
-
-fn request(method: &str, path: &str) -> Req {
-    let mut req = Req::new(actix_web::http::Method::from_bytes(method.as_bytes()).unwrap(), path)
-        .header("idempotency-key", "authz");
-    if method != "GET" && method != "DELETE" {
-        req = req.json(serde_json::json!({}));
-    }
-    req
 }
 
 /// Other spellings of `path` that a router or a proxy may take for the same route: each letter
