@@ -9,7 +9,7 @@ use domain::shared::AppClock;
 use infra::crypto::FieldCrypto;
 use infra::db::idempotency::DbIdempotency;
 use infra::db::Database;
-use infra::ephemeral::{Ephemeral, MemoryEphemeral, RedisEphemeral};
+use infra::ephemeral::{Ephemeral, MemoryEphemeral, RedisEphemeral, StoreKeys};
 use infra::redis_client::Redis;
 
 pub type Idempotency = IdempotencyService<DbIdempotency, AppClock>;
@@ -36,7 +36,7 @@ impl Infra {
             refuse_evicting(r).await?;
         }
         let ephemeral = match &redis {
-            Some(r) => Ephemeral::Redis(RedisEphemeral::new(r.clone())),
+            Some(r) => Ephemeral::Redis(RedisEphemeral::new(r.clone(), store_keys(&config))),
             None => Ephemeral::Memory(MemoryEphemeral::default()),
         };
         let crypto = field_crypto(&config);
@@ -68,6 +68,12 @@ async fn refuse_evicting(redis: &Redis) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What Redis keys and codes are digested under: derived from the field key, rotating with it.
+pub fn store_keys(config: &Config) -> StoreKeys {
+    let c = &config.crypto;
+    StoreKeys::new(&c.encryption_key, c.previous_encryption_key.as_ref().map(|(_, key)| key))
 }
 
 /// The field key (with the previous one, during a rotation) and the blind-index key.

@@ -13,7 +13,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Derives an independent 32-byte key for one purpose from the configured master key, so the
 /// cipher key and the index key are never the same bytes.
-fn derive(master: &[u8; 32], purpose: &str) -> [u8; 32] {
+pub(crate) fn derive(master: &[u8; 32], purpose: &str) -> [u8; 32] {
     let mut mac = <HmacSha256 as Mac>::new_from_slice(master).expect("HMAC takes any key length");
     mac.update(purpose.as_bytes());
     mac.finalize().into_bytes().into()

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::code_hash;
+use super::keys::Digests;
 use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 
 /// Past this many live keys, expired ones are swept on the next write.
@@ -19,6 +19,8 @@ pub struct MemoryEphemeral {
     tokens: Expiring<String>,
     /// Code hash, tries left, and the end of its lifetime on the caller's clock.
     codes: Expiring<(String, u32, DateTime<Utc>)>,
+    /// Codes are kept as keyed digests, never as themselves.
+    digests: Digests,
 }
 
 fn sweep<V>(map: &mut HashMap<String, (V, Instant)>, now: Instant) {
@@ -79,7 +81,7 @@ impl CodeStore for MemoryEphemeral {
         let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
         sweep(&mut codes, instant);
         let ends = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-        codes.insert(key.to_owned(), ((code_hash(key, code), max_tries, ends), instant + ttl));
+        codes.insert(key.to_owned(), ((self.digests.code(key, code), max_tries, ends), instant + ttl));
         Ok(())
     }
 
@@ -90,7 +92,7 @@ impl CodeStore for MemoryEphemeral {
             codes.remove(key);
             return Ok(CodeCheck::Missing);
         }
-        if *hash == code_hash(key, code) {
+        if *hash == self.digests.code(key, code) {
             codes.remove(key);
             return Ok(CodeCheck::Valid);
         }

@@ -1,9 +1,11 @@
 //! Rate limits and one-time tokens: Redis when configured, an in-process map otherwise. The API
 //! holds an [`Ephemeral`] and never knows which.
 
+mod keys;
 mod memory;
 mod redis;
 
+pub use self::keys::StoreKeys;
 pub use self::memory::MemoryEphemeral;
 pub use self::redis::RedisEphemeral;
 
@@ -63,16 +65,4 @@ impl CodeStore for Ephemeral {
             Self::Memory(m) => m.check(key, code, now).await,
         }
     }
-}
-
-/// Codes are kept as SHA-256 of key and code, so a dump of the store does not reveal them.
-pub(crate) fn code_hash(key: &str, code: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(format!("{key}\0{code}").as_bytes()))
-}
-
-/// Store keys can hold phone numbers; Redis only ever sees their digest.
-pub(crate) fn key_digest(key: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(key.as_bytes())[..16])
 }

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use super::{code_hash, key_digest};
+use super::keys::{Digests, StoreKeys};
 use crate::redis_client::Redis;
 use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 
@@ -60,11 +60,17 @@ static CHECK: LazyLock<Arc<redis::Script>> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct RedisEphemeral {
     redis: Redis,
+    keys: StoreKeys,
 }
 
 impl RedisEphemeral {
-    pub fn new(redis: Redis) -> Self {
-        Self { redis }
+    pub fn new(redis: Redis, keys: StoreKeys) -> Self {
+        Self { redis, keys }
+    }
+
+    /// The Redis key for the domain's `key` of `kind`, under `digests`.
+    fn name(&self, kind: &str, digests: &Digests, key: &str) -> String {
+        self.redis.key(&format!("{kind}:{}", digests.key(key)))
     }
 }
 
@@ -78,7 +84,7 @@ fn millis(d: Duration) -> u64 {
 
 impl RateLimiter for RedisEphemeral {
     async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<RateDecision, EphemeralError> {
-        let key = self.redis.key(&format!("rl:{}", key_digest(key)));
+        let key = self.name("rl", self.keys.current(), key);
         let (count, ttl_ms): (u64, u64) = self
             .redis
             .call(|mut c| async move { HIT.key(&key).arg(millis(window)).invoke_async(&mut c).await })
@@ -94,7 +100,19 @@ impl RateLimiter for RedisEphemeral {
 
 impl OneTimeStore for RedisEphemeral {
     async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, EphemeralError> {
-        let key = self.redis.key(&format!("ot:{}", key_digest(key)));
+        // A nonce or code used before a rotation stays used.
+        if let Some(previous) = self.keys.previous() {
+            let old = self.name("ot", previous, key);
+            let exists: bool = self
+                .redis
+                .call(|mut c| async move { redis::cmd("EXISTS").arg(&old).query_async(&mut c).await })
+                .await
+                .map_err(unavailable)?;
+            if exists {
+                return Ok(false);
+            }
+        }
+        let key = self.name("ot", self.keys.current(), key);
         let value = value.to_owned();
         let set: Option<String> = self
             .redis
@@ -107,11 +125,18 @@ impl OneTimeStore for RedisEphemeral {
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, EphemeralError> {
-        let key = self.redis.key(&format!("ot:{}", key_digest(key)));
-        self.redis
-            .call(|mut c| async move { redis::cmd("GETDEL").arg(&key).query_async(&mut c).await })
-            .await
-            .map_err(unavailable)
+        let previous = self.keys.previous().map(|d| self.name("ot", d, key));
+        for name in std::iter::once(self.name("ot", self.keys.current(), key)).chain(previous) {
+            let taken: Option<String> = self
+                .redis
+                .call(|mut c| async move { redis::cmd("GETDEL").arg(&name).query_async(&mut c).await })
+                .await
+                .map_err(unavailable)?;
+            if taken.is_some() {
+                return Ok(taken);
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -124,9 +149,17 @@ impl CodeStore for RedisEphemeral {
         ttl: Duration,
         max_tries: u32,
     ) -> Result<(), EphemeralError> {
-        let hash = code_hash(key, code);
+        // A new code replaces the one before, whichever key that was kept under.
+        if let Some(previous) = self.keys.previous() {
+            let old = self.name("code", previous, key);
+            self.redis
+                .call(|mut c| async move { redis::cmd("DEL").arg(&old).query_async::<i64>(&mut c).await })
+                .await
+                .map_err(unavailable)?;
+        }
+        let hash = self.keys.current().code(key, code);
         let ends = (now.timestamp_millis() + millis(ttl) as i64).to_string();
-        let key = self.redis.key(&format!("code:{}", key_digest(key)));
+        let key = self.name("code", self.keys.current(), key);
         self.redis
             .call(|mut c| async move {
                 SAVE.key(&key).arg(&hash).arg(max_tries).arg(&ends).arg(millis(ttl)).invoke_async::<i64>(&mut c).await
@@ -137,8 +170,25 @@ impl CodeStore for RedisEphemeral {
     }
 
     async fn check(&self, key: &str, code: &str, now: DateTime<Utc>) -> Result<CodeCheck, EphemeralError> {
-        let hash = code_hash(key, code);
-        let key = self.redis.key(&format!("code:{}", key_digest(key)));
+        let answer = self.check_under(self.keys.current(), key, code, now).await?;
+        match (answer, self.keys.previous()) {
+            // Issued before a rotation: checked (and its tries spent) where it was kept.
+            (CodeCheck::Missing, Some(previous)) => self.check_under(previous, key, code, now).await,
+            (answer, _) => Ok(answer),
+        }
+    }
+}
+
+impl RedisEphemeral {
+    async fn check_under(
+        &self,
+        digests: &Digests,
+        key: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CodeCheck, EphemeralError> {
+        let hash = digests.code(key, code);
+        let key = self.name("code", digests, key);
         let now = now.timestamp_millis();
         let answer: i64 = self
             .redis

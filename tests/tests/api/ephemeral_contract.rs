@@ -1,7 +1,7 @@
 //! One contract, two adapters: the in-process store and Redis must answer alike.
 
 use domain::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
-use infra::ephemeral::{MemoryEphemeral, RedisEphemeral};
+use infra::ephemeral::{MemoryEphemeral, RedisEphemeral, StoreKeys};
 use infra::redis_client::Redis;
 use std::time::Duration;
 use tests::{Services, SmtpServer};
@@ -103,7 +103,7 @@ fn redis_store() -> Option<(RedisEphemeral, String)> {
     }
     let prefix = format!("sgh_t_{}", uuid::Uuid::new_v4().simple());
     let redis = Redis::new(&Services::redis_url(), &prefix, Duration::from_millis(500)).unwrap();
-    Some((RedisEphemeral::new(redis), prefix))
+    Some((RedisEphemeral::new(redis, StoreKeys::new(&[7; 32], None)), prefix))
 }
 
 fn cleanup(prefix: &str) {
@@ -158,11 +158,59 @@ async fn redis_one_time_store() {
 async fn redis_outage_fails_fast() {
     let port = SmtpServer::unused_port();
     let redis = Redis::new(&format!("redis://127.0.0.1:{port}"), "sgh_t_dead", Duration::from_millis(300)).unwrap();
-    let store = RedisEphemeral::new(redis);
+    let store = RedisEphemeral::new(redis, StoreKeys::new(&[7; 32], None));
     for _ in 0..4 {
         let started = std::time::Instant::now();
         let outcome = store.hit("k", 1, Duration::from_secs(1)).await;
         assert!(matches!(outcome, Err(EphemeralError::Unavailable(_))), "{outcome:?}");
         assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
     }
+}
+
+/// Redis sees keyed digests: no key is the plain hash of what it stands for, and the same phone is
+/// another name under another server key. Through a rotation (the old key kept as previous) codes
+/// issued before still sign in, used nonces stay used, tickets are still taken; a code issued
+/// anew replaces the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_keys_are_keyed_digests_that_survive_a_rotation() {
+    use sha2::{Digest, Sha256};
+    let Some((_, prefix)) = redis_store() else { return };
+    let redis = || Redis::new(&Services::redis_url(), &prefix, Duration::from_millis(500)).unwrap();
+    let (old_key, new_key) = ([1u8; 32], [2u8; 32]);
+    let before = RedisEphemeral::new(redis(), StoreKeys::new(&old_key, None));
+    let now = chrono::Utc::now();
+    let ttl = Duration::from_secs(300);
+    before.issue("otp:13800000001", "123456", now, ttl, 5).await.unwrap();
+    before.issue("otp:13800000002", "222222", now, ttl, 5).await.unwrap();
+    assert!(before.put_if_absent("nonce:m1:n1", "1", ttl).await.unwrap());
+    assert!(before.put_if_absent("wxbind:t1", "openid", ttl).await.unwrap());
+
+    let mut conn = redis::Client::open(Services::redis_url()).unwrap().get_connection().unwrap();
+    let names: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut conn).unwrap();
+    assert_eq!(names.len(), 4, "{names:?}");
+    for plain in ["otp:13800000001", "otp:13800000002", "nonce:m1:n1", "wxbind:t1"] {
+        let unkeyed = hex::encode(&Sha256::digest(plain.as_bytes())[..16]);
+        assert!(names.iter().all(|n| !n.contains(&unkeyed) && !n.contains(plain)), "{plain} readable in {names:?}");
+    }
+    for name in names.iter().filter(|n| n.contains(":code:")) {
+        let kept: String = redis::cmd("HGET").arg(name).arg("h").query(&mut conn).unwrap();
+        for guess in ["otp:13800000001\x00123456", "otp:13800000002\x00222222"] {
+            assert_ne!(kept, hex::encode(Sha256::digest(guess.as_bytes())), "a plain hash of the code");
+        }
+    }
+
+    let after = RedisEphemeral::new(redis(), StoreKeys::new(&new_key, Some(&old_key)));
+    assert_eq!(after.check("otp:13800000001", "123456", now).await.unwrap(), CodeCheck::Valid);
+    assert!(!after.put_if_absent("nonce:m1:n1", "1", ttl).await.unwrap(), "a nonce used before stays used");
+    assert_eq!(after.take("wxbind:t1").await.unwrap().as_deref(), Some("openid"));
+    after.issue("otp:13800000002", "333333", now, ttl, 5).await.unwrap();
+    let replaced = after.check("otp:13800000002", "222222", now).await.unwrap();
+    assert_eq!(replaced, CodeCheck::Wrong { tries_left: 4 }, "the code before is no longer the one");
+    assert_eq!(after.check("otp:13800000002", "333333", now).await.unwrap(), CodeCheck::Valid);
+
+    // Another server key, another name for the same phone: nothing in Redis is shared by meaning.
+    after.issue("otp:13800000001", "444444", now, ttl, 5).await.unwrap();
+    let renamed: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:code:*")).query(&mut conn).unwrap();
+    assert!(renamed.iter().all(|n| !names.contains(n)), "{renamed:?} vs {names:?}");
+    cleanup(&prefix);
 }
