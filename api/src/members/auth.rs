@@ -16,7 +16,7 @@ pub fn six_digits() -> String {
 /// Sends a sign-in code by SMS.
 ///
 /// A six-digit code, valid 5 minutes for 5 tries. At most one per phone per 60 s, 10 per phone per day and 10 per
-/// client address per hour.
+/// client address per hour; the whole service sends at most its hourly SMS budget (503 `sms.budget_spent` past it).
 ///
 /// Who: anyone, without credentials.
 #[utoipa::path(operation_id = "member_request_code", tag = "members", request_body = CodeRequest, responses(
@@ -26,6 +26,11 @@ pub fn six_digits() -> String {
         example = json!({"type": "urn:sgh:problem:rate_limited", "title": "请求过于频繁，请稍后再试",
             "message": "请求过于频繁，请稍后再试", "status": 429, "code": "rate_limited",
             "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7ce"})),
+    (status = 503, description = "`sms.budget_spent` (the service's hourly SMS budget) or the gateway down; see Retry-After",
+        body = crate::openapi::Problem, content_type = PROBLEM,
+        example = json!({"type": "urn:sgh:problem:sms.budget_spent", "title": "短信发送量已达本小时上限，请稍后再试",
+            "message": "短信发送量已达本小时上限，请稍后再试", "status": 503, "code": "sms.budget_spent",
+            "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7cf"})),
 ))]
 #[post("/v1/auth/otp")]
 pub async fn request_code(

@@ -88,6 +88,13 @@ impl From<AuthError> for ApiError {
                 "WeChat login is not configured",
             ),
             AuthError::WeChat(WeChatError::Unavailable(e)) => ApiError::unavailable(&e),
+            AuthError::SmsBudgetSpent { retry_after } => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "sms.budget_spent",
+                "短信发送量已达本小时上限，请稍后再试",
+                "The service has sent all the codes it may this hour; try again later",
+            )
+            .retry_after(secs(retry_after)),
             AuthError::SmsUnavailable(e) | AuthError::Unavailable(e) => ApiError::unavailable(&e),
             AuthError::Unknown(e) => ApiError::internal(&e),
         }

@@ -19,6 +19,8 @@ pub struct MembersConfig {
     pub privacy_policy_version: String,
     pub otp_ttl: Duration,
     pub otp_resend_after: Duration,
+    /// Sign-in codes the whole service sends per hour, at most.
+    pub sms_budget_per_hour: u32,
 }
 
 impl MembersConfig {
@@ -60,6 +62,7 @@ impl MembersConfig {
             privacy_policy_version: v.get("SGH_PRIVACY_POLICY_VERSION").unwrap_or("2026-11").to_owned(),
             otp_ttl: v.secs("SGH_OTP_TTL_SECS", 300, 1..=DAY)?,
             otp_resend_after: v.secs("SGH_OTP_RESEND_SECS", 60, 1..=DAY)?,
+            sms_budget_per_hour: v.within("SGH_SMS_BUDGET_PER_HOUR", 20_000, 1..=10_000_000)?,
         })
     }
 }

@@ -6,6 +6,7 @@ use domain::members::profile::Profiles;
 use domain::members::roster_import::RosterImports;
 use domain::shared::AppClock;
 use infra::auth::JwtMemberTokens;
+use infra::db::alerts::DbOperatorAlerts;
 use infra::db::audit::DbAuditLog;
 use infra::db::members::DbMembers;
 use infra::db::refresh::DbRefreshTokens;
@@ -14,7 +15,7 @@ use infra::ephemeral::Ephemeral;
 use infra::http_clients::{AnySms, HttpSms, HttpWeChat, LogSms};
 
 pub type MemberAuthService =
-    MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, AppClock>;
+    MemberAuth<DbMembers, DbRefreshTokens, JwtMemberTokens, AnySms, HttpWeChat, Ephemeral, AppClock, DbOperatorAlerts>;
 pub type ProfileService = Profiles<DbMembers, DbRoster, Ephemeral, AppClock>;
 pub type Roster = RosterImports<DbRoster, DbAuditLog, AppClock>;
 
@@ -48,7 +49,13 @@ pub fn wire(infra: &Infra) -> MembersState {
             wechat: HttpWeChat::new(&config.wechat_base_url, wechat_app),
             ephemeral: infra.ephemeral.clone(),
             clock: infra.clock.clone(),
-            policy: OtpPolicy { ttl: config.otp_ttl, resend_after: config.otp_resend_after, ..OtpPolicy::default() },
+            alerts: DbOperatorAlerts(infra.db.clone()),
+            policy: OtpPolicy {
+                ttl: config.otp_ttl,
+                resend_after: config.otp_resend_after,
+                sms_per_hour: config.sms_budget_per_hour,
+                ..OtpPolicy::default()
+            },
         },
         profiles: Profiles {
             members,

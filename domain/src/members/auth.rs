@@ -7,6 +7,7 @@ use super::error::AuthError;
 use super::identity::PhoneNumber;
 use super::model::{Member, MemberId, Profile};
 use super::ports::{MemberRepository, MemberSession, MemberTokens, RefreshTokens, Rotation, SmsSender, WeChat};
+use crate::shared::alerts::{OperatorAlert, OperatorAlerts};
 use crate::shared::ephemeral::{CodeCheck, CodeStore, OneTimeStore, RateDecision, RateLimiter};
 use crate::shared::Clock;
 
@@ -18,6 +19,8 @@ pub struct OtpPolicy {
     pub resend_after: Duration,
     pub per_phone_per_day: u32,
     pub per_ip_per_hour: u32,
+    /// Codes sent per hour by the whole service: what SMS pumping may cost the union at most.
+    pub sms_per_hour: u32,
 }
 
 impl Default for OtpPolicy {
@@ -28,6 +31,7 @@ impl Default for OtpPolicy {
             resend_after: Duration::from_secs(60),
             per_phone_per_day: 10,
             per_ip_per_hour: 10,
+            sms_per_hour: 20_000,
         }
     }
 }
@@ -62,7 +66,7 @@ pub enum WeChatLogin {
     },
 }
 
-pub struct MemberAuth<M, R, T, S, W, E, C> {
+pub struct MemberAuth<M, R, T, S, W, E, C, A> {
     pub members: M,
     pub refresh: R,
     pub tokens: T,
@@ -70,6 +74,7 @@ pub struct MemberAuth<M, R, T, S, W, E, C> {
     pub wechat: W,
     pub ephemeral: E,
     pub clock: C,
+    pub alerts: A,
     pub policy: OtpPolicy,
 }
 
@@ -84,7 +89,7 @@ fn otp_key(phone: &PhoneNumber) -> String {
     format!("otp:{}", phone.as_str())
 }
 
-impl<M, R, T, S, W, E, C> MemberAuth<M, R, T, S, W, E, C>
+impl<M, R, T, S, W, E, C, A> MemberAuth<M, R, T, S, W, E, C, A>
 where
     M: MemberRepository,
     R: RefreshTokens,
@@ -93,6 +98,7 @@ where
     W: WeChat,
     E: RateLimiter + CodeStore + OneTimeStore,
     C: Clock,
+    A: OperatorAlerts,
 {
     /// Sends a fresh six-digit code, within the per-address, per-phone and resend limits.
     pub async fn request_code(&self, phone: &str, client_ip: &str, code: &str) -> Result<OtpSent, AuthError> {
@@ -101,10 +107,38 @@ where
         limit(&self.ephemeral, &format!("otp-ip:{client_ip}"), p.per_ip_per_hour, HOUR).await?;
         limit(&self.ephemeral, &format!("otp-resend:{}", phone.as_str()), 1, p.resend_after).await?;
         limit(&self.ephemeral, &format!("otp-day:{}", phone.as_str()), p.per_phone_per_day, DAY).await?;
+        self.within_sms_budget().await?;
         self.ephemeral.issue(&otp_key(&phone), code, self.clock.now(), p.ttl, p.max_tries).await?;
         let minutes = p.ttl.as_secs().div_ceil(60);
         self.sms.send_code(&phone, code, minutes).await.map_err(AuthError::SmsUnavailable)?;
         Ok(OtpSent { expires_in: p.ttl, resend_after: p.resend_after })
+    }
+
+    /// Counts one SMS against the service's hourly budget. The first refusal of a window alerts
+    /// the administrators (once per window, across instances); the refusal stands whether or not
+    /// the alert could be queued.
+    async fn within_sms_budget(&self) -> Result<(), AuthError> {
+        let retry_after = match self.ephemeral.hit("sms-budget", self.policy.sms_per_hour, HOUR).await? {
+            RateDecision::Allowed { .. } => return Ok(()),
+            RateDecision::Limited { retry_after } => retry_after,
+        };
+        if self.ephemeral.put_if_absent("alert:sms-budget", "1", retry_after).await.unwrap_or(false) {
+            let minutes = retry_after.as_secs().div_ceil(60);
+            let alert = OperatorAlert {
+                subject: "[苏工惠] 短信预算已用完 / SMS budget spent".into(),
+                body: format!(
+                    "本小时 {n} 条短信验证码预算已用完，约 {minutes} 分钟内会员无法获取验证码。\n\
+                     若非预期（可能为短信轰炸/盗刷），请检查访问来源；如需调整，设置 SGH_SMS_BUDGET_PER_HOUR。\n\n\
+                     The hourly budget of {n} sign-in codes is spent: members cannot get a code for about \
+                     {minutes} minutes. If this is unexpected (SMS pumping), look at where the requests come \
+                     from; the budget is SGH_SMS_BUDGET_PER_HOUR.",
+                    n = self.policy.sms_per_hour
+                ),
+                at: self.clock.now(),
+            };
+            self.alerts.raise(alert).await;
+        }
+        Err(AuthError::SmsBudgetSpent { retry_after })
     }
 
     /// Exchanges a code for tokens, creating the account on first login; with a bind ticket from

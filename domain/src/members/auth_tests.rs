@@ -11,6 +11,7 @@ use super::ports::*;
 use super::*;
 use crate::admin::NewAuditEntry;
 use crate::mail::OutboundEmail;
+use crate::shared::alerts::{OperatorAlert, OperatorAlerts};
 use crate::shared::ephemeral::{CodeCheck, CodeStore, EphemeralError, OneTimeStore, RateDecision, RateLimiter};
 use crate::shared::{Clock, EmailAddress};
 
@@ -21,6 +22,7 @@ struct Fakes {
     codes: Arc<Mutex<HashMap<String, String>>>,
     sms: Arc<Mutex<Vec<String>>>,
     sms_down: Arc<Mutex<bool>>,
+    alerts: Arc<Mutex<Vec<OperatorAlert>>>,
 }
 
 impl Fakes {
@@ -67,6 +69,12 @@ impl OneTimeStore for Fakes {
     }
     async fn take(&self, key: &str) -> Result<Option<String>, EphemeralError> {
         Ok(self.codes.lock().unwrap().remove(key))
+    }
+}
+
+impl OperatorAlerts for Fakes {
+    async fn raise(&self, alert: OperatorAlert) {
+        self.alerts.lock().unwrap().push(alert);
     }
 }
 
@@ -188,7 +196,7 @@ impl Clock for Fixed {
     }
 }
 
-type Auth = MemberAuth<Fakes, Fakes, Fakes, Fakes, Fakes, Fakes, Fixed>;
+type Auth = MemberAuth<Fakes, Fakes, Fakes, Fakes, Fakes, Fakes, Fixed, Fakes>;
 
 fn auth() -> (Auth, Fakes) {
     let f = Fakes::default();
@@ -200,6 +208,7 @@ fn auth() -> (Auth, Fakes) {
         wechat: f.clone(),
         ephemeral: f.clone(),
         clock: Fixed,
+        alerts: f.clone(),
         policy: OtpPolicy::default(),
     };
     (auth, f)
@@ -216,6 +225,23 @@ async fn ten_codes_per_phone_per_day_from_any_address() {
     assert!(matches!(eleventh, Err(AuthError::RateLimited { .. })));
     assert_eq!(fakes.sms.lock().unwrap().len(), 10);
     assert!(auth.request_code("13800000001", "10.0.0.99", "123456").await.is_ok(), "other phones unaffected");
+}
+
+#[tokio::test]
+async fn the_service_wide_sms_budget_refuses_and_alerts_once() {
+    let (mut auth, fakes) = auth();
+    auth.policy.sms_per_hour = 3;
+    for i in 0..3 {
+        auth.request_code(&format!("1380000000{i}"), &format!("10.0.0.{i}"), "123456").await.unwrap();
+    }
+    for i in 3..6 {
+        let refused = auth.request_code(&format!("1380000000{i}"), &format!("10.0.1.{i}"), "123456").await;
+        assert!(matches!(refused, Err(AuthError::SmsBudgetSpent { .. })), "{refused:?}");
+    }
+    assert_eq!(fakes.sms.lock().unwrap().len(), 3, "nothing sent past the budget");
+    let alerts = fakes.alerts.lock().unwrap();
+    assert_eq!(alerts.len(), 1, "one alert per window, not one per refusal");
+    assert!(alerts[0].body.contains("SGH_SMS_BUDGET_PER_HOUR"), "{}", alerts[0].body);
 }
 
 #[tokio::test]

@@ -32,6 +32,9 @@ pub enum AuthError {
     Erased,
     #[error(transparent)]
     WeChat(#[from] super::ports::WeChatError),
+    /// The service-wide SMS budget for this hour is spent: nobody gets a code until it refills.
+    #[error("SMS budget spent; retry after {retry_after:?}")]
+    SmsBudgetSpent { retry_after: Duration },
     #[error("SMS could not be sent")]
     SmsUnavailable(#[source] anyhow::Error),
     #[error("ephemeral store unavailable")]

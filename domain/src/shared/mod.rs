@@ -1,5 +1,6 @@
 //! Types and ports every bounded context uses.
 
+pub mod alerts;
 pub mod clock;
 pub mod email;
 pub mod ephemeral;

@@ -1,6 +1,7 @@
 //! The relational store: one diesel code path over PostgreSQL (production) and SQLite (embedded).
 
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod books;
 pub mod campaign_cache;

@@ -217,3 +217,32 @@ fn encode_url(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
+
+on_both_backends!(a_spent_sms_budget_is_a_503_and_one_alert);
+
+/// SMS pumping costs the union money: past the service-wide budget nobody gets a code (503 with
+/// `Retry-After`, not a 500 and not a silent send), and the administrators hear of it once.
+async fn a_spent_sms_budget_is_a_503_and_one_alert(backend: Backend) {
+    let app = TestApp::spawn_with(backend, Options::default().var("SGH_SMS_BUDGET_PER_HOUR", 3)).await;
+    app.create_admin("ops.sms", domain::admin::Role::Admin, Some("ops.sms@union.example.cn")).await;
+    app.create_admin("ops.quiet", domain::admin::Role::Operator, Some("ops.quiet@union.example.cn")).await;
+    for i in 0..3 {
+        assert_eq!(app.request_code(&format!("1370000010{i}")).await.status, 202);
+    }
+    for i in 3..6 {
+        let refused = app.request_code(&format!("1370000010{i}")).await;
+        let problem = refused.problem(503, "sms.budget_spent");
+        let wait: u64 = refused.header("retry-after").and_then(|s| s.parse().ok()).expect("Retry-After");
+        assert!((1..=3600).contains(&wait), "{wait} {problem}");
+    }
+    assert!(app.sms.messages_to("13700000103").is_empty(), "nothing sent past the budget");
+    let alerts_to = |address: &'static str| {
+        let sql = match address {
+            "admin" => "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM jobs WHERE payload LIKE '%ops.sms@%SMS budget%'",
+            _ => "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM jobs WHERE payload LIKE '%ops.quiet@%SMS budget%'",
+        };
+        app.count(sql)
+    };
+    let (to_admin, to_operator) = (alerts_to("admin").await, alerts_to("operator").await);
+    assert_eq!((to_admin, to_operator), (1, 0), "one alert, to the administrator");
+}
