@@ -10,18 +10,20 @@ use std::time::Instant;
 use tracing::Instrument;
 
 use crate::error::{ApiError, Lang};
-use crate::extract::RequestId;
+use crate::extract::{ClientRequestId, RequestId};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// A caller's id is kept if it is short and plain; otherwise we make our own.
-fn request_id(req: &ServiceRequest) -> String {
+/// The client's own id for the request, echoed as `X-Client-Request-Id`.
+pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
+
+/// A caller's id is kept (beside ours) if it is short and plain.
+fn client_request_id(req: &ServiceRequest) -> Option<String> {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|s| (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
 pub async fn edge(
@@ -29,11 +31,16 @@ pub async fn edge(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    let id = request_id(&req);
+    let id = uuid::Uuid::now_v7().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
+    let client_id = client_request_id(&req);
+    if let Some(client) = &client_id {
+        req.extensions_mut().insert(ClientRequestId(client.clone()));
+    }
     let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let method = req.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let span = tracing::info_span!("request", request_id = %id, client_request_id = client_id.as_deref().unwrap_or(""),
+        method = %method, path = %req.path());
 
     let res = match next.call(req).instrument(span.clone()).await {
         Ok(res) => res.map_into_boxed_body(),
@@ -58,6 +65,9 @@ pub async fn edge(
     };
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
+    }
+    if let Some(value) = client_id.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().insert(CLIENT_REQUEST_ID, value);
     }
 
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());

@@ -13,14 +13,26 @@ use crate::error::ApiError;
 use domain::admin::error::AuthError;
 use domain::admin::{Actor, AdminUser};
 
-/// The id of the request being served (from `X-Request-Id` or made here), for logs and audit rows.
+/// The id of the request being served, made here, for logs, problems and audit rows.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// The `X-Request-Id` the client sent (when plain and short): kept beside ours, never in its place,
+/// since a client may send any value it likes, the same one twice or someone else's.
+#[derive(Debug, Clone)]
+pub struct ClientRequestId(pub String);
 
 impl RequestId {
     pub fn of(req: &HttpRequest) -> Option<String> {
         req.extensions().get::<RequestId>().map(|r| r.0.clone())
     }
+}
+
+/// The member of staff acting in this request, with its ids for the audit log.
+pub fn actor(admin: &AdminUser, req: &HttpRequest) -> Actor {
+    let mut actor = Actor::staff(admin, RequestId::of(req));
+    actor.client_request_id = req.extensions().get::<ClientRequestId>().map(|c| c.0.clone());
+    actor
 }
 
 pub fn json_config(limit: usize) -> web::JsonConfig {
@@ -107,15 +119,12 @@ pub struct Staff {
 /// Any signed-in member of staff, pickup operators included; the handler checks what they may do.
 pub struct AnyStaff(pub Staff);
 
-async fn signed_in(
-    state: Option<web::Data<AdminState>>,
-    token: Option<String>,
-    request_id: Option<String>,
-) -> Result<Staff, ApiError> {
+async fn signed_in(req: HttpRequest) -> Result<Staff, ApiError> {
+    let state = req.app_data::<web::Data<AdminState>>().cloned();
     let state = state.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("AdminState missing")))?;
-    let token = token.ok_or(AuthError::InvalidToken)?;
+    let token = bearer(&req).ok_or(AuthError::InvalidToken)?;
     let admin = state.admins.authenticate(&token).await?;
-    let actor = Actor::staff(&admin, request_id);
+    let actor = actor(&admin, &req);
     Ok(Staff { admin, actor })
 }
 
@@ -126,7 +135,7 @@ impl FromRequest for Staff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // The gatekeeper has usually signed them in already.
         let known = req.extensions().get::<Staff>().cloned();
-        let signed = signed_in(req.app_data::<web::Data<AdminState>>().cloned(), bearer(req), RequestId::of(req));
+        let signed = signed_in(req.clone());
         let read_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         Box::pin(async move {
             let staff = match known {
@@ -148,7 +157,7 @@ impl FromRequest for AnyStaff {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let known = req.extensions().get::<Staff>().cloned();
-        let signed = signed_in(req.app_data::<web::Data<AdminState>>().cloned(), bearer(req), RequestId::of(req));
+        let signed = signed_in(req.clone());
         Box::pin(async move {
             match known {
                 Some(staff) => Ok(AnyStaff(staff)),

@@ -30,11 +30,11 @@ use actix_web::{web, HttpMessage};
 
 use crate::admin::AdminState;
 use crate::error::ApiError;
-use crate::extract::{forbidden, RequestId, Staff};
+use crate::extract::{forbidden, Staff};
 use crate::members::standing::{ReadNow, Standings};
 use crate::members::{MemberToken, MembersState};
 use domain::admin::error::AuthError;
-use domain::admin::{Actor, Role};
+use domain::admin::Role;
 use domain::merchants::PartnerKind;
 
 enum Needs {
@@ -166,7 +166,7 @@ async fn staff(req: &ServiceRequest, allowed: impl Fn(Role, bool) -> bool) -> Re
     if !allowed(admin.role, read_only) {
         return Err(forbidden());
     }
-    let actor = Actor::staff(&admin, RequestId::of(req.request()));
+    let actor = crate::extract::actor(&admin, req.request());
     req.extensions_mut().insert(Staff { admin, actor });
     Ok(())
 }

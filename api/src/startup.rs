@@ -213,7 +213,7 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("idempotency-key"),
             edge::REQUEST_ID,
         ])
-        .expose_headers([edge::REQUEST_ID, header::RETRY_AFTER])
+        .expose_headers([edge::REQUEST_ID, edge::CLIENT_REQUEST_ID, header::RETRY_AFTER])
         .max_age(3600);
     for origin in origins {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };

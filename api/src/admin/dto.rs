@@ -154,7 +154,7 @@ pub struct PageQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": 42, "at": "2026-04-20T01:00:00Z", "actor_id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a",
     "actor_name": "root", "action": "admin_user.update", "target": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f",
-    "before": {"role": "operator"}, "after": {"role": "admin"}, "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7c8"}))]
+    "before": {"role": "operator"}, "after": {"role": "admin"}, "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7c8", "client_request_id": "console-7f3a"}))]
 pub struct AuditEntryView {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -167,7 +167,10 @@ pub struct AuditEntryView {
     pub before: Option<serde_json::Value>,
     #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
+    /// Our id of the request (its `X-Request-Id` answer header).
     pub request_id: Option<String>,
+    /// The `X-Request-Id` the client sent, if it sent a plain one: theirs, not ours.
+    pub client_request_id: Option<String>,
 }
 
 impl From<AuditEntry> for AuditEntryView {
@@ -182,6 +185,7 @@ impl From<AuditEntry> for AuditEntryView {
             before: e.before,
             after: e.after,
             request_id: e.request_id,
+            client_request_id: e.client_request_id,
         }
     }
 }
@@ -189,7 +193,7 @@ impl From<AuditEntry> for AuditEntryView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [{"id": 42, "at": "2026-04-20T01:00:00Z", "actor_id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a",
     "actor_name": "root", "action": "admin_user.update", "target": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f",
-    "before": {"role": "operator"}, "after": {"role": "admin"}, "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7c8"}],
+    "before": {"role": "operator"}, "after": {"role": "admin"}, "request_id": "0193a2c4-9c10-7f00-b1c2-d3e4f5a6b7c8", "client_request_id": "console-7f3a"}],
     "next_cursor": "azo0Mg"}))]
 pub struct AuditPage {
     pub items: Vec<AuditEntryView>,

@@ -8,17 +8,32 @@ pub struct Actor {
     pub admin_id: Option<AdminId>,
     pub name: String,
     pub role: Role,
+    /// Our id of the request the action came in.
     pub request_id: Option<String>,
+    /// The id the client gave that request (`X-Request-Id`), kept apart: it is theirs to choose.
+    pub client_request_id: Option<String>,
 }
 
 impl Actor {
     pub fn staff(admin: &AdminUser, request_id: Option<String>) -> Self {
-        Self { admin_id: Some(admin.id), name: admin.username.to_string(), role: admin.role, request_id }
+        Self {
+            admin_id: Some(admin.id),
+            name: admin.username.to_string(),
+            role: admin.role,
+            request_id,
+            client_request_id: None,
+        }
     }
 
     /// Someone with shell access to the server, who could do anything anyway.
     pub fn command_line(login: &str) -> Self {
-        Self { admin_id: None, name: format!("cli:{login}"), role: Role::Admin, request_id: None }
+        Self {
+            admin_id: None,
+            name: format!("cli:{login}"),
+            role: Role::Admin,
+            request_id: None,
+            client_request_id: None,
+        }
     }
 }
 
@@ -34,6 +49,7 @@ pub struct NewAuditEntry {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    pub client_request_id: Option<String>,
 }
 
 impl NewAuditEntry {
@@ -47,6 +63,7 @@ impl NewAuditEntry {
             before: None,
             after: None,
             request_id: actor.request_id.clone(),
+            client_request_id: actor.client_request_id.clone(),
         }
     }
 
@@ -69,4 +86,5 @@ pub struct AuditEntry {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    pub client_request_id: Option<String>,
 }

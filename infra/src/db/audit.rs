@@ -17,6 +17,7 @@ struct AuditInsert {
     before_json: Option<String>,
     after_json: Option<String>,
     request_id: Option<String>,
+    client_request_id: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -30,6 +31,7 @@ struct AuditRow {
     before_json: Option<String>,
     after_json: Option<String>,
     request_id: Option<String>,
+    client_request_id: Option<String>,
 }
 
 /// Appends an audit row on `conn`; callers do this inside the transaction of the change it records.
@@ -43,6 +45,7 @@ pub(crate) fn append(conn: &mut DbConn, entry: NewAuditEntry) -> QueryResult<()>
         before_json: entry.before.map(|v| v.to_string()),
         after_json: entry.after.map(|v| v.to_string()),
         request_id: entry.request_id,
+        client_request_id: entry.client_request_id,
     };
     diesel::insert_into(audit_log::table).values(row).execute(conn).map(drop)
 }
@@ -62,6 +65,7 @@ impl TryFrom<AuditRow> for AuditEntry {
             before: json(row.before_json)?,
             after: json(row.after_json)?,
             request_id: row.request_id,
+            client_request_id: row.client_request_id,
         })
     }
 }

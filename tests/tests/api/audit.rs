@@ -16,6 +16,7 @@ async fn every_mutation_writes_one_audit_row(backend: Backend) {
     let r =
         app.send(Req::post("/v1/admin/users").bearer(&root).header("x-request-id", "req-create-1").json(create)).await;
     let id = r.json()["id"].as_str().unwrap().to_owned();
+    let create_request = r.header("x-request-id").unwrap().to_owned();
     let patch = json!({"role": "auditor", "password": "another long password"});
     let r = app
         .send(
@@ -26,6 +27,7 @@ async fn every_mutation_writes_one_audit_row(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 200);
+    let update_request = r.header("x-request-id").unwrap().to_owned();
     for _ in 0..5 {
         app.send(Req::post("/v1/admin/session").json(json!({"username": "ops.chen", "password": "wrong password!"})))
             .await;
@@ -42,7 +44,11 @@ async fn every_mutation_writes_one_audit_row(backend: Backend) {
     let update = &items[1];
     assert_eq!(update["actor_id"], root_id);
     assert_eq!(update["actor_name"], "t.admin");
-    assert_eq!(update["request_id"], "req-update-1");
+    // Ours, as the answer said; the client's beside it, marked as the client's.
+    assert_eq!(
+        (update["request_id"].as_str(), update["client_request_id"].as_str()),
+        (Some(update_request.as_str()), Some("req-update-1"))
+    );
     assert_eq!(update["target"], id);
     assert_eq!(
         (update["before"]["role"].as_str(), update["after"]["role"].as_str()),
@@ -52,7 +58,10 @@ async fn every_mutation_writes_one_audit_row(backend: Backend) {
     assert!(!update.to_string().contains("argon2"), "no password hash in the log");
 
     let create = &items[2];
-    assert_eq!(create["request_id"], "req-create-1");
+    assert_eq!(
+        (create["request_id"].as_str(), create["client_request_id"].as_str()),
+        (Some(create_request.as_str()), Some("req-create-1"))
+    );
     assert!(create["before"].is_null());
     assert_eq!(create["after"]["username"], "ops.chen");
     // Newest first, strictly.

@@ -2,17 +2,25 @@
 
 use tests::{on_both_backends, Backend, Options, Req, TestApp};
 
-on_both_backends!(request_ids_are_kept_or_made);
+on_both_backends!(request_ids_are_ours_with_the_clients_beside);
 
-async fn request_ids_are_kept_or_made(backend: Backend) {
+/// Every request gets our own id; a client's `X-Request-Id` is echoed beside it, never taken for
+/// ours (two requests may carry the same one, or someone else's).
+async fn request_ids_are_ours_with_the_clients_beside(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mine = app.send(Req::get("/healthz").header("x-request-id", "till-42.abc")).await;
-    assert_eq!(mine.header("x-request-id"), Some("till-42.abc"));
+    assert_eq!(mine.header("x-client-request-id"), Some("till-42.abc"));
+    let ours = mine.header("x-request-id").unwrap();
+    assert!(uuid::Uuid::parse_str(ours).is_ok(), "{ours}");
+    let again = app.send(Req::get("/healthz").header("x-request-id", "till-42.abc")).await;
+    assert_ne!(again.header("x-request-id"), Some(ours), "the same client id twice is two requests");
     let made = app.send(Req::get("/healthz")).await;
     let id = made.header("x-request-id").unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    assert_eq!(made.header("x-client-request-id"), None);
     let hostile = app.send(Req::get("/healthz").header("x-request-id", "a b\"<script>")).await;
-    assert_ne!(hostile.header("x-request-id"), Some("a b\"<script>"));
+    assert_eq!(hostile.header("x-client-request-id"), None, "not plain: not echoed");
+    assert!(uuid::Uuid::parse_str(hostile.header("x-request-id").unwrap()).is_ok());
 }
 
 on_both_backends!(metrics_count_requests_per_route);

@@ -28,5 +28,6 @@ diesel::table! {
         before_json -> Nullable<Text>,
         after_json -> Nullable<Text>,
         request_id -> Nullable<Text>,
+        client_request_id -> Nullable<Text>,
     }
 }
