@@ -162,7 +162,7 @@ async fn staff(req: &ServiceRequest, allowed: impl Fn(Role, bool) -> bool) -> Re
     let state = req.app_data::<web::Data<AdminState>>().ok_or_else(|| missing("AdminState"))?.clone();
     let token = crate::extract::bearer(req.request()).ok_or(AuthError::InvalidToken)?;
     let admin = state.admins.authenticate(&token).await?;
-    let read_only = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let read_only = crate::extract::reads_only(req.method(), req.match_info().as_str());
     if !allowed(admin.role, read_only) {
         return Err(forbidden());
     }

@@ -1,6 +1,6 @@
-use actix_web::{delete, get, post, web};
+use actix_web::{delete, post, web};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::MembersState;
 use crate::error::ApiError;
@@ -10,12 +10,14 @@ use domain::members::MemberId;
 
 const PROBLEM: &str = "application/problem+json";
 
-#[derive(Debug, Deserialize, IntoParams)]
+/// In the body, never the URL: a number in a URL ends up in proxy logs, browser history and
+/// referrers.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
+#[schema(example = json!({"query": "13800138000"}))]
 pub struct MemberQuery {
     /// An exact mobile number or 居民身份证 number; matched through the blind index.
-    #[param(example = "13800138000")]
+    #[schema(max_length = 64)]
     pub query: String,
 }
 
@@ -53,21 +55,27 @@ pub struct SuspendRequest {
 
 /// Finds members by phone or ID number.
 ///
-/// An exact mobile number or 居民身份证 number, matched through the blind index; anything else finds nobody. Identifiers
-/// come back masked, with the suspension reason. Changes nothing.
+/// An exact mobile number or 居民身份证 number in the body (never the URL), matched through the blind index; anything
+/// else finds nobody. Identifiers come back masked, with the suspension reason. Each look-up is written to the audit
+/// log as `member.lookup` (the number masked, the members found as its target), found or not; a POST because it
+/// carries a number, though it changes no member.
 ///
 /// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
-#[utoipa::path(operation_id = "admin_search_members", tag = "admin", security(("admin_jwt" = [])), params(MemberQuery), responses(
+#[utoipa::path(operation_id = "admin_search_members", tag = "admin", security(("admin_jwt" = [])), request_body = MemberQuery, responses(
     (status = 200, body = MemberList),
     (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 422, description = "`query` longer than 64 characters", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
-#[get("/v1/admin/members")]
+#[post("/v1/admin/members/search")]
 pub async fn search_members(
     state: web::Data<MembersState>,
-    _staff: Staff,
-    query: web::Query<MemberQuery>,
+    staff: Staff,
+    body: web::Json<MemberQuery>,
 ) -> Result<web::Json<MemberList>, ApiError> {
-    let found = state.profiles.search(query.query.trim()).await?;
+    if body.query.chars().count() > 64 {
+        return Err(ApiError::validation("query", "查询内容过长", "query must be at most 64 characters".into()));
+    }
+    let found = state.profiles.search(&staff.actor, body.query.trim()).await?;
     Ok(web::Json(MemberList { items: found.iter().map(|p| admin_view(&state, p)).collect() }))
 }
 

@@ -124,6 +124,9 @@ impl MemberRepository for Fakes {
         let member = self.members.lock().unwrap().iter().find(|m| m.id == id).cloned();
         Ok(member.map(|member| Profile { member, affiliation: None, cardholder: false }))
     }
+    async fn record_lookup(&self, _: NewAuditEntry) -> anyhow::Result<()> {
+        unimplemented!("not used by sign-in")
+    }
     async fn search(&self, _: Option<&PhoneNumber>, _: Option<&IdNumber>) -> anyhow::Result<Vec<Profile>> {
         Ok(Vec::new())
     }

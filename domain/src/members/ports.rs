@@ -30,6 +30,9 @@ pub trait MemberRepository: Send + Sync + 'static {
         id: Option<&IdNumber>,
     ) -> impl Future<Output = anyhow::Result<Vec<Profile>>> + Send;
 
+    /// Writes a staff look-up to the audit log: it reads personal data, so it is kept like a change.
+    fn record_lookup(&self, entry: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+
     /// Inserts a new account; when the phone is already registered (a concurrent first login) MUST
     /// leave the table as it is and return the existing member instead.
     fn create_or_get(&self, member: &Member) -> impl Future<Output = anyhow::Result<Member>> + Send;

@@ -136,15 +136,26 @@ where
         Ok(self.members.erase(id, self.clock.now()).await?)
     }
 
-    /// Staff look-up by exact phone or ID number.
-    pub async fn search(&self, query: &str) -> Result<Vec<Profile>, ProfileError> {
-        let today = self.clock.now().date_naive();
+    /// Staff look-up by exact phone or ID number, each one written to the audit log as
+    /// `member.lookup`: what was asked (masked), and whom it found (the row's target). Nothing is
+    /// answered unless the row was written.
+    pub async fn search(&self, actor: &Actor, query: &str) -> Result<Vec<Profile>, ProfileError> {
+        let now = self.clock.now();
         let phone = PhoneNumber::parse(query).ok();
-        let id = IdNumber::parse(query, today).ok();
-        if phone.is_none() && id.is_none() {
-            return Ok(Vec::new());
-        }
-        Ok(self.members.search(phone.as_ref(), id.as_ref()).await?)
+        let id = IdNumber::parse(query, now.date_naive()).ok();
+        let (by, asked) = match (&phone, &id) {
+            (Some(phone), _) => ("phone", Some(phone.masked())),
+            (None, Some(id)) => ("id_number", Some(id.masked())),
+            // Not a number of either kind (perhaps a name): nothing is read, and it is not kept.
+            (None, None) => ("unrecognised", None),
+        };
+        let found = if asked.is_some() { self.members.search(phone.as_ref(), id.as_ref()).await? } else { Vec::new() };
+        let ids: Vec<String> = found.iter().map(|p| p.member.id.to_string()).collect();
+        let target = if ids.is_empty() { "-".to_owned() } else { ids.join(",") };
+        let entry = NewAuditEntry::by(actor, now, "member.lookup", target)
+            .change(None, Some(serde_json::json!({ "by": by, "query": asked, "found": ids.len() })));
+        self.members.record_lookup(entry).await?;
+        Ok(found)
     }
 
     pub async fn set_suspension(

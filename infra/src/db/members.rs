@@ -209,6 +209,10 @@ impl MemberRepository for DbMembers {
         self.profiles(None, phone_index, id_index).await
     }
 
+    async fn record_lookup(&self, entry: NewAuditEntry) -> anyhow::Result<()> {
+        self.write(move |conn| audit::append(conn, entry)).await
+    }
+
     async fn create_or_get(&self, member: &Member) -> anyhow::Result<Member> {
         let phone = member.phone.as_ref().ok_or_else(|| anyhow::anyhow!("a new member has a phone"))?;
         let id = member.id.to_string();

@@ -41,7 +41,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/v1/admin/jobs", "UUUPPPF"),
     ("GET", "/v1/admin/ledger/audit", "UUUPPPF"),
     ("POST", "/v1/admin/jobs/{id}/retry", "UUUPPFF"),
-    ("GET", "/v1/admin/members", "UUUPPPF"),
+    ("POST", "/v1/admin/members/search", "UUUPPPF"),
     ("POST", "/v1/admin/members/{id}/suspension", "UUUPPFF"),
     ("DELETE", "/v1/admin/members/{id}/suspension", "UUUPPFF"),
     ("POST", "/v1/admin/roster/imports", "UUUPPFF"),
