@@ -12,6 +12,7 @@ use domain::mail::MailJobs;
 use domain::merchants::statement::StatementService;
 use domain::merchants::webhook::WebhookJobs;
 use domain::shared::AppClock;
+use infra::crypto::FieldCrypto;
 use infra::db::jobs::DbJobs;
 use infra::db::merchants::DbMerchants;
 use infra::mail::AnyMailer;
@@ -23,7 +24,7 @@ pub type Runner = JobRunner<DbJobs, AllJobs, AppClock>;
 
 /// Every job kind's handler, each given its own kind.
 pub struct AllJobs {
-    mail: MailJobs<AnyMailer>,
+    mail: MailJobs<AnyMailer, FieldCrypto>,
     webhooks: WebhookJobs<DbMerchants, HttpWebhooks, AppClock>,
 }
 
@@ -64,7 +65,7 @@ pub fn runner(infra: &Infra, webhook_key: Arc<WebhookKey>) -> anyhow::Result<Run
         sender: HttpWebhooks::new(webhook_key, Duration::from_secs(10), infra.config.merchants.webhook_targets.clone()),
         clock: infra.clock.clone(),
     };
-    let handlers = AllJobs { mail: MailJobs(mailer), webhooks };
+    let handlers = AllJobs { mail: MailJobs(mailer, infra.crypto.clone()), webhooks };
     Ok(JobRunner::new(DbJobs(infra.db.clone()), handlers, infra.clock.clone(), policy))
 }
 

@@ -40,6 +40,10 @@ impl Infra {
             None => Ephemeral::Memory(MemoryEphemeral::default()),
         };
         let crypto = field_crypto(&config);
+        let sealed = infra::db::members::DbMembers::new(db.clone(), crypto.clone()).seal_plain_emails().await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "members' e-mail addresses confirmed before sealing are now sealed");
+        }
         Ok(Self { config, db, redis, ephemeral, crypto, clock })
     }
 

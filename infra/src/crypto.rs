@@ -31,6 +31,12 @@ struct Inner {
     index_key: [u8; 32],
 }
 
+impl domain::mail::Unseal for FieldCrypto {
+    fn unseal(&self, sealed: &str) -> Result<String, String> {
+        self.open(sealed).map_err(|e| e.to_string())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("encrypted field unreadable: {0}")]
 pub struct CryptoError(&'static str);

@@ -42,8 +42,11 @@ pub struct AdminMemberView {
     pub suspension: Option<String>,
 }
 
+/// Masked like everything personal staff see: the e-mail address too (the member sees theirs whole).
 fn admin_view(state: &MembersState, p: &domain::members::Profile) -> AdminMemberView {
-    AdminMemberView { member: MeView::new(p, &state.profiles.policy_version), suspension: p.member.suspension.clone() }
+    let mut member = MeView::new(p, &state.profiles.policy_version);
+    member.email = p.member.email.as_ref().map(|e| e.masked());
+    AdminMemberView { member, suspension: p.member.suspension.clone() }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,15 +1,16 @@
 use super::model::OutboundEmail;
-use super::ports::{Mailer, SendError};
+use super::ports::{Mailer, SendError, Unseal};
 use crate::jobs::{Job, JobFailure, JobHandler, JobKind};
 
-/// Carries out `mail` jobs through a [`Mailer`].
-pub struct MailJobs<M>(pub M);
+/// Carries out `mail` jobs through a [`Mailer`], opening members' sealed addresses with `U`.
+pub struct MailJobs<M, U>(pub M, pub U);
 
-impl<M: Mailer> JobHandler for MailJobs<M> {
+impl<M: Mailer, U: Unseal> JobHandler for MailJobs<M, U> {
     async fn handle(&self, job: &Job) -> Result<(), JobFailure> {
         match job.kind {
             JobKind::Mail => {
-                let email = OutboundEmail::from_payload(&job.payload).map_err(JobFailure::Permanent)?;
+                let unseal = |sealed: &str| self.1.unseal(sealed);
+                let email = OutboundEmail::from_job_payload(&job.payload, &unseal).map_err(JobFailure::Permanent)?;
                 // Named after the job: a retried mail is recognisably the same message.
                 let message_id = format!("sgh-job-{}", job.id);
                 self.0.send(&email, &message_id).await.map_err(|e| match e {
@@ -26,6 +27,14 @@ impl<M: Mailer> JobHandler for MailJobs<M> {
 mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
+
+    struct NoKey;
+
+    impl Unseal for NoKey {
+        fn unseal(&self, _: &str) -> Result<String, String> {
+            Err("no key".into())
+        }
+    }
 
     #[derive(Default, Clone)]
     struct Flaky(Arc<Mutex<Vec<String>>>);
@@ -47,7 +56,7 @@ mod tests {
             attachment: None,
         };
         let job = |attempts| Job { id: 41, kind: JobKind::Mail, payload: email.to_payload(), attempts, owner: None };
-        let handler = MailJobs(mailer.clone());
+        let handler = MailJobs(mailer.clone(), NoKey);
         for attempts in 0..3 {
             assert!(matches!(handler.handle(&job(attempts)).await, Err(JobFailure::Transient(_))));
         }

@@ -7,4 +7,4 @@ pub mod ports;
 
 pub use handler::MailJobs;
 pub use model::{Attachment, OutboundEmail};
-pub use ports::{Mailer, SendError};
+pub use ports::{Mailer, SendError, Unseal};

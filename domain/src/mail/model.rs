@@ -21,8 +21,12 @@ pub struct Attachment {
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Payload<'a> {
-    #[serde(borrow)]
-    to: Cow<'a, str>,
+    /// A staff address, plain.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    to: Option<Cow<'a, str>>,
+    /// A member's address, sealed with the field key.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    to_sealed: Option<Cow<'a, str>>,
     #[serde(borrow)]
     subject: Cow<'a, str>,
     #[serde(borrow)]
@@ -35,8 +39,18 @@ impl OutboundEmail {
     /// The job payload: `{"to", "subject", "body"}`. Statements that queue mail in SQL build the
     /// same object (`json_build_object` / `json_object`).
     pub fn to_payload(&self) -> String {
+        self.payload(Some(self.to.as_str()), None)
+    }
+
+    /// The job payload for a member's address, given sealed: `{"to_sealed", "subject", "body"}`.
+    pub fn to_sealed_payload(&self, sealed_to: &str) -> String {
+        self.payload(None, Some(sealed_to))
+    }
+
+    fn payload(&self, to: Option<&str>, to_sealed: Option<&str>) -> String {
         let p = Payload {
-            to: self.to.as_str().into(),
+            to: to.map(Cow::Borrowed),
+            to_sealed: to_sealed.map(Cow::Borrowed),
             subject: self.subject.as_str().into(),
             body: self.body.as_str().into(),
             attachment: self.attachment.clone(),
@@ -44,9 +58,20 @@ impl OutboundEmail {
         serde_json::to_string(&p).unwrap_or_default()
     }
 
+    /// A payload with a plain recipient.
     pub fn from_payload(raw: &str) -> Result<Self, String> {
+        Self::from_job_payload(raw, &|_: &str| Err("a sealed recipient needs the field key".to_owned()))
+    }
+
+    /// A payload with a plain or a sealed recipient, opened by `unseal`.
+    pub fn from_job_payload(raw: &str, unseal: &dyn Fn(&str) -> Result<String, String>) -> Result<Self, String> {
         let p: Payload<'_> = serde_json::from_str(raw).map_err(|e| format!("mail payload: {e}"))?;
-        let to = EmailAddress::parse(&p.to).map_err(|_| "mail payload: the recipient address is invalid".to_owned())?;
+        let to = match (p.to, p.to_sealed) {
+            (Some(to), None) => to.into_owned(),
+            (None, Some(sealed)) => unseal(&sealed).map_err(|e| format!("mail payload: recipient unreadable: {e}"))?,
+            _ => return Err("mail payload: exactly one of to and to_sealed".to_owned()),
+        };
+        let to = EmailAddress::parse(&to).map_err(|_| "mail payload: the recipient address is invalid".to_owned())?;
         Ok(Self { to, subject: p.subject.into_owned(), body: p.body.into_owned(), attachment: p.attachment })
     }
 }
@@ -75,5 +100,12 @@ mod tests {
         assert_eq!(OutboundEmail::from_payload(&with_file.to_payload()).unwrap(), with_file);
         assert!(OutboundEmail::from_payload(r#"{"to": "not an address", "subject": "", "body": ""}"#).is_err());
         assert!(OutboundEmail::from_payload("{}").is_err());
+
+        let sealed = mail.to_sealed_payload("k1:opaque");
+        assert!(!sealed.contains("a@union.example.cn"), "{sealed}");
+        let open = |s: &str| if s == "k1:opaque" { Ok("a@union.example.cn".to_owned()) } else { Err("no".to_owned()) };
+        assert_eq!(OutboundEmail::from_job_payload(&sealed, &open).unwrap(), mail);
+        assert!(OutboundEmail::from_payload(&sealed).is_err(), "a sealed recipient is not read without the key");
+        assert!(OutboundEmail::from_job_payload(&mail.to_sealed_payload("k1:other"), &open).is_err());
     }
 }

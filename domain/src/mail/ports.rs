@@ -12,6 +12,12 @@ pub enum SendError {
     Permanent(String),
 }
 
+/// Opens a member's address sealed in a job's payload (a member's address is personal data: the
+/// jobs table keeps it sealed, like the members table).
+pub trait Unseal: Send + Sync + 'static {
+    fn unseal(&self, sealed: &str) -> Result<String, String>;
+}
+
 /// Delivers one message.
 pub trait Mailer: Send + Sync + 'static {
     /// `message_id` is the left part of the `Message-ID` header, the same for every attempt at one

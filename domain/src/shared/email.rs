@@ -28,6 +28,13 @@ impl EmailAddress {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// For staff: the first character of the local part and the domain (`z***@example.cn`).
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}***@{domain}")
+    }
 }
 
 impl fmt::Display for EmailAddress {

@@ -39,9 +39,24 @@ pub(crate) fn enqueue_mail(conn: &mut DbConn, email: OutboundEmail, now: DateTim
 /// The head of a statement that queues `mail` jobs from a query, due at `at`; the caller appends
 /// `FROM … WHERE …`. The payload is built in SQL the way [`OutboundEmail::to_payload`] builds it.
 pub(crate) fn insert_mail_jobs(backend: Backend, to: &str, subject: &str, body: &str, at: &str) -> String {
+    mail_jobs(backend, "to", to, subject, body, at)
+}
+
+/// Like [`insert_mail_jobs`], to a member's address as sealed in the members table.
+pub(crate) fn insert_sealed_mail_jobs(
+    backend: Backend,
+    to_sealed: &str,
+    subject: &str,
+    body: &str,
+    at: &str,
+) -> String {
+    mail_jobs(backend, "to_sealed", to_sealed, subject, body, at)
+}
+
+fn mail_jobs(backend: Backend, field: &str, to: &str, subject: &str, body: &str, at: &str) -> String {
     let payload = match backend {
-        Backend::Postgres => format!("json_build_object('to', {to}, 'subject', {subject}, 'body', {body})::text"),
-        Backend::Sqlite => format!("json_object('to', {to}, 'subject', {subject}, 'body', {body})"),
+        Backend::Postgres => format!("json_build_object('{field}', {to}, 'subject', {subject}, 'body', {body})::text"),
+        Backend::Sqlite => format!("json_object('{field}', {to}, 'subject', {subject}, 'body', {body})"),
     };
     format!(
         "INSERT INTO jobs (kind, payload, state, attempts, next_attempt_at, created_at)

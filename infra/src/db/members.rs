@@ -14,6 +14,7 @@ use domain::shared::EmailAddress;
 pub(crate) const PHONE: &str = "phone";
 pub(crate) const ID_NUMBER: &str = "id_number";
 pub(crate) const NAME: &str = "name";
+pub(crate) const EMAIL: &str = "email";
 
 #[derive(Queryable)]
 struct MemberRow {
@@ -24,8 +25,8 @@ struct MemberRow {
     wechat_unionid: Option<String>,
     nickname: Option<String>,
     avatar_url: Option<String>,
-    email: Option<String>,
-    _pending_email: Option<String>,
+    email_cipher: Option<String>,
+    _pending_email_cipher: Option<String>,
     _email_code_hash: Option<String>,
     _email_code_expires_at: Option<NaiveDateTime>,
     name_cipher: Option<String>,
@@ -41,6 +42,7 @@ struct MemberRow {
     erased_at: Option<NaiveDateTime>,
     sessions_since: Option<NaiveDateTime>,
     _email_code_tries: i32,
+    _email_index: Option<String>,
 }
 
 type AffiliationRow = Option<(String, String, String, Option<NaiveDateTime>)>;
@@ -62,6 +64,37 @@ impl DbMembers {
         self.crypto.blind_index("email-code", &format!("{id}:{code}"))
     }
 
+    /// A confirmed address, sealed — or, confirmed before addresses were sealed and not yet sealed
+    /// by [`DbMembers::seal_plain_emails`], still plain (a sealed value has no `@`).
+    fn email(&self, stored: Option<String>) -> anyhow::Result<Option<EmailAddress>> {
+        let Some(stored) = stored else { return Ok(None) };
+        let plain = if stored.contains('@') { stored } else { self.crypto.open(&stored)? };
+        Ok(Some(EmailAddress::parse(&plain)?))
+    }
+
+    /// Seals the addresses confirmed before addresses were sealed (the migration that began
+    /// sealing could not: SQL does not hold the key). Run at every start; usually there is none.
+    pub async fn seal_plain_emails(&self) -> anyhow::Result<usize> {
+        let crypto = self.crypto.clone();
+        self.db
+            .transaction(move |conn| {
+                let plain: Vec<(String, String)> = members::table
+                    .filter(members::email_cipher.like("%@%"))
+                    .select((members::id, members::email_cipher.assume_not_null()))
+                    .load(conn)?;
+                for (id, email) in &plain {
+                    diesel::update(members::table.find(id).filter(members::email_cipher.eq(email)))
+                        .set((
+                            members::email_cipher.eq(crypto.seal(email)),
+                            members::email_index.eq(crypto.blind_index(EMAIL, &email.to_lowercase())),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok::<_, anyhow::Error>(plain.len())
+            })
+            .await
+    }
+
     fn member(&self, row: MemberRow) -> anyhow::Result<Member> {
         let open = |sealed: Option<String>| sealed.map(|s| self.crypto.open(&s)).transpose();
         // Checked against the date when it was bound; stored numbers are not re-judged.
@@ -80,7 +113,7 @@ impl DbMembers {
             wechat_unionid: row.wechat_unionid,
             nickname: row.nickname,
             avatar_url: row.avatar_url,
-            email: row.email.as_deref().map(EmailAddress::parse).transpose()?,
+            email: self.email(row.email_cipher)?,
             real_name,
             suspension: row.suspension,
             consent_version: row.consent_version,
@@ -322,17 +355,18 @@ impl MemberRepository for DbMembers {
         mail: OutboundEmail,
     ) -> anyhow::Result<()> {
         let hash = self.email_code_hash(id, code);
-        let (id, email) = (id.to_string(), email.as_str().to_owned());
+        let (id, sealed) = (id.to_string(), self.crypto.seal(email.as_str()));
+        let mail = mail.to_sealed_payload(&self.crypto.seal(mail.to.as_str()));
         self.write(move |conn| {
             diesel::update(members::table.find(&id))
                 .set((
-                    members::pending_email.eq(email),
+                    members::pending_email_cipher.eq(sealed),
                     members::email_code_hash.eq(hash),
                     members::email_code_expires_at.eq(expires.naive_utc()),
                     members::email_code_tries.eq(0),
                 ))
                 .execute(conn)?;
-            jobs::enqueue_mail(conn, mail, now)
+            jobs::enqueue(conn, domain::jobs::JobKind::Mail, mail, now)
         })
         .await
     }
@@ -347,6 +381,7 @@ impl MemberRepository for DbMembers {
         let max_tries = i32::try_from(max_tries).unwrap_or(i32::MAX);
         let hash = self.email_code_hash(id, code);
         let (id, now) = (id.to_string(), now.naive_utc());
+        let crypto = self.crypto.clone();
         let confirmed: Option<String> = self
             .db
             .transaction(move |conn| {
@@ -354,15 +389,17 @@ impl MemberRepository for DbMembers {
                     .find(&id)
                     .filter(members::email_code_hash.eq(&hash))
                     .filter(members::email_code_expires_at.gt(now))
-                    .select(members::pending_email)
+                    .select(members::pending_email_cipher)
                     .first::<Option<String>>(conn)
                     .optional()?
                     .flatten();
+                let pending = pending.map(|sealed| crypto.open(&sealed)).transpose()?;
                 if let Some(email) = &pending {
                     diesel::update(members::table.find(&id))
                         .set((
-                            members::email.eq(email),
-                            members::pending_email.eq(None::<String>),
+                            members::email_cipher.eq(crypto.seal(email)),
+                            members::email_index.eq(crypto.blind_index(EMAIL, &email.to_lowercase())),
+                            members::pending_email_cipher.eq(None::<String>),
                             members::email_code_hash.eq(None::<String>),
                             members::email_code_expires_at.eq(None::<NaiveDateTime>),
                             members::updated_at.eq(now),
@@ -376,7 +413,7 @@ impl MemberRepository for DbMembers {
                         .execute(conn)?;
                     diesel::update(members::table.find(&id).filter(members::email_code_tries.ge(max_tries)))
                         .set((
-                            members::pending_email.eq(None::<String>),
+                            members::pending_email_cipher.eq(None::<String>),
                             members::email_code_hash.eq(None::<String>),
                             members::email_code_expires_at.eq(None::<NaiveDateTime>),
                         ))
@@ -413,8 +450,9 @@ impl MemberRepository for DbMembers {
                         members::wechat_unionid.eq(&none),
                         members::nickname.eq(&none),
                         members::avatar_url.eq(&none),
-                        members::email.eq(&none),
-                        members::pending_email.eq(&none),
+                        members::email_cipher.eq(&none),
+                        members::email_index.eq(&none),
+                        members::pending_email_cipher.eq(&none),
                         members::email_code_hash.eq(&none),
                     ),
                     (

@@ -21,9 +21,16 @@ pub struct Sealed {
     columns: &'static [&'static str],
 }
 
+/// The most sealed columns a table has (the width of [`Row`]).
+const MOST_COLUMNS: usize = 5;
+
 /// Every column written with [`FieldCrypto::seal`].
 pub const SEALED: [Sealed; 4] = [
-    Sealed { table: "members", numeric_id: false, columns: &["phone_cipher", "name_cipher", "id_cipher"] },
+    Sealed {
+        table: "members",
+        numeric_id: false,
+        columns: &["phone_cipher", "name_cipher", "id_cipher", "email_cipher", "pending_email_cipher"],
+    },
     Sealed { table: "roster", numeric_id: true, columns: &["name_cipher", "id_cipher"] },
     Sealed { table: "cards", numeric_id: false, columns: &["secret_cipher"] },
     Sealed {
@@ -56,7 +63,7 @@ impl Sealed {
     }
 
     fn select(&self) -> String {
-        let cols: Vec<String> = (0..3)
+        let cols: Vec<String> = (0..MOST_COLUMNS)
             .map(|i| self.columns.get(i).map_or(format!("CAST(NULL AS TEXT) AS c{i}"), |c| format!("{c} AS c{i}")))
             .collect();
         // Ordered by the column, not by the text alias: the cursor compares ids as their type.
@@ -95,6 +102,10 @@ struct Row {
     c1: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     c2: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    c3: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    c4: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -145,7 +156,7 @@ impl Rekey {
                 let next = (rows.len() as i64 == size).then(|| rows.last().map(|r| r.id.clone())).flatten();
                 let (mut rewritten, mut changed_meanwhile) = (0, 0);
                 for row in &rows {
-                    let old = [&row.c0, &row.c1, &row.c2];
+                    let old = [&row.c0, &row.c1, &row.c2, &row.c3, &row.c4];
                     let mut fresh = Vec::with_capacity(columns);
                     for value in old.iter().take(columns) {
                         fresh.push(match value {

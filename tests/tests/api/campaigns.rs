@@ -249,12 +249,18 @@ async fn claims_mail_the_member_and_alert_staff_on_low_and_sold_out_stock(backen
     app.create_admin("ops.alerts", Role::Operator, Some("alerts@union.example.cn")).await;
     let (campaign, gift) = app.live_campaign(&op, 10, 1, 1).await;
     let members = app.activated_members(12, "SZ-700").await;
+    // Confirmed addresses, sealed as confirmation seals them.
+    let crypto = app.infra().await.crypto;
     let db = app.database().await;
-    db.run(|conn| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE members SET email = 'member' || substr(id, 1, 8) || '@example.cn'")
-            .execute(conn)
-            .map_err(anyhow::Error::from)
+    db.run(move |conn| {
+        use diesel::prelude::*;
+        use infra::db::schema::members;
+        let ids: Vec<String> = members::table.select(members::id).load(conn)?;
+        for id in ids {
+            let sealed = crypto.seal(&format!("member{}@example.cn", &id[..8]));
+            diesel::update(members::table.find(&id)).set(members::email_cipher.eq(sealed)).execute(conn)?;
+        }
+        Ok::<_, anyhow::Error>(())
     })
     .await
     .unwrap();

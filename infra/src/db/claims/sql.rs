@@ -2,7 +2,7 @@
 //! guards a claim must pass, its ledger row and its mails. The single-claim, batch and
 //! database-only statements, on either backend, differ only in where their values come from.
 
-use super::super::jobs::insert_mail_jobs;
+use super::super::jobs::{insert_mail_jobs, insert_sealed_mail_jobs};
 use super::super::Backend;
 
 /// Where a statement's values come from: SQL expressions (bind parameters or columns). `$n`
@@ -106,7 +106,8 @@ pub(super) fn insert_ledger_rows(claim_id: &str, at: &str) -> String {
 /// The member's confirmation: a mail job to their confirmed address, if any. `from` must name the
 /// member `mb`.
 pub(super) fn insert_member_mail(backend: Backend, subject: &str, body: &str, at: &str, from: &str) -> String {
-    format!("{} {from} AND mb.email IS NOT NULL", insert_mail_jobs(backend, "mb.email", subject, body, at))
+    let insert = insert_sealed_mail_jobs(backend, "mb.email_cipher", subject, body, at);
+    format!("{insert} {from} AND mb.email_cipher IS NOT NULL")
 }
 
 /// A stock alert: a mail job to every active admin and operator with an address. `from` must

@@ -9,8 +9,8 @@ diesel::table! {
         wechat_unionid -> Nullable<Text>,
         nickname -> Nullable<Text>,
         avatar_url -> Nullable<Text>,
-        email -> Nullable<Text>,
-        pending_email -> Nullable<Text>,
+        email_cipher -> Nullable<Text>,
+        pending_email_cipher -> Nullable<Text>,
         email_code_hash -> Nullable<Text>,
         email_code_expires_at -> Nullable<Timestamp>,
         name_cipher -> Nullable<Text>,
@@ -26,6 +26,7 @@ diesel::table! {
         erased_at -> Nullable<Timestamp>,
         sessions_since -> Nullable<Timestamp>,
         email_code_tries -> Integer,
+        email_index -> Nullable<Text>,
     }
 }
 
