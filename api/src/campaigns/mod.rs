@@ -5,6 +5,7 @@ pub mod admin;
 mod board;
 pub(crate) mod dto;
 mod errors;
+pub(crate) mod export;
 mod member;
 pub(crate) mod pickup;
 mod report;

@@ -2,10 +2,11 @@
 //! 会员服务卡.
 
 mod bank;
-mod dto;
+pub(crate) mod dto;
 mod errors;
+pub(crate) mod export;
 mod feed;
-mod feed_dto;
+pub(crate) mod feed_dto;
 mod member;
 mod refunds;
 mod wire;

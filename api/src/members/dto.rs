@@ -214,17 +214,3 @@ pub struct ConsentRequest {
 pub struct EmailCodeRequest {
     pub code: String,
 }
-
-/// Everything we hold about the member (PIPL right of access), identifiers masked as everywhere.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"exported_at": "2026-11-25T08:00:00Z", "member": {"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "status": "activated", "phone": "138****8000",
-    "real_name": {"name": "张*", "id_number": "3205**********123X"},
-    "union": {"union_org_code": "SZ-SIP-001", "union_org_name": "苏州工业园区某公司工会", "member_no": "M000123"},
-    "nickname": "小张", "avatar_url": null, "email": null, "wechat_bound": true,
-    "consent": {"version": "2026-11", "accepted_at": "2026-11-20T02:00:00Z"}, "privacy_policy_version": "2026-11",
-    "created_at": "2026-11-20T01:59:00Z"}, "wechat_unionid_bound": true}))]
-pub struct Export {
-    pub exported_at: DateTime<Utc>,
-    pub member: MeView,
-    pub wechat_unionid_bound: bool,
-}

@@ -150,6 +150,12 @@ impl From<ProfileError> for ApiError {
                 "隐私政策版本不正确",
                 "Not the current privacy policy version",
             ),
+            ProfileError::NoConsent => ApiError::new(
+                S::CONFLICT,
+                "consent.not_given",
+                "当前没有可撤回的同意",
+                "There is no consent to withdraw",
+            ),
             ProfileError::BadEmailCode => ApiError::new(
                 S::UNPROCESSABLE_ENTITY,
                 "email.code_invalid",

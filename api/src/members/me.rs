@@ -1,14 +1,14 @@
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 
 use super::caller::MemberCaller;
-use super::dto::{ConsentRequest, EmailCodeRequest, Export, MeView, PatchMe, PatchMeResponse, RealNameRequest};
+use super::dto::{ConsentRequest, EmailCodeRequest, MeView, PatchMe, PatchMeResponse, RealNameRequest};
 use super::MembersState;
 use crate::error::ApiError;
 use domain::shared::EmailAddress;
 
 const PROBLEM: &str = "application/problem+json";
 
-fn view(state: &MembersState, profile: &domain::members::Profile) -> MeView {
+pub(super) fn view(state: &MembersState, profile: &domain::members::Profile) -> MeView {
     MeView::new(profile, &state.profiles.policy_version)
 }
 
@@ -152,21 +152,6 @@ pub async fn consent(
 ) -> Result<web::Json<MeView>, ApiError> {
     let profile = state.profiles.consent(me.0.member.id, body.version.trim()).await?;
     Ok(web::Json(view(&state, &profile)))
-}
-
-/// Exports the member's data.
-///
-/// Everything held about the member, as JSON. Changes nothing.
-///
-/// Who: a member (member token).
-#[utoipa::path(operation_id = "member_export_data", tag = "members", security(("member_jwt" = [])), responses((status = 200, body = Export)))]
-#[get("/v1/me/export")]
-pub async fn export(state: web::Data<MembersState>, me: MemberCaller) -> web::Json<Export> {
-    web::Json(Export {
-        exported_at: state.clock.now(),
-        wechat_unionid_bound: me.0.member.wechat_unionid.is_some(),
-        member: view(&state, &me.0),
-    })
 }
 
 /// Erases the member's personal data.

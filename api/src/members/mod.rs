@@ -6,6 +6,7 @@ mod caller;
 pub mod dto;
 mod errors;
 mod me;
+mod privacy;
 mod roster;
 pub mod settings;
 mod staff;
@@ -29,7 +30,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(me::bind_real_name)
         .service(me::consent)
         .service(me::confirm_email)
-        .service(me::export)
+        .service(privacy::export)
+        .service(privacy::withdraw_consent)
         .service(staff::search_members)
         .service(staff::suspend)
         .service(staff::unsuspend)

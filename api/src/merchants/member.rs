@@ -18,13 +18,20 @@ const PROBLEM: &str = "application/problem+json";
 /// Issues a member code for a partner's till.
 ///
 /// A fresh code for the till to scan; it lives a couple of minutes and verifies once. A cardholder is refused
-/// (`member_code.use_card`): they show their card's code instead.
+/// (`member_code.use_card`): they show their card's code instead; so is a member without consent to the current privacy
+/// policy (`consent.required`).
 ///
 /// Who: a member (member token).
 #[utoipa::path(operation_id = "member_create_member_code", tag = "merchants", security(("member_jwt" = [])),
-    responses((status = 201, body = MemberCodeView), (status = 403, body = crate::openapi::Problem, content_type = PROBLEM)))]
+    responses((status = 201, body = MemberCodeView),
+        (status = 403, description = "`member_code.use_card` or `consent.required`", body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/me/member-code")]
-pub async fn member_code(state: web::Data<MerchantsState>, caller: MemberCaller) -> Result<HttpResponse, ApiError> {
+pub async fn member_code(
+    state: web::Data<MerchantsState>,
+    members: web::Data<crate::members::MembersState>,
+    caller: MemberCaller,
+) -> Result<HttpResponse, ApiError> {
+    members.profiles.require_consent(&caller.0)?;
     let (code, expires_at) = state.merchants.issue_code(caller.0.member.id).await?;
     Ok(HttpResponse::Created().json(MemberCodeView { code: code.as_str().to_owned(), expires_at: beijing(expires_at) }))
 }
@@ -108,19 +115,6 @@ pub async fn history(
     let found = state.merchants.member_sales(caller.0.member, page).await?;
     Ok(web::Json(MemberSalePage {
         next_cursor: found.next.map(|c| c.encode()),
-        items: found
-            .items
-            .iter()
-            .map(|(s, merchant_name)| MemberSaleView {
-                id: s.id.0,
-                merchant_name: merchant_name.clone(),
-                offer_title: s.offer_title.clone(),
-                original_fen: s.priced.original.get(),
-                discount_fen: s.priced.discount.get(),
-                paid_fen: s.priced.to_pay.get(),
-                created_at: beijing(s.at),
-                reversed_at: s.reversed_at.map(beijing),
-            })
-            .collect(),
+        items: found.items.iter().map(|(s, merchant_name)| MemberSaleView::new(s, merchant_name)).collect(),
     }))
 }

@@ -2,8 +2,9 @@
 //! `/v1/partner/…` API for merchants' systems.
 
 mod admin;
-mod dto;
+pub(crate) mod dto;
 mod errors;
+pub(crate) mod export;
 mod member;
 mod partner;
 pub mod settings;

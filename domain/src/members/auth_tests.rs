@@ -124,6 +124,12 @@ impl MemberRepository for Fakes {
         let member = self.members.lock().unwrap().iter().find(|m| m.id == id).cloned();
         Ok(member.map(|member| Profile { member, affiliation: None, cardholder: false }))
     }
+    async fn withdraw_consent(&self, _: MemberId, _: DateTime<Utc>) -> anyhow::Result<bool> {
+        unimplemented!("not used by sign-in")
+    }
+    async fn consent_history(&self, _: MemberId) -> anyhow::Result<Vec<ConsentEvent>> {
+        unimplemented!("not used by sign-in")
+    }
     async fn record_lookup(&self, _: NewAuditEntry) -> anyhow::Result<()> {
         unimplemented!("not used by sign-in")
     }

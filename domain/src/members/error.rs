@@ -72,6 +72,9 @@ pub enum ProfileError {
     ConsentRequired,
     #[error("unknown privacy policy version")]
     UnknownPolicyVersion,
+    /// Withdrawing consent the member has not given.
+    #[error("no consent to withdraw")]
+    NoConsent,
     #[error("wrong or expired e-mail code")]
     BadEmailCode,
     /// Confirmation mails per member or per address, over their limit.

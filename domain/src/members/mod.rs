@@ -13,4 +13,4 @@ pub mod roster;
 pub mod roster_import;
 
 pub use identity::{IdNumber, PersonName, PhoneNumber};
-pub use model::{Affiliation, Member, MemberId, MemberStatus, Profile, RealName};
+pub use model::{Affiliation, ConsentEvent, Member, MemberId, MemberStatus, Profile, RealName};

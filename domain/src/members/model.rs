@@ -56,6 +56,14 @@ impl Member {
 }
 
 /// The member's grassroots union (基层工会) and roster number, from an active roster row.
+/// One step of a member's consent history: the policy version accepted, or consent withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEvent {
+    pub version: String,
+    pub given: bool,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Affiliation {
     pub union_org_code: String,

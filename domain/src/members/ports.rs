@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 
 use super::identity::{IdNumber, PersonName, PhoneNumber};
-use super::model::{Member, MemberId, Profile};
+use super::model::{ConsentEvent, Member, MemberId, Profile};
 use crate::admin::NewAuditEntry;
 use crate::mail::OutboundEmail;
 use crate::shared::EmailAddress;
@@ -85,12 +85,20 @@ pub trait MemberRepository: Send + Sync + 'static {
         max_tries: u32,
     ) -> impl Future<Output = anyhow::Result<Option<EmailAddress>>> + Send;
 
+    /// Records the consent and adds it to the member's consent history, together.
     fn record_consent(
         &self,
         id: MemberId,
         version: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Clears the member's consent and adds the withdrawal to the history, together; `false` (and
+    /// nothing written) when there was no consent to withdraw.
+    fn withdraw_consent(&self, id: MemberId, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// The member's consent history, oldest first.
+    fn consent_history(&self, id: MemberId) -> impl Future<Output = anyhow::Result<Vec<ConsentEvent>>> + Send;
 
     /// Erases every personal field and blind index and revokes all sessions; the row and its id stay
     /// for the records that point at it.

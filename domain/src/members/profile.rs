@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::error::ProfileError;
 use super::identity::{IdNumber, PersonName, PhoneNumber};
-use super::model::{MemberId, Profile};
+use super::model::{ConsentEvent, MemberId, Profile};
 use super::ports::{BindError, MemberRepository, Roster};
 use crate::admin::{Actor, NewAuditEntry};
 use crate::mail::OutboundEmail;
@@ -55,6 +55,20 @@ where
         }
         self.members.record_consent(id, version, self.clock.now()).await?;
         self.get(id).await
+    }
+
+    /// Withdraws the member's consent: every benefit stops at once (each checks the consent in its
+    /// own statement), the records the audit trail needs stay, and the member may consent again.
+    pub async fn withdraw_consent(&self, id: MemberId) -> Result<Profile, ProfileError> {
+        if !self.members.withdraw_consent(id, self.clock.now()).await? {
+            return Err(ProfileError::NoConsent);
+        }
+        self.get(id).await
+    }
+
+    /// The member's consent history, oldest first.
+    pub async fn consent_history(&self, id: MemberId) -> Result<Vec<ConsentEvent>, ProfileError> {
+        Ok(self.members.consent_history(id).await?)
     }
 
     /// Binds name + ID number, accepted only when they match an active roster row; the member is

@@ -15,6 +15,8 @@ pub enum PagingError {
 impl Limit {
     pub const MAX: u16 = 100;
     pub const DEFAULT: Limit = Limit(20);
+    /// The largest page, for walking a whole list (a member's data export).
+    pub const LARGEST: Limit = Limit(Self::MAX);
 
     pub fn parse(n: Option<i64>) -> Result<Self, PagingError> {
         match n {

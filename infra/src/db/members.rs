@@ -2,19 +2,37 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::error::StoreError;
-use super::schema::{cards, members, refresh_tokens, roster};
+use super::schema::{cards, member_consents, members, refresh_tokens, roster};
 use super::{audit, jobs, Database, DbConn};
 use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
 use domain::mail::OutboundEmail;
 use domain::members::ports::{BindError, MemberRepository};
-use domain::members::{Affiliation, IdNumber, Member, MemberId, PersonName, PhoneNumber, Profile, RealName};
+use domain::members::{
+    Affiliation, ConsentEvent, IdNumber, Member, MemberId, PersonName, PhoneNumber, Profile, RealName,
+};
 use domain::shared::EmailAddress;
 
 pub(crate) const PHONE: &str = "phone";
 pub(crate) const ID_NUMBER: &str = "id_number";
 pub(crate) const NAME: &str = "name";
 pub(crate) const EMAIL: &str = "email";
+
+/// A consent history row's action.
+const GIVEN: &str = "given";
+const WITHDRAWN: &str = "withdrawn";
+
+fn consent_event(conn: &mut DbConn, id: &str, version: &str, action: &str, at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(member_consents::table)
+        .values((
+            member_consents::member_id.eq(id),
+            member_consents::policy_version.eq(version),
+            member_consents::action.eq(action),
+            member_consents::at.eq(at.naive_utc()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
 
 #[derive(Queryable)]
 struct MemberRow {
@@ -428,12 +446,56 @@ impl MemberRepository for DbMembers {
     async fn record_consent(&self, id: MemberId, version: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
         let (id, version) = (id.to_string(), version.to_owned());
         self.write(move |conn| {
-            diesel::update(members::table.find(id))
-                .set((members::consent_version.eq(version), members::consent_at.eq(now.naive_utc())))
-                .execute(conn)
-                .map(drop)
+            diesel::update(members::table.find(&id))
+                .set((members::consent_version.eq(&version), members::consent_at.eq(now.naive_utc())))
+                .execute(conn)?;
+            consent_event(conn, &id, &version, GIVEN, now)
         })
         .await
+    }
+
+    async fn withdraw_consent(&self, id: MemberId, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let id = id.to_string();
+        self.db
+            .transaction(move |conn| {
+                // The check and the change in one statement: two withdrawals at once record one.
+                let withdrawn = diesel::update(members::table.find(&id))
+                    .filter(members::consent_version.is_not_null())
+                    .set((members::consent_version.eq(None::<String>), members::consent_at.eq(None::<NaiveDateTime>)))
+                    .execute(conn)?;
+                if withdrawn == 0 {
+                    return Ok::<_, anyhow::Error>(false);
+                }
+                let last: String = member_consents::table
+                    .filter(member_consents::member_id.eq(&id))
+                    .order(member_consents::id.desc())
+                    .select(member_consents::policy_version)
+                    .first(conn)
+                    .optional()?
+                    .unwrap_or_default();
+                consent_event(conn, &id, &last, WITHDRAWN, now)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn consent_history(&self, id: MemberId) -> anyhow::Result<Vec<ConsentEvent>> {
+        let id = id.to_string();
+        let rows: Vec<(String, String, NaiveDateTime)> = self
+            .db
+            .run(move |conn| {
+                member_consents::table
+                    .filter(member_consents::member_id.eq(&id))
+                    .order(member_consents::id.asc())
+                    .select((member_consents::policy_version, member_consents::action, member_consents::at))
+                    .load(conn)
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, action, at)| ConsentEvent { version, given: action == GIVEN, at: at.and_utc() })
+            .collect())
     }
 
     async fn erase(&self, id: MemberId, now: DateTime<Utc>) -> anyhow::Result<()> {

@@ -25,6 +25,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("DELETE", "/v1/me", "UPPUUUU"),
     ("PUT", "/v1/me/real-name", "UPPUUUU"),
     ("POST", "/v1/me/consents", "UPPUUUU"),
+    ("POST", "/v1/me/consents/withdrawal", "UPPUUUU"),
     ("POST", "/v1/me/email/confirm", "UPPUUUU"),
     ("GET", "/v1/me/export", "UPPUUUU"),
     ("GET", "/v1/me/vouchers", "UPPUUUU"),

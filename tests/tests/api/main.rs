@@ -30,6 +30,7 @@ mod key_rotation;
 mod ledger_audit;
 mod member_login;
 mod member_privacy;
+mod member_rights;
 mod member_standing;
 mod merchant_vouchers;
 mod merchants_browse;

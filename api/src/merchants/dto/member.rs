@@ -138,6 +138,21 @@ pub struct MemberSaleView {
     pub reversed_at: Option<DateTime<FixedOffset>>,
 }
 
+impl MemberSaleView {
+    pub fn new(s: &Sale, merchant_name: &str) -> Self {
+        Self {
+            id: s.id.0,
+            merchant_name: merchant_name.to_owned(),
+            offer_title: s.offer_title.clone(),
+            original_fen: s.priced.original.get(),
+            discount_fen: s.priced.discount.get(),
+            paid_fen: s.priced.to_pay.get(),
+            created_at: beijing(s.at),
+            reversed_at: s.reversed_at.map(beijing),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [], "next_cursor": null}))]
 pub struct MemberSalePage {

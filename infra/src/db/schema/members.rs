@@ -31,6 +31,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    member_consents (id) {
+        id -> BigInt,
+        member_id -> Text,
+        policy_version -> Text,
+        action -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Text,
         member_id -> Text,

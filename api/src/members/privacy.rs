@@ -1,0 +1,187 @@
+//! The member's rights over their data (PIPL): everything kept about them in one document, and
+//! consent withdrawn.
+
+use actix_web::{get, post, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::dto::MeView;
+use super::me::view;
+use super::{MemberCaller, MembersState};
+use crate::campaigns::dto::VoucherView;
+use crate::campaigns::CampaignsState;
+use crate::cards::dto::MyCard;
+use crate::cards::feed_dto::{MyRebateView, MyTransactionView};
+use crate::cards::CardsState;
+use crate::error::ApiError;
+use crate::merchants::dto::MemberSaleView;
+use crate::merchants::MerchantsState;
+
+const PROBLEM: &str = "application/problem+json";
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"version": "2026-11", "action": "given", "at": "2026-11-20T02:00:00Z"}))]
+pub struct ConsentEventView {
+    /// The privacy policy version given consent to (or, for a withdrawal, the one withdrawn).
+    pub version: String,
+    /// `given` or `withdrawn`.
+    pub action: &'static str,
+    pub at: DateTime<Utc>,
+}
+
+/// Everything kept about the member (PIPL right of access), as one document: the account (its
+/// identifiers masked as everywhere), consent history, vouchers, the card with its history,
+/// transactions and rebates, and discounted sales at partner merchants.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"exported_at": "2026-11-25T08:00:00Z",
+    "member": {"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "status": "activated", "phone": "138****8000",
+        "real_name": {"name": "张*", "id_number": "3205**********123X"},
+        "union": {"union_org_code": "SZ-SIP-001", "union_org_name": "苏州工业园区某公司工会", "member_no": "M000123"},
+        "nickname": "小张", "avatar_url": null, "email": "zhang@example.cn", "wechat_bound": true,
+        "consent": {"version": "2026-11", "accepted_at": "2026-11-20T02:00:00Z"}, "privacy_policy_version": "2026-11",
+        "created_at": "2026-11-20T01:59:00Z"},
+    "wechat_unionid_bound": true,
+    "consents": [{"version": "2026-11", "action": "given", "at": "2026-11-20T02:00:00Z"}],
+    "vouchers": [{"id": "0193a2c5-0000-7000-8000-000000000001", "campaign_id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a",
+        "gift_id": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f", "gift_name": "月饼礼盒", "voucher_code": "7KQ2M9XH4TPWC",
+        "qr_payload": "sgh:voucher:7KQ2M9XH4TPWC", "status": "issued", "claimed_at": "2026-10-01T10:00:01+08:00",
+        "expires_at": "2026-11-01T00:00:00+08:00"}],
+    "card": null, "card_transactions": [], "rebates": [],
+    "discount_sales": [{"id": "0193a2c6-0000-7000-8000-000000000009", "merchant_name": "松鹤楼",
+        "offer_title": "工会会员满100减20", "original_fen": 12800, "discount_fen": 2000, "paid_fen": 10800,
+        "created_at": "2026-12-01T12:00:00+08:00", "reversed_at": null}]}))]
+pub struct Export {
+    pub exported_at: DateTime<Utc>,
+    pub member: MeView,
+    pub wechat_unionid_bound: bool,
+    /// Oldest first.
+    pub consents: Vec<ConsentEventView>,
+    /// Newest first.
+    pub vouchers: Vec<VoucherView>,
+    /// The current (or last) card with the history of all the member's cards; null if they never applied.
+    pub card: Option<MyCard>,
+    /// Newest first.
+    pub card_transactions: Vec<MyTransactionView>,
+    /// Newest first.
+    pub rebates: Vec<MyRebateView>,
+    /// Newest first.
+    pub discount_sales: Vec<MemberSaleView>,
+}
+
+/// Exports everything kept about the member.
+///
+/// One JSON document: the account, consent history, vouchers, the card with its history, card transactions, rebates
+/// and discounted sales. Identifiers are masked as everywhere. Changes nothing.
+///
+/// Who: a member (member token).
+#[utoipa::path(operation_id = "member_export_data", tag = "members", security(("member_jwt" = [])),
+    responses((status = 200, body = Export),
+        (status = 503, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/me/export")]
+pub async fn export(
+    state: web::Data<MembersState>,
+    campaigns: web::Data<CampaignsState>,
+    cards: web::Data<CardsState>,
+    merchants: web::Data<MerchantsState>,
+    me: MemberCaller,
+) -> Result<web::Json<Export>, ApiError> {
+    let id = me.0.member.id;
+    let (consents, vouchers, cards, discount_sales) = futures_util::future::try_join4(
+        async { state.profiles.consent_history(id).await.map_err(ApiError::from) },
+        crate::campaigns::export::vouchers(&campaigns, id),
+        crate::cards::export::part(&cards, id),
+        crate::merchants::export::sales(&merchants, id),
+    )
+    .await?;
+    Ok(web::Json(Export {
+        exported_at: state.clock.now(),
+        wechat_unionid_bound: me.0.member.wechat_unionid.is_some(),
+        member: view(&state, &me.0),
+        consents: consents
+            .into_iter()
+            .map(|e| ConsentEventView {
+                version: e.version,
+                action: if e.given { "given" } else { "withdrawn" },
+                at: e.at,
+            })
+            .collect(),
+        vouchers,
+        card: cards.card,
+        card_transactions: cards.transactions,
+        rebates: cards.rebates,
+        discount_sales,
+    }))
+}
+
+/// A record kept after consent is withdrawn, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeptRecord {
+    /// `account`, `consent_history`, `vouchers`, `card`, `discount_sales`.
+    pub record: &'static str,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"withdrawn_at": "2026-12-06T08:00:00Z",
+    "member": {"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "status": "activated", "phone": "138****8000",
+        "real_name": {"name": "张*", "id_number": "3205**********123X"}, "union": null, "nickname": null,
+        "avatar_url": null, "email": null, "wechat_bound": false, "consent": null, "privacy_policy_version": "2026-11",
+        "created_at": "2026-11-20T01:59:00Z"},
+    "stopped": ["gift_claims", "real_name_binding", "member_codes", "card_rebates"],
+    "kept": [{"record": "account", "reason": "账号与手机号：用于登录、导出与注销（DELETE /v1/me 注销）"}],
+    "erase_with": "DELETE /v1/me"}))]
+pub struct ConsentWithdrawn {
+    pub withdrawn_at: DateTime<Utc>,
+    pub member: MeView,
+    /// The benefits that stopped at once.
+    pub stopped: Vec<&'static str>,
+    /// What is kept, and why.
+    pub kept: Vec<KeptRecord>,
+    /// How to have the personal data erased as well.
+    pub erase_with: &'static str,
+}
+
+const STOPPED: [&str; 4] = ["gift_claims", "real_name_binding", "member_codes", "card_rebates"];
+
+const KEPT: [KeptRecord; 5] = [
+    KeptRecord {
+        record: "account", reason: "账号与手机号：用于登录、导出与注销（DELETE /v1/me 注销）"
+    },
+    KeptRecord { record: "consent_history", reason: "同意与撤回记录：证明此前的处理有合法依据" },
+    KeptRecord {
+        record: "vouchers", reason: "已领取的礼品券：活动结算与审计需要，不再发放新券"
+    },
+    KeptRecord {
+        record: "card", reason: "会员服务卡及交易、返利记录：与银行对账需要，不再产生新返利"
+    },
+    KeptRecord { record: "discount_sales", reason: "商户优惠消费记录：商户结算需要" },
+];
+
+/// Withdraws consent to the privacy policy.
+///
+/// Every benefit stops at once — gift claims, real-name binding, member codes at tills, card rebates — and the answer
+/// says what is kept and why (the records settlements and the audit need); the account stays, so the member can still
+/// sign in, export their data, consent again (`POST /v1/me/consents`) or have it erased (`DELETE /v1/me`). 409
+/// `consent.not_given` when there is no consent to withdraw.
+///
+/// Who: a member (member token).
+#[utoipa::path(operation_id = "member_withdraw_consent", tag = "members", security(("member_jwt" = [])),
+    responses((status = 200, body = ConsentWithdrawn),
+        (status = 409, description = "`consent.not_given`", body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/me/consents/withdrawal")]
+pub async fn withdraw_consent(
+    state: web::Data<MembersState>,
+    me: MemberCaller,
+) -> Result<web::Json<ConsentWithdrawn>, ApiError> {
+    let profile = state.profiles.withdraw_consent(me.0.member.id).await?;
+    let now = state.clock.now();
+    state.standing.changed(profile.member.id, now, Some(&profile));
+    Ok(web::Json(ConsentWithdrawn {
+        withdrawn_at: now,
+        member: view(&state, &profile),
+        stopped: STOPPED.to_vec(),
+        kept: KEPT.into_iter().collect(),
+        erase_with: "DELETE /v1/me",
+    }))
+}
