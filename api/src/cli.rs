@@ -242,8 +242,12 @@ async fn import_roster(config: Config, path: std::path::PathBuf) -> anyhow::Resu
         report.rejected,
         started.elapsed().as_secs_f64()
     );
+    if !report.ignored_columns.is_empty() {
+        println!("ignored columns (not roster columns): {}", report.ignored_columns.join(", "));
+    }
     for r in &report.rejections {
-        println!("line {}: {}", r.line, r.reason);
+        let column = r.refusal.column.map(|c| format!(" [{}]", c.zh())).unwrap_or_default();
+        println!("line {}{column}: {}", r.line, r.refusal);
     }
     if report.rejected as usize > report.rejections.len() {
         println!("… and {} more rejected lines", report.rejected as usize - report.rejections.len());

@@ -6,6 +6,7 @@ pub mod db;
 pub mod ephemeral;
 pub mod gate;
 pub mod http_clients;
+pub mod import_text;
 pub mod mail;
 pub mod redis_client;
 pub mod roster_import;

@@ -5,11 +5,14 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
-use domain::members::roster::{ImportReport, RosterEntry};
+use crate::import_text::{decoded, DecodeError};
+use domain::members::roster::{ImportReport, Layout, Refusal, RosterEntry};
+use domain::members::roster_import::ReadError;
 
 pub const BATCH: usize = 20_000;
 
-/// Reads `input` to the end. Bad rows are reported by line, not fatal; a database failure is.
+/// Reads `input` to the end, in whichever encoding staff saved it. Bad rows are reported by line,
+/// not fatal; an unreadable file or header, or a database failure, is.
 /// `progress` is called with the number of data lines read after each batch; `now` is the import's
 /// time (birth dates must lie before it, rows are stamped with it). Blocking.
 ///
@@ -20,7 +23,12 @@ pub fn import_csv(
     roster: &DbRoster,
     now: DateTime<Utc>,
     progress: impl FnMut(u64),
-) -> anyhow::Result<ImportReport> {
+) -> Result<ImportReport, ReadError> {
+    let input = match decoded(input) {
+        Ok(input) => input,
+        Err(DecodeError::Refused(refusal)) => return Err(ReadError::File(refusal)),
+        Err(DecodeError::Io(e)) => return Err(ReadError::Failed(e.into())),
+    };
     let (tx, rx) = std::sync::mpsc::sync_channel::<SealedBatch>(1);
     let writer_roster = roster.clone();
     let writer = std::thread::spawn(move || -> anyhow::Result<BatchOutcome> {
@@ -35,7 +43,7 @@ pub fn import_csv(
     });
     let read = read_and_seal(input, roster, now, progress, &tx);
     drop(tx);
-    let written = writer.join().map_err(|_| anyhow::anyhow!("roster writer panicked"))?;
+    let written = writer.join().map_err(|_| ReadError::Failed(anyhow::anyhow!("roster writer panicked")))?;
     // A database error ends the writer first, which makes the reader's send fail: report the cause.
     let total = written?;
     let mut report = read?;
@@ -51,7 +59,7 @@ fn read_and_seal(
     now: DateTime<Utc>,
     mut progress: impl FnMut(u64),
     out: &std::sync::mpsc::SyncSender<SealedBatch>,
-) -> anyhow::Result<ImportReport> {
+) -> Result<ImportReport, ReadError> {
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::None).from_reader(input);
     let today = now.date_naive();
@@ -59,6 +67,7 @@ fn read_and_seal(
     let mut batch = Vec::with_capacity(BATCH);
     let mut record = csv::StringRecord::new();
     let mut lines = 0u64;
+    let mut layout = Layout::positional();
     // ID numbers of the batch being built, with their lines: a second row for the same person in
     // one batch is refused by line, where one upsert would silently swallow it. Across batches the
     // later row updates the earlier one, and is counted so.
@@ -72,13 +81,17 @@ fn read_and_seal(
                 // blank line skipped on the way.
                 let line = record.position().map_or(before, |p| p.line());
                 let fields: Vec<&str> = record.iter().collect();
-                if line == 1 && RosterEntry::is_header(&fields) {
-                    continue;
+                if line == 1 {
+                    if let Some(named) = Layout::from_header(&fields).map_err(ReadError::File)? {
+                        report.ignored_columns.clone_from(&named.unknown);
+                        layout = named;
+                        continue;
+                    }
                 }
                 lines += 1;
-                match RosterEntry::parse(&fields, today) {
+                match RosterEntry::parse(&layout, &fields, today) {
                     Ok(entry) => match in_batch.get(entry.id_number.as_str()) {
-                        Some(first) => report.reject(line, format!("id_number: the same person as line {first}")),
+                        Some(first) => report.reject(line, same_person(*first)),
                         None => {
                             in_batch.insert(entry.id_number.as_str().to_owned(), line);
                             batch.push(entry);
@@ -91,9 +104,10 @@ fn read_and_seal(
             Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(_)) => {
                 lines += 1;
                 let line = e.position().map_or(before, |p| p.line());
-                report.reject(line, format!("unreadable CSV: {e}"));
+                report
+                    .reject(line, Refusal::file("此行无法按 CSV 读取（引号不成对？）", format!("unreadable CSV: {e}")));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(ReadError::Failed(e.into())),
         }
         if batch.len() >= BATCH {
             send(roster, &mut batch, out)?;
@@ -104,6 +118,13 @@ fn read_and_seal(
     send(roster, &mut batch, out)?;
     progress(lines);
     Ok(report)
+}
+
+fn same_person(first: u64) -> Refusal {
+    Refusal::file(
+        format!("与第 {first} 行是同一人（身份证号相同）"),
+        format!("id_number: the same person as line {first}"),
+    )
 }
 
 fn send(
@@ -125,8 +146,10 @@ impl domain::members::roster_import::RosterImporter for DbRoster {
         input: Box<dyn Read + Send>,
         now: DateTime<Utc>,
         progress: Box<dyn FnMut(u64) + Send>,
-    ) -> anyhow::Result<ImportReport> {
+    ) -> Result<ImportReport, ReadError> {
         let roster = self.clone();
-        tokio::task::spawn_blocking(move || import_csv(input, &roster, now, progress)).await?
+        tokio::task::spawn_blocking(move || import_csv(input, &roster, now, progress))
+            .await
+            .map_err(anyhow::Error::from)?
     }
 }

@@ -15,12 +15,19 @@ use domain::members::roster_import::ImportError;
 pub struct RejectionView {
     /// 1-based line in the uploaded file.
     pub line: u64,
+    /// The column to blame (`name`, `id_number`, `union_org_code`, `union_org_name`, `member_no`, `status`), if one is.
+    pub column: Option<&'static str>,
+    /// Why, in Chinese.
     pub reason: String,
+    /// Why, in English.
+    pub reason_en: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"inserted": 1180000, "updated": 19990, "unchanged": 0, "rejected": 10,
-    "rejections": [{"line": 17, "reason": "id_number: the check character does not match"}]}))]
+    "rejections": [{"line": 17, "column": "id_number", "reason": "身份证号校验位不正确",
+        "reason_en": "id_number: the check character does not match"}],
+    "ignored_columns": ["备注"]}))]
 pub struct ImportView {
     pub inserted: u64,
     pub updated: u64,
@@ -29,6 +36,8 @@ pub struct ImportView {
     pub rejected: u64,
     /// The first 1,000 rejected lines with their reasons.
     pub rejections: Vec<RejectionView>,
+    /// Header names that name no roster column: their cells were ignored.
+    pub ignored_columns: Vec<String>,
 }
 
 impl From<ImportReport> for ImportView {
@@ -38,7 +47,17 @@ impl From<ImportReport> for ImportView {
             updated: r.updated,
             unchanged: r.unchanged,
             rejected: r.rejected,
-            rejections: r.rejections.into_iter().map(|x| RejectionView { line: x.line, reason: x.reason }).collect(),
+            rejections: r
+                .rejections
+                .into_iter()
+                .map(|x| RejectionView {
+                    line: x.line,
+                    column: x.refusal.column.map(|c| c.key()),
+                    reason: x.refusal.zh,
+                    reason_en: x.refusal.en,
+                })
+                .collect(),
+            ignored_columns: r.ignored_columns,
         }
     }
 }
@@ -65,9 +84,14 @@ impl Read for ChannelReader {
 
 /// Imports the union's member roster from CSV.
 ///
-/// Columns `name,id_number,union_org_code,union_org_name,member_no,status` (header optional), read as the upload
-/// streams in. Re-importing updates rows in place; a member whose row turns `left` loses activation at once. Bad rows
-/// are skipped and reported by line. Audit-logged as `roster.import`.
+/// UTF-8 (with or without BOM), GB18030/GBK (Excel's CSV on a Chinese Windows) or UTF-16 with BOM, read as the upload
+/// streams in. Columns are found by their header in any order, by Chinese or English names (姓名/name,
+/// 身份证号/公民身份号码/证件号码/id_number, 工会编码/union_org_code, 工会名称/所属工会/union_org_name,
+/// 会员编号/member_no, 状态/status); other columns are reported and ignored; without a header row the columns are
+/// taken in that order. Status: 在会/正常/在籍/有效/active, or 离会/转出/退会/注销/left. Full-width digits and
+/// letters are read as ASCII. Re-importing updates rows in place; a member whose row turns `left` loses activation at
+/// once. Bad rows are skipped and reported by line and column, in Chinese with English beside; a file that is not
+/// text or whose header lacks a column is one 422 `roster.file_refused`. Audit-logged as `roster.import`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])),
@@ -77,6 +101,8 @@ impl Read for ChannelReader {
         (status = 200, body = ImportView),
         (status = 403, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`roster.file_refused`: not text in an encoding taken, or a header lacking a column (`reason`, `reason_en`)",
+            body = crate::openapi::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/v1/admin/roster/imports")]
 pub async fn import_roster(
@@ -120,6 +146,15 @@ pub async fn import_roster(
     fed?;
     let report = report.map_err(|e| match e {
         ImportError::Forbidden => crate::extract::forbidden(),
+        ImportError::File(refusal) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "roster.file_refused",
+            "无法按名册导入此文件",
+            "This file cannot be imported as a roster",
+        )
+        .detail(format!("{} / {}", refusal.zh, refusal.en))
+        .with("reason", refusal.zh)
+        .with("reason_en", refusal.en),
         ImportError::Unknown(e) => ApiError::internal(&e),
     })?;
     Ok(web::Json(report.into()))

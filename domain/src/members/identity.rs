@@ -74,7 +74,7 @@ const CHECK: &[u8; 11] = b"10X98765432";
 impl IdNumber {
     /// `today` bounds the birth date: nobody is born in the future.
     pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, InvalidIdNumber> {
-        let s = raw.trim().to_ascii_uppercase();
+        let s = crate::shared::text::fold_width(raw).trim().to_ascii_uppercase();
         let b = s.as_bytes();
         if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
             return Err(InvalidIdNumber::Format);
@@ -113,8 +113,10 @@ impl fmt::Debug for IdNumber {
     }
 }
 
-/// A person's name as on the ID card: 2–20 characters of Chinese script, with `·` between the parts
-/// of a transliterated or minority name (e.g. `阿卜杜·热合曼`). Interpuncts are normalised to `·`.
+/// A person's name as on the ID card: 2–20 characters (counted as characters, not bytes or UTF-16
+/// units) of Chinese script — any CJK Unified Ideograph Unicode defines, the compatibility
+/// ideographs and `〇` — with `·` between the parts of a transliterated or minority name (e.g.
+/// `阿卜杜·热合曼`). The dots people type for it are normalised to `·` (U+00B7).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PersonName(String);
 
@@ -122,14 +124,38 @@ pub struct PersonName(String);
 #[error("a name has 2-20 Chinese characters, with '·' only between parts")]
 pub struct InvalidName;
 
+/// Every block of CJK Unified Ideographs (the basic block and Extensions A to I), the compatibility
+/// ideographs and `〇` (U+3007): GB 18030-2022 requires them, and the 居民身份证 prints them (生僻字
+/// such as `𬌗`, `𮧵`, `𰻞`, which the 2013 通用规范汉字表 includes).
 fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{20000}'..='\u{2A6DF}' | '\u{F900}'..='\u{FAFF}')
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}'        // the basic block
+        | '\u{3400}'..='\u{4DBF}'      // Extension A
+        | '\u{20000}'..='\u{2A6DF}'    // B
+        | '\u{2A700}'..='\u{2B73F}'    // C
+        | '\u{2B740}'..='\u{2B81F}'    // D
+        | '\u{2B820}'..='\u{2CEAF}'    // E
+        | '\u{2CEB0}'..='\u{2EBEF}'    // F
+        | '\u{2EBF0}'..='\u{2EE5F}'    // I
+        | '\u{30000}'..='\u{3134F}'    // G
+        | '\u{31350}'..='\u{323AF}'    // H
+        | '\u{F900}'..='\u{FAFF}'      // compatibility ideographs
+        | '\u{2F800}'..='\u{2FA1F}'    // compatibility supplement
+        | '\u{3007}') // 〇
+}
+
+/// The dots typed between the parts of a name: `·` itself, `•`, `・` (katakana middle dot), `‧`
+/// (hyphenation point), `．` (full-width full stop), `.`, `∙`, `⋅`.
+fn is_name_dot(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00B7}' | '\u{2022}' | '\u{30FB}' | '\u{2027}' | '\u{FF0E}' | '.' | '\u{2219}' | '\u{22C5}' | '\u{FF65}'
+    )
 }
 
 impl PersonName {
     pub fn parse(raw: &str) -> Result<Self, InvalidName> {
-        let s: String =
-            raw.trim().chars().map(|c| if matches!(c, '•' | '・' | '．' | '.' | '‧') { '·' } else { c }).collect();
+        let s: String = raw.trim().chars().map(|c| if is_name_dot(c) { '·' } else { c }).collect();
         let n = s.chars().count();
         let parts_ok = s.split('·').all(|part| !part.is_empty() && part.chars().all(is_han));
         if (2..=20).contains(&n) && parts_ok {
@@ -187,6 +213,10 @@ mod tests {
         let good = with_check("32050219900307123");
         let id = IdNumber::parse(&good, today()).unwrap();
         assert_eq!(id.masked(), format!("3205**********{}", &good[14..]));
+        // Full-width digits and letters from Chinese input methods are read as ASCII.
+        let wide: String = good.chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+        assert_eq!(IdNumber::parse(&format!("\u{3000}{wide}"), today()).unwrap().as_str(), good);
+        assert_eq!(IdNumber::parse("11010519491231002ｘ", today()).unwrap().as_str(), "11010519491231002X");
         // A known real-format example with X as check character.
         assert_eq!(IdNumber::parse("11010519491231002x", today()).unwrap().as_str(), "11010519491231002X");
 
@@ -204,8 +234,32 @@ mod tests {
         assert_eq!(PersonName::parse(" 张三 ").unwrap().masked(), "张*");
         assert_eq!(PersonName::parse("欧阳娜娜").unwrap().masked(), "欧***");
         assert_eq!(PersonName::parse("阿卜杜•热合曼").unwrap().as_str(), "阿卜杜·热合曼");
-        for bad in ["张", "Zhang San", "张三1", "·张三", "张··三", &"张".repeat(21)] {
+        for bad in ["张", "Zhang San", "张三1", "·张三", "张··三", &"张".repeat(21), "张\u{3000}三", "张〆"]
+        {
             assert!(PersonName::parse(bad).is_err(), "{bad}");
         }
+        // 生僻字 from every extension, 〇, compatibility ideographs; the dots minority names are typed with.
+        for (raw, kept) in [
+            ("张𬌗", "张𬌗"),
+            ("赵𮧵", "赵𮧵"),
+            ("何𰻞", "何𰻞"),
+            ("陈〇", "陈〇"),
+            ("刘䶮", "刘䶮"),
+            ("王𠮷", "王𠮷"),
+            ("李𪜀", "李𪜀"),
+            ("周\u{2B740}", "周\u{2B740}"),
+            ("吴\u{31350}", "吴\u{31350}"),
+            ("郑\u{2EBF0}", "郑\u{2EBF0}"),
+            ("金\u{F900}", "金\u{F900}"),
+            ("阿卜杜・艾尼", "阿卜杜·艾尼"),
+            ("阿卜杜‧艾尼", "阿卜杜·艾尼"),
+            ("阿卜杜．艾尼", "阿卜杜·艾尼"),
+        ] {
+            assert_eq!(PersonName::parse(raw).map(|n| n.as_str().to_owned()), Ok(kept.to_owned()), "{raw}");
+        }
+        // Lengths and masks in characters, not bytes: a four-byte character is one.
+        assert_eq!(PersonName::parse("张𬌗").unwrap().masked(), "张*");
+        assert_eq!(PersonName::parse("𰻞𰻞").unwrap().masked(), "𰻞*");
+        assert!(PersonName::parse(&"𰻞".repeat(20)).is_ok() && PersonName::parse(&"𰻞".repeat(21)).is_err());
     }
 }

@@ -29,49 +29,261 @@ pub struct RosterEntry {
     pub status: RosterStatus,
 }
 
-/// The import file's columns, in order.
-pub const COLUMNS: [&str; 6] = ["name", "id_number", "union_org_code", "union_org_name", "member_no", "status"];
+/// A column of the roster file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Name,
+    IdNumber,
+    UnionOrgCode,
+    UnionOrgName,
+    MemberNo,
+    Status,
+}
 
-fn text(field: &str, what: &str, max: usize) -> Result<String, String> {
-    let v = field.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        Err(format!("{what} must be 1-{max} printable characters"))
-    } else {
-        Ok(v.to_owned())
+impl Column {
+    /// In the documented order, which a file without a header row must follow.
+    pub const ALL: [Column; 6] =
+        [Column::Name, Column::IdNumber, Column::UnionOrgCode, Column::UnionOrgName, Column::MemberNo, Column::Status];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Column::Name => "name",
+            Column::IdNumber => "id_number",
+            Column::UnionOrgCode => "union_org_code",
+            Column::UnionOrgName => "union_org_name",
+            Column::MemberNo => "member_no",
+            Column::Status => "status",
+        }
+    }
+
+    /// The header the template uses.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Column::Name => "姓名",
+            Column::IdNumber => "身份证号",
+            Column::UnionOrgCode => "工会编码",
+            Column::UnionOrgName => "工会名称",
+            Column::MemberNo => "会员编号",
+            Column::Status => "状态",
+        }
+    }
+
+    /// Headers taken for this column (compared without spaces, case or a BOM).
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Column::Name => &["name", "姓名", "会员姓名", "名字", "职工姓名"],
+            Column::IdNumber => {
+                &["id_number", "idnumber", "身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证", "证件号"]
+            }
+            Column::UnionOrgCode => &["union_org_code", "工会编码", "工会代码", "组织编码", "工会组织编码"],
+            Column::UnionOrgName => &["union_org_name", "工会名称", "所属工会", "组织名称", "工会组织名称"],
+            Column::MemberNo => &["member_no", "会员编号", "会员号", "会员证号"],
+            Column::Status => &["status", "状态", "会籍状态", "会员状态"],
+        }
+    }
+
+    fn of_header(header: &str) -> Option<Column> {
+        let h: String =
+            header.chars().filter(|c| !c.is_whitespace() && *c != '\u{feff}').flat_map(char::to_lowercase).collect();
+        Column::ALL.into_iter().find(|c| c.aliases().contains(&h.as_str()))
     }
 }
 
-impl RosterEntry {
-    /// Parses one CSV record; the error is the reason shown to the admin for that line.
-    pub fn parse(fields: &[&str], today: NaiveDate) -> Result<Self, String> {
-        if fields.len() != COLUMNS.len() {
-            return Err(format!("expected {} columns ({}), found {}", COLUMNS.len(), COLUMNS.join(","), fields.len()));
-        }
-        Ok(Self {
-            name: PersonName::parse(fields[0]).map_err(|e| format!("name: {e}"))?,
-            id_number: IdNumber::parse(fields[1], today).map_err(|e| format!("id_number: {e}"))?,
-            union_org_code: text(fields[2], "union_org_code", 32)?,
-            union_org_name: text(fields[3], "union_org_name", 100)?,
-            member_no: text(fields[4], "member_no", 32)?,
-            status: match fields[5].trim() {
-                "active" => RosterStatus::Active,
-                "left" => RosterStatus::Left,
-                other => return Err(format!("status must be active or left, not '{other}'")),
-            },
-        })
+/// The status values taken, and what they mean: the documented table.
+pub const STATUS_VALUES: [(&str, RosterStatus); 10] = [
+    ("active", RosterStatus::Active),
+    ("在会", RosterStatus::Active),
+    ("正常", RosterStatus::Active),
+    ("在籍", RosterStatus::Active),
+    ("有效", RosterStatus::Active),
+    ("left", RosterStatus::Left),
+    ("离会", RosterStatus::Left),
+    ("转出", RosterStatus::Left),
+    ("退会", RosterStatus::Left),
+    ("注销", RosterStatus::Left),
+];
+
+impl RosterStatus {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let v = raw.trim().to_lowercase();
+        STATUS_VALUES.iter().find(|(name, _)| *name == v).map(|(_, status)| *status)
+    }
+}
+
+/// Why a row (or the whole file) was refused: in Chinese for staff, English beside, and the column
+/// when one is to blame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub column: Option<Column>,
+    pub zh: String,
+    pub en: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.zh, self.en)
+    }
+}
+
+impl Refusal {
+    /// The whole file, not one of its rows.
+    pub fn file(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { column: None, zh: zh.into(), en: en.into() }
     }
 
-    /// Is this record the header line?
-    pub fn is_header(fields: &[&str]) -> bool {
-        fields.len() == COLUMNS.len()
-            && fields.iter().zip(COLUMNS).all(|(f, c)| f.trim().trim_start_matches('\u{feff}') == c)
+    fn of(column: Column, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { column: Some(column), zh: zh.into(), en: en.into() }
+    }
+}
+
+/// Where each column is in the file's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    at: [usize; 6],
+    /// Headers that name no column: reported, their cells ignored.
+    pub unknown: Vec<String>,
+}
+
+impl Layout {
+    /// The documented order, for a file without a header row.
+    pub fn positional() -> Self {
+        Self { at: [0, 1, 2, 3, 4, 5], unknown: Vec::new() }
+    }
+
+    /// The layout a header row names, in any order, by Chinese or English names; `Ok(None)` when
+    /// the row names no column at all (it is data, in the documented order). A header missing a
+    /// column, or naming one twice, refuses the whole file in one error.
+    pub fn from_header(fields: &[&str]) -> Result<Option<Self>, Refusal> {
+        let found: Vec<Option<Column>> = fields.iter().map(|f| Column::of_header(f)).collect();
+        if found.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let mut at = [usize::MAX; 6];
+        for (i, column) in found.iter().enumerate() {
+            let Some(column) = column else { continue };
+            let slot = &mut at[*column as usize];
+            if *slot != usize::MAX {
+                return Err(Refusal::of(
+                    *column,
+                    format!("表头中“{}”列出现了两次", column.zh()),
+                    format!("the header names the column {} twice", column.key()),
+                ));
+            }
+            *slot = i;
+        }
+        let missing: Vec<Column> = Column::ALL.into_iter().filter(|c| at[*c as usize] == usize::MAX).collect();
+        if !missing.is_empty() {
+            let zh: Vec<&str> = missing.iter().map(|c| c.zh()).collect();
+            let en: Vec<&str> = missing.iter().map(|c| c.key()).collect();
+            return Err(Refusal {
+                column: None,
+                zh: format!("表头缺少以下列：{}", zh.join("、")),
+                en: format!("the header lacks the columns {}", en.join(", ")),
+            });
+        }
+        let unknown = fields
+            .iter()
+            .zip(&found)
+            .filter(|(_, c)| c.is_none())
+            .map(|(f, _)| f.trim().trim_start_matches('\u{feff}').to_owned())
+            .filter(|f| !f.is_empty())
+            .collect();
+        Ok(Some(Self { at, unknown }))
+    }
+
+    fn cell<'a>(&self, fields: &[&'a str], column: Column) -> &'a str {
+        fields.get(self.at[column as usize]).copied().unwrap_or("")
+    }
+
+    fn width(&self) -> usize {
+        self.at.iter().max().map_or(0, |m| m + 1)
+    }
+}
+
+fn text(field: &str, column: Column, max: usize) -> Result<String, Refusal> {
+    let v = crate::shared::text::fold_width(field).trim().to_owned();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        Err(Refusal::of(
+            column,
+            format!("{}须为 1–{max} 个可打印字符", column.zh()),
+            format!("{} must be 1-{max} printable characters", column.key()),
+        ))
+    } else {
+        Ok(v)
+    }
+}
+
+/// `3.20502E+17`, `320502199003071000`: what a spreadsheet makes of an 18-digit number it was
+/// allowed to read as a number (it keeps 15 significant digits).
+fn looks_numeric(raw: &str) -> bool {
+    let v = raw.trim();
+    v.contains(['E', 'e']) && v.replace(['E', 'e', '+', '-', '.'], "").chars().all(|c| c.is_ascii_digit())
+        || v.ends_with(".0") && v.trim_end_matches(".0").chars().all(|c| c.is_ascii_digit())
+}
+
+/// The refusal for an ID number a spreadsheet turned into a number.
+pub fn numeric_id_refusal() -> Refusal {
+    Refusal::of(
+        Column::IdNumber,
+        "身份证号列被设为数字格式，请设为文本后重新导出",
+        "the ID number column is formatted as numbers: format it as text and export again",
+    )
+}
+
+impl RosterEntry {
+    /// Parses one row laid out as `layout` says; the refusal is what staff are shown for that line.
+    pub fn parse(layout: &Layout, fields: &[&str], today: NaiveDate) -> Result<Self, Refusal> {
+        if fields.len() < layout.width() {
+            return Err(Refusal {
+                column: None,
+                zh: format!("应有 {} 列，实际 {} 列", layout.width(), fields.len()),
+                en: format!("expected {} columns, found {}", layout.width(), fields.len()),
+            });
+        }
+        let cell = |c: Column| layout.cell(fields, c);
+        let raw_id = cell(Column::IdNumber);
+        if looks_numeric(raw_id) {
+            return Err(numeric_id_refusal());
+        }
+        Ok(Self {
+            name: PersonName::parse(cell(Column::Name)).map_err(|e| {
+                Refusal::of(
+                    Column::Name,
+                    "姓名须为 2–20 个汉字（少数民族姓名各部分之间用“·”分隔）",
+                    format!("name: {e}"),
+                )
+            })?,
+            id_number: IdNumber::parse(raw_id, today)
+                .map_err(|e| Refusal::of(Column::IdNumber, id_zh(&e), format!("id_number: {e}")))?,
+            union_org_code: text(cell(Column::UnionOrgCode), Column::UnionOrgCode, 32)?,
+            union_org_name: text(cell(Column::UnionOrgName), Column::UnionOrgName, 100)?,
+            member_no: text(cell(Column::MemberNo), Column::MemberNo, 32)?,
+            status: RosterStatus::parse(cell(Column::Status)).ok_or_else(|| {
+                let other = cell(Column::Status).trim();
+                Refusal::of(
+                    Column::Status,
+                    format!("状态“{other}”无法识别：在会/正常/active 表示在会，离会/转出/left 表示离会"),
+                    format!("status '{other}' is not one of the documented values (active, left, 在会, 离会, …)"),
+                )
+            })?,
+        })
+    }
+}
+
+fn id_zh(e: &super::identity::InvalidIdNumber) -> &'static str {
+    use super::identity::InvalidIdNumber as E;
+    match e {
+        E::Format => "身份证号须为 18 位：17 位数字加 1 位数字或 X",
+        E::Region => "身份证号前两位不是省级行政区划代码",
+        E::BirthDate => "身份证号中的出生日期不是过去的真实日期",
+        E::CheckDigit => "身份证号校验位不正确",
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     pub line: u64,
-    pub reason: String,
+    pub refusal: Refusal,
 }
 
 /// What an import did. Rejections past the first [`ImportReport::KEEP`] are counted, not listed.
@@ -83,15 +295,17 @@ pub struct ImportReport {
     pub unchanged: u64,
     pub rejected: u64,
     pub rejections: Vec<Rejection>,
+    /// Header names that matched no column; their cells were ignored.
+    pub ignored_columns: Vec<String>,
 }
 
 impl ImportReport {
     pub const KEEP: usize = 1_000;
 
-    pub fn reject(&mut self, line: u64, reason: String) {
+    pub fn reject(&mut self, line: u64, refusal: Refusal) {
         self.rejected += 1;
         if self.rejections.len() < Self::KEEP {
-            self.rejections.push(Rejection { line, reason });
+            self.rejections.push(Rejection { line, refusal });
         }
     }
 }
@@ -100,19 +314,59 @@ impl ImportReport {
 mod tests {
     use super::*;
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
     #[test]
     fn parses_and_explains_bad_rows() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let layout = Layout::positional();
         let ok = ["张三", "11010519491231002X", "SZ-001", "苏州工业园区总工会", "M0001", "active"];
-        assert_eq!(RosterEntry::parse(&ok, today).unwrap().status, RosterStatus::Active);
+        assert_eq!(RosterEntry::parse(&layout, &ok, today()).unwrap().status, RosterStatus::Active);
         let mut bad = ok;
         bad[1] = "110105194912310021";
-        assert!(RosterEntry::parse(&bad, today).unwrap_err().starts_with("id_number"));
+        let refused = RosterEntry::parse(&layout, &bad, today()).unwrap_err();
+        assert_eq!((refused.column, refused.zh.as_str()), (Some(Column::IdNumber), "身份证号校验位不正确"));
         bad = ok;
         bad[5] = "retired";
-        assert!(RosterEntry::parse(&bad, today).unwrap_err().contains("status"));
-        assert!(RosterEntry::parse(&ok[..5], today).unwrap_err().contains("expected 6 columns"));
-        assert!(RosterEntry::is_header(&COLUMNS));
-        assert!(!RosterEntry::is_header(&ok));
+        assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err().column, Some(Column::Status));
+        assert!(RosterEntry::parse(&layout, &ok[..5], today()).unwrap_err().en.contains("expected 6 columns"));
+        bad = ok;
+        bad[1] = "1.10105E+17";
+        assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err(), numeric_id_refusal());
+    }
+
+    #[test]
+    fn headers_in_any_order_by_chinese_or_english_names() {
+        let header = ["\u{feff}状态", "公民身份号码", " 姓名 ", "备注", "会员编号", "所属工会", "工会编码"];
+        let layout = Layout::from_header(&header).unwrap().expect("a header");
+        assert_eq!(layout.unknown, ["备注"]);
+        let row = ["在会", "１１０１０５１９４９１２３１００２ｘ", "张三", "随便", "M1", "园区工会", "ＳＺ－００１"];
+        let entry = RosterEntry::parse(&layout, &row, today()).unwrap();
+        assert_eq!(
+            (entry.id_number.as_str(), entry.union_org_code.as_str(), entry.status),
+            ("11010519491231002X", "SZ-001", RosterStatus::Active)
+        );
+        let english = ["Member_No", "STATUS", "name", "id_number", "union_org_name", "union_org_code"];
+        assert!(Layout::from_header(&english).unwrap().is_some());
+        assert_eq!(Layout::from_header(&["张三", "11010519491231002X", "SZ-1", "x", "M1", "active"]), Ok(None));
+        let missing = Layout::from_header(&["姓名", "身份证号"]).unwrap_err();
+        assert_eq!(missing.zh, "表头缺少以下列：工会编码、工会名称、会员编号、状态");
+        assert!(Layout::from_header(&["姓名", "名字"]).unwrap_err().zh.contains("两次"));
+    }
+
+    #[test]
+    fn status_values_in_chinese_and_english() {
+        for (raw, status) in [
+            ("在会", RosterStatus::Active),
+            ("正常", RosterStatus::Active),
+            ("Active", RosterStatus::Active),
+            ("离会", RosterStatus::Left),
+            ("转出", RosterStatus::Left),
+            (" left ", RosterStatus::Left),
+        ] {
+            assert_eq!(RosterStatus::parse(raw), Some(status), "{raw}");
+        }
+        assert_eq!(RosterStatus::parse("退休"), None);
     }
 }

@@ -4,26 +4,48 @@
 use std::future::Future;
 use std::io::Read;
 
-use super::roster::ImportReport;
+use super::roster::{ImportReport, Refusal};
 use crate::admin::{Actor, AuditLog, NewAuditEntry};
 use crate::shared::Clock;
 
-/// Reads a roster CSV to the end and writes it; bad rows are reported by line, not fatal.
+/// Why a file was not imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file as a whole cannot be read as a roster (its encoding, its header): one refusal,
+    /// never one per line.
+    #[error("{0}")]
+    File(Refusal),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Reads a roster file to the end and writes it; bad rows are reported by line, not fatal.
 pub trait RosterImporter: Send + Sync + 'static {
     fn import(
         &self,
         input: Box<dyn Read + Send>,
         now: chrono::DateTime<chrono::Utc>,
         progress: Box<dyn FnMut(u64) + Send>,
-    ) -> impl Future<Output = anyhow::Result<ImportReport>> + Send;
+    ) -> impl Future<Output = Result<ImportReport, ReadError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("only admins and operators may import the roster")]
     Forbidden,
+    #[error("{0}")]
+    File(Refusal),
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
+}
+
+impl From<ReadError> for ImportError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::File(refusal) => ImportError::File(refusal),
+            ReadError::Failed(e) => ImportError::Unknown(e),
+        }
+    }
 }
 
 pub struct RosterImports<I, A, C> {

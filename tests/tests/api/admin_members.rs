@@ -135,8 +135,11 @@ async fn roster_upload_reports_bad_lines_and_updates_in_place(backend: Backend) 
     );
     let lines: Vec<u64> = first["rejections"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [3, 5, 6]);
-    assert!(first["rejections"][0]["reason"].as_str().unwrap().starts_with("id_number"));
-    assert!(first["rejections"][2]["reason"].as_str().unwrap().contains("status"));
+    let columns: Vec<&str> =
+        first["rejections"].as_array().unwrap().iter().map(|r| r["column"].as_str().unwrap_or("-")).collect();
+    assert_eq!(columns, ["id_number", "-", "status"], "{first}");
+    assert_eq!(first["rejections"][0]["reason"], "身份证号校验位不正确");
+    assert!(first["rejections"][2]["reason_en"].as_str().unwrap().contains("status"));
 
     // Re-import without a header: one updated, one new.
     let again = format!("钱一,{a},SZ-1,x,M1,left\n周四,{c},SZ-2,y,M4,active\n");
@@ -180,5 +183,6 @@ async fn every_roster_row_is_accounted_for_by_its_true_line(backend: Backend) {
     let lines: Vec<u64> =
         report["rejections"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [3, 5], "{report}");
-    assert!(report["rejections"][1]["reason"].as_str().unwrap().contains("line 2"), "{report}");
+    assert!(report["rejections"][1]["reason_en"].as_str().unwrap().contains("line 2"), "{report}");
+    assert!(report["rejections"][1]["reason"].as_str().unwrap().contains("第 2 行"), "{report}");
 }

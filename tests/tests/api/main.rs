@@ -43,6 +43,7 @@ mod problems;
 mod readiness;
 mod real_name;
 mod redis_cluster;
+mod roster_files;
 mod schema;
 mod spec_lint;
 mod statements;

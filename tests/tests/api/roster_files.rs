@@ -1,0 +1,121 @@
+//! Roster files as union staff have them: saved by Excel on a Chinese Windows (GB18030), as
+//! UTF-16, with Chinese headers in their own order, Chinese status words, full-width digits, ID
+//! numbers a spreadsheet turned into numbers, and names with 生僻字.
+
+use domain::admin::Role;
+use serde_json::{json, Value};
+use tests::members::id_number;
+use tests::{on_both_backends, Backend, Req, TestApp};
+
+async fn upload(app: &TestApp, staff: &str, bytes: Vec<u8>) -> tests::Reply {
+    app.send(Req::post("/v1/admin/roster/imports").bearer(staff).raw("text/csv; charset=gb18030", bytes)).await
+}
+
+fn full_width(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { c }).collect()
+}
+
+async fn bind(app: &TestApp, phone: &str, name: &str, id: &str) -> Value {
+    let token = app.consenting_member(phone).await;
+    let reply =
+        app.send(Req::put("/v1/me/real-name").bearer(&token).json(json!({"name": name, "id_number": id}))).await;
+    assert_eq!(reply.status, 200, "{name}: {}", reply.text());
+    app.send(Req::get("/v1/me/export").bearer(&token)).await.json()
+}
+
+on_both_backends!(a_gb18030_file_with_chinese_headers_in_its_own_order_imports);
+
+async fn a_gb18030_file_with_chinese_headers_in_its_own_order_imports(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let ids: Vec<String> = (1..=5).map(|i| id_number("19850505", i)).collect();
+    // Excel's "CSV (逗号分隔)" on a Chinese Windows: GB18030, CRLF, columns as staff keep them.
+    let csv = format!(
+        "状态,公民身份号码,姓名,备注,会员编号,所属工会,工会编码\r\n\
+         在会,{},张𬌗,新入会,M1,园区工会,SZ-630\r\n\
+         正常,{},何𰻞,,M2,园区工会,SZ-630\r\n\
+         在会,{},陈〇,,M3,园区工会,SZ-630\r\n\
+         在会,{},阿卜杜・艾尼,,M4,园区工会,ＳＺ－６３０\r\n\
+         转出,{},赵𮧵,,M5,园区工会,SZ-630\r\n",
+        ids[0],
+        ids[1],
+        ids[2],
+        full_width(&ids[3]),
+        ids[4]
+    );
+    let (gb, _, unmappable) = encoding_rs::GB18030.encode(&csv);
+    assert!(!unmappable, "GB18030 encodes every character");
+    let reply = upload(&app, &operator, gb.into_owned()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let report = reply.json();
+    assert_eq!((report["inserted"].as_u64(), report["rejected"].as_u64()), (Some(5), Some(0)), "{report}");
+    assert_eq!(report["ignored_columns"], json!(["备注"]));
+
+    // Each of them binds their name as the ID card writes it, and is activated; masks keep whole characters.
+    let cases = [
+        ("13800006301", "张𬌗", &ids[0], "张*"),
+        ("13800006302", "何𰻞", &ids[1], "何*"),
+        ("13800006303", "陈〇", &ids[2], "陈*"),
+        ("13800006304", "阿卜杜·艾尼", &ids[3], "阿*****"),
+    ];
+    for (phone, name, id, masked) in cases {
+        let export = bind(&app, phone, name, id).await;
+        assert_eq!(export["member"]["status"], "activated", "{name}: {export}");
+        assert_eq!(export["member"]["real_name"]["name"], masked, "{name}");
+        assert_eq!(export["member"]["union"]["union_org_code"], "SZ-630", "full-width code folded");
+    }
+    // 转出 is `left`: the roster refuses the binding.
+    let token = app.consenting_member("13800006305").await;
+    let left = Req::put("/v1/me/real-name").bearer(&token).json(json!({"name": "赵𮧵", "id_number": ids[4]}));
+    app.send(left).await.problem(422, "realname.not_matched");
+    // Kept intact, sealed: staff find the member by ID number and see the mask.
+    let auditor = app.staff(Role::Auditor).await;
+    let found = app.send(Req::post("/v1/admin/members/search").bearer(&auditor).json(json!({"query": ids[0]}))).await;
+    assert_eq!(found.json()["items"][0]["real_name"]["name"], "张*");
+}
+
+on_both_backends!(utf16_and_bom_files_import_and_other_files_are_one_refusal);
+
+async fn utf16_and_bom_files_import_and_other_files_are_one_refusal(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let (a, b) = (id_number("19860606", 1), id_number("19860606", 2));
+    let text = format!("姓名,身份证号,工会编码,工会名称,会员编号,状态\n刘䶮,{a},SZ-631,工会,M1,active\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let r = upload(&app, &operator, utf16).await.json();
+    assert_eq!(r["inserted"], 1, "{r}");
+    let bom = [
+        b"\xEF\xBB\xBF".as_slice(),
+        format!("name,id_number,union_org_code,union_org_name,member_no,status\n王𠮷,{b},SZ-631,x,M2,left\n")
+            .as_bytes(),
+    ]
+    .concat();
+    assert_eq!(upload(&app, &operator, bom).await.json()["inserted"], 1);
+
+    // Not text at all: one refusal naming what is taken, not a rejection per line.
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8 | 0x80).collect();
+    let refused = upload(&app, &operator, binary).await;
+    let problem = refused.problem(422, "roster.file_refused");
+    assert!(problem["reason"].as_str().unwrap().contains("GB18030"), "{problem}");
+    // A header missing columns: one refusal listing them.
+    let short = "姓名,身份证号,状态\n张三,x,在会\n".as_bytes().to_vec();
+    let problem = upload(&app, &operator, short).await.problem(422, "roster.file_refused");
+    assert_eq!(problem["reason"], "表头缺少以下列：工会编码、工会名称、会员编号");
+}
+
+on_both_backends!(an_id_column_a_spreadsheet_made_numeric_is_explained);
+
+async fn an_id_column_a_spreadsheet_made_numeric_is_explained(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let csv = "姓名,身份证号,工会编码,工会名称,会员编号,状态\n张三,3.20502E+17,SZ-632,x,M1,在会\n李四,320502198507070000.0,SZ-632,x,M2,在会\n";
+    let report = upload(&app, &operator, csv.as_bytes().to_vec()).await.json();
+    assert_eq!(report["rejected"], 2, "{report}");
+    for r in report["rejections"].as_array().unwrap() {
+        assert_eq!(
+            (r["column"].as_str(), r["reason"].as_str()),
+            (Some("id_number"), Some("身份证号列被设为数字格式，请设为文本后重新导出"))
+        );
+    }
+}
