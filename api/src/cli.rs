@@ -10,6 +10,7 @@ use crate::startup::Application;
 use crate::wire::{open_database, Infra};
 use crate::{openapi, telemetry};
 use domain::admin::{Actor, NewAdmin, Password, Username};
+use domain::members::roster_import::RosterFormat;
 use domain::shared::AppClock;
 use domain::shared::EmailAddress;
 
@@ -31,9 +32,15 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
-    /// Import the union's member roster from a CSV file
-    /// (name,id_number,union_org_code,union_org_name,member_no,status).
-    ImportRoster { file: std::path::PathBuf },
+    /// Import the union's member roster from a CSV file (UTF-8, GB18030/GBK or UTF-16) or an .xlsx
+    /// workbook; columns found by their Chinese or English header (姓名, 身份证号, 工会编码, 工会名称,
+    /// 会员编号, 状态).
+    ImportRoster {
+        file: std::path::PathBuf,
+        /// For an .xlsx workbook: the sheet to read (the first one otherwise).
+        #[arg(long)]
+        sheet: Option<String>,
+    },
     /// 会员有礼 campaigns.
     #[command(subcommand)]
     Campaigns(CampaignCommand),
@@ -133,7 +140,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!("database is up to date");
         }
         Command::Openapi => unreachable!("handled before configuration is read"),
-        Command::ImportRoster { file } => import_roster(config, file).await?,
+        Command::ImportRoster { file, sheet } => import_roster(config, file, sheet).await?,
         Command::Campaigns(CampaignCommand::Reconcile { id }) => reconcile(config, id).await?,
         Command::RotateKeys { batch } => {
             let done = crate::rotation::rotate(&config, batch, None, std::io::stderr().is_terminal()).await?;
@@ -215,7 +222,10 @@ impl<R: std::io::Read> std::io::Read for Progress<R> {
     }
 }
 
-async fn import_roster(config: Config, path: std::path::PathBuf) -> anyhow::Result<()> {
+async fn import_roster(config: Config, path: std::path::PathBuf, sheet: Option<String>) -> anyhow::Result<()> {
+    let xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    anyhow::ensure!(xlsx || sheet.is_none(), "--sheet is for .xlsx workbooks");
+    let format = if xlsx { RosterFormat::Xlsx { sheet } } else { RosterFormat::Csv };
     let file = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let size = file.metadata()?.len();
     let infra = Infra::open(config, AppClock::System).await?;
@@ -230,7 +240,7 @@ async fn import_roster(config: Config, path: std::path::PathBuf) -> anyhow::Resu
     let actor = Actor::command_line(&login());
     let report = crate::members::wire(&infra)
         .roster
-        .import(&actor, &path.display().to_string(), Box::new(reader), progress)
+        .import(&actor, &path.display().to_string(), Box::new(reader), format, progress)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();

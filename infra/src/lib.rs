@@ -14,3 +14,4 @@ pub mod signing;
 pub mod totp;
 pub mod unavailable;
 pub mod webhook_sender;
+pub mod xlsx;

@@ -1,34 +1,35 @@
-//! Streaming roster import: CSV in, batches upserted, memory flat however long the file.
+//! Streaming roster import: a CSV (in whichever encoding staff saved it) or an `.xlsx` workbook in,
+//! batches upserted, memory flat however long the file.
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 
 use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
 use crate::import_text::{decoded, DecodeError};
 use domain::members::roster::{ImportReport, Layout, Refusal, RosterEntry};
-use domain::members::roster_import::ReadError;
+use domain::members::roster_import::{ReadError, RosterFormat};
 
 pub const BATCH: usize = 20_000;
 
-/// Reads `input` to the end, in whichever encoding staff saved it. Bad rows are reported by line,
-/// not fatal; an unreadable file or header, or a database failure, is.
-/// `progress` is called with the number of data lines read after each batch; `now` is the import's
-/// time (birth dates must lie before it, rows are stamped with it). Blocking.
+/// The largest workbook taken (a workbook is read whole; Excel's 1,048,576 rows of a roster are
+/// well under it).
+const XLSX_MAX_BYTES: u64 = 256 << 20;
+
+/// Reads `input` to the end as `format`. Bad rows are reported by line, not fatal; an unreadable
+/// file or header, or a database failure, is. `progress` is called with the number of data lines
+/// read after each batch; `now` is the import's time (birth dates must lie before it, rows are
+/// stamped with it). Blocking.
 ///
 /// Parsing and sealing run on this thread while a second thread writes the previous batch, so the
 /// database and the cipher work overlap; at most two batches are in memory at once.
-pub fn import_csv(
+pub fn import(
     input: impl Read,
+    format: RosterFormat,
     roster: &DbRoster,
     now: DateTime<Utc>,
     progress: impl FnMut(u64),
 ) -> Result<ImportReport, ReadError> {
-    let input = match decoded(input) {
-        Ok(input) => input,
-        Err(DecodeError::Refused(refusal)) => return Err(ReadError::File(refusal)),
-        Err(DecodeError::Io(e)) => return Err(ReadError::Failed(e.into())),
-    };
     let (tx, rx) = std::sync::mpsc::sync_channel::<SealedBatch>(1);
     let writer_roster = roster.clone();
     let writer = std::thread::spawn(move || -> anyhow::Result<BatchOutcome> {
@@ -41,7 +42,23 @@ pub fn import_csv(
         }
         Ok(total)
     });
-    let read = read_and_seal(input, roster, now, progress, &tx);
+    let mut sink = Sink::new(roster, now, progress, &tx);
+    let read = match format {
+        RosterFormat::Csv => csv_rows(input, &mut sink),
+        RosterFormat::Xlsx { sheet } => {
+            // A workbook is a zip, read from its end: it is taken whole (uploads are size-capped).
+            let mut bytes = Vec::new();
+            input.take(XLSX_MAX_BYTES + 1).read_to_end(&mut bytes).map_err(anyhow::Error::from)?;
+            if bytes.len() as u64 > XLSX_MAX_BYTES {
+                return Err(ReadError::File(Refusal::file(
+                    "工作簿超过 256 MB，请拆分后分别导入，或另存为 CSV",
+                    "the workbook is over 256 MB: split it, or save it as CSV",
+                )));
+            }
+            xlsx_rows(std::io::Cursor::new(bytes), sheet.as_deref(), &mut sink)
+        }
+    }
+    .and_then(|()| sink.finish());
     drop(tx);
     let written = writer.join().map_err(|_| ReadError::Failed(anyhow::anyhow!("roster writer panicked")))?;
     // A database error ends the writer first, which makes the reader's send fail: report the cause.
@@ -53,71 +70,194 @@ pub fn import_csv(
     Ok(report)
 }
 
-fn read_and_seal(
-    input: impl Read,
-    roster: &DbRoster,
-    now: DateTime<Utc>,
-    mut progress: impl FnMut(u64),
-    out: &std::sync::mpsc::SyncSender<SealedBatch>,
-) -> Result<ImportReport, ReadError> {
+fn csv_rows<R: Read>(input: R, sink: &mut Sink<'_, impl FnMut(u64)>) -> Result<(), ReadError> {
+    let input = match decoded(input) {
+        Ok(input) => input,
+        Err(DecodeError::Refused(refusal)) => return Err(ReadError::File(refusal)),
+        Err(DecodeError::Io(e)) => return Err(ReadError::Failed(e.into())),
+    };
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::None).from_reader(input);
-    let today = now.date_naive();
-    let mut report = ImportReport::default();
-    let mut batch = Vec::with_capacity(BATCH);
     let mut record = csv::StringRecord::new();
-    let mut lines = 0u64;
-    let mut layout = Layout::positional();
-    // ID numbers of the batch being built, with their lines: a second row for the same person in
-    // one batch is refused by line, where one upsert would silently swallow it. Across batches the
-    // later row updates the earlier one, and is counted so.
-    let mut in_batch: HashMap<String, u64> = HashMap::with_capacity(BATCH);
     loop {
         let before = reader.position().line();
         match reader.read_record(&mut record) {
-            Ok(false) => break,
+            Ok(false) => return Ok(()),
             Ok(true) => {
                 // The record's own start: the reader's position before it may still point at a
                 // blank line skipped on the way.
                 let line = record.position().map_or(before, |p| p.line());
                 let fields: Vec<&str> = record.iter().collect();
-                if line == 1 {
-                    if let Some(named) = Layout::from_header(&fields).map_err(ReadError::File)? {
-                        report.ignored_columns.clone_from(&named.unknown);
-                        layout = named;
-                        continue;
-                    }
-                }
-                lines += 1;
-                match RosterEntry::parse(&layout, &fields, today) {
-                    Ok(entry) => match in_batch.get(entry.id_number.as_str()) {
-                        Some(first) => report.reject(line, same_person(*first)),
-                        None => {
-                            in_batch.insert(entry.id_number.as_str().to_owned(), line);
-                            batch.push(entry);
-                        }
-                    },
-                    Err(reason) => report.reject(line, reason),
-                }
+                sink.row(line, &fields)?;
             }
-            // A broken line (bad quoting, not UTF-8) is that line's problem, not the file's.
+            // A broken line (bad quoting) is that line's problem, not the file's.
             Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(_)) => {
-                lines += 1;
                 let line = e.position().map_or(before, |p| p.line());
-                report
-                    .reject(line, Refusal::file("此行无法按 CSV 读取（引号不成对？）", format!("unreadable CSV: {e}")));
+                sink.refuse(line, Refusal::file("此行无法按 CSV 读取（引号不成对？）", format!("unreadable CSV: {e}")));
             }
             Err(e) => return Err(ReadError::Failed(e.into())),
         }
-        if batch.len() >= BATCH {
-            send(roster, &mut batch, out)?;
-            in_batch.clear();
-            progress(lines);
+    }
+}
+
+/// The first sheet, or the one named; cells read as text, streamed row by row.
+fn xlsx_rows<RS: Read + Seek>(
+    input: RS,
+    sheet: Option<&str>,
+    sink: &mut Sink<'_, impl FnMut(u64)>,
+) -> Result<(), ReadError> {
+    use calamine::{Reader, Xlsx};
+    let not_a_workbook = |e: calamine::XlsxError| {
+        ReadError::File(Refusal::file(
+            "无法按 Excel 工作簿（.xlsx）读取此文件",
+            format!("the file cannot be read as an .xlsx workbook: {e}"),
+        ))
+    };
+    let mut workbook: Xlsx<RS> = Xlsx::new(input).map_err(not_a_workbook)?;
+    let names = workbook.sheet_names();
+    let name = match sheet {
+        Some(wanted) => names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| {
+            ReadError::File(Refusal::file(
+                format!("工作簿中没有名为“{wanted}”的工作表（有：{}）", names.join("、")),
+                format!("the workbook has no sheet named '{wanted}' (it has: {})", names.join(", ")),
+            ))
+        })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| ReadError::File(Refusal::file("工作簿中没有工作表", "the workbook has no sheet")))?,
+    };
+    let mut cells = workbook.worksheet_cells_reader(&name).map_err(not_a_workbook)?;
+    let mut row: Vec<String> = Vec::new();
+    let mut at: Option<u32> = None;
+    while let Some(cell) = cells.next_cell().map_err(not_a_workbook)? {
+        let (r, c) = cell.get_position();
+        if at != Some(r) {
+            if let Some(done) = at {
+                sink.row(u64::from(done) + 1, &row.iter().map(String::as_str).collect::<Vec<_>>())?;
+            }
+            row.clear();
+            at = Some(r);
+        }
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = text_of(cell.get_value());
+    }
+    if let Some(done) = at {
+        sink.row(u64::from(done) + 1, &row.iter().map(String::as_str).collect::<Vec<_>>())?;
+    }
+    Ok(())
+}
+
+/// A cell as text. A number is written as Excel shows it in a General cell: whole numbers below
+/// 10¹⁵ in full, others in scientific notation — which is what an 18-digit ID number typed into a
+/// number cell has become (its last digits are gone), and the row parser says so.
+fn text_of(value: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef;
+    match value {
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => format!("{f:E}"),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(d) => d.to_string(),
+        DataRef::Error(e) => e.to_string(),
+        DataRef::Empty => String::new(),
+    }
+}
+
+/// Where rows go: parsed, checked within the batch, sealed and sent to the writer.
+struct Sink<'a, P> {
+    roster: &'a DbRoster,
+    today: chrono::NaiveDate,
+    progress: P,
+    out: &'a std::sync::mpsc::SyncSender<SealedBatch>,
+    report: ImportReport,
+    batch: Vec<RosterEntry>,
+    lines: u64,
+    first: bool,
+    layout: Layout,
+    /// ID numbers of the batch being built, with their lines: a second row for the same person in
+    /// one batch is refused by line, where one upsert would silently swallow it. Across batches
+    /// the later row updates the earlier one, and is counted so.
+    in_batch: HashMap<String, u64>,
+}
+
+impl<'a, P: FnMut(u64)> Sink<'a, P> {
+    fn new(
+        roster: &'a DbRoster,
+        now: DateTime<Utc>,
+        progress: P,
+        out: &'a std::sync::mpsc::SyncSender<SealedBatch>,
+    ) -> Self {
+        Self {
+            roster,
+            today: now.date_naive(),
+            progress,
+            out,
+            report: ImportReport::default(),
+            batch: Vec::with_capacity(BATCH),
+            lines: 0,
+            first: true,
+            layout: Layout::positional(),
+            in_batch: HashMap::with_capacity(BATCH),
         }
     }
-    send(roster, &mut batch, out)?;
-    progress(lines);
-    Ok(report)
+
+    fn row(&mut self, line: u64, fields: &[&str]) -> Result<(), ReadError> {
+        if std::mem::take(&mut self.first) {
+            if let Some(named) = Layout::from_header(fields).map_err(ReadError::File)? {
+                self.report.ignored_columns.clone_from(&named.unknown);
+                self.layout = named;
+                return Ok(());
+            }
+        }
+        // A spreadsheet's empty rows are no one's.
+        if fields.iter().all(|f| f.trim().is_empty()) && fields.len() > 1 {
+            return Ok(());
+        }
+        self.lines += 1;
+        match RosterEntry::parse(&self.layout, fields, self.today) {
+            Ok(entry) => match self.in_batch.get(entry.id_number.as_str()) {
+                Some(first) => self.report.reject(line, same_person(*first)),
+                None => {
+                    self.in_batch.insert(entry.id_number.as_str().to_owned(), line);
+                    self.batch.push(entry);
+                }
+            },
+            Err(refusal) => self.report.reject(line, refusal),
+        }
+        if self.batch.len() >= BATCH {
+            self.send()?;
+            self.in_batch.clear();
+            (self.progress)(self.lines);
+        }
+        Ok(())
+    }
+
+    fn refuse(&mut self, line: u64, refusal: Refusal) {
+        self.first = false;
+        self.lines += 1;
+        self.report.reject(line, refusal);
+    }
+
+    fn finish(&mut self) -> Result<ImportReport, ReadError> {
+        self.send()?;
+        (self.progress)(self.lines);
+        Ok(std::mem::take(&mut self.report))
+    }
+
+    fn send(&mut self) -> Result<(), ReadError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.out.send(self.roster.seal_batch(&self.batch)).map_err(|_| anyhow::anyhow!("roster writer stopped"))?;
+        self.batch.clear();
+        Ok(())
+    }
 }
 
 fn same_person(first: u64) -> Refusal {
@@ -127,28 +267,16 @@ fn same_person(first: u64) -> Refusal {
     )
 }
 
-fn send(
-    roster: &DbRoster,
-    batch: &mut Vec<RosterEntry>,
-    out: &std::sync::mpsc::SyncSender<SealedBatch>,
-) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    out.send(roster.seal_batch(batch)).map_err(|_| anyhow::anyhow!("roster writer stopped"))?;
-    batch.clear();
-    Ok(())
-}
-
 impl domain::members::roster_import::RosterImporter for DbRoster {
     async fn import(
         &self,
         input: Box<dyn Read + Send>,
+        format: RosterFormat,
         now: DateTime<Utc>,
         progress: Box<dyn FnMut(u64) + Send>,
     ) -> Result<ImportReport, ReadError> {
         let roster = self.clone();
-        tokio::task::spawn_blocking(move || import_csv(input, &roster, now, progress))
+        tokio::task::spawn_blocking(move || import(input, format, &roster, now, progress))
             .await
             .map_err(anyhow::Error::from)?
     }

@@ -1,15 +1,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest};
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::Read;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
 use domain::members::roster::ImportReport;
-use domain::members::roster_import::ImportError;
+use domain::members::roster_import::{ImportError, RosterFormat};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectionView {
@@ -62,6 +62,18 @@ impl From<ImportReport> for ImportView {
     }
 }
 
+/// The media type of an `.xlsx` workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// For an `.xlsx` upload: the sheet to read (the first one otherwise).
+    #[param(example = "会员名册")]
+    pub sheet: Option<String>,
+}
+
 /// Reads from the upload as it arrives, so the whole file is never in memory.
 struct ChannelReader {
     rx: tokio::sync::mpsc::Receiver<web::Bytes>,
@@ -82,9 +94,10 @@ impl Read for ChannelReader {
     }
 }
 
-/// Imports the union's member roster from CSV.
+/// Imports the union's member roster from CSV or an Excel workbook.
 ///
-/// UTF-8 (with or without BOM), GB18030/GBK (Excel's CSV on a Chinese Windows) or UTF-16 with BOM, read as the upload
+/// An `.xlsx` workbook (`Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`; the first
+/// sheet or `?sheet=`, cells read as text), or CSV in UTF-8 (with or without BOM), GB18030/GBK (Excel's CSV on a Chinese Windows) or UTF-16 with BOM, read as the upload
 /// streams in. Columns are found by their header in any order, by Chinese or English names (姓名/name,
 /// 身份证号/公民身份号码/证件号码/id_number, 工会编码/union_org_code, 工会名称/所属工会/union_org_name,
 /// 会员编号/member_no, 状态/status); other columns are reported and ignored; without a header row the columns are
@@ -94,7 +107,7 @@ impl Read for ChannelReader {
 /// text or whose header lacks a column is one 422 `roster.file_refused`. Audit-logged as `roster.import`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
-#[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])),
+#[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])), params(ImportQuery),
     request_body(content = String, content_type = "text/csv",
         example = "name,id_number,union_org_code,union_org_name,member_no,status\n张三,11010519491231002X,SZ-001,苏州工业园区总工会,M0001,active\n"),
     responses(
@@ -109,20 +122,32 @@ pub async fn import_roster(
     state: web::Data<MembersState>,
     staff: Staff,
     req: HttpRequest,
+    query: web::Query<ImportQuery>,
     mut payload: web::Payload,
 ) -> Result<web::Json<ImportView>, ApiError> {
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.starts_with("text/csv") {
+    let format = if content_type.starts_with("text/csv") {
+        if query.sheet.is_some() {
+            return Err(ApiError::validation(
+                "sheet",
+                "只有 .xlsx 工作簿才有工作表",
+                "sheet is for .xlsx uploads".into(),
+            ));
+        }
+        RosterFormat::Csv
+    } else if content_type.starts_with(XLSX) {
+        RosterFormat::Xlsx { sheet: query.into_inner().sheet }
+    } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "request.unsupported_media_type",
-            "请上传 CSV 文件（Content-Type: text/csv）",
-            "Upload the roster as text/csv",
+            "请上传 CSV 文件（text/csv）或 Excel 工作簿（.xlsx）",
+            "Upload the roster as text/csv or as an .xlsx workbook",
         ));
-    }
+    };
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let input = Box::new(ChannelReader { rx, current: web::Bytes::new() });
-    let import = state.roster.import(&staff.actor, "roster upload", input, Box::new(|_| {}));
+    let import = state.roster.import(&staff.actor, "roster upload", input, format, Box::new(|_| {}));
     // The upload is fed to the importer as it arrives; the sender drops when the body ends or
     // fails, which ends the import's input.
     let feed = async move {

@@ -19,11 +19,21 @@ pub enum ReadError {
     Failed(#[from] anyhow::Error),
 }
 
+/// What the file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RosterFormat {
+    /// Text, comma-separated, in UTF-8, GB18030/GBK or UTF-16 with BOM.
+    Csv,
+    /// An Excel workbook: the first sheet, or the one named.
+    Xlsx { sheet: Option<String> },
+}
+
 /// Reads a roster file to the end and writes it; bad rows are reported by line, not fatal.
 pub trait RosterImporter: Send + Sync + 'static {
     fn import(
         &self,
         input: Box<dyn Read + Send>,
+        format: RosterFormat,
         now: chrono::DateTime<chrono::Utc>,
         progress: Box<dyn FnMut(u64) + Send>,
     ) -> impl Future<Output = Result<ImportReport, ReadError>> + Send;
@@ -61,13 +71,14 @@ impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
         actor: &Actor,
         source: &str,
         input: Box<dyn Read + Send>,
+        format: RosterFormat,
         progress: Box<dyn FnMut(u64) + Send>,
     ) -> Result<ImportReport, ImportError> {
         if !actor.role.may_write() {
             return Err(ImportError::Forbidden);
         }
         let now = self.clock.now();
-        let report = self.importer.import(input, now, progress).await?;
+        let report = self.importer.import(input, format, now, progress).await?;
         let summary = serde_json::json!({"inserted": report.inserted, "updated": report.updated,
             "unchanged": report.unchanged, "rejected": report.rejected});
         let entry = NewAuditEntry::by(actor, now, "roster.import", source.to_owned()).change(None, Some(summary));

@@ -119,3 +119,49 @@ async fn an_id_column_a_spreadsheet_made_numeric_is_explained(backend: Backend) 
         );
     }
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn workbook(ids: &[String], id_as_number: bool) -> Vec<u8> {
+    use infra::xlsx::XlsxCell::{Number, Text};
+    let t = |s: &str| Text(s.to_owned());
+    let mut rows = vec![vec![t("会员编号"), t("证件号码"), t("姓名"), t("状态"), t("工会名称"), t("工会编码")]];
+    for (i, (id, name)) in ids.iter().zip(["钱𬌗", "孙〇"]).enumerate() {
+        let id_cell = if id_as_number { Number(id.parse::<f64>().unwrap()) } else { t(id) };
+        rows.push(vec![Number((i + 1) as f64), id_cell, t(name), t("在会"), t("园区工会"), t("SZ-633")]);
+    }
+    infra::xlsx::workbook("名册", &rows).unwrap()
+}
+
+on_both_backends!(an_xlsx_workbook_imports_and_a_numeric_id_column_is_explained);
+
+async fn an_xlsx_workbook_imports_and_a_numeric_id_column_is_explained(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let ids: Vec<String> = (1..=2).map(|i| id_number("19870707", i)).collect();
+    let send = |path: &str, bytes: Vec<u8>| Req::post(path).bearer(&operator).raw(XLSX, bytes);
+
+    let r = app.send(send("/v1/admin/roster/imports", workbook(&ids, false))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!((r.json()["inserted"].as_u64(), r.json()["rejected"].as_u64()), (Some(2), Some(0)), "{}", r.text());
+    let export = bind(&app, "13800006331", "钱𬌗", &ids[0]).await;
+    assert_eq!(
+        (export["member"]["status"].as_str(), export["member"]["union"]["member_no"].as_str()),
+        (Some("activated"), Some("1"))
+    );
+
+    // The ID column formatted as numbers: Excel kept 15 digits; the fix is said in words.
+    let others: Vec<String> = (3..=4).map(|i| id_number("19870707", i)).collect();
+    let r = app.send(send("/v1/admin/roster/imports?sheet=%E5%90%8D%E5%86%8C", workbook(&others, true))).await.json();
+    assert_eq!(r["rejected"], 2, "{r}");
+    assert_eq!(r["rejections"][0]["reason"], "身份证号列被设为数字格式，请设为文本后重新导出");
+    assert_eq!(r["rejections"][0]["line"], 2);
+
+    let missing = app.send(send("/v1/admin/roster/imports?sheet=Sheet9", workbook(&ids, false))).await;
+    assert!(missing.problem(422, "roster.file_refused")["reason"].as_str().unwrap().contains("名册"));
+    let not_a_workbook = app.send(send("/v1/admin/roster/imports", b"name,id\n".to_vec())).await;
+    not_a_workbook.problem(422, "roster.file_refused");
+    // And a workbook sent as CSV is told apart from text.
+    let as_csv = upload(&app, &operator, workbook(&ids, false)).await;
+    assert!(as_csv.problem(422, "roster.file_refused")["reason"].as_str().unwrap().contains(".xlsx"));
+}
