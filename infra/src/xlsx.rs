@@ -55,7 +55,7 @@ pub fn workbook(sheet: &str, rows: &[Vec<XlsxCell>]) -> anyhow::Result<Vec<u8>> 
     let files = [
         (
             "[Content_Types].xml",
-            format!(
+            String::from(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
                  <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
                  <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
