@@ -26,6 +26,7 @@ const XLSX_MAX_BYTES: u64 = 256 << 20;
 pub fn import(
     input: impl Read,
     format: RosterFormat,
+    dry_run: bool,
     roster: &DbRoster,
     now: DateTime<Utc>,
     progress: impl FnMut(u64),
@@ -43,6 +44,7 @@ pub fn import(
         Ok(total)
     });
     let mut sink = Sink::new(roster, now, progress, &tx);
+    sink.dry_run = dry_run;
     let read = match format {
         RosterFormat::Csv => csv_rows(input, &mut sink),
         RosterFormat::Xlsx { sheet } => {
@@ -184,6 +186,8 @@ struct Sink<'a, P> {
     /// one batch is refused by line, where one upsert would silently swallow it. Across batches
     /// the later row updates the earlier one, and is counted so.
     in_batch: HashMap<String, u64>,
+    /// Check every row, write none.
+    dry_run: bool,
 }
 
 impl<'a, P: FnMut(u64)> Sink<'a, P> {
@@ -204,6 +208,7 @@ impl<'a, P: FnMut(u64)> Sink<'a, P> {
             first: true,
             layout: Layout::positional(),
             in_batch: HashMap::with_capacity(BATCH),
+            dry_run: false,
         }
     }
 
@@ -251,7 +256,9 @@ impl<'a, P: FnMut(u64)> Sink<'a, P> {
     }
 
     fn send(&mut self) -> Result<(), ReadError> {
-        if self.batch.is_empty() {
+        self.report.accepted += self.batch.len() as u64;
+        if self.batch.is_empty() || self.dry_run {
+            self.batch.clear();
             return Ok(());
         }
         self.out.send(self.roster.seal_batch(&self.batch)).map_err(|_| anyhow::anyhow!("roster writer stopped"))?;
@@ -272,11 +279,12 @@ impl domain::members::roster_import::RosterImporter for DbRoster {
         &self,
         input: Box<dyn Read + Send>,
         format: RosterFormat,
+        dry_run: bool,
         now: DateTime<Utc>,
         progress: Box<dyn FnMut(u64) + Send>,
     ) -> Result<ImportReport, ReadError> {
         let roster = self.clone();
-        tokio::task::spawn_blocking(move || import(input, format, &roster, now, progress))
+        tokio::task::spawn_blocking(move || import(input, format, dry_run, &roster, now, progress))
             .await
             .map_err(anyhow::Error::from)?
     }

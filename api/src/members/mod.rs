@@ -35,5 +35,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(staff::search_members)
         .service(staff::suspend)
         .service(staff::unsuspend)
-        .service(roster::import_roster);
+        .service(roster::import_roster)
+        .service(roster::template_xlsx)
+        .service(roster::template_csv);
 }

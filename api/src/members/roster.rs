@@ -1,5 +1,5 @@
 use actix_web::http::StatusCode;
-use actix_web::{post, web, HttpRequest};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use domain::members::roster::ImportReport;
+use domain::members::roster::{Column, ImportReport, RosterStatus, EXAMPLE_ROW, STATUS_VALUES};
 use domain::members::roster_import::{ImportError, RosterFormat};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -24,7 +24,7 @@ pub struct RejectionView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"inserted": 1180000, "updated": 19990, "unchanged": 0, "rejected": 10,
+#[schema(example = json!({"inserted": 1180000, "updated": 19990, "unchanged": 0, "rejected": 10, "accepted": 1199990, "dry_run": false,
     "rejections": [{"line": 17, "column": "id_number", "reason": "身份证号校验位不正确",
         "reason_en": "id_number: the check character does not match"}],
     "ignored_columns": ["备注"]}))]
@@ -34,7 +34,11 @@ pub struct ImportView {
     /// Rows identical to what the roster already held.
     pub unchanged: u64,
     pub rejected: u64,
-    /// The first 1,000 rejected lines with their reasons.
+    /// Rows that passed every check: written (inserted, updated or unchanged), or in a dry run, that would be.
+    pub accepted: u64,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// The first 1,000 rejected lines with their reasons (100 in a dry run).
     pub rejections: Vec<RejectionView>,
     /// Header names that name no roster column: their cells were ignored.
     pub ignored_columns: Vec<String>,
@@ -47,6 +51,8 @@ impl From<ImportReport> for ImportView {
             updated: r.updated,
             unchanged: r.unchanged,
             rejected: r.rejected,
+            accepted: r.accepted,
+            dry_run: false,
             rejections: r
                 .rejections
                 .into_iter()
@@ -72,6 +78,9 @@ pub struct ImportQuery {
     /// For an `.xlsx` upload: the sheet to read (the first one otherwise).
     #[param(example = "会员名册")]
     pub sheet: Option<String>,
+    /// Read and check every row, write nothing: the counts and the first 100 rejections.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// Reads from the upload as it arrives, so the whole file is never in memory.
@@ -104,7 +113,9 @@ impl Read for ChannelReader {
 /// taken in that order. Status: 在会/正常/在籍/有效/active, or 离会/转出/退会/注销/left. Full-width digits and
 /// letters are read as ASCII. Re-importing updates rows in place; a member whose row turns `left` loses activation at
 /// once. Bad rows are skipped and reported by line and column, in Chinese with English beside; a file that is not
-/// text or whose header lacks a column is one 422 `roster.file_refused`. Audit-logged as `roster.import`.
+/// text or whose header lacks a column is one 422 `roster.file_refused`. With `?dry_run=true` every row is read and
+/// checked and nothing is written: the counts and the first 100 rejections. The template to fill in is at
+/// `/v1/admin/roster/template.xlsx` and `…/template.csv`. Audit-logged as `roster.import` (a dry run is not).
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])), params(ImportQuery),
@@ -136,7 +147,7 @@ pub async fn import_roster(
         }
         RosterFormat::Csv
     } else if content_type.starts_with(XLSX) {
-        RosterFormat::Xlsx { sheet: query.into_inner().sheet }
+        RosterFormat::Xlsx { sheet: query.sheet.clone() }
     } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -147,7 +158,14 @@ pub async fn import_roster(
     };
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let input = Box::new(ChannelReader { rx, current: web::Bytes::new() });
-    let import = state.roster.import(&staff.actor, "roster upload", input, format, Box::new(|_| {}));
+    let dry_run = query.dry_run;
+    let import = async {
+        if dry_run {
+            state.roster.dry_run(&staff.actor, input, format).await
+        } else {
+            state.roster.import(&staff.actor, "roster upload", input, format, Box::new(|_| {})).await
+        }
+    };
     // The upload is fed to the importer as it arrives; the sender drops when the body ends or
     // fails, which ends the import's input.
     let feed = async move {
@@ -182,5 +200,53 @@ pub async fn import_roster(
         .with("reason_en", refusal.en),
         ImportError::Unknown(e) => ApiError::internal(&e),
     })?;
-    Ok(web::Json(report.into()))
+    let mut view = ImportView::from(report);
+    view.dry_run = dry_run;
+    Ok(web::Json(view))
+}
+
+/// The roster template as an Excel workbook.
+///
+/// Sheet `名册`: the Chinese headers and one example row (replace it with the union's members; the ID column is
+/// formatted as text); sheet `状态说明`: the status values taken. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor.
+#[utoipa::path(operation_id = "admin_roster_template_xlsx", tag = "admin", security(("admin_jwt" = [])),
+    responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+#[get("/v1/admin/roster/template.xlsx")]
+pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
+    use infra::xlsx::XlsxCell::Text;
+    let row = |cells: &[&str]| cells.iter().map(|c| Text((*c).to_owned())).collect::<Vec<_>>();
+    let header: Vec<&str> = Column::ALL.iter().map(|c| c.zh()).collect();
+    let roster = vec![row(&header), row(&EXAMPLE_ROW)];
+    let mut statuses = vec![row(&["状态值 / value", "含义 / meaning"])];
+    statuses.extend(STATUS_VALUES.iter().map(|(value, status)| {
+        row(&[value, if *status == RosterStatus::Active { "在会 / active" } else { "离会 / left" }])
+    }));
+    let bytes =
+        infra::xlsx::workbook_of(&[("名册", &roster), ("状态说明", &statuses)]).map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok()
+        .content_type(XLSX)
+        .insert_header(("content-disposition", "attachment; filename=\"roster-template.xlsx\""))
+        .body(bytes))
+}
+
+/// The roster template as CSV.
+///
+/// UTF-8 with a BOM (so Excel opens the Chinese headers right), the Chinese headers and one example row. Status values:
+/// 在会, 正常, 在籍, 有效, `active` for members; 离会, 转出, 退会, 注销, `left` for those who left. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor.
+#[utoipa::path(operation_id = "admin_roster_template_csv", tag = "admin", security(("admin_jwt" = [])),
+    responses((status = 200, description = "The template", content_type = "text/csv")))]
+#[get("/v1/admin/roster/template.csv")]
+pub async fn template_csv(_staff: Staff) -> HttpResponse {
+    use domain::shared::spreadsheet::cell;
+    let line = |cells: &[&str]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
+    let header: Vec<&str> = Column::ALL.iter().map(|c| c.zh()).collect();
+    let body = format!("\u{feff}{}\r\n{}\r\n", line(&header), line(&EXAMPLE_ROW));
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("content-disposition", "attachment; filename=\"roster-template.csv\""))
+        .body(body)
 }

@@ -89,6 +89,10 @@ impl Column {
     }
 }
 
+/// The template's example row, in [`Column::ALL`]'s order.
+pub const EXAMPLE_ROW: [&str; 6] =
+    ["张三", "11010519491231002X", "SZ-SIP-001", "苏州工业园区某公司工会", "M000123", "在会"];
+
 /// The status values taken, and what they mean: the documented table.
 pub const STATUS_VALUES: [(&str, RosterStatus); 10] = [
     ("active", RosterStatus::Active),
@@ -294,6 +298,8 @@ pub struct ImportReport {
     /// Rows identical to what the roster already held.
     pub unchanged: u64,
     pub rejected: u64,
+    /// Rows that passed every check (written, or in a dry run, that would be).
+    pub accepted: u64,
     pub rejections: Vec<Rejection>,
     /// Header names that matched no column; their cells were ignored.
     pub ignored_columns: Vec<String>,
@@ -301,6 +307,8 @@ pub struct ImportReport {
 
 impl ImportReport {
     pub const KEEP: usize = 1_000;
+    /// Rejections a dry run lists.
+    pub const KEEP_DRY: usize = 100;
 
     pub fn reject(&mut self, line: u64, refusal: Refusal) {
         self.rejected += 1;

@@ -30,10 +30,12 @@ pub enum RosterFormat {
 
 /// Reads a roster file to the end and writes it; bad rows are reported by line, not fatal.
 pub trait RosterImporter: Send + Sync + 'static {
+    /// With `dry_run`, every row is read and checked and nothing is written.
     fn import(
         &self,
         input: Box<dyn Read + Send>,
         format: RosterFormat,
+        dry_run: bool,
         now: chrono::DateTime<chrono::Utc>,
         progress: Box<dyn FnMut(u64) + Send>,
     ) -> impl Future<Output = Result<ImportReport, ReadError>> + Send;
@@ -74,11 +76,39 @@ impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
         format: RosterFormat,
         progress: Box<dyn FnMut(u64) + Send>,
     ) -> Result<ImportReport, ImportError> {
+        self.run(actor, source, input, format, false, progress).await
+    }
+
+    /// Reads and checks `input` as an import would, writing nothing (not even the audit log):
+    /// the counts and the first [`ImportReport::KEEP_DRY`] rejections.
+    pub async fn dry_run(
+        &self,
+        actor: &Actor,
+        input: Box<dyn Read + Send>,
+        format: RosterFormat,
+    ) -> Result<ImportReport, ImportError> {
+        let mut report = self.run(actor, "", input, format, true, Box::new(|_| {})).await?;
+        report.rejections.truncate(ImportReport::KEEP_DRY);
+        Ok(report)
+    }
+
+    async fn run(
+        &self,
+        actor: &Actor,
+        source: &str,
+        input: Box<dyn Read + Send>,
+        format: RosterFormat,
+        dry_run: bool,
+        progress: Box<dyn FnMut(u64) + Send>,
+    ) -> Result<ImportReport, ImportError> {
         if !actor.role.may_write() {
             return Err(ImportError::Forbidden);
         }
         let now = self.clock.now();
-        let report = self.importer.import(input, format, now, progress).await?;
+        let report = self.importer.import(input, format, dry_run, now, progress).await?;
+        if dry_run {
+            return Ok(report);
+        }
         let summary = serde_json::json!({"inserted": report.inserted, "updated": report.updated,
             "unchanged": report.unchanged, "rejected": report.rejected});
         let entry = NewAuditEntry::by(actor, now, "roster.import", source.to_owned()).change(None, Some(summary));

@@ -165,3 +165,50 @@ async fn an_xlsx_workbook_imports_and_a_numeric_id_column_is_explained(backend: 
     let as_csv = upload(&app, &operator, workbook(&ids, false)).await;
     assert!(as_csv.problem(422, "roster.file_refused")["reason"].as_str().unwrap().contains(".xlsx"));
 }
+
+on_both_backends!(templates_fill_in_and_a_dry_run_writes_nothing);
+
+async fn templates_fill_in_and_a_dry_run_writes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let auditor = app.staff(Role::Auditor).await;
+
+    // The templates, as downloaded, are files the import takes (their example row included).
+    let xlsx = app.send(Req::get("/v1/admin/roster/template.xlsx").bearer(&auditor)).await;
+    assert_eq!((xlsx.status, xlsx.header("content-type")), (200, Some(XLSX)));
+    let csv = app.send(Req::get("/v1/admin/roster/template.csv").bearer(&auditor)).await;
+    assert!(csv.text().starts_with("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态\r\n"), "{}", csv.text());
+    let dry = |content_type: &'static str, body: Vec<u8>| {
+        Req::post("/v1/admin/roster/imports?dry_run=true").bearer(&operator).raw(content_type, body)
+    };
+    for (content_type, body) in [(XLSX, xlsx.body.clone()), ("text/csv", csv.body.clone())] {
+        let r = app.send(dry(content_type, body)).await.json();
+        assert_eq!(
+            (r["accepted"].as_u64(), r["rejected"].as_u64(), r["dry_run"].as_bool()),
+            (Some(1), Some(0), Some(true)),
+            "{r}"
+        );
+    }
+
+    // A dry run of a file with 150 bad rows: counts, the first 100 reasons, nothing written, nothing audited.
+    let good = id_number("19880808", 1);
+    let mut file = String::from("姓名,身份证号,工会编码,工会名称,会员编号,状态\n");
+    file.push_str(&format!("周一,{good},SZ-634,x,M0,在会\n"));
+    for i in 0..150 {
+        file.push_str(&format!("周{i},12345,SZ-634,x,M{i},在会\n"));
+    }
+    let r = app.send(dry("text/csv", file.clone().into_bytes())).await.json();
+    assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(1), Some(150)), "{r}");
+    assert_eq!(r["rejections"].as_array().map(Vec::len), Some(100));
+    assert_eq!(app.count("SELECT count(*) AS n FROM roster").await, 0, "a dry run writes nothing");
+    let audit = app.send(Req::get("/v1/admin/audit").bearer(&auditor)).await.json();
+    assert!(audit["items"].as_array().unwrap().iter().all(|e| e["action"] != "roster.import"), "{audit}");
+
+    // The same file for real.
+    let real = upload(&app, &operator, file.into_bytes()).await.json();
+    assert_eq!(
+        (real["inserted"].as_u64(), real["accepted"].as_u64(), real["dry_run"].as_bool()),
+        (Some(1), Some(1), Some(false))
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM roster").await, 1);
+}
