@@ -141,14 +141,24 @@ fn import_roster_reports_each_bad_line_and_updates_on_reimport() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The last line repeats the first's ID number: refused by line, so every row is accounted for.
     assert!(stdout.starts_with("inserted 1 updated 0 unchanged 0 rejected 2"), "{stdout}");
-    assert!(stdout.contains("line 3: id_number: the check character does not match"), "{stdout}");
-    assert!(stdout.contains("line 4: id_number: the same person as line 2"), "{stdout}");
+    // In Chinese with the column to blame, English beside.
+    assert!(
+        stdout.contains("line 3 [身份证号]: 身份证号校验位不正确 (id_number: the check character does not match)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 4: 与第 2 行是同一人（身份证号相同） (id_number: the same person as line 2)"),
+        "{stdout}"
+    );
 
     let again = sgh(&dir.0).args(["import-roster"]).arg(&csv).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("inserted 0 updated 0 unchanged 1 rejected 2"));
     std::fs::write(&csv, "王五,11010519491231002X,SZ-2,总工会,M1,active\n").unwrap();
     let changed = sgh(&dir.0).args(["import-roster"]).arg(&csv).output().unwrap();
     assert!(String::from_utf8_lossy(&changed.stdout).starts_with("inserted 0 updated 1 unchanged 0 rejected 0"));
+
+    let sheet_of_csv = sgh(&dir.0).args(["import-roster", "--sheet", "名册"]).arg(&csv).output().unwrap();
+    assert!(String::from_utf8_lossy(&sheet_of_csv.stderr).contains("--sheet is for .xlsx"));
 
     let missing = sgh(&dir.0).args(["import-roster", "/nonexistent.csv"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(1));
