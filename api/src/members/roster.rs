@@ -212,7 +212,9 @@ pub async fn import_roster(
 ///
 /// Who: staff with role admin, operator or auditor.
 #[utoipa::path(operation_id = "admin_roster_template_xlsx", tag = "admin", security(("admin_jwt" = [])),
-    responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses((status = 200, description = "The workbook (binary)", body = String,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        example = json!("<the .xlsx workbook: sheet 名册 with 姓名,身份证号,工会编码,工会名称,会员编号,状态 and an example row; sheet 状态说明>"))))]
 #[get("/v1/admin/roster/template.xlsx")]
 pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
     use infra::xlsx::XlsxCell::Text;
@@ -238,7 +240,8 @@ pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
 ///
 /// Who: staff with role admin, operator or auditor.
 #[utoipa::path(operation_id = "admin_roster_template_csv", tag = "admin", security(("admin_jwt" = [])),
-    responses((status = 200, description = "The template", content_type = "text/csv")))]
+    responses((status = 200, description = "The template", body = String, content_type = "text/csv",
+        example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态\r\n张三,11010519491231002X,SZ-SIP-001,苏州工业园区某公司工会,M000123,在会\r\n"))))]
 #[get("/v1/admin/roster/template.csv")]
 pub async fn template_csv(_staff: Staff) -> HttpResponse {
     use domain::shared::spreadsheet::cell;
