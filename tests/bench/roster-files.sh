@@ -1,6 +1,7 @@
 #!/bin/bash
 set -e
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 B=target/release  # cargo build --release -p api -p tests --bin sgh --bin gen-roster
 $B/gen-roster 1200000 > /tmp/r12.csv
 $B/gen-roster 1200000 --format gb18030 > /tmp/r12-gb.csv
@@ -14,7 +15,7 @@ run() {
   local name=$1 file=$2
   echo "== $name"
   (cd "$(mktemp -d)" && SGH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/sgh_bench_$name SGH_LOG=warn \
-    /usr/bin/time -v $PWD/$B/sgh import-roster $file 2>&1 | grep -E "^inserted|Elapsed|Maximum resident")
+    /usr/bin/time -v $ROOT/$B/sgh import-roster $file 2>&1 | grep -E "^inserted|Elapsed|Maximum resident")
 }
 run utf8_12 /tmp/r12.csv
 run gb_12 /tmp/r12-gb.csv
