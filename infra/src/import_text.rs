@@ -1,7 +1,8 @@
 //! What the files union staff upload are written in: UTF-8 (with or without a BOM), UTF-16 with a
 //! BOM (Excel's "Unicode text"), or GB18030/GBK (Excel's "CSV (逗号分隔)" on a Chinese Windows).
 //! The encoding is decided once, from the file's start, and the rest is decoded as it streams in
-//! (`encoding_rs`, the decoder browsers use); a file in none of them is one clear refusal.
+//! (`encoding_rs`, the decoder browsers use); a file in none of them is one clear refusal. Line
+//! ends come out as `\n` (Excel writes `\r\n`), so lines are counted alike whichever was used.
 
 use encoding_rs::{CoderResult, Decoder, Encoding, GB18030, UTF_8};
 use std::io::{self, Read};
@@ -24,6 +25,8 @@ pub struct Decoded<R> {
     /// Decoded bytes not yet handed out.
     out: Vec<u8>,
     out_at: usize,
+    /// A `\r` that ended the last output, not yet known to start a `\r\n`.
+    held_cr: bool,
     /// Set when a byte sequence is not valid in the detected encoding.
     pub malformed: bool,
     pub encoding: &'static Encoding,
@@ -53,6 +56,7 @@ pub fn decoded<R: Read>(mut input: R) -> Result<Decoded<R>, DecodeError> {
         finished: false,
         out: Vec::new(),
         out_at: 0,
+        held_cr: false,
         malformed: false,
         encoding,
     })
@@ -141,7 +145,27 @@ impl<R: Read> Read for Decoded<R> {
             self.at += read;
             self.out.truncate(written);
             self.finished = self.done_reading && self.at >= self.pending.len();
+            self.fold_crlf();
         }
+    }
+}
+
+impl<R> Decoded<R> {
+    /// `\r\n` → `\n` in the decoded output, across chunk ends; a lone `\r` stays.
+    fn fold_crlf(&mut self) {
+        let mut folded = Vec::with_capacity(self.out.len() + 1);
+        if std::mem::take(&mut self.held_cr) && self.out.first() != Some(&b'\n') {
+            folded.push(b'\r');
+        }
+        let mut bytes = self.out.iter().peekable();
+        while let Some(&b) = bytes.next() {
+            match (b, bytes.peek()) {
+                (b'\r', Some(b'\n')) => {}
+                (b'\r', None) if !self.finished => self.held_cr = true,
+                _ => folded.push(b),
+            }
+        }
+        self.out = folded;
     }
 }
 
@@ -172,6 +196,13 @@ mod tests {
         let mut be = vec![0xFE, 0xFF];
         be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
         assert_eq!(read_all(&be).unwrap().0, text);
+    }
+
+    #[test]
+    fn crlf_becomes_lf_even_across_chunks() {
+        let text = "a,b\r\n".repeat(30_000) + "c\rd\r";
+        let (s, _) = read_all(text.as_bytes()).unwrap();
+        assert_eq!(s, "a,b\n".repeat(30_000) + "c\rd\r");
     }
 
     #[test]

@@ -216,6 +216,7 @@ impl<'a, P: FnMut(u64)> Sink<'a, P> {
         if std::mem::take(&mut self.first) {
             if let Some(named) = Layout::from_header(fields).map_err(ReadError::File)? {
                 self.report.ignored_columns.clone_from(&named.unknown);
+                self.report.header = Some(fields.iter().map(|f| f.trim_start_matches('\u{feff}').to_owned()).collect());
                 self.layout = named;
                 return Ok(());
             }
@@ -227,13 +228,13 @@ impl<'a, P: FnMut(u64)> Sink<'a, P> {
         self.lines += 1;
         match RosterEntry::parse(&self.layout, fields, self.today) {
             Ok(entry) => match self.in_batch.get(entry.id_number.as_str()) {
-                Some(first) => self.report.reject(line, same_person(*first)),
+                Some(first) => self.report.reject(line, same_person(*first), fields),
                 None => {
                     self.in_batch.insert(entry.id_number.as_str().to_owned(), line);
                     self.batch.push(entry);
                 }
             },
-            Err(refusal) => self.report.reject(line, refusal),
+            Err(refusal) => self.report.reject(line, refusal, fields),
         }
         if self.batch.len() >= BATCH {
             self.send()?;
@@ -246,7 +247,7 @@ impl<'a, P: FnMut(u64)> Sink<'a, P> {
     fn refuse(&mut self, line: u64, refusal: Refusal) {
         self.first = false;
         self.lines += 1;
-        self.report.reject(line, refusal);
+        self.report.reject(line, refusal, &[]);
     }
 
     fn finish(&mut self) -> Result<ImportReport, ReadError> {

@@ -44,18 +44,20 @@ pub struct ImportView {
     pub ignored_columns: Vec<String>,
 }
 
-impl From<ImportReport> for ImportView {
-    fn from(r: ImportReport) -> Self {
+impl ImportView {
+    /// The report, listing its first 1,000 rejections (a dry run's first 100).
+    fn of(r: ImportReport, dry_run: bool) -> Self {
         Self {
             inserted: r.inserted,
             updated: r.updated,
             unchanged: r.unchanged,
             rejected: r.rejected,
             accepted: r.accepted,
-            dry_run: false,
+            dry_run,
             rejections: r
                 .rejections
                 .into_iter()
+                .take(if dry_run { 100 } else { 1_000 })
                 .map(|x| RejectionView {
                     line: x.line,
                     column: x.refusal.column.map(|c| c.key()),
@@ -115,14 +117,19 @@ impl Read for ChannelReader {
 /// once. Bad rows are skipped and reported by line and column, in Chinese with English beside; a file that is not
 /// text or whose header lacks a column is one 422 `roster.file_refused`. With `?dry_run=true` every row is read and
 /// checked and nothing is written: the counts and the first 100 rejections. The template to fill in is at
-/// `/v1/admin/roster/template.xlsx` and `…/template.csv`. Audit-logged as `roster.import` (a dry run is not).
+/// `/v1/admin/roster/template.xlsx` and `…/template.csv`. With `Accept: text/csv` the answer is the rejected rows as a
+/// file (their cells, then 错误原因 and 原行号) that staff fix and upload again; the import ignores the two added
+/// columns. Audit-logged as `roster.import` (a dry run is not).
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])), params(ImportQuery),
     request_body(content = String, content_type = "text/csv",
         example = "name,id_number,union_org_code,union_org_name,member_no,status\n张三,11010519491231002X,SZ-001,苏州工业园区总工会,M0001,active\n"),
     responses(
-        (status = 200, body = ImportView),
+        (status = 200, description = "The report; or, with `Accept: text/csv`, the rejected rows as a file to fix and upload again \
+            (the file's columns, then 错误原因 and 原行号; counts in `X-Import-Accepted` / `X-Import-Rejected`)",
+            content((ImportView = "application/json"),
+                (String = "text/csv", example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态,错误原因,原行号\r\n李四,110105194912310021,SZ-001,苏州工业园区总工会,M0002,在会,身份证号校验位不正确,3\r\n")))),
         (status = 403, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`roster.file_refused`: not text in an encoding taken, or a header lacking a column (`reason`, `reason_en`)",
@@ -135,7 +142,12 @@ pub async fn import_roster(
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     mut payload: web::Payload,
-) -> Result<web::Json<ImportView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
+    let wants_csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv")));
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     let format = if content_type.starts_with("text/csv") {
         if query.sheet.is_some() {
@@ -200,9 +212,38 @@ pub async fn import_roster(
         .with("reason_en", refusal.en),
         ImportError::Unknown(e) => ApiError::internal(&e),
     })?;
-    let mut view = ImportView::from(report);
-    view.dry_run = dry_run;
-    Ok(web::Json(view))
+    if wants_csv {
+        return Ok(rejected_rows(&report, dry_run));
+    }
+    Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
+}
+
+/// The rejected rows as a file to fix and upload again: the file's own columns (its header, or the
+/// template's), then why and which line; the import ignores the two added columns.
+fn rejected_rows(report: &ImportReport, dry_run: bool) -> HttpResponse {
+    use domain::shared::spreadsheet::cell;
+    let header: Vec<String> =
+        report.header.clone().unwrap_or_else(|| Column::ALL.iter().map(|c| c.zh().to_owned()).collect());
+    let width = header.len();
+    let line = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
+    let mut body = String::from("\u{feff}");
+    body.push_str(&line(&[header, vec!["错误原因".to_owned(), "原行号".to_owned()]].concat()));
+    body.push_str("\r\n");
+    for r in &report.rejections {
+        let mut cells = r.cells.clone();
+        cells.resize(width.max(cells.len()), String::new());
+        cells.push(r.refusal.zh.clone());
+        cells.push(r.line.to_string());
+        body.push_str(&line(&cells));
+        body.push_str("\r\n");
+    }
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("content-disposition", "attachment; filename=\"roster-rejected.csv\""))
+        .insert_header(("x-import-accepted", report.accepted.to_string()))
+        .insert_header(("x-import-rejected", report.rejected.to_string()))
+        .insert_header(("x-import-dry-run", dry_run.to_string()))
+        .body(body)
 }
 
 /// The roster template as an Excel workbook.

@@ -288,6 +288,8 @@ fn id_zh(e: &super::identity::InvalidIdNumber) -> &'static str {
 pub struct Rejection {
     pub line: u64,
     pub refusal: Refusal,
+    /// The row's cells as read, for the file of rejected rows staff fix and upload again.
+    pub cells: Vec<String>,
 }
 
 /// What an import did. Rejections past the first [`ImportReport::KEEP`] are counted, not listed.
@@ -303,17 +305,18 @@ pub struct ImportReport {
     pub rejections: Vec<Rejection>,
     /// Header names that matched no column; their cells were ignored.
     pub ignored_columns: Vec<String>,
+    /// The file's header row as read, if it had one.
+    pub header: Option<Vec<String>>,
 }
 
 impl ImportReport {
-    pub const KEEP: usize = 1_000;
-    /// Rejections a dry run lists.
-    pub const KEEP_DRY: usize = 100;
+    /// Rejected rows kept with their cells (a few MB at most); the rest are counted.
+    pub const KEEP: usize = 50_000;
 
-    pub fn reject(&mut self, line: u64, refusal: Refusal) {
+    pub fn reject(&mut self, line: u64, refusal: Refusal, cells: &[&str]) {
         self.rejected += 1;
         if self.rejections.len() < Self::KEEP {
-            self.rejections.push(Rejection { line, refusal });
+            self.rejections.push(Rejection { line, refusal, cells: cells.iter().map(|c| (*c).to_owned()).collect() });
         }
     }
 }

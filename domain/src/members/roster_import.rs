@@ -79,17 +79,14 @@ impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
         self.run(actor, source, input, format, false, progress).await
     }
 
-    /// Reads and checks `input` as an import would, writing nothing (not even the audit log):
-    /// the counts and the first [`ImportReport::KEEP_DRY`] rejections.
+    /// Reads and checks `input` as an import would, writing nothing (not even the audit log).
     pub async fn dry_run(
         &self,
         actor: &Actor,
         input: Box<dyn Read + Send>,
         format: RosterFormat,
     ) -> Result<ImportReport, ImportError> {
-        let mut report = self.run(actor, "", input, format, true, Box::new(|_| {})).await?;
-        report.rejections.truncate(ImportReport::KEEP_DRY);
-        Ok(report)
+        self.run(actor, "", input, format, true, Box::new(|_| {})).await
     }
 
     async fn run(

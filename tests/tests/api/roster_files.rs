@@ -212,3 +212,54 @@ async fn templates_fill_in_and_a_dry_run_writes_nothing(backend: Backend) {
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM roster").await, 1);
 }
+
+on_both_backends!(rejected_rows_come_back_as_a_file_to_fix_and_upload_again);
+
+async fn rejected_rows_come_back_as_a_file_to_fix_and_upload_again(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let (good, fixed) = (id_number("19890909", 1), id_number("19890909", 2));
+    let bad = tests::members::with_bad_check(&fixed);
+    let file = format!("状态,身份证号,姓名,工会名称,会员编号,工会编码\n在会,{good},吴一,x,M1,SZ-635\n在会,{bad},\"郑,二\",x,M2,SZ-635\n退休,{fixed},王三,x,M3,SZ-635\n");
+    let reply = app
+        .send(
+            Req::post("/v1/admin/roster/imports")
+                .bearer(&operator)
+                .header("accept", "text/csv")
+                .raw("text/csv", file.into_bytes()),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!((reply.header("x-import-accepted"), reply.header("x-import-rejected")), (Some("1"), Some("2")));
+    let rejected = reply.text();
+    let lines: Vec<&str> = rejected.lines().collect();
+    assert_eq!(lines[0], "\u{feff}状态,身份证号,姓名,工会名称,会员编号,工会编码,错误原因,原行号");
+    assert_eq!(
+        lines[1],
+        format!("在会,{bad},\"郑,二\",x,M2,SZ-635,姓名须为 2–20 个汉字（少数民族姓名各部分之间用“·”分隔）,3")
+    );
+    assert!(lines[2].starts_with(&format!("退休,{fixed},王三,")) && lines[2].ends_with(",4"), "{rejected}");
+
+    // Staff fix the rows in the file they got back and upload it as it is.
+    let corrected =
+        rejected.replace(&bad, &id_number("19890909", 3)).replace("\"郑,二\"", "郑二").replace("退休", "离会");
+    let again = app
+        .send(Req::post("/v1/admin/roster/imports").bearer(&operator).raw("text/csv", corrected.clone().into_bytes()))
+        .await
+        .json();
+    assert_eq!((again["inserted"].as_u64(), again["rejected"].as_u64()), (Some(2), Some(0)), "{again}\n{corrected}");
+    assert_eq!(again["ignored_columns"], json!(["错误原因", "原行号"]));
+}
+
+on_both_backends!(lines_are_counted_alike_with_crlf_and_a_bom);
+
+async fn lines_are_counted_alike_with_crlf_and_a_bom(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let ok = id_number("19900101", 1);
+    for (start, end) in [("", "\n"), ("", "\r\n"), ("\u{feff}", "\r\n"), ("\u{feff}", "\n")] {
+        let file = format!("{start}姓名,身份证号,工会编码,工会名称,会员编号,状态{end}王一,{ok},SZ-1,x,M1,在会{end}王二,123,SZ-1,x,M2,在会{end}");
+        let r = upload(&app, &operator, file.into_bytes()).await.json();
+        assert_eq!(r["rejections"][0]["line"], 3, "{start:?} {end:?}: {r}");
+    }
+}
