@@ -96,10 +96,15 @@ impl DbMembers {
         let crypto = self.crypto.clone();
         self.db
             .transaction(move |conn| {
+                // Every sealed write sets the index (the partial index `members_plain_email` holds
+                // the rest, so this look costs nothing once all are sealed); a sealed value has no `@`.
                 let plain: Vec<(String, String)> = members::table
-                    .filter(members::email_cipher.like("%@%"))
+                    .filter(members::email_cipher.is_not_null().and(members::email_index.is_null()))
                     .select((members::id, members::email_cipher.assume_not_null()))
-                    .load(conn)?;
+                    .load::<(String, String)>(conn)?
+                    .into_iter()
+                    .filter(|(_, email)| email.contains('@'))
+                    .collect();
                 for (id, email) in &plain {
                     diesel::update(members::table.find(id).filter(members::email_cipher.eq(email)))
                         .set((
