@@ -10,3 +10,4 @@ pub mod mail;
 pub mod members;
 pub mod merchants;
 pub mod shared;
+pub mod unions;

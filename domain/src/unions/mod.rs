@@ -1,0 +1,9 @@
+//! The union itself: the federation's organisation tree (市总工会 → 区/镇/产业工会 → 基层工会 and
+//! 联合工会), each node with its stable code, its kind and its place. Staff are scoped to a node, and
+//! every list they read is "everything under it".
+
+pub mod code;
+pub mod node;
+
+pub use code::{InvalidUnionCode, UnionCode};
+pub use node::{NodePath, UnionKind};
