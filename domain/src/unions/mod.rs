@@ -4,6 +4,7 @@
 
 pub mod code;
 pub mod node;
+pub mod tree;
 
 pub use code::{InvalidUnionCode, UnionCode};
 pub use node::{NodePath, UnionKind};
