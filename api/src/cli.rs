@@ -10,6 +10,7 @@ use crate::startup::Application;
 use crate::wire::{open_database, Infra};
 use crate::{openapi, telemetry};
 use domain::admin::{Actor, NewAdmin, Password, Username};
+use domain::members::roster::ImportProgress;
 use domain::members::roster_import::RosterFormat;
 use domain::shared::AppClock;
 use domain::shared::EmailAddress;
@@ -236,7 +237,9 @@ async fn import_roster(config: Config, path: std::path::PathBuf, sheet: Option<S
     let started = std::time::Instant::now();
     let reader = std::io::BufReader::with_capacity(1 << 20, Progress { inner: file, bar: bar.clone() });
     let progress_bar = bar.clone();
-    let progress = Box::new(move |lines: u64| progress_bar.set_message(format!("{lines} rows")));
+    let progress = Box::new(move |done: ImportProgress| {
+        progress_bar.set_message(format!("{} rows, {} rejected", done.rows, done.rejected))
+    });
     let actor = Actor::command_line(&login());
     let report = crate::members::wire(&infra)
         .roster

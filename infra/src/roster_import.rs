@@ -7,7 +7,7 @@ use std::io::{Read, Seek};
 
 use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
 use crate::import_text::{decoded, DecodeError};
-use domain::members::roster::{ImportReport, Layout, Refusal, RosterEntry};
+use domain::members::roster::{ImportProgress, ImportReport, Layout, Refusal, RosterEntry};
 use domain::members::roster_import::{ReadError, RosterFormat};
 
 pub const BATCH: usize = 20_000;
@@ -29,7 +29,7 @@ pub fn import(
     dry_run: bool,
     roster: &DbRoster,
     now: DateTime<Utc>,
-    progress: impl FnMut(u64),
+    progress: impl FnMut(ImportProgress),
 ) -> Result<ImportReport, ReadError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<SealedBatch>(1);
     let writer_roster = roster.clone();
@@ -72,7 +72,7 @@ pub fn import(
     Ok(report)
 }
 
-fn csv_rows<R: Read>(input: R, sink: &mut Sink<'_, impl FnMut(u64)>) -> Result<(), ReadError> {
+fn csv_rows<R: Read>(input: R, sink: &mut Sink<'_, impl FnMut(ImportProgress)>) -> Result<(), ReadError> {
     let input = match decoded(input) {
         Ok(input) => input,
         Err(DecodeError::Refused(refusal)) => return Err(ReadError::File(refusal)),
@@ -106,7 +106,7 @@ fn csv_rows<R: Read>(input: R, sink: &mut Sink<'_, impl FnMut(u64)>) -> Result<(
 fn xlsx_rows<RS: Read + Seek>(
     input: RS,
     sheet: Option<&str>,
-    sink: &mut Sink<'_, impl FnMut(u64)>,
+    sink: &mut Sink<'_, impl FnMut(ImportProgress)>,
 ) -> Result<(), ReadError> {
     use calamine::{Reader, Xlsx};
     let not_a_workbook = |e: calamine::XlsxError| {
@@ -190,7 +190,7 @@ struct Sink<'a, P> {
     dry_run: bool,
 }
 
-impl<'a, P: FnMut(u64)> Sink<'a, P> {
+impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
     fn new(
         roster: &'a DbRoster,
         now: DateTime<Utc>,
@@ -239,7 +239,8 @@ impl<'a, P: FnMut(u64)> Sink<'a, P> {
         if self.batch.len() >= BATCH {
             self.send()?;
             self.in_batch.clear();
-            (self.progress)(self.lines);
+            let done = self.so_far();
+            (self.progress)(done);
         }
         Ok(())
     }
@@ -250,9 +251,14 @@ impl<'a, P: FnMut(u64)> Sink<'a, P> {
         self.report.reject(line, refusal, &[]);
     }
 
+    fn so_far(&self) -> ImportProgress {
+        ImportProgress { rows: self.lines, accepted: self.report.accepted, rejected: self.report.rejected }
+    }
+
     fn finish(&mut self) -> Result<ImportReport, ReadError> {
         self.send()?;
-        (self.progress)(self.lines);
+        let done = self.so_far();
+        (self.progress)(done);
         Ok(std::mem::take(&mut self.report))
     }
 
@@ -282,7 +288,7 @@ impl domain::members::roster_import::RosterImporter for DbRoster {
         format: RosterFormat,
         dry_run: bool,
         now: DateTime<Utc>,
-        progress: Box<dyn FnMut(u64) + Send>,
+        progress: Box<dyn FnMut(ImportProgress) + Send>,
     ) -> Result<ImportReport, ReadError> {
         let roster = self.clone();
         tokio::task::spawn_blocking(move || import(input, format, dry_run, &roster, now, progress))

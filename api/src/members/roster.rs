@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use domain::members::roster::{Column, ImportReport, RosterStatus, EXAMPLE_ROW, STATUS_VALUES};
+use domain::members::roster::{Column, ImportProgress, ImportReport, RosterStatus, EXAMPLE_ROW, STATUS_VALUES};
 use domain::members::roster_import::{ImportError, RosterFormat};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,7 +119,9 @@ impl Read for ChannelReader {
 /// checked and nothing is written: the counts and the first 100 rejections. The template to fill in is at
 /// `/v1/admin/roster/template.xlsx` and `…/template.csv`. With `Accept: text/csv` the answer is the rejected rows as a
 /// file (their cells, then 错误原因 and 原行号) that staff fix and upload again; the import ignores the two added
-/// columns. Audit-logged as `roster.import` (a dry run is not).
+/// columns. With `Accept: application/x-ndjson` the answer streams the import's progress as it runs — a line
+/// `{"progress": {"rows", "accepted", "rejected"}}` after every 20,000 rows — then `{"report": …}` (or `{"problem": …}`).
+/// Audit-logged as `roster.import` (a dry run is not).
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
 #[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])), params(ImportQuery),
@@ -129,7 +131,8 @@ impl Read for ChannelReader {
         (status = 200, description = "The report; or, with `Accept: text/csv`, the rejected rows as a file to fix and upload again \
             (the file's columns, then 错误原因 and 原行号; counts in `X-Import-Accepted` / `X-Import-Rejected`)",
             content((ImportView = "application/json"),
-                (String = "text/csv", example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态,错误原因,原行号\r\n李四,110105194912310021,SZ-001,苏州工业园区总工会,M0002,在会,身份证号校验位不正确,3\r\n")))),
+                (String = "text/csv", example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态,错误原因,原行号\r\n李四,110105194912310021,SZ-001,苏州工业园区总工会,M0002,在会,身份证号校验位不正确,3\r\n")),
+                (String = "application/x-ndjson", example = json!("{\"progress\":{\"rows\":20000,\"accepted\":19998,\"rejected\":2}}\n{\"report\":{\"inserted\":19998,\"updated\":0,\"unchanged\":0,\"rejected\":2,\"accepted\":19998,\"dry_run\":false,\"rejections\":[],\"ignored_columns\":[]}}\n")))),
         (status = 403, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`roster.file_refused`: not text in an encoding taken, or a header lacking a column (`reason`, `reason_en`)",
@@ -141,13 +144,9 @@ pub async fn import_roster(
     staff: Staff,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let wants_csv = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv")));
+    let wants_csv = accepts(&req, "text/csv");
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     let format = if content_type.starts_with("text/csv") {
         if query.sheet.is_some() {
@@ -168,18 +167,52 @@ pub async fn import_roster(
             "Upload the roster as text/csv or as an .xlsx workbook",
         ));
     };
+    let wants_progress = accepts(&req, "application/x-ndjson");
+    let dry_run = query.dry_run;
+    let (progress_tx, progress_rx) = tokio::sync::mpsc::unbounded_channel::<ImportProgress>();
+    let progress: Box<dyn FnMut(ImportProgress) + Send> = if wants_progress {
+        // A client gone away stops hearing; the import goes on to its end.
+        Box::new(move |done| {
+            let _ = progress_tx.send(done);
+        })
+    } else {
+        Box::new(|_| {})
+    };
+    let run = run_import(state.clone(), staff.actor.clone(), payload, format, dry_run, progress);
+    if wants_progress {
+        return Ok(progress_stream(actix_web::rt::spawn(run), progress_rx, dry_run));
+    }
+    let report = run.await?;
+    if wants_csv {
+        return Ok(rejected_rows(&report, dry_run));
+    }
+    Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
+}
+
+fn accepts(req: &HttpRequest, media: &str) -> bool {
+    let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
+    accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with(media)))
+}
+
+/// Feeds the upload to the importer as it arrives (the sender drops when the body ends or fails,
+/// which ends the import's input) and answers the report.
+async fn run_import(
+    state: web::Data<MembersState>,
+    actor: domain::admin::Actor,
+    mut payload: web::Payload,
+    format: RosterFormat,
+    dry_run: bool,
+    progress: Box<dyn FnMut(ImportProgress) + Send>,
+) -> Result<ImportReport, ApiError> {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let input = Box::new(ChannelReader { rx, current: web::Bytes::new() });
-    let dry_run = query.dry_run;
     let import = async {
         if dry_run {
-            state.roster.dry_run(&staff.actor, input, format).await
+            state.roster.dry_run(&actor, input, format, progress).await
         } else {
-            state.roster.import(&staff.actor, "roster upload", input, format, Box::new(|_| {})).await
+            state.roster.import(&actor, "roster upload", input, format, progress).await
         }
     };
-    // The upload is fed to the importer as it arrives; the sender drops when the body ends or
-    // fails, which ends the import's input.
     let feed = async move {
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|e| {
@@ -199,7 +232,7 @@ pub async fn import_roster(
     };
     let (report, fed) = futures_util::future::join(import, feed).await;
     fed?;
-    let report = report.map_err(|e| match e {
+    report.map_err(|e| match e {
         ImportError::Forbidden => crate::extract::forbidden(),
         ImportError::File(refusal) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -211,11 +244,31 @@ pub async fn import_roster(
         .with("reason", refusal.zh)
         .with("reason_en", refusal.en),
         ImportError::Unknown(e) => ApiError::internal(&e),
-    })?;
-    if wants_csv {
-        return Ok(rejected_rows(&report, dry_run));
-    }
-    Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
+    })
+}
+
+/// The import's progress as it runs, one JSON line per batch (`{"progress": {"rows", "accepted",
+/// "rejected"}}`), then `{"report": …}` — or `{"problem": …}` if it failed.
+fn progress_stream(
+    run: actix_web::rt::task::JoinHandle<Result<ImportReport, ApiError>>,
+    progress: tokio::sync::mpsc::UnboundedReceiver<ImportProgress>,
+    dry_run: bool,
+) -> HttpResponse {
+    let line = |value: serde_json::Value| Ok::<_, actix_web::Error>(web::Bytes::from(format!("{value}\n")));
+    let lines = futures_util::stream::unfold(Some((progress, run)), move |state| async move {
+        let (mut progress, run) = state?;
+        if let Some(done) = progress.recv().await {
+            return Some((line(serde_json::json!({"progress": done})), Some((progress, run))));
+        }
+        // The importer dropped its progress: it is done.
+        let last = match run.await {
+            Ok(Ok(report)) => serde_json::json!({"report": ImportView::of(report, dry_run)}),
+            Ok(Err(problem)) => serde_json::json!({"problem": problem.body(crate::error::Lang::Zh, None)}),
+            Err(_) => serde_json::json!({"problem": {"code": "internal", "message": "导入任务异常结束"}}),
+        };
+        Some((line(last), None))
+    });
+    HttpResponse::Ok().content_type("application/x-ndjson").streaming(lines)
 }
 
 /// The rejected rows as a file to fix and upload again: the file's own columns (its header, or the

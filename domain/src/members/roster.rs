@@ -292,6 +292,16 @@ pub struct Rejection {
     pub cells: Vec<String>,
 }
 
+/// How far an import has come: reported after each batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportProgress {
+    /// Data rows read so far.
+    pub rows: u64,
+    /// Of them, rows that passed every check.
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
 /// What an import did. Rejections past the first [`ImportReport::KEEP`] are counted, not listed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::io::Read;
 
-use super::roster::{ImportReport, Refusal};
+use super::roster::{ImportProgress, ImportReport, Refusal};
 use crate::admin::{Actor, AuditLog, NewAuditEntry};
 use crate::shared::Clock;
 
@@ -37,7 +37,7 @@ pub trait RosterImporter: Send + Sync + 'static {
         format: RosterFormat,
         dry_run: bool,
         now: chrono::DateTime<chrono::Utc>,
-        progress: Box<dyn FnMut(u64) + Send>,
+        progress: Box<dyn FnMut(ImportProgress) + Send>,
     ) -> impl Future<Output = Result<ImportReport, ReadError>> + Send;
 }
 
@@ -74,7 +74,7 @@ impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
         source: &str,
         input: Box<dyn Read + Send>,
         format: RosterFormat,
-        progress: Box<dyn FnMut(u64) + Send>,
+        progress: Box<dyn FnMut(ImportProgress) + Send>,
     ) -> Result<ImportReport, ImportError> {
         self.run(actor, source, input, format, false, progress).await
     }
@@ -85,8 +85,9 @@ impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
         actor: &Actor,
         input: Box<dyn Read + Send>,
         format: RosterFormat,
+        progress: Box<dyn FnMut(ImportProgress) + Send>,
     ) -> Result<ImportReport, ImportError> {
-        self.run(actor, "", input, format, true, Box::new(|_| {})).await
+        self.run(actor, "", input, format, true, progress).await
     }
 
     async fn run(
@@ -96,7 +97,7 @@ impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
         input: Box<dyn Read + Send>,
         format: RosterFormat,
         dry_run: bool,
-        progress: Box<dyn FnMut(u64) + Send>,
+        progress: Box<dyn FnMut(ImportProgress) + Send>,
     ) -> Result<ImportReport, ImportError> {
         if !actor.role.may_write() {
             return Err(ImportError::Forbidden);

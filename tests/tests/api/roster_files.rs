@@ -263,3 +263,36 @@ async fn lines_are_counted_alike_with_crlf_and_a_bom(backend: Backend) {
         assert_eq!(r["rejections"][0]["line"], 3, "{start:?} {end:?}: {r}");
     }
 }
+
+on_both_backends!(a_large_import_reports_its_progress_as_it_runs);
+
+async fn a_large_import_reports_its_progress_as_it_runs(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let operator = app.staff(Role::Operator).await;
+    let start = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    let mut file = String::from("姓名,身份证号,工会编码,工会名称,会员编号,状态\n");
+    for n in 0..41_000u32 {
+        let birth = (start + chrono::Duration::days(i64::from(n / 1000))).format("%Y%m%d").to_string();
+        let id = if n % 10_000 == 7 { "bad".to_owned() } else { id_number(&birth, n % 1000) };
+        file.push_str(&format!("吴某,{id},SZ-636,x,M{n},在会\n"));
+    }
+    let reply = app
+        .send(
+            Req::post("/v1/admin/roster/imports")
+                .bearer(&operator)
+                .header("accept", "application/x-ndjson")
+                .raw("text/csv", file.into_bytes()),
+        )
+        .await;
+    assert_eq!((reply.status, reply.header("content-type")), (200, Some("application/x-ndjson")));
+    let lines: Vec<Value> = reply.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let progress: Vec<(u64, u64)> = lines
+        .iter()
+        .filter_map(|l| Some((l["progress"]["rows"].as_u64()?, l["progress"]["rejected"].as_u64()?)))
+        .collect();
+    assert!(progress.len() >= 2, "a line per batch: {progress:?}");
+    assert!(progress.windows(2).all(|w| w[0].0 < w[1].0), "rows only grow: {progress:?}");
+    assert_eq!(progress.last(), Some(&(41_000, 5)), "the last line before the report counts every row");
+    let report = &lines.last().unwrap()["report"];
+    assert_eq!((report["inserted"].as_u64(), report["rejected"].as_u64()), (Some(40_995), Some(5)), "{report}");
+}
