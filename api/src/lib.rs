@@ -18,6 +18,7 @@ pub mod members;
 pub mod merchants;
 pub mod metrics;
 pub mod openapi;
+pub(crate) mod pages;
 pub mod rotation;
 pub mod startup;
 pub mod telemetry;

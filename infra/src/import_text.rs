@@ -27,8 +27,6 @@ pub struct Decoded<R> {
     out_at: usize,
     /// A `\r` that ended the last output, not yet known to start a `\r\n`.
     held_cr: bool,
-    /// Set when a byte sequence is not valid in the detected encoding.
-    pub malformed: bool,
     pub encoding: &'static Encoding,
 }
 
@@ -57,7 +55,6 @@ pub fn decoded<R: Read>(mut input: R) -> Result<Decoded<R>, DecodeError> {
         out: Vec::new(),
         out_at: 0,
         held_cr: false,
-        malformed: false,
         encoding,
     })
 }
@@ -139,9 +136,9 @@ impl<R: Read> Read for Decoded<R> {
             let src = &self.pending[self.at..];
             let room = self.decoder.max_utf8_buffer_length(src.len()).unwrap_or(src.len() * 3 + 16);
             self.out.resize(room, 0);
-            let (result, read, written, replaced) = self.decoder.decode_to_utf8(src, &mut self.out, self.done_reading);
+            // A byte sequence not valid in the encoding becomes U+FFFD, which no roster cell takes.
+            let (result, read, written, _) = self.decoder.decode_to_utf8(src, &mut self.out, self.done_reading);
             debug_assert!(matches!(result, CoderResult::InputEmpty));
-            self.malformed |= replaced;
             self.at += read;
             self.out.truncate(written);
             self.finished = self.done_reading && self.at >= self.pending.len();

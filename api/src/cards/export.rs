@@ -7,7 +7,6 @@ use super::CardsState;
 use crate::error::ApiError;
 use domain::cards::CardError;
 use domain::members::MemberId;
-use domain::shared::{Limit, Page, PageRequest};
 
 pub struct CardsPart {
     pub card: Option<MyCard>,
@@ -23,29 +22,11 @@ pub async fn part(state: &CardsState, member: MemberId) -> Result<CardsPart, Api
         Err(CardError::NotFound) => None,
         Err(other) => return Err(other.into()),
     };
-    let transactions = every(|page| state.cards.member_transactions(member, page)).await?;
-    let rebates = every(|page| state.cards.member_rebates(member, page)).await?;
+    let transactions = crate::pages::every(|page| state.cards.member_transactions(member, page)).await?;
+    let rebates = crate::pages::every(|page| state.cards.member_rebates(member, page)).await?;
     Ok(CardsPart {
         card,
         transactions: transactions.iter().map(MyTransactionView::from).collect(),
         rebates: rebates.iter().map(MyRebateView::from).collect(),
     })
-}
-
-/// Every page of a member's list, in order.
-async fn every<T, F, Fut>(read: F) -> Result<Vec<T>, ApiError>
-where
-    F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, CardError>>,
-{
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = read(PageRequest { limit: Limit::LARGEST, after }).await?;
-        all.extend(page.items);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(all),
-        }
-    }
 }

@@ -206,7 +206,8 @@ impl Layout {
 
 fn text(field: &str, column: Column, max: usize) -> Result<String, Refusal> {
     let v = crate::shared::text::fold_width(field).trim().to_owned();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+    // U+FFFD is what a decoder leaves of bytes not in the file's encoding: the cell is garbled.
+    if v.is_empty() || v.chars().count() > max || v.chars().any(|c| c.is_control() || c == '\u{FFFD}') {
         Err(Refusal::of(
             column,
             format!("{}须为 1–{max} 个可打印字符", column.zh()),
@@ -352,6 +353,9 @@ mod tests {
         bad[5] = "retired";
         assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err().column, Some(Column::Status));
         assert!(RosterEntry::parse(&layout, &ok[..5], today()).unwrap_err().en.contains("expected 6 columns"));
+        bad = ok;
+        bad[3] = "苏州\u{FFFD}工会";
+        assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err().column, Some(Column::UnionOrgName));
         bad = ok;
         bad[1] = "1.10105E+17";
         assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err(), numeric_id_refusal());

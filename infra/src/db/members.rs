@@ -2,8 +2,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::error::StoreError;
-use super::schema::{cards, member_consents, members, refresh_tokens, roster};
-use super::{audit, jobs, Database, DbConn};
+use super::schema::{cards, members, refresh_tokens, roster};
+use super::{audit, Database, DbConn};
 use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
 use domain::mail::OutboundEmail;
@@ -18,21 +18,8 @@ pub(crate) const ID_NUMBER: &str = "id_number";
 pub(crate) const NAME: &str = "name";
 pub(crate) const EMAIL: &str = "email";
 
-/// A consent history row's action.
-const GIVEN: &str = "given";
-const WITHDRAWN: &str = "withdrawn";
-
-fn consent_event(conn: &mut DbConn, id: &str, version: &str, action: &str, at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::insert_into(member_consents::table)
-        .values((
-            member_consents::member_id.eq(id),
-            member_consents::policy_version.eq(version),
-            member_consents::action.eq(action),
-            member_consents::at.eq(at.naive_utc()),
-        ))
-        .execute(conn)
-        .map(drop)
-}
+mod consents;
+mod email;
 
 #[derive(Queryable)]
 struct MemberRow {
@@ -75,47 +62,6 @@ pub struct DbMembers {
 impl DbMembers {
     pub fn new(db: Database, crypto: FieldCrypto) -> Self {
         Self { db, crypto }
-    }
-
-    /// E-mail codes are kept as keyed hashes, bound to the member they were sent to.
-    fn email_code_hash(&self, id: MemberId, code: &str) -> String {
-        self.crypto.blind_index("email-code", &format!("{id}:{code}"))
-    }
-
-    /// A confirmed address, sealed — or, confirmed before addresses were sealed and not yet sealed
-    /// by [`DbMembers::seal_plain_emails`], still plain (a sealed value has no `@`).
-    fn email(&self, stored: Option<String>) -> anyhow::Result<Option<EmailAddress>> {
-        let Some(stored) = stored else { return Ok(None) };
-        let plain = if stored.contains('@') { stored } else { self.crypto.open(&stored)? };
-        Ok(Some(EmailAddress::parse(&plain)?))
-    }
-
-    /// Seals the addresses confirmed before addresses were sealed (the migration that began
-    /// sealing could not: SQL does not hold the key). Run at every start; usually there is none.
-    pub async fn seal_plain_emails(&self) -> anyhow::Result<usize> {
-        let crypto = self.crypto.clone();
-        self.db
-            .transaction(move |conn| {
-                // Every sealed write sets the index (the partial index `members_plain_email` holds
-                // the rest, so this look costs nothing once all are sealed); a sealed value has no `@`.
-                let plain: Vec<(String, String)> = members::table
-                    .filter(members::email_cipher.is_not_null().and(members::email_index.is_null()))
-                    .select((members::id, members::email_cipher.assume_not_null()))
-                    .load::<(String, String)>(conn)?
-                    .into_iter()
-                    .filter(|(_, email)| email.contains('@'))
-                    .collect();
-                for (id, email) in &plain {
-                    diesel::update(members::table.find(id).filter(members::email_cipher.eq(email)))
-                        .set((
-                            members::email_cipher.eq(crypto.seal(email)),
-                            members::email_index.eq(crypto.blind_index(EMAIL, &email.to_lowercase())),
-                        ))
-                        .execute(conn)?;
-                }
-                Ok::<_, anyhow::Error>(plain.len())
-            })
-            .await
     }
 
     fn member(&self, row: MemberRow) -> anyhow::Result<Member> {
@@ -377,21 +323,7 @@ impl MemberRepository for DbMembers {
         expires: DateTime<Utc>,
         mail: OutboundEmail,
     ) -> anyhow::Result<()> {
-        let hash = self.email_code_hash(id, code);
-        let (id, sealed) = (id.to_string(), self.crypto.seal(email.as_str()));
-        let mail = mail.to_sealed_payload(&self.crypto.seal(mail.to.as_str()));
-        self.write(move |conn| {
-            diesel::update(members::table.find(&id))
-                .set((
-                    members::pending_email_cipher.eq(sealed),
-                    members::email_code_hash.eq(hash),
-                    members::email_code_expires_at.eq(expires.naive_utc()),
-                    members::email_code_tries.eq(0),
-                ))
-                .execute(conn)?;
-            jobs::enqueue(conn, domain::jobs::JobKind::Mail, mail, now)
-        })
-        .await
+        self.queue_confirmation(id, email, code, now, expires, mail).await
     }
 
     async fn confirm_email(
@@ -401,106 +333,19 @@ impl MemberRepository for DbMembers {
         now: DateTime<Utc>,
         max_tries: u32,
     ) -> anyhow::Result<Option<EmailAddress>> {
-        let max_tries = i32::try_from(max_tries).unwrap_or(i32::MAX);
-        let hash = self.email_code_hash(id, code);
-        let (id, now) = (id.to_string(), now.naive_utc());
-        let crypto = self.crypto.clone();
-        let confirmed: Option<String> = self
-            .db
-            .transaction(move |conn| {
-                let pending: Option<String> = members::table
-                    .find(&id)
-                    .filter(members::email_code_hash.eq(&hash))
-                    .filter(members::email_code_expires_at.gt(now))
-                    .select(members::pending_email_cipher)
-                    .first::<Option<String>>(conn)
-                    .optional()?
-                    .flatten();
-                let pending = pending.map(|sealed| crypto.open(&sealed)).transpose()?;
-                if let Some(email) = &pending {
-                    diesel::update(members::table.find(&id))
-                        .set((
-                            members::email_cipher.eq(crypto.seal(email)),
-                            members::email_index.eq(crypto.blind_index(EMAIL, &email.to_lowercase())),
-                            members::pending_email_cipher.eq(None::<String>),
-                            members::email_code_hash.eq(None::<String>),
-                            members::email_code_expires_at.eq(None::<NaiveDateTime>),
-                            members::updated_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                } else {
-                    // A wrong code counts in one statement (parallel guesses each count); the
-                    // last allowed one burns the code.
-                    diesel::update(members::table.find(&id).filter(members::email_code_hash.is_not_null()))
-                        .set(members::email_code_tries.eq(members::email_code_tries + 1))
-                        .execute(conn)?;
-                    diesel::update(members::table.find(&id).filter(members::email_code_tries.ge(max_tries)))
-                        .set((
-                            members::pending_email_cipher.eq(None::<String>),
-                            members::email_code_hash.eq(None::<String>),
-                            members::email_code_expires_at.eq(None::<NaiveDateTime>),
-                        ))
-                        .execute(conn)?;
-                }
-                Ok::<_, anyhow::Error>(pending)
-            })
-            .await?;
-        confirmed.as_deref().map(EmailAddress::parse).transpose().map_err(Into::into)
+        self.confirm_pending(id, code, now, max_tries).await
     }
 
     async fn record_consent(&self, id: MemberId, version: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let (id, version) = (id.to_string(), version.to_owned());
-        self.write(move |conn| {
-            diesel::update(members::table.find(&id))
-                .set((members::consent_version.eq(&version), members::consent_at.eq(now.naive_utc())))
-                .execute(conn)?;
-            consent_event(conn, &id, &version, GIVEN, now)
-        })
-        .await
+        self.give_consent(id, version, now).await
     }
 
     async fn withdraw_consent(&self, id: MemberId, now: DateTime<Utc>) -> anyhow::Result<bool> {
-        let id = id.to_string();
-        self.db
-            .transaction(move |conn| {
-                // The check and the change in one statement: two withdrawals at once record one.
-                let withdrawn = diesel::update(members::table.find(&id))
-                    .filter(members::consent_version.is_not_null())
-                    .set((members::consent_version.eq(None::<String>), members::consent_at.eq(None::<NaiveDateTime>)))
-                    .execute(conn)?;
-                if withdrawn == 0 {
-                    return Ok::<_, anyhow::Error>(false);
-                }
-                let last: String = member_consents::table
-                    .filter(member_consents::member_id.eq(&id))
-                    .order(member_consents::id.desc())
-                    .select(member_consents::policy_version)
-                    .first(conn)
-                    .optional()?
-                    .unwrap_or_default();
-                consent_event(conn, &id, &last, WITHDRAWN, now)?;
-                Ok(true)
-            })
-            .await
+        self.take_consent_back(id, now).await
     }
 
     async fn consent_history(&self, id: MemberId) -> anyhow::Result<Vec<ConsentEvent>> {
-        let id = id.to_string();
-        let rows: Vec<(String, String, NaiveDateTime)> = self
-            .db
-            .run(move |conn| {
-                member_consents::table
-                    .filter(member_consents::member_id.eq(&id))
-                    .order(member_consents::id.asc())
-                    .select((member_consents::policy_version, member_consents::action, member_consents::at))
-                    .load(conn)
-                    .map_err(anyhow::Error::from)
-            })
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(version, action, at)| ConsentEvent { version, given: action == GIVEN, at: at.and_utc() })
-            .collect())
+        self.consents(id).await
     }
 
     async fn erase(&self, id: MemberId, now: DateTime<Utc>) -> anyhow::Result<()> {
