@@ -238,7 +238,10 @@ async fn import_roster(config: Config, path: std::path::PathBuf, sheet: Option<S
     let reader = std::io::BufReader::with_capacity(1 << 20, Progress { inner: file, bar: bar.clone() });
     let progress_bar = bar.clone();
     let progress = Box::new(move |done: ImportProgress| {
-        progress_bar.set_message(format!("{} rows, {} rejected", done.rows, done.rejected))
+        progress_bar.set_message(format!(
+            "{} rows: {} inserted, {} updated, {} rejected",
+            done.rows, done.inserted, done.updated, done.rejected
+        ))
     });
     let actor = Actor::command_line(&login());
     let report = crate::members::wire(&infra)

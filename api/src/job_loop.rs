@@ -77,6 +77,8 @@ pub struct Maintenance {
     pub statements: StatementService<DbMerchants, AppClock>,
     /// Card handles of past days: no code can use them any more.
     pub cards: web::Data<crate::cards::CardsState>,
+    /// Import jobs finished a week ago, with their rejected rows.
+    pub members: web::Data<crate::members::MembersState>,
     pub clock: AppClock,
 }
 
@@ -224,6 +226,11 @@ async fn purge(m: &Maintenance) {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "card handles of past days deleted"),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "card handles could not be purged"),
+    }
+    match m.members.imports.purge().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "import jobs of a week ago deleted"),
+        Err(e) => tracing::warn!(error = format!("{e:#}"), "import jobs could not be purged"),
     }
 }
 

@@ -87,6 +87,7 @@ impl Application {
             idempotency: idempotency.clone(),
             statements: StatementService { store: merchants.merchants.sales.clone(), clock: infra.clock.clone() },
             cards: cards.clone(),
+            members: members.clone(),
             clock: infra.clock.clone(),
         };
         let worker = tokio::spawn(job_loop::run(

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod redis_client;
 pub mod roster_import;
 pub mod signing;
+pub mod spool;
 pub mod totp;
 pub mod unavailable;
 pub mod webhook_sender;

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::io::{Read, Seek};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
 use crate::import_text::{decoded, DecodeError};
@@ -33,17 +35,16 @@ pub fn import(
 ) -> Result<ImportReport, ReadError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<SealedBatch>(1);
     let writer_roster = roster.clone();
-    let writer = std::thread::spawn(move || -> anyhow::Result<BatchOutcome> {
-        let mut total = BatchOutcome::default();
+    let written = std::sync::Arc::new(Written::default());
+    let counts = written.clone();
+    let writer = std::thread::spawn(move || -> anyhow::Result<()> {
         for batch in rx {
             let done = writer_roster.write_batch(&batch, now)?;
-            total.inserted += done.inserted;
-            total.updated += done.updated;
-            total.unchanged += done.unchanged;
+            counts.add(&done);
         }
-        Ok(total)
+        Ok(())
     });
-    let mut sink = Sink::new(roster, now, progress, &tx);
+    let mut sink = Sink::new(roster, now, progress, tx, written.clone());
     sink.dry_run = dry_run;
     let read = match format {
         RosterFormat::Csv => csv_rows(input, &mut sink),
@@ -61,15 +62,50 @@ pub fn import(
         }
     }
     .and_then(|()| sink.finish());
-    drop(tx);
-    let written = writer.join().map_err(|_| ReadError::Failed(anyhow::anyhow!("roster writer panicked")))?;
+    // The writer ends once the last batch is in and the sender gone.
+    sink.out = None;
+    let wrote = writer.join().map_err(|_| ReadError::Failed(anyhow::anyhow!("roster writer panicked")))?;
     // A database error ends the writer first, which makes the reader's send fail: report the cause.
-    let total = written?;
+    wrote?;
     let mut report = read?;
+    let total = written.get();
     report.inserted = total.inserted;
     report.updated = total.updated;
     report.unchanged = total.unchanged;
+    let last = ImportProgress {
+        rows: sink.lines,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        inserted: report.inserted,
+        updated: report.updated,
+        unchanged: report.unchanged,
+    };
+    (sink.progress)(last);
     Ok(report)
+}
+
+/// Rows the writer has written so far, read by the reader for its progress reports.
+#[derive(Default)]
+struct Written {
+    inserted: AtomicU64,
+    updated: AtomicU64,
+    unchanged: AtomicU64,
+}
+
+impl Written {
+    fn add(&self, done: &BatchOutcome) {
+        self.inserted.fetch_add(done.inserted, Ordering::Relaxed);
+        self.updated.fetch_add(done.updated, Ordering::Relaxed);
+        self.unchanged.fetch_add(done.unchanged, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> BatchOutcome {
+        BatchOutcome {
+            inserted: self.inserted.load(Ordering::Relaxed),
+            updated: self.updated.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+        }
+    }
 }
 
 fn csv_rows<R: Read>(input: R, sink: &mut Sink<'_, impl FnMut(ImportProgress)>) -> Result<(), ReadError> {
@@ -176,7 +212,9 @@ struct Sink<'a, P> {
     roster: &'a DbRoster,
     today: chrono::NaiveDate,
     progress: P,
-    out: &'a std::sync::mpsc::SyncSender<SealedBatch>,
+    /// To the writer; `None` once reading is done.
+    out: Option<std::sync::mpsc::SyncSender<SealedBatch>>,
+    written: Arc<Written>,
     report: ImportReport,
     batch: Vec<RosterEntry>,
     lines: u64,
@@ -195,13 +233,15 @@ impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
         roster: &'a DbRoster,
         now: DateTime<Utc>,
         progress: P,
-        out: &'a std::sync::mpsc::SyncSender<SealedBatch>,
+        out: std::sync::mpsc::SyncSender<SealedBatch>,
+        written: Arc<Written>,
     ) -> Self {
         Self {
             roster,
             today: now.date_naive(),
             progress,
-            out,
+            out: Some(out),
+            written,
             report: ImportReport::default(),
             batch: Vec::with_capacity(BATCH),
             lines: 0,
@@ -252,13 +292,20 @@ impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
     }
 
     fn so_far(&self) -> ImportProgress {
-        ImportProgress { rows: self.lines, accepted: self.report.accepted, rejected: self.report.rejected }
+        let written = self.written.get();
+        ImportProgress {
+            rows: self.lines,
+            accepted: self.report.accepted,
+            rejected: self.report.rejected,
+            inserted: written.inserted,
+            updated: written.updated,
+            unchanged: written.unchanged,
+        }
     }
 
+    /// The report of what was read; the caller adds what was written once the writer is done.
     fn finish(&mut self) -> Result<ImportReport, ReadError> {
         self.send()?;
-        let done = self.so_far();
-        (self.progress)(done);
         Ok(std::mem::take(&mut self.report))
     }
 
@@ -268,7 +315,8 @@ impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
             self.batch.clear();
             return Ok(());
         }
-        self.out.send(self.roster.seal_batch(&self.batch)).map_err(|_| anyhow::anyhow!("roster writer stopped"))?;
+        let out = self.out.as_ref().ok_or_else(|| anyhow::anyhow!("roster writer closed"))?;
+        out.send(self.roster.seal_batch(&self.batch)).map_err(|_| anyhow::anyhow!("roster writer stopped"))?;
         self.batch.clear();
         Ok(())
     }

@@ -5,9 +5,11 @@ mod auth;
 mod caller;
 pub mod dto;
 mod errors;
+mod import_jobs;
 mod me;
 mod privacy;
 mod roster;
+mod roster_template;
 pub mod settings;
 mod staff;
 pub mod standing;
@@ -36,6 +38,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(staff::suspend)
         .service(staff::unsuspend)
         .service(roster::import_roster)
-        .service(roster::template_xlsx)
-        .service(roster::template_csv);
+        .service(roster_template::template_xlsx)
+        .service(roster_template::template_csv)
+        .service(import_jobs::import_job)
+        .service(import_jobs::import_rejected_rows);
 }

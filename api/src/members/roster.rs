@@ -1,5 +1,5 @@
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -8,8 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use domain::members::roster::{Column, ImportProgress, ImportReport, RosterStatus, EXAMPLE_ROW, STATUS_VALUES};
+use domain::members::roster::{Column, ImportProgress, ImportReport};
 use domain::members::roster_import::{ImportError, RosterFormat};
+use infra::spool::{Spool, SpoolError};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectionView {
@@ -46,7 +47,7 @@ pub struct ImportView {
 
 impl ImportView {
     /// The report, listing its first 1,000 rejections (a dry run's first 100).
-    fn of(r: ImportReport, dry_run: bool) -> Self {
+    pub(super) fn of(r: ImportReport, dry_run: bool) -> Self {
         Self {
             inserted: r.inserted,
             updated: r.updated,
@@ -71,7 +72,7 @@ impl ImportView {
 }
 
 /// The media type of an `.xlsx` workbook.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(super) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -83,26 +84,6 @@ pub struct ImportQuery {
     /// Read and check every row, write nothing: the counts and the first 100 rejections.
     #[serde(default)]
     pub dry_run: bool,
-}
-
-/// Reads from the upload as it arrives, so the whole file is never in memory.
-struct ChannelReader {
-    rx: tokio::sync::mpsc::Receiver<web::Bytes>,
-    current: web::Bytes,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(chunk) => self.current = chunk,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current.split_to(n));
-        Ok(n)
-    }
 }
 
 /// Imports the union's member roster from CSV or an Excel workbook.
@@ -121,10 +102,15 @@ impl Read for ChannelReader {
 /// file (their cells, then 错误原因 and 原行号) that staff fix and upload again; the import ignores the two added
 /// columns. With `Accept: application/x-ndjson` the answer streams the import's progress as it runs — a line
 /// `{"progress": {"rows", "accepted", "rejected"}}` after every 20,000 rows — then `{"report": …}` (or `{"problem": …}`).
+/// With `Prefer: respond-async` the import runs on its own once the file is in: the answer is 202 with the job
+/// (`Location: /v1/admin/imports/{id}`), which staff poll for its progress (rows read, accepted, inserted, updated,
+/// rejected) and then its report and rejected rows; it goes on whether or not the client stays. The file is taken whole
+/// before a row is written, so a broken upload imports nothing (CSV up to 1 GB, `.xlsx` up to 256 MB: 413 past it).
 /// Audit-logged as `roster.import` (a dry run is not).
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
-#[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])), params(ImportQuery),
+#[utoipa::path(operation_id = "admin_import_roster", tag = "admin", security(("admin_jwt" = [])),
+    params(ImportQuery, ("Prefer" = Option<String>, Header, description = "`respond-async`: run as a job and answer 202 at once", example = "respond-async")),
     request_body(content = String, content_type = "text/csv",
         example = "name,id_number,union_org_code,union_org_name,member_no,status\n张三,11010519491231002X,SZ-001,苏州工业园区总工会,M0001,active\n"),
     responses(
@@ -133,7 +119,10 @@ impl Read for ChannelReader {
             content((ImportView = "application/json"),
                 (String = "text/csv", example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态,错误原因,原行号\r\n李四,110105194912310021,SZ-001,苏州工业园区总工会,M0002,在会,身份证号校验位不正确,3\r\n")),
                 (String = "application/x-ndjson", example = json!("{\"progress\":{\"rows\":20000,\"accepted\":19998,\"rejected\":2}}\n{\"report\":{\"inserted\":19998,\"updated\":0,\"unchanged\":0,\"rejected\":2,\"accepted\":19998,\"dry_run\":false,\"rejections\":[],\"ignored_columns\":[]}}\n")))),
+        (status = 202, description = "Running as a job (`Prefer: respond-async`): poll `Location`", body = super::import_jobs::ImportJobView,
+            headers(("Location" = String, description = "The job: `/v1/admin/imports/{id}`"))),
         (status = 403, body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 415, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`roster.file_refused`: not text in an encoding taken, or a header lacking a column (`reason`, `reason_en`)",
             body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -167,8 +156,15 @@ pub async fn import_roster(
             "Upload the roster as text/csv or as an .xlsx workbook",
         ));
     };
-    let wants_progress = accepts(&req, "application/x-ndjson");
+    if !staff.actor.role.may_write() {
+        return Err(crate::extract::forbidden());
+    }
+    let input = spool(payload, &format).await?;
     let dry_run = query.dry_run;
+    if prefers_async(&req) {
+        return super::import_jobs::detach(state, staff.actor, input, format, dry_run).await;
+    }
+    let wants_progress = accepts(&req, "application/x-ndjson");
     let (progress_tx, progress_rx) = tokio::sync::mpsc::unbounded_channel::<ImportProgress>();
     let progress: Box<dyn FnMut(ImportProgress) + Send> = if wants_progress {
         // A client gone away stops hearing; the import goes on to its end.
@@ -178,7 +174,7 @@ pub async fn import_roster(
     } else {
         Box::new(|_| {})
     };
-    let run = run_import(state.clone(), staff.actor.clone(), payload, format, dry_run, progress);
+    let run = run_import(state.clone(), staff.actor.clone(), input, format, dry_run, progress);
     if wants_progress {
         return Ok(progress_stream(actix_web::rt::spawn(run), progress_rx, dry_run));
     }
@@ -194,44 +190,61 @@ fn accepts(req: &HttpRequest, media: &str) -> bool {
     accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with(media)))
 }
 
-/// Feeds the upload to the importer as it arrives (the sender drops when the body ends or fails,
-/// which ends the import's input) and answers the report.
-async fn run_import(
+/// `Prefer: respond-async` (RFC 7240), among other preferences or alone.
+fn prefers_async(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.split(';').next().is_some_and(|name| name.trim().eq_ignore_ascii_case("respond-async")))
+}
+
+/// The largest CSV upload taken: far above a city's roster (1.2 M rows are under 100 MB).
+const CSV_MAX_BYTES: u64 = 1 << 30;
+const XLSX_MAX_BYTES: u64 = 256 << 20;
+
+/// Takes the whole upload onto disk before a row is read.
+async fn spool(mut payload: web::Payload, format: &RosterFormat) -> Result<Box<dyn Read + Send>, ApiError> {
+    let cap = if matches!(format, RosterFormat::Csv) { CSV_MAX_BYTES } else { XLSX_MAX_BYTES };
+    let mut spool = Spool::new(cap).map_err(|e| ApiError::internal(&anyhow::Error::from(e)))?;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.unreadable_body",
+                "无法读取请求体",
+                "Request body could not be read",
+            )
+            .detail(e.to_string())
+        })?;
+        spool.write(&chunk).map_err(|e| match e {
+            SpoolError::TooLarge(cap) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request.too_large",
+                "文件过大，请拆分后分别导入",
+                "The file is too large: split it and import the parts",
+            )
+            .detail(format!("at most {cap} bytes")),
+            SpoolError::Io(e) => ApiError::internal(&anyhow::Error::from(e)),
+        })?;
+    }
+    Ok(Box::new(spool.into_reader().map_err(|e| ApiError::internal(&anyhow::Error::from(e)))?))
+}
+
+/// Runs the import of a whole upload and answers the report.
+pub(super) async fn run_import(
     state: web::Data<MembersState>,
     actor: domain::admin::Actor,
-    mut payload: web::Payload,
+    input: Box<dyn Read + Send>,
     format: RosterFormat,
     dry_run: bool,
     progress: Box<dyn FnMut(ImportProgress) + Send>,
 ) -> Result<ImportReport, ApiError> {
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let input = Box::new(ChannelReader { rx, current: web::Bytes::new() });
-    let import = async {
-        if dry_run {
-            state.roster.dry_run(&actor, input, format, progress).await
-        } else {
-            state.roster.import(&actor, "roster upload", input, format, progress).await
-        }
+    let report = if dry_run {
+        state.roster.dry_run(&actor, input, format, progress).await
+    } else {
+        state.roster.import(&actor, "roster upload", input, format, progress).await
     };
-    let feed = async move {
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "request.unreadable_body",
-                    "无法读取请求体",
-                    "Request body could not be read",
-                )
-                .detail(e.to_string())
-            })?;
-            if tx.send(chunk).await.is_err() {
-                break; // the import stopped early (database error); its result says why
-            }
-        }
-        Ok::<_, ApiError>(())
-    };
-    let (report, fed) = futures_util::future::join(import, feed).await;
-    fed?;
     report.map_err(|e| match e {
         ImportError::Forbidden => crate::extract::forbidden(),
         ImportError::File(refusal) => ApiError::new(
@@ -274,6 +287,17 @@ fn progress_stream(
 /// The rejected rows as a file to fix and upload again: the file's own columns (its header, or the
 /// template's), then why and which line; the import ignores the two added columns.
 fn rejected_rows(report: &ImportReport, dry_run: bool) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("content-disposition", "attachment; filename=\"roster-rejected.csv\""))
+        .insert_header(("x-import-accepted", report.accepted.to_string()))
+        .insert_header(("x-import-rejected", report.rejected.to_string()))
+        .insert_header(("x-import-dry-run", dry_run.to_string()))
+        .body(rejected_file(report))
+}
+
+/// The rejected rows file's text: UTF-8 with a BOM, so Excel opens it right.
+pub(super) fn rejected_file(report: &ImportReport) -> String {
     use domain::shared::spreadsheet::cell;
     let header: Vec<String> =
         report.header.clone().unwrap_or_else(|| Column::ALL.iter().map(|c| c.zh().to_owned()).collect());
@@ -290,60 +314,5 @@ fn rejected_rows(report: &ImportReport, dry_run: bool) -> HttpResponse {
         body.push_str(&line(&cells));
         body.push_str("\r\n");
     }
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("content-disposition", "attachment; filename=\"roster-rejected.csv\""))
-        .insert_header(("x-import-accepted", report.accepted.to_string()))
-        .insert_header(("x-import-rejected", report.rejected.to_string()))
-        .insert_header(("x-import-dry-run", dry_run.to_string()))
-        .body(body)
-}
-
-/// The roster template as an Excel workbook.
-///
-/// Sheet `名册`: the Chinese headers and one example row (replace it with the union's members; the ID column is
-/// formatted as text); sheet `状态说明`: the status values taken. Changes nothing.
-///
-/// Who: staff with role admin, operator or auditor.
-#[utoipa::path(operation_id = "admin_roster_template_xlsx", tag = "admin", security(("admin_jwt" = [])),
-    responses((status = 200, description = "The workbook (binary)", body = String,
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        example = json!("<the .xlsx workbook: sheet 名册 with 姓名,身份证号,工会编码,工会名称,会员编号,状态 and an example row; sheet 状态说明>"))))]
-#[get("/v1/admin/roster/template.xlsx")]
-pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
-    use infra::xlsx::XlsxCell::Text;
-    let row = |cells: &[&str]| cells.iter().map(|c| Text((*c).to_owned())).collect::<Vec<_>>();
-    let header: Vec<&str> = Column::ALL.iter().map(|c| c.zh()).collect();
-    let roster = vec![row(&header), row(&EXAMPLE_ROW)];
-    let mut statuses = vec![row(&["状态值 / value", "含义 / meaning"])];
-    statuses.extend(STATUS_VALUES.iter().map(|(value, status)| {
-        row(&[value, if *status == RosterStatus::Active { "在会 / active" } else { "离会 / left" }])
-    }));
-    let bytes =
-        infra::xlsx::workbook_of(&[("名册", &roster), ("状态说明", &statuses)]).map_err(|e| ApiError::internal(&e))?;
-    Ok(HttpResponse::Ok()
-        .content_type(XLSX)
-        .insert_header(("content-disposition", "attachment; filename=\"roster-template.xlsx\""))
-        .body(bytes))
-}
-
-/// The roster template as CSV.
-///
-/// UTF-8 with a BOM (so Excel opens the Chinese headers right), the Chinese headers and one example row. Status values:
-/// 在会, 正常, 在籍, 有效, `active` for members; 离会, 转出, 退会, 注销, `left` for those who left. Changes nothing.
-///
-/// Who: staff with role admin, operator or auditor.
-#[utoipa::path(operation_id = "admin_roster_template_csv", tag = "admin", security(("admin_jwt" = [])),
-    responses((status = 200, description = "The template", body = String, content_type = "text/csv",
-        example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态\r\n张三,11010519491231002X,SZ-SIP-001,苏州工业园区某公司工会,M000123,在会\r\n"))))]
-#[get("/v1/admin/roster/template.csv")]
-pub async fn template_csv(_staff: Staff) -> HttpResponse {
-    use domain::shared::spreadsheet::cell;
-    let line = |cells: &[&str]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
-    let header: Vec<&str> = Column::ALL.iter().map(|c| c.zh()).collect();
-    let body = format!("\u{feff}{}\r\n{}\r\n", line(&header), line(&EXAMPLE_ROW));
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("content-disposition", "attachment; filename=\"roster-template.csv\""))
-        .body(body)
+    body
 }

@@ -301,6 +301,10 @@ pub struct ImportProgress {
     /// Of them, rows that passed every check.
     pub accepted: u64,
     pub rejected: u64,
+    /// Of the accepted rows, those written so far: new, changed, and already as the file has them.
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
 }
 
 /// What an import did. Rejections past the first [`ImportReport::KEEP`] are counted, not listed.

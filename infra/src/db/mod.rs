@@ -12,6 +12,7 @@ mod conn;
 mod error;
 mod gathered;
 pub mod idempotency;
+pub mod import_jobs;
 pub mod jobs;
 pub mod members;
 pub mod merchants;

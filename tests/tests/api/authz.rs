@@ -48,6 +48,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/v1/admin/roster/imports", "UUUPPFF"),
     ("GET", "/v1/admin/roster/template.xlsx", "UUUPPPF"),
     ("GET", "/v1/admin/roster/template.csv", "UUUPPPF"),
+    ("GET", "/v1/admin/imports/{id}", "UUUPPFF"),
+    ("GET", "/v1/admin/imports/{id}/rejected.csv", "UUUPPFF"),
     ("GET", "/v1/admin/campaigns", "UUUPPPF"),
     ("POST", "/v1/admin/campaigns", "UUUPPFF"),
     ("GET", "/v1/admin/campaigns/{id}", "UUUPPPF"),

@@ -23,6 +23,7 @@ mod ephemeral_contract;
 mod fuzz;
 mod generated_client;
 mod idempotency;
+mod import_jobs;
 mod instances;
 mod job_lanes;
 mod jobs;

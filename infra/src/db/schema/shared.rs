@@ -30,3 +30,24 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    import_jobs (id) {
+        id -> Text,
+        kind -> Text,
+        started_by -> Text,
+        dry_run -> Bool,
+        rows_read -> BigInt,
+        accepted -> BigInt,
+        rejected -> BigInt,
+        inserted -> BigInt,
+        updated -> BigInt,
+        unchanged -> BigInt,
+        started_at -> Timestamp,
+        alive_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        report -> Nullable<Text>,
+        problem -> Nullable<Text>,
+        rejected_rows -> Nullable<Text>,
+    }
+}
