@@ -262,7 +262,7 @@ async fn import_roster(config: Config, path: std::path::PathBuf, sheet: Option<S
         println!("ignored columns (not roster columns): {}", report.ignored_columns.join(", "));
     }
     for r in &report.rejections {
-        let column = r.refusal.column.map(|c| format!(" [{}]", c.zh())).unwrap_or_default();
+        let column = r.refusal.column.map(|c| format!(" [{}]", c.zh)).unwrap_or_default();
         println!("line {}{column}: {}", r.line, r.refusal);
     }
     if report.rejected as usize > report.rejections.len() {

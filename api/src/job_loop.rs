@@ -78,7 +78,7 @@ pub struct Maintenance {
     /// Card handles of past days: no code can use them any more.
     pub cards: web::Data<crate::cards::CardsState>,
     /// Import jobs finished a week ago, with their rejected rows.
-    pub members: web::Data<crate::members::MembersState>,
+    pub imports: web::Data<crate::imports::Imports>,
     pub clock: AppClock,
 }
 
@@ -227,7 +227,7 @@ async fn purge(m: &Maintenance) {
         Ok(n) => tracing::info!(purged = n, "card handles of past days deleted"),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "card handles could not be purged"),
     }
-    match m.members.imports.purge().await {
+    match m.imports.purge().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "import jobs of a week ago deleted"),
         Err(e) => tracing::warn!(error = format!("{e:#}"), "import jobs could not be purged"),

@@ -21,6 +21,7 @@ use utoipa_actix_web::AppExt;
     tags(
         (name = "operations", description = "Probes and metrics"),
         (name = "admin", description = "Union staff: sessions, accounts, audit log, members, roster"),
+        (name = "unions", description = "The federation's organisation tree: unions, their import and export"),
         (name = "campaigns", description = "会员有礼 holiday gift campaigns: management, claims, vouchers"),
         (name = "pickup", description = "Pickup points (职工服务中心/站/点) and voucher redemption by their operators"),
         (name = "members", description = "Member sign-in (SMS code, WeChat), real-name binding, profile and privacy"),

@@ -17,8 +17,8 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::wire::Infra;
 use crate::{
-    admin, campaigns, cards, edge, extract, gatekeeper, health, job_loop, members, merchants, metrics, openapi,
-    text_guard,
+    admin, campaigns, cards, edge, extract, gatekeeper, health, imports, job_loop, members, merchants, metrics,
+    openapi, text_guard, unions,
 };
 use domain::merchants::statement::StatementService;
 use domain::shared::AppClock;
@@ -34,6 +34,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     health::routes(cfg);
     admin::routes(cfg);
     members::routes(cfg);
+    imports::routes(cfg);
+    unions::routes(cfg);
     campaigns::routes(cfg);
     merchants::routes(cfg);
     cards::routes(cfg);
@@ -69,6 +71,11 @@ impl Application {
         );
         let admin = web::Data::new(admin::wire(&infra));
         let members = web::Data::new(members::wire(&infra));
+        let unions = web::Data::new(unions::wire(&infra));
+        let imports: web::Data<imports::Imports> = web::Data::new(domain::shared::import_job::JobLog {
+            jobs: infra::db::import_jobs::DbImportJobs(infra.db.clone()),
+            clock: infra.clock.clone(),
+        });
         let campaigns = web::Data::new(campaigns::wire(&infra, campaigns::Writes::Batched));
         let merchants = web::Data::new(merchants::wire(&infra)?);
         let cards = web::Data::new(cards::wire(&infra, merchants.merchants.catalogue.clone()));
@@ -87,7 +94,7 @@ impl Application {
             idempotency: idempotency.clone(),
             statements: StatementService { store: merchants.merchants.sales.clone(), clock: infra.clock.clone() },
             cards: cards.clone(),
-            members: members.clone(),
+            imports: imports.clone(),
             clock: infra.clock.clone(),
         };
         let worker = tokio::spawn(job_loop::run(
@@ -111,6 +118,8 @@ impl Application {
                 .openapi(openapi::ApiDoc::openapi())
                 .app_data(admin.clone())
                 .app_data(members.clone())
+                .app_data(unions.clone())
+                .app_data(imports.clone())
                 .app_data(campaigns.clone())
                 .app_data(merchants.clone())
                 .app_data(cards.clone())
@@ -288,6 +297,8 @@ mod tests {
         cards::routes(cfg);
         merchants::routes(cfg);
         campaigns::routes(cfg);
+        unions::routes(cfg);
+        imports::routes(cfg);
         members::routes(cfg);
         admin::routes(cfg);
         health::routes(cfg);

@@ -7,7 +7,8 @@
 use encoding_rs::{CoderResult, Decoder, Encoding, GB18030, UTF_8};
 use std::io::{self, Read};
 
-use domain::members::roster::Refusal;
+use domain::members::roster_import::ReadError;
+use domain::shared::import::Refusal;
 
 /// How much of the start decides between UTF-8 and GB18030.
 const SNIFF: usize = 64 * 1024;
@@ -163,6 +164,41 @@ impl<R> Decoded<R> {
             }
         }
         self.out = folded;
+    }
+}
+
+/// Reads `input` as CSV in whichever encoding it was saved, calling `each` with every record and
+/// its line: its cells, or why the line cannot be read (bad quoting is that line's problem, not
+/// the file's). A file not in an encoding taken is one refusal.
+pub fn csv_records<R: Read>(
+    input: R,
+    mut each: impl FnMut(u64, Result<&[&str], Refusal>) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    let input = match decoded(input) {
+        Ok(input) => input,
+        Err(DecodeError::Refused(refusal)) => return Err(ReadError::File(refusal)),
+        Err(DecodeError::Io(e)) => return Err(ReadError::Failed(e.into())),
+    };
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::None).from_reader(input);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let before = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {
+                // The record's own start: the reader's position before it may still point at a
+                // blank line skipped on the way.
+                let line = record.position().map_or(before, |p| p.line());
+                let fields: Vec<&str> = record.iter().collect();
+                each(line, Ok(&fields))?;
+            }
+            Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                let line = e.position().map_or(before, |p| p.line());
+                each(line, Err(Refusal::file("此行无法按 CSV 读取（引号不成对？）", format!("unreadable CSV: {e}"))))?;
+            }
+            Err(e) => return Err(ReadError::Failed(e.into())),
+        }
     }
 }
 

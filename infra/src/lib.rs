@@ -13,6 +13,7 @@ pub mod roster_import;
 pub mod signing;
 pub mod spool;
 pub mod totp;
+pub mod tree_file;
 pub mod unavailable;
 pub mod webhook_sender;
 pub mod xlsx;

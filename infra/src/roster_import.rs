@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
-use crate::import_text::{decoded, DecodeError};
+use crate::import_text::csv_records;
 use domain::members::roster::{ImportProgress, ImportReport, Layout, Refusal, RosterEntry};
 use domain::members::roster_import::{ReadError, RosterFormat};
 
@@ -109,33 +109,13 @@ impl Written {
 }
 
 fn csv_rows<R: Read>(input: R, sink: &mut Sink<'_, impl FnMut(ImportProgress)>) -> Result<(), ReadError> {
-    let input = match decoded(input) {
-        Ok(input) => input,
-        Err(DecodeError::Refused(refusal)) => return Err(ReadError::File(refusal)),
-        Err(DecodeError::Io(e)) => return Err(ReadError::Failed(e.into())),
-    };
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::None).from_reader(input);
-    let mut record = csv::StringRecord::new();
-    loop {
-        let before = reader.position().line();
-        match reader.read_record(&mut record) {
-            Ok(false) => return Ok(()),
-            Ok(true) => {
-                // The record's own start: the reader's position before it may still point at a
-                // blank line skipped on the way.
-                let line = record.position().map_or(before, |p| p.line());
-                let fields: Vec<&str> = record.iter().collect();
-                sink.row(line, &fields)?;
-            }
-            // A broken line (bad quoting) is that line's problem, not the file's.
-            Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(_)) => {
-                let line = e.position().map_or(before, |p| p.line());
-                sink.refuse(line, Refusal::file("此行无法按 CSV 读取（引号不成对？）", format!("unreadable CSV: {e}")));
-            }
-            Err(e) => return Err(ReadError::Failed(e.into())),
+    csv_records(input, |line, fields| match fields {
+        Ok(fields) => sink.row(line, fields),
+        Err(refusal) => {
+            sink.refuse(line, refusal);
+            Ok(())
         }
-    }
+    })
 }
 
 /// The first sheet, or the one named; cells read as text, streamed row by row.

@@ -5,7 +5,6 @@ mod auth;
 mod caller;
 pub mod dto;
 mod errors;
-mod import_jobs;
 mod me;
 mod privacy;
 mod roster;
@@ -39,7 +38,5 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(staff::unsuspend)
         .service(roster::import_roster)
         .service(roster_template::template_xlsx)
-        .service(roster_template::template_csv)
-        .service(import_jobs::import_job)
-        .service(import_jobs::import_rejected_rows);
+        .service(roster_template::template_csv);
 }

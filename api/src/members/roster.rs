@@ -1,75 +1,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::io::Read;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use domain::members::roster::{Column, ImportProgress, ImportReport};
+use crate::imports::{self, ImportView};
+use domain::members::roster::ImportReport;
 use domain::members::roster_import::{ImportError, RosterFormat};
-use infra::spool::{Spool, SpoolError};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RejectionView {
-    /// 1-based line in the uploaded file.
-    pub line: u64,
-    /// The column to blame (`name`, `id_number`, `union_org_code`, `union_org_name`, `member_no`, `status`), if one is.
-    pub column: Option<&'static str>,
-    /// Why, in Chinese.
-    pub reason: String,
-    /// Why, in English.
-    pub reason_en: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"inserted": 1180000, "updated": 19990, "unchanged": 0, "rejected": 10, "accepted": 1199990, "dry_run": false,
-    "rejections": [{"line": 17, "column": "id_number", "reason": "身份证号校验位不正确",
-        "reason_en": "id_number: the check character does not match"}],
-    "ignored_columns": ["备注"]}))]
-pub struct ImportView {
-    pub inserted: u64,
-    pub updated: u64,
-    /// Rows identical to what the roster already held.
-    pub unchanged: u64,
-    pub rejected: u64,
-    /// Rows that passed every check: written (inserted, updated or unchanged), or in a dry run, that would be.
-    pub accepted: u64,
-    /// Nothing was written.
-    pub dry_run: bool,
-    /// The first 1,000 rejected lines with their reasons (100 in a dry run).
-    pub rejections: Vec<RejectionView>,
-    /// Header names that name no roster column: their cells were ignored.
-    pub ignored_columns: Vec<String>,
-}
-
-impl ImportView {
-    /// The report, listing its first 1,000 rejections (a dry run's first 100).
-    pub(super) fn of(r: ImportReport, dry_run: bool) -> Self {
-        Self {
-            inserted: r.inserted,
-            updated: r.updated,
-            unchanged: r.unchanged,
-            rejected: r.rejected,
-            accepted: r.accepted,
-            dry_run,
-            rejections: r
-                .rejections
-                .into_iter()
-                .take(if dry_run { 100 } else { 1_000 })
-                .map(|x| RejectionView {
-                    line: x.line,
-                    column: x.refusal.column.map(|c| c.key()),
-                    reason: x.refusal.zh,
-                    reason_en: x.refusal.en,
-                })
-                .collect(),
-            ignored_columns: r.ignored_columns,
-        }
-    }
-}
+use domain::shared::import_job::ImportKind;
 
 /// The media type of an `.xlsx` workbook.
 pub(super) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -119,7 +60,7 @@ pub struct ImportQuery {
             content((ImportView = "application/json"),
                 (String = "text/csv", example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态,错误原因,原行号\r\n李四,110105194912310021,SZ-001,苏州工业园区总工会,M0002,在会,身份证号校验位不正确,3\r\n")),
                 (String = "application/x-ndjson", example = json!("{\"progress\":{\"rows\":20000,\"accepted\":19998,\"rejected\":2}}\n{\"report\":{\"inserted\":19998,\"updated\":0,\"unchanged\":0,\"rejected\":2,\"accepted\":19998,\"dry_run\":false,\"rejections\":[],\"ignored_columns\":[]}}\n")))),
-        (status = 202, description = "Running as a job (`Prefer: respond-async`): poll `Location`", body = super::import_jobs::ImportJobView,
+        (status = 202, description = "Running as a job (`Prefer: respond-async`): poll `Location`", body = crate::imports::ImportJobView,
             headers(("Location" = String, description = "The job: `/v1/admin/imports/{id}`"))),
         (status = 403, body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 413, body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -130,12 +71,13 @@ pub struct ImportQuery {
 #[post("/v1/admin/roster/imports")]
 pub async fn import_roster(
     state: web::Data<MembersState>,
+    jobs: web::Data<imports::Imports>,
     staff: Staff,
     req: HttpRequest,
     query: web::Query<ImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let wants_csv = accepts(&req, "text/csv");
+    let wants_csv = imports::accepts(&req, "text/csv");
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     let format = if content_type.starts_with("text/csv") {
         if query.sheet.is_some() {
@@ -159,86 +101,38 @@ pub async fn import_roster(
     if !staff.actor.role.may_write() {
         return Err(crate::extract::forbidden());
     }
-    let input = spool(payload, &format).await?;
+    let cap = if matches!(format, RosterFormat::Csv) { CSV_MAX_BYTES } else { XLSX_MAX_BYTES };
+    let input = imports::spool(payload, cap).await?;
     let dry_run = query.dry_run;
-    if prefers_async(&req) {
-        return super::import_jobs::detach(state, staff.actor, input, format, dry_run).await;
+    let actor = staff.actor.clone();
+    let run = move |progress: imports::Progress| run_import(state, actor, input, format, dry_run, progress);
+    if imports::prefers_async(&req) {
+        return imports::detach(jobs, &staff.actor, ImportKind::Roster, dry_run, &TEMPLATE_HEADER, run).await;
     }
-    let wants_progress = accepts(&req, "application/x-ndjson");
-    let (progress_tx, progress_rx) = tokio::sync::mpsc::unbounded_channel::<ImportProgress>();
-    let progress: Box<dyn FnMut(ImportProgress) + Send> = if wants_progress {
-        // A client gone away stops hearing; the import goes on to its end.
-        Box::new(move |done| {
-            let _ = progress_tx.send(done);
-        })
-    } else {
-        Box::new(|_| {})
-    };
-    let run = run_import(state.clone(), staff.actor.clone(), input, format, dry_run, progress);
-    if wants_progress {
-        return Ok(progress_stream(actix_web::rt::spawn(run), progress_rx, dry_run));
+    if imports::accepts(&req, "application/x-ndjson") {
+        return Ok(imports::progress_stream(dry_run, run));
     }
-    let report = run.await?;
+    let report = run(Box::new(|_| {})).await?;
     if wants_csv {
-        return Ok(rejected_rows(&report, dry_run));
+        return Ok(imports::rejected_rows(&report, dry_run, "roster-rejected.csv", &TEMPLATE_HEADER));
     }
     Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
-}
-
-fn accepts(req: &HttpRequest, media: &str) -> bool {
-    let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
-    accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with(media)))
-}
-
-/// `Prefer: respond-async` (RFC 7240), among other preferences or alone.
-fn prefers_async(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.split(';').next().is_some_and(|name| name.trim().eq_ignore_ascii_case("respond-async")))
 }
 
 /// The largest CSV upload taken: far above a city's roster (1.2 M rows are under 100 MB).
 const CSV_MAX_BYTES: u64 = 1 << 30;
 const XLSX_MAX_BYTES: u64 = 256 << 20;
-
-/// Takes the whole upload onto disk before a row is read.
-async fn spool(mut payload: web::Payload, format: &RosterFormat) -> Result<Box<dyn Read + Send>, ApiError> {
-    let cap = if matches!(format, RosterFormat::Csv) { CSV_MAX_BYTES } else { XLSX_MAX_BYTES };
-    let mut spool = Spool::new(cap).map_err(|e| ApiError::internal(&anyhow::Error::from(e)))?;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "request.unreadable_body",
-                "无法读取请求体",
-                "Request body could not be read",
-            )
-            .detail(e.to_string())
-        })?;
-        spool.write(&chunk).map_err(|e| match e {
-            SpoolError::TooLarge(cap) => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request.too_large",
-                "文件过大，请拆分后分别导入",
-                "The file is too large: split it and import the parts",
-            )
-            .detail(format!("at most {cap} bytes")),
-            SpoolError::Io(e) => ApiError::internal(&anyhow::Error::from(e)),
-        })?;
-    }
-    Ok(Box::new(spool.into_reader().map_err(|e| ApiError::internal(&anyhow::Error::from(e)))?))
-}
+/// The template's header, heading the rejected rows of a file that had none.
+const TEMPLATE_HEADER: [&str; 6] = ["姓名", "身份证号", "工会编码", "工会名称", "会员编号", "状态"];
 
 /// Runs the import of a whole upload and answers the report.
-pub(super) async fn run_import(
+async fn run_import(
     state: web::Data<MembersState>,
     actor: domain::admin::Actor,
     input: Box<dyn Read + Send>,
     format: RosterFormat,
     dry_run: bool,
-    progress: Box<dyn FnMut(ImportProgress) + Send>,
+    progress: imports::Progress,
 ) -> Result<ImportReport, ApiError> {
     let report = if dry_run {
         state.roster.dry_run(&actor, input, format, progress).await
@@ -258,61 +152,4 @@ pub(super) async fn run_import(
         .with("reason_en", refusal.en),
         ImportError::Unknown(e) => ApiError::internal(&e),
     })
-}
-
-/// The import's progress as it runs, one JSON line per batch (`{"progress": {"rows", "accepted",
-/// "rejected"}}`), then `{"report": …}` — or `{"problem": …}` if it failed.
-fn progress_stream(
-    run: actix_web::rt::task::JoinHandle<Result<ImportReport, ApiError>>,
-    progress: tokio::sync::mpsc::UnboundedReceiver<ImportProgress>,
-    dry_run: bool,
-) -> HttpResponse {
-    let line = |value: serde_json::Value| Ok::<_, actix_web::Error>(web::Bytes::from(format!("{value}\n")));
-    let lines = futures_util::stream::unfold(Some((progress, run)), move |state| async move {
-        let (mut progress, run) = state?;
-        if let Some(done) = progress.recv().await {
-            return Some((line(serde_json::json!({"progress": done})), Some((progress, run))));
-        }
-        // The importer dropped its progress: it is done.
-        let last = match run.await {
-            Ok(Ok(report)) => serde_json::json!({"report": ImportView::of(report, dry_run)}),
-            Ok(Err(problem)) => serde_json::json!({"problem": problem.body(crate::error::Lang::Zh, None)}),
-            Err(_) => serde_json::json!({"problem": {"code": "internal", "message": "导入任务异常结束"}}),
-        };
-        Some((line(last), None))
-    });
-    HttpResponse::Ok().content_type("application/x-ndjson").streaming(lines)
-}
-
-/// The rejected rows as a file to fix and upload again: the file's own columns (its header, or the
-/// template's), then why and which line; the import ignores the two added columns.
-fn rejected_rows(report: &ImportReport, dry_run: bool) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("content-disposition", "attachment; filename=\"roster-rejected.csv\""))
-        .insert_header(("x-import-accepted", report.accepted.to_string()))
-        .insert_header(("x-import-rejected", report.rejected.to_string()))
-        .insert_header(("x-import-dry-run", dry_run.to_string()))
-        .body(rejected_file(report))
-}
-
-/// The rejected rows file's text: UTF-8 with a BOM, so Excel opens it right.
-pub(super) fn rejected_file(report: &ImportReport) -> String {
-    use domain::shared::spreadsheet::cell;
-    let header: Vec<String> =
-        report.header.clone().unwrap_or_else(|| Column::ALL.iter().map(|c| c.zh().to_owned()).collect());
-    let width = header.len();
-    let line = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
-    let mut body = String::from("\u{feff}");
-    body.push_str(&line(&[header, vec!["错误原因".to_owned(), "原行号".to_owned()]].concat()));
-    body.push_str("\r\n");
-    for r in &report.rejections {
-        let mut cells = r.cells.clone();
-        cells.resize(width.max(cells.len()), String::new());
-        cells.push(r.refusal.zh.clone());
-        cells.push(r.line.to_string());
-        body.push_str(&line(&cells));
-        body.push_str("\r\n");
-    }
-    body
 }

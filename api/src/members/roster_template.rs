@@ -4,7 +4,7 @@ use actix_web::{get, HttpResponse};
 
 use crate::error::ApiError;
 use crate::extract::Staff;
-use domain::members::roster::{Column, RosterStatus, EXAMPLE_ROW, STATUS_VALUES};
+use domain::members::roster::{Column, ColumnSet, RosterStatus, EXAMPLE_ROW, STATUS_VALUES};
 
 use super::roster::XLSX;
 

@@ -4,12 +4,10 @@ use crate::wire::Infra;
 use domain::members::auth::{MemberAuth, OtpPolicy};
 use domain::members::profile::Profiles;
 use domain::members::roster_import::RosterImports;
-use domain::shared::import_job::JobLog;
 use domain::shared::AppClock;
 use infra::auth::JwtMemberTokens;
 use infra::db::alerts::DbOperatorAlerts;
 use infra::db::audit::DbAuditLog;
-use infra::db::import_jobs::DbImportJobs;
 use infra::db::members::DbMembers;
 use infra::db::refresh::DbRefreshTokens;
 use infra::db::roster::DbRoster;
@@ -26,8 +24,6 @@ pub struct MembersState {
     pub auth: MemberAuthService,
     pub profiles: ProfileService,
     pub roster: Roster,
-    /// Imports running on their own, polled by staff.
-    pub imports: JobLog<DbImportJobs, AppClock>,
     /// Who may use member routes, remembered a page's life.
     pub standing: super::standing::Standings,
     pub clock: AppClock,
@@ -69,7 +65,6 @@ pub fn wire(infra: &Infra) -> MembersState {
             policy_version: config.privacy_policy_version.clone(),
         },
         roster: RosterImports { importer: roster, audit: DbAuditLog(infra.db.clone()), clock: infra.clock.clone() },
-        imports: JobLog { jobs: DbImportJobs(infra.db.clone()), clock: infra.clock.clone() },
         standing: Default::default(),
         clock: infra.clock.clone(),
     }

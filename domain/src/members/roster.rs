@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 
 use super::identity::{IdNumber, PersonName};
+use crate::shared::import::text_cell;
+pub use crate::shared::import::{ColumnSet, ImportProgress, ImportReport, Refusal, Rejection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RosterStatus {
@@ -44,8 +46,12 @@ impl Column {
     /// In the documented order, which a file without a header row must follow.
     pub const ALL: [Column; 6] =
         [Column::Name, Column::IdNumber, Column::UnionOrgCode, Column::UnionOrgName, Column::MemberNo, Column::Status];
+}
 
-    pub fn key(self) -> &'static str {
+impl ColumnSet for Column {
+    const ALL: &'static [Self] = &Column::ALL;
+
+    fn key(self) -> &'static str {
         match self {
             Column::Name => "name",
             Column::IdNumber => "id_number",
@@ -56,8 +62,7 @@ impl Column {
         }
     }
 
-    /// The header the template uses.
-    pub fn zh(self) -> &'static str {
+    fn zh(self) -> &'static str {
         match self {
             Column::Name => "姓名",
             Column::IdNumber => "身份证号",
@@ -68,7 +73,6 @@ impl Column {
         }
     }
 
-    /// Headers taken for this column (compared without spaces, case or a BOM).
     fn aliases(self) -> &'static [&'static str] {
         match self {
             Column::Name => &["name", "姓名", "会员姓名", "名字", "职工姓名"],
@@ -80,12 +84,6 @@ impl Column {
             Column::MemberNo => &["member_no", "会员编号", "会员号", "会员证号"],
             Column::Status => &["status", "状态", "会籍状态", "会员状态"],
         }
-    }
-
-    fn of_header(header: &str) -> Option<Column> {
-        let h: String =
-            header.chars().filter(|c| !c.is_whitespace() && *c != '\u{feff}').flat_map(char::to_lowercase).collect();
-        Column::ALL.into_iter().find(|c| c.aliases().contains(&h.as_str()))
     }
 }
 
@@ -114,108 +112,11 @@ impl RosterStatus {
     }
 }
 
-/// Why a row (or the whole file) was refused: in Chinese for staff, English beside, and the column
-/// when one is to blame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub column: Option<Column>,
-    pub zh: String,
-    pub en: String,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.zh, self.en)
-    }
-}
-
-impl Refusal {
-    /// The whole file, not one of its rows.
-    pub fn file(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { column: None, zh: zh.into(), en: en.into() }
-    }
-
-    fn of(column: Column, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { column: Some(column), zh: zh.into(), en: en.into() }
-    }
-}
-
-/// Where each column is in the file's rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    at: [usize; 6],
-    /// Headers that name no column: reported, their cells ignored.
-    pub unknown: Vec<String>,
-}
-
-impl Layout {
-    /// The documented order, for a file without a header row.
-    pub fn positional() -> Self {
-        Self { at: [0, 1, 2, 3, 4, 5], unknown: Vec::new() }
-    }
-
-    /// The layout a header row names, in any order, by Chinese or English names; `Ok(None)` when
-    /// the row names no column at all (it is data, in the documented order). A header missing a
-    /// column, or naming one twice, refuses the whole file in one error.
-    pub fn from_header(fields: &[&str]) -> Result<Option<Self>, Refusal> {
-        let found: Vec<Option<Column>> = fields.iter().map(|f| Column::of_header(f)).collect();
-        if found.iter().all(Option::is_none) {
-            return Ok(None);
-        }
-        let mut at = [usize::MAX; 6];
-        for (i, column) in found.iter().enumerate() {
-            let Some(column) = column else { continue };
-            let slot = &mut at[*column as usize];
-            if *slot != usize::MAX {
-                return Err(Refusal::of(
-                    *column,
-                    format!("表头中“{}”列出现了两次", column.zh()),
-                    format!("the header names the column {} twice", column.key()),
-                ));
-            }
-            *slot = i;
-        }
-        let missing: Vec<Column> = Column::ALL.into_iter().filter(|c| at[*c as usize] == usize::MAX).collect();
-        if !missing.is_empty() {
-            let zh: Vec<&str> = missing.iter().map(|c| c.zh()).collect();
-            let en: Vec<&str> = missing.iter().map(|c| c.key()).collect();
-            return Err(Refusal {
-                column: None,
-                zh: format!("表头缺少以下列：{}", zh.join("、")),
-                en: format!("the header lacks the columns {}", en.join(", ")),
-            });
-        }
-        let unknown = fields
-            .iter()
-            .zip(&found)
-            .filter(|(_, c)| c.is_none())
-            .map(|(f, _)| f.trim().trim_start_matches('\u{feff}').to_owned())
-            .filter(|f| !f.is_empty())
-            .collect();
-        Ok(Some(Self { at, unknown }))
-    }
-
-    fn cell<'a>(&self, fields: &[&'a str], column: Column) -> &'a str {
-        fields.get(self.at[column as usize]).copied().unwrap_or("")
-    }
-
-    fn width(&self) -> usize {
-        self.at.iter().max().map_or(0, |m| m + 1)
-    }
-}
+/// Where each column is in a roster file's rows.
+pub type Layout = crate::shared::import::Layout<Column>;
 
 fn text(field: &str, column: Column, max: usize) -> Result<String, Refusal> {
-    let v = crate::shared::text::fold_width(field).trim().to_owned();
-    // U+FFFD is what a decoder leaves of bytes not in the file's encoding: the cell is garbled.
-    if v.is_empty() || v.chars().count() > max || v.chars().any(|c| c.is_control() || c == '\u{FFFD}') {
-        Err(Refusal::of(
-            column,
-            format!("{}须为 1–{max} 个可打印字符", column.zh()),
-            format!("{} must be 1-{max} printable characters", column.key()),
-        ))
-    } else {
-        Ok(v)
-    }
+    text_cell(field, column, max)
 }
 
 /// `3.20502E+17`, `320502199003071000`: what a spreadsheet makes of an 18-digit number it was
@@ -238,13 +139,7 @@ pub fn numeric_id_refusal() -> Refusal {
 impl RosterEntry {
     /// Parses one row laid out as `layout` says; the refusal is what staff are shown for that line.
     pub fn parse(layout: &Layout, fields: &[&str], today: NaiveDate) -> Result<Self, Refusal> {
-        if fields.len() < layout.width() {
-            return Err(Refusal {
-                column: None,
-                zh: format!("应有 {} 列，实际 {} 列", layout.width(), fields.len()),
-                en: format!("expected {} columns, found {}", layout.width(), fields.len()),
-            });
-        }
+        layout.check_width(fields)?;
         let cell = |c: Column| layout.cell(fields, c);
         let raw_id = cell(Column::IdNumber);
         if looks_numeric(raw_id) {
@@ -260,7 +155,15 @@ impl RosterEntry {
             })?,
             id_number: IdNumber::parse(raw_id, today)
                 .map_err(|e| Refusal::of(Column::IdNumber, id_zh(&e), format!("id_number: {e}")))?,
-            union_org_code: text(cell(Column::UnionOrgCode), Column::UnionOrgCode, 32)?,
+            union_org_code: crate::unions::UnionCode::parse(cell(Column::UnionOrgCode))
+                .map_err(|e| {
+                    Refusal::of(
+                        Column::UnionOrgCode,
+                        "工会编码须为 1–32 位字母、数字或“-”（统一社会信用代码须校验位正确）",
+                        format!("union_org_code: {e}"),
+                    )
+                })?
+                .to_string(),
             union_org_name: text(cell(Column::UnionOrgName), Column::UnionOrgName, 100)?,
             member_no: text(cell(Column::MemberNo), Column::MemberNo, 32)?,
             status: RosterStatus::parse(cell(Column::Status)).ok_or_else(|| {
@@ -285,57 +188,6 @@ fn id_zh(e: &super::identity::InvalidIdNumber) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub line: u64,
-    pub refusal: Refusal,
-    /// The row's cells as read, for the file of rejected rows staff fix and upload again.
-    pub cells: Vec<String>,
-}
-
-/// How far an import has come: reported after each batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ImportProgress {
-    /// Data rows read so far.
-    pub rows: u64,
-    /// Of them, rows that passed every check.
-    pub accepted: u64,
-    pub rejected: u64,
-    /// Of the accepted rows, those written so far: new, changed, and already as the file has them.
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-}
-
-/// What an import did. Rejections past the first [`ImportReport::KEEP`] are counted, not listed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    pub inserted: u64,
-    pub updated: u64,
-    /// Rows identical to what the roster already held.
-    pub unchanged: u64,
-    pub rejected: u64,
-    /// Rows that passed every check (written, or in a dry run, that would be).
-    pub accepted: u64,
-    pub rejections: Vec<Rejection>,
-    /// Header names that matched no column; their cells were ignored.
-    pub ignored_columns: Vec<String>,
-    /// The file's header row as read, if it had one.
-    pub header: Option<Vec<String>>,
-}
-
-impl ImportReport {
-    /// Rejected rows kept with their cells (a few MB at most); the rest are counted.
-    pub const KEEP: usize = 50_000;
-
-    pub fn reject(&mut self, line: u64, refusal: Refusal, cells: &[&str]) {
-        self.rejected += 1;
-        if self.rejections.len() < Self::KEEP {
-            self.rejections.push(Rejection { line, refusal, cells: cells.iter().map(|c| (*c).to_owned()).collect() });
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,14 +204,14 @@ mod tests {
         let mut bad = ok;
         bad[1] = "110105194912310021";
         let refused = RosterEntry::parse(&layout, &bad, today()).unwrap_err();
-        assert_eq!((refused.column, refused.zh.as_str()), (Some(Column::IdNumber), "身份证号校验位不正确"));
+        assert_eq!((refused.column, refused.zh.as_str()), (Some(Column::IdNumber.name()), "身份证号校验位不正确"));
         bad = ok;
         bad[5] = "retired";
-        assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err().column, Some(Column::Status));
+        assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err().column, Some(Column::Status.name()));
         assert!(RosterEntry::parse(&layout, &ok[..5], today()).unwrap_err().en.contains("expected 6 columns"));
         bad = ok;
         bad[3] = "苏州\u{FFFD}工会";
-        assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err().column, Some(Column::UnionOrgName));
+        assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err().column, Some(Column::UnionOrgName.name()));
         bad = ok;
         bad[1] = "1.10105E+17";
         assert_eq!(RosterEntry::parse(&layout, &bad, today()).unwrap_err(), numeric_id_refusal());

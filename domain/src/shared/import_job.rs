@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
 use uuid::Uuid;
 
+use super::import::ImportProgress;
 use super::Clock;
 use crate::admin::AdminId;
-use crate::members::roster::ImportProgress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ImportJobId(pub Uuid);
@@ -23,17 +23,24 @@ impl std::fmt::Display for ImportJobId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportKind {
     Roster,
+    /// The union tree.
+    Unions,
 }
 
 impl ImportKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ImportKind::Roster => "roster",
+            ImportKind::Unions => "unions",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "roster").then_some(ImportKind::Roster)
+        match s {
+            "roster" => Some(ImportKind::Roster),
+            "unions" => Some(ImportKind::Unions),
+            _ => None,
+        }
     }
 }
 
@@ -198,7 +205,9 @@ mod tests {
 
     #[test]
     fn kinds_read_back() {
-        assert_eq!(ImportKind::parse(ImportKind::Roster.as_str()), Some(ImportKind::Roster));
+        for kind in [ImportKind::Roster, ImportKind::Unions] {
+            assert_eq!(ImportKind::parse(kind.as_str()), Some(kind));
+        }
         assert_eq!(ImportKind::parse("payroll"), None);
     }
 }

@@ -6,6 +6,7 @@ pub mod email;
 pub mod ephemeral;
 pub mod idempotency;
 pub mod ids;
+pub mod import;
 pub mod import_job;
 pub mod money;
 pub mod paging;

@@ -38,6 +38,12 @@ impl UnionCode {
         &self.0
     }
 
+    /// As the database holds it: parsed when it was written (codes from rosters older than the
+    /// tree were folded to upper case when the tree was made).
+    pub fn stored(code: String) -> Self {
+        Self(code)
+    }
+
     /// Whether it is a 统一社会信用代码 (rather than the federation's own code).
     pub fn is_credit_code(&self) -> bool {
         self.0.len() == 18 && self.0.bytes().all(|b| USCC_CHARS.contains(&b))

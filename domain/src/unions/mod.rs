@@ -3,8 +3,14 @@
 //! every list they read is "everything under it".
 
 pub mod code;
+mod error;
+pub mod file;
+pub mod model;
 pub mod node;
+pub mod ports;
+pub mod service;
 pub mod tree;
 
 pub use code::{InvalidUnionCode, UnionCode};
+pub use error::UnionError;
 pub use node::{NodePath, UnionKind};

@@ -42,13 +42,27 @@ impl UnionKind {
         }
     }
 
+    /// As the template and exports write it (and [`UnionKind::parse`] reads it back).
+    pub fn zh(self) -> &'static str {
+        match self {
+            UnionKind::City => "市总工会",
+            UnionKind::District => "区总工会",
+            UnionKind::Town => "镇（街道）总工会",
+            UnionKind::Industry => "产业工会",
+            UnionKind::Grassroots => "基层工会",
+            UnionKind::Joint => "联合工会",
+        }
+    }
+
     /// By its name in English or as staff write it in Chinese.
     pub fn parse(raw: &str) -> Option<Self> {
         let v = raw.trim().to_ascii_lowercase();
         Some(match v.as_str() {
             "city" | "市总工会" => UnionKind::City,
             "district" | "区总工会" | "市总工会（县级市）" | "县级市总工会" => UnionKind::District,
-            "town" | "镇总工会" | "街道总工会" | "开发区总工会" | "街道工会" => UnionKind::Town,
+            "town" | "镇（街道）总工会" | "镇街总工会" | "镇总工会" | "街道总工会" | "开发区总工会" | "街道工会" => {
+                UnionKind::Town
+            }
             "industry" | "产业工会" | "行业工会" => UnionKind::Industry,
             "grassroots" | "基层工会" => UnionKind::Grassroots,
             "joint" | "联合工会" => UnionKind::Joint,
@@ -97,6 +111,16 @@ impl NodePath {
         &self.0
     }
 
+    /// As the database holds it: built by [`NodePath::root`] and [`NodePath::child`] when written.
+    pub fn stored(path: String) -> Self {
+        Self(path)
+    }
+
+    /// The codes from the root down.
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/').filter(|c| !c.is_empty())
+    }
+
     /// Whether `other` is this node or lies under it.
     pub fn contains(&self, other: &NodePath) -> bool {
         other.0.starts_with(&self.0)
@@ -128,6 +152,9 @@ mod tests {
             assert_eq!(UnionKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(UnionKind::parse(" 基层工会 "), Some(UnionKind::Grassroots));
+        for kind in UnionKind::ALL {
+            assert_eq!(UnionKind::parse(kind.zh()), Some(kind), "exports read back");
+        }
         assert_eq!(UnionKind::parse("街道总工会"), Some(UnionKind::Town));
         assert_eq!(UnionKind::parse("委员会"), None);
     }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::code::UnionCode;
+use super::model::{Employers, UnionName};
 use super::node::{NodePath, UnionKind};
 
 /// One row of a tree import.
@@ -12,10 +13,13 @@ use super::node::{NodePath, UnionKind};
 pub struct NodeRow {
     pub line: u64,
     pub code: UnionCode,
-    pub name: String,
+    pub name: UnionName,
     pub kind: UnionKind,
     /// `None` only for the city federation, the root.
     pub parent: Option<UnionCode>,
+    pub employers: Employers,
+    /// The row's cells as read, for the file of rejected rows.
+    pub cells: Vec<String>,
 }
 
 /// A row placed: its path in the tree after the import.
@@ -23,8 +27,10 @@ pub struct NodeRow {
 pub struct Placed {
     pub line: u64,
     pub code: UnionCode,
-    pub name: String,
+    pub name: UnionName,
     pub kind: UnionKind,
+    pub parent: Option<UnionCode>,
+    pub employers: Employers,
     pub path: NodePath,
 }
 
@@ -137,7 +143,15 @@ pub fn place(
                 }
             };
             placed_at.insert(row.code.clone(), (row.kind, path.clone()));
-            placed.push(Placed { line: row.line, code: row.code, name: row.name, kind: row.kind, path });
+            placed.push(Placed {
+                line: row.line,
+                code: row.code,
+                name: row.name,
+                kind: row.kind,
+                parent: row.parent,
+                employers: row.employers,
+                path,
+            });
         }
         pending = waiting;
         if pending.is_empty() || !progress {
@@ -167,7 +181,15 @@ mod tests {
     }
 
     fn row(line: u64, c: &str, kind: UnionKind, parent: Option<&str>) -> NodeRow {
-        NodeRow { line, code: code(c), name: format!("{c} 工会"), kind, parent: parent.map(code) }
+        NodeRow {
+            line,
+            code: code(c),
+            name: UnionName::parse(&format!("{c} 工会")).unwrap(),
+            kind,
+            parent: parent.map(code),
+            employers: Employers::default(),
+            cells: Vec::new(),
+        }
     }
 
     fn tree() -> HashMap<UnionCode, (UnionKind, NodePath)> {

@@ -23,5 +23,6 @@ pub mod rekey;
 mod reports;
 pub mod roster;
 pub mod schema;
+pub mod unions;
 
 pub use conn::{Backend, Database, DatabaseUrl, DbConn};

@@ -117,6 +117,23 @@ const MERGE: &str = "
     )
     SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) AS total FROM up";
 
+/// Every union code the batch names is a union of the tree: the ones it lacks become grassroots
+/// unions under the root, flagged unplaced for staff to place. Two imports at once make one each.
+const ADOPT_STAGED: &str = "
+    INSERT INTO union_nodes (code, name, kind, parent_code, path, unplaced, created_at, updated_at)
+    SELECT s.code, s.name, 'grassroots', root.code, root.path || s.code || '/', TRUE, $1, $1
+      FROM (SELECT union_org_code AS code, MIN(union_org_name) AS name FROM roster_staging GROUP BY union_org_code) s,
+           (SELECT code, path FROM union_nodes WHERE parent_code IS NULL) root
+     WHERE NOT EXISTS (SELECT 1 FROM union_nodes n WHERE n.code = s.code)
+    ON CONFLICT DO NOTHING";
+
+/// [`ADOPT_STAGED`] for one code, on SQLite.
+const ADOPT_ONE: &str = "
+    INSERT INTO union_nodes (code, name, kind, parent_code, path, unplaced, created_at, updated_at)
+    SELECT ?, ?, 'grassroots', code, path || ? || '/', TRUE, ?, ?
+      FROM union_nodes WHERE parent_code IS NULL
+    ON CONFLICT DO NOTHING";
+
 /// PostgreSQL: COPY the batch into a temporary table, then one set-based merge.
 fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
     pg.batch_execute(
@@ -146,6 +163,7 @@ fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) ->
         .with_format(CopyFormat::Csv)
         .execute(pg)?;
     let counts: Upserted = diesel::sql_query(MERGE).bind::<Timestamp, _>(now.naive_utc()).get_result(pg)?;
+    diesel::sql_query(ADOPT_STAGED).bind::<Timestamp, _>(now.naive_utc()).execute(pg)?;
     let (inserted, touched) = (u64::try_from(counts.inserted)?, u64::try_from(counts.total)?);
     Ok(BatchOutcome { inserted, updated: touched - inserted, unchanged: rows.len() as u64 - touched })
 }
@@ -182,6 +200,19 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
         .execute(lite)? as u64;
     }
     let inserted = u64::try_from(count(lite)? - before)?;
+    let mut codes: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for r in rows {
+        codes.entry(&r.union_org_code).or_insert(&r.union_org_name);
+    }
+    for (code, name) in codes {
+        diesel::sql_query(ADOPT_ONE)
+            .bind::<Text, _>(code)
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(code)
+            .bind::<Timestamp, _>(now.naive_utc())
+            .bind::<Timestamp, _>(now.naive_utc())
+            .execute(lite)?;
+    }
     Ok(BatchOutcome { inserted, updated: touched - inserted, unchanged: rows.len() as u64 - touched })
 }
 

@@ -2,7 +2,7 @@
 -- poll, then the report and the rejected rows (kept a week: they hold names and ID numbers).
 CREATE TABLE import_jobs (
     id            TEXT PRIMARY KEY,
-    kind          TEXT NOT NULL CHECK (kind IN ('roster')),
+    kind          TEXT NOT NULL CHECK (kind IN ('roster', 'unions')),
     started_by    TEXT NOT NULL REFERENCES admin_users (id),
     dry_run       BOOLEAN NOT NULL,
     rows_read     BIGINT NOT NULL DEFAULT 0,

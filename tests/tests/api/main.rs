@@ -48,6 +48,7 @@ mod roster_files;
 mod schema;
 mod spec_lint;
 mod statements;
+mod unions;
 mod webhook_secrets;
 mod webhook_targets;
 mod webhooks;

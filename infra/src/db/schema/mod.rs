@@ -11,6 +11,8 @@ mod member_tables;
 #[path = "merchants.rs"]
 mod merchant_tables;
 mod shared;
+#[path = "unions.rs"]
+mod union_tables;
 
 pub use admin::*;
 pub use campaign_tables::*;
@@ -18,8 +20,10 @@ pub use card_tables::*;
 pub use member_tables::*;
 pub use merchant_tables::*;
 pub use shared::*;
+pub use union_tables::*;
 
 diesel::allow_tables_to_appear_in_same_query!(members, roster);
+diesel::allow_tables_to_appear_in_same_query!(union_nodes, union_employers);
 diesel::allow_tables_to_appear_in_same_query!(claims, gifts, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants, stores);
 diesel::allow_tables_to_appear_in_same_query!(claims, stores);

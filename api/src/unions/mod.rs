@@ -1,0 +1,24 @@
+//! `/v1/admin/unions`: the federation's organisation tree — its nodes, their import and export.
+
+mod dto;
+mod errors;
+mod file;
+mod nodes;
+mod wire;
+
+pub use wire::{wire, UnionsState};
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    // The fixed paths before `{code}`: a code never holds a dot, but the order says so plainly.
+    cfg.service(file::import_unions)
+        .service(file::export_unions)
+        .service(file::unions_template)
+        .service(nodes::list_unions)
+        .service(nodes::create_union)
+        .service(nodes::get_union)
+        .service(nodes::update_union)
+        .service(nodes::merge_union)
+        .service(nodes::close_union);
+}

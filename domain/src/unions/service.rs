@@ -1,0 +1,156 @@
+//! The tree's use cases: who may change it, what each change is recorded as.
+
+use std::io::Read;
+
+use super::code::UnionCode;
+use super::error::UnionError;
+use super::file::{parse_row, TreeColumn};
+use super::model::{NewNode, NodeChange, NodeFilter, UnionNode};
+use super::ports::{Merged, UnionTree};
+use super::tree::NodeRow;
+use crate::admin::{Actor, NewAuditEntry};
+use crate::members::roster_import::ReadError;
+use crate::shared::import::{ImportReport, Layout, Refusal};
+use crate::shared::{Clock, Page, PageRequest};
+
+/// A record of the file with its line: its cells, or why the line cannot be read (bad quoting).
+pub type Record = (u64, Result<Vec<String>, Refusal>);
+
+/// Reads a tree file's records (its encoding found, CSV split) — the file adapter.
+pub trait TreeFile: Send + Sync + 'static {
+    /// Every record, or one refusal for the whole file.
+    fn records(&self, input: Box<dyn Read + Send>) -> Result<Vec<Record>, ReadError>;
+}
+
+pub struct UnionService<T, F, C> {
+    pub tree: T,
+    pub file: F,
+    pub clock: C,
+}
+
+impl<T: UnionTree, F: TreeFile, C: Clock> UnionService<T, F, C> {
+    fn may_change(actor: &Actor) -> Result<(), UnionError> {
+        if actor.role.may_write() {
+            Ok(())
+        } else {
+            Err(UnionError::Forbidden)
+        }
+    }
+
+    fn entry(&self, actor: &Actor, action: &'static str, target: &UnionCode) -> NewAuditEntry {
+        NewAuditEntry::by(actor, self.clock.now(), action, target.to_string())
+    }
+
+    /// The city federation.
+    pub async fn root(&self) -> Result<UnionNode, UnionError> {
+        self.tree.root().await?.ok_or_else(|| anyhow::anyhow!("the tree has no root").into())
+    }
+
+    pub async fn get(&self, code: &UnionCode) -> Result<UnionNode, UnionError> {
+        self.tree.get(code).await?.ok_or_else(|| UnionError::NotFound(code.clone()))
+    }
+
+    pub async fn list(&self, mut filter: NodeFilter, page: PageRequest) -> Result<Page<UnionNode>, UnionError> {
+        if let Some(text) = filter.text.take() {
+            let text = crate::shared::text::fold_width(&text).trim().to_owned();
+            if text.chars().count() > 100 {
+                return Err(UnionError::invalid("q", "搜索词最多 100 个字符", "q has at most 100 characters"));
+            }
+            filter.text = (!text.is_empty()).then_some(text);
+        }
+        Ok(self.tree.list(filter, page).await?)
+    }
+
+    pub async fn create(&self, actor: &Actor, node: NewNode) -> Result<UnionNode, UnionError> {
+        Self::may_change(actor)?;
+        let entry = self.entry(actor, "union.create", &node.code);
+        let made = self.tree.create(node, entry).await?;
+        Ok(made)
+    }
+
+    pub async fn change(&self, actor: &Actor, code: UnionCode, change: NodeChange) -> Result<UnionNode, UnionError> {
+        Self::may_change(actor)?;
+        let entry = self.entry(actor, "union.update", &code);
+        self.tree.change(code, change, entry).await
+    }
+
+    pub async fn merge(&self, actor: &Actor, from: UnionCode, into: UnionCode) -> Result<Merged, UnionError> {
+        Self::may_change(actor)?;
+        let entry = self.entry(actor, "union.merge", &from);
+        self.tree.merge(from, into, entry).await
+    }
+
+    pub async fn close(&self, actor: &Actor, code: UnionCode) -> Result<UnionNode, UnionError> {
+        Self::may_change(actor)?;
+        let entry = self.entry(actor, "union.close", &code);
+        self.tree.close(code, entry).await
+    }
+
+    /// Every node under `code`, parents first: the export.
+    pub async fn subtree(&self, code: &UnionCode) -> Result<Vec<UnionNode>, UnionError> {
+        self.get(code).await?;
+        Ok(self.tree.subtree(code).await?)
+    }
+
+    /// Imports a tree file: rows in any order, each bad one refused by its line; the good ones
+    /// written together. A file refused as a whole is one error.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        input: Box<dyn Read + Send>,
+        dry_run: bool,
+    ) -> Result<ImportReport, TreeImportError> {
+        Self::may_change(actor).map_err(|_| TreeImportError::Forbidden)?;
+        let records = self.file.records(input).map_err(|e| match e {
+            ReadError::File(refusal) => TreeImportError::File(refusal),
+            ReadError::Failed(e) => TreeImportError::Unknown(e),
+        })?;
+        let (rows, report) = read_rows(records).map_err(TreeImportError::File)?;
+        let entry = NewAuditEntry::by(actor, self.clock.now(), "union.import", "union tree upload".into());
+        Ok(self.tree.import(rows, report, dry_run, entry).await?)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TreeImportError {
+    #[error("only admins and operators change the tree")]
+    Forbidden,
+    #[error("{0}")]
+    File(Refusal),
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// The file's records as rows, the refused ones already in the report; its header, if it has one,
+/// says where each column is.
+fn read_rows(records: Vec<Record>) -> Result<(Vec<NodeRow>, ImportReport), Refusal> {
+    let mut report = ImportReport::default();
+    let mut layout = Layout::<TreeColumn>::positional();
+    let mut rows = Vec::with_capacity(records.len());
+    for (i, (line, cells)) in records.iter().enumerate() {
+        let cells = match cells {
+            Ok(cells) => cells,
+            Err(refusal) => {
+                report.reject(*line, refusal.clone(), &[]);
+                continue;
+            }
+        };
+        let fields: Vec<&str> = cells.iter().map(String::as_str).collect();
+        if i == 0 {
+            if let Some(named) = Layout::from_header(&fields)? {
+                report.ignored_columns.clone_from(&named.unknown);
+                report.header = Some(fields.iter().map(|f| f.trim_start_matches('\u{feff}').to_owned()).collect());
+                layout = named;
+                continue;
+            }
+        }
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        match parse_row(&layout, &fields, *line) {
+            Ok(row) => rows.push(row),
+            Err(refusal) => report.reject(*line, refusal, &fields),
+        }
+    }
+    Ok((rows, report))
+}

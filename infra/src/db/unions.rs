@@ -1,0 +1,577 @@
+//! The union tree on both backends. A node's subtree is one range of its materialised path
+//! (`path >= '/R/A/' AND path < '/R/A0'`: `0` follows `/`), which a B-tree index answers without
+//! walking the tree; on PostgreSQL the column sorts bytewise (`COLLATE "C"`) so the range holds.
+//! Every change takes the root's row lock first (SQLite's writer lock is the same): tree changes
+//! are rare, and two moves at once could otherwise close a cycle.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use std::collections::{HashMap, HashSet};
+
+use super::audit;
+use super::schema::{roster, union_employers, union_nodes};
+use super::{Database, DbConn};
+use domain::admin::NewAuditEntry;
+use domain::shared::import::{ImportReport, Refusal};
+use domain::shared::{Page, PageRequest};
+use domain::unions::model::{
+    check_close, check_merge, check_move, check_parent, Employers, NewNode, NodeChange, NodeFilter, UnionName,
+    UnionNode,
+};
+use domain::unions::ports::{Merged, UnionTree};
+use domain::unions::tree::{place, NodeRow};
+use domain::unions::{NodePath, UnionCode, UnionError, UnionKind};
+
+diesel::define_sql_function!(fn substr(x: Text, start: Integer) -> Text);
+
+#[derive(Clone)]
+pub struct DbUnions(pub Database);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = union_nodes)]
+struct NodeRecord {
+    id: i64,
+    code: String,
+    name: String,
+    kind: String,
+    parent_code: Option<String>,
+    path: String,
+    unplaced: bool,
+    closed_at: Option<NaiveDateTime>,
+    merged_into: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl NodeRecord {
+    fn into_node(self, employers: Vec<String>) -> QueryResult<UnionNode> {
+        let bad =
+            |what: &str| diesel::result::Error::DeserializationError(format!("union {}: {what}", self.code).into());
+        Ok(UnionNode {
+            code: UnionCode::stored(self.code.clone()),
+            name: UnionName::stored(self.name.clone()),
+            kind: UnionKind::parse(&self.kind).ok_or_else(|| bad("unknown kind"))?,
+            parent: self.parent_code.map(UnionCode::stored),
+            path: NodePath::stored(self.path),
+            employers: Employers::stored(employers),
+            unplaced: self.unplaced,
+            closed_at: self.closed_at.map(|t| t.and_utc()),
+            merged_into: self.merged_into.map(UnionCode::stored),
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+}
+
+/// The bounds of the subtree under `path`: every path that starts with it.
+fn range(path: &str) -> (String, String) {
+    (path.to_owned(), format!("{}0", &path[..path.len() - 1]))
+}
+
+/// `%`, `_` and `\` taken literally in a `LIKE` pattern (with `ESCAPE '\'`).
+fn like_pattern(text: &str) -> String {
+    let escaped: String =
+        text.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    format!("%{escaped}%")
+}
+
+/// Takes the tree's lock: the root's row on PostgreSQL (SQLite's writer lock is held already).
+fn lock_tree(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        union_nodes::table
+            .filter(union_nodes::parent_code.is_null())
+            .select(union_nodes::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
+fn employers_of(conn: &mut DbConn, codes: &[String]) -> QueryResult<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in codes.chunks(500) {
+        let rows: Vec<(String, String)> = union_employers::table
+            .filter(union_employers::union_code.eq_any(chunk))
+            .order((union_employers::union_code, union_employers::position))
+            .select((union_employers::union_code, union_employers::name))
+            .load(conn)?;
+        for (code, name) in rows {
+            out.entry(code).or_default().push(name);
+        }
+    }
+    Ok(out)
+}
+
+fn nodes_of(conn: &mut DbConn, records: Vec<NodeRecord>) -> QueryResult<Vec<UnionNode>> {
+    let codes: Vec<String> = records.iter().map(|r| r.code.clone()).collect();
+    let mut employers = employers_of(conn, &codes)?;
+    records
+        .into_iter()
+        .map(|r| {
+            let e = employers.remove(&r.code).unwrap_or_default();
+            r.into_node(e)
+        })
+        .collect()
+}
+
+fn load(conn: &mut DbConn, code: &str) -> QueryResult<Option<UnionNode>> {
+    let record: Option<NodeRecord> =
+        union_nodes::table.filter(union_nodes::code.eq(code)).select(NodeRecord::as_select()).first(conn).optional()?;
+    Ok(nodes_of(conn, record.into_iter().collect())?.pop())
+}
+
+fn found(conn: &mut DbConn, code: &UnionCode) -> Result<UnionNode, UnionError> {
+    load(conn, code.as_str()).map_err(anyhow::Error::from)?.ok_or_else(|| UnionError::NotFound(code.clone()))
+}
+
+fn set_employers(conn: &mut DbConn, code: &str, employers: &Employers) -> QueryResult<()> {
+    diesel::delete(union_employers::table.filter(union_employers::union_code.eq(code))).execute(conn)?;
+    let rows: Vec<_> = employers
+        .names()
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            (
+                union_employers::union_code.eq(code),
+                union_employers::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                union_employers::name.eq(name),
+            )
+        })
+        .collect();
+    // One statement each: a multi-row insert is not one the two backends share.
+    for row in rows {
+        diesel::insert_into(union_employers::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Moves the node at `from` (and everything under it) to `to`.
+fn rewrite_paths(conn: &mut DbConn, from: &str, to: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    let (lo, hi) = range(from);
+    let keep = i32::try_from(from.len() + 1).unwrap_or(i32::MAX);
+    diesel::update(union_nodes::table.filter(union_nodes::path.ge(lo)).filter(union_nodes::path.lt(hi)))
+        .set((
+            union_nodes::path.eq(to.to_owned().into_sql::<Text>().concat(substr(union_nodes::path, keep))),
+            union_nodes::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+fn insert_node(
+    conn: &mut DbConn,
+    code: &str,
+    name: &str,
+    kind: UnionKind,
+    parent: &str,
+    path: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(union_nodes::table)
+        .values((
+            union_nodes::code.eq(code),
+            union_nodes::name.eq(name),
+            union_nodes::kind.eq(kind.as_str()),
+            union_nodes::parent_code.eq(parent),
+            union_nodes::path.eq(path),
+            union_nodes::unplaced.eq(false),
+            union_nodes::created_at.eq(now),
+            union_nodes::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+fn node_json(n: &UnionNode) -> serde_json::Value {
+    serde_json::json!({"code": n.code.as_str(), "name": n.name.as_str(), "kind": n.kind.as_str(),
+        "parent": n.parent.as_ref().map(UnionCode::as_str), "employers": n.employers.names(),
+        "closed": n.closed_at.is_some()})
+}
+
+fn active_members(conn: &mut DbConn, code: &str) -> QueryResult<i64> {
+    roster::table
+        .filter(roster::union_org_code.eq(code))
+        .filter(roster::status.eq("active"))
+        .select(count_star())
+        .first(conn)
+}
+
+impl UnionTree for DbUnions {
+    async fn root(&self) -> anyhow::Result<Option<UnionNode>> {
+        self.0
+            .run(move |conn| {
+                let code: Option<String> = union_nodes::table
+                    .filter(union_nodes::parent_code.is_null())
+                    .select(union_nodes::code)
+                    .first(conn)
+                    .optional()?;
+                Ok::<_, anyhow::Error>(match code {
+                    Some(code) => load(conn, &code)?,
+                    None => None,
+                })
+            })
+            .await
+    }
+
+    async fn get(&self, code: &UnionCode) -> anyhow::Result<Option<UnionNode>> {
+        let code = code.to_string();
+        self.0.run(move |conn| load(conn, &code).map_err(anyhow::Error::from)).await
+    }
+
+    async fn list(&self, filter: NodeFilter, page: PageRequest) -> anyhow::Result<Page<UnionNode>> {
+        let limit = page.limit;
+        let (records, next) = self
+            .0
+            .run(move |conn| {
+                let mut q =
+                    union_nodes::table.select(NodeRecord::as_select()).order(union_nodes::id.asc()).into_boxed();
+                if let Some(under) = &filter.under {
+                    let (lo, hi) = range(under.as_str());
+                    q = q.filter(union_nodes::path.ge(lo)).filter(union_nodes::path.lt(hi));
+                }
+                if let Some(parent) = &filter.parent {
+                    q = q.filter(union_nodes::parent_code.eq(parent.to_string()));
+                }
+                if let Some(kind) = filter.kind {
+                    q = q.filter(union_nodes::kind.eq(kind.as_str()));
+                }
+                if let Some(text) = &filter.text {
+                    let pattern = like_pattern(text);
+                    let by_employer = union_employers::table
+                        .filter(union_employers::name.like(pattern.clone()).escape('\\'))
+                        .select(union_employers::union_code);
+                    q = q.filter(
+                        union_nodes::name
+                            .like(pattern.clone())
+                            .escape('\\')
+                            .or(union_nodes::code.like(like_pattern(&text.to_uppercase())).escape('\\'))
+                            .or(union_nodes::code.eq_any(by_employer)),
+                    );
+                }
+                if filter.unplaced_only {
+                    q = q.filter(union_nodes::unplaced.eq(true));
+                }
+                if !filter.with_closed {
+                    q = q.filter(union_nodes::closed_at.is_null());
+                }
+                if let Some(after) = page.after {
+                    q = q.filter(union_nodes::id.gt(after.key()));
+                }
+                let rows: Vec<NodeRecord> = q.limit(i64::from(limit.get()) + 1).load(conn)?;
+                let page = Page::from_overfetch(rows, limit, |r| r.id);
+                let nodes = nodes_of(conn, page.items)?;
+                Ok::<_, anyhow::Error>((nodes, page.next))
+            })
+            .await?;
+        Ok(Page { items: records, next })
+    }
+
+    async fn subtree(&self, code: &UnionCode) -> anyhow::Result<Vec<UnionNode>> {
+        let code = code.to_string();
+        self.0
+            .snapshot(move |conn| {
+                let Some(root) = load(conn, &code)? else { return Ok(Vec::new()) };
+                let (lo, hi) = range(root.path.as_str());
+                let records: Vec<NodeRecord> = union_nodes::table
+                    .filter(union_nodes::path.ge(lo))
+                    .filter(union_nodes::path.lt(hi))
+                    .order(union_nodes::path.asc())
+                    .select(NodeRecord::as_select())
+                    .load(conn)?;
+                Ok(nodes_of(conn, records)?)
+            })
+            .await
+    }
+
+    async fn create(&self, node: NewNode, mut entry: NewAuditEntry) -> Result<UnionNode, UnionError> {
+        let now = entry.at.naive_utc();
+        self.0
+            .transaction(move |conn| {
+                lock_tree(conn)?;
+                if load(conn, node.code.as_str())?.is_some() {
+                    return Ok(Err(UnionError::CodeTaken(node.code)));
+                }
+                let parent = match found(conn, &node.parent) {
+                    Ok(parent) => parent,
+                    Err(e) => return Ok(Err(e)),
+                };
+                if let Err(e) = check_parent(node.kind, &parent) {
+                    return Ok(Err(e));
+                }
+                if !node.employers.is_empty() && !node.kind.is_leaf() {
+                    return Ok(Err(only_leaves_cover_employers()));
+                }
+                let path = parent.path.child(&node.code);
+                let code = node.code.as_str();
+                insert_node(conn, code, node.name.as_str(), node.kind, parent.code.as_str(), path.as_str(), now)?;
+                set_employers(conn, code, &node.employers)?;
+                let made = load(conn, code)?.ok_or_else(|| anyhow::anyhow!("the union just made is gone"))?;
+                entry.after = Some(node_json(&made));
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(Ok(made))
+            })
+            .await?
+    }
+
+    async fn change(
+        &self,
+        code: UnionCode,
+        change: NodeChange,
+        mut entry: NewAuditEntry,
+    ) -> Result<UnionNode, UnionError> {
+        let now = entry.at.naive_utc();
+        self.0
+            .transaction(move |conn| {
+                lock_tree(conn)?;
+                let node = match found(conn, &code) {
+                    Ok(node) => node,
+                    Err(e) => return Ok(Err(e)),
+                };
+                if !node.is_open() {
+                    return Ok(Err(UnionError::Closed(code)));
+                }
+                if let Some(name) = &change.name {
+                    diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
+                        .set((union_nodes::name.eq(name.as_str()), union_nodes::updated_at.eq(now)))
+                        .execute(conn)?;
+                }
+                if let Some(employers) = &change.employers {
+                    if !employers.is_empty() && !node.kind.is_leaf() {
+                        return Ok(Err(only_leaves_cover_employers()));
+                    }
+                    set_employers(conn, code.as_str(), employers)?;
+                }
+                if let Some(parent) = &change.parent {
+                    let parent = match found(conn, parent) {
+                        Ok(parent) => parent,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    let path = match check_move(&node, &parent) {
+                        Ok(path) => path,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    rewrite_paths(conn, node.path.as_str(), path.as_str(), now)?;
+                    diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
+                        .set((
+                            union_nodes::parent_code.eq(parent.code.as_str()),
+                            union_nodes::unplaced.eq(false),
+                            union_nodes::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                }
+                let after =
+                    load(conn, code.as_str())?.ok_or_else(|| anyhow::anyhow!("the union just changed is gone"))?;
+                entry = entry.change(Some(node_json(&node)), Some(node_json(&after)));
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(Ok(after))
+            })
+            .await?
+    }
+
+    async fn merge(&self, from: UnionCode, into: UnionCode, mut entry: NewAuditEntry) -> Result<Merged, UnionError> {
+        let now = entry.at.naive_utc();
+        self.0
+            .transaction(move |conn| {
+                lock_tree(conn)?;
+                let (from, into) = match (found(conn, &from), found(conn, &into)) {
+                    (Ok(from), Ok(into)) => (from, into),
+                    (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+                };
+                if let Err(e) = check_merge(&from, &into) {
+                    return Ok(Err(e));
+                }
+                let members = diesel::update(roster::table.filter(roster::union_org_code.eq(from.code.as_str())))
+                    .set((
+                        roster::union_org_code.eq(into.code.as_str()),
+                        roster::union_org_name.eq(into.name.as_str()),
+                        roster::updated_at.eq(now),
+                    ))
+                    .execute(conn)? as u64;
+                diesel::update(union_nodes::table.filter(union_nodes::code.eq(from.code.as_str())))
+                    .set((
+                        union_nodes::closed_at.eq(now),
+                        union_nodes::merged_into.eq(into.code.as_str()),
+                        union_nodes::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let closed =
+                    load(conn, from.code.as_str())?.ok_or_else(|| anyhow::anyhow!("the merged union is gone"))?;
+                entry = entry.change(
+                    Some(node_json(&from)),
+                    Some(serde_json::json!({"merged_into": into.code.as_str(), "members_moved": members})),
+                );
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(Ok(Merged { from: closed, into, members }))
+            })
+            .await?
+    }
+
+    async fn close(&self, code: UnionCode, mut entry: NewAuditEntry) -> Result<UnionNode, UnionError> {
+        let now = entry.at.naive_utc();
+        self.0
+            .transaction(move |conn| {
+                lock_tree(conn)?;
+                let node = match found(conn, &code) {
+                    Ok(node) => node,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let active = active_members(conn, code.as_str())?;
+                let open_children: i64 = union_nodes::table
+                    .filter(union_nodes::parent_code.eq(code.as_str()))
+                    .filter(union_nodes::closed_at.is_null())
+                    .select(count_star())
+                    .first(conn)?;
+                if let Err(e) = check_close(&node, active as u64, open_children as u64) {
+                    return Ok(Err(e));
+                }
+                diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
+                    .set((union_nodes::closed_at.eq(now), union_nodes::updated_at.eq(now)))
+                    .execute(conn)?;
+                let closed = load(conn, code.as_str())?.ok_or_else(|| anyhow::anyhow!("the closed union is gone"))?;
+                entry = entry.change(Some(node_json(&node)), Some(node_json(&closed)));
+                audit::append(conn, entry)?;
+                Ok::<_, anyhow::Error>(Ok(closed))
+            })
+            .await?
+    }
+
+    async fn import(
+        &self,
+        rows: Vec<NodeRow>,
+        report: ImportReport,
+        dry_run: bool,
+        entry: NewAuditEntry,
+    ) -> anyhow::Result<ImportReport> {
+        self.0.transaction(move |conn| import_rows(conn, rows, report, dry_run, entry)).await
+    }
+}
+
+fn only_leaves_cover_employers() -> UnionError {
+    UnionError::invalid(
+        "employers",
+        "只有基层工会和联合工会填写覆盖单位",
+        "only grassroots and joint unions cover employers",
+    )
+}
+
+/// A tree import in the caller's transaction: placed against the tree as it stands, written in the
+/// order placed (parents first), each path taken from its parent as written by then.
+fn import_rows(
+    conn: &mut DbConn,
+    rows: Vec<NodeRow>,
+    mut report: ImportReport,
+    dry_run: bool,
+    mut entry: NewAuditEntry,
+) -> anyhow::Result<ImportReport> {
+    lock_tree(conn)?;
+    let now = entry.at.naive_utc();
+    let records: Vec<NodeRecord> = union_nodes::table.select(NodeRecord::as_select()).load(conn)?;
+    let codes: Vec<String> = records.iter().map(|r| r.code.clone()).collect();
+    let mut employers = employers_of(conn, &codes)?;
+    let mut existing: HashMap<UnionCode, UnionNode> = HashMap::with_capacity(records.len());
+    for r in records {
+        let e = employers.remove(&r.code).unwrap_or_default();
+        let node = r.into_node(e)?;
+        existing.insert(node.code.clone(), node);
+    }
+    // What placing cannot see: a kind changed, a closed union.
+    let mut cells: HashMap<u64, Vec<String>> = HashMap::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let refusal = match existing.get(&row.code) {
+            Some(node) if node.kind != row.kind => Some(Refusal::file(
+                format!("{} 已是{}，类型不可在导入中更改", row.code, node.kind.zh()),
+                format!("{} is a {} union already: an import does not change a kind", row.code, node.kind.as_str()),
+            )),
+            Some(node) if !node.is_open() => {
+                Some(Refusal::file(format!("{} 已撤销", row.code), format!("{} is closed", row.code)))
+            }
+            _ => None,
+        };
+        match refusal {
+            Some(refusal) => {
+                report.reject(row.line, refusal, &row.cells.iter().map(String::as_str).collect::<Vec<_>>())
+            }
+            None => {
+                cells.insert(row.line, row.cells.clone());
+                kept.push(row);
+            }
+        }
+    }
+    let shape: HashMap<UnionCode, (UnionKind, NodePath)> =
+        existing.iter().map(|(code, n)| (code.clone(), (n.kind, n.path.clone()))).collect();
+    let (placed, refused) = place(&shape, kept);
+    for r in refused {
+        let row = cells.get(&r.line).cloned().unwrap_or_default();
+        report.reject(r.line, Refusal::file(r.zh, r.en), &row.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    report.sort_rejections();
+    report.accepted = placed.len() as u64;
+    // Paths as written so far; a subtree moved makes them stale.
+    let mut paths: HashMap<String, String> = HashMap::new();
+    let mut seen: HashSet<UnionCode> = HashSet::new();
+    for p in placed {
+        seen.insert(p.code.clone());
+        let before = existing.get(&p.code);
+        let same = before
+            .is_some_and(|n| n.name == p.name && n.parent == p.parent && n.employers == p.employers && !n.unplaced);
+        match before {
+            Some(_) if same => report.unchanged += 1,
+            Some(_) => report.updated += 1,
+            None => report.inserted += 1,
+        }
+        if dry_run || same {
+            continue;
+        }
+        let code = p.code.as_str();
+        let parent_path = match &p.parent {
+            None => None,
+            Some(parent) => Some(match paths.get(parent.as_str()) {
+                Some(path) => path.clone(),
+                None => {
+                    let path: String = union_nodes::table
+                        .filter(union_nodes::code.eq(parent.as_str()))
+                        .select(union_nodes::path)
+                        .first(conn)?;
+                    paths.insert(parent.to_string(), path.clone());
+                    path
+                }
+            }),
+        };
+        let path = match &parent_path {
+            Some(parent_path) => format!("{parent_path}{code}/"),
+            None => format!("/{code}/"),
+        };
+        match before {
+            None => {
+                let parent = p.parent.as_ref().map(UnionCode::as_str).unwrap_or_default();
+                insert_node(conn, code, p.name.as_str(), p.kind, parent, &path, now)?;
+            }
+            Some(_) => {
+                let current: String =
+                    union_nodes::table.filter(union_nodes::code.eq(code)).select(union_nodes::path).first(conn)?;
+                if current != path {
+                    anyhow::ensure!(!path.starts_with(&current), "{code} would move under itself");
+                    rewrite_paths(conn, &current, &path, now)?;
+                    paths.clear();
+                }
+                diesel::update(union_nodes::table.filter(union_nodes::code.eq(code)))
+                    .set((
+                        union_nodes::name.eq(p.name.as_str()),
+                        union_nodes::parent_code.eq(p.parent.as_ref().map(UnionCode::as_str)),
+                        union_nodes::unplaced.eq(false),
+                        union_nodes::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        set_employers(conn, code, &p.employers)?;
+    }
+    if !dry_run {
+        entry.after = Some(serde_json::json!({"inserted": report.inserted, "updated": report.updated,
+            "unchanged": report.unchanged, "rejected": report.rejected}));
+        audit::append(conn, entry)?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,3 @@
+DROP INDEX roster_union;
+DROP TABLE union_employers;
+DROP TABLE union_nodes;
