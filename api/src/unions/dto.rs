@@ -163,6 +163,14 @@ pub struct MergeRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"from": {"code": "SZ-SIP-WT-G07", "name": "某电子公司工会", "kind": "grassroots", "kind_zh": "基层工会",
+    "parent_code": "SZ-SIP-WT", "path": ["ROOT", "SZ-SIP", "SZ-SIP-WT", "SZ-SIP-WT-G07"], "employers": [], "unplaced": false,
+    "closed_at": "2026-12-07T03:00:00Z", "merged_into": "SZ-SIP-WT-J01", "created_at": "2026-12-07T02:00:00Z",
+    "updated_at": "2026-12-07T03:00:00Z"},
+    "into": {"code": "SZ-SIP-WT-J01", "name": "娄葑街道联合工会", "kind": "joint", "kind_zh": "联合工会",
+    "parent_code": "SZ-SIP-WT", "path": ["ROOT", "SZ-SIP", "SZ-SIP-WT", "SZ-SIP-WT-J01"], "employers": ["苏州某某科技有限公司"],
+    "unplaced": false, "closed_at": null, "merged_into": null, "created_at": "2026-12-07T02:00:00Z",
+    "updated_at": "2026-12-07T02:00:00Z"}, "members_moved": 214}))]
 pub struct MergeView {
     /// The union merged, now closed.
     pub from: UnionNodeView,

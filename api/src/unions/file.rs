@@ -68,7 +68,8 @@ fn import_error(e: TreeImportError) -> ApiError {
         example = "工会编码,工会名称,类型,上级工会编码,覆盖单位\nSZ-SIP,苏州工业园区总工会,区总工会,ROOT,\nSZ-SIP-WT,娄葑街道总工会,街道总工会,SZ-SIP,\n"),
     responses(
         (status = 200, description = "The report; or, with `Accept: text/csv`, the rejected rows as a file",
-            content((ImportView = "application/json"), (String = "text/csv"))),
+            content((ImportView = "application/json"), (String = "text/csv",
+                example = json!("\u{feff}工会编码,工会名称,类型,上级工会编码,错误原因,原行号\r\nSZ-A-G1,甲公司工会,基层工会,SZ-NOPE,上级工会 SZ-NOPE 不存在,3\r\n")))),
         (status = 202, description = "Running as a job (`Prefer: respond-async`)", body = crate::imports::ImportJobView,
             headers(("Location" = String, description = "The job: `/v1/admin/imports/{id}`"))),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
