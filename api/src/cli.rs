@@ -162,6 +162,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 email: email.as_deref().map(EmailAddress::parse).transpose()?,
                 role: RoleDto::from(role).into(),
                 password: Password::parse(read_password()?)?,
+                // The whole tree: the first admin hands out the branches through the API.
+                scope: None,
             };
             let infra = Infra::open(config, AppClock::System).await?;
             let admin = crate::admin::wire(&infra).admins.create(&Actor::command_line(&login()), new).await?;

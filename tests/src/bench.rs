@@ -81,6 +81,7 @@ pub async fn seed_admin(infra: &Infra, username: &str) -> anyhow::Result<String>
         email: None,
         role: Role::Operator,
         password: Password::parse(PASSWORD.to_owned())?,
+        scope: None,
     };
     service.create(&Actor::command_line("flood"), new).await?;
     Ok(username.to_owned())

@@ -236,6 +236,7 @@ impl TestApp {
             email: email.map(|e| domain::shared::EmailAddress::parse(e).unwrap()),
             role,
             password: Password::parse(TEST_PASSWORD.into()).unwrap(),
+            scope: None,
         };
         let admin = service.create(&Actor::command_line("test"), new).await.expect("admin created");
         admin.id.to_string()

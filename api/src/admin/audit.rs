@@ -25,11 +25,11 @@ use domain::shared::PageRequest;
 #[get("/v1/admin/audit")]
 pub async fn list_audit(
     state: web::Data<AdminState>,
-    _staff: Staff,
+    staff: Staff,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
     let request = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(paging_error)?;
-    let page = state.admins.audit_page(request).await?;
+    let page = state.admins.audit_page(&staff.actor, request).await?;
     Ok(web::Json(AuditPage {
         next_cursor: page.next.map(|c| c.encode()),
         items: page.items.into_iter().map(AuditEntryView::from).collect(),

@@ -48,7 +48,7 @@ pub struct LoginRequest {
     "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMTkzLi4uIn0.c2ln", "token_type": "Bearer",
     "expires_at": "2026-05-01T02:15:00Z", "expires_in": 900,
     "admin": {"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "username": "ops.zhang", "display_name": "张敏",
-        "email": "ops.zhang@union.example.cn", "role": "operator", "disabled": false, "locked_until": null,
+        "email": "ops.zhang@union.example.cn", "role": "operator", "disabled": false, "locked_until": null, "scope_code": "ROOT",
         "created_at": "2026-04-20T01:00:00Z", "updated_at": "2026-04-20T01:00:00Z"}}))]
 pub struct SessionResponse {
     pub access_token: String,
@@ -63,7 +63,7 @@ pub struct SessionResponse {
 /// A staff account as shown to staff; never the password hash.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "username": "ops.zhang", "display_name": "张敏",
-    "email": "ops.zhang@union.example.cn", "role": "operator", "disabled": false, "locked_until": null,
+    "email": "ops.zhang@union.example.cn", "role": "operator", "disabled": false, "locked_until": null, "scope_code": "ROOT",
     "created_at": "2026-04-20T01:00:00Z", "updated_at": "2026-04-20T01:00:00Z"}))]
 pub struct AdminView {
     pub id: uuid::Uuid,
@@ -74,6 +74,8 @@ pub struct AdminView {
     pub disabled: bool,
     /// Set while the account is locked after too many failed logins.
     pub locked_until: Option<DateTime<Utc>>,
+    /// The union whose subtree they work in (`ROOT`: the whole tree).
+    pub scope_code: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -88,6 +90,7 @@ impl AdminView {
             role: a.role.into(),
             disabled: a.disabled,
             locked_until: a.locked_at(now),
+            scope_code: a.scope.code.to_string(),
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -96,7 +99,7 @@ impl AdminView {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [{"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "username": "root", "display_name": "系统管理员",
-    "email": null, "role": "admin", "disabled": false, "locked_until": null,
+    "email": null, "role": "admin", "disabled": false, "locked_until": null, "scope_code": "ROOT",
     "created_at": "2026-04-20T01:00:00Z", "updated_at": "2026-04-20T01:00:00Z"}]}))]
 pub struct AdminList {
     pub items: Vec<AdminView>,
@@ -115,6 +118,9 @@ pub struct CreateAdminRequest {
     /// Receives a welcome message through the mail outbox.
     pub email: Option<String>,
     pub role: RoleDto,
+    /// The union whose subtree they work in, within the creator's own part of the tree; the creator's own scope when
+    /// left out.
+    pub scope_code: Option<String>,
 }
 
 /// Only the fields present change; `"email": null` removes the address.
@@ -133,6 +139,8 @@ pub struct UpdateAdminRequest {
     /// `true` clears a lockout after failed logins.
     #[serde(default)]
     pub unlock: bool,
+    /// Another union to work in: within the changer's own part of the tree.
+    pub scope_code: Option<String>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).

@@ -25,6 +25,9 @@ impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
         match e {
             AdminError::Forbidden => forbidden(),
+            AdminError::ScopeNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "union.not_found", "工会不存在", "No such union")
+            }
             AdminError::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "admin.not_found", "管理员账号不存在", "No such admin user")
             }

@@ -32,6 +32,17 @@ fn display_name(raw: &str) -> Result<String, ApiError> {
     }
 }
 
+/// The union named as a staff member's scope, looked up in the asker's own part of the tree.
+async fn scope(
+    unions: &crate::unions::UnionsState,
+    staff: &Staff,
+    code: Option<&str>,
+) -> Result<Option<domain::unions::Scope>, ApiError> {
+    let Some(code) = code else { return Ok(None) };
+    let code = crate::unions::code("scope_code", code)?;
+    Ok(Some(unions.unions.scope_of(&staff.actor, &code).await?))
+}
+
 impl TryFrom<CreateAdminRequest> for NewAdmin {
     type Error = ApiError;
 
@@ -42,6 +53,8 @@ impl TryFrom<CreateAdminRequest> for NewAdmin {
             email: r.email.as_deref().map(email).transpose()?,
             role: r.role.into(),
             password: password(r.password)?,
+            // Resolved against the tree by the handler.
+            scope: None,
         })
     }
 }
@@ -57,6 +70,7 @@ impl TryFrom<UpdateAdminRequest> for AdminPatch {
             disabled: r.disabled,
             password: r.password.map(password).transpose()?,
             unlock: r.unlock,
+            scope: None,
         })
     }
 }
@@ -77,9 +91,9 @@ const PROBLEM: &str = "application/problem+json";
     )
 )]
 #[get("/v1/admin/users")]
-pub async fn list_users(state: web::Data<AdminState>, _staff: Staff) -> Result<web::Json<AdminList>, ApiError> {
+pub async fn list_users(state: web::Data<AdminState>, staff: Staff) -> Result<web::Json<AdminList>, ApiError> {
     let now = state.clock.now();
-    let users = state.admins.list().await?;
+    let users = state.admins.list(&staff.actor).await?;
     Ok(web::Json(AdminList { items: users.iter().map(|u| AdminView::new(u, now)).collect() }))
 }
 
@@ -111,10 +125,13 @@ pub async fn list_users(state: web::Data<AdminState>, _staff: Staff) -> Result<w
 #[post("/v1/admin/users")]
 pub async fn create_user(
     state: web::Data<AdminState>,
+    unions: web::Data<crate::unions::UnionsState>,
     staff: Staff,
     body: web::Json<CreateAdminRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewAdmin::try_from(body.into_inner())?;
+    let body = body.into_inner();
+    let scope = scope(&unions, &staff, body.scope_code.as_deref()).await?;
+    let new = NewAdmin { scope, ..NewAdmin::try_from(body)? };
     let admin = state.admins.create(&staff.actor, new).await?;
     Ok(HttpResponse::Created().json(AdminView::new(&admin, state.clock.now())))
 }
@@ -137,10 +154,10 @@ pub async fn create_user(
 #[get("/v1/admin/users/{id}")]
 pub async fn get_user(
     state: web::Data<AdminState>,
-    _staff: Staff,
+    staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<AdminView>, ApiError> {
-    let admin = state.admins.get(AdminId(id.into_inner())).await?;
+    let admin = state.admins.get(&staff.actor, AdminId(id.into_inner())).await?;
     Ok(web::Json(AdminView::new(&admin, state.clock.now())))
 }
 
@@ -168,9 +185,12 @@ pub async fn update_user(
     state: web::Data<AdminState>,
     staff: Staff,
     id: web::Path<uuid::Uuid>,
+    unions: web::Data<crate::unions::UnionsState>,
     body: web::Json<UpdateAdminRequest>,
 ) -> Result<web::Json<AdminView>, ApiError> {
-    let patch = AdminPatch::try_from(body.into_inner())?;
+    let body = body.into_inner();
+    let scope = scope(&unions, &staff, body.scope_code.as_deref()).await?;
+    let patch = AdminPatch { scope, ..AdminPatch::try_from(body)? };
     let admin = state.admins.update(&staff.actor, AdminId(id.into_inner()), patch).await?;
     Ok(web::Json(AdminView::new(&admin, state.clock.now())))
 }

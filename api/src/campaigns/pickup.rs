@@ -127,7 +127,7 @@ pub async fn assign(
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (point, operator) = path.into_inner();
-    let operator = admin.admins.get(AdminId(operator)).await?;
+    let operator = admin.admins.get(&staff.actor, AdminId(operator)).await?;
     state.pickup.assign(&staff.actor, PickupPointId(point), &operator).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -150,15 +150,15 @@ pub struct ExportQuery {
 #[get("/v1/admin/unions/export.csv")]
 pub async fn export_unions(
     state: web::Data<UnionsState>,
-    _staff: Staff,
+    staff: Staff,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use domain::shared::spreadsheet::cell;
     let root = match query.under.as_deref() {
         Some(raw) => code("under", raw)?,
-        None => state.unions.root().await?.code,
+        None => state.unions.home(&staff.actor).await?.code,
     };
-    let nodes = state.unions.subtree(&root).await?;
+    let nodes = state.unions.subtree(&staff.actor, &root).await?;
     let line = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
     let mut body = String::from("\u{feff}");
     body.push_str(&line(&TreeColumn::ALL.iter().map(|c| c.zh().to_owned()).collect::<Vec<_>>()));

@@ -6,6 +6,7 @@ mod file;
 mod nodes;
 mod wire;
 
+pub use dto::code;
 pub use wire::{wire, UnionsState};
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -32,13 +32,13 @@ const PROBLEM: &str = "application/problem+json";
 #[get("/v1/admin/unions")]
 pub async fn list_unions(
     state: web::Data<UnionsState>,
-    _staff: Staff,
+    staff: Staff,
     query: web::Query<UnionQuery>,
 ) -> Result<web::Json<UnionNodePage>, ApiError> {
     let q = query.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(paging_error)?;
     let under = match q.under.as_deref() {
-        Some(raw) => Some(state.unions.get(&code("under", raw)?).await?.path),
+        Some(raw) => Some(state.unions.get(&staff.actor, &code("under", raw)?).await?.path),
         None => None,
     };
     let filter = NodeFilter {
@@ -49,7 +49,7 @@ pub async fn list_unions(
         unplaced_only: q.unplaced,
         with_closed: q.closed,
     };
-    let found = state.unions.list(filter, page).await?;
+    let found = state.unions.list(&staff.actor, filter, page).await?;
     Ok(web::Json(UnionNodePage {
         items: found.items.into_iter().map(UnionNodeView::from).collect(),
         next_cursor: found.next.map(|c| c.encode()),
@@ -72,10 +72,10 @@ pub async fn list_unions(
 #[get("/v1/admin/unions/{code}")]
 pub async fn get_union(
     state: web::Data<UnionsState>,
-    _staff: Staff,
+    staff: Staff,
     path: web::Path<String>,
 ) -> Result<web::Json<UnionNodeView>, ApiError> {
-    let node = state.unions.get(&code("code", &path)?).await?;
+    let node = state.unions.get(&staff.actor, &code("code", &path)?).await?;
     Ok(web::Json(node.into()))
 }
 

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{AdminId, AdminUser, Role};
+use crate::unions::{NodePath, Scope};
 
 /// Who is acting: a signed-in member of staff, or an operator at the server's command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,9 +13,21 @@ pub struct Actor {
     pub request_id: Option<String>,
     /// The id the client gave that request (`X-Request-Id`), kept apart: it is theirs to choose.
     pub client_request_id: Option<String>,
+    /// The part of the tree they work in; `None` at the command line, which sees everything.
+    pub scope: Option<Scope>,
 }
 
 impl Actor {
+    /// Whether the node at `path` lies in their part of the tree.
+    pub fn sees(&self, path: &NodePath) -> bool {
+        self.scope.as_ref().is_none_or(|s| s.holds(path))
+    }
+
+    /// Whether they see the whole tree (the city federation's staff, the command line).
+    pub fn sees_everything(&self) -> bool {
+        self.scope.as_ref().is_none_or(Scope::is_whole_tree)
+    }
+
     pub fn staff(admin: &AdminUser, request_id: Option<String>) -> Self {
         Self {
             admin_id: Some(admin.id),
@@ -22,6 +35,7 @@ impl Actor {
             role: admin.role,
             request_id,
             client_request_id: None,
+            scope: Some(admin.scope.clone()),
         }
     }
 
@@ -33,6 +47,7 @@ impl Actor {
             role: Role::Admin,
             request_id: None,
             client_request_id: None,
+            scope: None,
         }
     }
 }
@@ -50,6 +65,8 @@ pub struct NewAuditEntry {
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
     pub client_request_id: Option<String>,
+    /// The actor's part of the tree, as a path: readers see the rows of their own part.
+    pub actor_scope: Option<String>,
 }
 
 impl NewAuditEntry {
@@ -64,6 +81,7 @@ impl NewAuditEntry {
             after: None,
             request_id: actor.request_id.clone(),
             client_request_id: actor.client_request_id.clone(),
+            actor_scope: actor.scope.as_ref().map(|s| s.path.as_str().to_owned()),
         }
     }
 

@@ -28,6 +28,9 @@ pub enum AdminError {
     Forbidden,
     #[error("no such admin user")]
     NotFound,
+    /// The union given as a scope lies outside the maker's own part of the tree.
+    #[error("no such union")]
+    ScopeNotFound,
     #[error("username already taken")]
     DuplicateUsername,
     #[error("nothing to change")]

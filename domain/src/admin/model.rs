@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use crate::shared::ids::uuid_id;
 use crate::shared::EmailAddress;
+use crate::unions::Scope;
 
 uuid_id!(AdminId);
 
@@ -139,6 +140,8 @@ pub struct AdminUser {
     pub updated_at: DateTime<Utc>,
     /// Tokens issued before this second are dead: set when the password or the role changes.
     pub sessions_since: Option<DateTime<Utc>>,
+    /// The part of the union tree they work in: everything they list, read or change lies under it.
+    pub scope: Scope,
 }
 
 /// Five wrong passwords in a row lock an account for fifteen minutes.
@@ -163,6 +166,7 @@ impl AdminUser {
             "role": self.role.as_str(),
             "disabled": self.disabled,
             "locked_until": self.locked_until,
+            "scope": self.scope.code.as_str(),
         })
     }
 
@@ -204,6 +208,8 @@ pub struct NewAdmin {
     pub email: Option<EmailAddress>,
     pub role: Role,
     pub password: Password,
+    /// Their part of the tree; the creator's own when `None` (the whole tree from the command line).
+    pub scope: Option<Scope>,
 }
 
 /// A change to an account; `None` leaves a field as it is.
@@ -216,6 +222,7 @@ pub struct AdminPatch {
     pub password: Option<Password>,
     /// Clears a lockout and the failure count.
     pub unlock: bool,
+    pub scope: Option<Scope>,
 }
 
 impl AdminPatch {
@@ -226,6 +233,7 @@ impl AdminPatch {
             && self.disabled.is_none()
             && self.password.is_none()
             && !self.unlock
+            && self.scope.is_none()
     }
 }
 

@@ -48,6 +48,8 @@ pub trait AdminRepository: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// Accounts with role admin that are not disabled.
+    /// The whole tree: the root's scope, for accounts made at the command line.
+    fn root_scope(&self) -> impl Future<Output = anyhow::Result<crate::unions::Scope>> + Send;
     fn count_active_admins(&self) -> impl Future<Output = anyhow::Result<u64>> + Send;
 }
 
@@ -56,7 +58,12 @@ pub trait AuditLog: Send + Sync + 'static {
     /// Appends a row for a change that has no transaction of its own to ride in (bulk jobs).
     fn append(&self, entry: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    fn page(&self, request: PageRequest) -> impl Future<Output = anyhow::Result<Page<AuditEntry>>> + Send;
+    /// Newest first; with `under`, only rows whose actor worked under that path.
+    fn page(
+        &self,
+        request: PageRequest,
+        under: Option<crate::unions::NodePath>,
+    ) -> impl Future<Output = anyhow::Result<Page<AuditEntry>>> + Send;
 }
 
 /// Slow, salted password hashing.

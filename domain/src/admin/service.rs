@@ -81,6 +81,15 @@ where
         if !actor.role.may_manage_staff() {
             return Err(AdminError::Forbidden);
         }
+        let scope = match (new.scope, &actor.scope) {
+            (Some(scope), _) => scope,
+            (None, Some(own)) => own.clone(),
+            (None, None) => self.repo.root_scope().await?,
+        };
+        // Staff are made only for a part of the tree their maker sees: elsewhere it does not exist.
+        if !actor.sees(&scope.path) {
+            return Err(AdminError::ScopeNotFound);
+        }
         let now = self.clock.now();
         let admin = AdminUser {
             id: AdminId::new(),
@@ -95,6 +104,7 @@ where
             created_at: now,
             updated_at: now,
             sessions_since: None,
+            scope,
         };
         let audit = NewAuditEntry::by(actor, now, "admin_user.create", admin.id.to_string())
             .change(None, Some(admin.audit_snapshot()));
@@ -109,8 +119,14 @@ where
         if patch.is_empty() {
             return Err(AdminError::EmptyChange);
         }
-        let before = self.repo.find_by_id(id).await?.ok_or(AdminError::NotFound)?;
+        let before = self.get(actor, id).await?;
         let mut after = before.clone();
+        if let Some(scope) = patch.scope.clone() {
+            if !actor.sees(&scope.path) {
+                return Err(AdminError::ScopeNotFound);
+            }
+            after.scope = scope;
+        }
         if let Some(name) = patch.display_name {
             after.display_name = name;
         }
@@ -154,20 +170,27 @@ where
         Ok(after)
     }
 
-    pub async fn get(&self, id: AdminId) -> Result<AdminUser, AdminError> {
-        self.repo.find_by_id(id).await?.ok_or(AdminError::NotFound)
+    /// An account in `actor`'s part of the tree; one outside it is not found.
+    pub async fn get(&self, actor: &Actor, id: AdminId) -> Result<AdminUser, AdminError> {
+        let found = self.repo.find_by_id(id).await?.filter(|a| actor.sees(&a.scope.path));
+        found.ok_or(AdminError::NotFound)
     }
 
-    pub async fn list(&self) -> Result<Vec<AdminUser>, AdminError> {
-        Ok(self.repo.list().await?)
+    /// The accounts in `actor`'s part of the tree.
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<AdminUser>, AdminError> {
+        let mut all = self.repo.list().await?;
+        all.retain(|a| actor.sees(&a.scope.path));
+        Ok(all)
     }
 
     pub fn audit_log(&self) -> &A {
         &self.audit
     }
 
-    pub async fn audit_page(&self, request: PageRequest) -> Result<Page<AuditEntry>, AdminError> {
-        Ok(self.audit.page(request).await?)
+    /// The audit rows of `actor`'s part of the tree, newest first.
+    pub async fn audit_page(&self, actor: &Actor, request: PageRequest) -> Result<Page<AuditEntry>, AdminError> {
+        let under = if actor.sees_everything() { None } else { actor.scope.as_ref().map(|s| s.path.clone()) };
+        Ok(self.audit.page(request, under).await?)
     }
 }
 

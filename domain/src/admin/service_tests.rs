@@ -18,7 +18,20 @@ struct Store {
 #[derive(Clone, Default)]
 struct Fakes(Arc<Mutex<Store>>);
 
+fn scope(codes: &[&str]) -> crate::unions::Scope {
+    use crate::unions::{NodePath, UnionCode};
+    let code = |c: &str| UnionCode::parse(c).unwrap();
+    let mut path = NodePath::root(&code(codes[0]));
+    for c in &codes[1..] {
+        path = path.child(&code(c));
+    }
+    crate::unions::Scope { code: code(codes[codes.len() - 1]), path }
+}
+
 impl AdminRepository for Fakes {
+    async fn root_scope(&self) -> anyhow::Result<crate::unions::Scope> {
+        Ok(scope(&["ROOT"]))
+    }
     async fn find_by_username(&self, username: &Username) -> anyhow::Result<Option<AdminUser>> {
         Ok(self.0.lock().unwrap().admins.iter().find(|a| &a.username == username).cloned())
     }
@@ -90,7 +103,7 @@ impl AuditLog for Fakes {
         self.0.lock().unwrap().audit.push(entry);
         Ok(())
     }
-    async fn page(&self, _: PageRequest) -> anyhow::Result<Page<AuditEntry>> {
+    async fn page(&self, _: PageRequest, _: Option<crate::unions::NodePath>) -> anyhow::Result<Page<AuditEntry>> {
         Ok(Page { items: Vec::new(), next: None })
     }
 }
@@ -151,6 +164,7 @@ async fn setup() -> (Service, Fakes, FakeClock) {
         email: Some(EmailAddress::parse("root@union.example.cn").unwrap()),
         role: Role::Admin,
         password: Password::parse(PW.into()).unwrap(),
+        scope: None,
     };
     service.create(&Actor::command_line("test"), new).await.unwrap();
     (service, fakes, clock)
@@ -197,8 +211,42 @@ async fn creating_staff_audits_and_queues_a_welcome_mail_without_the_password() 
         email: None,
         role: Role::Operator,
         password: Password::parse(PW.into()).unwrap(),
+        scope: None,
     };
     assert!(matches!(service.create(&Actor::command_line("t"), dup).await, Err(AdminError::DuplicateUsername)));
+}
+
+#[tokio::test]
+async fn a_district_admin_makes_and_sees_staff_only_in_its_district() {
+    let (service, fakes, _) = setup().await;
+    let root = fakes.0.lock().unwrap().admins[0].clone();
+    assert_eq!(root.scope, scope(&["ROOT"]), "the command line makes accounts for the whole tree");
+    let new = |name: &str, at: Option<crate::unions::Scope>| NewAdmin {
+        username: Username::parse(name).unwrap(),
+        display_name: name.into(),
+        email: None,
+        role: Role::Admin,
+        password: Password::parse(PW.into()).unwrap(),
+        scope: at,
+    };
+    let city = Actor::staff(&root, None);
+    let sip = service.create(&city, new("sip.admin", Some(scope(&["ROOT", "SIP"])))).await.unwrap();
+    let district = Actor::staff(&sip, None);
+    // Their own staff land in their district unless they say where below it.
+    let town = service.create(&district, new("wt.admin", Some(scope(&["ROOT", "SIP", "WT"])))).await.unwrap();
+    let same = service.create(&district, new("sip.two", None)).await.unwrap();
+    assert_eq!(same.scope, scope(&["ROOT", "SIP"]));
+    let elsewhere = service.create(&district, new("gx.admin", Some(scope(&["ROOT", "GX"])))).await;
+    assert!(matches!(elsewhere, Err(AdminError::ScopeNotFound)));
+    // The city's account is not there for them.
+    assert!(matches!(service.get(&district, root.id).await, Err(AdminError::NotFound)));
+    let rename = AdminPatch { display_name: Some("x".into()), ..AdminPatch::default() };
+    assert!(matches!(service.update(&district, root.id, rename).await, Err(AdminError::NotFound)));
+    let seen: Vec<String> = service.list(&district).await.unwrap().iter().map(|a| a.username.to_string()).collect();
+    assert_eq!(seen, ["sip.admin", "wt.admin", "sip.two"]);
+    let lift = AdminPatch { scope: Some(scope(&["ROOT"])), ..AdminPatch::default() };
+    assert!(matches!(service.update(&district, town.id, lift).await, Err(AdminError::ScopeNotFound)));
+    assert_eq!(service.list(&city).await.unwrap().len(), 4);
 }
 
 #[tokio::test]

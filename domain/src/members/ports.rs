@@ -120,6 +120,8 @@ pub trait Roster: Send + Sync + 'static {
         name: &PersonName,
         id_number: &IdNumber,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    /// Where the union `code` sits in the tree (every roster code is a union of the tree).
+    fn union_path(&self, code: &str) -> impl Future<Output = anyhow::Result<Option<crate::unions::NodePath>>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -163,13 +163,34 @@ where
             // Not a number of either kind (perhaps a name): nothing is read, and it is not kept.
             (None, None) => ("unrecognised", None),
         };
-        let found = if asked.is_some() { self.members.search(phone.as_ref(), id.as_ref()).await? } else { Vec::new() };
+        let mut found =
+            if asked.is_some() { self.members.search(phone.as_ref(), id.as_ref()).await? } else { Vec::new() };
+        if !actor.sees_everything() {
+            let mut seen = Vec::with_capacity(found.len());
+            for p in found {
+                if self.in_scope(actor, &p).await? {
+                    seen.push(p);
+                }
+            }
+            found = seen;
+        }
         let ids: Vec<String> = found.iter().map(|p| p.member.id.to_string()).collect();
         let target = if ids.is_empty() { "-".to_owned() } else { ids.join(",") };
         let entry = NewAuditEntry::by(actor, now, "member.lookup", target)
             .change(None, Some(serde_json::json!({ "by": by, "query": asked, "found": ids.len() })));
         self.members.record_lookup(entry).await?;
         Ok(found)
+    }
+
+    /// Whether the member belongs to a union in `actor`'s part of the tree. Members on no roster
+    /// row belong to no union: only staff of the whole tree see them.
+    async fn in_scope(&self, actor: &Actor, p: &Profile) -> Result<bool, ProfileError> {
+        if actor.sees_everything() {
+            return Ok(true);
+        }
+        let Some(affiliation) = &p.affiliation else { return Ok(false) };
+        let path = self.roster.union_path(&affiliation.union_org_code).await?;
+        Ok(path.is_some_and(|path| actor.sees(&path)))
     }
 
     pub async fn set_suspension(
@@ -179,6 +200,9 @@ where
         reason: Option<&str>,
     ) -> Result<Profile, ProfileError> {
         let before = self.get(id).await?;
+        if !self.in_scope(actor, &before).await? {
+            return Err(ProfileError::NotFound);
+        }
         let now: DateTime<Utc> = self.clock.now();
         let action = if reason.is_some() { "member.suspend" } else { "member.unsuspend" };
         let audit = NewAuditEntry::by(actor, now, action, id.to_string()).change(

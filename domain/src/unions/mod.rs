@@ -8,9 +8,11 @@ pub mod file;
 pub mod model;
 pub mod node;
 pub mod ports;
+pub mod scope;
 pub mod service;
 pub mod tree;
 
 pub use code::{InvalidUnionCode, UnionCode};
 pub use error::UnionError;
 pub use node::{NodePath, UnionKind};
+pub use scope::Scope;

@@ -152,6 +152,14 @@ pub struct NodeFilter {
     pub with_closed: bool,
 }
 
+/// A node outside `within` (the part of the tree whoever asks works in) does not exist for them.
+pub fn check_seen(node: &UnionNode, within: Option<&NodePath>) -> Result<(), UnionError> {
+    match within {
+        Some(within) if !within.contains(&node.path) => Err(UnionError::NotFound(node.code.clone())),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a node of `kind` going directly under `parent`.
 pub fn check_parent(kind: UnionKind, parent: &UnionNode) -> Result<(), UnionError> {
     if !parent.is_open() {

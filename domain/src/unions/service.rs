@@ -5,8 +5,10 @@ use std::io::Read;
 use super::code::UnionCode;
 use super::error::UnionError;
 use super::file::{parse_row, TreeColumn};
-use super::model::{NewNode, NodeChange, NodeFilter, UnionNode};
+use super::model::{check_seen, NewNode, NodeChange, NodeFilter, UnionNode};
+use super::node::NodePath;
 use super::ports::{Merged, UnionTree};
+use super::scope::Scope;
 use super::tree::NodeRow;
 use crate::admin::{Actor, NewAuditEntry};
 use crate::members::roster_import::ReadError;
@@ -41,16 +43,50 @@ impl<T: UnionTree, F: TreeFile, C: Clock> UnionService<T, F, C> {
         NewAuditEntry::by(actor, self.clock.now(), action, target.to_string())
     }
 
-    /// The city federation.
-    pub async fn root(&self) -> Result<UnionNode, UnionError> {
-        self.tree.root().await?.ok_or_else(|| anyhow::anyhow!("the tree has no root").into())
+    /// The part of the tree `actor` works in; `None` for all of it.
+    fn within(actor: &Actor) -> Option<NodePath> {
+        if actor.sees_everything() {
+            None
+        } else {
+            actor.scope.as_ref().map(|s| s.path.clone())
+        }
     }
 
-    pub async fn get(&self, code: &UnionCode) -> Result<UnionNode, UnionError> {
-        self.tree.get(code).await?.ok_or_else(|| UnionError::NotFound(code.clone()))
+    /// The top of `actor`'s part of the tree: their scope node, or the city federation.
+    pub async fn home(&self, actor: &Actor) -> Result<UnionNode, UnionError> {
+        match &actor.scope {
+            Some(scope) => self.get(actor, &scope.code).await,
+            None => self.tree.root().await?.ok_or_else(|| anyhow::anyhow!("the tree has no root").into()),
+        }
     }
 
-    pub async fn list(&self, mut filter: NodeFilter, page: PageRequest) -> Result<Page<UnionNode>, UnionError> {
+    /// A union in `actor`'s part of the tree; one outside it is not found.
+    pub async fn get(&self, actor: &Actor, code: &UnionCode) -> Result<UnionNode, UnionError> {
+        let node = self.tree.get(code).await?.ok_or_else(|| UnionError::NotFound(code.clone()))?;
+        check_seen(&node, Self::within(actor).as_ref())?;
+        Ok(node)
+    }
+
+    /// An open union in `actor`'s part of the tree, as a part of the tree staff work in.
+    pub async fn scope_of(&self, actor: &Actor, code: &UnionCode) -> Result<Scope, UnionError> {
+        let node = self.get(actor, code).await?;
+        if !node.is_open() {
+            return Err(UnionError::Closed(node.code));
+        }
+        Ok(Scope { code: node.code, path: node.path })
+    }
+
+    /// Unions as `filter` says, within `actor`'s part of the tree (`filter.under`, if given, was
+    /// read through [`Self::get`], so it lies in it).
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        mut filter: NodeFilter,
+        page: PageRequest,
+    ) -> Result<Page<UnionNode>, UnionError> {
+        if filter.under.is_none() {
+            filter.under = Self::within(actor);
+        }
         if let Some(text) = filter.text.take() {
             let text = crate::shared::text::fold_width(&text).trim().to_owned();
             if text.chars().count() > 100 {
@@ -64,31 +100,30 @@ impl<T: UnionTree, F: TreeFile, C: Clock> UnionService<T, F, C> {
     pub async fn create(&self, actor: &Actor, node: NewNode) -> Result<UnionNode, UnionError> {
         Self::may_change(actor)?;
         let entry = self.entry(actor, "union.create", &node.code);
-        let made = self.tree.create(node, entry).await?;
-        Ok(made)
+        self.tree.create(node, Self::within(actor), entry).await
     }
 
     pub async fn change(&self, actor: &Actor, code: UnionCode, change: NodeChange) -> Result<UnionNode, UnionError> {
         Self::may_change(actor)?;
         let entry = self.entry(actor, "union.update", &code);
-        self.tree.change(code, change, entry).await
+        self.tree.change(code, change, Self::within(actor), entry).await
     }
 
     pub async fn merge(&self, actor: &Actor, from: UnionCode, into: UnionCode) -> Result<Merged, UnionError> {
         Self::may_change(actor)?;
         let entry = self.entry(actor, "union.merge", &from);
-        self.tree.merge(from, into, entry).await
+        self.tree.merge(from, into, Self::within(actor), entry).await
     }
 
     pub async fn close(&self, actor: &Actor, code: UnionCode) -> Result<UnionNode, UnionError> {
         Self::may_change(actor)?;
         let entry = self.entry(actor, "union.close", &code);
-        self.tree.close(code, entry).await
+        self.tree.close(code, Self::within(actor), entry).await
     }
 
     /// Every node under `code`, parents first: the export.
-    pub async fn subtree(&self, code: &UnionCode) -> Result<Vec<UnionNode>, UnionError> {
-        self.get(code).await?;
+    pub async fn subtree(&self, actor: &Actor, code: &UnionCode) -> Result<Vec<UnionNode>, UnionError> {
+        self.get(actor, code).await?;
         Ok(self.tree.subtree(code).await?)
     }
 
@@ -107,7 +142,7 @@ impl<T: UnionTree, F: TreeFile, C: Clock> UnionService<T, F, C> {
         })?;
         let (rows, report) = read_rows(records).map_err(TreeImportError::File)?;
         let entry = NewAuditEntry::by(actor, self.clock.now(), "union.import", "union tree upload".into());
-        Ok(self.tree.import(rows, report, dry_run, entry).await?)
+        Ok(self.tree.import(rows, report, dry_run, Self::within(actor), entry).await?)
     }
 }
 

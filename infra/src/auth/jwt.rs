@@ -88,6 +88,10 @@ mod tests {
             created_at: now,
             updated_at: now,
             sessions_since: None,
+            scope: domain::unions::Scope {
+                code: domain::unions::UnionCode::parse("ROOT").unwrap(),
+                path: domain::unions::NodePath::root(&domain::unions::UnionCode::parse("ROOT").unwrap()),
+            },
         }
     }
 

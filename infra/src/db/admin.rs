@@ -2,13 +2,15 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::error::StoreError;
-use super::schema::admin_users;
-use super::{audit, jobs, Database};
+use super::schema::{admin_users, union_nodes};
+use super::{audit, jobs, Database, DbConn};
 use domain::admin::error::InsertAdminError;
 use domain::admin::model::{after_failure, FailedLogin};
 use domain::admin::{AdminId, AdminRepository, AdminUser, NewAuditEntry, Role, Username};
 use domain::mail::OutboundEmail;
 use domain::shared::EmailAddress;
+use domain::unions::{NodePath, Scope, UnionCode};
+use std::collections::HashMap;
 
 #[derive(Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = admin_users)]
@@ -25,6 +27,7 @@ struct AdminRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     sessions_since: Option<NaiveDateTime>,
+    scope_code: String,
 }
 
 impl From<&AdminUser> for AdminRow {
@@ -42,16 +45,16 @@ impl From<&AdminUser> for AdminRow {
             created_at: a.created_at.naive_utc(),
             updated_at: a.updated_at.naive_utc(),
             sessions_since: a.sessions_since.map(|t| t.naive_utc()),
+            scope_code: a.scope.code.to_string(),
         }
     }
 }
 
-impl TryFrom<AdminRow> for AdminUser {
-    type Error = anyhow::Error;
-
+impl AdminRow {
     /// Rows were written through the same types, so a failure here means someone edited the table
-    /// by hand: report it rather than guess.
-    fn try_from(row: AdminRow) -> anyhow::Result<Self> {
+    /// by hand: report it rather than guess. `scope_path` is the path of the row's scope node.
+    fn into_admin(self, scope_path: String) -> anyhow::Result<AdminUser> {
+        let row = self;
         Ok(AdminUser {
             id: AdminId(row.id.parse()?),
             username: Username::parse(&row.username)?,
@@ -65,8 +68,30 @@ impl TryFrom<AdminRow> for AdminUser {
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             sessions_since: row.sessions_since.map(|t| t.and_utc()),
+            scope: Scope { code: UnionCode::stored(row.scope_code), path: NodePath::stored(scope_path) },
         })
     }
+}
+
+/// The paths of `codes`, by code.
+fn scope_paths(conn: &mut DbConn, codes: Vec<String>) -> QueryResult<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = union_nodes::table
+        .filter(union_nodes::code.eq_any(codes))
+        .select((union_nodes::code, union_nodes::path))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+fn with_scopes(conn: &mut DbConn, rows: Vec<AdminRow>) -> anyhow::Result<Vec<AdminUser>> {
+    let codes: Vec<String> = rows.iter().map(|r| r.scope_code.clone()).collect();
+    let paths = scope_paths(conn, codes)?;
+    rows.into_iter()
+        .map(|r| {
+            let path = paths.get(&r.scope_code).cloned();
+            let path = path.ok_or_else(|| anyhow::anyhow!("staff scope {} is not a union", r.scope_code))?;
+            r.into_admin(path)
+        })
+        .collect()
 }
 
 #[derive(Clone)]
@@ -74,18 +99,17 @@ pub struct DbAdmins(pub Database);
 
 impl DbAdmins {
     async fn find(&self, filter: AdminFilter) -> anyhow::Result<Option<AdminUser>> {
-        let row: Option<AdminRow> = self
-            .0
+        self.0
             .run(move |conn| {
                 let query = admin_users::table.into_boxed();
                 let query = match filter {
                     AdminFilter::Id(id) => query.filter(admin_users::id.eq(id)),
                     AdminFilter::Username(name) => query.filter(admin_users::username.eq(name)),
                 };
-                Ok::<_, anyhow::Error>(query.first(conn).optional()?)
+                let row: Option<AdminRow> = query.first(conn).optional()?;
+                Ok::<_, anyhow::Error>(with_scopes(conn, row.into_iter().collect())?.pop())
             })
-            .await?;
-        row.map(AdminUser::try_from).transpose()
+            .await
     }
 }
 
@@ -104,11 +128,12 @@ impl AdminRepository for DbAdmins {
     }
 
     async fn list(&self) -> anyhow::Result<Vec<AdminUser>> {
-        let rows: Vec<AdminRow> = self
-            .0
-            .run(|conn| Ok::<_, anyhow::Error>(admin_users::table.order(admin_users::created_at).load(conn)?))
-            .await?;
-        rows.into_iter().map(AdminUser::try_from).collect()
+        self.0
+            .run(|conn| {
+                let rows: Vec<AdminRow> = admin_users::table.order(admin_users::created_at).load(conn)?;
+                with_scopes(conn, rows)
+            })
+            .await
     }
 
     async fn insert(
@@ -150,6 +175,7 @@ impl AdminRepository for DbAdmins {
                         admin_users::password_hash.eq(&row.password_hash),
                         admin_users::updated_at.eq(row.updated_at),
                         admin_users::sessions_since.eq(row.sessions_since),
+                        admin_users::scope_code.eq(&row.scope_code),
                     ))
                     .execute(conn)?;
                 audit::append(conn, audit)?;
@@ -226,6 +252,21 @@ impl AdminRepository for DbAdmins {
                 Ok(())
             })
             .await
+    }
+
+    async fn root_scope(&self) -> anyhow::Result<Scope> {
+        let (code, path): (String, String) = self
+            .0
+            .run(|conn| {
+                Ok::<_, anyhow::Error>(
+                    union_nodes::table
+                        .filter(union_nodes::parent_code.is_null())
+                        .select((union_nodes::code, union_nodes::path))
+                        .first(conn)?,
+                )
+            })
+            .await?;
+        Ok(Scope { code: UnionCode::stored(code), path: NodePath::stored(path) })
     }
 
     async fn count_active_admins(&self) -> anyhow::Result<u64> {

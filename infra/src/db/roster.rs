@@ -217,6 +217,23 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
 }
 
 impl Roster for DbRoster {
+    async fn union_path(&self, code: &str) -> anyhow::Result<Option<domain::unions::NodePath>> {
+        use super::schema::union_nodes;
+        let code = code.to_owned();
+        let path: Option<String> = self
+            .db
+            .run(move |conn| {
+                union_nodes::table
+                    .filter(union_nodes::code.eq(code))
+                    .select(union_nodes::path)
+                    .first(conn)
+                    .optional()
+                    .map_err(anyhow::Error::from)
+            })
+            .await?;
+        Ok(path.map(domain::unions::NodePath::stored))
+    }
+
     async fn is_active_member(&self, name: &PersonName, id_number: &IdNumber) -> anyhow::Result<bool> {
         let id_index = self.crypto.blind_index(ID_NUMBER, id_number.as_str());
         let name_index = self.crypto.blind_index(NAME, name.as_str());

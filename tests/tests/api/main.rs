@@ -47,6 +47,7 @@ mod redis_cluster;
 mod roster_files;
 mod schema;
 mod spec_lint;
+mod staff_scope;
 mod statements;
 mod unions;
 mod webhook_secrets;

@@ -14,6 +14,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sessions_since -> Nullable<Timestamp>,
+        scope_code -> Text,
     }
 }
 
@@ -29,5 +30,6 @@ diesel::table! {
         after_json -> Nullable<Text>,
         request_id -> Nullable<Text>,
         client_request_id -> Nullable<Text>,
+        actor_scope -> Nullable<Text>,
     }
 }

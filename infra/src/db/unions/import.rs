@@ -20,6 +20,7 @@ pub(super) fn import_rows(
     rows: Vec<NodeRow>,
     mut report: ImportReport,
     dry_run: bool,
+    within: Option<NodePath>,
     mut entry: NewAuditEntry,
 ) -> anyhow::Result<ImportReport> {
     lock_tree(conn)?;
@@ -33,11 +34,30 @@ pub(super) fn import_rows(
         let node = r.into_node(e)?;
         existing.insert(node.code.clone(), node);
     }
-    // What placing cannot see: a kind changed, a closed union.
+    // What placing cannot see: a kind changed, a closed union; and for staff of a part of the
+    // tree, a union or a parent outside it, or a root. Refused here, a row's children in the file
+    // are refused with it, so whatever is placed lands inside their part.
+    let outside =
+        |code: &UnionCode| within.as_ref().is_some_and(|w| existing.get(code).is_some_and(|n| !w.contains(&n.path)));
     let mut cells: HashMap<u64, Vec<String>> = HashMap::new();
     let mut kept = Vec::with_capacity(rows.len());
     for row in rows {
+        let beyond = if outside(&row.code) {
+            Some(&row.code)
+        } else {
+            match &row.parent {
+                Some(parent) => Some(parent).filter(|p| outside(p)),
+                None => Some(&row.code).filter(|_| within.is_some()),
+            }
+        };
         let refusal = match existing.get(&row.code) {
+            _ if beyond.is_some() => {
+                let code = beyond.map(UnionCode::as_str).unwrap_or_default();
+                Some(Refusal::file(
+                    format!("{code} 不在您的管辖范围内"),
+                    format!("{code} is outside your part of the tree"),
+                ))
+            }
             Some(node) if node.kind != row.kind => Some(Refusal::file(
                 format!("{} 已是{}，类型不可在导入中更改", row.code, node.kind.zh()),
                 format!("{} is a {} union already: an import does not change a kind", row.code, node.kind.as_str()),

@@ -19,8 +19,8 @@ use domain::admin::NewAuditEntry;
 use domain::shared::import::ImportReport;
 use domain::shared::{Page, PageRequest};
 use domain::unions::model::{
-    check_close, check_merge, check_move, check_parent, Employers, NewNode, NodeChange, NodeFilter, UnionName,
-    UnionNode,
+    check_close, check_merge, check_move, check_parent, check_seen, Employers, NewNode, NodeChange, NodeFilter,
+    UnionName, UnionNode,
 };
 use domain::unions::ports::{Merged, UnionTree};
 use domain::unions::tree::NodeRow;
@@ -68,7 +68,7 @@ impl NodeRecord {
 }
 
 /// The bounds of the subtree under `path`: every path that starts with it.
-fn range(path: &str) -> (String, String) {
+pub(crate) fn subtree_range(path: &str) -> (String, String) {
     (path.to_owned(), format!("{}0", &path[..path.len() - 1]))
 }
 
@@ -124,8 +124,12 @@ fn load(conn: &mut DbConn, code: &str) -> QueryResult<Option<UnionNode>> {
     Ok(nodes_of(conn, record.into_iter().collect())?.pop())
 }
 
-fn found(conn: &mut DbConn, code: &UnionCode) -> Result<UnionNode, UnionError> {
-    load(conn, code.as_str()).map_err(anyhow::Error::from)?.ok_or_else(|| UnionError::NotFound(code.clone()))
+/// The union `code`, if it lies `within` the asker's part of the tree.
+fn found(conn: &mut DbConn, code: &UnionCode, within: Option<&NodePath>) -> Result<UnionNode, UnionError> {
+    let node =
+        load(conn, code.as_str()).map_err(anyhow::Error::from)?.ok_or_else(|| UnionError::NotFound(code.clone()))?;
+    check_seen(&node, within)?;
+    Ok(node)
 }
 
 fn set_employers(conn: &mut DbConn, code: &str, employers: &Employers) -> QueryResult<()> {
@@ -151,7 +155,7 @@ fn set_employers(conn: &mut DbConn, code: &str, employers: &Employers) -> QueryR
 
 /// Moves the node at `from` (and everything under it) to `to`.
 fn rewrite_paths(conn: &mut DbConn, from: &str, to: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    let (lo, hi) = range(from);
+    let (lo, hi) = subtree_range(from);
     let keep = i32::try_from(from.len() + 1).unwrap_or(i32::MAX);
     diesel::update(union_nodes::table.filter(union_nodes::path.ge(lo)).filter(union_nodes::path.lt(hi)))
         .set((
@@ -229,7 +233,7 @@ impl UnionTree for DbUnions {
                 let mut q =
                     union_nodes::table.select(NodeRecord::as_select()).order(union_nodes::id.asc()).into_boxed();
                 if let Some(under) = &filter.under {
-                    let (lo, hi) = range(under.as_str());
+                    let (lo, hi) = subtree_range(under.as_str());
                     q = q.filter(union_nodes::path.ge(lo)).filter(union_nodes::path.lt(hi));
                 }
                 if let Some(parent) = &filter.parent {
@@ -274,7 +278,7 @@ impl UnionTree for DbUnions {
         self.0
             .snapshot(move |conn| {
                 let Some(root) = load(conn, &code)? else { return Ok(Vec::new()) };
-                let (lo, hi) = range(root.path.as_str());
+                let (lo, hi) = subtree_range(root.path.as_str());
                 let records: Vec<NodeRecord> = union_nodes::table
                     .filter(union_nodes::path.ge(lo))
                     .filter(union_nodes::path.lt(hi))
@@ -286,7 +290,12 @@ impl UnionTree for DbUnions {
             .await
     }
 
-    async fn create(&self, node: NewNode, mut entry: NewAuditEntry) -> Result<UnionNode, UnionError> {
+    async fn create(
+        &self,
+        node: NewNode,
+        within: Option<NodePath>,
+        mut entry: NewAuditEntry,
+    ) -> Result<UnionNode, UnionError> {
         let now = entry.at.naive_utc();
         self.0
             .transaction(move |conn| {
@@ -294,7 +303,7 @@ impl UnionTree for DbUnions {
                 if load(conn, node.code.as_str())?.is_some() {
                     return Ok(Err(UnionError::CodeTaken(node.code)));
                 }
-                let parent = match found(conn, &node.parent) {
+                let parent = match found(conn, &node.parent, within.as_ref()) {
                     Ok(parent) => parent,
                     Err(e) => return Ok(Err(e)),
                 };
@@ -320,13 +329,14 @@ impl UnionTree for DbUnions {
         &self,
         code: UnionCode,
         change: NodeChange,
+        within: Option<NodePath>,
         mut entry: NewAuditEntry,
     ) -> Result<UnionNode, UnionError> {
         let now = entry.at.naive_utc();
         self.0
             .transaction(move |conn| {
                 lock_tree(conn)?;
-                let node = match found(conn, &code) {
+                let node = match found(conn, &code, within.as_ref()) {
                     Ok(node) => node,
                     Err(e) => return Ok(Err(e)),
                 };
@@ -345,7 +355,7 @@ impl UnionTree for DbUnions {
                     set_employers(conn, code.as_str(), employers)?;
                 }
                 if let Some(parent) = &change.parent {
-                    let parent = match found(conn, parent) {
+                    let parent = match found(conn, parent, within.as_ref()) {
                         Ok(parent) => parent,
                         Err(e) => return Ok(Err(e)),
                     };
@@ -371,12 +381,18 @@ impl UnionTree for DbUnions {
             .await?
     }
 
-    async fn merge(&self, from: UnionCode, into: UnionCode, mut entry: NewAuditEntry) -> Result<Merged, UnionError> {
+    async fn merge(
+        &self,
+        from: UnionCode,
+        into: UnionCode,
+        within: Option<NodePath>,
+        mut entry: NewAuditEntry,
+    ) -> Result<Merged, UnionError> {
         let now = entry.at.naive_utc();
         self.0
             .transaction(move |conn| {
                 lock_tree(conn)?;
-                let (from, into) = match (found(conn, &from), found(conn, &into)) {
+                let (from, into) = match (found(conn, &from, within.as_ref()), found(conn, &into, within.as_ref())) {
                     (Ok(from), Ok(into)) => (from, into),
                     (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
                 };
@@ -409,12 +425,17 @@ impl UnionTree for DbUnions {
             .await?
     }
 
-    async fn close(&self, code: UnionCode, mut entry: NewAuditEntry) -> Result<UnionNode, UnionError> {
+    async fn close(
+        &self,
+        code: UnionCode,
+        within: Option<NodePath>,
+        mut entry: NewAuditEntry,
+    ) -> Result<UnionNode, UnionError> {
         let now = entry.at.naive_utc();
         self.0
             .transaction(move |conn| {
                 lock_tree(conn)?;
-                let node = match found(conn, &code) {
+                let node = match found(conn, &code, within.as_ref()) {
                     Ok(node) => node,
                     Err(e) => return Ok(Err(e)),
                 };
@@ -443,9 +464,10 @@ impl UnionTree for DbUnions {
         rows: Vec<NodeRow>,
         report: ImportReport,
         dry_run: bool,
+        within: Option<NodePath>,
         entry: NewAuditEntry,
     ) -> anyhow::Result<ImportReport> {
-        self.0.transaction(move |conn| import::import_rows(conn, rows, report, dry_run, entry)).await
+        self.0.transaction(move |conn| import::import_rows(conn, rows, report, dry_run, within, entry)).await
     }
 }
 
