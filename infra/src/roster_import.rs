@@ -2,7 +2,7 @@
 //! batches upserted, memory flat however long the file.
 
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use crate::db::roster::{BatchOutcome, DbRoster, SealedBatch};
 use crate::import_text::csv_records;
 use domain::members::roster::{ImportProgress, ImportReport, Layout, Refusal, RosterEntry};
 use domain::members::roster_import::{ReadError, RosterFormat};
+use domain::unions::NodePath;
 
 pub const BATCH: usize = 20_000;
 
@@ -30,6 +31,7 @@ pub fn import(
     format: RosterFormat,
     dry_run: bool,
     roster: &DbRoster,
+    unions: Option<HashSet<String>>,
     now: DateTime<Utc>,
     progress: impl FnMut(ImportProgress),
 ) -> Result<ImportReport, ReadError> {
@@ -46,6 +48,7 @@ pub fn import(
     });
     let mut sink = Sink::new(roster, now, progress, tx, written.clone());
     sink.dry_run = dry_run;
+    sink.unions = unions;
     let read = match format {
         RosterFormat::Csv => csv_rows(input, &mut sink),
         RosterFormat::Xlsx { sheet } => {
@@ -206,6 +209,8 @@ struct Sink<'a, P> {
     in_batch: HashMap<String, u64>,
     /// Check every row, write none.
     dry_run: bool,
+    /// For staff of a part of the tree: the open unions in it, the only ones a row may name.
+    unions: Option<HashSet<String>>,
 }
 
 impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
@@ -229,6 +234,7 @@ impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
             layout: Layout::positional(),
             in_batch: HashMap::with_capacity(BATCH),
             dry_run: false,
+            unions: None,
         }
     }
 
@@ -246,7 +252,11 @@ impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
             return Ok(());
         }
         self.lines += 1;
-        match RosterEntry::parse(&self.layout, fields, self.today) {
+        let parsed = RosterEntry::parse(&self.layout, fields, self.today).and_then(|entry| match &self.unions {
+            Some(unions) if !unions.contains(&entry.union_org_code) => Err(outside(&entry.union_org_code)),
+            _ => Ok(entry),
+        });
+        match parsed {
             Ok(entry) => match self.in_batch.get(entry.id_number.as_str()) {
                 Some(first) => self.report.reject(line, same_person(*first), fields),
                 None => {
@@ -302,6 +312,14 @@ impl<'a, P: FnMut(ImportProgress)> Sink<'a, P> {
     }
 }
 
+fn outside(code: &str) -> Refusal {
+    Refusal::of(
+        domain::members::roster::Column::UnionOrgCode,
+        format!("工会 {code} 不在您的管辖范围内，或不是组织树中未撤销的工会"),
+        format!("union_org_code: {code} is not an open union in your part of the tree"),
+    )
+}
+
 fn same_person(first: u64) -> Refusal {
     Refusal::file(
         format!("与第 {first} 行是同一人（身份证号相同）"),
@@ -315,12 +333,16 @@ impl domain::members::roster_import::RosterImporter for DbRoster {
         input: Box<dyn Read + Send>,
         format: RosterFormat,
         dry_run: bool,
+        within: Option<NodePath>,
         now: DateTime<Utc>,
         progress: Box<dyn FnMut(ImportProgress) + Send>,
     ) -> Result<ImportReport, ReadError> {
         let roster = self.clone();
-        tokio::task::spawn_blocking(move || import(input, format, dry_run, &roster, now, progress))
-            .await
-            .map_err(anyhow::Error::from)?
+        tokio::task::spawn_blocking(move || {
+            let unions = within.map(|w| roster.open_unions_under(&w)).transpose()?;
+            import(input, format, dry_run, &roster, unions, now, progress)
+        })
+        .await
+        .map_err(anyhow::Error::from)?
     }
 }

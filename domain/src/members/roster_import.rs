@@ -30,12 +30,14 @@ pub enum RosterFormat {
 
 /// Reads a roster file to the end and writes it; bad rows are reported by line, not fatal.
 pub trait RosterImporter: Send + Sync + 'static {
-    /// With `dry_run`, every row is read and checked and nothing is written.
+    /// With `dry_run`, every row is read and checked and nothing is written. With `within`, a row
+    /// naming a union that is not an open union under that path is refused.
     fn import(
         &self,
         input: Box<dyn Read + Send>,
         format: RosterFormat,
         dry_run: bool,
+        within: Option<crate::unions::NodePath>,
         now: chrono::DateTime<chrono::Utc>,
         progress: Box<dyn FnMut(ImportProgress) + Send>,
     ) -> impl Future<Output = Result<ImportReport, ReadError>> + Send;
@@ -103,7 +105,9 @@ impl<I: RosterImporter, A: AuditLog, C: Clock> RosterImports<I, A, C> {
             return Err(ImportError::Forbidden);
         }
         let now = self.clock.now();
-        let report = self.importer.import(input, format, dry_run, now, progress).await?;
+        // Staff of a part of the tree import members of its unions only.
+        let within = if actor.sees_everything() { None } else { actor.scope.as_ref().map(|s| s.path.clone()) };
+        let report = self.importer.import(input, format, dry_run, within, now, progress).await?;
         if dry_run {
             return Ok(report);
         }

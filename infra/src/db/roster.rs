@@ -92,6 +92,24 @@ impl DbRoster {
         })
     }
 
+    /// The codes of the open unions under `path`. Blocking.
+    pub fn open_unions_under(
+        &self,
+        path: &domain::unions::NodePath,
+    ) -> anyhow::Result<std::collections::HashSet<String>> {
+        use super::schema::union_nodes;
+        let (lo, hi) = super::unions::subtree_range(path.as_str());
+        self.db.blocking(|conn| {
+            let codes: Vec<String> = union_nodes::table
+                .filter(union_nodes::path.ge(lo))
+                .filter(union_nodes::path.lt(hi))
+                .filter(union_nodes::closed_at.is_null())
+                .select(union_nodes::code)
+                .load(conn)?;
+            Ok(codes.into_iter().collect())
+        })
+    }
+
     /// [`Self::seal_batch`] then [`Self::write_batch`].
     pub fn upsert_batch(&self, entries: &[RosterEntry], now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
         self.write_batch(&self.seal_batch(entries), now)

@@ -141,4 +141,24 @@ async fn members_outside_the_scope_do_not_exist_for_its_staff(backend: Backend) 
     };
     assert_eq!(app.send(suspend(&street, &other_id)).await.status, 404);
     assert_eq!(app.send(suspend(&street, &id)).await.status, 200);
+
+    // Their roster import takes their own unions' members only: another street's union, or a code
+    // the tree does not hold, is refused by line.
+    let csv = format!(
+        "姓名,身份证号,工会编码,工会名称,会员编号,状态\n李一,{},SZ-SIP-WT-G01,x,W1,在会\n\
+         李二,{},SZ-SIP-XT-G01,x,W2,在会\n李三,{},SZ-NEW-9,x,W3,在会\n",
+        id_number("19900101", 11),
+        id_number("19900101", 12),
+        id_number("19900101", 13)
+    );
+    let report =
+        app.send(Req::post("/v1/admin/roster/imports").bearer(&street).raw("text/csv", csv.into_bytes())).await;
+    let report = report.json();
+    assert_eq!((report["inserted"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(2)), "{report}");
+    let lines: Vec<u64> =
+        report["rejections"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [3, 4]);
+    assert_eq!(report["rejections"][0]["column"], "union_org_code");
+    let unplaced = app.send(Req::get("/v1/admin/unions?unplaced=true").bearer(&city)).await.json();
+    assert_eq!(unplaced["items"], json!([]), "nothing adopted from a refused row");
 }
