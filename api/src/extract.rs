@@ -32,6 +32,15 @@ impl RequestId {
 /// a body, not in a URL. Auditors may use them.
 const READS_BY_POST: [&str; 1] = ["/v1/admin/members/search"];
 
+/// What a union officer may use: their own account, their union's members and the tree around
+/// it, reading only; everything else under `/v1/admin` is 403 for them.
+pub fn officer_may(method: &Method, path: &str) -> bool {
+    let union_page =
+        path.strip_prefix("/v1/admin/unions/").is_some_and(|code| !code.is_empty() && !code.contains(['/', '.']));
+    reads_only(method, path)
+        && (matches!(path, "/v1/admin/me" | "/v1/admin/members/search" | "/v1/admin/unions") || union_page)
+}
+
 /// Whether the request only reads (what an auditor may do).
 pub fn reads_only(method: &Method, path: &str) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -147,13 +156,15 @@ impl FromRequest for Staff {
         let known = req.extensions().get::<Staff>().cloned();
         let signed = signed_in(req.clone());
         let read_only = reads_only(req.method(), req.match_info().as_str());
+        let officer_route = officer_may(req.method(), req.match_info().as_str());
         Box::pin(async move {
             let staff = match known {
                 Some(staff) => staff,
                 None => signed.await?,
             };
             let role = staff.admin.role;
-            if !role.may_use_admin_api() || (!read_only && !role.may_write()) {
+            let officer = role == domain::admin::Role::UnionOfficer && officer_route;
+            if !officer && (!role.may_use_admin_api() || (!read_only && !role.may_write())) {
                 return Err(forbidden());
             }
             Ok(staff)

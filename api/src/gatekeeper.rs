@@ -100,9 +100,12 @@ pub async fn authorize(
         Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req).await,
         Needs::MemberIfSent => Ok(()),
         Needs::Staff { any_role, manages_staff } => {
+            let officer_route = crate::extract::officer_may(req.method(), path);
             staff(&req, |role, read_only| {
                 let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };
-                any_role || (role.may_use_admin_api() && (read_only || writes))
+                any_role
+                    || (role.may_use_admin_api() && (read_only || writes))
+                    || (role == Role::UnionOfficer && officer_route)
             })
             .await
         }

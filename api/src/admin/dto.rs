@@ -11,6 +11,8 @@ pub enum RoleDto {
     Operator,
     Auditor,
     PickupOperator,
+    /// A grassroots union's chair or staff, scoped to its union: finds its union's members, reads its union.
+    UnionOfficer,
 }
 
 impl From<RoleDto> for Role {
@@ -20,6 +22,7 @@ impl From<RoleDto> for Role {
             RoleDto::Operator => Role::Operator,
             RoleDto::Auditor => Role::Auditor,
             RoleDto::PickupOperator => Role::PickupOperator,
+            RoleDto::UnionOfficer => Role::UnionOfficer,
         }
     }
 }
@@ -31,6 +34,7 @@ impl From<Role> for RoleDto {
             Role::Operator => RoleDto::Operator,
             Role::Auditor => RoleDto::Auditor,
             Role::PickupOperator => RoleDto::PickupOperator,
+            Role::UnionOfficer => RoleDto::UnionOfficer,
         }
     }
 }

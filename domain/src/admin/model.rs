@@ -16,6 +16,8 @@ pub enum Role {
     Auditor,
     /// Works at pickup points: may redeem vouchers at the points assigned to them, nothing else.
     PickupOperator,
+    /// A grassroots union's chair or staff: reads its union's members, nothing else.
+    UnionOfficer,
 }
 
 impl Role {
@@ -25,12 +27,14 @@ impl Role {
             Role::Operator => "operator",
             Role::Auditor => "auditor",
             Role::PickupOperator => "pickup_operator",
+            Role::UnionOfficer => "union_officer",
         }
     }
 
-    /// Reading and using `/v1/admin`; pickup operators only redeem vouchers.
+    /// Reading and using all of `/v1/admin`; pickup operators only redeem vouchers, and union
+    /// officers reach only the few routes of their union's work.
     pub fn may_use_admin_api(self) -> bool {
-        self != Role::PickupOperator
+        !matches!(self, Role::PickupOperator | Role::UnionOfficer)
     }
 
     /// Changing business data (campaigns, merchants, rosters).
@@ -45,7 +49,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("role must be one of admin, operator, auditor, pickup_operator")]
+#[error("role must be one of admin, operator, auditor, pickup_operator, union_officer")]
 pub struct UnknownRole;
 
 impl FromStr for Role {
@@ -56,6 +60,7 @@ impl FromStr for Role {
             "operator" => Ok(Role::Operator),
             "auditor" => Ok(Role::Auditor),
             "pickup_operator" => Ok(Role::PickupOperator),
+            "union_officer" => Ok(Role::UnionOfficer),
             _ => Err(UnknownRole),
         }
     }

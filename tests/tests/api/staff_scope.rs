@@ -142,6 +142,18 @@ async fn members_outside_the_scope_do_not_exist_for_its_staff(backend: Backend) 
     assert_eq!(app.send(suspend(&street, &other_id)).await.status, 404);
     assert_eq!(app.send(suspend(&street, &id)).await.status, 200);
 
+    // A grassroots union's officer finds its own members and reads its union, nothing else.
+    let officer = staff_in(&app, &district, "g01.chair", "union_officer", "SZ-SIP-WT-G01").await;
+    assert_eq!(app.send(search(&officer, &mine)).await.json()["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.send(search(&officer, &theirs)).await.json()["items"], json!([]));
+    let listed = app.send(Req::get("/v1/admin/unions").bearer(&officer)).await.json();
+    assert_eq!(codes(&listed), ["SZ-SIP-WT-G01"]);
+    assert_eq!(app.send(Req::get("/v1/admin/unions/SZ-SIP-WT").bearer(&officer)).await.status, 404);
+    assert_eq!(app.send(suspend(&officer, &id)).await.status, 403);
+    for path in ["/v1/admin/users", "/v1/admin/audit", "/v1/admin/campaigns", "/v1/admin/unions/export.csv"] {
+        assert_eq!(app.send(Req::get(path).bearer(&officer)).await.status, 403, "{path}");
+    }
+
     // Their roster import takes their own unions' members only: another street's union, or a code
     // the tree does not hold, is refused by line.
     let csv = format!(

@@ -93,7 +93,7 @@ async fn yesterdays_statement_is_mailed_once_with_its_csv(backend: Backend) {
 
 /// The statement mails received so far, by attachment file name.
 async fn statements(server: &SmtpServer, n: usize) -> Vec<(String, String)> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let found: Vec<(String, String)> = server
             .received()
