@@ -166,11 +166,12 @@ impl<J: ImportJobs, C: Clock> JobLog<J, C> {
         self.jobs.finish(id, outcome, self.clock.now()).await
     }
 
-    /// The job as `viewer` may see it: their own, or any if they are an admin; `None` otherwise,
-    /// as if it did not exist.
+    /// The job as `viewer` may see it: their own, or any if they are an admin of the whole tree;
+    /// `None` otherwise, as if it did not exist (its rejected rows name members of every union).
     pub async fn seen_by(&self, id: ImportJobId, viewer: &crate::admin::Actor) -> anyhow::Result<Option<ImportJob>> {
         let job = self.jobs.get(id).await?;
-        Ok(job.filter(|j| viewer.role == crate::admin::Role::Admin || viewer.admin_id == Some(j.started_by)))
+        let any = viewer.role == crate::admin::Role::Admin && viewer.sees_everything();
+        Ok(job.filter(|j| any || viewer.admin_id == Some(j.started_by)))
     }
 
     pub async fn purge(&self) -> anyhow::Result<u64> {

@@ -176,6 +176,16 @@ async fn a_move_carries_its_subtree_and_moves_at_once_leave_one_tree(backend: Ba
     let joint = union(&app, &operator, "SZ-SIP-WT-J01").await;
     assert_eq!(joint["path"], json!(["ROOT", "SZ-GX", "SZ-SIP-WT", "SZ-SIP-WT-J01"]));
     assert_eq!(codes_under(&app, &operator, "SZ-SIP").await, ["SZ-SIP", "SZ-SIP-XT", "SZ-SIP-XT-G01"]);
+    // A refused change writes nothing of itself: not the new name sent with a bad parent.
+    let half = app
+        .send(
+            Req::patch("/v1/admin/unions/SZ-SIP-XT")
+                .bearer(&operator)
+                .json(json!({"name": "半途改名", "parent_code": "SZ-SIP-WT-G01"})),
+        )
+        .await;
+    assert_eq!(half.status, 422, "{}", half.text());
+    assert_eq!(union(&app, &operator, "SZ-SIP-XT").await["name"], "斜塘街道总工会");
     // Not under itself, nor where its kind may not sit.
     for (code, parent) in [("SZ-SIP", "SZ-SIP-XT"), ("SZ-GX", "SZ-SIP-WT"), ("SZ-SIP-WT", "SZ-SIP-WT-G01")] {
         let refused = app

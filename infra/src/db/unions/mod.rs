@@ -297,32 +297,25 @@ impl UnionTree for DbUnions {
         mut entry: NewAuditEntry,
     ) -> Result<UnionNode, UnionError> {
         let now = entry.at.naive_utc();
-        self.0
-            .transaction(move |conn| {
-                lock_tree(conn)?;
-                if load(conn, node.code.as_str())?.is_some() {
-                    return Ok(Err(UnionError::CodeTaken(node.code)));
-                }
-                let parent = match found(conn, &node.parent, within.as_ref()) {
-                    Ok(parent) => parent,
-                    Err(e) => return Ok(Err(e)),
-                };
-                if let Err(e) = check_parent(node.kind, &parent) {
-                    return Ok(Err(e));
-                }
-                if !node.employers.is_empty() && !node.kind.is_leaf() {
-                    return Ok(Err(only_leaves_cover_employers()));
-                }
-                let path = parent.path.child(&node.code);
-                let code = node.code.as_str();
-                insert_node(conn, code, node.name.as_str(), node.kind, parent.code.as_str(), path.as_str(), now)?;
-                set_employers(conn, code, &node.employers)?;
-                let made = load(conn, code)?.ok_or_else(|| anyhow::anyhow!("the union just made is gone"))?;
-                entry.after = Some(node_json(&made));
-                audit::append(conn, entry)?;
-                Ok::<_, anyhow::Error>(Ok(made))
-            })
-            .await?
+        self.changing(move |conn| {
+            if load(conn, node.code.as_str())?.is_some() {
+                return Err(UnionError::CodeTaken(node.code).into());
+            }
+            let parent = found(conn, &node.parent, within.as_ref())?;
+            check_parent(node.kind, &parent)?;
+            if !node.employers.is_empty() && !node.kind.is_leaf() {
+                return Err(only_leaves_cover_employers().into());
+            }
+            let path = parent.path.child(&node.code);
+            let code = node.code.as_str();
+            insert_node(conn, code, node.name.as_str(), node.kind, parent.code.as_str(), path.as_str(), now)?;
+            set_employers(conn, code, &node.employers)?;
+            let made = reload(conn, code)?;
+            entry.after = Some(node_json(&made));
+            audit::append(conn, entry)?;
+            Ok(made)
+        })
+        .await
     }
 
     async fn change(
@@ -330,55 +323,42 @@ impl UnionTree for DbUnions {
         code: UnionCode,
         change: NodeChange,
         within: Option<NodePath>,
-        mut entry: NewAuditEntry,
+        entry: NewAuditEntry,
     ) -> Result<UnionNode, UnionError> {
         let now = entry.at.naive_utc();
-        self.0
-            .transaction(move |conn| {
-                lock_tree(conn)?;
-                let node = match found(conn, &code, within.as_ref()) {
-                    Ok(node) => node,
-                    Err(e) => return Ok(Err(e)),
-                };
-                if !node.is_open() {
-                    return Ok(Err(UnionError::Closed(code)));
+        self.changing(move |conn| {
+            let node = found(conn, &code, within.as_ref())?;
+            if !node.is_open() {
+                return Err(UnionError::Closed(code).into());
+            }
+            if let Some(name) = &change.name {
+                diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
+                    .set((union_nodes::name.eq(name.as_str()), union_nodes::updated_at.eq(now)))
+                    .execute(conn)?;
+            }
+            if let Some(employers) = &change.employers {
+                if !employers.is_empty() && !node.kind.is_leaf() {
+                    return Err(only_leaves_cover_employers().into());
                 }
-                if let Some(name) = &change.name {
-                    diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
-                        .set((union_nodes::name.eq(name.as_str()), union_nodes::updated_at.eq(now)))
-                        .execute(conn)?;
-                }
-                if let Some(employers) = &change.employers {
-                    if !employers.is_empty() && !node.kind.is_leaf() {
-                        return Ok(Err(only_leaves_cover_employers()));
-                    }
-                    set_employers(conn, code.as_str(), employers)?;
-                }
-                if let Some(parent) = &change.parent {
-                    let parent = match found(conn, parent, within.as_ref()) {
-                        Ok(parent) => parent,
-                        Err(e) => return Ok(Err(e)),
-                    };
-                    let path = match check_move(&node, &parent) {
-                        Ok(path) => path,
-                        Err(e) => return Ok(Err(e)),
-                    };
-                    rewrite_paths(conn, node.path.as_str(), path.as_str(), now)?;
-                    diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
-                        .set((
-                            union_nodes::parent_code.eq(parent.code.as_str()),
-                            union_nodes::unplaced.eq(false),
-                            union_nodes::updated_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                }
-                let after =
-                    load(conn, code.as_str())?.ok_or_else(|| anyhow::anyhow!("the union just changed is gone"))?;
-                entry = entry.change(Some(node_json(&node)), Some(node_json(&after)));
-                audit::append(conn, entry)?;
-                Ok::<_, anyhow::Error>(Ok(after))
-            })
-            .await?
+                set_employers(conn, code.as_str(), employers)?;
+            }
+            if let Some(parent) = &change.parent {
+                let parent = found(conn, parent, within.as_ref())?;
+                let path = check_move(&node, &parent)?;
+                rewrite_paths(conn, node.path.as_str(), path.as_str(), now)?;
+                diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
+                    .set((
+                        union_nodes::parent_code.eq(parent.code.as_str()),
+                        union_nodes::unplaced.eq(false),
+                        union_nodes::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+            let after = reload(conn, code.as_str())?;
+            audit::append(conn, entry.change(Some(node_json(&node)), Some(node_json(&after))))?;
+            Ok(after)
+        })
+        .await
     }
 
     async fn merge(
@@ -386,77 +366,58 @@ impl UnionTree for DbUnions {
         from: UnionCode,
         into: UnionCode,
         within: Option<NodePath>,
-        mut entry: NewAuditEntry,
+        entry: NewAuditEntry,
     ) -> Result<Merged, UnionError> {
         let now = entry.at.naive_utc();
-        self.0
-            .transaction(move |conn| {
-                lock_tree(conn)?;
-                let (from, into) = match (found(conn, &from, within.as_ref()), found(conn, &into, within.as_ref())) {
-                    (Ok(from), Ok(into)) => (from, into),
-                    (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
-                };
-                if let Err(e) = check_merge(&from, &into) {
-                    return Ok(Err(e));
-                }
-                let members = diesel::update(roster::table.filter(roster::union_org_code.eq(from.code.as_str())))
-                    .set((
-                        roster::union_org_code.eq(into.code.as_str()),
-                        roster::union_org_name.eq(into.name.as_str()),
-                        roster::updated_at.eq(now),
-                    ))
-                    .execute(conn)? as u64;
-                diesel::update(union_nodes::table.filter(union_nodes::code.eq(from.code.as_str())))
-                    .set((
-                        union_nodes::closed_at.eq(now),
-                        union_nodes::merged_into.eq(into.code.as_str()),
-                        union_nodes::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let closed =
-                    load(conn, from.code.as_str())?.ok_or_else(|| anyhow::anyhow!("the merged union is gone"))?;
-                entry = entry.change(
-                    Some(node_json(&from)),
-                    Some(serde_json::json!({"merged_into": into.code.as_str(), "members_moved": members})),
-                );
-                audit::append(conn, entry)?;
-                Ok::<_, anyhow::Error>(Ok(Merged { from: closed, into, members }))
-            })
-            .await?
+        self.changing(move |conn| {
+            let (from, into) = (found(conn, &from, within.as_ref())?, found(conn, &into, within.as_ref())?);
+            check_merge(&from, &into)?;
+            let members = diesel::update(roster::table.filter(roster::union_org_code.eq(from.code.as_str())))
+                .set((
+                    roster::union_org_code.eq(into.code.as_str()),
+                    roster::union_org_name.eq(into.name.as_str()),
+                    roster::updated_at.eq(now),
+                ))
+                .execute(conn)? as u64;
+            diesel::update(union_nodes::table.filter(union_nodes::code.eq(from.code.as_str())))
+                .set((
+                    union_nodes::closed_at.eq(now),
+                    union_nodes::merged_into.eq(into.code.as_str()),
+                    union_nodes::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            let closed = reload(conn, from.code.as_str())?;
+            let after = serde_json::json!({"merged_into": into.code.as_str(), "members_moved": members});
+            audit::append(conn, entry.change(Some(node_json(&from)), Some(after)))?;
+            Ok(Merged { from: closed, into, members })
+        })
+        .await
     }
 
     async fn close(
         &self,
         code: UnionCode,
         within: Option<NodePath>,
-        mut entry: NewAuditEntry,
+        entry: NewAuditEntry,
     ) -> Result<UnionNode, UnionError> {
         let now = entry.at.naive_utc();
-        self.0
-            .transaction(move |conn| {
-                lock_tree(conn)?;
-                let node = match found(conn, &code, within.as_ref()) {
-                    Ok(node) => node,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let active = active_members(conn, code.as_str())?;
-                let open_children: i64 = union_nodes::table
-                    .filter(union_nodes::parent_code.eq(code.as_str()))
-                    .filter(union_nodes::closed_at.is_null())
-                    .select(count_star())
-                    .first(conn)?;
-                if let Err(e) = check_close(&node, active as u64, open_children as u64) {
-                    return Ok(Err(e));
-                }
-                diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
-                    .set((union_nodes::closed_at.eq(now), union_nodes::updated_at.eq(now)))
-                    .execute(conn)?;
-                let closed = load(conn, code.as_str())?.ok_or_else(|| anyhow::anyhow!("the closed union is gone"))?;
-                entry = entry.change(Some(node_json(&node)), Some(node_json(&closed)));
-                audit::append(conn, entry)?;
-                Ok::<_, anyhow::Error>(Ok(closed))
-            })
-            .await?
+        self.changing(move |conn| {
+            let node = found(conn, &code, within.as_ref())?;
+            let active = active_members(conn, code.as_str())?;
+            let open_children: i64 = union_nodes::table
+                .filter(union_nodes::parent_code.eq(code.as_str()))
+                .filter(union_nodes::closed_at.is_null())
+                .select(count_star())
+                .first(conn)?;
+            check_close(&node, active as u64, open_children as u64)?;
+            diesel::update(union_nodes::table.filter(union_nodes::code.eq(code.as_str())))
+                .set((union_nodes::closed_at.eq(now), union_nodes::updated_at.eq(now)))
+                .execute(conn)?;
+            let closed = reload(conn, code.as_str())?;
+            audit::append(conn, entry.change(Some(node_json(&node)), Some(node_json(&closed))))?;
+            Ok(closed)
+        })
+        .await
     }
 
     async fn import(
@@ -469,6 +430,50 @@ impl UnionTree for DbUnions {
     ) -> anyhow::Result<ImportReport> {
         self.0.transaction(move |conn| import::import_rows(conn, rows, report, dry_run, within, entry)).await
     }
+}
+
+/// A tree change's failure inside its transaction: refused by the tree's rules, or the store's. Either
+/// rolls back what the change had written so far.
+#[derive(Debug)]
+struct Refused(UnionError);
+
+impl From<UnionError> for Refused {
+    fn from(e: UnionError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<anyhow::Error> for Refused {
+    fn from(e: anyhow::Error) -> Self {
+        Self(UnionError::Unknown(e))
+    }
+}
+
+impl From<diesel::result::Error> for Refused {
+    fn from(e: diesel::result::Error) -> Self {
+        Self(UnionError::Unknown(e.into()))
+    }
+}
+
+impl DbUnions {
+    /// `work` in one transaction with the tree locked.
+    async fn changing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, Refused> + Send + 'static,
+    ) -> Result<T, UnionError> {
+        self.0
+            .transaction(move |conn| {
+                lock_tree(conn)?;
+                work(conn)
+            })
+            .await
+            .map_err(|Refused(e)| e)
+    }
+}
+
+/// A union just written, read back in the same transaction.
+fn reload(conn: &mut DbConn, code: &str) -> Result<UnionNode, Refused> {
+    load(conn, code)?.ok_or_else(|| anyhow::anyhow!("the union {code} just written is gone").into())
 }
 
 fn only_leaves_cover_employers() -> UnionError {
