@@ -46,6 +46,7 @@ mod real_name;
 mod redis_cluster;
 mod roster_files;
 mod schema;
+mod scope_matrix;
 mod spec_lint;
 mod staff_scope;
 mod statements;

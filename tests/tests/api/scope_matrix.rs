@@ -1,0 +1,172 @@
+//! The authorization matrix's scope dimension: every staff operation, tried by a district's admin
+//! on what lies outside its district. `404`: it does not exist for them, whatever they send.
+//! `inside`: a list, search, import or creation answered only from (or into) their part of the tree
+//! (`staff_scope.rs` shows what each holds). `-`: not about the tree (the caller's own session), or
+//! not scoped yet (campaigns, merchants, cards, pickup points, jobs, the ledger: the unions issue's later
+//! parts). An operation without a row fails the test, so no route ships without a decision.
+
+use domain::admin::Role;
+use serde_json::{json, Value};
+use tests::members::id_number;
+use tests::spec::{concrete, request};
+use tests::{on_both_backends, Backend, Req, TestApp, TEST_PASSWORD};
+
+const SCOPE: &[(&str, &str, &str)] = &[
+    ("POST", "/v1/admin/session", "-"),
+    ("GET", "/v1/admin/me", "-"),
+    ("GET", "/v1/admin/users", "inside"),
+    ("POST", "/v1/admin/users", "inside"),
+    ("GET", "/v1/admin/users/{id}", "404"),
+    ("PATCH", "/v1/admin/users/{id}", "404"),
+    ("GET", "/v1/admin/audit", "inside"),
+    ("GET", "/v1/admin/jobs", "-"),
+    ("GET", "/v1/admin/ledger/audit", "-"),
+    ("POST", "/v1/admin/jobs/{id}/retry", "-"),
+    ("POST", "/v1/admin/members/search", "inside"),
+    ("POST", "/v1/admin/members/{id}/suspension", "404"),
+    ("DELETE", "/v1/admin/members/{id}/suspension", "404"),
+    ("POST", "/v1/admin/roster/imports", "inside"),
+    ("GET", "/v1/admin/roster/template.xlsx", "-"),
+    ("GET", "/v1/admin/roster/template.csv", "-"),
+    ("GET", "/v1/admin/imports/{id}", "404"),
+    ("GET", "/v1/admin/imports/{id}/rejected.csv", "404"),
+    ("GET", "/v1/admin/unions", "inside"),
+    ("POST", "/v1/admin/unions", "inside"),
+    ("GET", "/v1/admin/unions/{code}", "404"),
+    ("PATCH", "/v1/admin/unions/{code}", "404"),
+    ("POST", "/v1/admin/unions/{code}/merge", "404"),
+    ("POST", "/v1/admin/unions/{code}/closure", "404"),
+    ("POST", "/v1/admin/unions/imports", "inside"),
+    ("GET", "/v1/admin/unions/export.csv", "inside"),
+    ("GET", "/v1/admin/unions/template.csv", "-"),
+    ("GET", "/v1/admin/campaigns", "-"),
+    ("POST", "/v1/admin/campaigns", "-"),
+    ("GET", "/v1/admin/campaigns/{id}", "-"),
+    ("POST", "/v1/admin/campaigns/{id}/gifts", "-"),
+    ("PATCH", "/v1/admin/campaigns/{id}/gifts/{gift}", "-"),
+    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/pickup-points/{point}", "-"),
+    ("POST", "/v1/admin/campaigns/{id}/publish", "-"),
+    ("PUT", "/v1/admin/campaigns/{id}/budget", "-"),
+    ("POST", "/v1/admin/campaigns/{id}/cancel", "-"),
+    ("POST", "/v1/admin/campaigns/{id}/reconcile", "-"),
+    ("GET", "/v1/admin/campaigns/{id}/report", "-"),
+    ("GET", "/v1/admin/campaigns/{id}/report.csv", "-"),
+    ("GET", "/v1/admin/pickup-points", "-"),
+    ("POST", "/v1/admin/pickup-points", "-"),
+    ("PUT", "/v1/admin/pickup-points/{id}/operators/{admin_id}", "-"),
+    ("GET", "/v1/admin/merchants", "-"),
+    ("POST", "/v1/admin/merchants", "-"),
+    ("GET", "/v1/admin/merchants/{id}", "-"),
+    ("PUT", "/v1/admin/merchants/{id}/status", "-"),
+    ("POST", "/v1/admin/merchants/{id}/stores", "-"),
+    ("POST", "/v1/admin/merchants/{id}/offers", "-"),
+    ("PUT", "/v1/admin/merchants/{id}/offers/{offer}/status", "-"),
+    ("POST", "/v1/admin/merchants/{id}/keys", "-"),
+    ("POST", "/v1/admin/merchants/{id}/keys/{serial}/revocation", "-"),
+    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/stores/{store}", "-"),
+];
+
+const TREE: &str = "工会编码,工会名称,类型,上级工会编码\n\
+    SZ-SIP,苏州工业园区总工会,区总工会,ROOT\n\
+    SZ-SIP-WT,娄葑街道总工会,街道总工会,SZ-SIP\n\
+    SZ-GX,高新区总工会,区总工会,ROOT\n\
+    SZ-GX-G01,某医院工会,基层工会,SZ-GX\n\
+    SZ-GX-G02,某学校工会,基层工会,SZ-GX\n";
+
+/// A body the operation takes, so that what answers is the scope, not the body's shape.
+fn body(method: &str, path: &str) -> Option<Value> {
+    Some(match (method, path) {
+        ("PATCH", "/v1/admin/unions/{code}") => json!({"name": "改名"}),
+        ("POST", "/v1/admin/unions/{code}/merge") => json!({"into": "SZ-GX-G02"}),
+        ("PATCH", "/v1/admin/users/{id}") => json!({"display_name": "改名"}),
+        ("POST", "/v1/admin/members/{id}/suspension") => json!({"reason": "核实身份"}),
+        _ => return None,
+    })
+}
+
+on_both_backends!(every_staff_operation_answers_outside_the_scope_as_the_table_says);
+
+async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let city = app.staff(Role::Admin).await;
+    let reply = app.send(Req::post("/v1/admin/unions/imports").bearer(&city).raw("text/csv", TREE.into())).await;
+    assert_eq!(reply.json()["inserted"], 5, "{}", reply.text());
+    let made = app
+        .send(
+            Req::post("/v1/admin/users").bearer(&city).json(json!({"username": "sip.admin", "password": TEST_PASSWORD,
+            "display_name": "园区", "role": "admin", "scope_code": "SZ-SIP"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let district = app.login("sip.admin").await;
+
+    // What lies outside: a union, a member of it, the city's admin, an import the city ran.
+    let city_admin = app.send(Req::get("/v1/admin/me").bearer(&city)).await.json()["id"].as_str().unwrap().to_owned();
+    let id = id_number("19880808", 7);
+    let csv = format!("姓名,身份证号,工会编码,工会名称,会员编号,状态\n王会员,{id},SZ-GX-G01,x,M7,在会\n");
+    let job = app
+        .send(
+            Req::post("/v1/admin/roster/imports")
+                .bearer(&city)
+                .header("prefer", "respond-async")
+                .raw("text/csv", csv.into_bytes()),
+        )
+        .await;
+    let job_id = job.json()["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while app.send(Req::get(&format!("/v1/admin/imports/{job_id}")).bearer(&city)).await.json()["state"] == "running" {
+        assert!(std::time::Instant::now() < deadline, "the import job never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let token = app.consenting_member("13800009007").await;
+    let bound =
+        app.send(Req::put("/v1/me/real-name").bearer(&token).json(json!({"name": "王会员", "id_number": id}))).await;
+    assert_eq!(bound.status, 200, "{}", bound.text());
+    let member = app.send(Req::get("/v1/me").bearer(&token)).await.json()["id"].as_str().unwrap().to_owned();
+
+    let spec = app.send(Req::get("/openapi.json")).await.json();
+    let mut mismatches = Vec::new();
+    let mut seen = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        if !path.starts_with("/v1/admin/") {
+            continue;
+        }
+        for method in ["get", "post", "put", "patch", "delete"].into_iter().filter(|m| item.get(*m).is_some()) {
+            let upper = method.to_uppercase();
+            let Some((_, _, expected)) = SCOPE.iter().find(|(m, p, _)| *m == upper && p == path) else {
+                panic!("{upper} {path} has no row in the scope table");
+            };
+            seen += 1;
+            if *expected != "404" {
+                continue;
+            }
+            let filled = if path.starts_with("/v1/admin/users/") {
+                path.replace("{id}", &city_admin)
+            } else if path.starts_with("/v1/admin/members/") {
+                path.replace("{id}", &member)
+            } else if path.starts_with("/v1/admin/imports/") {
+                path.replace("{id}", &job_id)
+            } else {
+                concrete(path).replace("{code}", "SZ-GX-G01")
+            };
+            let mut req = request(&upper, &filled).bearer(&district);
+            if let Some(body) = body(&upper, path) {
+                req = req.json(body);
+            }
+            let reply = app.send(req).await;
+            if reply.status != 404 {
+                mismatches.push(format!("{upper} {path}: expected 404, got {} {}", reply.status, reply.text()));
+            }
+            // The city's admin reaches the same thing.
+            let mut req = request(&upper, &filled).bearer(&city);
+            if let Some(body) = body(&upper, path) {
+                req = req.json(body);
+            }
+            if upper == "GET" && app.send(req).await.status != 200 {
+                mismatches.push(format!("{upper} {path}: the city does not reach it either"));
+            }
+        }
+    }
+    assert_eq!(seen, SCOPE.len(), "rows for operations that no longer exist");
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
