@@ -96,11 +96,10 @@ impl ImportView {
 /// `template`'s when it had none), then why and which line; imports ignore the two added columns.
 /// UTF-8 with a BOM, so Excel opens it right.
 pub fn rejected_file(report: &ImportReport, template: &[&str]) -> String {
-    use domain::shared::spreadsheet::cell;
+    use domain::shared::spreadsheet::line;
     let header: Vec<String> =
         report.header.clone().unwrap_or_else(|| template.iter().map(|c| (*c).to_owned()).collect());
     let width = header.len();
-    let line = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
     let mut body = String::from("\u{feff}");
     body.push_str(&line(&[header, vec!["错误原因".to_owned(), "原行号".to_owned()]].concat()));
     body.push_str("\r\n");
@@ -279,7 +278,7 @@ pub async fn detach<F>(
     actor: &Actor,
     kind: ImportKind,
     dry_run: bool,
-    template: &'static [&'static str],
+    template: Vec<&'static str>,
     run: impl FnOnce(Progress) -> F,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -314,7 +313,7 @@ where
         record(log.progress(id, last).await, id);
         let outcome = match result {
             Ok(report) => {
-                let rejected_rows = rejected_file(&report, template);
+                let rejected_rows = rejected_file(&report, &template);
                 let report = serde_json::to_value(ImportView::of(report, dry_run)).unwrap_or_default();
                 ImportOutcome::Done { report, rejected_rows }
             }

@@ -8,7 +8,7 @@ use super::MembersState;
 use crate::error::ApiError;
 use crate::extract::Staff;
 use crate::imports::{self, ImportView};
-use domain::members::roster::ImportReport;
+use domain::members::roster::{Column, ColumnSet, ImportReport};
 use domain::members::roster_import::{ImportError, RosterFormat};
 use domain::shared::import_job::ImportKind;
 
@@ -107,14 +107,14 @@ pub async fn import_roster(
     let actor = staff.actor.clone();
     let run = move |progress: imports::Progress| run_import(state, actor, input, format, dry_run, progress);
     if imports::prefers_async(&req) {
-        return imports::detach(jobs, &staff.actor, ImportKind::Roster, dry_run, &TEMPLATE_HEADER, run).await;
+        return imports::detach(jobs, &staff.actor, ImportKind::Roster, dry_run, Column::template_header(), run).await;
     }
     if imports::accepts(&req, "application/x-ndjson") {
         return Ok(imports::progress_stream(dry_run, run));
     }
     let report = run(Box::new(|_| {})).await?;
     if wants_csv {
-        return Ok(imports::rejected_rows(&report, dry_run, "roster-rejected.csv", &TEMPLATE_HEADER));
+        return Ok(imports::rejected_rows(&report, dry_run, "roster-rejected.csv", &Column::template_header()));
     }
     Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
 }
@@ -122,8 +122,6 @@ pub async fn import_roster(
 /// The largest CSV upload taken: far above a city's roster (1.2 M rows are under 100 MB).
 const CSV_MAX_BYTES: u64 = 1 << 30;
 const XLSX_MAX_BYTES: u64 = 256 << 20;
-/// The template's header, heading the rejected rows of a file that had none.
-const TEMPLATE_HEADER: [&str; 6] = ["姓名", "身份证号", "工会编码", "工会名称", "会员编号", "状态"];
 
 /// Runs the import of a whole upload and answers the report.
 async fn run_import(

@@ -22,7 +22,7 @@ use super::roster::XLSX;
 pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
     use infra::xlsx::XlsxCell::Text;
     let row = |cells: &[&str]| cells.iter().map(|c| Text((*c).to_owned())).collect::<Vec<_>>();
-    let header: Vec<&str> = Column::ALL.iter().map(|c| c.zh()).collect();
+    let header = Column::template_header();
     let roster = vec![row(&header), row(&EXAMPLE_ROW)];
     let mut statuses = vec![row(&["状态值 / value", "含义 / meaning"])];
     statuses.extend(STATUS_VALUES.iter().map(|(value, status)| {
@@ -47,9 +47,8 @@ pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
         example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态\r\n张三,11010519491231002X,SZ-SIP-001,苏州工业园区某公司工会,M000123,在会\r\n"))))]
 #[get("/v1/admin/roster/template.csv")]
 pub async fn template_csv(_staff: Staff) -> HttpResponse {
-    use domain::shared::spreadsheet::cell;
-    let line = |cells: &[&str]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
-    let header: Vec<&str> = Column::ALL.iter().map(|c| c.zh()).collect();
+    use domain::shared::spreadsheet::line;
+    let header = Column::template_header();
     let body = format!("\u{feff}{}\r\n{}\r\n", line(&header), line(&EXAMPLE_ROW));
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

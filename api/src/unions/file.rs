@@ -19,8 +19,6 @@ use domain::unions::service::TreeImportError;
 const PROBLEM: &str = "application/problem+json";
 /// A city's tree is some 30,000 rows: a few MB.
 const MAX_BYTES: u64 = 64 << 20;
-/// The template's header, heading the rejected rows of a file that had none.
-const HEADER: [&str; 5] = ["工会编码", "工会名称", "类型", "上级工会编码", "覆盖单位"];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -115,11 +113,12 @@ pub async fn import_unions(
         Ok::<ImportReport, ApiError>(report)
     };
     if imports::prefers_async(&req) {
-        return imports::detach(jobs, &staff.actor, ImportKind::Unions, dry_run, &HEADER, run).await;
+        return imports::detach(jobs, &staff.actor, ImportKind::Unions, dry_run, TreeColumn::template_header(), run)
+            .await;
     }
     let report = run(Box::new(|_| {})).await?;
     if imports::accepts(&req, "text/csv") {
-        return Ok(imports::rejected_rows(&report, dry_run, "unions-rejected.csv", &HEADER));
+        return Ok(imports::rejected_rows(&report, dry_run, "unions-rejected.csv", &TreeColumn::template_header()));
     }
     Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
 }
@@ -153,15 +152,14 @@ pub async fn export_unions(
     staff: Staff,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    use domain::shared::spreadsheet::cell;
+    use domain::shared::spreadsheet::line;
     let root = match query.under.as_deref() {
         Some(raw) => code("under", raw)?,
         None => state.unions.home(&staff.actor).await?.code,
     };
     let nodes = state.unions.subtree(&staff.actor, &root).await?;
-    let line = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
     let mut body = String::from("\u{feff}");
-    body.push_str(&line(&TreeColumn::ALL.iter().map(|c| c.zh().to_owned()).collect::<Vec<_>>()));
+    body.push_str(&line(&TreeColumn::template_header()));
     body.push_str("\r\n");
     for node in nodes.iter().filter(|n| n.is_open()) {
         body.push_str(&line(&row_of(node)));
@@ -185,9 +183,8 @@ pub async fn export_unions(
         example = json!("\u{feff}工会编码,工会名称,类型,上级工会编码,覆盖单位\r\nSZ-SIP,苏州工业园区总工会,区总工会,ROOT,\r\n"))))]
 #[get("/v1/admin/unions/template.csv")]
 pub async fn unions_template(_staff: Staff) -> HttpResponse {
-    use domain::shared::spreadsheet::cell;
-    let line = |cells: &[&str]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
-    let mut body = format!("\u{feff}{}\r\n", line(&HEADER));
+    use domain::shared::spreadsheet::line;
+    let mut body = format!("\u{feff}{}\r\n", line(&TreeColumn::template_header()));
     for row in EXAMPLE_ROWS {
         body.push_str(&line(&row));
         body.push_str("\r\n");

@@ -115,10 +115,6 @@ impl RosterStatus {
 /// Where each column is in a roster file's rows.
 pub type Layout = crate::shared::import::Layout<Column>;
 
-fn text(field: &str, column: Column, max: usize) -> Result<String, Refusal> {
-    text_cell(field, column, max)
-}
-
 /// `3.20502E+17`, `320502199003071000`: what a spreadsheet makes of an 18-digit number it was
 /// allowed to read as a number (it keeps 15 significant digits).
 fn looks_numeric(raw: &str) -> bool {
@@ -164,8 +160,8 @@ impl RosterEntry {
                     )
                 })?
                 .to_string(),
-            union_org_name: text(cell(Column::UnionOrgName), Column::UnionOrgName, 100)?,
-            member_no: text(cell(Column::MemberNo), Column::MemberNo, 32)?,
+            union_org_name: text_cell(cell(Column::UnionOrgName), Column::UnionOrgName, 100)?,
+            member_no: text_cell(cell(Column::MemberNo), Column::MemberNo, 32)?,
             status: RosterStatus::parse(cell(Column::Status)).ok_or_else(|| {
                 let other = cell(Column::Status).trim();
                 Refusal::of(

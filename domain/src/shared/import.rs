@@ -26,6 +26,11 @@ pub trait ColumnSet: Copy + Eq + Sized + 'static {
         true
     }
 
+    /// The template's header: every column's Chinese name, in the documented order.
+    fn template_header() -> Vec<&'static str> {
+        Self::ALL.iter().map(|c| c.zh()).collect()
+    }
+
     fn name(self) -> ColumnName {
         ColumnName { key: self.key(), zh: self.zh() }
     }

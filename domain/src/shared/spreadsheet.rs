@@ -12,9 +12,19 @@ pub fn cell(s: &str) -> String {
     }
 }
 
+/// One record: its cells as [`cell`] writes them, separated by commas (the caller ends the line).
+pub fn line<S: AsRef<str>>(cells: &[S]) -> String {
+    cells.iter().map(|c| cell(c.as_ref())).collect::<Vec<_>>().join(",")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use super::{cell, line};
+
+    #[test]
+    fn a_line_is_its_cells_separated_by_commas() {
+        assert_eq!(line(&["张三", "a,b", "=1"]), "张三,\"a,b\",'=1");
+    }
 
     #[test]
     fn cells_never_start_a_formula_and_are_quoted_when_needed() {

@@ -2,7 +2,8 @@
 //! into a [`NodeRow`] or refused by its column.
 
 use super::code::{InvalidUnionCode, UnionCode};
-use super::model::{Employers, UnionName, UnionNode};
+use super::error::UnionError;
+use super::model::{check_employers, Employers, UnionName, UnionNode};
 use super::node::UnionKind;
 use super::tree::NodeRow;
 use crate::shared::import::{ColumnSet, Layout, Refusal};
@@ -87,12 +88,8 @@ pub fn parse_row(layout: &Layout<TreeColumn>, fields: &[&str], line: u64) -> Res
     let parent = if cell(TreeColumn::Parent).trim().is_empty() { None } else { Some(code(TreeColumn::Parent)?) };
     let employers = Employers::parse_cell(cell(TreeColumn::Employers))
         .map_err(|e| Refusal::of(TreeColumn::Employers, "覆盖单位名称须为 1–100 个字符", e.to_string()))?;
-    if !employers.is_empty() && !kind.is_leaf() {
-        return Err(Refusal::of(
-            TreeColumn::Employers,
-            "只有基层工会和联合工会填写覆盖单位",
-            "only grassroots and joint unions cover employers",
-        ));
+    if let Err(UnionError::Invalid { zh, en, .. }) = check_employers(kind, &employers) {
+        return Err(Refusal::of(TreeColumn::Employers, zh, en));
     }
     Ok(NodeRow {
         line,

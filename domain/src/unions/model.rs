@@ -152,6 +152,18 @@ pub struct NodeFilter {
     pub with_closed: bool,
 }
 
+/// Only grassroots and joint unions cover employers.
+pub fn check_employers(kind: UnionKind, employers: &Employers) -> Result<(), UnionError> {
+    if employers.is_empty() || kind.is_leaf() {
+        return Ok(());
+    }
+    Err(UnionError::invalid(
+        "employers",
+        "只有基层工会和联合工会填写覆盖单位",
+        "only grassroots and joint unions cover employers",
+    ))
+}
+
 /// A node outside `within` (the part of the tree whoever asks works in) does not exist for them.
 pub fn check_seen(node: &UnionNode, within: Option<&NodePath>) -> Result<(), UnionError> {
     match within {

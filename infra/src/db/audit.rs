@@ -22,7 +22,9 @@ struct AuditInsert {
     actor_scope: Option<String>,
 }
 
-#[derive(Queryable)]
+/// What readers are told of a row (its actor's scope only filters).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
 struct AuditRow {
     id: i64,
     at: NaiveDateTime,
@@ -34,8 +36,6 @@ struct AuditRow {
     after_json: Option<String>,
     request_id: Option<String>,
     client_request_id: Option<String>,
-    #[allow(dead_code)] // kept for the filter; readers are told nothing of it
-    actor_scope: Option<String>,
 }
 
 /// Appends an audit row on `conn`; callers do this inside the transaction of the change it records.
@@ -95,7 +95,8 @@ impl AuditLog for DbAuditLog {
                 if let Some(after) = request.after {
                     query = query.filter(audit_log::id.lt(after.key()));
                 }
-                Ok::<_, anyhow::Error>(query.limit(i64::from(request.limit.get()) + 1).load(conn)?)
+                let page = query.select(AuditRow::as_select()).limit(i64::from(request.limit.get()) + 1);
+                Ok::<_, anyhow::Error>(page.load(conn)?)
             })
             .await?;
         let entries = rows.into_iter().map(AuditEntry::try_from).collect::<anyhow::Result<Vec<_>>>()?;

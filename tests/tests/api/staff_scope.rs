@@ -122,6 +122,23 @@ async fn members_outside_the_scope_do_not_exist_for_its_staff(backend: Backend) 
         )
         .await;
     assert_eq!((beyond.status, beyond.json()["code"].as_str()), (404, Some("union.not_found")));
+    // Nor a closed union, nor something that is no union code at all.
+    let empty = app
+        .send(
+            Req::post("/v1/admin/unions/imports")
+                .bearer(&city)
+                .raw("text/csv", "工会编码,工会名称,类型,上级工会编码\nSZ-SIP-OLD,旧工会,基层工会,SZ-SIP\n".into()),
+        )
+        .await;
+    assert_eq!(empty.json()["inserted"], 1);
+    assert_eq!(app.send(Req::post("/v1/admin/unions/SZ-SIP-OLD/closure").bearer(&city)).await.status, 200);
+    for (scope, status) in [("SZ-SIP-OLD", 409), ("SZ SIP", 422)] {
+        let refused = app
+            .send(Req::post("/v1/admin/users").bearer(&district).json(json!({"username": "x.ops",
+                "password": TEST_PASSWORD, "display_name": "x", "role": "operator", "scope_code": scope})))
+            .await;
+        assert_eq!(refused.status, status, "{scope}: {}", refused.text());
+    }
     let mine = member_of(&app, &city, "SZ-SIP-WT-G01", 1).await;
     let theirs = member_of(&app, &city, "SZ-SIP-XT-G01", 2).await;
 

@@ -265,6 +265,32 @@ async fn a_merge_moves_the_members_and_a_union_with_members_does_not_close(backe
     assert_eq!(closed.status, 200, "{}", closed.text());
     let root = app.send(Req::post("/v1/admin/unions/ROOT/closure").bearer(&operator)).await;
     assert_eq!(root.status, 422);
+
+    // A file may not reopen a closed union nor change a union's kind; only leaves cover employers.
+    let file = "工会编码,工会名称,类型,上级工会编码,覆盖单位\n\
+        SZ-SIP-XT-G01,某医院工会,基层工会,SZ-SIP-XT,\n\
+        SZ-SIP-WT-J01,娄葑街道联合工会,基层工会,SZ-SIP-WT,\n\
+        SZ-SIP-XT-G09,某工厂工会,基层工会,SZ-SIP-XT,\n";
+    let report = import(&app, &operator, file).await;
+    let reasons: Vec<(u64, &str)> = report["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(reasons.len(), 2, "{report}");
+    assert!(reasons[0].0 == 2 && reasons[0].1.contains("已撤销"), "{reasons:?}");
+    assert!(reasons[1].0 == 3 && reasons[1].1.contains("类型不可"), "{reasons:?}");
+    assert_eq!(report["inserted"], 1);
+    let covering = app
+        .send(Req::post("/v1/admin/unions").bearer(&operator).json(json!({"code": "SZ-WZ", "name": "吴中区总工会",
+            "kind": "district", "parent_code": "ROOT", "employers": ["某公司"]})))
+        .await;
+    assert_eq!((covering.status, covering.json()["field"].as_str()), (422, Some("employers")));
+    let covering = app
+        .send(Req::patch("/v1/admin/unions/SZ-SIP-XT").bearer(&operator).json(json!({"employers": ["某公司"]})))
+        .await;
+    assert_eq!((covering.status, covering.json()["field"].as_str()), (422, Some("employers")));
 }
 
 on_both_backends!(roster_codes_the_tree_lacks_become_unplaced_unions_to_place);

@@ -19,8 +19,8 @@ use domain::admin::NewAuditEntry;
 use domain::shared::import::ImportReport;
 use domain::shared::{Page, PageRequest};
 use domain::unions::model::{
-    check_close, check_merge, check_move, check_parent, check_seen, Employers, NewNode, NodeChange, NodeFilter,
-    UnionName, UnionNode,
+    check_close, check_employers, check_merge, check_move, check_parent, check_seen, Employers, NewNode, NodeChange,
+    NodeFilter, UnionName, UnionNode,
 };
 use domain::unions::ports::{Merged, UnionTree};
 use domain::unions::tree::NodeRow;
@@ -303,9 +303,7 @@ impl UnionTree for DbUnions {
             }
             let parent = found(conn, &node.parent, within.as_ref())?;
             check_parent(node.kind, &parent)?;
-            if !node.employers.is_empty() && !node.kind.is_leaf() {
-                return Err(only_leaves_cover_employers().into());
-            }
+            check_employers(node.kind, &node.employers)?;
             let path = parent.path.child(&node.code);
             let code = node.code.as_str();
             insert_node(conn, code, node.name.as_str(), node.kind, parent.code.as_str(), path.as_str(), now)?;
@@ -337,9 +335,7 @@ impl UnionTree for DbUnions {
                     .execute(conn)?;
             }
             if let Some(employers) = &change.employers {
-                if !employers.is_empty() && !node.kind.is_leaf() {
-                    return Err(only_leaves_cover_employers().into());
-                }
+                check_employers(node.kind, employers)?;
                 set_employers(conn, code.as_str(), employers)?;
             }
             if let Some(parent) = &change.parent {
@@ -474,12 +470,4 @@ impl DbUnions {
 /// A union just written, read back in the same transaction.
 fn reload(conn: &mut DbConn, code: &str) -> Result<UnionNode, Refused> {
     load(conn, code)?.ok_or_else(|| anyhow::anyhow!("the union {code} just written is gone").into())
-}
-
-fn only_leaves_cover_employers() -> UnionError {
-    UnionError::invalid(
-        "employers",
-        "只有基层工会和联合工会填写覆盖单位",
-        "only grassroots and joint unions cover employers",
-    )
 }
