@@ -33,12 +33,26 @@ impl RequestId {
 const READS_BY_POST: [&str; 1] = ["/v1/admin/members/search"];
 
 /// What a union officer may use: their own account, their union's members and the tree around
-/// it, reading only; everything else under `/v1/admin` is 403 for them.
+/// it, reading; their union's applications, deciding and remarking; everything else under
+/// `/v1/admin` is 403 for them. `path` is the request's path.
 pub fn officer_may(method: &Method, path: &str) -> bool {
-    let union_page =
-        path.strip_prefix("/v1/admin/unions/").is_some_and(|code| !code.is_empty() && !code.contains(['/', '.']));
-    reads_only(method, path)
-        && (matches!(path, "/v1/admin/me" | "/v1/admin/members/search" | "/v1/admin/unions") || union_page)
+    let one =
+        |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty() && !rest.contains(['/', '.']));
+    let reads = matches!(
+        path,
+        "/v1/admin/me"
+            | "/v1/admin/members/search"
+            | "/v1/admin/unions"
+            | "/v1/admin/applications"
+            | "/v1/admin/application-limits"
+    ) || one("/v1/admin/unions/")
+        || one("/v1/admin/applications/")
+        || one("/v1/admin/calendar/");
+    let decides = path
+        .strip_prefix("/v1/admin/applications/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(id, what)| !id.is_empty() && !id.contains('.') && matches!(what, "decision" | "comments"));
+    (reads_only(method, path) && reads) || (*method == Method::POST && decides)
 }
 
 /// Whether the request only reads (what an auditor may do).

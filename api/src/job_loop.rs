@@ -79,6 +79,8 @@ pub struct Maintenance {
     pub cards: web::Data<crate::cards::CardsState>,
     /// Import jobs finished a week ago, with their rejected rows.
     pub imports: web::Data<crate::imports::Imports>,
+    /// Applications past their time limit, escalated up the tree even while no one reads a queue.
+    pub membership: web::Data<crate::membership::MembershipState>,
     pub clock: AppClock,
 }
 
@@ -198,6 +200,11 @@ async fn mail_lane(runner: Arc<Runner>, maintenance: Maintenance, poll: Duration
         // On a timer only: a count is a scan of the table, and a flash sale queues a mail per claim.
         if counted.is_none_or(|at| at.elapsed() >= RECOUNT_EVERY) {
             recount(&maintenance.jobs.jobs.store).await;
+            match maintenance.membership.membership.escalate().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(escalated = n, "applications past their time limit escalated"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "applications could not be escalated"),
+            }
             counted = Some(Instant::now());
         }
         if handled > 0 {

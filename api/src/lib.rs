@@ -16,6 +16,7 @@ pub mod imports;
 pub mod job_loop;
 pub mod limits;
 pub mod members;
+pub mod membership;
 pub mod merchants;
 pub mod metrics;
 pub mod openapi;

@@ -22,6 +22,8 @@ use utoipa_actix_web::AppExt;
         (name = "operations", description = "Probes and metrics"),
         (name = "admin", description = "Union staff: sessions, accounts, audit log, members, roster"),
         (name = "unions", description = "The federation's organisation tree: unions, their import and export"),
+        (name = "membership", description = "Joining a union online (网上入会), transfers (关系接转) and leaving: applications, \
+            their time limits in working days, the officers' queue, the membership history"),
         (name = "campaigns", description = "会员有礼 holiday gift campaigns: management, claims, vouchers"),
         (name = "pickup", description = "Pickup points (职工服务中心/站/点) and voucher redemption by their operators"),
         (name = "members", description = "Member sign-in (SMS code, WeChat), real-name binding, profile and privacy"),

@@ -17,8 +17,8 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::wire::Infra;
 use crate::{
-    admin, campaigns, cards, edge, extract, gatekeeper, health, imports, job_loop, members, merchants, metrics,
-    openapi, text_guard, unions,
+    admin, campaigns, cards, edge, extract, gatekeeper, health, imports, job_loop, members, membership, merchants,
+    metrics, openapi, text_guard, unions,
 };
 use domain::merchants::statement::StatementService;
 use domain::shared::AppClock;
@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     members::routes(cfg);
     imports::routes(cfg);
     unions::routes(cfg);
+    membership::routes(cfg);
     campaigns::routes(cfg);
     merchants::routes(cfg);
     cards::routes(cfg);
@@ -72,6 +73,7 @@ impl Application {
         let admin = web::Data::new(admin::wire(&infra));
         let members = web::Data::new(members::wire(&infra));
         let unions = web::Data::new(unions::wire(&infra));
+        let membership = web::Data::new(membership::wire(&infra));
         let imports: web::Data<imports::Imports> = web::Data::new(domain::shared::import_job::JobLog {
             jobs: infra::db::import_jobs::DbImportJobs(infra.db.clone()),
             clock: infra.clock.clone(),
@@ -95,6 +97,7 @@ impl Application {
             statements: StatementService { store: merchants.merchants.sales.clone(), clock: infra.clock.clone() },
             cards: cards.clone(),
             imports: imports.clone(),
+            membership: membership.clone(),
             clock: infra.clock.clone(),
         };
         let worker = tokio::spawn(job_loop::run(
@@ -119,6 +122,7 @@ impl Application {
                 .app_data(admin.clone())
                 .app_data(members.clone())
                 .app_data(unions.clone())
+                .app_data(membership.clone())
                 .app_data(imports.clone())
                 .app_data(campaigns.clone())
                 .app_data(merchants.clone())
@@ -297,6 +301,7 @@ mod tests {
         cards::routes(cfg);
         merchants::routes(cfg);
         campaigns::routes(cfg);
+        membership::routes(cfg);
         unions::routes(cfg);
         imports::routes(cfg);
         members::routes(cfg);

@@ -8,6 +8,7 @@ pub mod cards;
 pub mod jobs;
 pub mod mail;
 pub mod members;
+pub mod membership;
 pub mod merchants;
 pub mod shared;
 pub mod unions;

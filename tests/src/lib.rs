@@ -15,6 +15,7 @@ pub mod signed_load;
 mod smtp;
 pub mod spec;
 pub mod stubs;
+pub mod unions;
 
 pub use backend::{Backend, Services, TestEnv, TestRedis};
 pub use client::{Reply, Req};

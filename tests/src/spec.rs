@@ -15,6 +15,7 @@ pub fn concrete(path: &str) -> String {
         .replace("{offer}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e23")
         .replace("{store}", "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e24")
         .replace("{serial}", "5157F09EFDC096DE15EBE81A47057A72")
+        .replace("{year}", "2026")
 }
 
 /// The operation called with an idempotency key and, where it may take one, an empty JSON body.

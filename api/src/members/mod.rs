@@ -2,7 +2,7 @@
 //! `/v1/admin/members` and the roster import.
 
 mod auth;
-mod caller;
+pub(crate) mod caller;
 pub mod dto;
 mod errors;
 mod me;

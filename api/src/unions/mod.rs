@@ -6,7 +6,7 @@ mod file;
 mod nodes;
 mod wire;
 
-pub use dto::code;
+pub use dto::{code, UnionNodePage, UnionNodeView};
 pub use wire::{wire, UnionsState};
 
 use utoipa_actix_web::service_config::ServiceConfig;

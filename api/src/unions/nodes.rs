@@ -48,6 +48,7 @@ pub async fn list_unions(
         text: q.q,
         unplaced_only: q.unplaced,
         with_closed: q.closed,
+        joinable_only: false,
     };
     let found = state.unions.list(&staff.actor, filter, page).await?;
     Ok(web::Json(UnionNodePage {

@@ -14,6 +14,7 @@ pub mod random;
 pub mod short_lived;
 pub mod spreadsheet;
 pub mod text;
+pub mod working_days;
 
 pub use clock::{AppClock, Clock, SystemClock, TestClock};
 pub use email::EmailAddress;

@@ -150,6 +150,8 @@ pub struct NodeFilter {
     pub unplaced_only: bool,
     /// Closed nodes too.
     pub with_closed: bool,
+    /// Grassroots and joint unions only: the ones members belong to.
+    pub joinable_only: bool,
 }
 
 /// Only grassroots and joint unions cover employers.

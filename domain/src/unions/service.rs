@@ -24,6 +24,16 @@ pub trait TreeFile: Send + Sync + 'static {
     fn records(&self, input: Box<dyn Read + Send>) -> Result<Vec<Record>, ReadError>;
 }
 
+/// A search term as typed: full-width letters folded, trimmed, at most 100 characters.
+fn search_text(text: Option<String>) -> Result<Option<String>, UnionError> {
+    let Some(text) = text else { return Ok(None) };
+    let text = crate::shared::text::fold_width(&text).trim().to_owned();
+    if text.chars().count() > 100 {
+        return Err(UnionError::invalid("q", "搜索词最多 100 个字符", "q has at most 100 characters"));
+    }
+    Ok((!text.is_empty()).then_some(text))
+}
+
 pub struct UnionService<T, F, C> {
     pub tree: T,
     pub file: F,
@@ -87,13 +97,14 @@ impl<T: UnionTree, F: TreeFile, C: Clock> UnionService<T, F, C> {
         if filter.under.is_none() {
             filter.under = Self::within(actor);
         }
-        if let Some(text) = filter.text.take() {
-            let text = crate::shared::text::fold_width(&text).trim().to_owned();
-            if text.chars().count() > 100 {
-                return Err(UnionError::invalid("q", "搜索词最多 100 个字符", "q has at most 100 characters"));
-            }
-            filter.text = (!text.is_empty()).then_some(text);
-        }
+        filter.text = search_text(filter.text.take())?;
+        Ok(self.tree.list(filter, page).await?)
+    }
+
+    /// Open grassroots and joint unions matching `text` (name, code or an employer covered): what a
+    /// member looking for their workplace's union is shown, wherever it is in the tree.
+    pub async fn joinable(&self, text: Option<String>, page: PageRequest) -> Result<Page<UnionNode>, UnionError> {
+        let filter = NodeFilter { text: search_text(text)?, joinable_only: true, ..NodeFilter::default() };
         Ok(self.tree.list(filter, page).await?)
     }
 

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod import_jobs;
 pub mod jobs;
 pub mod members;
+pub mod membership;
 pub mod merchants;
 pub mod pickup;
 pub(crate) mod prepared;

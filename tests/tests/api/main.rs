@@ -33,6 +33,8 @@ mod member_login;
 mod member_privacy;
 mod member_rights;
 mod member_standing;
+mod membership;
+mod membership_limits;
 mod merchant_vouchers;
 mod merchants_browse;
 mod outages;

@@ -1,7 +1,8 @@
 //! The authorization matrix's scope dimension: every staff operation, tried by a district's admin
 //! on what lies outside its district. `404`: it does not exist for them, whatever they send.
 //! `inside`: a list, search, import or creation answered only from (or into) their part of the tree
-//! (`staff_scope.rs` shows what each holds). `-`: not about the tree (the caller's own session), or
+//! (`staff_scope.rs` shows what each holds). `whole`: the federation's alone (the working-day
+//! calendar, the time limits): 403 below the city. `-`: not about the tree (the caller's own session), or
 //! not scoped yet (campaigns, merchants, cards, pickup points, jobs, the ledger: the unions issue's later
 //! parts). An operation without a row fails the test, so no route ships without a decision.
 
@@ -30,6 +31,14 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/admin/roster/template.csv", "-"),
     ("GET", "/v1/admin/imports/{id}", "404"),
     ("GET", "/v1/admin/imports/{id}/rejected.csv", "404"),
+    ("GET", "/v1/admin/applications", "inside"),
+    ("GET", "/v1/admin/applications/{id}", "404"),
+    ("POST", "/v1/admin/applications/{id}/decision", "404"),
+    ("POST", "/v1/admin/applications/{id}/comments", "404"),
+    ("GET", "/v1/admin/calendar/{year}", "-"),
+    ("PUT", "/v1/admin/calendar/{year}", "whole"),
+    ("GET", "/v1/admin/application-limits", "-"),
+    ("PUT", "/v1/admin/application-limits", "whole"),
     ("GET", "/v1/admin/unions", "inside"),
     ("POST", "/v1/admin/unions", "inside"),
     ("GET", "/v1/admin/unions/{code}", "404"),
@@ -80,6 +89,10 @@ fn body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/v1/admin/unions/{code}/merge") => json!({"into": "SZ-GX-G02"}),
         ("PATCH", "/v1/admin/users/{id}") => json!({"display_name": "改名"}),
         ("POST", "/v1/admin/members/{id}/suspension") => json!({"reason": "核实身份"}),
+        ("POST", "/v1/admin/applications/{id}/decision") => json!({"decision": "approve"}),
+        ("POST", "/v1/admin/applications/{id}/comments") => json!({"text": "意见"}),
+        ("PUT", "/v1/admin/calendar/{year}") => json!({"holidays": ["2026-10-01"], "workdays": []}),
+        ("PUT", "/v1/admin/application-limits") => json!({"join": 5, "transfer": 5, "leave": 5}),
         _ => return None,
     })
 }
@@ -123,6 +136,9 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
         app.send(Req::put("/v1/me/real-name").bearer(&token).json(json!({"name": "王会员", "id_number": id}))).await;
     assert_eq!(bound.status, 200, "{}", bound.text());
     let member = app.send(Req::get("/v1/me").bearer(&token)).await.json()["id"].as_str().unwrap().to_owned();
+    let leave = app.send(Req::post("/v1/me/applications").bearer(&token).json(json!({"kind": "leave"}))).await;
+    assert_eq!(leave.status, 201, "{}", leave.text());
+    let application = leave.json()["id"].as_str().unwrap().to_owned();
 
     let spec = app.send(Req::get("/openapi.json")).await.json();
     let mut mismatches = Vec::new();
@@ -137,6 +153,15 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
                 panic!("{upper} {path} has no row in the scope table");
             };
             seen += 1;
+            if *expected == "whole" {
+                let reply = app
+                    .send(request(&upper, &concrete(path)).bearer(&district).json(body(&upper, path).unwrap()))
+                    .await;
+                if reply.status != 403 {
+                    mismatches.push(format!("{upper} {path}: expected 403, got {} {}", reply.status, reply.text()));
+                }
+                continue;
+            }
             if *expected != "404" {
                 continue;
             }
@@ -146,6 +171,8 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
                 path.replace("{id}", &member)
             } else if path.starts_with("/v1/admin/imports/") {
                 path.replace("{id}", &job_id)
+            } else if path.starts_with("/v1/admin/applications/") {
+                path.replace("{id}", &application)
             } else {
                 concrete(path).replace("{code}", "SZ-GX-G01")
             };

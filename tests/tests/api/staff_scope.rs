@@ -14,31 +14,6 @@ const TREE: &str = "工会编码,工会名称,类型,上级工会编码\n\
     SZ-SIP-XT,斜塘街道总工会,街道总工会,SZ-SIP\n\
     SZ-SIP-XT-G01,某医院工会,基层工会,SZ-SIP-XT\n";
 
-/// A staff account made by `by` through the API, working in `scope`; signed in.
-async fn staff_in(app: &TestApp, by: &str, name: &str, role: &str, scope: &str) -> String {
-    let made = app
-        .send(Req::post("/v1/admin/users").bearer(by).json(json!({"username": name, "password": TEST_PASSWORD,
-            "display_name": name, "role": role, "scope_code": scope})))
-        .await;
-    assert_eq!(made.status, 201, "{}", made.text());
-    assert_eq!(made.json()["scope_code"], scope);
-    app.login(name).await
-}
-
-/// A member on the roster of `union`, activated; their phone.
-async fn member_of(app: &TestApp, city: &str, union: &str, n: u32) -> String {
-    let id = id_number("19880808", n);
-    let csv = format!("姓名,身份证号,工会编码,工会名称,会员编号,状态\n王会员,{id},{union},x,M{n},在会\n");
-    let reply = app.send(Req::post("/v1/admin/roster/imports").bearer(city).raw("text/csv", csv.into_bytes())).await;
-    assert_eq!(reply.json()["inserted"], 1, "{}", reply.text());
-    let phone = format!("1380000{n:04}");
-    let token = app.consenting_member(&phone).await;
-    let bound =
-        app.send(Req::put("/v1/me/real-name").bearer(&token).json(json!({"name": "王会员", "id_number": id}))).await;
-    assert_eq!(bound.status, 200, "{}", bound.text());
-    phone
-}
-
 fn codes(page: &Value) -> Vec<&str> {
     let mut codes: Vec<&str> = page["items"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
     codes.sort();
@@ -52,7 +27,7 @@ async fn a_street_operator_sees_and_changes_only_its_street(backend: Backend) {
     let city = app.staff(Role::Admin).await;
     let reply = app.send(Req::post("/v1/admin/unions/imports").bearer(&city).raw("text/csv", TREE.into())).await;
     assert_eq!(reply.json()["inserted"], 5, "{}", reply.text());
-    let street = staff_in(&app, &city, "wt.ops", "operator", "SZ-SIP-WT").await;
+    let street = app.staff_in(&city, "wt.ops", "operator", "SZ-SIP-WT").await;
 
     // The tree: its street and what is under it, nothing else.
     let listed = app.send(Req::get("/v1/admin/unions").bearer(&street)).await.json();
@@ -110,8 +85,8 @@ async fn members_outside_the_scope_do_not_exist_for_its_staff(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let city = app.staff(Role::Admin).await;
     app.send(Req::post("/v1/admin/unions/imports").bearer(&city).raw("text/csv", TREE.into())).await;
-    let district = staff_in(&app, &city, "sip.admin", "admin", "SZ-SIP").await;
-    let street = staff_in(&app, &district, "wt.ops", "operator", "SZ-SIP-WT").await;
+    let district = app.staff_in(&city, "sip.admin", "admin", "SZ-SIP").await;
+    let street = app.staff_in(&district, "wt.ops", "operator", "SZ-SIP-WT").await;
     // A district admin hands out its own district's streets, nothing beyond it.
     let beyond = app
         .send(
@@ -139,8 +114,8 @@ async fn members_outside_the_scope_do_not_exist_for_its_staff(backend: Backend) 
             .await;
         assert_eq!(refused.status, status, "{scope}: {}", refused.text());
     }
-    let mine = member_of(&app, &city, "SZ-SIP-WT-G01", 1).await;
-    let theirs = member_of(&app, &city, "SZ-SIP-XT-G01", 2).await;
+    let mine = app.member_of(&city, "SZ-SIP-WT-G01", 1).await;
+    let theirs = app.member_of(&city, "SZ-SIP-XT-G01", 2).await;
 
     let search =
         |who: &str, phone: &str| Req::post("/v1/admin/members/search").bearer(who).json(json!({"query": phone}));
@@ -160,7 +135,7 @@ async fn members_outside_the_scope_do_not_exist_for_its_staff(backend: Backend) 
     assert_eq!(app.send(suspend(&street, &id)).await.status, 200);
 
     // A grassroots union's officer finds its own members and reads its union, nothing else.
-    let officer = staff_in(&app, &district, "g01.chair", "union_officer", "SZ-SIP-WT-G01").await;
+    let officer = app.staff_in(&district, "g01.chair", "union_officer", "SZ-SIP-WT-G01").await;
     assert_eq!(app.send(search(&officer, &mine)).await.json()["items"].as_array().unwrap().len(), 1);
     assert_eq!(app.send(search(&officer, &theirs)).await.json()["items"], json!([]));
     let listed = app.send(Req::get("/v1/admin/unions").bearer(&officer)).await.json();

@@ -8,6 +8,8 @@ mod card_tables;
 mod campaign_tables;
 #[path = "members.rs"]
 mod member_tables;
+#[path = "membership.rs"]
+mod membership_tables;
 #[path = "merchants.rs"]
 mod merchant_tables;
 mod shared;
@@ -18,12 +20,14 @@ pub use admin::*;
 pub use campaign_tables::*;
 pub use card_tables::*;
 pub use member_tables::*;
+pub use membership_tables::*;
 pub use merchant_tables::*;
 pub use shared::*;
 pub use union_tables::*;
 
 diesel::allow_tables_to_appear_in_same_query!(members, roster);
 diesel::allow_tables_to_appear_in_same_query!(union_nodes, union_employers);
+diesel::allow_tables_to_appear_in_same_query!(applications, union_nodes);
 diesel::allow_tables_to_appear_in_same_query!(claims, gifts, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants, stores);
 diesel::allow_tables_to_appear_in_same_query!(claims, stores);

@@ -118,7 +118,7 @@ fn nodes_of(conn: &mut DbConn, records: Vec<NodeRecord>) -> QueryResult<Vec<Unio
         .collect()
 }
 
-fn load(conn: &mut DbConn, code: &str) -> QueryResult<Option<UnionNode>> {
+pub(crate) fn load(conn: &mut DbConn, code: &str) -> QueryResult<Option<UnionNode>> {
     let record: Option<NodeRecord> =
         union_nodes::table.filter(union_nodes::code.eq(code)).select(NodeRecord::as_select()).first(conn).optional()?;
     Ok(nodes_of(conn, record.into_iter().collect())?.pop())
@@ -254,6 +254,9 @@ impl UnionTree for DbUnions {
                             .or(union_nodes::code.like(like_pattern(&text.to_uppercase())).escape('\\'))
                             .or(union_nodes::code.eq_any(by_employer)),
                     );
+                }
+                if filter.joinable_only {
+                    q = q.filter(union_nodes::kind.eq_any([UnionKind::Grassroots.as_str(), UnionKind::Joint.as_str()]));
                 }
                 if filter.unplaced_only {
                     q = q.filter(union_nodes::unplaced.eq(true));
