@@ -214,7 +214,7 @@ pub struct ProgressView {
     "report": null, "problem": null, "rejected_rows": null}))]
 pub struct ImportJobView {
     pub id: uuid::Uuid,
-    /// `roster` or `unions`.
+    /// `roster`, `unions` or `moves` (members moved in bulk).
     pub kind: &'static str,
     /// `running`; `done` (see `report`); `failed` (see `problem`: the file was refused as a whole, or the database
     /// failed); `interrupted` (its server stopped while it ran: what was written stays written, and importing the same

@@ -163,7 +163,7 @@ pub struct ApplicantView {
     "due_at": "2026-12-13T16:00:00Z", "decided_at": null, "decided_by": null, "decision_note": null, "decided_late": null,
     "member_no": null, "applicant": {"member_id": "01938a6e-0000-7000-8000-000000000001", "name": "张*",
     "id_number": "3205**********123X"}, "comments": []}))]
-pub struct ApplicationView {
+pub struct MembershipApplication {
     pub id: String,
     pub kind: &'static str,
     pub kind_zh: &'static str,
@@ -203,7 +203,7 @@ pub struct ApplicationView {
     pub comments: Vec<CommentView>,
 }
 
-impl ApplicationView {
+impl MembershipApplication {
     /// As staff see it.
     pub fn staff(a: Application, now: DateTime<Utc>) -> Self {
         let applicant = ApplicantView {
@@ -268,13 +268,21 @@ impl ApplicationView {
     "queue_code": "SZ-SIP-WT-J01", "overdue": false, "escalations": 0, "submitted_at": "2026-12-07T02:00:00Z",
     "due_at": "2026-12-13T16:00:00Z", "decided_at": "2026-12-08T03:00:00Z", "decided_by": null, "decision_note": null,
     "decided_late": false, "member_no": "SZ-SIP-WT-000042", "applicant": null, "comments": []}]}))]
-pub struct ApplicationList {
-    pub items: Vec<ApplicationView>,
+pub struct MembershipApplicationList {
+    pub items: Vec<MembershipApplication>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ApplicationPage {
-    pub items: Vec<ApplicationView>,
+#[schema(example = json!({"items": [{"id": "01938a6e-8f3c-7cc2-9a4b-2f1e0c7d5b11", "kind": "transfer", "kind_zh": "会员关系接转",
+    "state": "open", "union_code": "SZ-SIP-XT-G01", "union_name": "某医院工会", "from_union_code": "SZ-SIP-WT-G01",
+    "employer": "苏州某某医院", "position": "护士", "started_on": "2026-11-01", "reason": null, "queue_code": "SZ-SIP-XT",
+    "overdue": true, "escalations": 1, "submitted_at": "2026-12-01T02:00:00Z", "due_at": "2026-12-15T16:00:00Z",
+    "decided_at": null, "decided_by": null, "decision_note": null, "decided_late": null, "member_no": null,
+    "applicant": {"member_id": "01938a6e-0000-7000-8000-000000000001", "name": "王**", "id_number": "3205**********123X"},
+    "comments": [{"author": "g01.chair", "union_code": "SZ-SIP-WT-G01", "text": "会费已缴清，同意转出",
+    "at": "2026-12-02T01:00:00Z"}]}], "next_cursor": null}))]
+pub struct MembershipApplicationPage {
+    pub items: Vec<MembershipApplication>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }

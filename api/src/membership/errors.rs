@@ -53,6 +53,12 @@ impl From<MembershipError> for ApiError {
                 ApiError::new(S::CONFLICT, "application.decided", "该申请已办结", "The application is no longer open")
                     .with("state", state.as_str())
             }
+            MembershipError::Moved => ApiError::new(
+                S::CONFLICT,
+                "application.member_moved",
+                "会员所在工会已变更，请退回后由会员重新申请",
+                "The member's union changed since they asked: refuse it, and they ask again",
+            ),
             MembershipError::NotDecider => ApiError::new(
                 S::FORBIDDEN,
                 "application.not_deciding_union",

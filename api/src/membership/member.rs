@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::dto::{ApplicationList, ApplicationView, ApplyRequest, MembershipHistory, SpellView};
+use super::dto::{ApplyRequest, MembershipApplication, MembershipApplicationList, MembershipHistory, SpellView};
 use super::MembershipState;
 use crate::admin::audit::paging_error;
 use crate::error::ApiError;
@@ -77,7 +77,7 @@ pub async fn find_unions(
 /// Who: a member (member token).
 #[utoipa::path(operation_id = "member_apply", tag = "membership", security(("member_jwt" = [])), request_body = ApplyRequest,
     responses(
-        (status = 201, body = ApplicationView, headers(("Location" = String, description = "`/v1/me/applications/{id}`"))),
+        (status = 201, body = MembershipApplication, headers(("Location" = String, description = "`/v1/me/applications/{id}`"))),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 404, description = "`union.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 409, description = "`application.real_name_required`, `application.already_member`, `application.not_member`, `application.open_exists` or `union.closed`", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -94,7 +94,7 @@ pub async fn apply(
     let app = state.membership.apply(me.0.member.id, request).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/me/applications/{}", app.id)))
-        .json(ApplicationView::member(app, now)))
+        .json(MembershipApplication::member(app, now)))
 }
 
 /// The member's applications.
@@ -104,17 +104,19 @@ pub async fn apply(
 /// Who: a member (member token).
 #[utoipa::path(operation_id = "member_list_applications", tag = "membership", security(("member_jwt" = [])),
     responses(
-        (status = 200, body = ApplicationList),
+        (status = 200, body = MembershipApplicationList),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
 #[get("/v1/me/applications")]
 pub async fn my_applications(
     state: web::Data<MembershipState>,
     me: MemberCaller,
-) -> Result<web::Json<ApplicationList>, ApiError> {
+) -> Result<web::Json<MembershipApplicationList>, ApiError> {
     let now = state.membership.clock.now();
     let apps = state.membership.mine(me.0.member.id).await?;
-    Ok(web::Json(ApplicationList { items: apps.into_iter().map(|a| ApplicationView::member(a, now)).collect() }))
+    Ok(web::Json(MembershipApplicationList {
+        items: apps.into_iter().map(|a| MembershipApplication::member(a, now)).collect(),
+    }))
 }
 
 /// One of the member's applications.
@@ -125,7 +127,7 @@ pub async fn my_applications(
 #[utoipa::path(operation_id = "member_get_application", tag = "membership", security(("member_jwt" = [])),
     params(("id" = String, Path, description = "The application's id", example = "01938a6e-8f3c-7cc2-9a4b-2f1e0c7d5b11")),
     responses(
-        (status = 200, body = ApplicationView),
+        (status = 200, body = MembershipApplication),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 404, description = "`application.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
@@ -134,7 +136,7 @@ pub async fn my_application(
     state: web::Data<MembershipState>,
     me: MemberCaller,
     path: web::Path<String>,
-) -> Result<web::Json<ApplicationView>, ApiError> {
+) -> Result<web::Json<MembershipApplication>, ApiError> {
     let id = application_id(&path)?;
     let now = state.membership.clock.now();
     let app = state
@@ -144,7 +146,7 @@ pub async fn my_application(
         .into_iter()
         .find(|a| a.id == id)
         .ok_or(domain::membership::MembershipError::NotFound)?;
-    Ok(web::Json(ApplicationView::member(app, now)))
+    Ok(web::Json(MembershipApplication::member(app, now)))
 }
 
 /// Withdraws an open application.
@@ -155,7 +157,7 @@ pub async fn my_application(
 #[utoipa::path(operation_id = "member_withdraw_application", tag = "membership", security(("member_jwt" = [])),
     params(("id" = String, Path, description = "The application's id", example = "01938a6e-8f3c-7cc2-9a4b-2f1e0c7d5b11")),
     responses(
-        (status = 200, body = ApplicationView),
+        (status = 200, body = MembershipApplication),
         (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 404, description = "`application.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 409, description = "`application.decided`", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -165,10 +167,10 @@ pub async fn withdraw(
     state: web::Data<MembershipState>,
     me: MemberCaller,
     path: web::Path<String>,
-) -> Result<web::Json<ApplicationView>, ApiError> {
+) -> Result<web::Json<MembershipApplication>, ApiError> {
     let id = application_id(&path)?;
     let app = state.membership.withdraw(me.0.member.id, id).await?;
-    Ok(web::Json(ApplicationView::member(app, state.membership.clock.now())))
+    Ok(web::Json(MembershipApplication::member(app, state.membership.clock.now())))
 }
 
 /// The member's membership history.

@@ -5,6 +5,8 @@ mod calendar;
 mod dto;
 mod errors;
 mod member;
+mod moves;
+mod report;
 mod staff;
 mod wire;
 
@@ -23,6 +25,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(staff::get_application)
         .service(staff::decide)
         .service(staff::comment)
+        .service(report::union_report)
+        .service(moves::move_members)
         .service(calendar::get_calendar)
         .service(calendar::set_calendar)
         .service(calendar::get_limits)

@@ -2,7 +2,7 @@
 
 use actix_web::{get, post, web};
 
-use super::dto::{ApplicationPage, ApplicationQuery, ApplicationView, CommentRequest, DecisionRequest};
+use super::dto::{ApplicationQuery, CommentRequest, DecisionRequest, MembershipApplication, MembershipApplicationPage};
 use super::MembershipState;
 use crate::admin::audit::paging_error;
 use crate::error::ApiError;
@@ -27,7 +27,7 @@ fn application_id(raw: &str) -> Result<ApplicationId, ApiError> {
 /// Who: staff with role admin, operator or auditor; a union officer (its own union's).
 #[utoipa::path(operation_id = "admin_list_applications", tag = "membership", security(("admin_jwt" = [])), params(ApplicationQuery),
     responses(
-        (status = 200, body = ApplicationPage),
+        (status = 200, body = MembershipApplicationPage),
         (status = 400, description = "A bad `limit` or `cursor`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, description = "`queue` is not a union code", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -37,7 +37,7 @@ pub async fn list_applications(
     state: web::Data<MembershipState>,
     staff: Staff,
     query: web::Query<ApplicationQuery>,
-) -> Result<web::Json<ApplicationPage>, ApiError> {
+) -> Result<web::Json<MembershipApplicationPage>, ApiError> {
     let q = query.into_inner();
     let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(paging_error)?;
     let filter = ApplicationFilter {
@@ -48,8 +48,8 @@ pub async fn list_applications(
     };
     let found = state.membership.list(&staff.actor, filter, page).await?;
     let now = state.membership.clock.now();
-    Ok(web::Json(ApplicationPage {
-        items: found.items.into_iter().map(|a| ApplicationView::staff(a, now)).collect(),
+    Ok(web::Json(MembershipApplicationPage {
+        items: found.items.into_iter().map(|a| MembershipApplication::staff(a, now)).collect(),
         next_cursor: found.next.map(|c| c.encode()),
     }))
 }
@@ -62,7 +62,7 @@ pub async fn list_applications(
 #[utoipa::path(operation_id = "admin_get_application", tag = "membership", security(("admin_jwt" = [])),
     params(("id" = String, Path, description = "The application's id", example = "01938a6e-8f3c-7cc2-9a4b-2f1e0c7d5b11")),
     responses(
-        (status = 200, body = ApplicationView),
+        (status = 200, body = MembershipApplication),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 404, description = "`application.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
     ))]
@@ -71,9 +71,9 @@ pub async fn get_application(
     state: web::Data<MembershipState>,
     staff: Staff,
     path: web::Path<String>,
-) -> Result<web::Json<ApplicationView>, ApiError> {
+) -> Result<web::Json<MembershipApplication>, ApiError> {
     let app = state.membership.get(&staff.actor, application_id(&path)?).await?;
-    Ok(web::Json(ApplicationView::staff(app, state.membership.clock.now())))
+    Ok(web::Json(MembershipApplication::staff(app, state.membership.clock.now())))
 }
 
 /// Approves or refuses an application.
@@ -91,7 +91,7 @@ pub async fn get_application(
     params(("id" = String, Path, description = "The application's id", example = "01938a6e-8f3c-7cc2-9a4b-2f1e0c7d5b11")),
     request_body = DecisionRequest,
     responses(
-        (status = 200, body = ApplicationView),
+        (status = 200, body = MembershipApplication),
         (status = 403, description = "Not a deciding role, or `application.not_deciding_union`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 404, description = "`application.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 409, description = "`application.decided`; or the applicant's standing changed since (`application.already_member`, `application.not_member`, `union.closed`)", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -103,11 +103,11 @@ pub async fn decide(
     staff: Staff,
     path: web::Path<String>,
     body: web::Json<DecisionRequest>,
-) -> Result<web::Json<ApplicationView>, ApiError> {
+) -> Result<web::Json<MembershipApplication>, ApiError> {
     let id = application_id(&path)?;
     let decision = body.into_inner().parse()?;
     let app = state.membership.decide(&staff.actor, id, decision).await?;
-    Ok(web::Json(ApplicationView::staff(app, state.membership.clock.now())))
+    Ok(web::Json(MembershipApplication::staff(app, state.membership.clock.now())))
 }
 
 /// Adds a remark to an open application.
@@ -120,7 +120,7 @@ pub async fn decide(
     params(("id" = String, Path, description = "The application's id", example = "01938a6e-8f3c-7cc2-9a4b-2f1e0c7d5b11")),
     request_body = CommentRequest,
     responses(
-        (status = 200, body = ApplicationView),
+        (status = 200, body = MembershipApplication),
         (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 404, description = "`application.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 409, description = "`application.decided`", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -132,9 +132,9 @@ pub async fn comment(
     staff: Staff,
     path: web::Path<String>,
     body: web::Json<CommentRequest>,
-) -> Result<web::Json<ApplicationView>, ApiError> {
+) -> Result<web::Json<MembershipApplication>, ApiError> {
     let id = application_id(&path)?;
     let text = body.into_inner().parse()?;
     let app = state.membership.comment(&staff.actor, id, text).await?;
-    Ok(web::Json(ApplicationView::staff(app, state.membership.clock.now())))
+    Ok(web::Json(MembershipApplication::staff(app, state.membership.clock.now())))
 }

@@ -30,6 +30,9 @@ pub enum MembershipError {
     NotJoinable(UnionCode),
     #[error("already a member of {0}")]
     SameUnion(UnionCode),
+    /// The roster moved the member since they asked: the application no longer describes them.
+    #[error("the member's union changed since they asked")]
+    Moved,
     #[error("the application is {}", .0.as_str())]
     NotOpen(ApplicationState),
     /// The sending union of a transfer sees it, and may comment; the receiving one decides.

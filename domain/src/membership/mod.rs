@@ -5,8 +5,10 @@
 pub mod error;
 pub mod limits;
 pub mod model;
+pub mod moves;
 pub mod notice;
 pub mod ports;
+pub mod report;
 pub mod rules;
 pub mod service;
 

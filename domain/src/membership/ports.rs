@@ -4,11 +4,13 @@ use std::future::Future;
 use super::error::MembershipError;
 use super::limits::DecisionLimits;
 use super::model::{Application, ApplicationFilter, ApplicationId, Comment, Decision, Request, Spell};
+use super::moves::{MoveRow, Moved};
+use super::report::{Basis, Month};
 use crate::admin::NewAuditEntry;
 use crate::members::MemberId;
 use crate::shared::working_days::CalendarYear;
 use crate::shared::{Page, PageRequest};
-use crate::unions::NodePath;
+use crate::unions::{NodePath, UnionCode};
 
 /// Applications and the membership history, as kept. Each change runs in one transaction that
 /// locks what it starts from (the application's row; for an approval the member's roster row and
@@ -60,6 +62,23 @@ pub trait MembershipStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Application, MembershipError>> + Send;
     /// Moves every open application past its limit at `now` one step up the tree; returns how many.
     fn escalate_overdue(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<u64>> + Send;
+    /// What the report on the part of the tree under `union` is counted from, over `[from, to]`.
+    fn report_basis(
+        &self,
+        union: UnionCode,
+        within: Option<NodePath>,
+        from: Month,
+        to: Month,
+    ) -> impl Future<Output = Result<Basis, MembershipError>> + Send;
+    /// Moves the active members numbered in `rows` to `to`, in one transaction: what became of each
+    /// row, by its line. A target that cannot take them refuses the whole batch.
+    fn move_batch(
+        &self,
+        to: UnionCode,
+        rows: Vec<MoveRow>,
+        within: Option<NodePath>,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = Result<Vec<(MoveRow, Moved)>, MembershipError>> + Send;
     fn calendar(&self, year: i32) -> impl Future<Output = anyhow::Result<CalendarYear>> + Send;
     /// Replaces a year's calendar and moves the deadlines of open applications with it.
     fn set_calendar(&self, year: CalendarYear, audit: NewAuditEntry)

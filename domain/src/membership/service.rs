@@ -3,15 +3,18 @@
 use super::error::MembershipError;
 use super::limits::DecisionLimits;
 use super::model::{Application, ApplicationFilter, ApplicationId, Comment, Decision, Request, Spell, Text};
+use super::moves::{MoveRow, Moved, BATCH};
 use super::ports::MembershipStore;
+use super::report::{span, Month, Report};
 use super::rules::check_role;
 use crate::admin::{Actor, NewAuditEntry};
 use crate::members::profile::REAL_NAME_ATTEMPTS_PER_DAY;
 use crate::members::MemberId;
 use crate::shared::ephemeral::{RateDecision, RateLimiter};
+use crate::shared::import::{ImportProgress, ImportReport};
 use crate::shared::working_days::CalendarYear;
 use crate::shared::{Clock, Page, PageRequest};
-use crate::unions::NodePath;
+use crate::unions::{NodePath, UnionCode};
 use std::time::Duration;
 
 pub struct MembershipService<S, C, E> {
@@ -111,6 +114,75 @@ impl<S: MembershipStore, C: Clock, E: RateLimiter> MembershipService<S, C, E> {
             at: self.clock.now(),
         };
         self.store.comment(id, comment, Self::within(actor)).await
+    }
+
+    /// The part of the tree under `union` by month, `[from, to]` (at most three years).
+    pub async fn report(
+        &self,
+        actor: &Actor,
+        union: UnionCode,
+        from: Month,
+        to: Month,
+    ) -> Result<Report, MembershipError> {
+        if span(from, to).is_none() {
+            return Err(MembershipError::invalid(
+                "to",
+                "报表区间须为 1–36 个月，且起始月份不晚于截止月份",
+                "the report spans 1-36 months, from no later than to",
+            ));
+        }
+        self.escalate().await?;
+        let basis = self.store.report_basis(union, Self::within(actor), from, to).await?;
+        Ok(Report::of(&basis, from, to))
+    }
+
+    /// Whether `actor` may move members to `to`: an open grassroots or joint union in their part of
+    /// the tree. Asked before a file is read, so a wrong target costs no upload.
+    pub async fn check_move_target(&self, actor: &Actor, to: &UnionCode) -> Result<(), MembershipError> {
+        if !actor.role.may_write() {
+            return Err(MembershipError::Forbidden);
+        }
+        let entry = NewAuditEntry::by(actor, self.clock.now(), "roster.move", to.to_string());
+        self.store.move_batch(to.clone(), Vec::new(), Self::within(actor), entry).await.map(drop)
+    }
+
+    /// Moves the members numbered in a file to `to`, a batch per transaction, telling `progress`
+    /// after each; the rows refused are added to `report`.
+    pub async fn move_members(
+        &self,
+        actor: &Actor,
+        to: UnionCode,
+        rows: Vec<MoveRow>,
+        mut report: ImportReport,
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
+    ) -> Result<ImportReport, MembershipError> {
+        self.check_move_target(actor, &to).await?;
+        let mut done = ImportProgress { rows: report.rejected, rejected: report.rejected, ..ImportProgress::default() };
+        for batch in rows.chunks(BATCH) {
+            let entry = NewAuditEntry::by(actor, self.clock.now(), "roster.move", to.to_string());
+            let outcomes = self.store.move_batch(to.clone(), batch.to_vec(), Self::within(actor), entry).await?;
+            for (row, outcome) in outcomes {
+                done.rows += 1;
+                match outcome {
+                    Moved::Moved => {
+                        report.updated += 1;
+                        report.accepted += 1;
+                    }
+                    Moved::Unchanged => {
+                        report.unchanged += 1;
+                        report.accepted += 1;
+                    }
+                    Moved::Refused(refusal) => report.reject(row.line, refusal, &[row.member_no.as_str()]),
+                }
+            }
+            done.accepted = report.accepted;
+            done.rejected = report.rejected;
+            done.updated = report.updated;
+            done.unchanged = report.unchanged;
+            progress(done);
+        }
+        report.sort_rejections();
+        Ok(report)
     }
 
     pub async fn calendar(&self, year: i32) -> Result<CalendarYear, MembershipError> {

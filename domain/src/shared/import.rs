@@ -159,6 +159,43 @@ pub struct Rejection {
     pub cells: Vec<String>,
 }
 
+/// A record of a CSV file with its line: its cells, or why the line cannot be read (bad quoting).
+pub type Record = (u64, Result<Vec<String>, Refusal>);
+
+/// Walks a file's records into a fresh report: a record that cannot be read is refused; a first
+/// record naming the columns is the header (its unknown columns noted), else the columns stand in
+/// the documented order; blank rows are passed over; every other row goes to `row` with its line.
+pub fn each_row<C: ColumnSet>(
+    records: &[Record],
+    mut row: impl FnMut(&Layout<C>, u64, &[&str], &mut ImportReport),
+) -> Result<ImportReport, Refusal> {
+    let mut report = ImportReport::default();
+    let mut layout = Layout::<C>::positional();
+    for (i, (line, cells)) in records.iter().enumerate() {
+        let cells = match cells {
+            Ok(cells) => cells,
+            Err(refusal) => {
+                report.reject(*line, refusal.clone(), &[]);
+                continue;
+            }
+        };
+        let fields: Vec<&str> = cells.iter().map(String::as_str).collect();
+        if i == 0 {
+            if let Some(named) = Layout::from_header(&fields)? {
+                report.ignored_columns.clone_from(&named.unknown);
+                report.header = Some(fields.iter().map(|f| f.trim_start_matches('\u{feff}').to_owned()).collect());
+                layout = named;
+                continue;
+            }
+        }
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        row(&layout, *line, &fields, &mut report);
+    }
+    Ok(report)
+}
+
 /// How far an import has come: reported after each batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportProgress {

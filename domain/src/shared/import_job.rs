@@ -25,6 +25,8 @@ pub enum ImportKind {
     Roster,
     /// The union tree.
     Unions,
+    /// Members moved in bulk to another union.
+    Moves,
 }
 
 impl ImportKind {
@@ -32,6 +34,7 @@ impl ImportKind {
         match self {
             ImportKind::Roster => "roster",
             ImportKind::Unions => "unions",
+            ImportKind::Moves => "moves",
         }
     }
 
@@ -39,6 +42,7 @@ impl ImportKind {
         match s {
             "roster" => Some(ImportKind::Roster),
             "unions" => Some(ImportKind::Unions),
+            "moves" => Some(ImportKind::Moves),
             _ => None,
         }
     }

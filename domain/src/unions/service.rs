@@ -12,11 +12,10 @@ use super::scope::Scope;
 use super::tree::NodeRow;
 use crate::admin::{Actor, NewAuditEntry};
 use crate::members::roster_import::ReadError;
-use crate::shared::import::{ImportReport, Layout, Refusal};
+use crate::shared::import::{each_row, ImportReport, Refusal};
 use crate::shared::{Clock, Page, PageRequest};
 
-/// A record of the file with its line: its cells, or why the line cannot be read (bad quoting).
-pub type Record = (u64, Result<Vec<String>, Refusal>);
+pub use crate::shared::import::Record;
 
 /// Reads a tree file's records (its encoding found, CSV split) — the file adapter.
 pub trait TreeFile: Send + Sync + 'static {
@@ -170,33 +169,11 @@ pub enum TreeImportError {
 /// The file's records as rows, the refused ones already in the report; its header, if it has one,
 /// says where each column is.
 fn read_rows(records: Vec<Record>) -> Result<(Vec<NodeRow>, ImportReport), Refusal> {
-    let mut report = ImportReport::default();
-    let mut layout = Layout::<TreeColumn>::positional();
     let mut rows = Vec::with_capacity(records.len());
-    for (i, (line, cells)) in records.iter().enumerate() {
-        let cells = match cells {
-            Ok(cells) => cells,
-            Err(refusal) => {
-                report.reject(*line, refusal.clone(), &[]);
-                continue;
-            }
-        };
-        let fields: Vec<&str> = cells.iter().map(String::as_str).collect();
-        if i == 0 {
-            if let Some(named) = Layout::from_header(&fields)? {
-                report.ignored_columns.clone_from(&named.unknown);
-                report.header = Some(fields.iter().map(|f| f.trim_start_matches('\u{feff}').to_owned()).collect());
-                layout = named;
-                continue;
-            }
-        }
-        if fields.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        match parse_row(&layout, &fields, *line) {
+    let report =
+        each_row::<TreeColumn>(&records, |layout, line, fields, report| match parse_row(layout, fields, line) {
             Ok(row) => rows.push(row),
-            Err(refusal) => report.reject(*line, refusal, &fields),
-        }
-    }
+            Err(refusal) => report.reject(line, refusal, fields),
+        })?;
     Ok((rows, report))
 }

@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::error::StoreError;
-use super::schema::{cards, members, refresh_tokens, roster};
+use super::schema::{applications, cards, members, refresh_tokens, roster};
 use super::{audit, Database, DbConn};
 use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
@@ -375,6 +375,24 @@ impl MemberRepository for DbMembers {
                         members::erased_at.eq(now),
                         members::updated_at.eq(now),
                     ),
+                ))
+                .execute(conn)?;
+            // An open application goes with the account; what any application holds of the
+            // person (the name and number given, workplace, reasons) goes too.
+            diesel::update(
+                applications::table.filter(applications::member_id.eq(&id)).filter(applications::state.eq("open")),
+            )
+            .set((applications::state.eq("withdrawn"), applications::decided_at.eq(now)))
+            .execute(conn)?;
+            diesel::update(applications::table.filter(applications::member_id.eq(&id)))
+                .set((
+                    applications::name_cipher.eq(&none),
+                    applications::name_index.eq(&none),
+                    applications::id_cipher.eq(&none),
+                    applications::id_index.eq(&none),
+                    applications::employer.eq(&none),
+                    applications::position.eq(&none),
+                    applications::reason.eq(&none),
                 ))
                 .execute(conn)?;
             revoke_sessions(conn, &id, now)

@@ -1,3 +1,6 @@
+DELETE FROM import_jobs WHERE kind = 'moves';
+ALTER TABLE import_jobs DROP CONSTRAINT import_jobs_kind_check;
+ALTER TABLE import_jobs ADD CONSTRAINT import_jobs_kind_check CHECK (kind IN ('roster', 'unions'));
 DROP TABLE decision_limits;
 DROP TABLE calendar_days;
 DROP INDEX roster_member_no;

@@ -80,3 +80,7 @@ CREATE TABLE decision_limits (
     kind         TEXT PRIMARY KEY CHECK (kind IN ('join', 'transfer', 'leave')),
     working_days INTEGER NOT NULL
 );
+
+-- Bulk moves of members run as import jobs too.
+ALTER TABLE import_jobs DROP CONSTRAINT import_jobs_kind_check;
+ALTER TABLE import_jobs ADD CONSTRAINT import_jobs_kind_check CHECK (kind IN ('roster', 'unions', 'moves'));

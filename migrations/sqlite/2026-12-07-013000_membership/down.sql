@@ -1,3 +1,4 @@
+DELETE FROM import_jobs WHERE kind = 'moves';
 DROP TABLE decision_limits;
 DROP TABLE calendar_days;
 DROP INDEX roster_member_no;

@@ -80,3 +80,27 @@ CREATE TABLE decision_limits (
     kind         TEXT PRIMARY KEY CHECK (kind IN ('join', 'transfer', 'leave')),
     working_days INTEGER NOT NULL
 );
+
+-- Bulk moves of members run as import jobs too: the table rebuilt for its kind's check.
+CREATE TABLE import_jobs_new (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('roster', 'unions', 'moves')),
+    started_by    TEXT NOT NULL REFERENCES admin_users (id),
+    dry_run       BOOLEAN NOT NULL,
+    rows_read     BIGINT NOT NULL DEFAULT 0,
+    accepted      BIGINT NOT NULL DEFAULT 0,
+    rejected      BIGINT NOT NULL DEFAULT 0,
+    inserted      BIGINT NOT NULL DEFAULT 0,
+    updated       BIGINT NOT NULL DEFAULT 0,
+    unchanged     BIGINT NOT NULL DEFAULT 0,
+    started_at    TIMESTAMP NOT NULL,
+    alive_at      TIMESTAMP NOT NULL,
+    finished_at   TIMESTAMP,
+    report        TEXT,
+    problem       TEXT,
+    rejected_rows TEXT
+);
+INSERT INTO import_jobs_new SELECT * FROM import_jobs;
+DROP TABLE import_jobs;
+ALTER TABLE import_jobs_new RENAME TO import_jobs;
+CREATE INDEX import_jobs_alive ON import_jobs (alive_at);

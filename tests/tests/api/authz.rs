@@ -66,6 +66,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/v1/admin/unions/imports", "UUUPPFFF"),
     ("GET", "/v1/admin/unions/export.csv", "UUUPPPFF"),
     ("GET", "/v1/admin/unions/template.csv", "UUUPPPFF"),
+    ("GET", "/v1/admin/unions/{code}/report", "UUUPPPFF"),
+    ("POST", "/v1/admin/unions/{code}/moves", "UUUPPFFF"),
     ("GET", "/v1/admin/applications", "UUUPPPFP"),
     ("GET", "/v1/admin/applications/{id}", "UUUPPPFP"),
     ("POST", "/v1/admin/applications/{id}/decision", "UUUPPFFP"),

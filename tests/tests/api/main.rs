@@ -35,6 +35,7 @@ mod member_rights;
 mod member_standing;
 mod membership;
 mod membership_limits;
+mod membership_moves;
 mod merchant_vouchers;
 mod merchants_browse;
 mod outages;

@@ -223,6 +223,77 @@ async fn a_member_transfers_and_then_leaves_and_the_history_keeps_both(backend: 
     app.send(Req::post("/v1/me/applications").bearer(&member).json(json!({"kind": "leave"})))
         .await
         .problem(409, "application.not_member");
+
+    // The reports: the street left counts a transfer out, the one joined a transfer in and a
+    // leaving; the district holding both counts the move as neither.
+    let now = domain::shared::Clock::now(&app.clock);
+    let month = now.with_timezone(&domain::campaigns::window::SHANGHAI).format("%Y-%m").to_string();
+    let report_by = |code: &str, who: &str| {
+        Req::get(&format!("/v1/admin/unions/{code}/report?from={month}&to={month}")).bearer(who)
+    };
+    let report = |code: &str| report_by(code, &city);
+    let figures = |r: &Value| {
+        let m = &r["months"][0];
+        [&m["joins"], &m["transfers_in"], &m["transfers_out"], &m["leaves"], &m["decisions"]]
+            .map(|v| v.as_u64().unwrap())
+    };
+    let wt = app.send(report("SZ-SIP-WT")).await.json();
+    assert_eq!(figures(&wt), [0, 0, 1, 0, 0], "{wt}");
+    let xt = app.send(report("SZ-SIP-XT")).await.json();
+    assert_eq!(figures(&xt), [0, 1, 0, 1, 2], "{xt}");
+    assert_eq!(xt["months"][0]["decided_in_time"], 2);
+    let sip = app.send(report("SZ-SIP")).await.json();
+    assert_eq!(figures(&sip), [0, 0, 0, 1, 2], "{sip}");
+    assert_eq!((sip["members"].as_u64(), sip["activated"].as_u64()), (Some(0), Some(0)), "left, so no longer counted");
+    let csv = app.send(report("SZ-SIP-XT").header("accept", "text/csv")).await;
+    assert_eq!(csv.status, 200);
+    let text = csv.text();
+    assert!(text.lines().nth(1).is_some_and(|l| l.starts_with(&format!("{month},0,1,0,1,0,2,2,0,"))), "{text}");
+    assert_eq!(
+        app.send(report_by("SZ-SIP-XT", &receiving)).await.status,
+        403,
+        "officers decide, auditors read reports"
+    );
+    let far = app.staff_in(&city, "wt.ops", "operator", "SZ-SIP-WT").await;
+    app.send(report_by("SZ-SIP-XT", &far)).await.problem(404, "union.not_found");
+    let too_long = Req::get("/v1/admin/unions/SZ-SIP/report?from=2020-01&to=2026-12").bearer(&city);
+    app.send(too_long).await.problem(422, "validation.invalid_field");
+}
+
+on_both_backends!(an_application_that_no_longer_describes_the_member_is_not_approved);
+
+async fn an_application_that_no_longer_describes_the_member_is_not_approved(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let city = app.staff(Role::Admin).await;
+    app.load_tree(&city, TREE).await;
+    let phone = app.member_of(&city, "SZ-SIP-WT-G01", 8).await;
+    let member = app.member_token(&phone).await;
+    let leave = app.send(Req::post("/v1/me/applications").bearer(&member).json(json!({"kind": "leave"}))).await.json();
+    // The roster moves the member before the union decides.
+    let id = id_number("19880808", 8);
+    let csv = format!("姓名,身份证号,工会编码,工会名称,会员编号,状态\n王会员,{id},SZ-SIP-XT-G01,x,M8,在会\n");
+    let moved = app.send(Req::post("/v1/admin/roster/imports").bearer(&city).raw("text/csv", csv.into_bytes())).await;
+    assert_eq!(moved.json()["updated"], 1, "{}", moved.text());
+    let decide = format!("/v1/admin/applications/{}/decision", leave["id"].as_str().unwrap());
+    app.send(Req::post(&decide).bearer(&city).json(approve())).await.problem(409, "application.member_moved");
+    assert_eq!(app.send(Req::get("/v1/me").bearer(&member)).await.json()["status"], "activated", "nothing ended");
+
+    // Two accounts giving one ID number: the second is told, not failed.
+    let [first, second] = [app.unlisted_member(11).await, app.unlisted_member(12).await];
+    let filed = app.send(Req::post("/v1/me/applications").bearer(&first).json(join("SZ-SIP-WT-G01", 5))).await;
+    assert_eq!(filed.status, 201, "{}", filed.text());
+    app.send(Req::post("/v1/me/applications").bearer(&second).json(join("SZ-SIP-WT-G01", 5)))
+        .await
+        .problem(409, "realname.id_taken");
+
+    // Erasing the account withdraws its application: nothing is left to approve.
+    assert_eq!(app.send(Req::new(actix_web::http::Method::DELETE, "/v1/me").bearer(&first)).await.status, 204);
+    let one = format!("/v1/admin/applications/{}", filed.json()["id"].as_str().unwrap());
+    let gone = app.send(Req::get(&one).bearer(&city)).await.json();
+    assert_eq!((gone["state"].as_str(), &gone["applicant"]["name"]), (Some("withdrawn"), &Value::Null), "{gone}");
+    app.send(Req::post(&format!("{one}/decision")).bearer(&city).json(approve()))
+        .await
+        .problem(409, "application.decided");
 }
 
 on_both_backends!(a_member_withdraws_and_a_member_without_a_real_name_cannot_apply);

@@ -164,3 +164,26 @@ async fn two_requests_at_once_open_one_application(backend: Backend) {
     let open = app.count("SELECT COUNT(*) AS n FROM applications WHERE state = 'open'").await;
     assert_eq!(open, 1);
 }
+
+on_both_backends!(a_calendar_loaded_late_moves_the_deadlines_of_what_escalated_too);
+
+async fn a_calendar_loaded_late_moves_the_deadlines_of_what_escalated_too(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let city = app.staff(Role::Admin).await;
+    app.load_tree(&city, TREE).await;
+    app.clock.set(beijing(2026, 9, 30, 10, 0));
+    let worker = app.unlisted_member(1).await;
+    let filed = app.send(Req::post("/v1/me/applications").bearer(&worker).json(join("SZ-SIP-WT-G01", 1))).await.json();
+    let one = format!("/v1/admin/applications/{}", filed["id"].as_str().unwrap());
+    // No calendar yet: weekdays only, so it runs out on the 8th and escalates.
+    app.clock.set(beijing(2026, 10, 8, 0, 1));
+    let escalated = app.send(Req::get(&one).bearer(&city)).await.json();
+    assert_eq!((escalated["queue_code"].as_str(), escalated["escalations"].as_u64()), (Some("SZ-SIP-WT"), Some(1)));
+    assert_eq!(escalated["due_at"], json!(beijing(2026, 10, 15, 0, 0)));
+    // The holiday calendar arrives late: the chain of limits is counted again from the submission
+    // (first limit to the 14th, the street's to the 21st); it stays in the street's queue.
+    app.send(Req::put("/v1/admin/calendar/2026").bearer(&city).json(national_day())).await;
+    let recounted = app.send(Req::get(&one).bearer(&city)).await.json();
+    assert_eq!(recounted["due_at"], json!(beijing(2026, 10, 21, 0, 0)), "{recounted}");
+    assert_eq!((recounted["queue_code"].as_str(), recounted["escalations"].as_u64()), (Some("SZ-SIP-WT"), Some(1)));
+}

@@ -31,6 +31,8 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/admin/roster/template.csv", "-"),
     ("GET", "/v1/admin/imports/{id}", "404"),
     ("GET", "/v1/admin/imports/{id}/rejected.csv", "404"),
+    ("GET", "/v1/admin/unions/{code}/report", "404"),
+    ("POST", "/v1/admin/unions/{code}/moves", "404"),
     ("GET", "/v1/admin/applications", "inside"),
     ("GET", "/v1/admin/applications/{id}", "404"),
     ("POST", "/v1/admin/applications/{id}/decision", "404"),

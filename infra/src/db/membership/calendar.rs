@@ -29,7 +29,21 @@ fn bounds(year: i32) -> anyhow::Result<(NaiveDate, NaiveDate)> {
     Ok((first, last))
 }
 
+/// Takes the lock every change to the calendar or the limits queues on (the tree root's row on
+/// PostgreSQL; SQLite's writer lock is held already), so two replace one another whole.
+fn serialise(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        union_nodes::table
+            .filter(union_nodes::parent_code.is_null())
+            .select(union_nodes::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
 pub(super) fn set_year(conn: &mut DbConn, calendar: &CalendarYear, entry: NewAuditEntry) -> anyhow::Result<()> {
+    serialise(conn)?;
     let (first, last) = bounds(calendar.year())?;
     debug_assert!(calendar.days().all(|(d, _)| d.year() == calendar.year()));
     diesel::delete(calendar_days::table.filter(calendar_days::day.ge(first)).filter(calendar_days::day.le(last)))
@@ -45,6 +59,7 @@ pub(super) fn set_year(conn: &mut DbConn, calendar: &CalendarYear, entry: NewAud
 }
 
 pub(super) fn set_limits(conn: &mut DbConn, limits: &DecisionLimits, entry: NewAuditEntry) -> anyhow::Result<()> {
+    serialise(conn)?;
     diesel::delete(decision_limits::table).execute(conn)?;
     for (kind, days) in limits.iter() {
         diesel::insert_into(decision_limits::table)
@@ -60,16 +75,31 @@ pub(super) fn set_limits(conn: &mut DbConn, limits: &DecisionLimits, entry: NewA
 }
 
 /// Open applications' deadlines follow the calendar and limits as they are now: a corrected
-/// calendar moves them (what escalated already stays escalated).
+/// calendar moves them, escalated ones' too (what escalated already stays where it is).
 fn redate_open(conn: &mut DbConn) -> anyhow::Result<()> {
     let (calendar, limits) = (working_calendar(conn)?, limits_of(conn)?);
-    let open: Vec<Record> =
-        applications::table.filter(applications::state.eq("open")).select(Record::as_select()).load(conn)?;
+    // Locked as read: an escalation under way is waited for, and its new start is what counts.
+    let open: Vec<Record> = match conn {
+        DbConn::Pg(pg) => applications::table
+            .filter(applications::state.eq("open"))
+            .select(Record::as_select())
+            .for_update()
+            .load(pg)?,
+        _ => applications::table.filter(applications::state.eq("open")).select(Record::as_select()).load(conn)?,
+    };
     for r in open {
-        let due = utc(calendar.deadline(r.limit_from.and_utc(), limits.of(r.kind()?)));
-        if due != r.due_at {
+        // The chain of limits from the submission, one per escalation so far, as the calendar
+        // and the limit are now.
+        let limit = limits.of(r.kind()?);
+        let mut from = r.submitted_at.and_utc();
+        let mut due = calendar.deadline(from, limit);
+        for _ in 0..r.escalations {
+            from = WorkingCalendar::ran_out(due);
+            due = calendar.deadline(from, limit);
+        }
+        if (utc(from), utc(due)) != (r.limit_from, r.due_at) {
             diesel::update(applications::table.filter(applications::seq.eq(r.seq)))
-                .set(applications::due_at.eq(due))
+                .set((applications::limit_from.eq(utc(from)), applications::due_at.eq(utc(due))))
                 .execute(conn)?;
         }
     }

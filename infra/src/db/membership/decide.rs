@@ -4,131 +4,25 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Text as SqlText;
 
-use super::super::members::{ID_NUMBER, NAME};
-use super::super::schema::{
-    admin_users, application_comments, applications, member_numbers, members, memberships, roster,
-};
+use super::super::schema::{admin_users, application_comments, applications, members, roster, union_nodes};
 use super::super::{audit, jobs, unions, DbConn};
 use super::reads::paths;
+use super::standing::{
+    allocate, applicant, bound_elsewhere, end_spell, listed, person, sealed, standing, start_spell, Person,
+};
 use super::{decision_limits, locked, one, utc, working_calendar, Record, Refused};
 use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
 use domain::jobs::JobKind;
 use domain::mail::OutboundEmail;
-use domain::members::{MemberId, RealName};
+use domain::members::MemberId;
 use domain::membership::model::{Application, ApplicationId, Comment, Decision, Request, SpellEvent};
 use domain::membership::notice;
-use domain::membership::rules::{check_decider, check_request, check_seen, check_standing, check_target, Standing};
+use domain::membership::rules::{check_decider, check_request, check_seen, check_standing, check_target};
 use domain::membership::{ApplicationKind, ApplicationState, MembershipError};
 use domain::shared::EmailAddress;
 use domain::unions::{NodePath, UnionCode, UnionError};
-
-/// The applicant's bound real name as the roster keys it, sealed as stored.
-struct Person {
-    id_index: String,
-    name_index: String,
-    name_cipher: String,
-    id_cipher: String,
-}
-
-fn person(conn: &mut DbConn, member: &str) -> QueryResult<Option<Person>> {
-    type Row = (Option<String>, Option<String>, Option<String>, Option<String>);
-    let row: Option<Row> = members::table
-        .find(member)
-        .filter(members::erased_at.is_null())
-        .select((members::id_index, members::name_index, members::name_cipher, members::id_cipher))
-        .first(conn)
-        .optional()?;
-    Ok(match row {
-        Some((Some(id_index), Some(name_index), Some(name_cipher), Some(id_cipher))) => {
-            Some(Person { id_index, name_index, name_cipher, id_cipher })
-        }
-        _ => None,
-    })
-}
-
-/// The name and ID number given with a join, sealed and indexed as the members table keeps them.
-fn sealed(crypto: &FieldCrypto, identity: &RealName) -> Person {
-    Person {
-        id_index: crypto.blind_index(ID_NUMBER, identity.id_number.as_str()),
-        name_index: crypto.blind_index(NAME, identity.name.as_str()),
-        name_cipher: crypto.seal(identity.name.as_str()),
-        id_cipher: crypto.seal(identity.id_number.as_str()),
-    }
-}
-
-/// The person a join was given for: the account's bound name, or the one given with it.
-fn applicant(conn: &mut DbConn, r: &Record) -> QueryResult<Option<Person>> {
-    if let Some(p) = person(conn, &r.member_id)? {
-        return Ok(Some(p));
-    }
-    let given: Option<(Option<String>, Option<String>)> = applications::table
-        .filter(applications::seq.eq(r.seq))
-        .select((applications::id_index, applications::name_index))
-        .first(conn)
-        .optional()?;
-    Ok(match (given, &r.name_cipher, &r.id_cipher) {
-        (Some((Some(id_index), Some(name_index))), Some(name_cipher), Some(id_cipher)) => {
-            Some(Person { id_index, name_index, name_cipher: name_cipher.clone(), id_cipher: id_cipher.clone() })
-        }
-        _ => None,
-    })
-}
-
-/// Whether the ID number is bound to an account other than `member`.
-fn bound_elsewhere(conn: &mut DbConn, id_index: &str, member: &str) -> QueryResult<bool> {
-    let n: i64 = members::table
-        .filter(members::id_index.eq(id_index))
-        .filter(members::id.ne(member))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
-/// The person's active roster row: its union, member number, and when the current spell began.
-struct Active {
-    union: String,
-    member_no: String,
-    since: NaiveDateTime,
-}
-
-fn active(conn: &mut DbConn, p: &Person, lock: bool) -> QueryResult<Option<Active>> {
-    let q = roster::table
-        .filter(roster::id_index.eq(&p.id_index))
-        .filter(roster::name_index.eq(&p.name_index))
-        .filter(roster::status.eq("active"))
-        .select((roster::union_org_code, roster::member_no, roster::joined_at, roster::updated_at));
-    type Row = (String, String, Option<NaiveDateTime>, NaiveDateTime);
-    let row: Option<Row> = match conn {
-        DbConn::Pg(pg) if lock => q.for_update().first(pg).optional()?,
-        _ => q.first(conn).optional()?,
-    };
-    Ok(row.map(|(union, member_no, joined, updated)| Active { union, member_no, since: joined.unwrap_or(updated) }))
-}
-
-/// The union of an active roster row with the person's ID number under any name: a member, to be
-/// matched by binding their real name, not a joiner.
-fn listed(conn: &mut DbConn, p: &Person) -> QueryResult<Option<UnionCode>> {
-    let code: Option<String> = roster::table
-        .filter(roster::id_index.eq(&p.id_index))
-        .filter(roster::status.eq("active"))
-        .select(roster::union_org_code)
-        .first(conn)
-        .optional()?;
-    Ok(code.map(UnionCode::stored))
-}
-
-fn standing(conn: &mut DbConn, p: Option<&Person>, lock: bool) -> QueryResult<(Standing, Option<Active>)> {
-    let active = match p {
-        Some(p) => active(conn, p, lock)?,
-        None => None,
-    };
-    let standing =
-        Standing { real_name: p.is_some(), active_in: active.as_ref().map(|a| UnionCode::stored(a.union.clone())) };
-    Ok((standing, active))
-}
 
 fn node(conn: &mut DbConn, code: &UnionCode) -> Result<domain::unions::model::UnionNode, Refused> {
     unions::load(conn, code.as_str())?.ok_or_else(|| Refused(UnionError::NotFound(code.clone()).into()))
@@ -167,7 +61,7 @@ pub(super) fn submit(
     };
     let p = bound.or(given);
     let (mut standing, _) = standing(conn, p.as_ref(), false)?;
-    if let (Some(p), None) = (&p, &standing.active_in) {
+    if let (Some(p), None, ApplicationKind::Join) = (&p, &standing.active_in, request.kind()) {
         standing.active_in = listed(conn, p)?;
     }
     let target = match &request {
@@ -189,6 +83,15 @@ pub(super) fn submit(
         }
     };
     let from = (kind == ApplicationKind::Transfer).then(|| standing.active_in.clone()).flatten();
+    // A change of the calendar or the limits under way is waited for, so the deadline is counted
+    // by the one that holds when this commits (they lock the tree's root; this shares it).
+    if let DbConn::Pg(pg) = conn {
+        union_nodes::table
+            .filter(union_nodes::parent_code.is_null())
+            .select(union_nodes::id)
+            .for_share()
+            .load::<i64>(pg)?;
+    }
     let limit = decision_limits(conn)?.of(kind);
     let due = working_calendar(conn)?.deadline(now, limit);
     let id = ApplicationId::new();
@@ -253,66 +156,6 @@ fn tell_member(conn: &mut DbConn, crypto: &FieldCrypto, app: &Application, now: 
     Ok(())
 }
 
-/// The next member number of `federation`: its counter's row is locked until the transaction
-/// ends, so approvals at once take numbers one after the other and a rolled-back one gives its
-/// number back. A number the imported roster already uses is passed over.
-fn allocate(conn: &mut DbConn, federation: &str) -> QueryResult<String> {
-    diesel::sql_query(
-        "INSERT INTO member_numbers (federation_code, last) VALUES ($1, 0) ON CONFLICT (federation_code) DO NOTHING",
-    )
-    .bind::<SqlText, _>(federation)
-    .execute(conn)?;
-    loop {
-        let n: i64 = diesel::update(member_numbers::table.find(federation))
-            .set(member_numbers::last.eq(member_numbers::last + 1))
-            .returning(member_numbers::last)
-            .get_result(conn)?;
-        let number = format!("{federation}-{n:06}");
-        let taken: i64 = roster::table.filter(roster::member_no.eq(&number)).count().get_result(conn)?;
-        if taken == 0 {
-            return Ok(number);
-        }
-    }
-}
-
-fn start_spell(
-    conn: &mut DbConn,
-    id_index: &str,
-    union: &str,
-    no: &str,
-    at: NaiveDateTime,
-    how: SpellEvent,
-) -> QueryResult<()> {
-    diesel::insert_into(memberships::table)
-        .values((
-            memberships::id_index.eq(id_index),
-            memberships::union_code.eq(union),
-            memberships::member_no.eq(no),
-            memberships::started_at.eq(at),
-            memberships::began.eq(how.as_str()),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Ends the person's current spell, first writing it down if the roster alone held it.
-fn end_spell(conn: &mut DbConn, id_index: &str, a: &Active, at: NaiveDateTime, how: SpellEvent) -> QueryResult<()> {
-    let open: i64 = memberships::table
-        .filter(memberships::id_index.eq(id_index))
-        .filter(memberships::ended_at.is_null())
-        .count()
-        .get_result(conn)?;
-    if open == 0 {
-        start_spell(conn, id_index, &a.union, &a.member_no, a.since, SpellEvent::Roster)?;
-    }
-    diesel::update(
-        memberships::table.filter(memberships::id_index.eq(id_index)).filter(memberships::ended_at.is_null()),
-    )
-    .set((memberships::ended_at.eq(at), memberships::ended.eq(how.as_str())))
-    .execute(conn)
-    .map(drop)
-}
-
 /// Binds the name given with a join to the account that asked, unless one is bound already.
 fn bind(conn: &mut DbConn, member: &str, p: &Person, at: NaiveDateTime) -> Result<(), Refused> {
     if bound_elsewhere(conn, &p.id_index, member)? {
@@ -352,39 +195,30 @@ fn approve(conn: &mut DbConn, r: &Record, kind: ApplicationKind, at: NaiveDateTi
                 bind(conn, &r.member_id, &p, at)?;
                 let federation = target.parent.as_ref().unwrap_or(&target.code).to_string();
                 let number = allocate(conn, &federation)?;
-                let written = diesel::update(roster::table.filter(roster::id_index.eq(&p.id_index)))
-                    .set((
-                        roster::name_index.eq(&p.name_index),
-                        roster::name_cipher.eq(&p.name_cipher),
-                        roster::id_cipher.eq(&p.id_cipher),
-                        roster::union_org_code.eq(union.as_str()),
-                        roster::union_org_name.eq(target.name.as_str()),
-                        roster::member_no.eq(&number),
-                        roster::status.eq("active"),
-                        roster::updated_at.eq(at),
-                        roster::joined_at.eq(at),
-                    ))
-                    .execute(conn)?;
+                // A former member's row (left) takes the new membership; anyone else gets one.
+                let row = (
+                    roster::name_index.eq(&p.name_index),
+                    roster::name_cipher.eq(&p.name_cipher),
+                    roster::id_cipher.eq(&p.id_cipher),
+                    roster::union_org_code.eq(union.as_str()),
+                    roster::union_org_name.eq(target.name.as_str()),
+                    roster::member_no.eq(&number),
+                    roster::status.eq("active"),
+                    roster::updated_at.eq(at),
+                    roster::joined_at.eq(at),
+                );
+                let written =
+                    diesel::update(roster::table.filter(roster::id_index.eq(&p.id_index))).set(row).execute(conn)?;
                 if written == 0 {
-                    diesel::insert_into(roster::table)
-                        .values((
-                            roster::id_index.eq(&p.id_index),
-                            roster::name_index.eq(&p.name_index),
-                            roster::name_cipher.eq(&p.name_cipher),
-                            roster::id_cipher.eq(&p.id_cipher),
-                            roster::union_org_code.eq(union.as_str()),
-                            roster::union_org_name.eq(target.name.as_str()),
-                            roster::member_no.eq(&number),
-                            roster::status.eq("active"),
-                            roster::updated_at.eq(at),
-                            roster::joined_at.eq(at),
-                        ))
-                        .execute(conn)?;
+                    diesel::insert_into(roster::table).values((roster::id_index.eq(&p.id_index), row)).execute(conn)?;
                 }
                 start_spell(conn, &p.id_index, union.as_str(), &number, at, SpellEvent::Joined)?;
                 return Ok(Some(number));
             }
             let current = current.ok_or(Refused(MembershipError::NotMember))?;
+            if r.from_union_code.as_deref() != Some(current.union.as_str()) {
+                return Err(MembershipError::Moved.into());
+            }
             end_spell(conn, &p.id_index, &current, at, SpellEvent::Transferred)?;
             start_spell(conn, &p.id_index, union.as_str(), &current.member_no, at, SpellEvent::Transferred)?;
             diesel::update(roster::table.filter(roster::id_index.eq(&p.id_index)))
@@ -398,6 +232,9 @@ fn approve(conn: &mut DbConn, r: &Record, kind: ApplicationKind, at: NaiveDateTi
         }
         ApplicationKind::Leave => {
             let current = current.ok_or(Refused(MembershipError::NotMember))?;
+            if current.union != r.union_code {
+                return Err(MembershipError::Moved.into());
+            }
             end_spell(conn, &p.id_index, &current, at, SpellEvent::Left)?;
             diesel::update(roster::table.filter(roster::id_index.eq(&p.id_index)))
                 .set((roster::status.eq("left"), roster::updated_at.eq(at)))

@@ -9,7 +9,10 @@ use std::collections::HashMap;
 
 mod calendar;
 mod decide;
+mod moves;
 mod reads;
+mod report;
+mod standing;
 
 use super::schema::{application_comments, applications, calendar_days, decision_limits, members, union_nodes};
 use super::{Database, DbConn};
@@ -21,12 +24,14 @@ use domain::membership::model::{
     Applicant, Application, ApplicationFilter, ApplicationId, ApplicationKind, ApplicationState, Comment, Decision,
     Employment, Request, Spell, Text,
 };
+use domain::membership::moves::{MoveRow, Moved};
 use domain::membership::ports::MembershipStore;
+use domain::membership::report::{Basis, Month};
 use domain::membership::MembershipError;
 use domain::shared::working_days::CalendarYear;
 use domain::shared::working_days::{DayOff, WorkingCalendar};
 use domain::shared::{Page, PageRequest};
-use domain::unions::{NodePath, UnionCode};
+use domain::unions::{NodePath, UnionCode, UnionError};
 
 #[derive(Clone)]
 pub struct DbMembership {
@@ -249,13 +254,9 @@ impl MembershipStore for DbMembership {
         match filed {
             Err(Refused(MembershipError::Unknown(e))) if is_unique_violation(&e) => {
                 // Another request of theirs got in first: the partial unique index is the judge.
-                let open = self
-                    .of_member(member)
-                    .await?
-                    .into_iter()
-                    .find(|a| a.state == ApplicationState::Open)
-                    .ok_or(MembershipError::Unknown(e))?;
-                Err(MembershipError::OpenExists(open.id))
+                // Or someone else's open join gave the same ID number.
+                let open = self.of_member(member).await?.into_iter().find(|a| a.state == ApplicationState::Open);
+                Err(open.map_or(MembershipError::IdTaken, |a| MembershipError::OpenExists(a.id)))
             }
             other => other.map_err(|Refused(e)| e),
         }
@@ -328,6 +329,37 @@ impl MembershipStore for DbMembership {
             return Ok(0);
         }
         self.db.transaction(move |conn| calendar::escalate(conn, now)).await
+    }
+
+    async fn report_basis(
+        &self,
+        union: UnionCode,
+        within: Option<NodePath>,
+        from: Month,
+        to: Month,
+    ) -> Result<Basis, MembershipError> {
+        self.db
+            .snapshot(move |conn| {
+                let path = path_of(conn, union.as_str())?
+                    .filter(|p| within.as_ref().is_none_or(|w| w.contains(p)))
+                    .ok_or_else(|| Refused(UnionError::NotFound(union.clone()).into()))?;
+                Ok(report::count(conn, &path, from, to)?)
+            })
+            .await
+            .map_err(|Refused(e)| e)
+    }
+
+    async fn move_batch(
+        &self,
+        to: UnionCode,
+        rows: Vec<MoveRow>,
+        within: Option<NodePath>,
+        audit: NewAuditEntry,
+    ) -> Result<Vec<(MoveRow, Moved)>, MembershipError> {
+        self.db
+            .transaction(move |conn| moves::move_batch(conn, &to, rows, within.as_ref(), audit))
+            .await
+            .map_err(|Refused(e)| e)
     }
 
     async fn calendar(&self, year: i32) -> anyhow::Result<CalendarYear> {

@@ -28,6 +28,8 @@ pub use union_tables::*;
 diesel::allow_tables_to_appear_in_same_query!(members, roster);
 diesel::allow_tables_to_appear_in_same_query!(union_nodes, union_employers);
 diesel::allow_tables_to_appear_in_same_query!(applications, union_nodes);
+diesel::allow_tables_to_appear_in_same_query!(roster, union_nodes);
+diesel::allow_tables_to_appear_in_same_query!(members, union_nodes);
 diesel::allow_tables_to_appear_in_same_query!(claims, gifts, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(discount_sales, offers, merchants, stores);
 diesel::allow_tables_to_appear_in_same_query!(claims, stores);

@@ -1,0 +1,90 @@
+//! Moving members in bulk, a batch per transaction: each member's roster row locked, their spell
+//! in the union left ended and one in the union joined begun, as `moved`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::super::schema::roster;
+use super::super::{audit, unions, DbConn};
+use super::standing::{end_spell, start_spell, Active};
+use super::{path_of, Refused};
+use domain::admin::NewAuditEntry;
+use domain::membership::model::SpellEvent;
+use domain::membership::moves::{ambiguous, unknown, MoveRow, Moved};
+use domain::membership::rules::check_target;
+use domain::unions::model::check_seen;
+use domain::unions::{NodePath, UnionCode, UnionError};
+
+type Row = (i64, String, String, Option<NaiveDateTime>, NaiveDateTime);
+
+fn rows_numbered(conn: &mut DbConn, member_no: &str) -> QueryResult<Vec<Row>> {
+    let q = || {
+        roster::table.filter(roster::member_no.eq(member_no)).filter(roster::status.eq("active")).select((
+            roster::id,
+            roster::id_index,
+            roster::union_org_code,
+            roster::joined_at,
+            roster::updated_at,
+        ))
+    };
+    match conn {
+        DbConn::Pg(pg) => q().for_update().load(pg),
+        _ => q().load(conn),
+    }
+}
+
+pub(super) fn move_batch(
+    conn: &mut DbConn,
+    to: &UnionCode,
+    rows: Vec<MoveRow>,
+    within: Option<&NodePath>,
+    entry: NewAuditEntry,
+) -> Result<Vec<(MoveRow, Moved)>, Refused> {
+    let target = unions::load(conn, to.as_str())?.ok_or_else(|| Refused(UnionError::NotFound(to.clone()).into()))?;
+    check_seen(&target, within).map_err(|e| Refused(e.into()))?;
+    check_target(&target)?;
+    let at = entry.at.naive_utc();
+    let mut out = Vec::with_capacity(rows.len());
+    let mut moved = 0u64;
+    for row in rows {
+        let found = rows_numbered(conn, &row.member_no)?;
+        let outcome = match found.as_slice() {
+            [] => Moved::Refused(unknown(&row.member_no)),
+            [(id, id_index, union, joined, updated)] => {
+                let seen = match path_of(conn, union)? {
+                    Some(path) => within.is_none_or(|w| w.contains(&path)),
+                    None => within.is_none(),
+                };
+                if !seen {
+                    Moved::Refused(unknown(&row.member_no))
+                } else if union == to.as_str() {
+                    Moved::Unchanged
+                } else {
+                    let current = Active {
+                        union: union.clone(),
+                        member_no: row.member_no.clone(),
+                        since: joined.unwrap_or(*updated),
+                    };
+                    end_spell(conn, id_index, &current, at, SpellEvent::Moved)?;
+                    start_spell(conn, id_index, to.as_str(), &row.member_no, at, SpellEvent::Moved)?;
+                    diesel::update(roster::table.find(id))
+                        .set((
+                            roster::union_org_code.eq(to.as_str()),
+                            roster::union_org_name.eq(target.name.as_str()),
+                            roster::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    moved += 1;
+                    Moved::Moved
+                }
+            }
+            _ => Moved::Refused(ambiguous(&row.member_no)),
+        };
+        out.push((row, outcome));
+    }
+    if moved > 0 {
+        let after = serde_json::json!({"to": to.as_str(), "moved": moved});
+        audit::append(conn, entry.change(None, Some(after)))?;
+    }
+    Ok(out)
+}
