@@ -56,10 +56,11 @@ pub struct SuspendRequest {
     pub reason: String,
 }
 
-/// Finds members by phone or ID number.
+/// Finds members by phone, ID number or member number.
 ///
-/// An exact mobile number or 居民身份证 number in the body (never the URL), matched through the blind index; anything
-/// else finds nobody. Identifiers come back masked, with the suspension reason. Each look-up is written to the audit
+/// An exact mobile number or 居民身份证 number in the body (never the URL), matched through the blind index, or an
+/// activated member's member number (letters, digits, `-`, `_`, with at least one digit); anything else (a name, say)
+/// finds nobody. Identifiers come back masked, with the suspension reason. Each look-up is written to the audit
 /// log as `member.lookup` (the number masked, the members found as its target), found or not; a POST because it
 /// carries a number, though it changes no member.
 ///

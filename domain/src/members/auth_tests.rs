@@ -136,6 +136,9 @@ impl MemberRepository for Fakes {
     async fn search(&self, _: Option<&PhoneNumber>, _: Option<&IdNumber>) -> anyhow::Result<Vec<Profile>> {
         Ok(Vec::new())
     }
+    async fn search_member_no(&self, _: &str) -> anyhow::Result<Vec<Profile>> {
+        Ok(Vec::new())
+    }
     async fn create_or_get(&self, member: &Member) -> anyhow::Result<Member> {
         self.members.lock().unwrap().push(member.clone());
         Ok(member.clone())

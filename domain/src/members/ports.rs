@@ -30,6 +30,9 @@ pub trait MemberRepository: Send + Sync + 'static {
         id: Option<&IdNumber>,
     ) -> impl Future<Output = anyhow::Result<Vec<Profile>>> + Send;
 
+    /// Activated members whose active roster row has this member number.
+    fn search_member_no(&self, member_no: &str) -> impl Future<Output = anyhow::Result<Vec<Profile>>> + Send;
+
     /// Writes a staff look-up to the audit log: it reads personal data, so it is kept like a change.
     fn record_lookup(&self, entry: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
 

@@ -157,14 +157,19 @@ where
         let now = self.clock.now();
         let phone = PhoneNumber::parse(query).ok();
         let id = IdNumber::parse(query, now.date_naive()).ok();
-        let (by, asked) = match (&phone, &id) {
-            (Some(phone), _) => ("phone", Some(phone.masked())),
-            (None, Some(id)) => ("id_number", Some(id.masked())),
-            // Not a number of either kind (perhaps a name): nothing is read, and it is not kept.
-            (None, None) => ("unrecognised", None),
+        let member_no = member_number(query);
+        let (by, asked) = match (&phone, &id, &member_no) {
+            (Some(phone), _, _) => ("phone", Some(phone.masked())),
+            (None, Some(id), _) => ("id_number", Some(id.masked())),
+            (None, None, Some(no)) => ("member_no", Some(no.clone())),
+            // Not a number of any kind (perhaps a name): nothing is read, and it is not kept.
+            (None, None, None) => ("unrecognised", None),
         };
-        let mut found =
-            if asked.is_some() { self.members.search(phone.as_ref(), id.as_ref()).await? } else { Vec::new() };
+        let mut found = match (&phone, &id, &member_no) {
+            (None, None, Some(no)) => self.members.search_member_no(no).await?,
+            _ if asked.is_some() => self.members.search(phone.as_ref(), id.as_ref()).await?,
+            _ => Vec::new(),
+        };
         if !actor.sees_everything() {
             let mut seen = Vec::with_capacity(found.len());
             for p in found {
@@ -211,5 +216,33 @@ where
         );
         self.members.set_suspension(id, reason, audit).await?;
         self.get(id).await
+    }
+}
+
+/// A member number as staff type it (`M000123`, `SZ-SIP-WT-000042`): letters and digits (both), `-`
+/// and `_`, at most 64, full-width forms folded; `None` for anything else (a name, say).
+fn member_number(query: &str) -> Option<String> {
+    let folded = crate::shared::text::fold_width(query).trim().to_owned();
+    let ok = !folded.is_empty()
+        && folded.chars().count() <= 64
+        && folded.chars().any(|c| c.is_ascii_digit())
+        // A number of digits alone is more likely a mistyped phone or ID number, which must not
+        // be kept whole in the audit log.
+        && folded.chars().any(|c| c.is_ascii_alphabetic())
+        && folded.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    ok.then_some(folded)
+}
+
+#[cfg(test)]
+mod member_number_tests {
+    use super::member_number;
+
+    #[test]
+    fn member_numbers_are_told_from_names() {
+        assert_eq!(member_number(" SZ-SIP-WT-000042 ").as_deref(), Some("SZ-SIP-WT-000042"));
+        assert_eq!(member_number("Ｍ０００１２３").as_deref(), Some("M000123"), "full-width folded");
+        for not in ["张三", "", "MEMBER", "M 1", "M1;DROP", "110105194912310021", "1380013800"] {
+            assert_eq!(member_number(not), None, "{not}");
+        }
     }
 }

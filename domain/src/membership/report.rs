@@ -24,6 +24,9 @@ impl Month {
     /// `2026-10`.
     pub fn parse(raw: &str) -> Option<Self> {
         let (y, m) = raw.split_once('-')?;
+        if !(y.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         let (year, month) = (y.parse().ok()?, m.parse().ok()?);
         ((2000..=2100).contains(&year) && (1..=12).contains(&month) && y.len() == 4 && m.len() == 2)
             .then_some(Self { year, month })
@@ -216,7 +219,7 @@ mod tests {
     #[test]
     fn months_parse_strictly() {
         assert_eq!(Month::parse("2026-10"), Some(Month { year: 2026, month: 10 }));
-        for bad in ["2026-13", "2026-1", "26-10", "2026/10", "1999-01", ""] {
+        for bad in ["2026-13", "2026-1", "26-10", "2026/10", "1999-01", "", "2026-+1", "+026-10"] {
             assert_eq!(Month::parse(bad), None, "{bad}");
         }
     }

@@ -121,13 +121,8 @@ impl DbMembers {
         row.map(|r| self.member(r)).transpose()
     }
 
-    /// Profiles (member + active roster affiliation) matching the given blind indexes.
-    async fn profiles(
-        &self,
-        id: Option<String>,
-        phone_index: Option<String>,
-        id_index: Option<String>,
-    ) -> anyhow::Result<Vec<Profile>> {
+    /// Profiles (member + active roster affiliation) found as `by` says.
+    async fn profiles(&self, by: Found) -> anyhow::Result<Vec<Profile>> {
         let rows: Vec<(MemberRow, AffiliationRow, bool)> = self
             .db
             .run(move |conn| {
@@ -148,15 +143,17 @@ impl DbMembers {
                         ),
                     ))
                     .into_boxed();
-                if let Some(id) = id {
-                    query = query.filter(members::id.eq(id));
-                }
-                match (phone_index, id_index) {
-                    (Some(p), Some(i)) => query = query.filter(members::phone_index.eq(p).or(members::id_index.eq(i))),
-                    (Some(p), None) => query = query.filter(members::phone_index.eq(p)),
-                    (None, Some(i)) => query = query.filter(members::id_index.eq(i)),
-                    (None, None) => {}
-                }
+                query = match by {
+                    Found::Id(id) => query.filter(members::id.eq(id)),
+                    Found::Indexes { phone_index: Some(p), id_index: Some(i) } => {
+                        query.filter(members::phone_index.eq(p).or(members::id_index.eq(i)))
+                    }
+                    Found::Indexes { phone_index: Some(p), id_index: None } => query.filter(members::phone_index.eq(p)),
+                    Found::Indexes { phone_index: None, id_index: Some(i) } => query.filter(members::id_index.eq(i)),
+                    // Nothing to match on: nobody.
+                    Found::Indexes { phone_index: None, id_index: None } => return Ok(Vec::new()),
+                    Found::MemberNo(no) => query.filter(roster::member_no.nullable().eq(no)),
+                };
                 Ok::<_, anyhow::Error>(query.limit(50).load(conn)?)
             })
             .await?;
@@ -174,6 +171,17 @@ impl DbMembers {
 enum Filter {
     PhoneIndex(String),
     OpenId(String),
+}
+
+/// How staff look-ups and a member's own profile find their rows.
+enum Found {
+    Id(String),
+    Indexes {
+        phone_index: Option<String>,
+        id_index: Option<String>,
+    },
+    /// The member number of the active roster row an activated member is matched to.
+    MemberNo(String),
 }
 
 fn taken(e: StoreError) -> BindError {
@@ -202,13 +210,17 @@ impl MemberRepository for DbMembers {
     }
 
     async fn profile(&self, id: MemberId) -> anyhow::Result<Option<Profile>> {
-        Ok(self.profiles(Some(id.to_string()), None, None).await?.into_iter().next())
+        Ok(self.profiles(Found::Id(id.to_string())).await?.into_iter().next())
     }
 
     async fn search(&self, phone: Option<&PhoneNumber>, id: Option<&IdNumber>) -> anyhow::Result<Vec<Profile>> {
         let phone_index = phone.map(|p| self.crypto.blind_index(PHONE, p.as_str()));
         let id_index = id.map(|i| self.crypto.blind_index(ID_NUMBER, i.as_str()));
-        self.profiles(None, phone_index, id_index).await
+        self.profiles(Found::Indexes { phone_index, id_index }).await
+    }
+
+    async fn search_member_no(&self, member_no: &str) -> anyhow::Result<Vec<Profile>> {
+        self.profiles(Found::MemberNo(member_no.to_owned())).await
     }
 
     async fn record_lookup(&self, entry: NewAuditEntry) -> anyhow::Result<()> {

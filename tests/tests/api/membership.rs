@@ -126,6 +126,13 @@ async fn a_worker_joins_online_and_is_active_at_once(backend: Backend) {
     app.send(Req::post(&format!("{one}/decision")).bearer(&chair).json(approve()))
         .await
         .problem(409, "application.decided");
+    // The officer finds the new member by number; another street's staff do not.
+    let by_number =
+        |who: &str| Req::post("/v1/admin/members/search").bearer(who).json(json!({"query": "SZ-SIP-WT-000001"}));
+    let found = app.send(by_number(&chair)).await.json();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["items"][0]["union"]["member_no"], "SZ-SIP-WT-000001");
+    assert_eq!(app.send(by_number(&other)).await.json()["items"], json!([]));
     let history = app.send(Req::get("/v1/me/memberships").bearer(&worker)).await.json();
     assert_eq!(history["items"].as_array().unwrap().len(), 1, "{history}");
     assert_eq!(history["items"][0]["began"], "joined");

@@ -23,14 +23,17 @@ async fn a_street_moves_its_members_by_number(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let city = app.staff(Role::Admin).await;
     app.load_tree(&city, TREE).await;
+    // M5 twice on the roster (two federations' numbering met), once in the street.
     let rows = [
         ("SZ-SIP-WT-G01", 1, "M1"),
         ("SZ-SIP-WT-G01", 2, "M2"),
         ("SZ-SIP-WT-G01", 3, "M3"),
         ("SZ-SIP-XT-G01", 4, "M4"),
+        ("SZ-SIP-WT-G01", 5, "M5"),
+        ("SZ-SIP-XT-G01", 6, "M5"),
     ];
     let imported = app.send(Req::post("/v1/admin/roster/imports").bearer(&city).raw("text/csv", roster(&rows))).await;
-    assert_eq!(imported.json()["inserted"], 4, "{}", imported.text());
+    assert_eq!(imported.json()["inserted"], 6, "{}", imported.text());
     let street = app.staff_in(&city, "wt.ops", "operator", "SZ-SIP-WT").await;
     let moves = |to: &str, who: &str, csv: &str| {
         Req::post(&format!("/v1/admin/unions/{to}/moves")).bearer(who).raw("text/csv", csv.as_bytes().to_vec())
@@ -51,6 +54,20 @@ async fn a_street_moves_its_members_by_number(backend: Backend) {
     assert_eq!(there, 2);
     let history = app.count("SELECT COUNT(*) AS n FROM memberships WHERE began = 'moved' AND ended_at IS NULL").await;
     assert_eq!(history, 2, "each moved member's history records the move");
+    let audit = app.send(Req::get("/v1/admin/audit").bearer(&city)).await.json();
+    let logged = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "roster.move").unwrap();
+    assert_eq!(
+        logged["after"]["members"],
+        json!([{"member_no": "M1", "from": "SZ-SIP-WT-G01"},
+        {"member_no": "M2", "from": "SZ-SIP-WT-G01"}]),
+        "{logged}"
+    );
+
+    // The street sees one M5, its own: moved, not refused as a repeat of the other street's.
+    let own = app.send(moves("SZ-SIP-WT-J01", &street, "M5\n")).await.json();
+    assert_eq!((own["updated"].as_u64(), own["rejected"].as_u64()), (Some(1), Some(0)), "{own}");
+    let twice = app.send(moves("SZ-SIP-WT-J01", &city, "M5\n")).await.json();
+    assert_eq!(twice["rejections"][0]["reason_en"], "the roster holds M5 more than once", "{twice}");
 
     // Again: already there. The refused rows come back as a file to fix.
     let again = app.send(moves("SZ-SIP-WT-J01", &street, "M1\nM9\n").header("accept", "text/csv")).await;

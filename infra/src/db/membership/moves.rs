@@ -44,20 +44,29 @@ pub(super) fn move_batch(
     check_seen(&target, within).map_err(|e| Refused(e.into()))?;
     check_target(&target)?;
     let at = entry.at.naive_utc();
-    let mut out = Vec::with_capacity(rows.len());
-    let mut moved = 0u64;
-    for row in rows {
-        let found = rows_numbered(conn, &row.member_no)?;
+    let mut outcomes: Vec<Option<Moved>> = vec![None; rows.len()];
+    let mut moved = Vec::new();
+    // Locked in number order, whatever the file's: two moves at once naming the same members wait
+    // for one another instead of deadlocking.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|a, b| rows[*a].member_no.cmp(&rows[*b].member_no));
+    for i in order {
+        let row = &rows[i];
+        // Rows outside the mover's part of the tree do not exist for them, not even as a repeat.
+        let mut found = Vec::new();
+        for r in rows_numbered(conn, &row.member_no)? {
+            let seen = match path_of(conn, &r.2)? {
+                Some(path) => within.is_none_or(|w| w.contains(&path)),
+                None => within.is_none(),
+            };
+            if seen {
+                found.push(r);
+            }
+        }
         let outcome = match found.as_slice() {
             [] => Moved::Refused(unknown(&row.member_no)),
             [(id, id_index, union, joined, updated)] => {
-                let seen = match path_of(conn, union)? {
-                    Some(path) => within.is_none_or(|w| w.contains(&path)),
-                    None => within.is_none(),
-                };
-                if !seen {
-                    Moved::Refused(unknown(&row.member_no))
-                } else if union == to.as_str() {
+                if union == to.as_str() {
                     Moved::Unchanged
                 } else {
                     let current = Active {
@@ -74,17 +83,17 @@ pub(super) fn move_batch(
                             roster::updated_at.eq(at),
                         ))
                         .execute(conn)?;
-                    moved += 1;
+                    moved.push(serde_json::json!({"member_no": row.member_no, "from": union}));
                     Moved::Moved
                 }
             }
             _ => Moved::Refused(ambiguous(&row.member_no)),
         };
-        out.push((row, outcome));
+        outcomes[i] = Some(outcome);
     }
-    if moved > 0 {
-        let after = serde_json::json!({"to": to.as_str(), "moved": moved});
+    if !moved.is_empty() {
+        let after = serde_json::json!({"to": to.as_str(), "moved": moved.len(), "members": moved});
         audit::append(conn, entry.change(None, Some(after)))?;
     }
-    Ok(out)
+    Ok(rows.into_iter().zip(outcomes).filter_map(|(row, outcome)| Some((row, outcome?))).collect())
 }
