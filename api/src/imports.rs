@@ -125,6 +125,20 @@ pub fn rejected_rows(report: &ImportReport, dry_run: bool, filename: &str, templ
         .body(rejected_file(report, template))
 }
 
+/// Refuses (415) an upload that is not `text/csv`; `what` names it for staff ("the tree").
+pub fn require_csv(req: &HttpRequest, what: &str) -> Result<(), ApiError> {
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("text/csv") {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "request.unsupported_media_type",
+        "请上传 CSV 文件（text/csv）",
+        format!("Upload {what} as text/csv"),
+    ))
+}
+
 pub fn accepts(req: &HttpRequest, media: &str) -> bool {
     let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
     accept.is_some_and(|a| a.split(',').any(|t| t.trim().starts_with(media)))

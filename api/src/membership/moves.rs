@@ -70,15 +70,7 @@ pub async fn move_members(
 ) -> Result<HttpResponse, ApiError> {
     let to = crate::unions::code("code", &path)?;
     state.membership.check_move_target(&staff.actor, &to).await?;
-    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.starts_with("text/csv") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "request.unsupported_media_type",
-            "请上传 CSV 文件（text/csv）",
-            "Upload the member numbers as text/csv",
-        ));
-    }
+    imports::require_csv(&req, "the member numbers")?;
     let input = imports::spool(payload, MAX_BYTES).await?;
     let records = web::block(move || infra::tree_file::CsvTreeFile.records(input))
         .await

@@ -85,15 +85,7 @@ pub async fn import_unions(
     query: web::Query<TreeImportQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.starts_with("text/csv") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "request.unsupported_media_type",
-            "请上传 CSV 文件（text/csv）",
-            "Upload the tree as text/csv",
-        ));
-    }
+    imports::require_csv(&req, "the tree")?;
     if !staff.actor.role.may_write() {
         return Err(crate::extract::forbidden());
     }
