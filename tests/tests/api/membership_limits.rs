@@ -187,3 +187,16 @@ async fn a_calendar_loaded_late_moves_the_deadlines_of_what_escalated_too(backen
     assert_eq!(recounted["due_at"], json!(beijing(2026, 10, 21, 0, 0)), "{recounted}");
     assert_eq!((recounted["queue_code"].as_str(), recounted["escalations"].as_u64()), (Some("SZ-SIP-WT"), Some(1)));
 }
+
+on_both_backends!(two_calendars_sent_at_once_replace_the_year_one_after_the_other);
+
+async fn two_calendars_sent_at_once_replace_the_year_one_after_the_other(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let city = app.staff(Role::Admin).await;
+    let other = json!({"holidays": ["2026-10-01", "2026-10-02"], "workdays": []});
+    let send = |body: Value| app.send(Req::put("/v1/admin/calendar/2026").bearer(&city).json(body));
+    let (a, b) = tokio::join!(send(national_day()), send(other.clone()));
+    assert_eq!((a.status, b.status), (200, 200), "{} / {}", a.text(), b.text());
+    let held = app.send(Req::get("/v1/admin/calendar/2026").bearer(&city)).await.json();
+    assert!(held == national_day() || held == other, "one whole calendar, not a mix: {held}");
+}

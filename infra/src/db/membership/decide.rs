@@ -6,7 +6,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::super::schema::{admin_users, application_comments, applications, members, roster, union_nodes};
-use super::super::{audit, jobs, unions, DbConn};
+use super::super::{audit, jobs, DbConn};
+use super::node;
 use super::reads::paths;
 use super::standing::{
     allocate, applicant, bound_elsewhere, end_spell, listed, person, sealed, standing, start_spell, Person,
@@ -22,11 +23,7 @@ use domain::membership::notice;
 use domain::membership::rules::{check_decider, check_request, check_seen, check_standing, check_target};
 use domain::membership::{ApplicationKind, ApplicationState, MembershipError};
 use domain::shared::EmailAddress;
-use domain::unions::{NodePath, UnionCode, UnionError};
-
-fn node(conn: &mut DbConn, code: &UnionCode) -> Result<domain::unions::model::UnionNode, Refused> {
-    unions::load(conn, code.as_str())?.ok_or_else(|| Refused(UnionError::NotFound(code.clone()).into()))
-}
+use domain::unions::{NodePath, UnionCode};
 
 pub(super) fn submit(
     conn: &mut DbConn,

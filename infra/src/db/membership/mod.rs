@@ -233,6 +233,11 @@ fn locked(conn: &mut DbConn, id: &ApplicationId) -> Result<Record, Refused> {
     found.ok_or(Refused(MembershipError::NotFound))
 }
 
+/// The union `code`, or not found.
+fn node(conn: &mut DbConn, code: &UnionCode) -> Result<domain::unions::model::UnionNode, Refused> {
+    super::unions::load(conn, code.as_str())?.ok_or_else(|| Refused(UnionError::NotFound(code.clone()).into()))
+}
+
 fn one(conn: &mut DbConn, crypto: &FieldCrypto, id: &ApplicationId) -> Result<Application, Refused> {
     let r = record(conn, id)?.ok_or(Refused(MembershipError::NotFound))?;
     Ok(hydrate(conn, crypto, vec![r])?.remove(0))

@@ -5,15 +5,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::super::schema::roster;
-use super::super::{audit, unions, DbConn};
+use super::super::{audit, DbConn};
 use super::standing::{end_spell, start_spell, Active};
-use super::{path_of, Refused};
+use super::{node, path_of, Refused};
 use domain::admin::NewAuditEntry;
 use domain::membership::model::SpellEvent;
 use domain::membership::moves::{ambiguous, unknown, MoveRow, Moved};
 use domain::membership::rules::check_target;
 use domain::unions::model::check_seen;
-use domain::unions::{NodePath, UnionCode, UnionError};
+use domain::unions::{NodePath, UnionCode};
 
 type Row = (i64, String, String, Option<NaiveDateTime>, NaiveDateTime);
 
@@ -40,7 +40,7 @@ pub(super) fn move_batch(
     within: Option<&NodePath>,
     entry: NewAuditEntry,
 ) -> Result<Vec<(MoveRow, Moved)>, Refused> {
-    let target = unions::load(conn, to.as_str())?.ok_or_else(|| Refused(UnionError::NotFound(to.clone()).into()))?;
+    let target = node(conn, to)?;
     check_seen(&target, within).map_err(|e| Refused(e.into()))?;
     check_target(&target)?;
     let at = entry.at.naive_utc();
