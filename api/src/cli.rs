@@ -281,10 +281,11 @@ async fn reconcile(config: Config, id: Option<uuid::Uuid>) -> anyhow::Result<()>
     );
     let infra = Infra::open(config, AppClock::System).await?;
     let app = crate::campaigns::wire(&infra, crate::campaigns::Writes::OneByOne).campaigns;
+    let actor = Actor::command_line(&login());
     let ids: Vec<CampaignId> = match id {
         Some(id) => vec![CampaignId(id)],
         None => app
-            .list_all()
+            .list_all(&actor)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .into_iter()
@@ -292,7 +293,6 @@ async fn reconcile(config: Config, id: Option<uuid::Uuid>) -> anyhow::Result<()>
             .map(|(c, _)| c.id)
             .collect(),
     };
-    let actor = Actor::command_line(&login());
     for id in ids {
         let found = app.reconcile(Some(&actor), id).await.map_err(|e| anyhow::anyhow!("campaign {id}: {e}"))?;
         for d in &found {

@@ -42,6 +42,10 @@ enum Needs {
     Staff {
         any_role: bool,
         manages_staff: bool,
+        /// For the city federation's staff alone: the partner merchants and their keys (the
+        /// federation's contracts, whoever's members use them), the jobs outbox and the ledger's
+        /// proof (the whole system's). Staff of a part of the tree get 403.
+        federation: bool,
     },
     PickupOperator,
     Member,
@@ -56,9 +60,13 @@ fn needs(path: &str) -> Needs {
     if path == "/v1/admin/session" {
         Needs::Nothing
     } else if path == "/v1/admin/me" {
-        Needs::Staff { any_role: true, manages_staff: false }
+        Needs::Staff { any_role: true, manages_staff: false, federation: false }
     } else if path.starts_with("/v1/admin/") {
-        Needs::Staff { any_role: false, manages_staff: under("/v1/admin/users") }
+        Needs::Staff {
+            any_role: false,
+            manages_staff: under("/v1/admin/users"),
+            federation: under("/v1/admin/merchants") || under("/v1/admin/jobs") || under("/v1/admin/ledger"),
+        }
     } else if path.starts_with("/v1/pickup/") {
         Needs::PickupOperator
     } else if path.starts_with("/v1/partner/") {
@@ -99,9 +107,9 @@ pub async fn authorize(
         Needs::Member => member(&req).await,
         Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req).await,
         Needs::MemberIfSent => Ok(()),
-        Needs::Staff { any_role, manages_staff } => {
+        Needs::Staff { any_role, manages_staff, federation } => {
             let officer_route = crate::extract::officer_may(req.method(), path);
-            staff(&req, |role, read_only| {
+            staff(&req, federation, |role, read_only| {
                 let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };
                 any_role
                     || (role.may_use_admin_api() && (read_only || writes))
@@ -109,7 +117,7 @@ pub async fn authorize(
             })
             .await
         }
-        Needs::PickupOperator => staff(&req, |role, _| role == Role::PickupOperator).await,
+        Needs::PickupOperator => staff(&req, false, |role, _| role == Role::PickupOperator).await,
     };
     match decided {
         Ok(()) => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
@@ -161,13 +169,21 @@ fn is_claim(path: &str) -> bool {
     )
 }
 
-async fn staff(req: &ServiceRequest, allowed: impl Fn(Role, bool) -> bool) -> Result<(), ApiError> {
+async fn staff(req: &ServiceRequest, federation: bool, allowed: impl Fn(Role, bool) -> bool) -> Result<(), ApiError> {
     let state = req.app_data::<web::Data<AdminState>>().ok_or_else(|| missing("AdminState"))?.clone();
     let token = crate::extract::bearer(req.request()).ok_or(AuthError::InvalidToken)?;
     let admin = state.admins.authenticate(&token).await?;
     let read_only = crate::extract::reads_only(req.method(), req.match_info().as_str());
     if !allowed(admin.role, read_only) {
         return Err(forbidden());
+    }
+    if federation && !admin.scope.is_whole_tree() {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "auth.federation_only",
+            "仅市总工会的工作人员可执行此操作",
+            "Only the city federation's staff may do this",
+        ));
     }
     let actor = crate::extract::actor(&admin, req.request());
     req.extensions_mut().insert(Staff { admin, actor });
@@ -210,7 +226,11 @@ mod tests {
         assert!(matches!(needs("/v1/campaigns/x"), Needs::MemberIfSent));
         assert!(matches!(needs("/v1/campaigns/x/gifts/y/claims"), Needs::Member));
         assert!(matches!(needs("/v1/admin/session"), Needs::Nothing));
-        assert!(matches!(needs("/v1/admin/users/x"), Needs::Staff { any_role: false, manages_staff: true }));
+        assert!(matches!(needs("/v1/admin/users/x"), Needs::Staff { any_role: false, manages_staff: true, .. }));
+        assert!(matches!(needs("/v1/admin/merchants/x/keys"), Needs::Staff { federation: true, .. }));
+        assert!(matches!(needs("/v1/admin/ledger/audit"), Needs::Staff { federation: true, .. }));
+        assert!(matches!(needs("/v1/admin/merchantsx"), Needs::Staff { federation: false, .. }));
+        assert!(matches!(needs("/v1/admin/campaigns/x"), Needs::Staff { federation: false, .. }));
         assert!(matches!(needs("/v1/mean"), Needs::Nothing));
         assert!(is_claim("/v1/campaigns/a/gifts/b/claims"));
         assert!(!is_claim("/v1/campaigns/a/gifts/b/claims/c"));

@@ -22,6 +22,49 @@ pub fn with_bad_check(id: &str) -> String {
 }
 
 impl TestApp {
+    /// The text of the last `.eml` the outbox wrote, with a base64 body decoded.
+    pub async fn last_mail(&self) -> String {
+        self.newest_mail(|_| true).await
+    }
+
+    /// The last mail the outbox wrote to `address` (waiting for it: the outbox writes after the
+    /// request has been answered, and mails to others may come after or before it).
+    pub async fn mail_to(&self, address: &str) -> String {
+        let to = format!("to: {}", address.to_ascii_lowercase());
+        self.newest_mail(|head| head.to_ascii_lowercase().lines().any(|l| l.trim() == to)).await
+    }
+
+    /// The six-digit code in the last mail the outbox wrote to `address`.
+    pub async fn mail_code_to(&self, address: &str) -> String {
+        let mail = self.mail_to(address).await;
+        mail.split("code is ").nth(1).expect("a mail with a code").chars().take(6).collect()
+    }
+
+    async fn newest_mail(&self, wanted: impl Fn(&str) -> bool) -> String {
+        for _ in 0..100 {
+            if let Ok(entries) = std::fs::read_dir(&self.config.jobs.mail_dir) {
+                let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+                files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
+                for path in files.iter().rev() {
+                    let raw = std::fs::read_to_string(path).unwrap();
+                    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+                    if !wanted(head) {
+                        continue;
+                    }
+                    if head.to_ascii_lowercase().contains("content-transfer-encoding: base64") {
+                        use base64::Engine;
+                        let compact: String = body.split_whitespace().collect();
+                        let decoded = base64::engine::general_purpose::STANDARD.decode(compact).unwrap();
+                        return format!("{head}\n\n{}", String::from_utf8(decoded).unwrap());
+                    }
+                    return raw;
+                }
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail written");
+    }
+
     pub async fn request_code(&self, phone: &str) -> crate::Reply {
         self.send(Req::post("/v1/auth/otp").json(json!({"phone": phone}))).await
     }

@@ -79,6 +79,7 @@ pub struct JobPage {
 /// never shown. Changes nothing.
 ///
 /// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_list_jobs",
@@ -121,6 +122,7 @@ pub async fn list_jobs(
 /// Audit-logged as `job.retry`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(
     tag = "admin",
     operation_id = "admin_retry_job",

@@ -69,6 +69,7 @@ impl From<Finding> for FindingView {
 /// auditor signs; a finding is a bug or a hand-edited row to look at. Changes nothing.
 ///
 /// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_audit_ledger", tag = "admin", security(("admin_jwt" = [])), responses(
     (status = 200, body = LedgerAuditView),
     (status = 503, body = crate::openapi::Problem, content_type = "application/problem+json"),

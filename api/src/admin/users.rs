@@ -32,17 +32,6 @@ fn display_name(raw: &str) -> Result<String, ApiError> {
     }
 }
 
-/// The union named as a staff member's scope, looked up in the asker's own part of the tree.
-async fn scope(
-    unions: &crate::unions::UnionsState,
-    staff: &Staff,
-    code: Option<&str>,
-) -> Result<Option<domain::unions::Scope>, ApiError> {
-    let Some(code) = code else { return Ok(None) };
-    let code = crate::unions::code("scope_code", code)?;
-    Ok(Some(unions.unions.scope_of(&staff.actor, &code).await?))
-}
-
 impl TryFrom<CreateAdminRequest> for NewAdmin {
     type Error = ApiError;
 
@@ -130,7 +119,7 @@ pub async fn create_user(
     body: web::Json<CreateAdminRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let scope = scope(&unions, &staff, body.scope_code.as_deref()).await?;
+    let scope = crate::unions::scope_asked(&unions, &staff.actor, body.scope_code.as_deref()).await?;
     let new = NewAdmin { scope, ..NewAdmin::try_from(body)? };
     let admin = state.admins.create(&staff.actor, new).await?;
     Ok(HttpResponse::Created().json(AdminView::new(&admin, state.clock.now())))
@@ -189,7 +178,7 @@ pub async fn update_user(
     body: web::Json<UpdateAdminRequest>,
 ) -> Result<web::Json<AdminView>, ApiError> {
     let body = body.into_inner();
-    let scope = scope(&unions, &staff, body.scope_code.as_deref()).await?;
+    let scope = crate::unions::scope_asked(&unions, &staff.actor, body.scope_code.as_deref()).await?;
     let patch = AdminPatch { scope, ..AdminPatch::try_from(body)? };
     let admin = state.admins.update(&staff.actor, AdminId(id.into_inner()), patch).await?;
     Ok(web::Json(AdminView::new(&admin, state.clock.now())))

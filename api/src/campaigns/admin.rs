@@ -5,6 +5,7 @@ use super::CampaignsState;
 use crate::error::ApiError;
 use crate::extract::Staff;
 use crate::idempotency::{staff_scope, Idempotent};
+use crate::unions::UnionsState;
 use crate::wire::Idempotency;
 
 use domain::campaigns::service::{NewCampaign, NewGift};
@@ -17,27 +18,27 @@ fn view(state: &CampaignsState, c: &domain::campaigns::Campaign, gifts: &[domain
     CampaignView::new(c, gifts.iter().map(|g| GiftView::new(g, None)).collect(), state.clock.now())
 }
 
-impl TryFrom<CreateCampaign> for NewCampaign {
-    type Error = ApiError;
-    fn try_from(r: CreateCampaign) -> Result<Self, ApiError> {
-        let holiday = Holiday::parse(&r.holiday).ok_or_else(|| {
-            ApiError::validation("holiday", "节日不正确", "unknown holiday; custom names are 1-20 characters".into())
-        })?;
-        let window = Window::shanghai(r.starts_at, r.ends_at)
-            .map_err(|e| ApiError::validation("ends_at", "结束时间须晚于开始时间", e.to_string()))?;
-        Ok(NewCampaign {
-            title: r.title,
-            holiday,
-            window,
-            per_member_limit: r.per_member_limit,
-            budget: Fen::new(r.budget_fen),
-            eligibility: Eligibility {
-                union_codes: r.union_codes.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
-                joined_before: r.joined_before,
-                cardholders_only: r.cardholders_only,
-            },
-        })
-    }
+/// The campaign asked for, its part of the tree looked up in `staff`'s own.
+async fn asked(r: CreateCampaign, unions: &UnionsState, staff: &Staff) -> Result<NewCampaign, ApiError> {
+    let holiday = Holiday::parse(&r.holiday).ok_or_else(|| {
+        ApiError::validation("holiday", "节日不正确", "unknown holiday; custom names are 1-20 characters".into())
+    })?;
+    let window = Window::shanghai(r.starts_at, r.ends_at)
+        .map_err(|e| ApiError::validation("ends_at", "结束时间须晚于开始时间", e.to_string()))?;
+    let within = crate::unions::scope_asked(unions, &staff.actor, r.scope_code.as_deref()).await?;
+    Ok(NewCampaign {
+        title: r.title,
+        holiday,
+        window,
+        per_member_limit: r.per_member_limit,
+        budget: Fen::new(r.budget_fen),
+        eligibility: Eligibility {
+            union_codes: r.union_codes.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+            joined_before: r.joined_before,
+            cardholders_only: r.cardholders_only,
+            within,
+        },
+    })
 }
 
 impl TryFrom<CreateGift> for NewGift {
@@ -83,18 +84,21 @@ impl TryFrom<CreateGift> for NewGift {
 /// A campaign starts as a draft: add its gifts, then publish it. With an `Idempotency-Key`, a retried request gets the
 /// first answer instead of a second campaign. Audit-logged as `campaign.create`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), for their own part of the tree or
+/// a union under it (`scope_code`; 404 `union.not_found` outside it).
 #[utoipa::path(operation_id = "admin_create_campaign", tag = "campaigns", security(("admin_jwt" = [])), request_body = CreateCampaign,
     params(crate::idempotency::KeyHeader),
     responses(
     (status = 201, body = CampaignView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 404, description = "`union.not_found`: `scope_code` is outside the caller's part of the tree", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 409, description = "`idempotency.in_flight`: the first request with this key is still running", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 422, description = "A field is invalid, or `idempotency.mismatch`: the key was used for another request", body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
 #[post("/v1/admin/campaigns")]
 pub async fn create(
     state: web::Data<CampaignsState>,
+    unions: web::Data<UnionsState>,
     idem: web::Data<Idempotency>,
     staff: Staff,
     req: Idempotent<CreateCampaign>,
@@ -102,7 +106,8 @@ pub async fn create(
     let Idempotent { body, once } = req;
     let scope = staff_scope(&staff.admin);
     crate::idempotency::once(idem, scope, once, async move {
-        let c = state.campaigns.create(&staff.actor, NewCampaign::try_from(body)?).await?;
+        let new = asked(body, &unions, &staff).await?;
+        let c = state.campaigns.create(&staff.actor, new).await?;
         Ok(HttpResponse::Created().json(view(&state, &c, &[])))
     })
     .await
@@ -112,11 +117,12 @@ pub async fn create(
 ///
 /// Every campaign, drafts and cancelled ones included, with its gifts. Changes nothing.
 ///
-/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403): the campaigns of their part of the
+/// tree (a district's staff see the district's and those of the unions under it, not the city's).
 #[utoipa::path(operation_id = "admin_list_campaigns", tag = "campaigns", security(("admin_jwt" = [])), responses((status = 200, body = CampaignList)))]
 #[get("/v1/admin/campaigns")]
-pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
-    let all = state.campaigns.list_all().await?;
+pub async fn list(state: web::Data<CampaignsState>, staff: Staff) -> Result<web::Json<CampaignList>, ApiError> {
+    let all = state.campaigns.list_all(&staff.actor).await?;
     Ok(web::Json(CampaignList { items: all.iter().map(|(c, g)| view(&state, c, g)).collect() }))
 }
 
@@ -124,7 +130,8 @@ pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web
 ///
 /// In any status, drafts included. Changes nothing.
 ///
-/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403), whose scope holds the
+/// campaign's part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_get_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -132,10 +139,10 @@ pub async fn list(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web
 #[get("/v1/admin/campaigns/{id}")]
 pub async fn get(
     state: web::Data<CampaignsState>,
-    _staff: Staff,
+    staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<CampaignView>, ApiError> {
-    let (c, gifts) = state.campaigns.get(CampaignId(id.into_inner())).await?;
+    let (c, gifts) = state.campaigns.get(&staff.actor, CampaignId(id.into_inner())).await?;
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
@@ -144,7 +151,8 @@ pub async fn get(
 /// A gift with its stock, unit cost, funder and validity, optionally released in waves or under a daily cap. Only while
 /// the campaign is a draft; an `Idempotency-Key` makes a retry safe. Audit-logged as `gift.create`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the
+/// campaign's part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_add_gift", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), crate::idempotency::KeyHeader),
     request_body = CreateGift,
     responses(
@@ -176,7 +184,8 @@ pub async fn add_gift(
 /// of all gifts exceeds the budget (`campaign.over_budget`). Publishing loads the inventory gate for every gift, and
 /// members see the campaign from then on (as upcoming until it starts). Audit-logged as `campaign.publish`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the
+/// campaign's part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_publish_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 409, description = "`campaign.over_budget`, `campaign.no_gifts` or `campaign.not_draft`", body = crate::openapi::Problem,
@@ -192,7 +201,7 @@ pub async fn publish(
 ) -> Result<web::Json<CampaignView>, ApiError> {
     let id = CampaignId(id.into_inner());
     state.campaigns.publish(&staff.actor, id).await?;
-    let (c, gifts) = state.campaigns.get(id).await?;
+    let (c, gifts) = state.campaigns.get(&staff.actor, id).await?;
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
@@ -202,7 +211,8 @@ pub async fn publish(
 /// under the campaign's lock, so of two staff pressing cancel together one cancels and the other is told
 /// `campaign.already_cancelled`. An ended campaign is refused (`campaign.closed`). Audit-logged as `campaign.cancel`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the
+/// campaign's part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_cancel_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = CampaignView),
     (status = 409, description = "`campaign.already_cancelled` or `campaign.closed`", body = crate::openapi::Problem, content_type = PROBLEM),
@@ -215,7 +225,7 @@ pub async fn cancel(
 ) -> Result<web::Json<CampaignView>, ApiError> {
     let id = CampaignId(id.into_inner());
     state.campaigns.cancel(&staff.actor, id).await?;
-    let (c, gifts) = state.campaigns.get(id).await?;
+    let (c, gifts) = state.campaigns.get(&staff.actor, id).await?;
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
@@ -224,7 +234,8 @@ pub async fn cancel(
 /// The budget only grows: a lower figure is refused (`campaign.budget_decrease`), and so is an ended or cancelled
 /// campaign (`campaign.closed`). Audit-logged as `campaign.budget`, with the old and new figure.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the
+/// campaign's part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_raise_campaign_budget", tag = "campaigns", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = SetBudget, responses(
         (status = 200, body = CampaignView),
@@ -239,7 +250,7 @@ pub async fn set_budget(
 ) -> Result<web::Json<CampaignView>, ApiError> {
     let id = CampaignId(id.into_inner());
     state.campaigns.raise_budget(&staff.actor, id, Fen::new(body.budget_fen)).await?;
-    let (c, gifts) = state.campaigns.get(id).await?;
+    let (c, gifts) = state.campaigns.get(&staff.actor, id).await?;
     Ok(web::Json(view(&state, &c, &gifts)))
 }
 
@@ -248,7 +259,8 @@ pub async fn set_budget(
 /// Also while the campaign is live. The stock only grows (`gift.stock_decrease`), to at most 10,000,000, and stays
 /// within the campaign's budget (`campaign.over_budget`). Audit-logged as `gift.stock`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the
+/// campaign's part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_raise_gift_stock", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path)),
     request_body = SetStock, responses(
         (status = 200, body = GiftView),
@@ -289,7 +301,8 @@ pub struct GiftDriftView {
 /// gate from the database (for a published campaign). Drift is logged and counted in `/metrics`. Audit-logged as
 /// `campaign.reconcile`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the
+/// campaign's part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_reconcile_campaign", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = ReconcileView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),

@@ -13,7 +13,8 @@ pub fn beijing(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "国庆会员有礼", "holiday": "national_day", "starts_at": "2026-10-01T10:00:00",
-    "ends_at": "2026-10-07T22:00:00", "per_member_limit": 1, "budget_fen": 50000000, "union_codes": []}))]
+    "ends_at": "2026-10-07T22:00:00", "per_member_limit": 1, "budget_fen": 50000000, "union_codes": [],
+    "scope_code": "SZ-SIP"}))]
 pub struct CreateCampaign {
     pub title: String,
     /// `labor_day`, `dragon_boat`, `mid_autumn`, `national_day`, `new_year`, `spring_festival`, or a
@@ -40,6 +41,12 @@ pub struct CreateCampaign {
     /// Only members holding an active 会员服务卡 (default false).
     #[serde(default)]
     pub cardholders_only: bool,
+    /// The part of the union tree the campaign is for (a union's code): only members of the unions
+    /// under it may claim, and only staff whose scope holds it see and run the campaign. Absent:
+    /// the creator's own scope (the whole federation for the city's staff). A union outside the
+    /// creator's scope is 404 `union.not_found`.
+    #[schema(example = "SZ-SIP")]
+    pub scope_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -144,7 +151,7 @@ impl GiftView {
 #[schema(example = json!({"id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a", "title": "国庆会员有礼", "holiday": "national_day",
     "holiday_name": "国庆节", "starts_at": "2026-10-01T10:00:00+08:00", "ends_at": "2026-10-07T22:00:00+08:00",
     "status": "live", "per_member_limit": 1, "budget_fen": 50000000, "union_codes": [], "joined_before": null,
-    "cardholders_only": false,
+    "cardholders_only": false, "scope_code": null,
     "gifts": [{"id": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f", "name": "月饼礼盒", "unit_cost_fen": 8800, "stock": 10000,
         "remaining": 4211, "per_member_limit": 1, "valid_until": "2026-10-31", "funder": "union", "waves": [],
         "daily_cap": null}],
@@ -167,6 +174,8 @@ pub struct CampaignView {
     pub joined_before: Option<NaiveDate>,
     /// For holders of an active 会员服务卡 only.
     pub cardholders_only: bool,
+    /// For the members of the unions under this node of the tree; `null` for the whole federation.
+    pub scope_code: Option<String>,
     pub gifts: Vec<GiftView>,
     /// For members: may the caller claim here?
     pub eligible: Option<bool>,
@@ -191,6 +200,7 @@ impl CampaignView {
             union_codes: c.eligibility.union_codes.clone(),
             joined_before: c.eligibility.joined_before,
             cardholders_only: c.eligibility.cardholders_only,
+            scope_code: c.eligibility.within.as_ref().map(|s| s.code.to_string()),
             gifts,
             eligible: None,
             ineligible_reason: None,

@@ -75,7 +75,7 @@ impl From<ClaimError> for ApiError {
             ClaimError::Ineligible(reason) => {
                 let (code, zh) = match reason {
                     Ineligible::NotActivated => ("not_activated", "完成实名认证并匹配工会会员后方可领取"),
-                    Ineligible::OtherUnion => ("other_union", "本活动仅限指定基层工会会员参加"),
+                    Ineligible::OtherUnion => ("other_union", "本活动仅限指定工会的会员参加"),
                     Ineligible::JoinedTooLate => ("joined_too_late", "本活动仅限指定日期前入会的会员参加"),
                     Ineligible::NoCard => ("no_card", "本活动仅限持有已激活会员服务卡的会员参加"),
                 };

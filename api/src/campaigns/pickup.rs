@@ -39,27 +39,39 @@ impl From<PickupError> for ApiError {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "园区职工服务中心", "kind": "center", "address": "苏州工业园区星海街 200 号"}))]
+#[schema(example = json!({"name": "园区职工服务中心", "kind": "center", "address": "苏州工业园区星海街 200 号",
+    "scope_code": "SZ-SIP"}))]
 pub struct CreatePoint {
     pub name: String,
     /// `center` (职工服务中心), `station` (站) or `point` (点).
     pub kind: String,
     pub address: String,
+    /// The part of the union tree whose staff run the point (a union's code). Absent: the creator's
+    /// own scope. A union outside it is 404 `union.not_found`.
+    pub scope_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a2c6-0000-7000-8000-00000000000a", "name": "园区职工服务中心", "kind": "center",
-    "address": "苏州工业园区星海街 200 号"}))]
+    "address": "苏州工业园区星海街 200 号", "scope_code": "SZ-SIP"}))]
 pub struct PointView {
     pub id: uuid::Uuid,
     pub name: String,
     pub kind: &'static str,
     pub address: String,
+    /// The part of the union tree whose staff run it; `null` for the whole federation.
+    pub scope_code: Option<String>,
 }
 
 impl From<&PickupPoint> for PointView {
     fn from(p: &PickupPoint) -> Self {
-        Self { id: p.id.0, name: p.name.clone(), kind: p.kind.as_str(), address: p.address.clone() }
+        Self {
+            id: p.id.0,
+            name: p.name.clone(),
+            kind: p.kind.as_str(),
+            address: p.address.clone(),
+            scope_code: p.within.as_ref().map(|s| s.code.to_string()),
+        }
     }
 }
 
@@ -73,15 +85,18 @@ pub struct PointList {
 ///
 /// A 职工服务中心 (`center`), 站 (`station`) or 点 (`point`) with its address. Audit-logged as `pickup_point.create`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), for their own part of the tree or a
+/// union under it (`scope_code`).
 #[utoipa::path(operation_id = "admin_create_pickup_point", tag = "pickup", security(("admin_jwt" = [])), request_body = CreatePoint, responses(
     (status = 201, body = PointView),
     (status = 403, body = crate::openapi::Problem, content_type = PROBLEM),
+    (status = 404, description = "`union.not_found`: `scope_code` is outside the caller's part of the tree", body = crate::openapi::Problem, content_type = PROBLEM),
     (status = 422, body = crate::openapi::Problem, content_type = PROBLEM),
 ))]
 #[post("/v1/admin/pickup-points")]
 pub async fn create_point(
     state: web::Data<CampaignsState>,
+    unions: web::Data<crate::unions::UnionsState>,
     staff: Staff,
     body: web::Json<CreatePoint>,
 ) -> Result<HttpResponse, ApiError> {
@@ -92,7 +107,8 @@ pub async fn create_point(
             "kind must be center, station or point".into(),
         )
     })?;
-    let point = state.pickup.create_point(&staff.actor, &body.name, kind, &body.address).await?;
+    let within = crate::unions::scope_asked(&unions, &staff.actor, body.scope_code.as_deref()).await?;
+    let point = state.pickup.create_point(&staff.actor, &body.name, kind, &body.address, within).await?;
     Ok(HttpResponse::Created().json(PointView::from(&point)))
 }
 
@@ -100,11 +116,11 @@ pub async fn create_point(
 ///
 /// The 职工服务中心, 站 and 点 where gift vouchers are handed out. Changes nothing.
 ///
-/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403): the points of their part of the tree.
 #[utoipa::path(operation_id = "admin_list_pickup_points", tag = "pickup", security(("admin_jwt" = [])), responses((status = 200, body = PointList)))]
 #[get("/v1/admin/pickup-points")]
-pub async fn list_points(state: web::Data<CampaignsState>, _staff: Staff) -> Result<web::Json<PointList>, ApiError> {
-    Ok(web::Json(PointList { items: state.pickup.points().await?.iter().map(PointView::from).collect() }))
+pub async fn list_points(state: web::Data<CampaignsState>, staff: Staff) -> Result<web::Json<PointList>, ApiError> {
+    Ok(web::Json(PointList { items: state.pickup.points(&staff.actor).await?.iter().map(PointView::from).collect() }))
 }
 
 /// Assigns a pickup operator to a point.
@@ -112,7 +128,7 @@ pub async fn list_points(state: web::Data<CampaignsState>, _staff: Staff) -> Res
 /// The `pickup_operator` account may then check and redeem vouchers at this point; an account of another role is
 /// refused (`pickup_point.not_an_operator`). Audit-logged as `pickup_point.assign`.
 ///
-/// Who: staff with role admin (any other role gets 403).
+/// Who: staff with role admin (any other role gets 403), whose scope holds the point and the operator (404 otherwise).
 #[utoipa::path(operation_id = "admin_assign_pickup_operator", tag = "pickup", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path), ("admin_id" = uuid::Uuid, Path)),
     responses(
         (status = 204, description = "Assigned"),
@@ -136,7 +152,8 @@ pub async fn assign(
 ///
 /// The gift's vouchers may then be redeemed at that pickup point. Audit-logged as `gift.pickup_point`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the campaign and
+/// the point (404 otherwise).
 #[utoipa::path(operation_id = "admin_add_pickup_point_to_gift", tag = "pickup", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path), ("point" = uuid::Uuid, Path)),
     responses(
@@ -150,7 +167,7 @@ pub async fn list_for_gift(
     path: web::Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (campaign, gift, point) = path.into_inner();
-    let (_, gifts) = state.campaigns.get(CampaignId(campaign)).await?;
+    let (_, gifts) = state.campaigns.get(&staff.actor, CampaignId(campaign)).await?;
     if !gifts.iter().any(|g| g.id == GiftId(gift)) {
         return Err(PickupError::PointNotFound.into());
     }

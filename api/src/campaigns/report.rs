@@ -100,8 +100,8 @@ impl From<&CampaignReport> for ReportView {
     }
 }
 
-async fn load(state: &CampaignsState, id: uuid::Uuid) -> Result<CampaignReport, ApiError> {
-    let found = state.campaigns.report(CampaignId(id)).await?;
+async fn load(state: &CampaignsState, staff: &Staff, id: uuid::Uuid) -> Result<CampaignReport, ApiError> {
+    let found = state.campaigns.report(&staff.actor, CampaignId(id)).await?;
     if !found.is_consistent() {
         // Never hand auditors figures that do not add up; this is a bug to look at, not a number.
         return Err(ApiError::internal(&anyhow::anyhow!("campaign {id} report breakdowns disagree with the ledger")));
@@ -114,7 +114,8 @@ async fn load(state: &CampaignsState, id: uuid::Uuid) -> Result<CampaignReport, 
 /// Claimed, redeemed, expired and voided by gift and by grassroots union; money by funder; spent against budget.
 /// Changes nothing.
 ///
-/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403), whose scope holds the campaign's
+/// part of the tree (404 otherwise).
 #[utoipa::path(operation_id = "admin_get_campaign_report", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, body = ReportView),
     (status = 404, body = crate::openapi::Problem, content_type = "application/problem+json"),
@@ -122,10 +123,10 @@ async fn load(state: &CampaignsState, id: uuid::Uuid) -> Result<CampaignReport, 
 #[get("/v1/admin/campaigns/{id}/report")]
 pub async fn report(
     state: web::Data<CampaignsState>,
-    _staff: Staff,
+    staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<ReportView>, ApiError> {
-    Ok(web::Json((&load(&state, id.into_inner()).await?).into()))
+    Ok(web::Json((&load(&state, &staff, id.into_inner()).await?).into()))
 }
 
 /// A campaign's report as CSV.
@@ -137,15 +138,16 @@ pub async fn report(
 #[utoipa::path(operation_id = "admin_get_campaign_report_csv", tag = "campaigns", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)), responses(
     (status = 200, content_type = "text/csv", body = String,
         example = json!("section,key,name,stock,claimed,redeemed,expired,voided,spent_fen\ngift,0193…,月饼礼盒,10000,10000,8123,0,0,88000000\n")),
+    (status = 404, body = crate::openapi::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/v1/admin/campaigns/{id}/report.csv")]
 pub async fn report_csv(
     state: web::Data<CampaignsState>,
-    _staff: Staff,
+    staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let r = load(&state, id).await?;
+    let r = load(&state, &staff, id).await?;
     let mut out = String::from("\u{feff}section,key,name,stock,claimed,redeemed,expired,voided,spent_fen\n");
     for g in &r.gifts {
         let c = &g.counts;

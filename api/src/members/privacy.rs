@@ -15,6 +15,8 @@ use crate::cards::dto::MyCard;
 use crate::cards::feed_dto::{MyRebateView, MyTransactionView};
 use crate::cards::CardsState;
 use crate::error::ApiError;
+use crate::membership::dto::{MembershipApplication, SpellView};
+use crate::membership::MembershipState;
 use crate::merchants::dto::MemberSaleView;
 use crate::merchants::MerchantsState;
 
@@ -50,7 +52,16 @@ pub struct ConsentEventView {
     "card": null, "card_transactions": [], "rebates": [],
     "discount_sales": [{"id": "0193a2c6-0000-7000-8000-000000000009", "merchant_name": "松鹤楼",
         "offer_title": "工会会员满100减20", "original_fen": 12800, "discount_fen": 2000, "paid_fen": 10800,
-        "created_at": "2026-12-01T12:00:00+08:00", "reversed_at": null}]}))]
+        "created_at": "2026-12-01T12:00:00+08:00", "reversed_at": null}],
+    "applications": [{"id": "01938a6e-8f3c-7cc2-9a4b-2f1e0c7d5b11", "kind": "join", "kind_zh": "入会",
+        "state": "approved", "union_code": "SZ-SIP-WT-J01", "union_name": "娄葑街道联合工会", "from_union_code": null,
+        "employer": "苏州某某科技有限公司", "position": "装配工", "started_on": "2026-03-01", "reason": null,
+        "queue_code": "SZ-SIP-WT-J01", "overdue": false, "escalations": 0, "submitted_at": "2026-12-07T02:00:00Z",
+        "due_at": "2026-12-13T16:00:00Z", "decided_at": "2026-12-08T03:00:00Z", "decided_by": null,
+        "decision_note": null, "decided_late": false, "member_no": "SZ-SIP-WT-000042", "applicant": null,
+        "comments": []}],
+    "memberships": [{"union_code": "SZ-SIP-WT-J01", "union_name": "娄葑街道联合工会", "member_no": "SZ-SIP-WT-000042",
+        "from": "2026-12-08T03:00:00Z", "began": "joined", "until": null, "ended": null}]}))]
 pub struct Export {
     pub exported_at: DateTime<Utc>,
     pub member: MeView,
@@ -67,12 +78,18 @@ pub struct Export {
     pub rebates: Vec<MyRebateView>,
     /// Newest first.
     pub discount_sales: Vec<MemberSaleView>,
+    /// Applications to join, transfer or leave, newest first, as the member sees them (the union's
+    /// internal remarks are the officers' working notes and stay with the union).
+    pub applications: Vec<MembershipApplication>,
+    /// The spells of membership, oldest first.
+    pub memberships: Vec<SpellView>,
 }
 
 /// Exports everything kept about the member.
 ///
-/// One JSON document: the account, consent history, vouchers, the card with its history, card transactions, rebates
-/// and discounted sales. Identifiers are masked as everywhere. Changes nothing.
+/// One JSON document: the account, consent history, vouchers, the card with its history, card transactions, rebates,
+/// discounted sales, applications to join, transfer or leave, and the spells of membership. Identifiers are masked as
+/// everywhere. Changes nothing.
 ///
 /// Who: a member (member token).
 #[utoipa::path(operation_id = "member_export_data", tag = "members", security(("member_jwt" = [])),
@@ -84,6 +101,7 @@ pub async fn export(
     campaigns: web::Data<CampaignsState>,
     cards: web::Data<CardsState>,
     merchants: web::Data<MerchantsState>,
+    membership: web::Data<MembershipState>,
     me: MemberCaller,
 ) -> Result<web::Json<Export>, ApiError> {
     let id = me.0.member.id;
@@ -94,8 +112,14 @@ pub async fn export(
         crate::merchants::export::sales(&merchants, id),
     )
     .await?;
+    let (applications, memberships) =
+        futures_util::future::try_join(async { membership.membership.mine(id).await.map_err(ApiError::from) }, async {
+            membership.membership.history(id).await.map_err(ApiError::from)
+        })
+        .await?;
+    let now = state.clock.now();
     Ok(web::Json(Export {
-        exported_at: state.clock.now(),
+        exported_at: now,
         wechat_unionid_bound: me.0.member.wechat_unionid.is_some(),
         member: view(&state, &me.0),
         consents: consents
@@ -111,13 +135,15 @@ pub async fn export(
         card_transactions: cards.transactions,
         rebates: cards.rebates,
         discount_sales,
+        applications: applications.into_iter().map(|a| MembershipApplication::member(a, now)).collect(),
+        memberships: memberships.into_iter().map(SpellView::from).collect(),
     }))
 }
 
 /// A record kept after consent is withdrawn, and why.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeptRecord {
-    /// `account`, `consent_history`, `vouchers`, `card`, `discount_sales`.
+    /// `account`, `consent_history`, `vouchers`, `card`, `discount_sales`, `memberships`.
     pub record: &'static str,
     pub reason: &'static str,
 }
@@ -144,7 +170,7 @@ pub struct ConsentWithdrawn {
 
 const STOPPED: [&str; 4] = ["gift_claims", "real_name_binding", "member_codes", "card_rebates"];
 
-const KEPT: [KeptRecord; 5] = [
+const KEPT: [KeptRecord; 6] = [
     KeptRecord {
         record: "account", reason: "账号与手机号：用于登录、导出与注销（DELETE /v1/me 注销）"
     },
@@ -156,6 +182,9 @@ const KEPT: [KeptRecord; 5] = [
         record: "card", reason: "会员服务卡及交易、返利记录：与银行对账需要，不再产生新返利"
     },
     KeptRecord { record: "discount_sales", reason: "商户优惠消费记录：商户结算需要" },
+    KeptRecord {
+        record: "memberships", reason: "入会、转会、退会申请与会籍记录：工会组织关系档案需要"
+    },
 ];
 
 /// Withdraws consent to the privacy policy.

@@ -2,7 +2,7 @@
 //! decide within time limits counted in working days; the history each decision writes.
 
 mod calendar;
-mod dto;
+pub(crate) mod dto;
 mod errors;
 mod member;
 mod moves;

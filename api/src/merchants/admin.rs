@@ -18,6 +18,7 @@ const PROBLEM: &str = "application/problem+json";
 /// whose keys reach only `/v1/bank/…`. Audit-logged as `merchant.create`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_create_merchant", tag = "merchants", security(("admin_jwt" = [])), request_body = CreateMerchant,
     responses((status = 201, body = MerchantView), (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[post("/v1/admin/merchants")]
@@ -43,6 +44,7 @@ pub async fn create_merchant(
 /// Active and suspended ones, the bank's entry (kind `bank`) included. Changes nothing.
 ///
 /// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_list_merchants", tag = "merchants", security(("admin_jwt" = [])), responses((status = 200, body = MerchantList)))]
 #[get("/v1/admin/merchants")]
 pub async fn list_merchants(
@@ -58,6 +60,7 @@ pub async fn list_merchants(
 /// Keys are listed by serial number, with when they were revoked. Changes nothing.
 ///
 /// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_get_merchant", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = MerchantDetail), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/admin/merchants/{id}")]
@@ -84,6 +87,7 @@ pub async fn get_merchant(
 /// Audit-logged as `merchant.status`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_set_merchant_status", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = SetMerchantStatus,
     responses((status = 200, body = MerchantView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -109,6 +113,7 @@ pub async fn set_merchant_status(
 /// Audit-logged as `store.create`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_create_store", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = CreateStore,
     responses((status = 201, body = StoreView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -137,6 +142,7 @@ pub async fn create_store(
 /// funder. Members see the offer once its status is set to `published`. Audit-logged as `offer.create`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_create_offer", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = CreateOffer,
     responses((status = 201, body = OfferView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -187,6 +193,7 @@ pub async fn create_offer(
 /// status does not allow is refused (`offer.status_change`). Audit-logged as `offer.status`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_set_offer_status", tag = "merchants", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("offer" = uuid::Uuid, Path)), request_body = SetOfferStatus,
     responses((status = 200, body = OfferView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -217,6 +224,7 @@ pub async fn set_offer_status(
 /// (rotation). Audit-logged as `partner_key.register`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_register_partner_key", tag = "merchants", security(("admin_jwt" = [])), params(("id" = uuid::Uuid, Path)),
     request_body = RegisterKey,
     responses((status = 201, body = KeyView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM),
@@ -240,6 +248,7 @@ pub async fn register_key(
 /// Requests signed with the key are refused from now on. Audit-logged as `partner_key.revoke`.
 ///
 /// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_revoke_partner_key", tag = "merchants", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("serial" = String, Path)),
     responses((status = 204, description = "Revoked"), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -259,7 +268,8 @@ pub async fn revoke_key(
 ///
 /// The gift's vouchers may then be redeemed at that store through the partner API. Audit-logged as `gift.store`.
 ///
-/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403), whose scope holds the campaign
+/// (404 otherwise).
 #[utoipa::path(operation_id = "admin_add_store_to_gift", tag = "merchants", security(("admin_jwt" = [])),
     params(("id" = uuid::Uuid, Path), ("gift" = uuid::Uuid, Path), ("store" = uuid::Uuid, Path)),
     responses((status = 204, description = "Listed"), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
@@ -271,7 +281,7 @@ pub async fn list_gift_at_store(
     path: web::Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (campaign, gift, store) = path.into_inner();
-    let (_, gifts) = campaigns.campaigns.get(domain::campaigns::CampaignId(campaign)).await?;
+    let (_, gifts) = campaigns.campaigns.get(&staff.actor, domain::campaigns::CampaignId(campaign)).await?;
     let gift = domain::campaigns::GiftId(gift);
     if !gifts.iter().any(|g| g.id == gift) {
         return Err(domain::campaigns::error::CampaignError::GiftNotFound.into());

@@ -3,6 +3,10 @@ use chrono::{DateTime, Utc};
 use super::model::{AdminId, AdminUser, Role};
 use crate::unions::{NodePath, Scope};
 
+/// A part of the tree outside the actor's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutsideScope;
+
 /// Who is acting: a signed-in member of staff, or an operator at the server's command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -26,6 +30,31 @@ impl Actor {
     /// Whether they see the whole tree (the city federation's staff, the command line).
     pub fn sees_everything(&self) -> bool {
         self.scope.as_ref().is_none_or(Scope::is_whole_tree)
+    }
+
+    /// Whether something that belongs to `part` of the tree (`None`: to the whole federation, as a
+    /// city-wide campaign does) lies in their part of it.
+    pub fn reaches(&self, part: Option<&Scope>) -> bool {
+        match part {
+            Some(scope) => self.sees(&scope.path),
+            None => self.sees_everything(),
+        }
+    }
+
+    /// The part of their tree they are confined to: `None` when they see all of it.
+    pub fn confined_to(&self) -> Option<&NodePath> {
+        self.scope.as_ref().filter(|s| !s.is_whole_tree()).map(|s| &s.path)
+    }
+
+    /// Where something they create belongs: the part of the tree `asked` for, which must lie in
+    /// theirs, or else their own; `None` for the whole federation.
+    pub fn place(&self, asked: Option<Scope>) -> Result<Option<Scope>, OutsideScope> {
+        let scope = match asked {
+            Some(scope) if !self.sees(&scope.path) => return Err(OutsideScope),
+            Some(scope) => Some(scope),
+            None => self.scope.clone(),
+        };
+        Ok(scope.filter(|s| !s.is_whole_tree()))
     }
 
     pub fn staff(admin: &AdminUser, request_id: Option<String>) -> Self {

@@ -158,6 +158,8 @@ pub const LOCKOUT: Duration = Duration::minutes(15);
 pub struct FailedLogin {
     pub failed_logins: u32,
     pub locked_until: Option<DateTime<Utc>>,
+    /// Whether the attempt counted: one made while the account is locked is refused unjudged.
+    pub counted: bool,
 }
 
 impl AdminUser {
@@ -175,10 +177,10 @@ impl AdminUser {
         })
     }
 
-    /// Whether a token issued at `issued_at` (whole seconds, as tokens carry it) still speaks for
-    /// the account.
+    /// Whether a token issued at `issued_at` (to the millisecond, as tokens carry it) still speaks
+    /// for the account.
     pub fn accepts_token_issued(&self, issued_at: DateTime<Utc>) -> bool {
-        self.sessions_since.is_none_or(|since| issued_at.timestamp() >= since.timestamp())
+        self.sessions_since.is_none_or(|since| issued_at.timestamp_millis() >= since.timestamp_millis())
     }
 
     pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -196,13 +198,13 @@ impl AdminUser {
 /// count as it stands at that moment, so parallel wrong passwords each count.
 pub fn after_failure(failed_logins: u32, locked_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> FailedLogin {
     if let Some(until) = locked_until.filter(|until| *until > now) {
-        return FailedLogin { failed_logins, locked_until: Some(until) };
+        return FailedLogin { failed_logins, locked_until: Some(until), counted: false };
     }
     let failed_logins = if locked_until.is_some() { 0 } else { failed_logins } + 1;
     if failed_logins >= MAX_FAILED_LOGINS {
-        FailedLogin { failed_logins: 0, locked_until: Some(now + LOCKOUT) }
+        FailedLogin { failed_logins: 0, locked_until: Some(now + LOCKOUT), counted: true }
     } else {
-        FailedLogin { failed_logins, locked_until: None }
+        FailedLogin { failed_logins, locked_until: None, counted: true }
     }
 }
 

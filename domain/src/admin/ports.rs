@@ -28,9 +28,9 @@ pub trait AdminRepository: Send + Sync + 'static {
     /// Stores every field of `admin` but id, username and created_at.
     fn update(&self, admin: &AdminUser, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    /// Counts one wrong password against the count as it stands when it is written (so parallel
-    /// ones each count), by [`super::model::after_failure`]; appends `lock` when that locks the
-    /// account. Answers what it made of the count.
+    /// Counts one sign-in attempt as a failure against the count as it stands when it is written
+    /// (so parallel ones each count), by [`super::model::after_failure`]; appends `lock` when that
+    /// locks the account. Answers what it made of the count, and whether the attempt counted.
     fn count_failed_login(
         &self,
         id: AdminId,

@@ -45,24 +45,21 @@ where
             return Err(LoginError::InvalidCredentials);
         };
         let now = self.clock.now();
+        // Every attempt counts as a failure before its password is looked at (a right one clears
+        // the count after), so of a burst of guesses at once only those before the lock are judged.
+        let lock = NewAuditEntry::by(&Actor::command_line("system"), now, "admin_user.lock", user.id.to_string())
+            .change(None, Some(serde_json::json!({ "locked_until": now + super::model::LOCKOUT })));
+        let attempt = self.repo.count_failed_login(user.id, now, lock).await?;
         // The hash is checked whatever the account's state: a locked name costs the same time as
         // an unknown one, and gets the same answer, so a guess learns nothing of either.
         let right = self.hasher.verify(password, Some(&user.password_hash)).await?;
-        if user.locked_at(now).is_some() {
-            return Err(LoginError::InvalidCredentials);
-        }
-        if !right {
-            let lock = NewAuditEntry::by(&Actor::command_line("system"), now, "admin_user.lock", user.id.to_string())
-                .change(None, Some(serde_json::json!({ "locked_until": now + super::model::LOCKOUT })));
-            self.repo.count_failed_login(user.id, now, lock).await?;
+        if !attempt.counted || !right {
             return Err(LoginError::InvalidCredentials);
         }
         if user.disabled {
             return Err(LoginError::Disabled);
         }
-        if user.failed_logins > 0 || user.locked_until.is_some() {
-            self.repo.record_login(user.id, 0, None, None).await?;
-        }
+        self.repo.record_login(user.id, 0, None, None).await?;
         let (token, expires_at) = self.tokens.issue(&user, now)?;
         Ok(Session { token, expires_at, admin: user })
     }

@@ -37,7 +37,7 @@ impl CampaignRepository for Repo {
     async fn get(&self, _: CampaignId) -> anyhow::Result<Option<Definition>> {
         Ok(Some(Arc::new((self.0.clone(), vec![self.1.clone()]))))
     }
-    async fn list(&self, _: bool) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
+    async fn list(&self, _: bool, _: Option<&crate::unions::NodePath>) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
         Ok(vec![(self.0.clone(), vec![self.1.clone()])])
     }
     async fn publish(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Publishing> {
@@ -180,8 +180,13 @@ fn setup(script: Vec<Option<Inserted>>) -> (CampaignService<Repo, Store, Gate, F
         board: Default::default(),
     };
     let member = Member::new(PhoneNumber::parse("13800000000").unwrap(), now());
-    let affiliation =
-        Affiliation { union_org_code: "U".into(), union_org_name: "U".into(), member_no: "1".into(), joined_at: None };
+    let affiliation = Affiliation {
+        union_org_code: "U".into(),
+        union_org_name: "U".into(),
+        union_path: None,
+        member_no: "1".into(),
+        joined_at: None,
+    };
     (service, gate, Profile { member, affiliation: Some(affiliation), cardholder: false })
 }
 

@@ -2,9 +2,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::str::FromStr;
 
 use super::window::{end_of_day_shanghai, Window};
+use crate::admin::Actor;
 use crate::members::{MemberStatus, Profile};
 use crate::shared::ids::uuid_id;
 use crate::shared::money::Fen;
+use crate::unions::Scope;
 
 uuid_id!(CampaignId);
 uuid_id!(GiftId);
@@ -102,6 +104,9 @@ pub struct Eligibility {
     pub joined_before: Option<NaiveDate>,
     /// Only members who hold an active 会员服务卡.
     pub cardholders_only: bool,
+    /// Only members of unions in this part of the tree; `None` for the whole federation. Also the
+    /// part of the tree whose staff see and run the campaign.
+    pub within: Option<Scope>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +132,12 @@ impl Eligibility {
         let union = profile.affiliation.as_ref().map(|a| a.union_org_code.as_str()).unwrap_or_default();
         if !self.union_codes.is_empty() && !self.union_codes.iter().any(|c| c == union) {
             return Err(Ineligible::OtherUnion);
+        }
+        if let Some(within) = &self.within {
+            let path = profile.affiliation.as_ref().and_then(|a| a.union_path.as_ref());
+            if !path.is_some_and(|p| within.holds(p)) {
+                return Err(Ineligible::OtherUnion);
+            }
         }
         if let Some(cutoff) = self.joined_cutoff() {
             let joined = profile.affiliation.as_ref().and_then(|a| a.joined_at);
@@ -234,6 +245,11 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// Whether `actor` works in the part of the tree the campaign is for: only they see and run it.
+    pub fn seen_by(&self, actor: &Actor) -> bool {
+        actor.reaches(self.eligibility.within.as_ref())
+    }
+
     pub fn status_at(&self, now: DateTime<Utc>) -> CampaignStatus {
         match self.state {
             CampaignState::Draft => CampaignStatus::Draft,

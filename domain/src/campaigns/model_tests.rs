@@ -6,6 +6,7 @@ use super::model::*;
 use super::window::Window;
 use crate::members::{Affiliation, Member, PhoneNumber, Profile};
 use crate::shared::money::Fen;
+use crate::unions::{NodePath, Scope, UnionCode};
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     // Hours in UTC; Beijing is eight ahead.
@@ -17,6 +18,7 @@ fn member(union: Option<&str>, joined_at: Option<DateTime<Utc>>) -> Profile {
     let affiliation = union.map(|u| Affiliation {
         union_org_code: u.into(),
         union_org_name: u.into(),
+        union_path: Some(path(&["ROOT", "SZ", u])),
         member_no: "M1".into(),
         joined_at,
     });
@@ -29,8 +31,7 @@ fn eligibility_asks_for_activation_the_union_and_an_early_enough_join() {
     assert_eq!(anyone.check(&member(None, None)), Err(Ineligible::NotActivated));
     assert_eq!(anyone.check(&member(Some("SZ-1"), None)), Ok(()));
 
-    let some =
-        Eligibility { union_codes: vec!["SZ-1".into(), "SZ-2".into()], joined_before: None, cardholders_only: false };
+    let some = Eligibility { union_codes: vec!["SZ-1".into(), "SZ-2".into()], ..Eligibility::default() };
     assert_eq!(some.check(&member(Some("SZ-2"), None)), Ok(()));
     assert_eq!(some.check(&member(Some("SZ-3"), None)), Err(Ineligible::OtherUnion));
 
@@ -38,13 +39,42 @@ fn eligibility_asks_for_activation_the_union_and_an_early_enough_join() {
     let early = Eligibility {
         union_codes: vec![],
         joined_before: NaiveDate::from_ymd_opt(2031, 10, 5),
-        cardholders_only: false,
+        ..Eligibility::default()
     };
     assert_eq!(early.joined_cutoff(), Some(at(4, 16)));
     let just_before = at(4, 16) - Duration::seconds(1);
     assert_eq!(early.check(&member(Some("SZ-1"), Some(just_before))), Ok(()));
     assert_eq!(early.check(&member(Some("SZ-1"), Some(at(4, 16)))), Err(Ineligible::JoinedTooLate));
     assert_eq!(early.check(&member(Some("SZ-1"), None)), Err(Ineligible::JoinedTooLate), "join date unknown");
+}
+
+fn path(codes: &[&str]) -> NodePath {
+    let mut p = NodePath::root(&UnionCode::parse(codes[0]).unwrap());
+    for c in &codes[1..] {
+        p = p.child(&UnionCode::parse(c).unwrap());
+    }
+    p
+}
+
+#[test]
+fn a_campaign_for_part_of_the_tree_is_for_the_members_of_unions_under_it() {
+    let within = |codes: &[&str]| Eligibility {
+        within: Some(Scope { code: UnionCode::parse(codes[codes.len() - 1]).unwrap(), path: path(codes) }),
+        ..Eligibility::default()
+    };
+    // `member` places its union at /ROOT/SZ/{union}/.
+    assert_eq!(within(&["ROOT", "SZ"]).check(&member(Some("G1"), None)), Ok(()));
+    assert_eq!(within(&["ROOT", "SZ", "G1"]).check(&member(Some("G1"), None)), Ok(()));
+    assert_eq!(within(&["ROOT", "SZ", "G1"]).check(&member(Some("G2"), None)), Err(Ineligible::OtherUnion));
+    assert_eq!(within(&["ROOT", "GX"]).check(&member(Some("G1"), None)), Err(Ineligible::OtherUnion));
+    assert_eq!(
+        within(&["ROOT", "S"]).check(&member(Some("G1"), None)),
+        Err(Ineligible::OtherUnion),
+        "SZ merely starts with S"
+    );
+    let mut unplaced = member(Some("G1"), None);
+    unplaced.affiliation.as_mut().unwrap().union_path = None;
+    assert_eq!(within(&["ROOT", "SZ"]).check(&unplaced), Err(Ineligible::OtherUnion), "a code the tree lacks");
 }
 
 fn campaign(state: CampaignState) -> Campaign {

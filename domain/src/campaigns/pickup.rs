@@ -9,6 +9,7 @@ use super::voucher;
 use crate::admin::{Actor, AdminId, NewAuditEntry, Role};
 use crate::shared::ids::uuid_id;
 use crate::shared::Clock;
+use crate::unions::{NodePath, Scope};
 
 uuid_id!(PickupPointId);
 
@@ -47,6 +48,8 @@ pub struct PickupPoint {
     pub name: String,
     pub kind: PickupKind,
     pub address: String,
+    /// The part of the tree whose staff run it; `None` for the whole federation.
+    pub within: Option<Scope>,
 }
 
 /// Whether a voucher can be redeemed at a pickup point, and if not, why.
@@ -89,7 +92,9 @@ pub trait PickupStore: Send + Sync + 'static {
         point: &PickupPoint,
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
-    fn points(&self) -> impl Future<Output = anyhow::Result<Vec<PickupPoint>>> + Send;
+    /// Every point, or those of the part of the tree under `under`, by name.
+    fn points(&self, under: Option<&NodePath>) -> impl Future<Output = anyhow::Result<Vec<PickupPoint>>> + Send;
+    fn point(&self, id: PickupPointId) -> impl Future<Output = anyhow::Result<Option<PickupPoint>>> + Send;
     /// `false` when the point does not exist.
     fn assign(
         &self,
@@ -134,10 +139,12 @@ impl<P: PickupStore, C: Clock> PickupService<P, C> {
         name: &str,
         kind: PickupKind,
         address: &str,
+        within: Option<Scope>,
     ) -> Result<PickupPoint, PickupError> {
         if !actor.role.may_write() {
             return Err(PickupError::Forbidden);
         }
+        let within = actor.place(within).map_err(|_| PickupError::PointNotFound)?;
         let text = |field: &'static str, raw: &str, max: usize| {
             let t = raw.trim();
             if t.is_empty() || t.chars().count() > max {
@@ -151,17 +158,28 @@ impl<P: PickupStore, C: Clock> PickupService<P, C> {
             name: text("name", name, 60)?,
             kind,
             address: text("address", address, 200)?,
+            within,
         };
         let audit = NewAuditEntry::by(actor, self.clock.now(), "pickup_point.create", point.id.0.to_string()).change(
             None,
-            Some(serde_json::json!({"name": point.name, "kind": kind.as_str(), "address": point.address})),
+            Some(serde_json::json!({"name": point.name, "kind": kind.as_str(), "address": point.address,
+                "scope_code": point.within.as_ref().map(|s| s.code.to_string())})),
         );
         self.store.insert_point(&point, audit).await?;
         Ok(point)
     }
 
-    pub async fn points(&self) -> Result<Vec<PickupPoint>, PickupError> {
-        Ok(self.store.points().await?)
+    /// The points of `actor`'s part of the tree.
+    pub async fn points(&self, actor: &Actor) -> Result<Vec<PickupPoint>, PickupError> {
+        Ok(self.store.points(actor.confined_to()).await?)
+    }
+
+    /// A point in `actor`'s part of the tree; one outside it is not found.
+    async fn reached(&self, actor: &Actor, id: PickupPointId) -> Result<PickupPoint, PickupError> {
+        match self.store.point(id).await? {
+            Some(point) if actor.reaches(point.within.as_ref()) => Ok(point),
+            _ => Err(PickupError::PointNotFound),
+        }
     }
 
     /// Lets a pickup operator redeem at a point.
@@ -174,6 +192,7 @@ impl<P: PickupStore, C: Clock> PickupService<P, C> {
         if !actor.role.may_manage_staff() {
             return Err(PickupError::Forbidden);
         }
+        self.reached(actor, point).await?;
         if operator.role != Role::PickupOperator {
             return Err(PickupError::NotPickupOperator);
         }
@@ -190,6 +209,7 @@ impl<P: PickupStore, C: Clock> PickupService<P, C> {
         if !actor.role.may_write() {
             return Err(PickupError::Forbidden);
         }
+        self.reached(actor, point).await?;
         let audit = NewAuditEntry::by(actor, self.clock.now(), "gift.pickup_point", gift.to_string())
             .change(None, Some(serde_json::json!({"pickup_point": point.0.to_string()})));
         if self.store.list_for_gift(gift, point, audit).await? {

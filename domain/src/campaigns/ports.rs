@@ -7,6 +7,7 @@ use super::model::{Campaign, CampaignId, ClaimStatus, Gift, GiftId};
 use crate::admin::NewAuditEntry;
 use crate::members::MemberId;
 use crate::shared::money::Fen;
+use crate::unions::NodePath;
 
 /// A campaign with its gifts, shared rather than copied: every claim reads one, and a cache hands
 /// the same copy to all of them.
@@ -19,8 +20,13 @@ pub trait CampaignRepository: Send + Sync + 'static {
     /// draft — judged under the campaign row's lock in the insert's transaction, never from a cache.
     fn insert_gift(&self, g: &Gift, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<bool>> + Send;
     fn get(&self, id: CampaignId) -> impl Future<Output = anyhow::Result<Option<Definition>>> + Send;
-    /// Newest first; `published_only` for members.
-    fn list(&self, published_only: bool) -> impl Future<Output = anyhow::Result<Vec<(Campaign, Vec<Gift>)>>> + Send;
+    /// Newest first; `published_only` for members; `under`, the campaigns for a part of the tree
+    /// inside that subtree (none for the whole federation).
+    fn list(
+        &self,
+        published_only: bool,
+        under: Option<&NodePath>,
+    ) -> impl Future<Output = anyhow::Result<Vec<(Campaign, Vec<Gift>)>>> + Send;
     /// Publishes a draft, in one transaction that takes the campaign row's lock and judges on the
     /// rows as they are there: it MUST refuse anything but a draft, a campaign without gifts, and
     /// one whose gifts' full stock costs more than its budget.

@@ -124,6 +124,8 @@ where
         Fen::bounded(new.budget.get(), 0, MAX_BUDGET).map_err(|e| invalid("budget_fen", &e.to_string()))?;
         sane_window(&new.window, self.clock.now())?;
         union_codes(&new.eligibility.union_codes)?;
+        let mut eligibility = new.eligibility;
+        eligibility.within = actor.place(eligibility.within).map_err(|_| CampaignError::NotFound)?;
         let campaign = Campaign {
             id: CampaignId::new(),
             title: text("title", &new.title, 60)?,
@@ -131,7 +133,7 @@ where
             window: new.window,
             per_member_limit: limit("per_member_limit", new.per_member_limit)?,
             budget: new.budget,
-            eligibility: new.eligibility,
+            eligibility,
             state: CampaignState::Draft,
             created_at: self.clock.now(),
         };
@@ -143,19 +145,30 @@ where
         Ok(campaign)
     }
 
-    pub async fn get(&self, id: CampaignId) -> Result<(Campaign, Vec<Gift>), CampaignError> {
+    /// A campaign with its gifts, for staff: one outside `actor`'s part of the tree is not found.
+    pub async fn get(&self, actor: &Actor, id: CampaignId) -> Result<(Campaign, Vec<Gift>), CampaignError> {
+        let (c, gifts) = self.load(id).await?;
+        if !c.seen_by(actor) {
+            return Err(CampaignError::NotFound);
+        }
+        Ok((c, gifts))
+    }
+
+    async fn load(&self, id: CampaignId) -> Result<(Campaign, Vec<Gift>), CampaignError> {
         self.campaigns.get(id).await?.map(std::sync::Arc::unwrap_or_clone).ok_or(CampaignError::NotFound)
     }
 
-    pub async fn list_all(&self) -> Result<Vec<(Campaign, Vec<Gift>)>, CampaignError> {
-        Ok(self.campaigns.list(false).await?)
+    /// Every campaign of `actor`'s part of the tree: a district's staff see the district's and
+    /// those of the unions under it, not the city's.
+    pub async fn list_all(&self, actor: &Actor) -> Result<Vec<(Campaign, Vec<Gift>)>, CampaignError> {
+        Ok(self.campaigns.list(false, actor.confined_to()).await?)
     }
 
     pub async fn add_gift(&self, actor: &Actor, campaign: CampaignId, new: NewGift) -> Result<Gift, CampaignError> {
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
-        let (c, _) = self.get(campaign).await?;
+        let (c, _) = self.get(actor, campaign).await?;
         if c.state != CampaignState::Draft {
             return Err(CampaignError::NotDraft);
         }
@@ -212,7 +225,7 @@ where
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
-        self.get(id).await?;
+        self.get(actor, id).await?;
         let audit = self.audit(actor, "campaign.publish", id.to_string(), serde_json::json!({"state": "published"}));
         match self.campaigns.publish(id, audit).await? {
             Publishing::Published => {}
@@ -225,7 +238,7 @@ where
         }
         self.board.forget();
         // Read again: the gifts as published, not as a cache last saw them.
-        let (mut c, gifts) = self.get(id).await?;
+        let (mut c, gifts) = self.load(id).await?;
         for gift in &gifts {
             // A failure here is repaired by the first claim, which rebuilds a cold gate.
             let _ = self.gate.load(id, gift.id, gift.stock, &GiftUsage::default(), &[]).await;
@@ -238,7 +251,7 @@ where
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
-        let (mut c, _) = self.get(id).await?;
+        let (mut c, _) = self.get(actor, id).await?;
         match c.status_at(self.clock.now()) {
             CampaignStatus::Cancelled => return Err(CampaignError::AlreadyCancelled),
             CampaignStatus::Ended => return Err(CampaignError::Closed),
@@ -253,8 +266,8 @@ where
         Ok(c)
     }
 
-    pub async fn report(&self, id: CampaignId) -> Result<super::report::CampaignReport, CampaignError> {
-        self.get(id).await?;
+    pub async fn report(&self, actor: &Actor, id: CampaignId) -> Result<super::report::CampaignReport, CampaignError> {
+        self.get(actor, id).await?;
         Ok(self.campaigns.report(id, self.clock.now()).await?)
     }
 
@@ -264,7 +277,7 @@ where
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
-        let (mut c, _) = self.get(id).await?;
+        let (mut c, _) = self.get(actor, id).await?;
         if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
             return Err(CampaignError::Closed);
         }
@@ -296,7 +309,7 @@ where
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
-        let (c, gifts) = self.get(campaign).await?;
+        let (c, gifts) = self.get(actor, campaign).await?;
         let mut g = gifts.into_iter().find(|g| g.id == gift).ok_or(CampaignError::GiftNotFound)?;
         if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
             return Err(CampaignError::Closed);
@@ -329,7 +342,7 @@ where
     pub async fn visible(&self) -> Result<Vec<(Campaign, Vec<GiftOffer>)>, ClaimError> {
         let now = self.clock.now();
         let mut out = Vec::new();
-        for (c, gifts) in self.campaigns.list(true).await? {
+        for (c, gifts) in self.campaigns.list(true, None).await? {
             if !matches!(c.status_at(now), CampaignStatus::Scheduled | CampaignStatus::Live) {
                 continue;
             }
@@ -373,6 +386,9 @@ where
         }
         let definition = self.campaigns.get(campaign).await?.ok_or(ClaimError::NotFound)?;
         let (c, gifts) = &*definition;
+        if actor.is_some_and(|a| !c.seen_by(a)) {
+            return Err(ClaimError::NotFound);
+        }
         let counts = self.claims.campaign_counts(campaign).await?;
         let mut found = Vec::with_capacity(gifts.len());
         for g in gifts {

@@ -29,8 +29,12 @@ struct Payload<'a> {
     to_sealed: Option<Cow<'a, str>>,
     #[serde(borrow)]
     subject: Cow<'a, str>,
-    #[serde(borrow)]
-    body: Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    body: Option<Cow<'a, str>>,
+    /// A body holding a secret (a confirmation code), sealed with the field key: whoever reads the
+    /// jobs table learns no live code.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    body_sealed: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     attachment: Option<Attachment>,
 }
@@ -39,20 +43,27 @@ impl OutboundEmail {
     /// The job payload: `{"to", "subject", "body"}`. Statements that queue mail in SQL build the
     /// same object (`json_build_object` / `json_object`).
     pub fn to_payload(&self) -> String {
-        self.payload(Some(self.to.as_str()), None)
+        self.payload(Some(self.to.as_str()), None, None)
     }
 
     /// The job payload for a member's address, given sealed: `{"to_sealed", "subject", "body"}`.
     pub fn to_sealed_payload(&self, sealed_to: &str) -> String {
-        self.payload(None, Some(sealed_to))
+        self.payload(None, Some(sealed_to), None)
     }
 
-    fn payload(&self, to: Option<&str>, to_sealed: Option<&str>) -> String {
+    /// The job payload for a member's address and a body holding a secret, both given sealed:
+    /// `{"to_sealed", "subject", "body_sealed"}`.
+    pub fn to_sealed_secret_payload(&self, sealed_to: &str, sealed_body: &str) -> String {
+        self.payload(None, Some(sealed_to), Some(sealed_body))
+    }
+
+    fn payload(&self, to: Option<&str>, to_sealed: Option<&str>, body_sealed: Option<&str>) -> String {
         let p = Payload {
             to: to.map(Cow::Borrowed),
             to_sealed: to_sealed.map(Cow::Borrowed),
             subject: self.subject.as_str().into(),
-            body: self.body.as_str().into(),
+            body: if body_sealed.is_some() { None } else { Some(self.body.as_str().into()) },
+            body_sealed: body_sealed.map(Cow::Borrowed),
             attachment: self.attachment.clone(),
         };
         serde_json::to_string(&p).unwrap_or_default()
@@ -72,7 +83,12 @@ impl OutboundEmail {
             _ => return Err("mail payload: exactly one of to and to_sealed".to_owned()),
         };
         let to = EmailAddress::parse(&to).map_err(|_| "mail payload: the recipient address is invalid".to_owned())?;
-        Ok(Self { to, subject: p.subject.into_owned(), body: p.body.into_owned(), attachment: p.attachment })
+        let body = match (p.body, p.body_sealed) {
+            (Some(body), None) => body.into_owned(),
+            (None, Some(sealed)) => unseal(&sealed).map_err(|e| format!("mail payload: body unreadable: {e}"))?,
+            _ => return Err("mail payload: exactly one of body and body_sealed".to_owned()),
+        };
+        Ok(Self { to, subject: p.subject.into_owned(), body, attachment: p.attachment })
     }
 }
 
@@ -107,5 +123,15 @@ mod tests {
         assert_eq!(OutboundEmail::from_job_payload(&sealed, &open).unwrap(), mail);
         assert!(OutboundEmail::from_payload(&sealed).is_err(), "a sealed recipient is not read without the key");
         assert!(OutboundEmail::from_job_payload(&mail.to_sealed_payload("k1:other"), &open).is_err());
+
+        let secret = mail.to_sealed_secret_payload("k1:opaque", "k1:body");
+        assert!(!secret.contains("line"), "{secret}");
+        let open = |s: &str| match s {
+            "k1:opaque" => Ok("a@union.example.cn".to_owned()),
+            "k1:body" => Ok("line\nline".to_owned()),
+            _ => Err("no".to_owned()),
+        };
+        assert_eq!(OutboundEmail::from_job_payload(&secret, &open).unwrap(), mail);
+        assert!(OutboundEmail::from_payload(&secret).is_err(), "a sealed body is not read without the key");
     }
 }

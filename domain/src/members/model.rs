@@ -68,6 +68,8 @@ pub struct ConsentEvent {
 pub struct Affiliation {
     pub union_org_code: String,
     pub union_org_name: String,
+    /// Where the union sits in the tree; `None` for a code the tree does not hold.
+    pub union_path: Option<crate::unions::NodePath>,
     pub member_no: String,
     /// When the member first appeared on the roster.
     pub joined_at: Option<DateTime<Utc>>,

@@ -118,7 +118,8 @@ where
     pub async fn request_email(&self, id: MemberId, email: EmailAddress) -> Result<(), ProfileError> {
         // Nobody mails any address from the union's domain at will, their own account's or another's.
         for (limit, window) in EMAIL_MAILS {
-            for key in [format!("mail-member:{id}"), format!("mail-to:{}", email.as_str())] {
+            // The local part is case-blind at every mail host members use: `Li@` and `LI@` are one inbox.
+            for key in [format!("mail-member:{id}"), format!("mail-to:{}", email.as_str().to_lowercase())] {
                 let key = format!("{key}:{}", window.as_secs());
                 if let RateDecision::Limited { retry_after } = self.limiter.hit(&key, limit, window).await? {
                     return Err(ProfileError::TooManyMails { retry_after });

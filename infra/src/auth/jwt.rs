@@ -16,6 +16,10 @@ struct Claims {
     aud: String,
     iss: String,
     iat: i64,
+    /// `iat` to the millisecond: a password or role change ends the sessions begun before it, also
+    /// earlier in the same second. Tokens from before this claim existed carry `iat` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat_ms: Option<i64>,
     exp: i64,
 }
 
@@ -48,6 +52,7 @@ impl AdminTokens for JwtAdminTokens {
             aud: ADMIN_AUDIENCE.to_owned(),
             iss: ISSUER.to_owned(),
             iat: now.timestamp(),
+            iat_ms: Some(now.timestamp_millis()),
             exp: expires.timestamp(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
@@ -62,7 +67,10 @@ impl AdminTokens for JwtAdminTokens {
         Some(AdminClaims {
             admin_id: AdminId(claims.sub.parse().ok()?),
             role: claims.role.parse().ok()?,
-            issued_at: Utc.timestamp_opt(claims.iat, 0).single()?,
+            issued_at: match claims.iat_ms {
+                Some(ms) => Utc.timestamp_millis_opt(ms).single()?,
+                None => Utc.timestamp_opt(claims.iat, 0).single()?,
+            },
             expires_at: Utc.timestamp_opt(claims.exp, 0).single()?,
         })
     }

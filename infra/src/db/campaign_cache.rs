@@ -12,6 +12,7 @@ use domain::campaigns::ports::{CampaignRepository, Definition, Publishing, Stock
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, Gift, GiftId};
 use domain::shared::money::Fen;
+use domain::unions::NodePath;
 
 /// A campaign with its gifts, when it was read, and whether a request is reading it again.
 struct Cached {
@@ -104,8 +105,8 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
         read
     }
 
-    async fn list(&self, published_only: bool) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
-        self.inner.list(published_only).await
+    async fn list(&self, published_only: bool, under: Option<&NodePath>) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
+        self.inner.list(published_only, under).await
     }
 
     async fn publish(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<Publishing> {
@@ -190,7 +191,7 @@ mod tests {
             }
             Ok(Some(Arc::new((campaign(id, format!("read {n}")), Vec::new()))))
         }
-        async fn list(&self, _: bool) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
+        async fn list(&self, _: bool, _: Option<&NodePath>) -> anyhow::Result<Vec<(Campaign, Vec<Gift>)>> {
             Ok(Vec::new())
         }
         async fn publish(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Publishing> {

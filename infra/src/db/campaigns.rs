@@ -2,9 +2,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::schema::{campaigns, claims, gifts};
+use super::schema::{campaigns, claims, gifts, union_nodes};
+use super::unions::subtree_range;
 use super::{audit, Database, DbConn};
 use domain::admin::NewAuditEntry;
 use domain::campaigns::model::{ClaimStatus, Release};
@@ -12,6 +14,7 @@ use domain::campaigns::ports::{CampaignRepository, Definition, Publishing, Stock
 use domain::campaigns::report::CampaignReport;
 use domain::campaigns::{Campaign, CampaignId, CampaignState, Eligibility, Gift, GiftId, Holiday, Window};
 use domain::shared::money::Fen;
+use domain::unions::{NodePath, Scope, UnionCode};
 
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = campaigns)]
@@ -29,6 +32,7 @@ struct CampaignRow {
     updated_at: NaiveDateTime,
     joined_before: Option<NaiveDate>,
     cardholders_only: bool,
+    scope_code: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -46,9 +50,18 @@ struct GiftRow {
     release_plan: String,
 }
 
-impl TryFrom<CampaignRow> for Campaign {
-    type Error = anyhow::Error;
-    fn try_from(r: CampaignRow) -> anyhow::Result<Self> {
+impl CampaignRow {
+    /// The campaign, its part of the tree found in `paths` (code → path as the tree stands).
+    fn campaign(self, paths: &HashMap<String, String>) -> anyhow::Result<Campaign> {
+        let r = self;
+        let within = r
+            .scope_code
+            .map(|code| {
+                let path =
+                    paths.get(&code).ok_or_else(|| anyhow::anyhow!("campaign {} is for unknown union {code}", r.id))?;
+                Ok::<_, anyhow::Error>(Scope { path: NodePath::stored(path.clone()), code: UnionCode::stored(code) })
+            })
+            .transpose()?;
         Ok(Campaign {
             id: CampaignId(r.id.parse()?),
             title: r.title,
@@ -60,6 +73,7 @@ impl TryFrom<CampaignRow> for Campaign {
                 union_codes: r.union_codes.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
                 joined_before: r.joined_before,
                 cardholders_only: r.cardholders_only,
+                within,
             },
             state: r.state.parse().map_err(|_| anyhow::anyhow!("bad state {}", r.state))?,
             created_at: r.created_at.and_utc(),
@@ -127,12 +141,35 @@ fn full_cost(conn: &mut DbConn, campaign: &str, with: Option<(&str, i32)>) -> Qu
 
 type Loaded = Vec<(Campaign, Vec<Gift>)>;
 
-fn assemble(rows: Vec<CampaignRow>, gift_rows: Vec<GiftRow>) -> anyhow::Result<Loaded> {
+/// Campaign rows with their gifts and the paths of the unions they are for, as read in one go.
+type Rows = (Vec<CampaignRow>, Vec<GiftRow>, HashMap<String, String>);
+
+/// The gifts of `rows` and where in the tree their campaigns' unions stand now (a moved subtree
+/// takes its campaigns along).
+fn around(conn: &mut DbConn, rows: Vec<CampaignRow>) -> QueryResult<Rows> {
+    let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
+    let gift_rows: Vec<GiftRow> =
+        gifts::table.filter(gifts::campaign_id.eq_any(ids)).select(GiftRow::as_select()).load(conn)?;
+    let codes: Vec<&String> = rows.iter().filter_map(|r| r.scope_code.as_ref()).collect();
+    let paths = if codes.is_empty() {
+        HashMap::new()
+    } else {
+        union_nodes::table
+            .filter(union_nodes::code.eq_any(codes))
+            .select((union_nodes::code, union_nodes::path))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    Ok((rows, gift_rows, paths))
+}
+
+fn assemble((rows, gift_rows, paths): Rows) -> anyhow::Result<Loaded> {
     let mut gifts: Vec<Gift> = gift_rows.into_iter().map(Gift::try_from).collect::<anyhow::Result<_>>()?;
     gifts.sort_by_key(|g| g.id);
     rows.into_iter()
         .map(|r| {
-            let c = Campaign::try_from(r)?;
+            let c = r.campaign(&paths)?;
             let mine = gifts.iter().filter(|g| g.campaign_id == c.id).cloned().collect();
             Ok((c, mine))
         })
@@ -155,6 +192,7 @@ impl CampaignRepository for DbCampaigns {
             updated_at: c.created_at.naive_utc(),
             joined_before: c.eligibility.joined_before,
             cardholders_only: c.eligibility.cardholders_only,
+            scope_code: c.eligibility.within.as_ref().map(|s| s.code.to_string()),
         };
         self.0
             .transaction(move |conn| {
@@ -192,34 +230,37 @@ impl CampaignRepository for DbCampaigns {
 
     async fn get(&self, id: CampaignId) -> anyhow::Result<Option<Definition>> {
         let id = id.to_string();
-        let (rows, gift_rows) = self
+        let found = self
             .0
             .run(move |conn| {
                 let rows: Vec<CampaignRow> = campaigns::table.filter(campaigns::id.eq(&id)).load(conn)?;
-                let gift_rows: Vec<GiftRow> =
-                    gifts::table.filter(gifts::campaign_id.eq(&id)).select(GiftRow::as_select()).load(conn)?;
-                Ok::<_, anyhow::Error>((rows, gift_rows))
+                Ok::<_, anyhow::Error>(around(conn, rows)?)
             })
             .await?;
-        Ok(assemble(rows, gift_rows)?.into_iter().next().map(Arc::new))
+        Ok(assemble(found)?.into_iter().next().map(Arc::new))
     }
 
-    async fn list(&self, published_only: bool) -> anyhow::Result<Loaded> {
-        let (rows, gift_rows) = self
+    async fn list(&self, published_only: bool, under: Option<&NodePath>) -> anyhow::Result<Loaded> {
+        let under = under.map(|p| subtree_range(p.as_str()));
+        let found = self
             .0
             .run(move |conn| {
                 let mut query = campaigns::table.order(campaigns::starts_at.desc()).limit(200).into_boxed();
                 if published_only {
                     query = query.filter(campaigns::state.eq(CampaignState::Published.as_str()));
                 }
+                if let Some((lo, hi)) = under {
+                    let inside = union_nodes::table
+                        .filter(union_nodes::path.ge(lo))
+                        .filter(union_nodes::path.lt(hi))
+                        .select(union_nodes::code.nullable());
+                    query = query.filter(campaigns::scope_code.eq_any(inside));
+                }
                 let rows: Vec<CampaignRow> = query.load(conn)?;
-                let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
-                let gift_rows: Vec<GiftRow> =
-                    gifts::table.filter(gifts::campaign_id.eq_any(ids)).select(GiftRow::as_select()).load(conn)?;
-                Ok::<_, anyhow::Error>((rows, gift_rows))
+                Ok::<_, anyhow::Error>(around(conn, rows)?)
             })
             .await?;
-        assemble(rows, gift_rows)
+        assemble(found)
     }
 
     async fn publish(&self, id: CampaignId, entry: NewAuditEntry) -> anyhow::Result<Publishing> {

@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::error::StoreError;
-use super::schema::{applications, cards, members, refresh_tokens, roster};
+use super::schema::{applications, cards, members, refresh_tokens, roster, union_nodes};
 use super::{audit, Database, DbConn};
 use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
@@ -12,6 +12,7 @@ use domain::members::{
     Affiliation, ConsentEvent, IdNumber, Member, MemberId, PersonName, PhoneNumber, Profile, RealName,
 };
 use domain::shared::EmailAddress;
+use domain::unions::NodePath;
 
 pub(crate) const PHONE: &str = "phone";
 pub(crate) const ID_NUMBER: &str = "id_number";
@@ -93,13 +94,17 @@ impl DbMembers {
         })
     }
 
-    fn profile(&self, (row, affiliation, cardholder): (MemberRow, AffiliationRow, bool)) -> anyhow::Result<Profile> {
+    fn profile(
+        &self,
+        (row, affiliation, union_path, cardholder): (MemberRow, AffiliationRow, Option<String>, bool),
+    ) -> anyhow::Result<Profile> {
         Ok(Profile {
             cardholder,
             member: self.member(row)?,
             affiliation: affiliation.map(|(union_org_code, union_org_name, member_no, joined_at)| Affiliation {
                 union_org_code,
                 union_org_name,
+                union_path: union_path.map(NodePath::stored),
                 member_no,
                 joined_at: joined_at.map(|t| t.and_utc()),
             }),
@@ -123,7 +128,7 @@ impl DbMembers {
 
     /// Profiles (member + active roster affiliation) found as `by` says.
     async fn profiles(&self, by: Found) -> anyhow::Result<Vec<Profile>> {
-        let rows: Vec<(MemberRow, AffiliationRow, bool)> = self
+        let rows: Vec<(MemberRow, AffiliationRow, Option<String>, bool)> = self
             .db
             .run(move |conn| {
                 let active_roster = roster::table.on(roster::id_index
@@ -131,12 +136,15 @@ impl DbMembers {
                     .eq(members::id_index)
                     .and(roster::name_index.nullable().eq(members::name_index))
                     .and(roster::status.eq("active")));
+                let union = union_nodes::table.on(union_nodes::code.nullable().eq(roster::union_org_code.nullable()));
                 let mut query = members::table
                     .left_join(active_roster)
+                    .left_join(union)
                     .select((
                         members::all_columns,
                         (roster::union_org_code, roster::union_org_name, roster::member_no, roster::joined_at)
                             .nullable(),
+                        union_nodes::path.nullable(),
                         // The same test as the standing rule's card clause (`claims::sql::holds_card`).
                         diesel::dsl::exists(
                             cards::table.filter(cards::member_id.eq(members::id)).filter(cards::status.eq("active")),

@@ -3,15 +3,60 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{campaigns, claims, gift_pickup_points, gift_stores, gifts, pickup_point_operators, pickup_points};
+use super::schema::{
+    campaigns, claims, gift_pickup_points, gift_stores, gifts, pickup_point_operators, pickup_points, union_nodes,
+};
+use super::unions::subtree_range;
 use super::{audit, Database, DbConn};
 use domain::admin::{AdminId, NewAuditEntry};
 use domain::campaigns::model::{CampaignState, ClaimStatus};
 use domain::campaigns::pickup::{PickupKind, PickupPoint, PickupPointId, PickupStore, VoucherState};
 use domain::campaigns::GiftId;
+use domain::unions::{NodePath, Scope, UnionCode};
 
 #[derive(Clone)]
 pub struct DbPickup(pub Database);
+
+/// A point's id, name, kind, address, and the code and path of its part of the tree.
+type PointRow = (String, String, String, String, Option<String>, Option<String>);
+
+/// Points by name: those whose union's path lies in `under`'s range, or the one with `id`.
+fn point_rows(conn: &mut DbConn, under: Option<(String, String)>, id: Option<String>) -> QueryResult<Vec<PointRow>> {
+    let mut query = pickup_points::table
+        .left_join(union_nodes::table.on(union_nodes::code.nullable().eq(pickup_points::scope_code)))
+        .order(pickup_points::name)
+        .select((
+            pickup_points::id,
+            pickup_points::name,
+            pickup_points::kind,
+            pickup_points::address,
+            pickup_points::scope_code,
+            union_nodes::path.nullable(),
+        ))
+        .into_boxed();
+    if let Some((lo, hi)) = under {
+        query = query.filter(union_nodes::path.ge(lo)).filter(union_nodes::path.lt(hi));
+    }
+    if let Some(id) = id {
+        query = query.filter(pickup_points::id.eq(id));
+    }
+    query.load(conn)
+}
+
+fn point((id, name, kind, address, code, path): PointRow) -> anyhow::Result<PickupPoint> {
+    let within = match (code, path) {
+        (Some(code), Some(path)) => Some(Scope { code: UnionCode::stored(code), path: NodePath::stored(path) }),
+        (None, _) => None,
+        (Some(code), None) => anyhow::bail!("pickup point {id} belongs to unknown union {code}"),
+    };
+    Ok(PickupPoint {
+        id: PickupPointId(id.parse()?),
+        name,
+        kind: PickupKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("bad kind {kind}"))?,
+        address,
+        within,
+    })
+}
 
 type VoucherRow = (String, String, NaiveDateTime, Option<NaiveDateTime>, Option<String>, Option<String>, String);
 
@@ -94,6 +139,7 @@ impl PickupStore for DbPickup {
             pickup_points::kind.eq(p.kind.as_str()),
             pickup_points::address.eq(p.address.clone()),
             pickup_points::created_at.eq(entry.at.naive_utc()),
+            pickup_points::scope_code.eq(p.within.as_ref().map(|s| s.code.to_string())),
         );
         self.0
             .transaction(move |conn| {
@@ -104,28 +150,16 @@ impl PickupStore for DbPickup {
             .await
     }
 
-    async fn points(&self) -> anyhow::Result<Vec<PickupPoint>> {
-        let rows: Vec<(String, String, String, String)> = self
-            .0
-            .run(|conn| {
-                Ok::<_, anyhow::Error>(
-                    pickup_points::table
-                        .order(pickup_points::name)
-                        .select((pickup_points::id, pickup_points::name, pickup_points::kind, pickup_points::address))
-                        .load(conn)?,
-                )
-            })
-            .await?;
-        rows.into_iter()
-            .map(|(id, name, kind, address)| {
-                Ok(PickupPoint {
-                    id: PickupPointId(id.parse()?),
-                    name,
-                    kind: PickupKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("bad kind {kind}"))?,
-                    address,
-                })
-            })
-            .collect()
+    async fn points(&self, under: Option<&NodePath>) -> anyhow::Result<Vec<PickupPoint>> {
+        let under = under.map(|p| subtree_range(p.as_str()));
+        let rows = self.0.run(move |conn| Ok::<_, anyhow::Error>(point_rows(conn, under, None)?)).await?;
+        rows.into_iter().map(point).collect()
+    }
+
+    async fn point(&self, id: PickupPointId) -> anyhow::Result<Option<PickupPoint>> {
+        let id = id.0.to_string();
+        let rows = self.0.run(move |conn| Ok::<_, anyhow::Error>(point_rows(conn, None, Some(id))?)).await?;
+        rows.into_iter().map(point).next().transpose()
     }
 
     async fn assign(&self, point: PickupPointId, admin: AdminId, entry: NewAuditEntry) -> anyhow::Result<bool> {

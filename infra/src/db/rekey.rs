@@ -25,7 +25,7 @@ pub struct Sealed {
 const MOST_COLUMNS: usize = 5;
 
 /// Every column written with [`FieldCrypto::seal`].
-pub const SEALED: [Sealed; 4] = [
+pub const SEALED: [Sealed; 5] = [
     Sealed {
         table: "members",
         numeric_id: false,
@@ -33,6 +33,8 @@ pub const SEALED: [Sealed; 4] = [
     },
     Sealed { table: "roster", numeric_id: true, columns: &["name_cipher", "id_cipher"] },
     Sealed { table: "cards", numeric_id: false, columns: &["secret_cipher"] },
+    // The name and 身份证 number a worker not on the roster gave with a join.
+    Sealed { table: "applications", numeric_id: false, columns: &["name_cipher", "id_cipher"] },
     Sealed {
         table: "merchants",
         numeric_id: false,

@@ -62,19 +62,34 @@ async fn five_failures_lock_the_account_until_an_admin_unlocks_it(backend: Backe
 
 on_both_backends!(parallel_wrong_passwords_each_count);
 
-/// Ten wrong passwords at once count ten: the account is locked (counted as read-then-written,
-/// they once counted about one, leaving ~150 guesses per lock instead of 5).
+/// Wrong passwords at once each count: five at once lock the account, four do not (counted as
+/// read-then-written, they once counted about one, leaving ~150 guesses per lock instead of 5).
+/// Each attempt is counted before its password is looked at, so none in a burst past the fifth
+/// is judged: not even the right password gets in until the lock runs out.
 async fn parallel_wrong_passwords_each_count(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let root = app.staff(Role::Admin).await;
     let id = app.create_admin("ops.zhao", Role::Operator, None).await;
-    let replies = app.send_all((0..10).map(|_| login("ops.zhao", "not the password")).collect()).await;
+    let other = app.create_admin("ops.zhou", Role::Operator, None).await;
+    let locked = |id: String| {
+        let (app, root) = (&app, &root);
+        async move {
+            let view = app.send(Req::get(&format!("/v1/admin/users/{id}")).bearer(root)).await.json();
+            view["locked_until"].is_string()
+        }
+    };
+    let replies = app.send_all((0..4).map(|_| login("ops.zhou", "not the password")).collect()).await;
     assert!(replies.iter().all(|r| r.status == 401));
-    let view = app.send(Req::get(&format!("/v1/admin/users/{id}")).bearer(&root)).await.json();
-    assert!(view["locked_until"].is_string(), "{view}");
+    assert!(!locked(other.clone()).await, "four wrong passwords do not lock");
+    let replies = app.send_all((0..5).map(|_| login("ops.zhao", "not the password")).collect()).await;
+    assert!(replies.iter().all(|r| r.status == 401));
+    assert!(locked(id.clone()).await, "five wrong passwords at once lock");
     app.send(login("ops.zhao", TEST_PASSWORD)).await.problem(401, "admin.invalid_credentials");
     let locks = app.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_log WHERE action = 'admin_user.lock'").await;
     assert_eq!(locks, 1, "one lock, audited once");
+    // The fourth account's count went on from four: its fifth attempt locks it too.
+    app.send(login("ops.zhou", "not the password")).await.problem(401, "admin.invalid_credentials");
+    assert!(locked(other.clone()).await);
 }
 
 on_both_backends!(a_new_password_or_role_ends_the_accounts_sessions);
@@ -181,6 +196,34 @@ async fn tokens_are_checked_against_key_expiry_and_account_state(backend: Backen
     assert_eq!(app.send(Req::get("/v1/admin/me").bearer(&short)).await.status, 200);
     app.clock.advance(chrono::Duration::seconds(7));
     app.send(Req::get("/v1/admin/me").bearer(&short)).await.problem(401, "auth.invalid_token");
+}
+
+on_both_backends!(a_password_change_ends_sessions_begun_earlier_in_the_same_second);
+
+/// Tokens carried their issue time in whole seconds: one issued a moment before a password change,
+/// in the same second, outlived it.
+async fn a_password_change_ends_sessions_begun_earlier_in_the_same_second(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.staff(Role::Admin).await;
+    let id = app.create_admin("ops.qian", Role::Operator, None).await;
+    let since_second = domain::shared::Clock::now(&app.clock).timestamp_subsec_millis();
+    app.clock.advance(chrono::Duration::milliseconds(i64::from(1_100 - since_second)));
+    let before = app.login("ops.qian").await;
+    app.clock.advance(chrono::Duration::milliseconds(300));
+    let changed = app
+        .send(
+            Req::patch(&format!("/v1/admin/users/{id}"))
+                .bearer(&root)
+                .json(json!({"password": "another long password 2026"})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    app.send(Req::get("/v1/admin/me").bearer(&before)).await.problem(401, "auth.inactive");
+    // A session begun after it, in that same second, stands.
+    let after = app.send(login("ops.qian", "another long password 2026")).await;
+    assert_eq!(after.status, 200, "{}", after.text());
+    let token = after.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.send(Req::get("/v1/admin/me").bearer(&token)).await.status, 200);
 }
 
 on_both_backends!(logins_per_address_are_rate_limited);

@@ -11,6 +11,7 @@ mod bad_input;
 mod campaign_gate;
 mod campaign_money;
 mod campaign_pages;
+mod campaign_scope;
 mod campaigns;
 mod card_rebates;
 mod card_refunds;

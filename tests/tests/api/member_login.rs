@@ -125,6 +125,28 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_bucket(backend: Backend)
     }
     app.send(code("13720000010".into(), "2001:db8:0:1::8")).await.problem(429, "rate_limited");
     assert_eq!(app.send(code("13720000011".into(), "\"[2001:db8:0:2::7]:4711\"")).await.status, 202);
+    // The standard `Forwarded` header (RFC 7239) names the client the same way.
+    let standard = |phone: String, client: &str| {
+        Req::post("/v1/auth/otp")
+            .header("forwarded", &format!("for={client};proto=https"))
+            .json(json!({"phone": phone}))
+    };
+    for i in 0..10 {
+        assert_eq!(app.send(standard(format!("1374000000{i}"), "192.0.2.60")).await.status, 202, "request {i}");
+    }
+    app.send(standard("13740000010".into(), "\"192.0.2.60:5122\"")).await.problem(429, "rate_limited");
+    assert_eq!(app.send(standard("13740000011".into(), "192.0.2.61")).await.status, 202, "another client");
+    // Staff sign-in attempts are counted per client behind the proxy too.
+    let staff = |client: &str| {
+        Req::post("/v1/admin/session")
+            .header("x-forwarded-for", client)
+            .json(json!({"username": "nobody", "password": "whatever password"}))
+    };
+    for _ in 0..30 {
+        assert_eq!(app.send(staff("198.51.100.20")).await.status, 401);
+    }
+    app.send(staff("198.51.100.20")).await.problem(429, "rate_limited");
+    assert_eq!(app.send(staff("198.51.100.21")).await.status, 401, "another client");
 
     // Without trusted proxies the header is the client's own word, and ignored.
     let app = TestApp::spawn(backend).await;

@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 use domain::admin::Role;
+use domain::members::roster::RosterStatus::Active;
 use domain::shared::Clock;
 use serde_json::{json, Value};
 use tests::{on_both_backends, Backend, Req, TestApp};
@@ -34,7 +35,18 @@ async fn the_export_holds_everything_kept_about_the_member(backend: Backend) {
     let fed = app.send(bank.sign(&app, Req::post("/v1/bank/transactions").json(tx))).await;
     assert_eq!(fed.json()["outcome"], "rebated", "{}", fed.text());
 
+    // An application to leave, open.
+    let leave = app.send(Req::post("/v1/me/applications").bearer(&shopper).json(json!({"kind": "leave"}))).await;
+    assert_eq!(leave.status, 201, "{}", leave.text());
+
     let mine = export(&app, &shopper).await;
+    assert_eq!(mine["applications"].as_array().map(Vec::len), Some(1), "{}", mine["applications"]);
+    assert_eq!(
+        (&mine["applications"][0]["id"], &mine["applications"][0]["kind"]),
+        (&leave.json()["id"], &json!("leave"))
+    );
+    let spells = app.send(Req::get("/v1/me/memberships").bearer(&shopper)).await.json();
+    assert_eq!(mine["memberships"], spells["items"], "the spells of membership as the member reads them");
     assert_eq!(mine["member"]["status"], "activated");
     assert_eq!(mine["consents"].as_array().map(Vec::len), Some(1), "{}", mine["consents"]);
     assert_eq!(mine["consents"][0]["action"], "given");
@@ -52,6 +64,7 @@ async fn the_export_holds_everything_kept_about_the_member(backend: Backend) {
     assert_eq!(theirs["rebates"].as_array().map(Vec::len), Some(1), "{}", theirs["rebates"]);
     assert_eq!(theirs["vouchers"], json!([]), "nobody else's vouchers");
     assert_eq!(theirs["discount_sales"], json!([]), "nobody else's sales");
+    assert_eq!(theirs["applications"], json!([]), "nobody else's applications");
 }
 
 on_both_backends!(withdrawn_consent_stops_benefits_at_once_and_says_what_is_kept);
@@ -61,6 +74,27 @@ async fn withdrawn_consent_stops_benefits_at_once_and_says_what_is_kept(backend:
     let staff = app.staff(Role::Operator).await;
     let token = app.activated_members(1, "SZ-621").await.remove(0);
     let (campaign, gift) = app.live_campaign(&staff, 5, 1, 1).await;
+    // A cardholder whose purchases earn rebates, and a worker about to bind their name.
+    let admin = app.staff(Role::Admin).await;
+    let bank = app.bank(&admin, 3).await;
+    app.card_merchant(&admin, "BOSZ-M-000621", json!({})).await;
+    app.active_card(&token, &bank, 63).await;
+    let purchase = |id: &str| {
+        let tx = json!({"transaction_id": id, "bank_merchant_id": "BOSZ-M-000621", "account_token": "acct_tok_00000063",
+            "amount_fen": 12_800, "occurred_at": app.clock.now()});
+        bank.sign(&app, Req::post("/v1/bank/transactions").json(tx))
+    };
+    let fed = app.send(purchase("TX-621-1")).await;
+    assert_eq!(fed.json()["outcome"], "rebated", "{}", fed.text());
+    app.seed_roster(&[("赵会员", &tests::members::id_number("19900101", 621), "SZ-621", Active)]).await;
+    let binder = app.unlisted_member(621).await;
+    let binder_withdrew = app.send(Req::post("/v1/me/consents/withdrawal").bearer(&binder)).await;
+    assert_eq!(binder_withdrew.status, 200, "{}", binder_withdrew.text());
+    let bind = app
+        .send(Req::put("/v1/me/real-name").bearer(&binder).json(json!({"name": "赵会员",
+            "id_number": tests::members::id_number("19900101", 621)})))
+        .await;
+    bind.problem(403, "consent.required");
     // The member's page has just been read: the withdrawal must not wait for it to go stale.
     assert_eq!(app.send(Req::get("/v1/campaigns").bearer(&token)).await.status, 200);
 
@@ -82,6 +116,9 @@ async fn withdrawn_consent_stops_benefits_at_once_and_says_what_is_kept(backend:
     let code = app.send(Req::post("/v1/me/member-code").bearer(&token)).await;
     assert_eq!(code.status, 403, "{}", code.text());
     assert_eq!(app.count("SELECT count(*) AS n FROM claims").await, 0);
+    // The card's purchases earn nothing from the moment of withdrawal.
+    let fed = app.send(purchase("TX-621-2")).await;
+    assert_eq!(fed.json()["outcome"], "not_in_standing", "{}", fed.text());
     // The account stays: the member reads and exports; the history shows both steps.
     let history = export(&app, &token).await["consents"].clone();
     let actions: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();

@@ -2,9 +2,10 @@
 //! on what lies outside its district. `404`: it does not exist for them, whatever they send.
 //! `inside`: a list, search, import or creation answered only from (or into) their part of the tree
 //! (`staff_scope.rs` shows what each holds). `whole`: the federation's alone (the working-day
-//! calendar, the time limits): 403 below the city. `-`: not about the tree (the caller's own session), or
-//! not scoped yet (campaigns, merchants, cards, pickup points, jobs, the ledger: the unions issue's later
-//! parts). An operation without a row fails the test, so no route ships without a decision.
+//! calendar, the time limits, the partner merchants, the jobs outbox, the ledger's proof): 403 below the city.
+//! `-`: not about the tree (the caller's own session, the blank templates, the calendar and time limits
+//! every part reads). An operation without a row
+//! fails the test, so no route ships without a decision.
 
 use domain::admin::Role;
 use serde_json::{json, Value};
@@ -20,9 +21,9 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/admin/users/{id}", "404"),
     ("PATCH", "/v1/admin/users/{id}", "404"),
     ("GET", "/v1/admin/audit", "inside"),
-    ("GET", "/v1/admin/jobs", "-"),
-    ("GET", "/v1/admin/ledger/audit", "-"),
-    ("POST", "/v1/admin/jobs/{id}/retry", "-"),
+    ("GET", "/v1/admin/jobs", "whole"),
+    ("GET", "/v1/admin/ledger/audit", "whole"),
+    ("POST", "/v1/admin/jobs/{id}/retry", "whole"),
     ("POST", "/v1/admin/members/search", "inside"),
     ("POST", "/v1/admin/members/{id}/suspension", "404"),
     ("DELETE", "/v1/admin/members/{id}/suspension", "404"),
@@ -50,31 +51,31 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("POST", "/v1/admin/unions/imports", "inside"),
     ("GET", "/v1/admin/unions/export.csv", "inside"),
     ("GET", "/v1/admin/unions/template.csv", "-"),
-    ("GET", "/v1/admin/campaigns", "-"),
-    ("POST", "/v1/admin/campaigns", "-"),
-    ("GET", "/v1/admin/campaigns/{id}", "-"),
-    ("POST", "/v1/admin/campaigns/{id}/gifts", "-"),
-    ("PATCH", "/v1/admin/campaigns/{id}/gifts/{gift}", "-"),
-    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/pickup-points/{point}", "-"),
-    ("POST", "/v1/admin/campaigns/{id}/publish", "-"),
-    ("PUT", "/v1/admin/campaigns/{id}/budget", "-"),
-    ("POST", "/v1/admin/campaigns/{id}/cancel", "-"),
-    ("POST", "/v1/admin/campaigns/{id}/reconcile", "-"),
-    ("GET", "/v1/admin/campaigns/{id}/report", "-"),
-    ("GET", "/v1/admin/campaigns/{id}/report.csv", "-"),
-    ("GET", "/v1/admin/pickup-points", "-"),
-    ("POST", "/v1/admin/pickup-points", "-"),
-    ("PUT", "/v1/admin/pickup-points/{id}/operators/{admin_id}", "-"),
-    ("GET", "/v1/admin/merchants", "-"),
-    ("POST", "/v1/admin/merchants", "-"),
-    ("GET", "/v1/admin/merchants/{id}", "-"),
-    ("PUT", "/v1/admin/merchants/{id}/status", "-"),
-    ("POST", "/v1/admin/merchants/{id}/stores", "-"),
-    ("POST", "/v1/admin/merchants/{id}/offers", "-"),
-    ("PUT", "/v1/admin/merchants/{id}/offers/{offer}/status", "-"),
-    ("POST", "/v1/admin/merchants/{id}/keys", "-"),
-    ("POST", "/v1/admin/merchants/{id}/keys/{serial}/revocation", "-"),
-    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/stores/{store}", "-"),
+    ("GET", "/v1/admin/campaigns", "inside"),
+    ("POST", "/v1/admin/campaigns", "inside"),
+    ("GET", "/v1/admin/campaigns/{id}", "404"),
+    ("POST", "/v1/admin/campaigns/{id}/gifts", "404"),
+    ("PATCH", "/v1/admin/campaigns/{id}/gifts/{gift}", "404"),
+    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/pickup-points/{point}", "404"),
+    ("POST", "/v1/admin/campaigns/{id}/publish", "404"),
+    ("PUT", "/v1/admin/campaigns/{id}/budget", "404"),
+    ("POST", "/v1/admin/campaigns/{id}/cancel", "404"),
+    ("POST", "/v1/admin/campaigns/{id}/reconcile", "404"),
+    ("GET", "/v1/admin/campaigns/{id}/report", "404"),
+    ("GET", "/v1/admin/campaigns/{id}/report.csv", "404"),
+    ("GET", "/v1/admin/pickup-points", "inside"),
+    ("POST", "/v1/admin/pickup-points", "inside"),
+    ("PUT", "/v1/admin/pickup-points/{id}/operators/{admin_id}", "404"),
+    ("GET", "/v1/admin/merchants", "whole"),
+    ("POST", "/v1/admin/merchants", "whole"),
+    ("GET", "/v1/admin/merchants/{id}", "whole"),
+    ("PUT", "/v1/admin/merchants/{id}/status", "whole"),
+    ("POST", "/v1/admin/merchants/{id}/stores", "whole"),
+    ("POST", "/v1/admin/merchants/{id}/offers", "whole"),
+    ("PUT", "/v1/admin/merchants/{id}/offers/{offer}/status", "whole"),
+    ("POST", "/v1/admin/merchants/{id}/keys", "whole"),
+    ("POST", "/v1/admin/merchants/{id}/keys/{serial}/revocation", "whole"),
+    ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/stores/{store}", "404"),
 ];
 
 const TREE: &str = "工会编码,工会名称,类型,上级工会编码\n\
@@ -95,6 +96,10 @@ fn body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/v1/admin/applications/{id}/comments") => json!({"text": "意见"}),
         ("PUT", "/v1/admin/calendar/{year}") => json!({"holidays": ["2026-10-01"], "workdays": []}),
         ("PUT", "/v1/admin/application-limits") => json!({"join": 5, "transfer": 5, "leave": 5}),
+        ("POST", "/v1/admin/campaigns/{id}/gifts") => json!({"name": "月饼", "unit_cost_fen": 100, "stock": 1,
+            "per_member_limit": 1, "valid_until": "2099-12-31", "funder": "union"}),
+        ("PATCH", "/v1/admin/campaigns/{id}/gifts/{gift}") => json!({"stock": 5}),
+        ("PUT", "/v1/admin/campaigns/{id}/budget") => json!({"budget_fen": 1_000_000}),
         _ => return None,
     })
 }
@@ -142,6 +147,32 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
     assert_eq!(leave.status, 201, "{}", leave.text());
     let application = leave.json()["id"].as_str().unwrap().to_owned();
 
+    // The city's own campaign, with a gift, and pickup point: the whole federation's.
+    let made = app
+        .send(Req::post("/v1/admin/campaigns").bearer(&city).json(json!({"title": "国庆", "holiday": "national_day",
+            "starts_at": "2099-10-01T10:00:00", "ends_at": "2099-10-07T22:00:00", "per_member_limit": 1,
+            "budget_fen": 1_000_000})))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let campaign = made.json()["id"].as_str().unwrap().to_owned();
+    let made = app
+        .send(
+            Req::post(&format!("/v1/admin/campaigns/{campaign}/gifts"))
+                .bearer(&city)
+                .json(body("POST", "/v1/admin/campaigns/{id}/gifts").unwrap()),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let gift = made.json()["id"].as_str().unwrap().to_owned();
+    let made = app
+        .send(
+            Req::post("/v1/admin/pickup-points").bearer(&city).json(json!({"name": "市职工服务中心", "kind": "center",
+            "address": "人民路 1 号"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let point = made.json()["id"].as_str().unwrap().to_owned();
+
     let spec = app.send(Req::get("/openapi.json")).await.json();
     let mut mismatches = Vec::new();
     let mut seen = 0;
@@ -156,9 +187,11 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
             };
             seen += 1;
             if *expected == "whole" {
-                let reply = app
-                    .send(request(&upper, &concrete(path)).bearer(&district).json(body(&upper, path).unwrap()))
-                    .await;
+                let mut req = request(&upper, &concrete(path)).bearer(&district);
+                if let Some(body) = body(&upper, path) {
+                    req = req.json(body);
+                }
+                let reply = app.send(req).await;
                 if reply.status != 403 {
                     mismatches.push(format!("{upper} {path}: expected 403, got {} {}", reply.status, reply.text()));
                 }
@@ -175,6 +208,10 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
                 path.replace("{id}", &job_id)
             } else if path.starts_with("/v1/admin/applications/") {
                 path.replace("{id}", &application)
+            } else if path.starts_with("/v1/admin/campaigns/") {
+                concrete(&path.replace("{id}", &campaign).replace("{gift}", &gift).replace("{point}", &point))
+            } else if path.starts_with("/v1/admin/pickup-points/") {
+                path.replace("{id}", &point).replace("{admin_id}", &city_admin)
             } else {
                 concrete(path).replace("{code}", "SZ-GX-G01")
             };

@@ -37,6 +37,7 @@ const VALUES: ClaimValues<'static> = ClaimValues {
         joined_before: "i.joined_before",
         token_issued_at: Some("i.token_issued_at"),
         needs_card: "k.cardholders_only",
+        within: "k.scope_code",
     },
 };
 

@@ -25,6 +25,7 @@ const STANDING: StandingValues<'static> = StandingValues {
     joined_before: "$22",
     token_issued_at: Some("$23"),
     needs_card: "(SELECT cardholders_only FROM campaigns WHERE id = $2)",
+    within: "(SELECT scope_code FROM campaigns WHERE id = $2)",
 };
 
 /// PostgreSQL, database-only mode: the counter on the gift row, the claim, its ledger row and its
@@ -92,6 +93,7 @@ static SQLITE_STANDING: LazyLock<String> = LazyLock::new(|| {
         joined_before: "$4",
         token_issued_at: Some("$5"),
         needs_card: "(SELECT cardholders_only FROM campaigns WHERE id = $6)",
+        within: "(SELECT scope_code FROM campaigns WHERE id = $6)",
     };
     format!("SELECT {} AS ok", member_standing(Backend::Sqlite, &standing))
 });

@@ -51,6 +51,7 @@ const VALUES: ClaimValues<'static> = ClaimValues {
         joined_before: "$14",
         token_issued_at: Some("$15"),
         needs_card: "k.cardholders_only",
+        within: "k.scope_code",
     },
 };
 

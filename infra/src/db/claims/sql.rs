@@ -28,13 +28,24 @@ pub(in crate::db) struct StandingValues<'a> {
     /// Whether the benefit is for cardholders only: an SQL boolean (`FALSE`, a column); its
     /// placeholders, if any, are numbered after the others.
     pub needs_card: &'a str,
+    /// The union whose part of the tree the benefit is for: an SQL text (`NULL` for the whole
+    /// federation, a campaign's column), placeholders numbered like `needs_card`'s.
+    pub within: &'a str,
 }
 
 impl<'a> StandingValues<'a> {
     /// The standing a benefit outside a campaign asks for: any union, any join date, no member
     /// token involved (a till or the bank acts for the member).
     pub(in crate::db) fn outside_campaigns(member: &'a str, consent_version: &'a str, needs_card: &'a str) -> Self {
-        Self { member, consent_version, union_codes: "''", joined_before: "NULL", token_issued_at: None, needs_card }
+        Self {
+            member,
+            consent_version,
+            union_codes: "''",
+            joined_before: "NULL",
+            token_issued_at: None,
+            needs_card,
+            within: "NULL",
+        }
     }
 }
 
@@ -45,8 +56,9 @@ pub(in crate::db) fn holds_card(member: &str) -> String {
 
 /// The member in standing for a benefit: not suspended or erased, a session not ended by a
 /// suspension since, the current privacy consent, activated on the roster (a bound identity
-/// matching an active roster row), in one of the required unions, joined before the cutoff,
-/// holding an active card where the benefit requires one. The one place this rule is written.
+/// matching an active roster row), in one of the required unions and under the required node of
+/// the tree (its path a prefix of the member's union's), joined before the cutoff, holding an
+/// active card where the benefit requires one. The one place this rule is written.
 pub(in crate::db) fn member_standing(backend: Backend, v: &StandingValues<'_>) -> String {
     // `strpos` and `instr` take (haystack, needle) alike.
     let position = match backend {
@@ -59,12 +71,16 @@ pub(in crate::db) fn member_standing(backend: Backend, v: &StandingValues<'_>) -
                  WHERE mb.id = {member} AND mb.suspension IS NULL AND mb.erased_at IS NULL
                    AND mb.consent_version = {consent}
                    AND ({unions} = '' OR {position}(',' || {unions} || ',', ',' || r.union_org_code || ',') > 0)
+                   AND ({within} IS NULL OR EXISTS (
+                         SELECT 1 FROM union_nodes wn JOIN union_nodes un ON un.code = r.union_org_code
+                         WHERE wn.code = {within} AND substr(un.path, 1, length(wn.path)) = wn.path))
                    AND ({joined} IS NULL OR r.joined_at < {joined})
                    {session}
                    AND (NOT {needs_card} OR {card}))",
         member = v.member,
         consent = v.consent_version,
         unions = v.union_codes,
+        within = v.within,
         joined = v.joined_before,
         session = v.token_issued_at.map_or(String::new(), |issued| {
             format!("AND (mb.sessions_since IS NULL OR mb.sessions_since <= {issued})")

@@ -65,7 +65,8 @@ impl DbMembers {
     ) -> anyhow::Result<()> {
         let hash = self.email_code_hash(id, code);
         let (id, sealed) = (id.to_string(), self.crypto.seal(email.as_str()));
-        let mail = mail.to_sealed_payload(&self.crypto.seal(mail.to.as_str()));
+        // The body carries the live code: sealed like the address, never plain in the jobs table.
+        let mail = mail.to_sealed_secret_payload(&self.crypto.seal(mail.to.as_str()), &self.crypto.seal(&mail.body));
         self.write(move |conn| {
             diesel::update(members::table.find(&id))
                 .set((
@@ -80,7 +81,7 @@ impl DbMembers {
         .await
     }
 
-    /// The pending address, if `code` is its code; otherwise the try is counted.
+    /// The pending address, if `code` is its code and tries are left; every try is counted.
     pub(super) async fn confirm_pending(
         &self,
         id: MemberId,
@@ -95,14 +96,28 @@ impl DbMembers {
         let confirmed: Option<String> = self
             .db
             .transaction(move |conn| {
-                let pending: Option<String> = members::table
-                    .find(&id)
-                    .filter(members::email_code_hash.eq(&hash))
-                    .filter(members::email_code_expires_at.gt(now))
-                    .select(members::pending_email_cipher)
-                    .first::<Option<String>>(conn)
-                    .optional()?
-                    .flatten();
+                // Every try is counted before the code is looked at, in one statement that holds the
+                // row: of a burst of guesses at once only the first `max_tries` are judged at all.
+                let counted = diesel::update(
+                    members::table
+                        .find(&id)
+                        .filter(members::email_code_hash.is_not_null())
+                        .filter(members::email_code_tries.lt(max_tries)),
+                )
+                .set(members::email_code_tries.eq(members::email_code_tries + 1))
+                .execute(conn)?;
+                let pending: Option<String> = if counted == 0 {
+                    None
+                } else {
+                    members::table
+                        .find(&id)
+                        .filter(members::email_code_hash.eq(&hash))
+                        .filter(members::email_code_expires_at.gt(now))
+                        .select(members::pending_email_cipher)
+                        .first::<Option<String>>(conn)
+                        .optional()?
+                        .flatten()
+                };
                 let pending = pending.map(|sealed| crypto.open(&sealed)).transpose()?;
                 if let Some(email) = &pending {
                     diesel::update(members::table.find(&id))
@@ -116,11 +131,7 @@ impl DbMembers {
                         ))
                         .execute(conn)?;
                 } else {
-                    // A wrong code counts in one statement (parallel guesses each count); the
-                    // last allowed one burns the code.
-                    diesel::update(members::table.find(&id).filter(members::email_code_hash.is_not_null()))
-                        .set(members::email_code_tries.eq(members::email_code_tries + 1))
-                        .execute(conn)?;
+                    // The last allowed try, if wrong, burns the code.
                     diesel::update(members::table.find(&id).filter(members::email_code_tries.ge(max_tries)))
                         .set((
                             members::pending_email_cipher.eq(None::<String>),

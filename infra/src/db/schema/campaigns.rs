@@ -15,6 +15,7 @@ diesel::table! {
         updated_at -> Timestamp,
         joined_before -> Nullable<Date>,
         cardholders_only -> Bool,
+        scope_code -> Nullable<Text>,
     }
 }
 
@@ -76,6 +77,7 @@ diesel::table! {
         kind -> Text,
         address -> Text,
         created_at -> Timestamp,
+        scope_code -> Nullable<Text>,
     }
 }
 
