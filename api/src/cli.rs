@@ -42,6 +42,19 @@ enum Command {
         #[arg(long)]
         sheet: Option<String>,
     },
+    /// Import the union tree from a CSV file (the admin API's template: 工会编码, 工会名称, 类型,
+    /// 上级工会编码, 覆盖单位), rows in any order, every bad row refused by its line.
+    ImportUnions {
+        file: std::path::PathBuf,
+        /// Check the file and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the union tree (or the subtree under a union) as CSV, in the form it imports back.
+    ExportUnions {
+        #[arg(long)]
+        under: Option<String>,
+    },
     /// 会员有礼 campaigns.
     #[command(subcommand)]
     Campaigns(CampaignCommand),
@@ -142,6 +155,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Openapi => unreachable!("handled before configuration is read"),
         Command::ImportRoster { file, sheet } => import_roster(config, file, sheet).await?,
+        Command::ImportUnions { file, dry_run } => import_unions(config, file, dry_run).await?,
+        Command::ExportUnions { under } => export_unions(config, under).await?,
         Command::Campaigns(CampaignCommand::Reconcile { id }) => reconcile(config, id).await?,
         Command::RotateKeys { batch } => {
             let done = crate::rotation::rotate(&config, batch, None, std::io::stderr().is_terminal()).await?;
@@ -223,6 +238,56 @@ impl<R: std::io::Read> std::io::Read for Progress<R> {
         self.bar.inc(n as u64);
         Ok(n)
     }
+}
+
+async fn import_unions(config: Config, path: std::path::PathBuf, dry_run: bool) -> anyhow::Result<()> {
+    let file = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let infra = Infra::open(config, AppClock::System).await?;
+    let started = std::time::Instant::now();
+    let input = Box::new(std::io::BufReader::new(file));
+    let report = crate::unions::wire(&infra)
+        .unions
+        .import(&Actor::command_line(&login()), input, dry_run)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{}inserted {} updated {} unchanged {} rejected {} in {:.1}s",
+        if dry_run { "dry run, nothing written: " } else { "" },
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        started.elapsed().as_secs_f64()
+    );
+    for r in &report.rejections {
+        let column = r.refusal.column.map(|c| format!(" [{}]", c.zh)).unwrap_or_default();
+        println!("line {}{column}: {}", r.line, r.refusal);
+    }
+    if report.rejected > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn export_unions(config: Config, under: Option<String>) -> anyhow::Result<()> {
+    use domain::shared::import::ColumnSet;
+    use domain::shared::spreadsheet::line;
+    use domain::unions::file::{row_of, TreeColumn};
+    let infra = Infra::open(config, AppClock::System).await?;
+    let unions = crate::unions::wire(&infra).unions;
+    let actor = Actor::command_line(&login());
+    let root = match under {
+        Some(raw) => domain::unions::UnionCode::parse(&raw).map_err(|e| anyhow::anyhow!("{raw}: {e}"))?,
+        None => unions.home(&actor).await?.code,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    use std::io::Write;
+    write!(out, "\u{feff}{}\r\n", line(&TreeColumn::template_header()))?;
+    for node in unions.subtree(&actor, &root).await?.iter().filter(|n| n.is_open()) {
+        write!(out, "{}\r\n", line(&row_of(node)))?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 async fn import_roster(config: Config, path: std::path::PathBuf, sheet: Option<String>) -> anyhow::Result<()> {

@@ -1,8 +1,10 @@
 //! Who is calling, for the per-address limits: the peer, unless the peer is a proxy the operator
-//! trusts (`SGH_TRUSTED_PROXIES`), in which case the address that proxy saw, read from
-//! `X-Forwarded-For` (or `Forwarded: for=`) right to left past every trusted hop. Nobody else's
-//! forwarding headers are believed, so a client cannot pick its own bucket. IPv6 clients are
-//! counted per /64, the block one subscriber is routinely given.
+//! trusts (`SGH_TRUSTED_PROXIES`), in which case the address that proxy saw, read from the one
+//! header the proxy writes (`SGH_FORWARDED_HEADER`: `X-Forwarded-For`, or `Forwarded: for=`) right
+//! to left past every trusted hop. Nobody else's forwarding headers are believed, and never the
+//! other header: a proxy that appends to one passes the other through as the client wrote it, so a
+//! client could pick its own bucket with it. IPv6 clients are counted per /64, the block one
+//! subscriber is routinely given.
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -12,13 +14,36 @@ use std::net::{IpAddr, Ipv6Addr};
 use crate::error::ApiError;
 use domain::merchants::address::Network;
 
-/// The proxies whose forwarding headers are believed.
+/// The header a trusted proxy writes the client's address into.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For`: what nginx (`$proxy_add_x_forwarded_for`) and cloud load balancers write.
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=` (RFC 7239).
+    Forwarded,
+}
+
+impl ForwardingHeader {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+}
+
+/// The proxies whose forwarding header is believed, and which header that is.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Vec<Network>);
+pub struct TrustedProxies {
+    pub networks: Vec<Network>,
+    pub header: ForwardingHeader,
+}
 
 impl TrustedProxies {
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|n| n.contains(ip))
+        self.networks.iter().any(|n| n.contains(ip))
     }
 
     /// The calling client's address: the peer, or behind a trusted peer the address the
@@ -47,23 +72,27 @@ pub fn bucket(ip: IpAddr) -> String {
     }
 }
 
-/// The addresses a request's forwarding headers name, in order (nearest hop last).
-fn forwarded_for(req: &HttpRequest) -> Vec<IpAddr> {
+/// The addresses the request's forwarding header names, in order (nearest hop last).
+fn forwarded_for(req: &HttpRequest, header: ForwardingHeader) -> Vec<IpAddr> {
     let mut found = Vec::new();
-    for value in req.headers().get_all("forwarded") {
-        for element in value.to_str().unwrap_or_default().split(',') {
-            for pair in element.split(';') {
-                if let Some((key, raw)) = pair.trim().split_once('=') {
-                    if key.trim().eq_ignore_ascii_case("for") {
-                        found.extend(parse_node(raw));
+    match header {
+        ForwardingHeader::Forwarded => {
+            for value in req.headers().get_all("forwarded") {
+                for element in value.to_str().unwrap_or_default().split(',') {
+                    for pair in element.split(';') {
+                        if let Some((key, raw)) = pair.trim().split_once('=') {
+                            if key.trim().eq_ignore_ascii_case("for") {
+                                found.extend(parse_node(raw));
+                            }
+                        }
                     }
                 }
             }
         }
-    }
-    if found.is_empty() {
-        for value in req.headers().get_all("x-forwarded-for") {
-            found.extend(value.to_str().unwrap_or_default().split(',').filter_map(parse_node));
+        ForwardingHeader::XForwardedFor => {
+            for value in req.headers().get_all("x-forwarded-for") {
+                found.extend(value.to_str().unwrap_or_default().split(',').filter_map(parse_node));
+            }
         }
     }
     found
@@ -88,7 +117,7 @@ impl FromRequest for ClientAddress {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let peer = req.peer_addr().map(|a| a.ip());
         let client = match (peer, req.app_data::<web::Data<TrustedProxies>>()) {
-            (Some(peer), Some(trusted)) => Some(trusted.client(peer, || forwarded_for(req))),
+            (Some(peer), Some(trusted)) => Some(trusted.client(peer, || forwarded_for(req, trusted.header))),
             (peer, _) => peer,
         };
         ready(Ok(ClientAddress(client.map(bucket).unwrap_or_default())))
@@ -107,7 +136,7 @@ mod tests {
     fn headers_count_only_behind_a_trusted_proxy() {
         let none = TrustedProxies::default();
         assert_eq!(none.client(ip("203.0.113.9"), || vec![ip("198.51.100.1")]), ip("203.0.113.9"));
-        let lb = TrustedProxies(vec![Network::parse("10.0.0.0/8").unwrap()]);
+        let lb = TrustedProxies { networks: vec![Network::parse("10.0.0.0/8").unwrap()], ..Default::default() };
         // The client wrote a made-up first hop; the load balancer appended what it saw.
         let chain = || vec![ip("1.2.3.4"), ip("198.51.100.7"), ip("10.0.0.5")];
         assert_eq!(lb.client(ip("10.0.0.2"), chain), ip("198.51.100.7"));
@@ -129,5 +158,12 @@ mod tests {
             assert_eq!(parse_node(raw), Some(ip(expected)), "{raw}");
         }
         assert_eq!(parse_node("unknown"), None);
+    }
+
+    #[test]
+    fn the_forwarding_header_is_named_in_either_spelling() {
+        assert_eq!(ForwardingHeader::parse("X-Forwarded-For"), Some(ForwardingHeader::XForwardedFor));
+        assert_eq!(ForwardingHeader::parse(" forwarded "), Some(ForwardingHeader::Forwarded));
+        assert_eq!(ForwardingHeader::parse("x-real-ip"), None);
     }
 }

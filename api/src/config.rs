@@ -57,7 +57,8 @@ pub struct ServerConfig {
     pub metrics_bind: Option<SocketAddr>,
     /// A bearer token `/metrics` asks for (`SGH_METRICS_TOKEN`, 16 characters or more).
     pub metrics_token: Option<String>,
-    /// Proxies whose `X-Forwarded-For` / `Forwarded` is believed (`SGH_TRUSTED_PROXIES`).
+    /// Proxies whose `X-Forwarded-For` (or, with `SGH_FORWARDED_HEADER=forwarded`, `Forwarded`) is
+    /// believed (`SGH_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
@@ -253,8 +254,9 @@ impl Config {
             server: ServerConfig {
                 metrics_bind,
                 metrics_token,
-                trusted_proxies: crate::client_address::TrustedProxies(
-                    v.get("SGH_TRUSTED_PROXIES")
+                trusted_proxies: crate::client_address::TrustedProxies {
+                    networks: v
+                        .get("SGH_TRUSTED_PROXIES")
                         .unwrap_or_default()
                         .split(',')
                         .map(str::trim)
@@ -265,7 +267,13 @@ impl Config {
                             })
                         })
                         .collect::<Result<_, _>>()?,
-                ),
+                    header: match v.get("SGH_FORWARDED_HEADER") {
+                        None => Default::default(),
+                        Some(raw) => crate::client_address::ForwardingHeader::parse(raw).ok_or_else(|| {
+                            invalid("SGH_FORWARDED_HEADER", format!("'{raw}' is not x-forwarded-for or forwarded"))
+                        })?,
+                    },
+                },
                 bind: v.parse("SGH_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
                 workers: v.get("SGH_WORKERS").map(|_| v.within("SGH_WORKERS", 1, 1..=256)).transpose()?,
                 cors_origins: v
@@ -483,6 +491,10 @@ mod tests {
             ("SGH_METRICS_TOKEN", "short"),
             ("SGH_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/40"),
             ("SGH_WEBHOOK_RESENDS_PER_MINUTE", "0"),
+            ("SGH_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("SGH_TRUSTED_PROXIES", "nginx"),
+            ("SGH_FORWARDED_HEADER", "x-real-ip"),
+            ("SGH_SESSION_MAX_DAYS", "0"),
         ] {
             let err = Config::from_vars(vars(&[(var, value)])).unwrap_err();
             assert!(err.to_string().starts_with(var), "{var}: {err}");

@@ -30,7 +30,7 @@ impl RequestId {
 
 /// Operations that only read, though they are POSTs: they carry a personal number, which belongs in
 /// a body, not in a URL. Auditors may use them.
-const READS_BY_POST: [&str; 1] = ["/v1/admin/members/search"];
+const READS_BY_POST: [&str; 2] = ["/v1/admin/members/search", "/v1/admin/roster/search"];
 
 /// What a union officer may use: their own account, their union's members and the tree around
 /// it, reading; their union's applications, deciding and remarking; everything else under
@@ -42,6 +42,7 @@ pub fn officer_may(method: &Method, path: &str) -> bool {
         path,
         "/v1/admin/me"
             | "/v1/admin/members/search"
+            | "/v1/admin/roster/search"
             | "/v1/admin/unions"
             | "/v1/admin/applications"
             | "/v1/admin/application-limits"

@@ -81,6 +81,8 @@ pub struct Maintenance {
     pub imports: web::Data<crate::imports::Imports>,
     /// Applications past their time limit, escalated up the tree even while no one reads a queue.
     pub membership: web::Data<crate::membership::MembershipState>,
+    /// Roster rows and accounts from before staff could search them, given their search digests.
+    pub roster: infra::db::roster::DbRoster,
     pub clock: AppClock,
 }
 
@@ -90,6 +92,8 @@ const MAIL_BATCH: u32 = 20;
 /// Webhook deliveries in flight at once, and per merchant: a merchant whose endpoint hangs
 /// holds its own slots and no one else's.
 const WEBHOOKS_IN_FLIGHT: u32 = 16;
+/// Roster rows (and accounts) given their search digests per pass.
+const SEARCH_BATCH: i64 = 1_000;
 const WEBHOOKS_PER_MERCHANT: u32 = 2;
 
 /// The mail lane and the maintenance, until `stop`; the webhook lane runs beside it.
@@ -184,6 +188,20 @@ async fn mail_lane(runner: Arc<Runner>, maintenance: Maintenance, poll: Duration
             purge(&maintenance).await;
             purged = Some(Instant::now());
         }
+        // Every pass: rows an import by an older build (or a restore) left without them are found
+        // by name and phone again within a pass; none left costs two reads of a partial index.
+        let filled = match maintenance.roster.backfill_search(SEARCH_BATCH).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(filled = n, "roster rows and accounts given their search digests");
+                }
+                n
+            }
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "search digests could not be filled in");
+                0
+            }
+        };
         let handled = match runner.run_once(&[JobKind::Mail], MAIL_BATCH).await {
             Ok(report) => {
                 count(&report);
@@ -207,7 +225,7 @@ async fn mail_lane(runner: Arc<Runner>, maintenance: Maintenance, poll: Duration
             }
             counted = Some(Instant::now());
         }
-        if handled > 0 {
+        if handled > 0 || filled > 0 {
             continue;
         }
         tokio::select! {

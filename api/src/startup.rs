@@ -98,6 +98,7 @@ impl Application {
             cards: cards.clone(),
             imports: imports.clone(),
             membership: membership.clone(),
+            roster: infra::db::roster::DbRoster::new(infra.db.clone(), infra.crypto.clone()),
             clock: infra.clock.clone(),
         };
         let worker = tokio::spawn(job_loop::run(

@@ -8,6 +8,7 @@ mod errors;
 mod me;
 mod privacy;
 mod roster;
+mod roster_search;
 mod roster_template;
 pub mod settings;
 mod staff;
@@ -37,6 +38,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(staff::suspend)
         .service(staff::unsuspend)
         .service(roster::import_roster)
+        .service(roster_search::search_roster)
         .service(roster_template::template_xlsx)
         .service(roster_template::template_csv);
 }

@@ -44,6 +44,9 @@ pub struct ConsentEventView {
         "consent": {"version": "2026-11", "accepted_at": "2026-11-20T02:00:00Z"}, "privacy_policy_version": "2026-11",
         "created_at": "2026-11-20T01:59:00Z"},
     "wechat_unionid_bound": true,
+    "held": {"phone": "13800138000", "name": "张三", "id_number": "32050219880808123X", "real_name_bound": true,
+        "email": "zhang@example.cn", "wechat_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+        "wechat_unionid": "o6_bmasdasdsad6_2sgVt7hMZOPfL", "suspension": null},
     "consents": [{"version": "2026-11", "action": "given", "at": "2026-11-20T02:00:00Z"}],
     "vouchers": [{"id": "0193a2c5-0000-7000-8000-000000000001", "campaign_id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a",
         "gift_id": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f", "gift_name": "月饼礼盒", "voucher_code": "7KQ2M9XH4TPWC",
@@ -64,8 +67,11 @@ pub struct ConsentEventView {
         "from": "2026-12-08T03:00:00Z", "began": "joined", "until": null, "ended": null}]}))]
 pub struct Export {
     pub exported_at: DateTime<Utc>,
+    /// The account as the app shows it (identifiers masked).
     pub member: MeView,
     pub wechat_unionid_bound: bool,
+    /// What the account holds, whole: this document goes to the member alone.
+    pub held: HeldData,
     /// Oldest first.
     pub consents: Vec<ConsentEventView>,
     /// Newest first.
@@ -85,11 +91,45 @@ pub struct Export {
     pub memberships: Vec<SpellView>,
 }
 
+/// The personal data an account holds, unmasked (PIPL art. 45: the member's copy of it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldData {
+    pub phone: Option<String>,
+    /// The bound real name.
+    pub name: Option<String>,
+    /// The bound 居民身份证 number.
+    pub id_number: Option<String>,
+    pub real_name_bound: bool,
+    /// The confirmed e-mail address.
+    pub email: Option<String>,
+    /// The WeChat identifiers the account is signed in with.
+    pub wechat_openid: Option<String>,
+    pub wechat_unionid: Option<String>,
+    /// Why staff suspended the account, while it is.
+    pub suspension: Option<String>,
+}
+
+impl HeldData {
+    fn of(m: &domain::members::Member) -> Self {
+        Self {
+            phone: m.phone.as_ref().map(|p| p.as_str().to_owned()),
+            name: m.real_name.as_ref().map(|r| r.name.as_str().to_owned()),
+            id_number: m.real_name.as_ref().map(|r| r.id_number.as_str().to_owned()),
+            real_name_bound: m.real_name.is_some(),
+            email: m.email.as_ref().map(|e| e.as_str().to_owned()),
+            wechat_openid: m.wechat_openid.clone(),
+            wechat_unionid: m.wechat_unionid.clone(),
+            suspension: m.suspension.clone(),
+        }
+    }
+}
+
 /// Exports everything kept about the member.
 ///
 /// One JSON document: the account, consent history, vouchers, the card with its history, card transactions, rebates,
-/// discounted sales, applications to join, transfer or leave, and the spells of membership. Identifiers are masked as
-/// everywhere. Changes nothing.
+/// discounted sales, applications to join, transfer or leave, and the spells of membership. `member` is the account as
+/// the app shows it, masked; `held` is what the account holds, whole (phone, real name and 身份证 number, e-mail, WeChat
+/// identifiers, a suspension's reason): the document goes to the member alone. Changes nothing.
 ///
 /// Who: a member (member token).
 #[utoipa::path(operation_id = "member_export_data", tag = "members", security(("member_jwt" = [])),
@@ -121,6 +161,7 @@ pub async fn export(
     Ok(web::Json(Export {
         exported_at: now,
         wechat_unionid_bound: me.0.member.wechat_unionid.is_some(),
+        held: HeldData::of(&me.0.member),
         member: view(&state, &me.0),
         consents: consents
             .into_iter()

@@ -11,6 +11,7 @@ pub mod ports;
 pub mod profile;
 pub mod roster;
 pub mod roster_import;
+pub mod roster_search;
 
 pub use identity::{IdNumber, PersonName, PhoneNumber};
 pub use model::{Affiliation, ConsentEvent, Member, MemberId, MemberStatus, Profile, RealName};

@@ -125,6 +125,14 @@ pub trait Roster: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
     /// Where the union `code` sits in the tree (every roster code is a union of the tree).
     fn union_path(&self, code: &str) -> impl Future<Output = anyhow::Result<Option<crate::unions::NodePath>>> + Send;
+    /// Roster rows matching `criterion` in the unions under `within` (the whole roster for
+    /// `None`), in roster order, a page at a time.
+    fn search(
+        &self,
+        criterion: &super::roster_search::RosterCriterion,
+        within: Option<&crate::unions::NodePath>,
+        page: crate::shared::PageRequest,
+    ) -> impl Future<Output = anyhow::Result<crate::shared::Page<super::roster_search::RosterMember>>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

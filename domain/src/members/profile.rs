@@ -7,10 +7,12 @@ use super::error::ProfileError;
 use super::identity::{IdNumber, PersonName, PhoneNumber};
 use super::model::{ConsentEvent, MemberId, Profile};
 use super::ports::{BindError, MemberRepository, Roster};
+use super::roster_search::{RosterCriterion, RosterMember};
 use crate::admin::{Actor, NewAuditEntry};
 use crate::mail::OutboundEmail;
 use crate::shared::ephemeral::{RateDecision, RateLimiter};
-use crate::shared::{Clock, EmailAddress};
+use crate::shared::{Clock, EmailAddress, Page, PageRequest};
+use crate::unions::Scope;
 
 /// Five real-name attempts per member per day: enough for typos, too few to probe the roster.
 pub const REAL_NAME_ATTEMPTS_PER_DAY: u32 = 5;
@@ -184,6 +186,32 @@ where
         let target = if ids.is_empty() { "-".to_owned() } else { ids.join(",") };
         let entry = NewAuditEntry::by(actor, now, "member.lookup", target)
             .change(None, Some(serde_json::json!({ "by": by, "query": asked, "found": ids.len() })));
+        self.members.record_lookup(entry).await?;
+        Ok(found)
+    }
+
+    /// Staff finding people on the roster of their part of the tree (or of the union `within`, which
+    /// must lie in it: elsewhere it does not exist for them). Every search is written to the audit log
+    /// as `roster.search` with what was asked, masked, and how many rows the page held.
+    pub async fn search_roster(
+        &self,
+        actor: &Actor,
+        within: Option<Scope>,
+        criterion: RosterCriterion,
+        page: PageRequest,
+    ) -> Result<Page<RosterMember>, ProfileError> {
+        let under = match &within {
+            Some(scope) if !actor.sees(&scope.path) => return Err(ProfileError::NotFound),
+            Some(scope) => Some(scope.path.clone()),
+            None => actor.confined_to().cloned(),
+        };
+        let found = self.roster.search(&criterion, under.as_ref(), page).await?;
+        let (by, asked) = criterion.audited();
+        let target = within.as_ref().map_or_else(|| "-".to_owned(), |s| s.code.to_string());
+        let entry = NewAuditEntry::by(actor, self.clock.now(), "roster.search", target).change(
+            None,
+            Some(serde_json::json!({ "by": by, "query": asked, "found": found.items.len(), "more": found.next.is_some() })),
+        );
         self.members.record_lookup(entry).await?;
         Ok(found)
     }

@@ -8,6 +8,7 @@ use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
 use domain::mail::OutboundEmail;
 use domain::members::ports::{BindError, MemberRepository};
+use domain::members::roster_search::PhoneTail;
 use domain::members::{
     Affiliation, ConsentEvent, IdNumber, Member, MemberId, PersonName, PhoneNumber, Profile, RealName,
 };
@@ -16,8 +17,14 @@ use domain::unions::NodePath;
 
 pub(crate) const PHONE: &str = "phone";
 pub(crate) const ID_NUMBER: &str = "id_number";
+/// The blind index of a phone's last four digits, for staff searching by a masked number.
+pub(crate) const PHONE_TAIL: &str = "phone_tail";
 pub(crate) const NAME: &str = "name";
 pub(crate) const EMAIL: &str = "email";
+
+pub(crate) fn phone_tail_digest(crypto: &FieldCrypto, tail: &PhoneTail) -> String {
+    crypto.blind_index(PHONE_TAIL, tail.as_str())
+}
 
 mod consents;
 mod email;
@@ -49,6 +56,7 @@ struct MemberRow {
     sessions_since: Option<NaiveDateTime>,
     _email_code_tries: i32,
     _email_index: Option<String>,
+    _phone_tail_index: Option<String>,
 }
 
 type AffiliationRow = Option<(String, String, String, Option<NaiveDateTime>)>;
@@ -240,6 +248,7 @@ impl MemberRepository for DbMembers {
         let id = member.id.to_string();
         let phone_cipher = self.crypto.seal(phone.as_str());
         let phone_index = self.crypto.blind_index(PHONE, phone.as_str());
+        let phone_tail_index = phone_tail_digest(&self.crypto, &PhoneTail::of(phone));
         let now = member.created_at.naive_utc();
         let inserted = self
             .db
@@ -249,6 +258,7 @@ impl MemberRepository for DbMembers {
                         members::id.eq(id),
                         members::phone_cipher.eq(phone_cipher),
                         members::phone_index.eq(phone_index),
+                        members::phone_tail_index.eq(phone_tail_index),
                         members::created_at.eq(now),
                         members::updated_at.eq(now),
                     ))
@@ -378,6 +388,7 @@ impl MemberRepository for DbMembers {
                     (
                         members::phone_cipher.eq(&none),
                         members::phone_index.eq(&none),
+                        members::phone_tail_index.eq(&none),
                         members::wechat_openid.eq(&none),
                         members::wechat_unionid.eq(&none),
                         members::nickname.eq(&none),

@@ -14,7 +14,21 @@ use super::{Database, DbConn};
 use crate::crypto::FieldCrypto;
 use domain::members::ports::Roster;
 use domain::members::roster::RosterEntry;
+use domain::members::roster_search::{RosterCriterion, RosterMember};
 use domain::members::{IdNumber, PersonName};
+use domain::shared::{Page, PageRequest};
+
+mod search;
+pub use search::backfill_search_digests;
+
+/// The blind index of a name's first character, and of its first two, for staff searching by the
+/// beginning of a name.
+const NAME_HEAD: &str = "name_head";
+
+pub(crate) fn name_head_digests(crypto: &FieldCrypto, name: &PersonName) -> (String, String) {
+    let (one, two) = domain::members::roster_search::name_heads(name);
+    (crypto.blind_index(NAME_HEAD, &one), crypto.blind_index(NAME_HEAD, &two))
+}
 
 #[derive(Clone)]
 pub struct DbRoster {
@@ -26,6 +40,8 @@ pub struct DbRoster {
 struct Sealed {
     id_index: String,
     name_index: String,
+    name_head_index: String,
+    name_head2_index: String,
     name_cipher: String,
     id_cipher: String,
     union_org_code: String,
@@ -59,9 +75,12 @@ impl DbRoster {
     }
 
     fn seal(&self, e: &RosterEntry) -> Sealed {
+        let (name_head_index, name_head2_index) = name_head_digests(&self.crypto, &e.name);
         Sealed {
             id_index: self.crypto.blind_index(ID_NUMBER, e.id_number.as_str()),
             name_index: self.crypto.blind_index(NAME, e.name.as_str()),
+            name_head_index,
+            name_head2_index,
             name_cipher: self.crypto.seal(e.name.as_str()),
             id_cipher: self.crypto.seal(e.id_number.as_str()),
             union_org_code: e.union_org_code.clone(),
@@ -110,6 +129,12 @@ impl DbRoster {
         })
     }
 
+    /// Fills in up to `batch` rows' (and accounts') missing search digests; see
+    /// [`backfill_search_digests`].
+    pub async fn backfill_search(&self, batch: i64) -> anyhow::Result<u64> {
+        backfill_search_digests(&self.db, &self.crypto, batch).await
+    }
+
     /// [`Self::seal_batch`] then [`Self::write_batch`].
     pub fn upsert_batch(&self, entries: &[RosterEntry], now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
         self.write_batch(&self.seal_batch(entries), now)
@@ -118,19 +143,20 @@ impl DbRoster {
 
 const MERGE: &str = "
     WITH up AS (
-        INSERT INTO roster (id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name,
-                            member_no, status, updated_at, joined_at)
-        SELECT id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name, member_no,
-               status, $1, $1
+        INSERT INTO roster (id_index, name_index, name_head_index, name_head2_index, name_cipher, id_cipher,
+                            union_org_code, union_org_name, member_no, status, updated_at, joined_at)
+        SELECT id_index, name_index, name_head_index, name_head2_index, name_cipher, id_cipher, union_org_code,
+               union_org_name, member_no, status, $1, $1
         FROM roster_staging
         ON CONFLICT (id_index) DO UPDATE SET
             name_index = EXCLUDED.name_index, name_cipher = EXCLUDED.name_cipher,
+            name_head_index = EXCLUDED.name_head_index, name_head2_index = EXCLUDED.name_head2_index,
             id_cipher = EXCLUDED.id_cipher, union_org_code = EXCLUDED.union_org_code,
             union_org_name = EXCLUDED.union_org_name, member_no = EXCLUDED.member_no,
             status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
         WHERE roster.name_index <> EXCLUDED.name_index OR roster.union_org_code <> EXCLUDED.union_org_code
            OR roster.union_org_name <> EXCLUDED.union_org_name OR roster.member_no <> EXCLUDED.member_no
-           OR roster.status <> EXCLUDED.status
+           OR roster.status <> EXCLUDED.status OR roster.name_head_index IS NULL
         RETURNING (xmax = 0) AS fresh
     )
     SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) AS total FROM up";
@@ -156,8 +182,9 @@ const ADOPT_ONE: &str = "
 fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) -> anyhow::Result<BatchOutcome> {
     pg.batch_execute(
         "CREATE TEMP TABLE IF NOT EXISTS roster_staging (
-            id_index TEXT, name_index TEXT, name_cipher TEXT, id_cipher TEXT, union_org_code TEXT,
-            union_org_name TEXT, member_no TEXT, status TEXT) ON COMMIT DELETE ROWS",
+            id_index TEXT, name_index TEXT, name_head_index TEXT, name_head2_index TEXT, name_cipher TEXT,
+            id_cipher TEXT, union_org_code TEXT, union_org_name TEXT, member_no TEXT, status TEXT)
+            ON COMMIT DELETE ROWS",
     )?;
     diesel::copy_from(roster_staging::table)
         .from_raw_data(roster_staging::table, |out| {
@@ -167,6 +194,8 @@ fn copy_and_merge(pg: &mut PgConnection, rows: &[Sealed], now: DateTime<Utc>) ->
                 w.write_record([
                     &r.id_index,
                     &r.name_index,
+                    &r.name_head_index,
+                    &r.name_head2_index,
                     &r.name_cipher,
                     &r.id_cipher,
                     &r.union_org_code,
@@ -193,20 +222,23 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
     let mut touched = 0u64;
     for r in rows {
         touched += diesel::sql_query(
-            "INSERT INTO roster (id_index, name_index, name_cipher, id_cipher, union_org_code, union_org_name,
-                                 member_no, status, updated_at, joined_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO roster (id_index, name_index, name_head_index, name_head2_index, name_cipher, id_cipher,
+                                 union_org_code, union_org_name, member_no, status, updated_at, joined_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id_index) DO UPDATE SET
                 name_index = excluded.name_index, name_cipher = excluded.name_cipher,
+                name_head_index = excluded.name_head_index, name_head2_index = excluded.name_head2_index,
                 id_cipher = excluded.id_cipher, union_org_code = excluded.union_org_code,
                 union_org_name = excluded.union_org_name, member_no = excluded.member_no,
                 status = excluded.status, updated_at = excluded.updated_at
              WHERE roster.name_index <> excluded.name_index OR roster.union_org_code <> excluded.union_org_code
                 OR roster.union_org_name <> excluded.union_org_name OR roster.member_no <> excluded.member_no
-                OR roster.status <> excluded.status",
+                OR roster.status <> excluded.status OR roster.name_head_index IS NULL",
         )
         .bind::<Text, _>(&r.id_index)
         .bind::<Text, _>(&r.name_index)
+        .bind::<Text, _>(&r.name_head_index)
+        .bind::<Text, _>(&r.name_head2_index)
         .bind::<Text, _>(&r.name_cipher)
         .bind::<Text, _>(&r.id_cipher)
         .bind::<Text, _>(&r.union_org_code)
@@ -250,6 +282,16 @@ impl Roster for DbRoster {
             })
             .await?;
         Ok(path.map(domain::unions::NodePath::stored))
+    }
+
+    async fn search(
+        &self,
+        criterion: &RosterCriterion,
+        within: Option<&domain::unions::NodePath>,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<RosterMember>> {
+        let (this, criterion, within) = (self.clone(), criterion.clone(), within.cloned());
+        self.db.run(move |conn| this.search_blocking(conn, &criterion, within.as_ref(), page)).await
     }
 
     async fn is_active_member(&self, name: &PersonName, id_number: &IdNumber) -> anyhow::Result<bool> {

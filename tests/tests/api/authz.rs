@@ -53,6 +53,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/v1/admin/members/{id}/suspension", "UUUPPFFF"),
     ("DELETE", "/v1/admin/members/{id}/suspension", "UUUPPFFF"),
     ("POST", "/v1/admin/roster/imports", "UUUPPFFF"),
+    ("POST", "/v1/admin/roster/search", "UUUPPPFP"),
     ("GET", "/v1/admin/roster/template.xlsx", "UUUPPPFF"),
     ("GET", "/v1/admin/roster/template.csv", "UUUPPPFF"),
     ("GET", "/v1/admin/imports/{id}", "UUUPPFFF"),

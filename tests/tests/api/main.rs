@@ -49,6 +49,7 @@ mod readiness;
 mod real_name;
 mod redis_cluster;
 mod roster_files;
+mod roster_search;
 mod schema;
 mod scope_matrix;
 mod spec_lint;

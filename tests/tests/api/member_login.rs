@@ -125,17 +125,18 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_bucket(backend: Backend)
     }
     app.send(code("13720000010".into(), "2001:db8:0:1::8")).await.problem(429, "rate_limited");
     assert_eq!(app.send(code("13720000011".into(), "\"[2001:db8:0:2::7]:4711\"")).await.status, 202);
-    // The standard `Forwarded` header (RFC 7239) names the client the same way.
+    // The proxy appends to `X-Forwarded-For` and passes a `Forwarded` header on as the client wrote
+    // it: that one is the client's own word, and buys no fresh bucket.
     let standard = |phone: String, client: &str| {
         Req::post("/v1/auth/otp")
             .header("forwarded", &format!("for={client};proto=https"))
             .json(json!({"phone": phone}))
     };
+    let spoofed = |phone: String, claimed: &str| standard(phone, claimed).header("x-forwarded-for", "198.51.100.30");
     for i in 0..10 {
-        assert_eq!(app.send(standard(format!("1374000000{i}"), "192.0.2.60")).await.status, 202, "request {i}");
+        assert_eq!(app.send(spoofed(format!("1375000000{i}"), &format!("192.0.2.{i}"))).await.status, 202);
     }
-    app.send(standard("13740000010".into(), "\"192.0.2.60:5122\"")).await.problem(429, "rate_limited");
-    assert_eq!(app.send(standard("13740000011".into(), "192.0.2.61")).await.status, 202, "another client");
+    app.send(spoofed("13750000010".into(), "192.0.2.99")).await.problem(429, "rate_limited");
     // Staff sign-in attempts are counted per client behind the proxy too.
     let staff = |client: &str| {
         Req::post("/v1/admin/session")
@@ -147,6 +148,23 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_bucket(backend: Backend)
     }
     app.send(staff("198.51.100.20")).await.problem(429, "rate_limited");
     assert_eq!(app.send(staff("198.51.100.21")).await.status, 401, "another client");
+
+    // A proxy that writes the standard `Forwarded` header (RFC 7239) instead: it names the client,
+    // and an `X-Forwarded-For` is then the client's own word.
+    let options =
+        Options::default().var("SGH_TRUSTED_PROXIES", "127.0.0.1,::1").var("SGH_FORWARDED_HEADER", "forwarded");
+    let app = TestApp::spawn_with(backend, options).await;
+    for i in 0..10 {
+        assert_eq!(app.send(standard(format!("1374000000{i}"), "192.0.2.60")).await.status, 202, "request {i}");
+    }
+    app.send(standard("13740000010".into(), "\"192.0.2.60:5122\"")).await.problem(429, "rate_limited");
+    assert_eq!(app.send(standard("13740000011".into(), "192.0.2.61")).await.status, 202, "another client");
+    for i in 0..10 {
+        let request =
+            standard(format!("1376000000{i}"), "192.0.2.70").header("x-forwarded-for", &format!("203.0.113.{i}"));
+        assert_eq!(app.send(request).await.status, 202);
+    }
+    app.send(standard("13760000010".into(), "192.0.2.70")).await.problem(429, "rate_limited");
 
     // Without trusted proxies the header is the client's own word, and ignored.
     let app = TestApp::spawn(backend).await;

@@ -48,6 +48,19 @@ async fn the_export_holds_everything_kept_about_the_member(backend: Backend) {
     let spells = app.send(Req::get("/v1/me/memberships").bearer(&shopper)).await.json();
     assert_eq!(mine["memberships"], spells["items"], "the spells of membership as the member reads them");
     assert_eq!(mine["member"]["status"], "activated");
+    // What the account holds, whole, beside the masked view the app shows.
+    let held = &mine["held"];
+    let (phone, id, name) =
+        (held["phone"].as_str().unwrap(), held["id_number"].as_str().unwrap(), held["name"].as_str().unwrap());
+    assert!(phone.len() == 11 && phone.bytes().all(|b| b.is_ascii_digit()), "{held}");
+    assert_eq!(format!("{}****{}", &phone[..3], &phone[7..]), mine["member"]["phone"].as_str().unwrap());
+    assert_eq!(
+        format!("{}**********{}", &id[..4], &id[14..]),
+        mine["member"]["real_name"]["id_number"].as_str().unwrap()
+    );
+    let masked: String = name.chars().take(1).chain(name.chars().skip(1).map(|_| '*')).collect();
+    assert_eq!(masked, mine["member"]["real_name"]["name"].as_str().unwrap());
+    assert_eq!((held["real_name_bound"].as_bool(), held["suspension"].is_null()), (Some(true), true), "{held}");
     assert_eq!(mine["consents"].as_array().map(Vec::len), Some(1), "{}", mine["consents"]);
     assert_eq!(mine["consents"][0]["action"], "given");
     assert_eq!(mine["vouchers"][0]["gift_id"], gift.as_str());

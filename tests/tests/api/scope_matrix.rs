@@ -28,6 +28,7 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("POST", "/v1/admin/members/{id}/suspension", "404"),
     ("DELETE", "/v1/admin/members/{id}/suspension", "404"),
     ("POST", "/v1/admin/roster/imports", "inside"),
+    ("POST", "/v1/admin/roster/search", "inside"),
     ("GET", "/v1/admin/roster/template.xlsx", "-"),
     ("GET", "/v1/admin/roster/template.csv", "-"),
     ("GET", "/v1/admin/imports/{id}", "404"),

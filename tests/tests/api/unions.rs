@@ -329,3 +329,53 @@ async fn roster_codes_the_tree_lacks_become_unplaced_unions_to_place(backend: Ba
         app.send(Req::patch("/v1/admin/unions/SZ-NEW-01").bearer(&auditor).json(json!({"name": "改名"}))).await;
     assert_eq!(refused.status, 403);
 }
+
+/// `sgh` as the operator runs it on the server, against this test's database.
+fn sgh(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let deps = std::env::current_exe().unwrap();
+    let bin = deps.parent().and_then(|d| d.parent()).unwrap().join("sgh");
+    assert!(bin.exists(), "{} is built by `cargo test --workspace` (or `cargo build -p api`)", bin.display());
+    std::process::Command::new(bin).args(args).env_clear().envs(app.env.vars()).env("SGH_LOG", "off").output().unwrap()
+}
+
+on_both_backends!(the_command_line_loads_and_prints_the_tree);
+
+async fn the_command_line_loads_and_prints_the_tree(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let city = app.staff(Role::Admin).await;
+    let file = app.env.dir.join("tree.csv");
+    std::fs::write(
+        &file,
+        "工会编码,工会名称,类型,上级工会编码\nSZ-SIP-WT,娄葑街道总工会,街道总工会,SZ-SIP\nSZ-SIP,苏州工业园区总工会,区总工会,ROOT\n\
+         SZ-SIP-WT-G01,某科技公司工会,基层工会,SZ-SIP-WT\nSZ-X-G01,某医院工会,基层工会,SZ-NOPE\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+
+    // A dry run reports the refused row by its line and writes nothing; the run writes the rest.
+    let dry = sgh(&app, &["import-unions", "--dry-run", path]);
+    let out = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(1), "{out} {}", String::from_utf8_lossy(&dry.stderr));
+    assert!(out.contains("dry run") && out.contains("line 5"), "{out}");
+    let reply = app.send(Req::get("/v1/admin/unions/SZ-SIP").bearer(&city)).await;
+    assert_eq!(reply.status, 404, "nothing written by a dry run");
+    let run = sgh(&app, &["import-unions", path]);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "a refused row fails the command: {out}");
+    assert!(out.contains("inserted 3") && out.contains("line 5") && out.contains("SZ-NOPE"), "{out}");
+    assert_eq!(union(&app, &city, "SZ-SIP-WT-G01").await["parent_code"], "SZ-SIP-WT");
+
+    // The export is the API's: parents first, and it imports back unchanged.
+    let export = sgh(&app, &["export-unions", "--under", "SZ-SIP"]);
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let csv = String::from_utf8(export.stdout).unwrap();
+    let api = app.send(Req::get("/v1/admin/unions/export.csv?under=SZ-SIP").bearer(&city)).await.text();
+    assert_eq!(csv, api);
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    std::fs::write(&file, &csv).unwrap();
+    let again = sgh(&app, &["import-unions", path]);
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success() && out.contains("unchanged 3"), "{out}");
+    let unknown = sgh(&app, &["export-unions", "--under", "SZ-NOPE"]);
+    assert!(!unknown.status.success());
+}

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::super::roster::name_head_digests;
 use super::super::schema::{admin_users, application_comments, applications, members, roster, union_nodes};
 use super::super::{audit, jobs, DbConn};
 use super::node;
@@ -17,7 +18,7 @@ use crate::crypto::FieldCrypto;
 use domain::admin::NewAuditEntry;
 use domain::jobs::JobKind;
 use domain::mail::OutboundEmail;
-use domain::members::MemberId;
+use domain::members::{MemberId, PersonName};
 use domain::membership::model::{Application, ApplicationId, Comment, Decision, Request, SpellEvent};
 use domain::membership::notice;
 use domain::membership::rules::{check_decider, check_request, check_seen, check_standing, check_target};
@@ -172,7 +173,13 @@ fn bind(conn: &mut DbConn, member: &str, p: &Person, at: NaiveDateTime) -> Resul
 }
 
 /// Writes what an approval means to the roster and the history; a join's new member number.
-fn approve(conn: &mut DbConn, r: &Record, kind: ApplicationKind, at: NaiveDateTime) -> Result<Option<String>, Refused> {
+fn approve(
+    conn: &mut DbConn,
+    crypto: &FieldCrypto,
+    r: &Record,
+    kind: ApplicationKind,
+    at: NaiveDateTime,
+) -> Result<Option<String>, Refused> {
     let p = applicant(conn, r)?;
     let (mut standing, current) = standing(conn, p.as_ref(), true)?;
     if let (Some(p), None, ApplicationKind::Join) = (&p, &standing.active_in, kind) {
@@ -193,8 +200,13 @@ fn approve(conn: &mut DbConn, r: &Record, kind: ApplicationKind, at: NaiveDateTi
                 let federation = target.parent.as_ref().unwrap_or(&target.code).to_string();
                 let number = allocate(conn, &federation)?;
                 // A former member's row (left) takes the new membership; anyone else gets one.
+                let opened = crypto.open(&p.name_cipher).map_err(anyhow::Error::from)?;
+                let name = PersonName::parse(&opened).map_err(anyhow::Error::from)?;
+                let (head, head2) = name_head_digests(crypto, &name);
                 let row = (
                     roster::name_index.eq(&p.name_index),
+                    roster::name_head_index.eq(&head),
+                    roster::name_head2_index.eq(&head2),
                     roster::name_cipher.eq(&p.name_cipher),
                     roster::id_cipher.eq(&p.id_cipher),
                     roster::union_org_code.eq(union.as_str()),
@@ -260,7 +272,7 @@ pub(super) fn decide(
         Decision::Refuse { reason } => (ApplicationState::Refused, Some(reason.clone())),
     };
     let number = match decision {
-        Decision::Approve { .. } => approve(conn, &r, r.kind()?, at)?,
+        Decision::Approve { .. } => approve(conn, crypto, &r, r.kind()?, at)?,
         Decision::Refuse { .. } => None,
     };
     diesel::update(applications::table.filter(applications::seq.eq(r.seq)))

@@ -27,6 +27,7 @@ diesel::table! {
         sessions_since -> Nullable<Timestamp>,
         email_code_tries -> Integer,
         email_index -> Nullable<Text>,
+        phone_tail_index -> Nullable<Text>,
     }
 }
 
@@ -67,6 +68,8 @@ diesel::table! {
         status -> Text,
         updated_at -> Timestamp,
         joined_at -> Nullable<Timestamp>,
+        name_head_index -> Nullable<Text>,
+        name_head2_index -> Nullable<Text>,
     }
 }
 
@@ -75,6 +78,8 @@ diesel::table! {
     roster_staging (id_index) {
         id_index -> Text,
         name_index -> Text,
+        name_head_index -> Text,
+        name_head2_index -> Text,
         name_cipher -> Text,
         id_cipher -> Text,
         union_org_code -> Text,
