@@ -291,3 +291,57 @@ async fn wechat_identity_is_bound_through_a_ticket_once() {
     auth.login_with_code("13900000000", "444444", Some(&bind_ticket)).await.unwrap();
     assert!(matches!(auth.wechat_login("openid-9").await.unwrap(), super::auth::WeChatLogin::SignedIn(_)));
 }
+
+impl Roster for Fakes {
+    async fn is_active_member(&self, _: &PersonName, _: &IdNumber) -> anyhow::Result<bool> {
+        Ok(false)
+    }
+    async fn union_path(&self, _: &str) -> anyhow::Result<Option<crate::unions::NodePath>> {
+        Ok(None)
+    }
+    async fn search(
+        &self,
+        _: &super::roster_search::RosterCriterion,
+        _: Option<&crate::unions::NodePath>,
+        _: crate::shared::PageRequest,
+    ) -> anyhow::Result<crate::shared::Page<super::roster_search::RosterMember>> {
+        unimplemented!("not used by e-mail confirmation")
+    }
+}
+
+#[tokio::test]
+async fn confirmation_mails_are_three_an_hour_and_ten_a_day_per_member_and_per_address() {
+    let fakes = Fakes::default();
+    let profiles = super::profile::Profiles {
+        members: fakes.clone(),
+        roster: fakes.clone(),
+        limiter: fakes.clone(),
+        clock: Fixed,
+        policy_version: "2026-11".into(),
+    };
+    let (one, other) = (MemberId::new(), MemberId::new());
+    let to = |a: &str| EmailAddress::parse(a).unwrap();
+    let too_many =
+        |r: Result<(), super::error::ProfileError>| matches!(r, Err(super::error::ProfileError::TooManyMails { .. }));
+    // Ten in a day, three in any hour: the hours pass, the day does not.
+    for hour in 0..4 {
+        for i in 0..3 {
+            let sent = profiles.request_email(one, to(&format!("m{hour}{i}@example.cn"))).await;
+            if hour * 3 + i < 10 {
+                assert!(sent.is_ok(), "mail {} of the day", hour * 3 + i + 1);
+            } else {
+                assert!(too_many(sent), "mail {} of the day", hour * 3 + i + 1);
+            }
+        }
+        if hour < 3 {
+            assert!(too_many(profiles.request_email(one, to("late@example.cn")).await), "a fourth in hour {hour}");
+        }
+        // The hour's windows close; the day's stay open.
+        fakes.hits.lock().unwrap().retain(|k, _| !k.ends_with(":3600"));
+    }
+    // Per address too, whoever asks and however the address is spelt.
+    for i in 0..3 {
+        assert!(profiles.request_email(MemberId::new(), to("Shared@Example.cn")).await.is_ok(), "mail {i}");
+    }
+    assert!(too_many(profiles.request_email(other, to("SHARED@example.CN")).await));
+}

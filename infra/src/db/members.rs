@@ -306,17 +306,24 @@ impl MemberRepository for DbMembers {
         now: DateTime<Utc>,
     ) -> Result<(), BindError> {
         let id = id.to_string();
+        let (name_index, id_index) =
+            (self.crypto.blind_index(NAME, name.as_str()), self.crypto.blind_index(ID_NUMBER, id_number.as_str()));
         let values = (
             members::name_cipher.eq(self.crypto.seal(name.as_str())),
-            members::name_index.eq(self.crypto.blind_index(NAME, name.as_str())),
+            members::name_index.eq(name_index.clone()),
             members::id_cipher.eq(self.crypto.seal(id_number.as_str())),
-            members::id_index.eq(self.crypto.blind_index(ID_NUMBER, id_number.as_str())),
+            members::id_index.eq(id_index.clone()),
             members::real_name_at.eq(now.naive_utc()),
             members::updated_at.eq(now.naive_utc()),
         );
         self.db
             .transaction(move |conn| {
-                diesel::update(members::table.find(id)).set(values).execute(conn)?;
+                diesel::update(members::table.find(&id)).set(values).execute(conn)?;
+                diesel::update(
+                    roster::table.filter(roster::id_index.eq(&id_index)).filter(roster::name_index.eq(&name_index)),
+                )
+                .set(roster::member_id.eq(&id))
+                .execute(conn)?;
                 Ok::<_, StoreError>(())
             })
             .await
@@ -407,6 +414,10 @@ impl MemberRepository for DbMembers {
                         members::updated_at.eq(now),
                     ),
                 ))
+                .execute(conn)?;
+            // The roster row no longer has an account behind it.
+            diesel::update(roster::table.filter(roster::member_id.eq(&id)))
+                .set(roster::member_id.eq(&none))
                 .execute(conn)?;
             // An open application goes with the account; what any application holds of the
             // person (the name and number given, workplace, reasons) goes too.

@@ -144,12 +144,14 @@ impl DbRoster {
 const MERGE: &str = "
     WITH up AS (
         INSERT INTO roster (id_index, name_index, name_head_index, name_head2_index, name_cipher, id_cipher,
-                            union_org_code, union_org_name, member_no, status, updated_at, joined_at)
-        SELECT id_index, name_index, name_head_index, name_head2_index, name_cipher, id_cipher, union_org_code,
-               union_org_name, member_no, status, $1, $1
-        FROM roster_staging
+                            union_org_code, union_org_name, member_no, status, updated_at, joined_at, member_id)
+        SELECT s.id_index, s.name_index, s.name_head_index, s.name_head2_index, s.name_cipher, s.id_cipher,
+               s.union_org_code, s.union_org_name, s.member_no, s.status, $1, $1,
+               (SELECT m.id FROM members m WHERE m.id_index = s.id_index AND m.name_index = s.name_index
+                   AND m.erased_at IS NULL LIMIT 1)
+        FROM roster_staging s
         ON CONFLICT (id_index) DO UPDATE SET
-            name_index = EXCLUDED.name_index, name_cipher = EXCLUDED.name_cipher,
+            name_index = EXCLUDED.name_index, name_cipher = EXCLUDED.name_cipher, member_id = EXCLUDED.member_id,
             name_head_index = EXCLUDED.name_head_index, name_head2_index = EXCLUDED.name_head2_index,
             id_cipher = EXCLUDED.id_cipher, union_org_code = EXCLUDED.union_org_code,
             union_org_name = EXCLUDED.union_org_name, member_no = EXCLUDED.member_no,
@@ -223,10 +225,12 @@ fn upsert_each(lite: &mut SqliteConnection, rows: &[Sealed], now: DateTime<Utc>)
     for r in rows {
         touched += diesel::sql_query(
             "INSERT INTO roster (id_index, name_index, name_head_index, name_head2_index, name_cipher, id_cipher,
-                                 union_org_code, union_org_name, member_no, status, updated_at, joined_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 union_org_code, union_org_name, member_no, status, updated_at, joined_at, member_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                     (SELECT m.id FROM members m WHERE m.id_index = ?1 AND m.name_index = ?2
+                         AND m.erased_at IS NULL LIMIT 1))
              ON CONFLICT (id_index) DO UPDATE SET
-                name_index = excluded.name_index, name_cipher = excluded.name_cipher,
+                name_index = excluded.name_index, name_cipher = excluded.name_cipher, member_id = excluded.member_id,
                 name_head_index = excluded.name_head_index, name_head2_index = excluded.name_head2_index,
                 id_cipher = excluded.id_cipher, union_org_code = excluded.union_org_code,
                 union_org_name = excluded.union_org_name, member_no = excluded.member_no,

@@ -225,3 +225,51 @@ async fn rows_from_before_the_search_are_found_once_the_job_loop_fills_them_in(b
     }
     assert_eq!(app.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM roster WHERE name_head_index IS NULL").await, 0);
 }
+
+on_both_backends!(a_report_counts_the_activated_through_bindings_renamed_rows_and_erasures);
+
+/// The report counts activated members from the account kept on each roster row: a binding sets
+/// it, an import that renames the row clears it (the account no longer matches) and one that names
+/// it back restores it, an erasure clears it.
+async fn a_report_counts_the_activated_through_bindings_renamed_rows_and_erasures(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let city = app.staff(Role::Admin).await;
+    app.load_tree(&city, TREE).await;
+    let import = |csv: String| {
+        let city = city.clone();
+        let app = &app;
+        async move {
+            let reply =
+                app.send(Req::post("/v1/admin/roster/imports").bearer(&city).raw("text/csv", csv.into_bytes())).await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+        }
+    };
+    import(roster_csv()).await;
+    let activated = || async {
+        let report = app.send(Req::get("/v1/admin/unions/SZ-SIP-WT/report").bearer(&city)).await;
+        assert_eq!(report.status, 200, "{}", report.text());
+        let r = report.json();
+        (r["members"].as_u64().unwrap(), r["activated"].as_u64().unwrap())
+    };
+    assert_eq!(activated().await, (31, 0));
+    account(&app, "13800001234", 0).await;
+    account(&app, "13700005678", 3).await;
+    account(&app, "13900001234", 2).await; // in another street
+    assert_eq!(activated().await, (31, 2));
+
+    let renamed = |name: &str| {
+        format!(
+            "姓名,身份证号,工会编码,工会名称,会员编号,状态\n{name},{},SZ-SIP-WT-G01,x,WT-0001,在会\n",
+            id_number("19900101", 0)
+        )
+    };
+    import(renamed("王晓明")).await;
+    assert_eq!(activated().await, (31, 1), "the account no longer matches its row");
+    import(renamed("王小明")).await;
+    assert_eq!(activated().await, (31, 2), "named back, matched again");
+
+    let token = app.member_token("13700005678").await;
+    let erased = app.send(Req::new(actix_web::http::Method::DELETE, "/v1/me").bearer(&token)).await;
+    assert!(erased.status < 300, "{}", erased.text());
+    assert_eq!(activated().await, (31, 1), "an erased account activates nothing");
+}

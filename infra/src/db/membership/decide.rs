@@ -207,6 +207,7 @@ fn approve(
                     roster::name_index.eq(&p.name_index),
                     roster::name_head_index.eq(&head),
                     roster::name_head2_index.eq(&head2),
+                    roster::member_id.eq(&r.member_id),
                     roster::name_cipher.eq(&p.name_cipher),
                     roster::id_cipher.eq(&p.id_cipher),
                     roster::union_org_code.eq(union.as_str()),

@@ -29,28 +29,13 @@ pub(super) fn count(conn: &mut DbConn, under: &NodePath, from: Month, to: Month)
             .filter(union_nodes::path.lt(hi.clone()))
             .select(union_nodes::code)
     };
-    let members: i64 = roster::table
-        .filter(roster::status.eq("active"))
-        .filter(roster::union_org_code.eq_any(subtree()))
-        .select(count_star())
-        .first(conn)?;
-    let activated_rows = || {
-        members::table.inner_join(
-            roster::table.on(roster::id_index
-                .nullable()
-                .eq(members::id_index)
-                .and(roster::name_index.nullable().eq(members::name_index))
-                .and(roster::status.eq("active"))),
-        )
-    };
-    let activated: i64 = activated_rows()
-        .filter(roster::union_org_code.eq_any(subtree()))
-        .filter(members::erased_at.is_null())
-        .select(count_star())
-        .first(conn)?;
+    let active = || roster::table.filter(roster::status.eq("active")).filter(roster::union_org_code.eq_any(subtree()));
+    let members: i64 = active().select(count_star()).first(conn)?;
+    // Activated: an active row with an account bound to it (kept on the row), read by index.
+    let activated: i64 = active().filter(roster::member_id.is_not_null()).select(count_star()).first(conn)?;
     let (starts, ends) = (utc(from.starts()), utc(to.next().starts()));
-    let activations: Vec<Option<NaiveDateTime>> = activated_rows()
-        .filter(roster::union_org_code.eq_any(subtree()))
+    let activations: Vec<Option<NaiveDateTime>> = active()
+        .inner_join(members::table.on(members::id.nullable().eq(roster::member_id)))
         .filter(members::erased_at.is_null())
         .filter(members::real_name_at.ge(starts))
         .filter(members::real_name_at.lt(ends))

@@ -70,6 +70,7 @@ diesel::table! {
         joined_at -> Nullable<Timestamp>,
         name_head_index -> Nullable<Text>,
         name_head2_index -> Nullable<Text>,
+        member_id -> Nullable<Text>,
     }
 }
 
