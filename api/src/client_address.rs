@@ -42,6 +42,27 @@ pub struct TrustedProxies {
 }
 
 impl TrustedProxies {
+    /// From `SGH_TRUSTED_PROXIES` (addresses or CIDRs, comma-separated) and `SGH_FORWARDED_HEADER`;
+    /// a bad value is the setting's name and what is wrong with it.
+    pub fn from_settings(networks: Option<&str>, header: Option<&str>) -> Result<Self, (&'static str, String)> {
+        let networks = networks
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                Network::parse(n)
+                    .ok_or_else(|| ("SGH_TRUSTED_PROXIES", format!("'{n}' is not an address or address/prefix")))
+            })
+            .collect::<Result<_, _>>()?;
+        let header = match header {
+            None => ForwardingHeader::default(),
+            Some(raw) => ForwardingHeader::parse(raw)
+                .ok_or_else(|| ("SGH_FORWARDED_HEADER", format!("'{raw}' is not x-forwarded-for or forwarded")))?,
+        };
+        Ok(Self { networks, header })
+    }
+
     fn trusts(&self, ip: IpAddr) -> bool {
         self.networks.iter().any(|n| n.contains(ip))
     }

@@ -254,26 +254,11 @@ impl Config {
             server: ServerConfig {
                 metrics_bind,
                 metrics_token,
-                trusted_proxies: crate::client_address::TrustedProxies {
-                    networks: v
-                        .get("SGH_TRUSTED_PROXIES")
-                        .unwrap_or_default()
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .map(|n| {
-                            domain::merchants::address::Network::parse(n).ok_or_else(|| {
-                                invalid("SGH_TRUSTED_PROXIES", format!("'{n}' is not an address or address/prefix"))
-                            })
-                        })
-                        .collect::<Result<_, _>>()?,
-                    header: match v.get("SGH_FORWARDED_HEADER") {
-                        None => Default::default(),
-                        Some(raw) => crate::client_address::ForwardingHeader::parse(raw).ok_or_else(|| {
-                            invalid("SGH_FORWARDED_HEADER", format!("'{raw}' is not x-forwarded-for or forwarded"))
-                        })?,
-                    },
-                },
+                trusted_proxies: crate::client_address::TrustedProxies::from_settings(
+                    v.get("SGH_TRUSTED_PROXIES"),
+                    v.get("SGH_FORWARDED_HEADER"),
+                )
+                .map_err(|(var, message)| invalid(var, message))?,
                 bind: v.parse("SGH_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
                 workers: v.get("SGH_WORKERS").map(|_| v.within("SGH_WORKERS", 1, 1..=256)).transpose()?,
                 cors_origins: v

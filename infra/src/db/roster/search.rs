@@ -18,7 +18,7 @@ use domain::shared::{Cursor, Page, PageRequest};
 use domain::unions::NodePath;
 
 /// Rows read at a time when the digest alone does not decide a match (a prefix longer than two
-/// characters, or a phone whose account is not matched to the row).
+/// characters).
 const CHUNK: i64 = 200;
 /// Rows looked at by one request at most: past it the page comes back short, with a cursor to go on.
 const SCAN_LIMIT: usize = 5_000;
@@ -27,8 +27,7 @@ const SCAN_LIMIT: usize = 5_000;
 #[diesel(table_name = roster)]
 struct Row {
     id: i64,
-    id_index: String,
-    name_index: String,
+    member_id: Option<String>,
     name_cipher: String,
     id_cipher: String,
     union_org_code: String,
@@ -77,7 +76,6 @@ impl DbRoster {
         // Whether every row the digests find is a match, so exactly a page (and one more) is read.
         let exact = match criterion {
             RosterCriterion::NamePrefix(p) => p.is_head(),
-            RosterCriterion::PhoneTail(_) => false,
             _ => true,
         };
         let chunk = if exact { want as i64 } else { CHUNK };
@@ -91,8 +89,8 @@ impl DbRoster {
             scanned += rows.len();
             let accounts = accounts(conn, &self.crypto, &rows)?;
             for row in rows {
-                let account = accounts.get(&(row.id_index.clone(), row.name_index.clone())).cloned();
-                if let Some(member) = self.open(row, account, criterion, &matcher)? {
+                let account = row.member_id.as_ref().and_then(|id| accounts.get(id)).cloned();
+                if let Some(member) = self.open(row, account, criterion)? {
                     found.push(member);
                     if found.len() == want {
                         return Ok(Page::from_overfetch(found, page.limit, |m| m.key));
@@ -110,19 +108,16 @@ impl DbRoster {
         }
     }
 
-    /// The row opened, if it matches: a longer name prefix is checked against the opened name, a
-    /// phone search keeps only rows whose own account has the phone.
+    /// The row opened, if it matches: a longer name prefix is checked against the opened name.
     fn open(
         &self,
         row: Row,
-        account: Option<(RosterAccount, String)>,
+        account: Option<RosterAccount>,
         criterion: &RosterCriterion,
-        matcher: &Match,
     ) -> anyhow::Result<Option<RosterMember>> {
         let name = PersonName::parse(&self.crypto.open(&row.name_cipher)?)?;
-        let keep = match (criterion, matcher) {
-            (RosterCriterion::NamePrefix(p), _) => name.as_str().starts_with(p.as_str()),
-            (_, Match::PhoneTail(wanted)) => account.as_ref().is_some_and(|(_, tail)| tail == wanted),
+        let keep = match criterion {
+            RosterCriterion::NamePrefix(p) => name.as_str().starts_with(p.as_str()),
             _ => true,
         };
         if !keep {
@@ -140,7 +135,7 @@ impl DbRoster {
             member_no: row.member_no,
             status,
             joined_at: row.joined_at.map(|t| t.and_utc()),
-            account: account.map(|(a, _)| a),
+            account,
         }))
     }
 }
@@ -165,12 +160,13 @@ fn candidates(
         Match::Head(d) => q.filter(roster::name_head_index.eq(d.clone())),
         Match::Head2(d) => q.filter(roster::name_head2_index.eq(d.clone())),
         Match::MemberNo(no) => q.filter(roster::member_no.eq(no.clone())),
+        // The rows the accounts with that phone tail are bound to.
         Match::PhoneTail(d) => q.filter(
-            roster::id_index.nullable().eq_any(
+            roster::member_id.eq_any(
                 members::table
                     .filter(members::phone_tail_index.eq(d.clone()))
                     .filter(members::erased_at.is_null())
-                    .select(members::id_index),
+                    .select(members::id.nullable()),
             ),
         ),
     };
@@ -180,30 +176,23 @@ fn candidates(
     q.limit(limit).load(conn)
 }
 
-/// The accounts bound to the rows' people (the same ID number and name), with their phone's tail
-/// digest, keyed by the row's `(id_index, name_index)`.
-fn accounts(
-    conn: &mut DbConn,
-    crypto: &FieldCrypto,
-    rows: &[Row],
-) -> anyhow::Result<HashMap<(String, String), (RosterAccount, String)>> {
-    if rows.is_empty() {
+/// The accounts bound to the rows (kept on each row), by id.
+fn accounts(conn: &mut DbConn, crypto: &FieldCrypto, rows: &[Row]) -> anyhow::Result<HashMap<String, RosterAccount>> {
+    let ids: Vec<&str> = rows.iter().filter_map(|r| r.member_id.as_deref()).collect();
+    if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    type Found = (String, Option<String>, Option<String>, Option<String>, Option<String>);
-    let found: Vec<Found> = members::table
-        .filter(members::id_index.eq_any(rows.iter().map(|r| r.id_index.as_str())))
+    let found: Vec<(String, Option<String>)> = members::table
+        .filter(members::id.eq_any(ids))
         .filter(members::erased_at.is_null())
-        .select((members::id, members::id_index, members::name_index, members::phone_cipher, members::phone_tail_index))
+        .select((members::id, members::phone_cipher))
         .load(conn)?;
-    let mut by_person = HashMap::with_capacity(found.len());
-    for (id, id_index, name_index, phone, tail) in found {
-        let (Some(id_index), Some(name_index)) = (id_index, name_index) else { continue };
+    let mut by_id = HashMap::with_capacity(found.len());
+    for (id, phone) in found {
         let phone = phone.map(|p| crypto.open(&p)).transpose()?.map(|p| PhoneNumber::parse(&p)).transpose()?;
-        let account = RosterAccount { id: MemberId(id.parse()?), phone };
-        by_person.insert((id_index, name_index), (account, tail.unwrap_or_default()));
+        by_id.insert(id.clone(), RosterAccount { id: MemberId(id.parse()?), phone });
     }
-    Ok(by_person)
+    Ok(by_id)
 }
 
 /// Fills in the search digests of rows written before they were kept (or by a tool that does not
