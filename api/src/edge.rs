@@ -5,10 +5,11 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
+use actix_web::{HttpMessage, ResponseError};
 use std::time::Instant;
 use tracing::Instrument;
 
+use crate::console::ConsoleError;
 use crate::error::{ApiError, Lang};
 use crate::extract::{ClientRequestId, RequestId};
 
@@ -39,6 +40,7 @@ pub async fn edge(
     }
     let lang = Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let method = req.method().clone();
+    let console = crate::console::is_console(req.path());
     let span = tracing::info_span!("request", request_id = %id, client_request_id = client_id.as_deref().unwrap_or(""),
         method = %method, path = %req.path());
 
@@ -54,12 +56,15 @@ pub async fn edge(
     };
     // Ours carry their problem; an error answered by actix or a middleware (a CORS refusal) is
     // turned into one, so no refusal goes out as plain text.
-    let problem = res.response().extensions().get::<ApiError>().cloned().or_else(|| {
-        let error = res.response().error()?;
+    // The console's own refusals are pages already; anything else refused there becomes one.
+    let own_page = console && res.response().error().is_some_and(|e| e.as_error::<ConsoleError>().is_some());
+    let problem = res.response().extensions().get::<ApiError>().cloned().filter(|_| !own_page).or_else(|| {
+        let error = res.response().error().filter(|_| !own_page)?;
         let refused = ApiError::new(res.status(), "request.refused", "请求被拒绝", "Request refused");
         Some(refused.detail(error.to_string()))
     });
     let mut res = match problem {
+        Some(problem) if console => res.into_response(ConsoleError::Refused(problem, lang).error_response()),
         Some(problem) => res.into_response(problem.to_response(lang, Some(&id))),
         None => res,
     };

@@ -34,7 +34,7 @@ use crate::extract::{forbidden, Staff};
 use crate::members::standing::{ReadNow, Standings};
 use crate::members::{MemberToken, MembersState};
 use domain::admin::error::AuthError;
-use domain::admin::Role;
+use domain::admin::{AdminUser, Role};
 use domain::merchants::PartnerKind;
 
 enum Needs {
@@ -107,17 +107,7 @@ pub async fn authorize(
         Needs::Member => member(&req).await,
         Needs::MemberIfSent if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) => member(&req).await,
         Needs::MemberIfSent => Ok(()),
-        Needs::Staff { any_role, manages_staff, federation } => {
-            let officer_route = crate::extract::officer_may(req.method(), path);
-            staff(&req, federation, |role, read_only| {
-                let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };
-                any_role
-                    || (role.may_use_admin_api() && (read_only || writes))
-                    || (role == Role::UnionOfficer && officer_route)
-            })
-            .await
-        }
-        Needs::PickupOperator => staff(&req, false, |role, _| role == Role::PickupOperator).await,
+        Needs::Staff { .. } | Needs::PickupOperator => staff(&req).await,
     };
     match decided {
         Ok(()) => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
@@ -169,12 +159,21 @@ fn is_claim(path: &str) -> bool {
     )
 }
 
-async fn staff(req: &ServiceRequest, federation: bool, allowed: impl Fn(Role, bool) -> bool) -> Result<(), ApiError> {
-    let state = req.app_data::<web::Data<AdminState>>().ok_or_else(|| missing("AdminState"))?.clone();
-    let token = crate::extract::bearer(req.request()).ok_or(AuthError::InvalidToken)?;
-    let admin = state.admins.authenticate(&token).await?;
-    let read_only = crate::extract::reads_only(req.method(), req.match_info().as_str());
-    if !allowed(admin.role, read_only) {
+/// Whether the signed-in `admin` may call `method path` of the staff API: the rule this module
+/// applies to every staff request, and the one the console asks for each of its pages and buttons.
+pub fn admits(admin: &AdminUser, method: &Method, path: &str) -> Result<(), ApiError> {
+    let read_only = crate::extract::reads_only(method, path);
+    let (allowed, federation) = match needs(path) {
+        Needs::Staff { any_role, manages_staff, federation } => {
+            let role = admin.role;
+            let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };
+            let officer = role == Role::UnionOfficer && crate::extract::officer_may(method, path);
+            (any_role || (role.may_use_admin_api() && (read_only || writes)) || officer, federation)
+        }
+        Needs::PickupOperator => (admin.role == Role::PickupOperator, false),
+        _ => (false, false),
+    };
+    if !allowed {
         return Err(forbidden());
     }
     if federation && !admin.scope.is_whole_tree() {
@@ -185,6 +184,14 @@ async fn staff(req: &ServiceRequest, federation: bool, allowed: impl Fn(Role, bo
             "Only the city federation's staff may do this",
         ));
     }
+    Ok(())
+}
+
+async fn staff(req: &ServiceRequest) -> Result<(), ApiError> {
+    let state = req.app_data::<web::Data<AdminState>>().ok_or_else(|| missing("AdminState"))?.clone();
+    let token = crate::extract::bearer(req.request()).ok_or(AuthError::InvalidToken)?;
+    let admin = state.admins.authenticate(&token).await?;
+    admits(&admin, req.method(), req.match_info().as_str())?;
     let actor = crate::extract::actor(&admin, req.request());
     req.extensions_mut().insert(Staff { admin, actor });
     Ok(())

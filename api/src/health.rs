@@ -71,12 +71,8 @@ pub struct Checks {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<Probes>) -> Result<web::Json<Readiness>, ApiError> {
-    let database = probe(state.db.ping()).await;
-    let redis = match &state.redis {
-        Some(redis) => redis_check(redis).await,
-        None => "not_configured",
-    };
-    let checks = Checks { database, redis };
+    let checks = checks(&state).await;
+    let Checks { database, redis } = checks;
     let failed: Vec<&str> = [("database", database), ("redis", redis)]
         .into_iter()
         .filter(|(_, s)| *s != "ok" && *s != "not_configured")
@@ -89,6 +85,16 @@ pub async fn readyz(state: web::Data<Probes>) -> Result<web::Json<Readiness>, Ap
         .with("checks", serde_json::to_value(checks).unwrap_or_default())
         .with("failed", failed)
         .retry_after(5))
+}
+
+/// Each dependency's state, as readiness and the console's overview show it.
+pub async fn checks(probes: &Probes) -> Checks {
+    let database = probe(probes.db.ping()).await;
+    let redis = match &probes.redis {
+        Some(redis) => redis_check(redis).await,
+        None => "not_configured",
+    };
+    Checks { database, redis }
 }
 
 /// Reachable, and keeping the gate's keys (`evicts_keys` when its `maxmemory-policy` would not).

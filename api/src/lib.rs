@@ -6,6 +6,7 @@ pub mod cards;
 pub mod cli;
 pub mod client_address;
 pub mod config;
+pub mod console;
 pub mod edge;
 pub mod error;
 pub mod extract;

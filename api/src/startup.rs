@@ -17,8 +17,8 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::wire::Infra;
 use crate::{
-    admin, campaigns, cards, edge, extract, gatekeeper, health, imports, job_loop, members, membership, merchants,
-    metrics, openapi, text_guard, unions,
+    admin, campaigns, cards, console, edge, extract, gatekeeper, health, imports, job_loop, members, membership,
+    merchants, metrics, openapi, text_guard, unions,
 };
 use domain::merchants::statement::StatementService;
 use domain::shared::AppClock;
@@ -143,6 +143,7 @@ impl Application {
             openapi::document_common_errors(&mut spec);
             let known = web::Data::new(KnownRoutes::from_spec(&spec));
             app.app_data(known)
+                .configure(console::routes)
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(not_found))

@@ -3,9 +3,11 @@
 
 mod backend;
 pub mod bench;
+pub mod browser;
 pub mod campaigns;
 pub mod cards;
 mod client;
+pub mod console;
 pub mod members;
 pub mod partners;
 mod proxy;

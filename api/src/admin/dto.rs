@@ -163,6 +163,33 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// A page of the audit log, narrowed by any of who, what, on what and when.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// 1–100, default 20.
+    #[param(example = 20, minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (of the same filter).
+    pub cursor: Option<String>,
+    /// The actor's name as logged: a staff username, `cli:<login>`, `member:<id>`.
+    #[param(example = "ops.zhang")]
+    pub actor: Option<String>,
+    /// An action (`campaign.publish`), or every action of a kind with a trailing dot (`campaign.`).
+    #[param(example = "campaign.")]
+    pub action: Option<String>,
+    /// The target as logged (a campaign's id, a member number, a job's id).
+    #[param(example = "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a")]
+    pub target: Option<String>,
+    /// From this instant on: RFC 3339 with an offset, or a Beijing date-time `2026-10-01T10:00`.
+    #[param(example = "2026-10-01T00:00:00+08:00")]
+    pub from: Option<String>,
+    /// Before this instant, in the same forms as `from`.
+    #[param(example = "2026-10-08T00:00:00+08:00")]
+    pub until: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": 42, "at": "2026-04-20T01:00:00Z", "actor_id": "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b5a",
     "actor_name": "root", "action": "admin_user.update", "target": "0193a2c4-8b00-7d11-8e21-6a7b8c9d0e1f",

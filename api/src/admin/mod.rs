@@ -11,7 +11,7 @@ pub mod settings;
 mod users;
 mod wire;
 
-pub use audit::paging_error;
+pub use audit::{filter as audit_filter, paging_error};
 pub use dto::*;
 pub use wire::{wire, AdminState, Admins, Jobs};
 

@@ -2,6 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::dto::{VoucherList, VoucherView};
+use super::tally::Answer;
 use super::CampaignsState;
 use crate::admin::audit::paging_error;
 use crate::admin::dto::PageQuery;
@@ -59,6 +60,7 @@ pub async fn claim(
     req: HttpRequest,
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
+    let started = std::time::Instant::now();
     let key = idempotency_key(&req)?;
     let (campaign, gift) = path.into_inner();
     let request_key = format!("{}:{key}", me.0.member);
@@ -71,6 +73,13 @@ pub async fn claim(
     let in_flight = state.rush.claim();
     let outcome = state.campaigns.claim(me.0, claimant, CampaignId(campaign), GiftId(gift), &request_key).await;
     drop(in_flight);
+    let answer = match &outcome {
+        Ok((_, false)) => Answer::Granted,
+        Ok((_, true)) => Answer::Replayed,
+        Err(e) if e.status() == StatusCode::SERVICE_UNAVAILABLE => Answer::Unavailable,
+        Err(e) => Answer::Refused(e.code()),
+    };
+    state.tally.record(campaign, answer, started.elapsed());
     let (claim, replay) = outcome?;
     state.pages.forget_member(me.0.member);
     let status = if replay { StatusCode::OK } else { StatusCode::CREATED };

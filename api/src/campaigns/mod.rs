@@ -11,6 +11,7 @@ pub(crate) mod pickup;
 mod report;
 pub mod rush;
 pub mod settings;
+pub mod tally;
 mod wire;
 
 pub use board::MEMBER_FOR_SECS;

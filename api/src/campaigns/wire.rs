@@ -22,6 +22,8 @@ pub struct CampaignsState {
     pub pages: super::board::Pages,
     /// How the pages make way for claims at an opening.
     pub rush: super::rush::Policy,
+    /// What each campaign's claims came to on this server, for the opening monitor.
+    pub tally: super::tally::Tallies,
 }
 
 /// How granted claims are written: by writer threads in batches (a server), or one by one (a
@@ -58,5 +60,6 @@ pub fn wire(infra: &Infra, writes: Writes) -> CampaignsState {
         clock: infra.clock.clone(),
         pages: Default::default(),
         rush: config.rush,
+        tally: Default::default(),
     }
 }

@@ -135,3 +135,22 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
     pub client_request_id: Option<String>,
 }
+
+/// Which audit rows a reader asks for, each part optional: who acted (the name as logged), what
+/// they did (an action, or every action of a kind with a trailing dot: `campaign.`), on what
+/// (the target as logged), and when (from inclusive, until exclusive).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditFilter {
+    /// The action asked for as a prefix (`campaign.`), when it is one.
+    pub fn action_kind(&self) -> Option<&str> {
+        self.action.as_deref().filter(|a| a.ends_with('.'))
+    }
+}

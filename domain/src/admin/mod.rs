@@ -9,7 +9,7 @@ pub mod service;
 #[cfg(test)]
 mod service_tests;
 
-pub use audit::{Actor, AuditEntry, NewAuditEntry, OutsideScope};
+pub use audit::{Actor, AuditEntry, AuditFilter, NewAuditEntry, OutsideScope};
 pub use error::{AdminError, LoginError};
 pub use model::{AdminId, AdminPatch, AdminUser, NewAdmin, Password, Role, Username};
 pub use ports::{AdminClaims, AdminRepository, AdminTokens, AuditLog, PasswordHasher};

@@ -58,11 +58,13 @@ pub trait AuditLog: Send + Sync + 'static {
     /// Appends a row for a change that has no transaction of its own to ride in (bulk jobs).
     fn append(&self, entry: NewAuditEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
 
-    /// Newest first; with `under`, only rows whose actor worked under that path.
+    /// Newest first, the rows `filter` asks for; with `under`, only rows whose actor worked under
+    /// that path.
     fn page(
         &self,
         request: PageRequest,
         under: Option<crate::unions::NodePath>,
+        filter: super::AuditFilter,
     ) -> impl Future<Output = anyhow::Result<Page<AuditEntry>>> + Send;
 }
 

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use super::audit::{Actor, AuditEntry, NewAuditEntry};
+use super::audit::{Actor, AuditEntry, AuditFilter, NewAuditEntry};
 use super::error::{AdminError, AuthError, LoginError};
 use super::model::{AdminId, AdminPatch, AdminUser, NewAdmin};
 use super::ports::{AdminRepository, AdminTokens, AuditLog, PasswordHasher};
@@ -184,10 +184,15 @@ where
         &self.audit
     }
 
-    /// The audit rows of `actor`'s part of the tree, newest first.
-    pub async fn audit_page(&self, actor: &Actor, request: PageRequest) -> Result<Page<AuditEntry>, AdminError> {
+    /// The audit rows of `actor`'s part of the tree that `filter` asks for, newest first.
+    pub async fn audit_page(
+        &self,
+        actor: &Actor,
+        request: PageRequest,
+        filter: AuditFilter,
+    ) -> Result<Page<AuditEntry>, AdminError> {
         let under = if actor.sees_everything() { None } else { actor.scope.as_ref().map(|s| s.path.clone()) };
-        Ok(self.audit.page(request, under).await?)
+        Ok(self.audit.page(request, under, filter).await?)
     }
 }
 

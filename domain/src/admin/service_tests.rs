@@ -103,7 +103,12 @@ impl AuditLog for Fakes {
         self.0.lock().unwrap().audit.push(entry);
         Ok(())
     }
-    async fn page(&self, _: PageRequest, _: Option<crate::unions::NodePath>) -> anyhow::Result<Page<AuditEntry>> {
+    async fn page(
+        &self,
+        _: PageRequest,
+        _: Option<crate::unions::NodePath>,
+        _: super::AuditFilter,
+    ) -> anyhow::Result<Page<AuditEntry>> {
         Ok(Page { items: Vec::new(), next: None })
     }
 }

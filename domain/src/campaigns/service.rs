@@ -339,6 +339,21 @@ where
         self.board.get(self.clock.now(), || self.visible()).await
     }
 
+    /// What each gift of a published campaign has left, as the inventory gate says (`None` where
+    /// it holds nothing yet): the opening monitor's figure, read without touching the claims.
+    pub async fn stock_left(&self, actor: &Actor, id: CampaignId) -> Result<Vec<(Gift, Option<u32>)>, CampaignError> {
+        let (c, gifts) = self.get(actor, id).await?;
+        let mut left = Vec::with_capacity(gifts.len());
+        for gift in gifts {
+            let remaining = match c.state {
+                CampaignState::Draft => Some(gift.stock),
+                _ => self.gate.remaining(c.id, gift.id, gift.stock).await.map_err(|e| CampaignError::Unknown(e.0))?,
+            };
+            left.push((gift, remaining));
+        }
+        Ok(left)
+    }
+
     pub async fn visible(&self) -> Result<Vec<(Campaign, Vec<GiftOffer>)>, ClaimError> {
         let now = self.clock.now();
         let mut out = Vec::new();

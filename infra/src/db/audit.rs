@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::schema::audit_log;
 use super::{Database, DbConn};
-use domain::admin::{AdminId, AuditEntry, AuditLog, NewAuditEntry};
+use domain::admin::{AdminId, AuditEntry, AuditFilter, AuditLog, NewAuditEntry};
 use domain::shared::{Page, PageRequest};
 use domain::unions::NodePath;
 
@@ -83,7 +83,12 @@ impl AuditLog for DbAuditLog {
         self.0.transaction(move |conn| Ok::<_, anyhow::Error>(append(conn, entry)?)).await
     }
 
-    async fn page(&self, request: PageRequest, under: Option<NodePath>) -> anyhow::Result<Page<AuditEntry>> {
+    async fn page(
+        &self,
+        request: PageRequest,
+        under: Option<NodePath>,
+        filter: AuditFilter,
+    ) -> anyhow::Result<Page<AuditEntry>> {
         let rows: Vec<AuditRow> = self
             .0
             .run(move |conn| {
@@ -91,6 +96,25 @@ impl AuditLog for DbAuditLog {
                 if let Some(under) = under {
                     let (lo, hi) = super::unions::subtree_range(under.as_str());
                     query = query.filter(audit_log::actor_scope.ge(lo)).filter(audit_log::actor_scope.lt(hi));
+                }
+                if let Some(kind) = filter.action_kind() {
+                    // `campaign.` up to `campaign/`: every action of the kind, by the index.
+                    let next = format!("{}/", &kind[..kind.len() - 1]);
+                    query = query.filter(audit_log::action.ge(kind.to_owned())).filter(audit_log::action.lt(next));
+                } else if let Some(action) = filter.action {
+                    query = query.filter(audit_log::action.eq(action));
+                }
+                if let Some(actor) = filter.actor {
+                    query = query.filter(audit_log::actor_name.eq(actor));
+                }
+                if let Some(target) = filter.target {
+                    query = query.filter(audit_log::target.eq(target));
+                }
+                if let Some(from) = filter.from {
+                    query = query.filter(audit_log::at.ge(from.naive_utc()));
+                }
+                if let Some(until) = filter.until {
+                    query = query.filter(audit_log::at.lt(until.naive_utc()));
                 }
                 if let Some(after) = request.after {
                     query = query.filter(audit_log::id.lt(after.key()));

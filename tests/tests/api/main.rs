@@ -18,6 +18,7 @@ mod card_refunds;
 mod cards;
 mod catalogue_cache;
 mod claim_faults;
+mod console;
 mod docs;
 mod edge;
 mod ephemeral_contract;

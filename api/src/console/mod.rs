@@ -1,0 +1,39 @@
+//! `/console/`: the staff console, served by the same binary as the API. Server-rendered pages
+//! (maud templates compiled in) over the same domain services, with the same roles and scope: every
+//! screen and button asks the API's own rule (`gatekeeper::admits`) about the API operation it
+//! stands for, and the services it calls confine the operator to their part of the tree as they
+//! do for the API. Vendored htmx and ECharts, hashed and cached; no CDN, no build step.
+
+mod assets;
+mod campaigns;
+mod monitor;
+mod operations;
+mod page;
+mod session;
+
+pub use page::ConsoleError;
+pub use session::COOKIE;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console", web::get().to(|| async { page::see_other("/console/") }))
+        .route("/console/", web::get().to(operations::overview))
+        .route("/console/assets/{name}", web::get().to(assets::serve))
+        .route("/console/sign-in", web::get().to(session::form))
+        .route("/console/sign-in", web::post().to(session::sign_in))
+        .route("/console/sign-out", web::post().to(session::sign_out))
+        .route("/console/campaigns", web::get().to(campaigns::list))
+        .route("/console/campaigns/{id}", web::get().to(campaigns::detail))
+        .route("/console/campaigns/{id}/monitor", web::get().to(monitor::page))
+        .route("/console/campaigns/{id}/live", web::get().to(monitor::live))
+        .route("/console/campaigns/{id}/{what}", web::post().to(campaigns::change))
+        .route("/console/jobs", web::get().to(operations::jobs))
+        .route("/console/jobs/{id}/retry", web::post().to(operations::retry))
+        .route("/console/audit", web::get().to(operations::audit));
+}
+
+/// Whether a request is the console's: its refusals are pages, not problem objects.
+pub fn is_console(path: &str) -> bool {
+    path == "/console" || path.starts_with("/console/")
+}
