@@ -132,6 +132,15 @@ impl ApiError {
             .with("field", field)
     }
 
+    /// The field a validation refusal names (its `field` member).
+    pub fn field(&self) -> Option<&str> {
+        self.0.extensions.get("field").and_then(Value::as_str)
+    }
+
+    pub fn detail_text(&self) -> Option<&str> {
+        self.0.detail.as_deref()
+    }
+
     pub fn message(&self, lang: Lang) -> &str {
         match lang {
             Lang::Zh => &self.0.zh,

@@ -158,14 +158,23 @@ impl Browser {
         self.ok("POST", "/execute/sync", Some(json!({"script": script, "args": []}))).await
     }
 
-    /// What the page's console said at level SEVERE (JavaScript errors, refused resources).
+    /// What the page's console said at level SEVERE: JavaScript errors, scripts or styles that did
+    /// not load, requests the CSP refused. A page answered with a 4xx on purpose (a form sent back
+    /// with its errors) is not one of them, though Chromium logs it too.
     pub async fn errors(&self) -> Vec<String> {
         let logs = self.ok("POST", "/se/log", Some(json!({"type": "browser"}))).await;
+        let refused_page = |m: &str| {
+            let (url, what) = m.split_once(" - ").unwrap_or(("", m));
+            what.starts_with("Failed to load resource: the server responded with a status of 4")
+                && url.contains("/console/")
+                && !url.contains("/console/assets/")
+        };
         logs.as_array()
             .map(|all| {
                 all.iter()
                     .filter(|e| e["level"] == "SEVERE")
                     .filter_map(|e| e["message"].as_str().map(str::to_owned))
+                    .filter(|m| !refused_page(m))
                     .collect()
             })
             .unwrap_or_default()

@@ -19,7 +19,7 @@ fn view(state: &CampaignsState, c: &domain::campaigns::Campaign, gifts: &[domain
 }
 
 /// The campaign asked for, its part of the tree looked up in `staff`'s own.
-async fn asked(r: CreateCampaign, unions: &UnionsState, staff: &Staff) -> Result<NewCampaign, ApiError> {
+pub(crate) async fn asked(r: CreateCampaign, unions: &UnionsState, staff: &Staff) -> Result<NewCampaign, ApiError> {
     let holiday = Holiday::parse(&r.holiday).ok_or_else(|| {
         ApiError::validation("holiday", "节日不正确", "unknown holiday; custom names are 1-20 characters".into())
     })?;
@@ -249,7 +249,7 @@ pub async fn set_budget(
     body: web::Json<SetBudget>,
 ) -> Result<web::Json<CampaignView>, ApiError> {
     let id = CampaignId(id.into_inner());
-    state.campaigns.raise_budget(&staff.actor, id, Fen::new(body.budget_fen)).await?;
+    state.campaigns.raise_budget(&staff.actor, id, Fen::new(body.budget_fen), None).await?;
     let (c, gifts) = state.campaigns.get(&staff.actor, id).await?;
     Ok(web::Json(view(&state, &c, &gifts)))
 }
@@ -274,7 +274,7 @@ pub async fn set_stock(
     body: web::Json<SetStock>,
 ) -> Result<web::Json<GiftView>, ApiError> {
     let (id, gift) = path.into_inner();
-    let g = state.campaigns.raise_stock(&staff.actor, CampaignId(id), GiftId(gift), body.stock).await?;
+    let g = state.campaigns.raise_stock(&staff.actor, CampaignId(id), GiftId(gift), body.stock, None).await?;
     Ok(web::Json(GiftView::new(&g, None)))
 }
 

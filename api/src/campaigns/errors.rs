@@ -36,6 +36,13 @@ impl From<CampaignError> for ApiError {
             )
             .with("needed_fen", needed)
             .with("budget_fen", budget),
+            CampaignError::Changed { now } => ApiError::new(
+                S::CONFLICT,
+                "campaign.changed",
+                "该数值已被他人修改，请查看最新数值后再提交",
+                "Someone else changed this figure meanwhile: look at the new figure and submit again",
+            )
+            .with("now", now),
             CampaignError::BudgetDecrease => {
                 ApiError::new(S::CONFLICT, "campaign.budget_decrease", "预算只能增加", "A budget can only be raised")
             }

@@ -6,12 +6,14 @@ use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::campaign_forms::GiftForm;
+use super::forms::{yuan_input, Errors, Field};
 use super::page::{self, yuan, ConsoleError};
 use super::session::{Operator, Posted};
 use crate::campaigns::dto::{CampaignView, GiftView};
 use crate::campaigns::CampaignsState;
 use crate::error::ApiError;
-use domain::campaigns::CampaignId;
+use domain::campaigns::{CampaignId, GiftId};
 
 const SECTION: &str = "/console/campaigns";
 
@@ -23,6 +25,15 @@ fn status_name(op: &Operator, status: &str) -> &'static str {
         "ended" => op.t("已结束", "Ended"),
         "cancelled" => op.t("已取消", "Cancelled"),
         _ => op.t("未知", "Unknown"),
+    }
+}
+
+fn funder_name(op: &Operator, code: &str) -> String {
+    match code {
+        "union" => op.t("工会", "Union").to_owned(),
+        "bank" => op.t("银行", "Bank").to_owned(),
+        "merchant" => op.t("商户", "Merchant").to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -44,6 +55,9 @@ pub async fn list(op: Operator, state: web::Data<CampaignsState>) -> Result<Http
         .map(|(c, gifts)| CampaignView::new(c, gifts.iter().map(|g| GiftView::new(g, None)).collect(), now))
         .collect();
     let body = html! {
+        @if op.may(&Method::POST, "/v1/admin/campaigns") {
+            div.actions { a.button href="/console/campaigns/new" { (op.t("新建活动", "New campaign")) } }
+        }
         @if views.is_empty() {
             p.card { (op.t("还没有活动。", "No campaigns yet.")) }
         } @else {
@@ -81,12 +95,22 @@ pub async fn list(op: Operator, state: web::Data<CampaignsState>) -> Result<Http
     Ok(page::screen(&op, SECTION, title, body))
 }
 
-async fn detail_page(
+/// The forms of a campaign's page as last posted, with what was refused, when a post is
+/// answered with the page again.
+#[derive(Default)]
+pub(super) struct Forms {
+    pub gift: Option<(GiftForm, Errors)>,
+    pub budget: Option<(String, Errors)>,
+    pub stock: Option<(GiftId, String, Errors)>,
+}
+
+pub(super) async fn detail_page(
     op: &Operator,
     state: &CampaignsState,
     id: CampaignId,
     flash: Option<(bool, String)>,
     status: StatusCode,
+    forms: Forms,
 ) -> Result<HttpResponse, ConsoleError> {
     let (c, gifts) =
         state.campaigns.get(&op.staff.actor, id).await.map_err(|e| ConsoleError::Refused(e.into(), op.lang))?;
@@ -95,6 +119,15 @@ async fn detail_page(
     let may_publish = view.status == "draft" && op.may(&Method::POST, &format!("{base}/publish"));
     let may_cancel =
         matches!(view.status, "draft" | "scheduled" | "live") && op.may(&Method::POST, &format!("{base}/cancel"));
+    let open = matches!(view.status, "draft" | "scheduled" | "live");
+    let may_add_gift = view.status == "draft" && op.may(&Method::POST, &format!("{base}/gifts"));
+    let may_budget = open && op.may(&Method::PUT, &format!("{base}/budget"));
+    let may_stock = open && op.may(&Method::PATCH, &format!("{base}/gifts/{}", view.id));
+    let gift_form = forms.gift.unwrap_or_else(|| {
+        (GiftForm { funder: "union".into(), per_member_limit: "1".into(), ..Default::default() }, Errors::default())
+    });
+    let (budget_typed, budget_errors) =
+        forms.budget.unwrap_or_else(|| (yuan_input(view.budget_fen), Errors::default()));
     let here = format!("{SECTION}/{}", view.id);
     let body = html! {
         (page::flash(&flash))
@@ -109,6 +142,15 @@ async fn detail_page(
             }
             @if !view.union_codes.is_empty() {
                 p.muted { (op.t("限定工会：", "Unions: ")) (view.union_codes.join("、")) }
+            }
+            @if may_budget {
+                form.inline method="post" action=(format!("{here}/budget")) {
+                    input type="hidden" name="_csrf" value=(op.csrf);
+                    input type="hidden" name="seen" value=(view.budget_fen);
+                    @for message in budget_errors.general(&["budget_yuan"]) { p.flash.error role="alert" { (message) } }
+                    (Field::new("value", op.t("提高预算至（元）", "Raise the budget to (yuan)"), &budget_typed).render(&budget_errors.renamed("budget_yuan", "value")))
+                    button.secondary type="submit" { (op.t("提高预算", "Raise budget")) }
+                }
             }
             div.actions {
                 @if view.status != "draft" {
@@ -142,6 +184,7 @@ async fn detail_page(
                         th { (op.t("出资方", "Funder")) }
                         th { (op.t("有效期至", "Valid until")) }
                         th { (op.t("分批投放", "Waves")) }
+                        @if may_stock { th { (op.t("提高库存", "Raise stock")) } }
                     } }
                     tbody {
                         @for g in &view.gifts {
@@ -150,11 +193,25 @@ async fn detail_page(
                                 td.num { (g.stock) }
                                 td.num { (yuan(g.unit_cost_fen)) }
                                 td.num { (g.per_member_limit) }
-                                td { (g.funder) }
+                                td { (funder_name(op, g.funder)) }
                                 td { (g.valid_until) }
                                 td {
                                     @for w in &g.waves { div { (w.at.get(..16).unwrap_or(&w.at).replace('T', " ")) " × " (w.quantity) } }
                                     @if let Some(cap) = g.daily_cap { div { (op.t("每日上限 ", "Daily cap ")) (cap) } }
+                                }
+                                @if may_stock {
+                                    @let refused = forms.stock.as_ref().filter(|(gift, _, _)| gift.0 == g.id);
+                                    @let typed = refused.map_or_else(|| g.stock.to_string(), |(_, typed, _)| typed.clone());
+                                    @let errors = refused.map_or_else(Errors::default, |(_, _, e)| e.renamed("stock", "value"));
+                                    td {
+                                        form.inline method="post" action=(format!("{here}/gifts/{}/stock", g.id)) {
+                                            input type="hidden" name="_csrf" value=(op.csrf);
+                                            input type="hidden" name="seen" value=(g.stock);
+                                            @for message in errors.general(&["value"]) { span.field-error role="alert" { (message) } }
+                                            (Field::new("value", op.t("新库存", "New stock"), &typed).kind("number").render(&errors))
+                                            button.secondary type="submit" { (op.t("提高", "Raise")) }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -162,8 +219,40 @@ async fn detail_page(
                 }
             }
         }
+        @if may_add_gift {
+            h2 { (op.t("添加礼品", "Add a gift")) }
+            (gift_fields(op, &here, &gift_form.0, &gift_form.1))
+        }
     };
     Ok(page::screen_with_status(op, SECTION, &view.title, body, status))
+}
+
+fn gift_fields(op: &Operator, here: &str, form: &GiftForm, errors: &Errors) -> Markup {
+    let fields = ["name", "unit_cost_yuan", "stock", "per_member_limit", "valid_until", "funder", "waves", "daily_cap"];
+    html! {
+        form.stack method="post" action=(format!("{here}/gifts")) data-testid="gift-form" {
+            input type="hidden" name="_csrf" value=(op.csrf);
+            @for message in errors.general(&fields) { p.flash.error role="alert" { (message) } }
+            (Field::new("name", op.t("礼品名称", "Gift"), &form.name).render(errors))
+            (Field::new("unit_cost_yuan", op.t("单价（元）", "Unit cost (yuan)"), &form.unit_cost_yuan).render(errors))
+            (Field::new("stock", op.t("库存", "Stock"), &form.stock).kind("number").render(errors))
+            (Field::new("per_member_limit", op.t("每人限领（1–10）", "Per member (1–10)"), &form.per_member_limit).kind("number").render(errors))
+            (Field::new("valid_until", op.t("有效期至", "Valid until"), &form.valid_until).kind("date").render(errors))
+            label {
+                (op.t("出资方", "Funder"))
+                select name="funder" {
+                    @for (code, zh, en) in [("union", "工会", "Union"), ("bank", "银行", "Bank"), ("merchant", "商户", "Merchant")] {
+                        option value=(code) selected[form.funder == code] { (op.t(zh, en)) }
+                    }
+                }
+                @if let Some(e) = errors.of("funder") { span.field-error role="alert" { (e) } }
+            }
+            (Field::new("waves", op.t("分批投放（可空；每行：北京时间 数量）", "Waves (optional; a line each: Beijing time, quantity)"), &form.waves)
+                .kind("textarea").optional().hint("2026-10-01T10:00 4000").render(errors))
+            (Field::new("daily_cap", op.t("每日上限（可空）", "Daily cap (optional)"), &form.daily_cap).kind("number").optional().render(errors))
+            div.actions { button type="submit" { (op.t("添加礼品", "Add gift")) } }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -183,9 +272,15 @@ pub async fn detail(
     let flash = match query.done.as_deref() {
         Some("publish") => Some((true, op.t("已发布。", "Published.").to_owned())),
         Some("cancel") => Some((true, op.t("已取消。", "Cancelled.").to_owned())),
+        Some("create") => {
+            Some((true, op.t("草稿已创建：添加礼品后即可发布。", "Draft created: add gifts, then publish.").to_owned()))
+        }
+        Some("gift") => Some((true, op.t("礼品已添加。", "Gift added.").to_owned())),
+        Some("budget") => Some((true, op.t("预算已提高。", "Budget raised.").to_owned())),
+        Some("stock") => Some((true, op.t("库存已提高。", "Stock raised.").to_owned())),
         _ => None,
     };
-    detail_page(&op, &state, id, flash, StatusCode::OK).await
+    detail_page(&op, &state, id, flash, StatusCode::OK, Forms::default()).await
 }
 
 pub(super) fn campaign_id(op: &Operator, raw: &str) -> Result<CampaignId, ConsoleError> {
@@ -225,7 +320,7 @@ pub async fn change(
                 return Err(ConsoleError::Refused(e, op.lang));
             }
             let message = e.message(op.lang).to_owned();
-            detail_page(&op, &state, id, Some((false, message)), e.status()).await
+            detail_page(&op, &state, id, Some((false, message)), e.status(), Forms::default()).await
         }
     }
 }

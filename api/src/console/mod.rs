@@ -5,7 +5,9 @@
 //! do for the API. Vendored htmx and ECharts, hashed and cached; no CDN, no build step.
 
 mod assets;
+mod campaign_forms;
 mod campaigns;
+mod forms;
 mod monitor;
 mod operations;
 mod page;
@@ -24,7 +26,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/sign-in", web::post().to(session::sign_in))
         .route("/console/sign-out", web::post().to(session::sign_out))
         .route("/console/campaigns", web::get().to(campaigns::list))
+        .route("/console/campaigns/new", web::get().to(campaign_forms::new_form))
+        .route("/console/campaigns/new", web::post().to(campaign_forms::create))
         .route("/console/campaigns/{id}", web::get().to(campaigns::detail))
+        .route("/console/campaigns/{id}/gifts", web::post().to(campaign_forms::add_gift))
+        .route("/console/campaigns/{id}/budget", web::post().to(campaign_forms::raise_budget))
+        .route("/console/campaigns/{id}/gifts/{gift}/stock", web::post().to(campaign_forms::raise_stock))
         .route("/console/campaigns/{id}/monitor", web::get().to(monitor::page))
         .route("/console/campaigns/{id}/live", web::get().to(monitor::live))
         .route("/console/campaigns/{id}/{what}", web::post().to(campaigns::change))

@@ -46,7 +46,7 @@ impl CampaignRepository for Repo {
     async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Option<u64>> {
         Ok(Some(0))
     }
-    async fn raise_budget(&self, _: CampaignId, _: Fen, _: NewAuditEntry) -> anyhow::Result<bool> {
+    async fn raise_budget(&self, _: CampaignId, _: Fen, _: Option<Fen>, _: NewAuditEntry) -> anyhow::Result<bool> {
         Ok(true)
     }
     async fn report(&self, _: CampaignId, _: DateTime<Utc>) -> anyhow::Result<CampaignReport> {
@@ -55,7 +55,7 @@ impl CampaignRepository for Repo {
     async fn record(&self, _: NewAuditEntry) -> anyhow::Result<()> {
         Ok(())
     }
-    async fn raise_stock(&self, _: GiftId, _: u32, _: NewAuditEntry) -> anyhow::Result<StockChange> {
+    async fn raise_stock(&self, _: GiftId, _: u32, _: Option<u32>, _: NewAuditEntry) -> anyhow::Result<StockChange> {
         Ok(StockChange::Raised)
     }
 }

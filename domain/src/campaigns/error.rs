@@ -22,6 +22,9 @@ pub enum CampaignError {
     BudgetDecrease,
     #[error("already cancelled or ended")]
     Closed,
+    /// The figure is no longer the one the caller saw: someone changed it meanwhile (`now`).
+    #[error("changed meanwhile: now {now}")]
+    Changed { now: i64 },
     /// Cancelled before, by this request's twin or earlier: nothing was voided again.
     #[error("the campaign was cancelled already")]
     AlreadyCancelled,

@@ -38,10 +38,13 @@ pub trait CampaignRepository: Send + Sync + 'static {
     fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> impl Future<Output = anyhow::Result<Option<u64>>> + Send;
     /// Sets the campaign's budget and appends `audit`, in one transaction that MUST refuse
     /// (`false`) to lower it.
+    /// Raises the budget to `budget` if that is no lower than it is and, with `seen`, only while
+    /// it is still `seen`; false otherwise.
     fn raise_budget(
         &self,
         id: CampaignId,
         budget: Fen,
+        seen: Option<Fen>,
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
     fn report(
@@ -54,10 +57,12 @@ pub trait CampaignRepository: Send + Sync + 'static {
     /// Sets a gift's stock and appends `audit`, in one transaction that MUST refuse to lower the
     /// stock and MUST refuse a stock whose cost, with the campaign's other gifts, exceeds its
     /// budget — both judged on the rows as they are in that transaction.
+    /// Raises a gift's stock; with `seen`, only while it is still `seen`.
     fn raise_stock(
         &self,
         gift: GiftId,
         stock: u32,
+        seen: Option<u32>,
         audit: NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<StockChange>> + Send;
 }
@@ -189,6 +194,10 @@ pub enum StockChange {
     Raised,
     /// Below the stock as stored.
     Decrease,
+    /// No longer the stock the caller saw: someone changed it meanwhile.
+    Changed {
+        stock: u32,
+    },
     /// The campaign's gifts would cost `needed` fen against a budget of `budget`.
     OverBudget {
         needed: i64,

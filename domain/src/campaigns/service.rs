@@ -273,7 +273,15 @@ where
 
     /// Raises a campaign's budget (union funds are audited: this is its own action in the log).
     /// Lowering it is refused: the stock already granted was judged against the old figure.
-    pub async fn raise_budget(&self, actor: &Actor, id: CampaignId, budget: Fen) -> Result<Campaign, CampaignError> {
+    /// With `seen`, only while the budget is still the one the caller saw (a form shown before
+    /// someone else raised it is refused as [`CampaignError::Changed`], not applied over theirs).
+    pub async fn raise_budget(
+        &self,
+        actor: &Actor,
+        id: CampaignId,
+        budget: Fen,
+        seen: Option<Fen>,
+    ) -> Result<Campaign, CampaignError> {
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
         }
@@ -282,6 +290,9 @@ where
             return Err(CampaignError::Closed);
         }
         Fen::bounded(budget.get(), 0, MAX_BUDGET).map_err(|e| invalid("budget_fen", &e.to_string()))?;
+        if seen.is_some_and(|seen| seen != c.budget) {
+            return Err(CampaignError::Changed { now: c.budget.get() });
+        }
         if budget < c.budget {
             return Err(CampaignError::BudgetDecrease);
         }
@@ -289,7 +300,11 @@ where
             Some(serde_json::json!({"budget_fen": c.budget.get()})),
             Some(serde_json::json!({"budget_fen": budget.get()})),
         );
-        if !self.campaigns.raise_budget(id, budget, audit).await? {
+        if !self.campaigns.raise_budget(id, budget, seen, audit).await? {
+            let (now, _) = self.get(actor, id).await?;
+            if seen.is_some_and(|seen| seen != now.budget) {
+                return Err(CampaignError::Changed { now: now.budget.get() });
+            }
             return Err(CampaignError::BudgetDecrease);
         }
         self.board.forget();
@@ -298,13 +313,14 @@ where
     }
 
     /// Raises a gift's stock, live or not; lowering it is refused (slots up to the stock may
-    /// already be someone's).
+    /// already be someone's). With `seen`, only while the stock is still the one the caller saw.
     pub async fn raise_stock(
         &self,
         actor: &Actor,
         campaign: CampaignId,
         gift: GiftId,
         stock: u32,
+        seen: Option<u32>,
     ) -> Result<Gift, CampaignError> {
         if !actor.role.may_write() {
             return Err(CampaignError::Forbidden);
@@ -314,6 +330,9 @@ where
         if matches!(c.status_at(self.clock.now()), CampaignStatus::Cancelled | CampaignStatus::Ended) {
             return Err(CampaignError::Closed);
         }
+        if seen.is_some_and(|seen| seen != g.stock) {
+            return Err(CampaignError::Changed { now: i64::from(g.stock) });
+        }
         if stock < g.stock {
             return Err(CampaignError::StockDecrease);
         }
@@ -322,8 +341,9 @@ where
         }
         let audit = NewAuditEntry::by(actor, self.clock.now(), "gift.stock", gift.to_string())
             .change(Some(serde_json::json!({"stock": g.stock})), Some(serde_json::json!({"stock": stock})));
-        match self.campaigns.raise_stock(gift, stock, audit).await? {
+        match self.campaigns.raise_stock(gift, stock, seen, audit).await? {
             StockChange::Raised => {}
+            StockChange::Changed { stock } => return Err(CampaignError::Changed { now: i64::from(stock) }),
             StockChange::Decrease => return Err(CampaignError::StockDecrease),
             StockChange::OverBudget { needed, budget } => return Err(CampaignError::OverBudget { needed, budget }),
         }

@@ -113,8 +113,14 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
         self.around(Some(id), self.inner.publish(id, audit)).await
     }
 
-    async fn raise_budget(&self, id: CampaignId, budget: Fen, audit: NewAuditEntry) -> anyhow::Result<bool> {
-        self.around(Some(id), self.inner.raise_budget(id, budget, audit)).await
+    async fn raise_budget(
+        &self,
+        id: CampaignId,
+        budget: Fen,
+        seen: Option<Fen>,
+        audit: NewAuditEntry,
+    ) -> anyhow::Result<bool> {
+        self.around(Some(id), self.inner.raise_budget(id, budget, seen, audit)).await
     }
 
     async fn cancel(&self, id: CampaignId, audit: NewAuditEntry) -> anyhow::Result<Option<u64>> {
@@ -129,9 +135,15 @@ impl<R: CampaignRepository> CampaignRepository for CachedCampaigns<R> {
         self.inner.record(audit).await
     }
 
-    async fn raise_stock(&self, gift: GiftId, stock: u32, audit: NewAuditEntry) -> anyhow::Result<StockChange> {
+    async fn raise_stock(
+        &self,
+        gift: GiftId,
+        stock: u32,
+        seen: Option<u32>,
+        audit: NewAuditEntry,
+    ) -> anyhow::Result<StockChange> {
         // The gift's campaign is not at hand here; raising stock is rare enough to drop them all.
-        self.around(None, self.inner.raise_stock(gift, stock, audit)).await
+        self.around(None, self.inner.raise_stock(gift, stock, seen, audit)).await
     }
 }
 
@@ -200,7 +212,7 @@ mod tests {
         async fn cancel(&self, _: CampaignId, _: NewAuditEntry) -> anyhow::Result<Option<u64>> {
             Ok(Some(0))
         }
-        async fn raise_budget(&self, _: CampaignId, _: Fen, _: NewAuditEntry) -> anyhow::Result<bool> {
+        async fn raise_budget(&self, _: CampaignId, _: Fen, _: Option<Fen>, _: NewAuditEntry) -> anyhow::Result<bool> {
             Ok(true)
         }
         async fn report(&self, _: CampaignId, _: DateTime<Utc>) -> anyhow::Result<CampaignReport> {
@@ -209,7 +221,13 @@ mod tests {
         async fn record(&self, _: NewAuditEntry) -> anyhow::Result<()> {
             Ok(())
         }
-        async fn raise_stock(&self, _: GiftId, _: u32, _: NewAuditEntry) -> anyhow::Result<StockChange> {
+        async fn raise_stock(
+            &self,
+            _: GiftId,
+            _: u32,
+            _: Option<u32>,
+            _: NewAuditEntry,
+        ) -> anyhow::Result<StockChange> {
             Ok(StockChange::Raised)
         }
     }
@@ -280,7 +298,7 @@ mod tests {
         assert_eq!(title(&cache, id).await, "read 2", "read again after a write");
 
         repo.gone.store(true, Ordering::SeqCst);
-        cache.raise_stock(GiftId(uuid::Uuid::now_v7()), 5, audit()).await.unwrap();
+        cache.raise_stock(GiftId(uuid::Uuid::now_v7()), 5, None, audit()).await.unwrap();
         assert!(cache.get(id).await.unwrap().is_none());
         repo.gone.store(false, Ordering::SeqCst);
         assert_eq!(title(&cache, id).await, "read 4", "a vanished campaign is not served from memory");

@@ -290,14 +290,27 @@ impl CampaignRepository for DbCampaigns {
             .await
     }
 
-    async fn raise_budget(&self, id: CampaignId, budget: Fen, entry: NewAuditEntry) -> anyhow::Result<bool> {
+    async fn raise_budget(
+        &self,
+        id: CampaignId,
+        budget: Fen,
+        seen: Option<Fen>,
+        entry: NewAuditEntry,
+    ) -> anyhow::Result<bool> {
         let (id, budget) = (id.to_string(), budget.get());
         self.0
             .transaction(move |conn| {
-                // The filter is the rule: a budget never drops below what was granted against it.
-                let raised = diesel::update(campaigns::table.find(id).filter(campaigns::budget_fen.le(budget)))
-                    .set((campaigns::budget_fen.eq(budget), campaigns::updated_at.eq(entry.at.naive_utc())))
-                    .execute(conn)?;
+                // The filter is the rule: a budget never drops below what was granted against it,
+                // and a form that saw another budget changes nothing.
+                // (Without `seen`, the budget as it is: the filter then only keeps it from dropping.)
+                let target = campaigns::table.find(id).filter(campaigns::budget_fen.le(budget));
+                let set = (campaigns::budget_fen.eq(budget), campaigns::updated_at.eq(entry.at.naive_utc()));
+                let raised = match seen {
+                    Some(seen) => {
+                        diesel::update(target.filter(campaigns::budget_fen.eq(seen.get()))).set(set).execute(conn)?
+                    }
+                    None => diesel::update(target).set(set).execute(conn)?,
+                };
                 if raised == 1 {
                     audit::append(conn, entry)?;
                 }
@@ -374,7 +387,13 @@ impl CampaignRepository for DbCampaigns {
         self.0.transaction(move |conn| Ok::<_, anyhow::Error>(audit::append(conn, entry)?)).await
     }
 
-    async fn raise_stock(&self, gift: GiftId, stock: u32, entry: NewAuditEntry) -> anyhow::Result<StockChange> {
+    async fn raise_stock(
+        &self,
+        gift: GiftId,
+        stock: u32,
+        seen: Option<u32>,
+        entry: NewAuditEntry,
+    ) -> anyhow::Result<StockChange> {
         let (id, stock) = (gift.to_string(), i32::try_from(stock)?);
         self.0
             .transaction(move |conn| {
@@ -382,6 +401,12 @@ impl CampaignRepository for DbCampaigns {
                 // Under the campaign's lock, so two raises of its gifts cannot both pass the
                 // budget on the sum they each saw.
                 let (_, budget) = lock_campaign(conn, &campaign)?.ok_or(diesel::result::Error::NotFound)?;
+                if let Some(seen) = seen {
+                    let now: i32 = gifts::table.find(&id).select(gifts::stock).first(conn)?;
+                    if i64::from(now) != i64::from(seen) {
+                        return Ok(StockChange::Changed { stock: u32::try_from(now).unwrap_or_default() });
+                    }
+                }
                 match full_cost(conn, &campaign, Some((&id, stock)))? {
                     Some(needed) if needed <= budget => {}
                     other => return Ok(StockChange::OverBudget { needed: other.unwrap_or(i64::MAX), budget }),
