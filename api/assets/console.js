@@ -90,7 +90,49 @@
     source.onopen = function () { el.setAttribute("data-state", "open"); };
   }
 
+  // A file upload with its progress: the file goes as the request's body, with its type and the
+  // session's token; the answer is an import job, whose state then replaces itself until done.
+  function upload(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = form.querySelector("input[type=file]").files[0];
+      if (!file) { return; }
+      var bar = form.querySelector("[data-upload-progress]");
+      var status = document.querySelector("[data-import-status]");
+      var dry = form.querySelector("input[name=dry_run]");
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.getAttribute("data-upload") + (dry && dry.checked ? "?dry_run=true" : ""));
+      var xlsx = /\.xlsx$/i.test(file.name);
+      xhr.setRequestHeader("Content-Type", xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv");
+      xhr.setRequestHeader("X-CSRF-Token", JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"]);
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable && bar) { bar.value = Math.round(100 * e.loaded / e.total); } };
+      xhr.onload = function () {
+        if (bar) { bar.value = 100; }
+        var job = null;
+        try { job = JSON.parse(xhr.responseText); } catch (ignored) { job = null; }
+        if (xhr.status === 202 && job && job.id) {
+          var next = document.createElement("div");
+          next.setAttribute("hx-get", "/console/imports/" + job.id);
+          next.setAttribute("hx-trigger", "load");
+          next.setAttribute("hx-swap", "outerHTML");
+          while (status.firstChild) { status.removeChild(status.firstChild); }
+          status.appendChild(next);
+          window.htmx.process(next);
+        } else {
+          var message = document.createElement("p");
+          message.className = "flash error";
+          message.setAttribute("role", "alert");
+          message.textContent = (job && (job.message || job.title)) || ("HTTP " + xhr.status);
+          while (status.firstChild) { status.removeChild(status.firstChild); }
+          status.appendChild(message);
+        }
+      };
+      xhr.send(file);
+    });
+  }
+
   function start(root) {
+    root.querySelectorAll("form[data-upload]").forEach(upload);
     draw(root);
     root.querySelectorAll("[data-monitor]").forEach(monitor);
   }

@@ -378,8 +378,13 @@ pub async fn import_job(
     staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<ImportJobView>, ApiError> {
-    let job = seen(&imports, &staff, id.into_inner()).await?;
-    Ok(web::Json(ImportJobView::of(job, imports.clock.now())))
+    Ok(web::Json(job_view(&imports, &staff, id.into_inner()).await?))
+}
+
+/// A job as the API and the console show it, to the staff who may see it.
+pub async fn job_view(imports: &Imports, staff: &Staff, id: uuid::Uuid) -> Result<ImportJobView, ApiError> {
+    let job = seen(imports, staff, id).await?;
+    Ok(ImportJobView::of(job, imports.clock.now()))
 }
 
 /// A finished import's rejected rows, as a file to fix and upload again.
@@ -403,7 +408,12 @@ pub async fn import_rejected_rows(
     staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = seen(&imports, &staff, id.into_inner()).await?;
+    rejected_download(&imports, &staff, id.into_inner()).await
+}
+
+/// A finished job's rejected rows as a download.
+pub async fn rejected_download(imports: &Imports, staff: &Staff, id: uuid::Uuid) -> Result<HttpResponse, ApiError> {
+    let job = seen(imports, staff, id).await?;
     if job.outcome.is_none() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -227,6 +227,12 @@ impl Element<'_> {
         self.browser.ok("POST", &format!("/element/{}/value", self.id), Some(json!({"text": text}))).await;
     }
 
+    /// Chooses a file in an `<input type=file>`, as a person picking it would.
+    pub async fn choose_file(&self, path: &std::path::Path) {
+        let text = path.display().to_string();
+        self.browser.ok("POST", &format!("/element/{}/value", self.id), Some(json!({"text": text}))).await;
+    }
+
     pub async fn text(&self) -> String {
         self.browser
             .ok("GET", &format!("/element/{}/text", self.id), None)

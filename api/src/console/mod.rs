@@ -8,9 +8,11 @@ mod assets;
 mod campaign_forms;
 mod campaigns;
 mod forms;
+mod members;
 mod monitor;
 mod operations;
 mod page;
+mod roster;
 mod session;
 
 pub use page::ConsoleError;
@@ -35,6 +37,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/campaigns/{id}/monitor", web::get().to(monitor::page))
         .route("/console/campaigns/{id}/live", web::get().to(monitor::live))
         .route("/console/campaigns/{id}/{what}", web::post().to(campaigns::change))
+        .route("/console/roster", web::get().to(roster::page))
+        .route("/console/roster/imports", web::post().to(roster::upload))
+        .route("/console/imports/{id}", web::get().to(roster::status))
+        .route("/console/imports/{id}/rejected.csv", web::get().to(roster::rejected))
+        .route("/console/members", web::get().to(members::index))
+        .route("/console/members/search", web::post().to(members::search))
+        .route("/console/members/lookup", web::post().to(members::lookup))
+        .route("/console/members/{id}/{what}", web::post().to(members::suspension))
         .route("/console/jobs", web::get().to(operations::jobs))
         .route("/console/jobs/{id}/retry", web::post().to(operations::retry))
         .route("/console/audit", web::get().to(operations::audit));

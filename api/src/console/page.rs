@@ -18,12 +18,15 @@ pub fn t<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
     }
 }
 
-/// The sections, each shown to those the API lets read its list.
-const SECTIONS: [(&str, &str, &str, &str); 4] = [
-    ("/console/", "/v1/admin/me", "概览", "Overview"),
-    ("/console/campaigns", "/v1/admin/campaigns", "活动", "Campaigns"),
-    ("/console/jobs", "/v1/admin/jobs", "任务", "Jobs"),
-    ("/console/audit", "/v1/admin/audit", "审计日志", "Audit log"),
+/// The sections, each shown to those the API lets do what the section is for (read its list, or
+/// for the roster import, start one).
+const SECTIONS: [(&str, Method, &str, &str, &str); 6] = [
+    ("/console/", Method::GET, "/v1/admin/me", "概览", "Overview"),
+    ("/console/campaigns", Method::GET, "/v1/admin/campaigns", "活动", "Campaigns"),
+    ("/console/members", Method::POST, "/v1/admin/roster/search", "会员", "Members"),
+    ("/console/roster", Method::POST, "/v1/admin/roster/imports", "名册导入", "Roster import"),
+    ("/console/jobs", Method::GET, "/v1/admin/jobs", "任务", "Jobs"),
+    ("/console/audit", Method::GET, "/v1/admin/audit", "审计日志", "Audit log"),
 ];
 
 fn role_name(lang: Lang, role: domain::admin::Role) -> &'static str {
@@ -114,9 +117,9 @@ pub fn screen_with_status(op: &Operator, current: &str, title: &str, body: Marku
                         }
                     }
                     nav.side aria-label=(t(lang, "栏目", "Sections")) {
-                        @for (href, api, zh, en) in SECTIONS {
-                            @if op.may(&Method::GET, api) {
-                                a href=(href) aria-current=[(href == current).then_some("page")] { (t(lang, zh, en)) }
+                        @for (href, method, api, zh, en) in &SECTIONS {
+                            @if op.may(method, api) {
+                                a href=(href) aria-current=[(*href == current).then_some("page")] { (t(lang, zh, en)) }
                             }
                         }
                     }

@@ -7,11 +7,11 @@ pub mod dto;
 mod errors;
 mod me;
 mod privacy;
-mod roster;
-mod roster_search;
+pub(crate) mod roster;
+pub(crate) mod roster_search;
 mod roster_template;
 pub mod settings;
-mod staff;
+pub(crate) mod staff;
 pub mod standing;
 mod wire;
 

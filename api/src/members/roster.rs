@@ -79,25 +79,10 @@ pub async fn import_roster(
 ) -> Result<HttpResponse, ApiError> {
     let wants_csv = imports::accepts(&req, "text/csv");
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let format = if content_type.starts_with("text/csv") {
-        if query.sheet.is_some() {
-            return Err(ApiError::validation(
-                "sheet",
-                "只有 .xlsx 工作簿才有工作表",
-                "sheet is for .xlsx uploads".into(),
-            ));
-        }
-        RosterFormat::Csv
-    } else if content_type.starts_with(XLSX) {
-        RosterFormat::Xlsx { sheet: query.sheet.clone() }
-    } else {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "request.unsupported_media_type",
-            "请上传 CSV 文件（text/csv）或 Excel 工作簿（.xlsx）",
-            "Upload the roster as text/csv or as an .xlsx workbook",
-        ));
-    };
+    if imports::prefers_async(&req) {
+        return start_job(state, jobs, &staff, content_type, query.sheet.clone(), query.dry_run, payload).await;
+    }
+    let format = format_of(content_type, query.sheet.clone())?;
     if !staff.actor.role.may_write() {
         return Err(crate::extract::forbidden());
     }
@@ -106,9 +91,6 @@ pub async fn import_roster(
     let dry_run = query.dry_run;
     let actor = staff.actor.clone();
     let run = move |progress: imports::Progress| run_import(state, actor, input, format, dry_run, progress);
-    if imports::prefers_async(&req) {
-        return imports::detach(jobs, &staff.actor, ImportKind::Roster, dry_run, Column::template_header(), run).await;
-    }
     if imports::accepts(&req, "application/x-ndjson") {
         return Ok(imports::progress_stream(dry_run, run));
     }
@@ -117,6 +99,50 @@ pub async fn import_roster(
         return Ok(imports::rejected_rows(&report, dry_run, "roster-rejected.csv", &Column::template_header()));
     }
     Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
+}
+
+/// Starts an import of the body as a job and answers 202 with it: the API's asynchronous import,
+/// and the console's upload.
+pub async fn start_job(
+    state: web::Data<MembersState>,
+    jobs: web::Data<imports::Imports>,
+    staff: &Staff,
+    content_type: &str,
+    sheet: Option<String>,
+    dry_run: bool,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = format_of(content_type, sheet)?;
+    if !staff.actor.role.may_write() {
+        return Err(crate::extract::forbidden());
+    }
+    let cap = if matches!(format, RosterFormat::Csv) { CSV_MAX_BYTES } else { XLSX_MAX_BYTES };
+    let input = imports::spool(payload, cap).await?;
+    let actor = staff.actor.clone();
+    let run = move |progress: imports::Progress| run_import(state, actor, input, format, dry_run, progress);
+    imports::detach(jobs, &staff.actor, ImportKind::Roster, dry_run, Column::template_header(), run).await
+}
+
+fn format_of(content_type: &str, sheet: Option<String>) -> Result<RosterFormat, ApiError> {
+    Ok(if content_type.starts_with("text/csv") {
+        if sheet.is_some() {
+            return Err(ApiError::validation(
+                "sheet",
+                "只有 .xlsx 工作簿才有工作表",
+                "sheet is for .xlsx uploads".into(),
+            ));
+        }
+        RosterFormat::Csv
+    } else if content_type.starts_with(XLSX) {
+        RosterFormat::Xlsx { sheet }
+    } else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.unsupported_media_type",
+            "请上传 CSV 文件（text/csv）或 Excel 工作簿（.xlsx）",
+            "Upload the roster as text/csv or as an .xlsx workbook",
+        ));
+    })
 }
 
 /// The largest CSV upload taken: far above a city's roster (1.2 M rows are under 100 MB).

@@ -148,7 +148,16 @@ pub async fn search_roster(
     staff: Staff,
     body: web::Json<RosterSearch>,
 ) -> Result<web::Json<RosterPage>, ApiError> {
-    let body = body.into_inner();
+    Ok(web::Json(find(&state, &unions, &staff, body.into_inner()).await?))
+}
+
+/// A page of the roster search, as the API and the console answer it.
+pub async fn find(
+    state: &MembersState,
+    unions: &UnionsState,
+    staff: &Staff,
+    body: RosterSearch,
+) -> Result<RosterPage, ApiError> {
     let criterion = criterion(&body)?;
     let page = PageRequest::parse(body.limit, body.cursor.as_deref()).map_err(paging_error)?;
     // A closed union's roster is searched like any other: its former members are still on it.
@@ -160,8 +169,8 @@ pub async fn search_roster(
         None => None,
     };
     let found = state.profiles.search_roster(&staff.actor, within, criterion, page).await?;
-    Ok(web::Json(RosterPage {
+    Ok(RosterPage {
         items: found.items.into_iter().map(RosterPerson::from).collect(),
         next_cursor: found.next.map(|c| c.encode()),
-    }))
+    })
 }

@@ -76,11 +76,38 @@ pub async fn search_members(
     staff: Staff,
     body: web::Json<MemberQuery>,
 ) -> Result<web::Json<MemberList>, ApiError> {
-    if body.query.chars().count() > 64 {
+    Ok(web::Json(MemberList { items: lookup(&state, &staff, &body.query).await? }))
+}
+
+/// Staff's exact look-up, as the API and the console answer it.
+pub async fn lookup(state: &MembersState, staff: &Staff, query: &str) -> Result<Vec<AdminMemberView>, ApiError> {
+    if query.chars().count() > 64 {
         return Err(ApiError::validation("query", "查询内容过长", "query must be at most 64 characters".into()));
     }
-    let found = state.profiles.search(&staff.actor, body.query.trim()).await?;
-    Ok(web::Json(MemberList { items: found.iter().map(|p| admin_view(&state, p)).collect() }))
+    let found = state.profiles.search(&staff.actor, query.trim()).await?;
+    Ok(found.iter().map(|p| admin_view(state, p)).collect())
+}
+
+/// One member as staff see it, in their part of the tree (404 elsewhere).
+pub async fn one(state: &MembersState, staff: &Staff, id: MemberId) -> Result<AdminMemberView, ApiError> {
+    let profile = state.profiles.for_staff(&staff.actor, id).await?;
+    Ok(admin_view(state, &profile))
+}
+
+/// Suspends (with a reason of 1–200 characters) or lifts a suspension, and tells the gatekeeper.
+pub async fn set_suspension(
+    state: &MembersState,
+    staff: &Staff,
+    id: MemberId,
+    reason: Option<&str>,
+) -> Result<AdminMemberView, ApiError> {
+    let reason = reason.map(str::trim);
+    if reason.is_some_and(|r| r.is_empty() || r.chars().count() > 200) {
+        return Err(ApiError::validation("reason", "原因须为 1–200 个字符", "reason must be 1-200 characters".into()));
+    }
+    let profile = state.profiles.set_suspension(&staff.actor, id, reason).await?;
+    state.standing.changed(profile.member.id, state.clock.now(), Some(&profile));
+    Ok(admin_view(state, &profile))
 }
 
 /// Suspends a member.
@@ -103,13 +130,7 @@ pub async fn suspend(
     id: web::Path<uuid::Uuid>,
     body: web::Json<SuspendRequest>,
 ) -> Result<web::Json<AdminMemberView>, ApiError> {
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(ApiError::validation("reason", "原因须为 1–200 个字符", "reason must be 1-200 characters".into()));
-    }
-    let profile = state.profiles.set_suspension(&staff.actor, MemberId(id.into_inner()), Some(reason)).await?;
-    state.standing.changed(profile.member.id, state.clock.now(), Some(&profile));
-    Ok(web::Json(admin_view(&state, &profile)))
+    Ok(web::Json(set_suspension(&state, &staff, MemberId(id.into_inner()), Some(&body.reason)).await?))
 }
 
 /// Lifts a member's suspension.
@@ -127,7 +148,5 @@ pub async fn unsuspend(
     staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<AdminMemberView>, ApiError> {
-    let profile = state.profiles.set_suspension(&staff.actor, MemberId(id.into_inner()), None).await?;
-    state.standing.changed(profile.member.id, state.clock.now(), Some(&profile));
-    Ok(web::Json(admin_view(&state, &profile)))
+    Ok(web::Json(set_suspension(&state, &staff, MemberId(id.into_inner()), None).await?))
 }

@@ -216,6 +216,15 @@ where
         Ok(found)
     }
 
+    /// One member as `actor` may see them: in their part of the tree, or not found.
+    pub async fn for_staff(&self, actor: &Actor, id: MemberId) -> Result<Profile, ProfileError> {
+        let p = self.get(id).await?;
+        if !self.in_scope(actor, &p).await? {
+            return Err(ProfileError::NotFound);
+        }
+        Ok(p)
+    }
+
     /// Whether the member belongs to a union in `actor`'s part of the tree. Members on no roster
     /// row belong to no union: only staff of the whole tree see them.
     async fn in_scope(&self, actor: &Actor, p: &Profile) -> Result<bool, ProfileError> {

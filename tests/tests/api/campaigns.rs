@@ -1,6 +1,7 @@
 //! 会员有礼: campaign lifecycle, claims through the inventory gate, and the database's guarantees.
 
 use domain::admin::Role;
+use domain::shared::Clock;
 use serde_json::json;
 use tests::{on_both_backends, on_every_inventory_mode, Backend, Options, Req, TestApp};
 
@@ -288,9 +289,13 @@ on_every_inventory_mode!(stock_released_in_waves_and_daily_caps);
 
 async fn stock_released_in_waves_and_daily_caps(backend: Backend, options: Options) {
     let app = TestApp::spawn_with(backend, options).await;
+    // Noon in Beijing, whatever the time of the run: a wave ten minutes on and the daily cap's day
+    // must not straddle Beijing midnight (the test failed in the minutes after 16:00 UTC).
+    let noon = chrono::Utc::now().date_naive().and_hms_opt(4, 0, 0).unwrap().and_utc();
+    app.clock.set(noon);
     let op = app.staff(Role::Operator).await;
     let beijing = |d: chrono::Duration| {
-        (chrono::Utc::now() + chrono::Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string()
+        (app.clock.now() + chrono::Duration::hours(8) + d).format("%Y-%m-%dT%H:%M:%S").to_string()
     };
     let body = json!({"title": "元旦会员有礼", "holiday": "new_year", "starts_at": beijing(chrono::Duration::minutes(-1)),
         "ends_at": beijing(chrono::Duration::days(2)), "per_member_limit": 1, "budget_fen": 1_000_000});
@@ -299,7 +304,7 @@ async fn stock_released_in_waves_and_daily_caps(backend: Backend, options: Optio
         .unwrap()
         .to_owned();
     let next_wave = beijing(chrono::Duration::minutes(10));
-    let valid_until = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive().to_string();
+    let valid_until = (app.clock.now() + chrono::Duration::days(30)).date_naive().to_string();
     let gift = |name: &str, extra: serde_json::Value| {
         let mut g = json!({"name": name, "unit_cost_fen": 100, "stock": 4, "per_member_limit": 1,
             "valid_until": valid_until, "funder": "union"});

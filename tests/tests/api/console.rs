@@ -299,6 +299,36 @@ async fn a_browser_signs_in_publishes_and_retries(backend: Backend) {
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM claims").await, 5);
     browser.keep_screenshot("monitor").await;
 
+    // A member found by their member number and suspended with a reason.
+    let roster = app
+        .send(Req::post("/v1/admin/roster/search").bearer(&token).json(json!({"union_code": null, "limit": 1})))
+        .await
+        .json();
+    let number = roster["items"][0]["member_no"].as_str().unwrap().to_owned();
+    browser.find("a[href='/console/members']").await.click().await;
+    browser.wait_for("the members page", "return location.pathname === '/console/members'").await;
+    browser.find("form[data-testid=member-lookup] input[name=query]").await.type_text(&number).await;
+    browser.find("form[data-testid=member-lookup] button").await.click().await;
+    browser.wait_for("the account", "return !!document.querySelector('[data-member]')").await;
+    browser.find("form[action$='/suspend'] input[name=reason]").await.type_text("冒用他人身份，待核实").await;
+    browser.find("form[action$='/suspend'] button").await.click().await;
+    browser.wait_for("the suspension", "return !!document.querySelector('[data-standing=suspended]')").await;
+    browser.keep_screenshot("member").await;
+
+    // A roster file uploaded with its progress; the rejected row offered as a download.
+    let file = std::env::temp_dir().join(format!("roster-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(&file, roster_file(5)).unwrap();
+    browser.find("a[href='/console/roster']").await.click().await;
+    browser.wait_for("the roster page", "return location.pathname === '/console/roster'").await;
+    browser.find("input[type=file]").await.choose_file(&file).await;
+    browser.find("form[data-upload] button[type=submit]").await.click().await;
+    browser.wait_for("the import to end", "return !!document.querySelector('[data-finished]')").await;
+    assert_eq!(browser.find("[data-count=inserted]").await.text().await, "5");
+    assert!(browser.try_find("a[href$='/rejected.csv']").await.is_some(), "the rejected rows are offered");
+    assert_eq!(browser.run("return document.querySelector('[data-upload-progress]').value").await, 100);
+    browser.keep_screenshot("roster").await;
+    let _ = std::fs::remove_file(&file);
+
     browser.find("a[href='/console/jobs']").await.click().await;
     browser.wait_for("the jobs", "return location.pathname === '/console/jobs'").await;
     browser.goto(&format!("{}/console/jobs?state=dead", app.address)).await;
@@ -553,4 +583,159 @@ async fn campaign_forms_keep_what_was_typed_and_refuse_stale_figures(backend: Ba
     let edits =
         app.send(Req::get(&format!("/v1/admin/audit?action=campaign.budget&target={id}")).bearer(&token)).await.json();
     assert_eq!(edits["items"].as_array().unwrap().len(), 2, "the API's raise and the winner's: {edits}");
+}
+
+on_both_backends!(members_are_found_masked_and_suspended_with_a_reason);
+
+/// The roster searched by a name's first character, an account found by its member number, both
+/// masked and audit-logged as the API logs them; a suspension needs a reason, takes effect at once
+/// and is lifted; an auditor finds the same people and can change nothing.
+async fn members_are_found_masked_and_suspended_with_a_reason(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.staff(Role::Operator).await;
+    app.create_admin("audit.li", Role::Auditor, None).await;
+    let members = app.activated_members(3, "SZ-001").await;
+    let ops = app.console_sign_in("t.operator").await;
+    let auditor = app.console_sign_in("audit.li").await;
+
+    let index = app.console_get(Some(&ops), "/console/members").await;
+    assert_eq!(index.status, 200);
+    let found = app
+        .console_post(
+            Some(&ops),
+            "/console/members/search",
+            &[("by", "name_prefix"), ("text", "测"), ("_csrf", &ops.csrf)],
+        )
+        .await;
+    assert_eq!(found.status, 200, "{}", found.text());
+    let html = found.text();
+    assert!(!html.contains("测试会员"), "names are masked: {html}");
+    let numbers: Vec<String> = html
+        .split("<td>")
+        .filter_map(|cell| cell.split("</td>").next())
+        .filter(|cell| cell.starts_with('T') && cell[1..].chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(numbers.len(), 3, "{html}");
+    let bad = app
+        .console_post(
+            Some(&ops),
+            "/console/members/search",
+            &[("by", "phone_suffix"), ("text", "12"), ("_csrf", &ops.csrf)],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text().contains(r#"id="text-error""#) && bad.text().contains(r#"value="12""#), "{}", bad.text());
+
+    let card =
+        app.console_post(Some(&ops), "/console/members/lookup", &[("query", &numbers[0]), ("_csrf", &ops.csrf)]).await;
+    assert_eq!(card.status, 200, "{}", card.text());
+    let html = card.text();
+    let id = html
+        .split(r#"data-member=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a member card")
+        .to_owned();
+    assert!(html.contains(r#"data-standing="activated""#), "{html}");
+
+    let suspend = format!("/console/members/{id}/suspend");
+    let empty = app.console_post(Some(&ops), &suspend, &[("reason", "  "), ("_csrf", &ops.csrf)]).await;
+    assert_eq!(empty.status, 422, "{}", empty.text());
+    assert!(empty.text().contains(r#"id="reason-error""#), "{}", empty.text());
+    let forged = app.console_post(Some(&auditor), &suspend, &[("reason", "冒用身份"), ("_csrf", &auditor.csrf)]).await;
+    assert_eq!(forged.status, 403);
+    let seen = app
+        .console_post(Some(&auditor), "/console/members/lookup", &[("query", &numbers[0]), ("_csrf", &auditor.csrf)])
+        .await;
+    assert!(seen.text().contains(&id) && !seen.text().contains(&suspend), "an auditor sees no suspend form");
+
+    let mut member = None;
+    for t in &members {
+        if app.send(Req::get("/v1/me").bearer(t)).await.json()["id"] == id.as_str() {
+            member = Some(t.clone());
+        }
+    }
+    let member = member.expect("the card's member is one of ours");
+    let done = app.console_post(Some(&ops), &suspend, &[("reason", "冒用身份，待核实"), ("_csrf", &ops.csrf)]).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert!(
+        done.text().contains(r#"data-standing="suspended""#) && done.text().contains("冒用身份，待核实"),
+        "{}",
+        done.text()
+    );
+    app.send(Req::get("/v1/me").bearer(&member)).await.problem(403, "member.suspended");
+    let lifted = app.console_post(Some(&ops), &format!("/console/members/{id}/lift"), &[("_csrf", &ops.csrf)]).await;
+    assert_eq!(lifted.status, 200, "{}", lifted.text());
+    assert!(lifted.text().contains(r#"data-standing="activated""#), "{}", lifted.text());
+
+    let audit = app.send(Req::get("/v1/admin/audit?limit=100").bearer(&token)).await.json();
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for wanted in ["roster.search", "member.lookup", "member.suspend", "member.unsuspend"] {
+        assert!(actions.contains(&wanted), "{wanted} in {actions:?}");
+    }
+    let suspends = actions.iter().filter(|a| **a == "member.suspend").count();
+    assert_eq!(suspends, 1, "the refused and forged attempts wrote nothing");
+}
+
+/// A roster file of `good` rows and one with a bad 身份证 number.
+fn roster_file(good: u32) -> Vec<u8> {
+    let mut file = String::from("姓名,身份证号,工会编码,工会名称,会员编号,状态\n");
+    for n in 0..good {
+        file.push_str(&format!("吴某,{},SZ-640,某公司工会,C{n},在会\n", tests::members::id_number("19800101", n)));
+    }
+    file.push_str("李四,110105194912310021,SZ-640,某公司工会,C-bad,在会\n");
+    file.into_bytes()
+}
+
+on_both_backends!(a_roster_file_is_imported_as_a_job_and_its_rejected_rows_downloaded);
+
+/// The console's upload (as its script sends it): a job, its state as a fragment until it ends,
+/// the rejected row with its reason as a file; without the session's token, or by an auditor, no
+/// job.
+async fn a_roster_file_is_imported_as_a_job_and_its_rejected_rows_downloaded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.staff(Role::Operator).await;
+    app.create_admin("audit.li", Role::Auditor, None).await;
+    let ops = app.console_sign_in("t.operator").await;
+    let auditor = app.console_sign_in("audit.li").await;
+    let page = app.console_get(Some(&ops), "/console/roster").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(r#"data-upload="/console/roster/imports""#));
+    assert_eq!(app.console_get(Some(&auditor), "/console/roster").await.status, 403);
+
+    let upload = |session: &tests::console::ConsoleSession, token: &str| {
+        Req::post("/console/roster/imports")
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", token)
+            .raw("text/csv", roster_file(20))
+    };
+    assert_eq!(app.send(upload(&ops, "forged")).await.status, 403);
+    assert_eq!(app.send(upload(&auditor, &auditor.csrf)).await.status, 403);
+    let wrong_type = app.send(upload(&ops, &ops.csrf).raw("application/pdf", b"%PDF".to_vec())).await;
+    assert_eq!(wrong_type.status, 415, "{}", wrong_type.text());
+    assert!(wrong_type.json()["message"].as_str().is_some_and(|m| m.contains("CSV")), "{}", wrong_type.text());
+
+    let started = app.send(upload(&ops, &ops.csrf)).await;
+    assert_eq!(started.status, 202, "{}", started.text());
+    let job = started.json()["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let fragment = app.console_get(Some(&ops), &format!("/console/imports/{job}")).await;
+        assert_eq!(fragment.status, 200, "{}", fragment.text());
+        let html = fragment.text();
+        if html.contains("data-finished") {
+            break html;
+        }
+        assert!(html.contains(&format!(r#"hx-get="/console/imports/{job}""#)), "a running job asks again: {html}");
+        assert!(std::time::Instant::now() < deadline, "still running");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(done.contains(r#"data-count="inserted">20<"#) && done.contains(r#"data-count="rejected">1<"#), "{done}");
+    let file = app.console_get(Some(&ops), &format!("/console/imports/{job}/rejected.csv")).await;
+    assert_eq!(file.status, 200);
+    let text = file.text();
+    assert!(text.contains("C-bad") && !text.contains("C0,"), "{text}");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM roster WHERE union_org_code = 'SZ-640'").await, 20);
+    assert_eq!(app.console_get(Some(&auditor), &format!("/console/imports/{job}")).await.status, 403);
 }
