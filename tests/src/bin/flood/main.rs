@@ -22,6 +22,7 @@ use hdrhistogram::Histogram;
 
 mod cpu;
 mod load;
+mod monitors;
 mod opening;
 mod report;
 mod report_reads;
@@ -113,6 +114,10 @@ struct Args {
     /// row. 0: no reads.
     #[arg(long, default_value_t = 0)]
     report_every_ms: u64,
+    /// In scenarios a, b and c, this many staff watch the console's opening monitor (its live
+    /// stream, one event a second each) while the claims flow.
+    #[arg(long, default_value_t = 0)]
+    monitors: usize,
 }
 
 fn server_env(pair: &str) -> Result<(String, String), String> {
@@ -201,9 +206,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let plan = Plan::new(&args, scenario, &members)?;
             let (campaign, gift) = server.campaign(&staff, plan.stock).await?;
             let reader = report_reads::ReportReads::start(&args, &staff, &campaign);
+            let watching = monitors::Monitors::start(&args, &staff, &campaign);
             let outcome = flood(&args, &plan, &campaign, &gift, &members).await?;
             if let Some(reader) = reader {
                 reader.stop()?.print(mode, scenario);
+            }
+            if let Some(watching) = watching {
+                let events = watching.stop()?;
+                println!(
+                    "  {} console monitors during ({scenario}), gate {mode}: events received {events:?}",
+                    events.len()
+                );
             }
             let stored = Stored::read(&db, &campaign, plan.stock).await?;
             let rss_mib = server.peak_rss_mib()?;
