@@ -357,7 +357,7 @@ async fn a_browser_signs_in_publishes_and_retries(backend: Backend) {
     browser.goto(&format!("{}/console/jobs?state=dead", app.address)).await;
     assert!(browser.find_all("form[action$='/retry']").await.is_empty(), "nor a retry button");
     browser.resize(800, 1024).await;
-    browser.keep_screenshot("overview-tablet").await;
+    browser.keep_screenshot("jobs-tablet").await;
     assert_eq!(browser.errors().await, Vec::<String>::new());
 }
 
