@@ -9,6 +9,7 @@ use crate::extract::Staff;
 use domain::merchants::catalogue::{NewMerchant, NewOffer, NewStore};
 use domain::merchants::offer::Funder;
 use domain::merchants::{Audience, MerchantId, MerchantStatus, OfferId, OfferStatus, StoreId};
+use domain::shared::PageRequest;
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -288,4 +289,48 @@ pub async fn list_gift_at_store(
     }
     state.catalogue.list_gift_at_store(&staff.actor, gift, StoreId(store)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A merchant's webhook endpoint and its last deliveries.
+///
+/// Where the merchant's events go (`null` when it has set none through the partner API) and its deliveries, newest
+/// first, a page at a time, as the merchant sees them. Changes nothing.
+///
+/// Who: staff with role admin, operator or auditor (a pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
+#[utoipa::path(operation_id = "admin_get_merchant_webhook", tag = "merchants", security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path), crate::admin::dto::PageQuery),
+    responses((status = 200, body = MerchantWebhookView), (status = 404, body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[get("/v1/admin/merchants/{id}/webhook")]
+pub async fn get_webhook(
+    state: web::Data<MerchantsState>,
+    _staff: Staff,
+    id: web::Path<uuid::Uuid>,
+    query: web::Query<crate::admin::dto::PageQuery>,
+) -> Result<web::Json<MerchantWebhookView>, ApiError> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(crate::admin::audit::paging_error)?;
+    let found = state.merchants.webhook_overview(MerchantId(id.into_inner()), page).await?;
+    Ok(web::Json(MerchantWebhookView::from(&found)))
+}
+
+/// Sends a test event to a merchant's webhook endpoint.
+///
+/// Queues a `webhook.test` event (`data: {"test": true}`), signed, delivered and retried like any other; its
+/// delivery is answered and then listed with the merchant's others. A merchant without an endpoint: 404
+/// `webhook_endpoint.not_found`. Audit-logged as `webhook.test`.
+///
+/// Who: staff with role admin or operator (an auditor or pickup operator gets 403).
+/// Only the city federation's staff: below it, 403 `auth.federation_only`.
+#[utoipa::path(operation_id = "admin_send_webhook_test_event", tag = "merchants", security(("admin_jwt" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 202, description = "Queued", body = DeliveryView),
+        (status = 404, description = "No such merchant, or `webhook_endpoint.not_found`", body = crate::openapi::Problem, content_type = PROBLEM)))]
+#[post("/v1/admin/merchants/{id}/webhook/test-events")]
+pub async fn send_test_event(
+    state: web::Data<MerchantsState>,
+    staff: Staff,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let delivery = state.merchants.send_test_event(&staff.actor, MerchantId(id.into_inner())).await?;
+    Ok(HttpResponse::Accepted().json(DeliveryView::from(&delivery)))
 }

@@ -26,6 +26,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin::register_key)
         .service(admin::revoke_key)
         .service(admin::list_gift_at_store)
+        .service(admin::get_webhook)
+        .service(admin::send_test_event)
         .service(member::member_code)
         .service(member::nearby)
         .service(member::merchant)

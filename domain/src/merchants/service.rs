@@ -2,6 +2,7 @@
 //! recording and reversing discounted sales, and the merchant's own lists.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
 use std::time::Duration;
 
 use super::directory::{Narrowing, Nearby};
@@ -12,7 +13,10 @@ use super::offer::{beijing_day, Offer, OfferId};
 use super::partner::Partner;
 use super::ports::{Catalogue, CodeUse, MemberFacts, MerchantVouchers, NewSale, Recorded, Sales};
 use super::sale::{Channel, DailyTotals, MemberCode, MemberRef, Sale, SaleId};
-use super::webhook::{DeliveryRecord, Resolver, WebhookSecret, WebhookTargets, Webhooks, ROTATION_OVERLAP_HOURS};
+use super::webhook::{
+    DeliveryRecord, EventType, Resolver, WebhookSecret, WebhookTargets, Webhooks, ROTATION_OVERLAP_HOURS,
+};
+use crate::admin::{Actor, NewAuditEntry};
 use crate::campaigns::pickup::VoucherState;
 use crate::members::MemberId;
 use crate::shared::idempotency::{Kept, KeyedAnswer};
@@ -385,6 +389,39 @@ impl<S: Catalogue, L: Sales + Webhooks, C: Clock> MerchantService<S, L, C> {
     pub async fn resend(&self, partner: &Partner, id: i64) -> Result<DeliveryRecord, MerchantError> {
         Self::whole_merchant(partner)?;
         self.sales.resend(partner.merchant, id, self.clock.now()).await?.ok_or(MerchantError::DeliveryNotFound)
+    }
+}
+
+/// A merchant's webhook as staff see it: where events go and a page of its deliveries.
+#[derive(Debug, Clone)]
+pub struct WebhookOverview {
+    pub url: Option<String>,
+    pub deliveries: Page<DeliveryRecord>,
+}
+
+impl<S: Catalogue, L: Sales + Webhooks, C: Clock> MerchantService<S, L, C> {
+    /// The merchant's endpoint and a page of its deliveries, newest first, for staff.
+    pub async fn webhook_overview(
+        &self,
+        merchant: MerchantId,
+        page: PageRequest,
+    ) -> Result<WebhookOverview, MerchantError> {
+        self.catalogue.merchant(merchant).await?.ok_or(MerchantError::MerchantNotFound)?;
+        let url = self.sales.endpoint(merchant, self.clock.now()).await?.map(|e| e.url);
+        Ok(WebhookOverview { url, deliveries: self.sales.deliveries(merchant, page).await? })
+    }
+
+    /// Queues a `webhook.test` event to the merchant's endpoint, delivered and retried like any
+    /// other, so staff and the merchant can see the endpoint answer (audit-logged as `webhook.test`).
+    pub async fn send_test_event(&self, actor: &Actor, merchant: MerchantId) -> Result<DeliveryRecord, MerchantError> {
+        if !actor.role.may_write() {
+            return Err(MerchantError::Forbidden);
+        }
+        self.catalogue.merchant(merchant).await?.ok_or(MerchantError::MerchantNotFound)?;
+        let now = self.clock.now();
+        let payload = super::webhook::payload(merchant, EventType::Test, now, json!({"test": true}));
+        let audit = NewAuditEntry::by(actor, now, "webhook.test", merchant.to_string());
+        self.sales.queue_test(merchant, payload, now, audit).await?.ok_or(MerchantError::WebhookNotSet)
     }
 }
 

@@ -17,6 +17,8 @@ pub enum EventType {
     SaleRecorded,
     SaleReversed,
     VoucherRedeemed,
+    /// Staff checking that an endpoint answers: carries nothing that happened.
+    Test,
 }
 
 impl EventType {
@@ -25,6 +27,7 @@ impl EventType {
             EventType::SaleRecorded => "sale.recorded",
             EventType::SaleReversed => "sale.reversed",
             EventType::VoucherRedeemed => "voucher.redeemed",
+            EventType::Test => "webhook.test",
         }
     }
 }
@@ -236,6 +239,15 @@ pub trait Webhooks: WebhookEndpoints {
         merchant: MerchantId,
         id: i64,
         now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<DeliveryRecord>>> + Send;
+    /// Queues `payload` for the merchant's endpoint with `audit`, in one transaction; `None`
+    /// (and nothing written) when the merchant has no endpoint.
+    fn queue_test(
+        &self,
+        merchant: MerchantId,
+        payload: String,
+        now: DateTime<Utc>,
+        audit: crate::admin::NewAuditEntry,
     ) -> impl Future<Output = anyhow::Result<Option<DeliveryRecord>>> + Send;
 }
 

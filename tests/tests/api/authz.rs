@@ -103,6 +103,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("PUT", "/v1/admin/merchants/{id}/offers/{offer}/status", "UUUPPFFF"),
     ("POST", "/v1/admin/merchants/{id}/keys", "UUUPPFFF"),
     ("POST", "/v1/admin/merchants/{id}/keys/{serial}/revocation", "UUUPPFFF"),
+    ("GET", "/v1/admin/merchants/{id}/webhook", "UUUPPPFF"),
+    ("POST", "/v1/admin/merchants/{id}/webhook/test-events", "UUUPPFFF"),
     ("POST", "/v1/me/member-code", "UPPUUUUU"),
     ("GET", "/v1/me/discount-sales", "UPPUUUUU"),
     ("GET", "/v1/merchants", "UPPUUUUU"),

@@ -76,6 +76,8 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("PUT", "/v1/admin/merchants/{id}/offers/{offer}/status", "whole"),
     ("POST", "/v1/admin/merchants/{id}/keys", "whole"),
     ("POST", "/v1/admin/merchants/{id}/keys/{serial}/revocation", "whole"),
+    ("GET", "/v1/admin/merchants/{id}/webhook", "whole"),
+    ("POST", "/v1/admin/merchants/{id}/webhook/test-events", "whole"),
     ("PUT", "/v1/admin/campaigns/{id}/gifts/{gift}/stores/{store}", "404"),
 ];
 

@@ -8,7 +8,11 @@ use tests::partners::Partner;
 use tests::receiver::WebhookReceiver;
 use tests::{on_both_backends, Backend, Req, TestApp};
 
-on_both_backends!(events_are_retried_until_the_receiver_takes_them, a_410_stops_the_deliveries_of_an_event);
+on_both_backends!(
+    events_are_retried_until_the_receiver_takes_them,
+    a_410_stops_the_deliveries_of_an_event,
+    staff_see_a_merchants_deliveries_and_send_it_a_test_event
+);
 
 async fn set_endpoint(app: &TestApp, partner: &Partner, url: &str) {
     let reply = app.send(partner.sign(app, Req::put("/v1/partner/webhook-endpoint").json(json!({"url": url})))).await;
@@ -148,4 +152,62 @@ async fn a_410_stops_the_deliveries_of_an_event(backend: Backend) {
     let bad =
         app.send(partner.sign(&app, Req::put("/v1/partner/webhook-endpoint").json(json!({"url": "ftp://x"})))).await;
     bad.problem(422, "validation.invalid_field");
+}
+
+async fn staff_see_a_merchants_deliveries_and_send_it_a_test_event(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = app.staff(Role::Admin).await;
+    let auditor = app.staff(Role::Auditor).await;
+    let partner = app.partner(&staff, 0, json!({})).await;
+    let webhook = format!("/v1/admin/merchants/{}/webhook", partner.merchant_id);
+    let test = format!("{webhook}/test-events");
+
+    // No endpoint yet: nothing to send to, and nothing queued.
+    let none = app.send(Req::post(&test).bearer(&staff)).await;
+    assert_eq!(
+        (none.status, none.json()["code"].as_str()),
+        (404, Some("webhook_endpoint.not_found")),
+        "{}",
+        none.text()
+    );
+    let empty = app.send(Req::get(&webhook).bearer(&auditor)).await;
+    assert_eq!(empty.status, 200, "{}", empty.text());
+    assert_eq!(empty.json(), json!({"url": null, "deliveries": [], "next_cursor": null}));
+
+    let receiver = WebhookReceiver::start(&[]);
+    set_endpoint(&app, &partner, &receiver.url).await;
+    assert_eq!(app.send(Req::post(&test).bearer(&auditor)).await.status, 403, "an auditor reads, never sends");
+    let sent = app.send(Req::post(&test).bearer(&staff)).await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+    let queued = sent.json();
+    assert_eq!(queued["event_type"], "webhook.test");
+
+    // Delivered like any event: signed with the published key, under the id the answer named.
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id, queued["event_id"].as_str().unwrap());
+    let public = app.send(Req::get("/v1/partner/platform-keys")).await.json()["webhook_public_key"].clone();
+    assert!(infra::signing::verify_webhook(
+        public.as_str().unwrap(),
+        &got[0].id,
+        got[0].timestamp,
+        &got[0].body,
+        &got[0].signature
+    ));
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!((&body["type"], &body["data"]), (&json!("webhook.test"), &json!({"test": true})));
+
+    // Staff and the merchant see the same delivery settle.
+    wait_state(&app, &partner, &got[0].id, "done").await;
+    let seen = app.send(Req::get(&webhook).bearer(&auditor)).await.json();
+    assert_eq!(seen["url"], receiver.url.as_str());
+    assert_eq!(seen["deliveries"][0]["event_id"], queued["event_id"]);
+    assert_eq!(seen["deliveries"][0]["state"], "done");
+    let audit = app.send(Req::get("/v1/admin/audit?action=webhook.test").bearer(&staff)).await.json();
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(1), "{audit}");
+    assert_eq!(audit["items"][0]["target"], partner.merchant_id.as_str());
+
+    let unknown = format!("/v1/admin/merchants/{}/webhook", uuid::Uuid::now_v7());
+    assert_eq!(app.send(Req::get(&unknown).bearer(&staff)).await.status, 404);
+    assert_eq!(app.send(Req::post(&format!("{unknown}/test-events")).bearer(&staff)).await.status, 404);
 }

@@ -212,6 +212,27 @@ pub struct DeliveryPage {
     pub next_cursor: Option<String>,
 }
 
+/// A merchant's webhook as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"url": "https://pos.example.com/sgh/events", "deliveries": [], "next_cursor": null}))]
+pub struct MerchantWebhookView {
+    /// Where the merchant's events go; `null` when it has set no endpoint.
+    pub url: Option<String>,
+    /// Newest first.
+    pub deliveries: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<&domain::merchants::service::WebhookOverview> for MerchantWebhookView {
+    fn from(o: &domain::merchants::service::WebhookOverview) -> Self {
+        Self {
+            url: o.url.clone(),
+            deliveries: o.deliveries.items.iter().map(DeliveryView::from).collect(),
+            next_cursor: o.deliveries.next.map(|c| c.encode()),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlatformKeyView {
     /// What answers carry as `Wechatpay-Serial`; configure it as the SDK's public key id.

@@ -4,8 +4,9 @@ use diesel::sql_types::{Text, Timestamp};
 
 use super::super::jobs::{record, Row, COLUMNS};
 use super::super::schema::{jobs, merchants};
-use super::super::DbConn;
+use super::super::{audit, DbConn};
 use super::DbMerchants;
+use domain::admin::NewAuditEntry;
 use domain::jobs::JobKind;
 use domain::merchants::webhook::{DeliveryRecord, Endpoint, WebhookEndpoints, WebhookSecret, Webhooks};
 use domain::merchants::MerchantId;
@@ -183,6 +184,41 @@ impl Webhooks for DbMerchants {
                     .first(conn)
                     .optional()
                     .map_err(anyhow::Error::from)
+            })
+            .await?;
+        row.map(delivery).transpose()
+    }
+
+    async fn queue_test(
+        &self,
+        merchant: MerchantId,
+        payload: String,
+        now: DateTime<Utc>,
+        entry: NewAuditEntry,
+    ) -> anyhow::Result<Option<DeliveryRecord>> {
+        let row: Option<(Row, String)> = self
+            .db
+            .transaction(move |conn| {
+                let owner = merchant.to_string();
+                let url: Option<Option<String>> =
+                    merchants::table.find(&owner).select(merchants::webhook_url).first(conn).optional()?;
+                if !matches!(url, Some(Some(_))) {
+                    return Ok::<_, anyhow::Error>(None);
+                }
+                let id: i64 = diesel::insert_into(jobs::table)
+                    .values((
+                        jobs::kind.eq(JobKind::Webhook.as_str()),
+                        jobs::payload.eq(payload),
+                        jobs::state.eq("pending"),
+                        jobs::attempts.eq(0),
+                        jobs::next_attempt_at.eq(now.naive_utc()),
+                        jobs::created_at.eq(now.naive_utc()),
+                        jobs::owner.eq(&owner),
+                    ))
+                    .returning(jobs::id)
+                    .get_result(conn)?;
+                audit::append(conn, entry)?;
+                Ok(Some(jobs::table.find(id).select((COLUMNS, jobs::payload)).first(conn)?))
             })
             .await?;
         row.map(delivery).transpose()
