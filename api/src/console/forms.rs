@@ -43,11 +43,13 @@ pub struct Field<'a> {
     pub kind: &'a str,
     pub hint: Option<&'a str>,
     pub required: bool,
+    /// A number input's granularity (`any` or `0.000001`), for one that takes decimals.
+    pub step: Option<&'a str>,
 }
 
 impl<'a> Field<'a> {
     pub fn new(name: &'a str, label: &'a str, value: &'a str) -> Self {
-        Self { name, label, value, kind: "text", hint: None, required: true }
+        Self { name, label, value, kind: "text", hint: None, required: true, step: None }
     }
 
     pub fn kind(mut self, kind: &'a str) -> Self {
@@ -57,6 +59,11 @@ impl<'a> Field<'a> {
 
     pub fn hint(mut self, hint: &'a str) -> Self {
         self.hint = Some(hint);
+        self
+    }
+
+    pub fn step(mut self, step: &'a str) -> Self {
+        self.step = Some(step);
         self
     }
 
@@ -76,7 +83,7 @@ impl<'a> Field<'a> {
                     textarea name=(self.name) rows="3" aria-invalid=[error.map(|_| "true")]
                         aria-describedby=[error.map(|_| described.as_str())] { (self.value) }
                 } @else {
-                    input type=(self.kind) name=(self.name) value=(self.value) required[self.required]
+                    input type=(self.kind) name=(self.name) value=(self.value) required[self.required] step=[self.step]
                         aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| described.as_str())];
                 }
                 @if let Some(hint) = self.hint { span.muted { (hint) } }

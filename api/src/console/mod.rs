@@ -9,6 +9,8 @@ mod campaign_forms;
 mod campaigns;
 mod forms;
 mod members;
+mod merchant_forms;
+mod merchants;
 mod monitor;
 mod operations;
 mod page;
@@ -45,6 +47,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/members/search", web::post().to(members::search))
         .route("/console/members/lookup", web::post().to(members::lookup))
         .route("/console/members/{id}/{what}", web::post().to(members::suspension))
+        .route("/console/merchants", web::get().to(merchants::list))
+        .route("/console/merchants", web::post().to(merchant_forms::create))
+        .route("/console/merchants/{id}", web::get().to(merchants::detail))
+        .route("/console/merchants/{id}/status", web::post().to(merchant_forms::status))
+        .route("/console/merchants/{id}/stores", web::post().to(merchant_forms::add_store))
+        .route("/console/merchants/{id}/offers", web::post().to(merchant_forms::add_offer))
+        .route("/console/merchants/{id}/offers/{offer}/{status}", web::post().to(merchant_forms::offer_status))
+        .route("/console/merchants/{id}/keys", web::post().to(merchant_forms::add_key))
+        .route("/console/merchants/{id}/keys/{serial}/revocation", web::post().to(merchant_forms::revoke_key))
+        .route("/console/merchants/{id}/webhook/test-events", web::post().to(merchant_forms::test_event))
         .route("/console/jobs", web::get().to(operations::jobs))
         .route("/console/jobs/{id}/retry", web::post().to(operations::retry))
         .route("/console/audit", web::get().to(operations::audit));

@@ -6,6 +6,7 @@ use super::dto::*;
 use super::MerchantsState;
 use crate::error::ApiError;
 use crate::extract::Staff;
+use domain::admin::Actor;
 use domain::merchants::catalogue::{NewMerchant, NewOffer, NewStore};
 use domain::merchants::offer::Funder;
 use domain::merchants::{Audience, MerchantId, MerchantStatus, OfferId, OfferStatus, StoreId};
@@ -28,6 +29,16 @@ pub async fn create_merchant(
     staff: Staff,
     body: web::Json<CreateMerchant>,
 ) -> Result<HttpResponse, ApiError> {
+    let merchant = new_merchant(&state, &staff.actor, &body).await?;
+    Ok(HttpResponse::Created().json(MerchantView::from(&merchant)))
+}
+
+/// The API's create, for the console too.
+pub(crate) async fn new_merchant(
+    state: &MerchantsState,
+    actor: &Actor,
+    body: &CreateMerchant,
+) -> Result<domain::merchants::Merchant, ApiError> {
     let new = NewMerchant {
         name: &body.name,
         category: &body.category,
@@ -36,8 +47,7 @@ pub async fn create_merchant(
         kind: body.kind.as_deref(),
         bank_merchant_id: body.bank_merchant_id.as_deref(),
     };
-    let merchant = state.catalogue.create_merchant(&staff.actor, new).await?;
-    Ok(HttpResponse::Created().json(MerchantView::from(&merchant)))
+    Ok(state.catalogue.create_merchant(actor, new).await?)
 }
 
 /// All partner merchants, by name.
@@ -70,16 +80,19 @@ pub async fn get_merchant(
     _staff: Staff,
     id: web::Path<uuid::Uuid>,
 ) -> Result<web::Json<MerchantDetail>, ApiError> {
-    let id = MerchantId(id.into_inner());
+    Ok(web::Json(detail(&state, MerchantId(id.into_inner())).await?))
+}
+
+pub(crate) async fn detail(state: &MerchantsState, id: MerchantId) -> Result<MerchantDetail, ApiError> {
     let merchant = state.catalogue.merchant(id).await?;
     let (stores, offers, keys) =
         (state.catalogue.stores(id).await?, state.catalogue.offers(id).await?, state.catalogue.keys(id).await?);
-    Ok(web::Json(MerchantDetail {
+    Ok(MerchantDetail {
         merchant: MerchantView::from(&merchant),
         stores: stores.iter().map(StoreView::from).collect(),
         offers: offers.iter().map(OfferView::from).collect(),
         keys: keys.iter().map(KeyView::from).collect(),
-    }))
+    })
 }
 
 /// Suspends or reactivates a merchant.
@@ -99,13 +112,24 @@ pub async fn set_merchant_status(
     id: web::Path<uuid::Uuid>,
     body: web::Json<SetMerchantStatus>,
 ) -> Result<web::Json<MerchantView>, ApiError> {
-    let status = MerchantStatus::parse(&body.status).ok_or_else(|| {
+    let id = MerchantId(id.into_inner());
+    change_status(&state, &staff.actor, id, &body.status).await?;
+    Ok(web::Json(MerchantView::from(&state.catalogue.merchant(id).await?)))
+}
+
+pub(crate) async fn change_status(
+    state: &MerchantsState,
+    actor: &Actor,
+    id: MerchantId,
+    status: &str,
+) -> Result<(), ApiError> {
+    let status = MerchantStatus::parse(status).ok_or_else(|| {
         ApiError::validation("status", "状态须为 active 或 suspended", "status must be active or suspended".into())
     })?;
-    let id = MerchantId(id.into_inner());
-    state.catalogue.set_status(&staff.actor, id, status).await?;
+    state.catalogue.set_status(actor, id, status).await?;
+    // Cached keys would go on admitting a suspended merchant's requests.
     state.keys.clear();
-    Ok(web::Json(MerchantView::from(&state.catalogue.merchant(id).await?)))
+    Ok(())
 }
 
 /// Adds a store to a merchant.
@@ -125,6 +149,16 @@ pub async fn create_store(
     id: web::Path<uuid::Uuid>,
     body: web::Json<CreateStore>,
 ) -> Result<HttpResponse, ApiError> {
+    let store = new_store(&state, &staff.actor, MerchantId(id.into_inner()), &body).await?;
+    Ok(HttpResponse::Created().json(StoreView::from(&store)))
+}
+
+pub(crate) async fn new_store(
+    state: &MerchantsState,
+    actor: &Actor,
+    merchant: MerchantId,
+    body: &CreateStore,
+) -> Result<domain::merchants::Store, ApiError> {
     let new = NewStore {
         name: &body.name,
         address: &body.address,
@@ -133,8 +167,7 @@ pub async fn create_store(
         lng: body.lng,
         hours: &body.hours,
     };
-    let store = state.catalogue.add_store(&staff.actor, MerchantId(id.into_inner()), new).await?;
-    Ok(HttpResponse::Created().json(StoreView::from(&store)))
+    Ok(state.catalogue.add_store(actor, merchant, new).await?)
 }
 
 /// Creates a discount offer as a draft.
@@ -155,6 +188,16 @@ pub async fn create_offer(
     id: web::Path<uuid::Uuid>,
     body: web::Json<CreateOffer>,
 ) -> Result<HttpResponse, ApiError> {
+    let offer = new_offer(&state, &staff.actor, MerchantId(id.into_inner()), &body).await?;
+    Ok(HttpResponse::Created().json(OfferView::from(&offer)))
+}
+
+pub(crate) async fn new_offer(
+    state: &MerchantsState,
+    actor: &Actor,
+    merchant: MerchantId,
+    body: &CreateOffer,
+) -> Result<domain::merchants::Offer, ApiError> {
     let audience = Audience::parse(&body.audience).ok_or_else(|| {
         ApiError::validation(
             "audience",
@@ -184,8 +227,7 @@ pub async fn create_offer(
             })?,
         },
     };
-    let offer = state.catalogue.create_offer(&staff.actor, MerchantId(id.into_inner()), new).await?;
-    Ok(HttpResponse::Created().json(OfferView::from(&offer)))
+    Ok(state.catalogue.create_offer(actor, merchant, new).await?)
 }
 
 /// Publishes, pauses or expires an offer.
@@ -206,16 +248,26 @@ pub async fn set_offer_status(
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
     body: web::Json<SetOfferStatus>,
 ) -> Result<web::Json<OfferView>, ApiError> {
-    let to = OfferStatus::parse(&body.status).filter(|s| *s != OfferStatus::Draft).ok_or_else(|| {
+    let (merchant, offer) = path.into_inner();
+    let offer = change_offer(&state, &staff.actor, MerchantId(merchant), OfferId(offer), &body.status).await?;
+    Ok(web::Json(OfferView::from(&offer)))
+}
+
+pub(crate) async fn change_offer(
+    state: &MerchantsState,
+    actor: &Actor,
+    merchant: MerchantId,
+    offer: OfferId,
+    status: &str,
+) -> Result<domain::merchants::Offer, ApiError> {
+    let to = OfferStatus::parse(status).filter(|s| *s != OfferStatus::Draft).ok_or_else(|| {
         ApiError::validation(
             "status",
             "状态须为 published、paused 或 expired",
             "status must be published, paused or expired".into(),
         )
     })?;
-    let (merchant, offer) = path.into_inner();
-    let offer = state.catalogue.set_offer_status(&staff.actor, MerchantId(merchant), OfferId(offer), to).await?;
-    Ok(web::Json(OfferView::from(&offer)))
+    Ok(state.catalogue.set_offer_status(actor, merchant, offer, to).await?)
 }
 
 /// Registers a merchant's signing key.
@@ -237,11 +289,19 @@ pub async fn register_key(
     id: web::Path<uuid::Uuid>,
     body: web::Json<RegisterKey>,
 ) -> Result<HttpResponse, ApiError> {
+    let key = new_key(&state, &staff.actor, MerchantId(id.into_inner()), &body).await?;
+    Ok(HttpResponse::Created().json(KeyView::from(&key)))
+}
+
+pub(crate) async fn new_key(
+    state: &MerchantsState,
+    actor: &Actor,
+    merchant: MerchantId,
+    body: &RegisterKey,
+) -> Result<domain::merchants::partner::PartnerKey, ApiError> {
     let der = infra::signing::public_key_der_from_pem(&body.public_key_pem)
         .map_err(|e| ApiError::validation("public_key_pem", "须为 2048–8192 位 RSA 公钥（PEM）", e.to_string()))?;
-    let store = body.store_id.map(StoreId);
-    let key = state.catalogue.register_key(&staff.actor, MerchantId(id.into_inner()), store, der).await?;
-    Ok(HttpResponse::Created().json(KeyView::from(&key)))
+    Ok(state.catalogue.register_key(actor, merchant, body.store_id.map(StoreId), der).await?)
 }
 
 /// Revokes a merchant's signing key.
@@ -260,9 +320,20 @@ pub async fn revoke_key(
     path: web::Path<(uuid::Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (merchant, serial) = path.into_inner();
-    state.catalogue.revoke_key(&staff.actor, MerchantId(merchant), &serial).await?;
-    state.keys.clear();
+    revoke(&state, &staff.actor, MerchantId(merchant), &serial).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+pub(crate) async fn revoke(
+    state: &MerchantsState,
+    actor: &Actor,
+    merchant: MerchantId,
+    serial: &str,
+) -> Result<(), ApiError> {
+    state.catalogue.revoke_key(actor, merchant, serial).await?;
+    // A cached key would go on verifying requests.
+    state.keys.clear();
+    Ok(())
 }
 
 /// Lists a partner store for a gift.

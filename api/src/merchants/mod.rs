@@ -1,7 +1,7 @@
 //! `/v1/admin/merchants` for staff, `/v1/merchants` and `/v1/me/…` for members, and the signed
 //! `/v1/partner/…` API for merchants' systems.
 
-mod admin;
+pub(crate) mod admin;
 pub(crate) mod dto;
 mod errors;
 pub(crate) mod export;

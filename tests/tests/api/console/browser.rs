@@ -158,6 +158,49 @@ async fn a_browser_signs_in_publishes_and_retries(backend: Backend) {
     browser.keep_screenshot("audit").await;
     assert_eq!(browser.errors().await, Vec::<String>::new(), "no errors in the browser's console");
 
+    // A merchant registered, and a store placed by clicking the coordinate picker.
+    browser.find("a[href='/console/merchants']").await.click().await;
+    browser.wait_for("the merchants", "return location.pathname === '/console/merchants'").await;
+    for (field, text) in [
+        ("name", "得月楼"),
+        ("category", "餐饮"),
+        ("contact", "陈经理 0512-65238940"),
+        ("settlement_email", "finance@deyuelou.example"),
+    ] {
+        browser.find(&format!("form[data-testid=merchant-form] input[name={field}]")).await.type_text(text).await;
+    }
+    browser.find("form[data-testid=merchant-form] button[type=submit]").await.click().await;
+    browser.wait_for("the merchant's page", "return !!document.querySelector('[data-testid=store-form]')").await;
+    for (field, text) in
+        [("name", "太监弄店"), ("address", "姑苏区太监弄 43 号"), ("district", "姑苏区"), ("hours", "10:30-21:00")]
+    {
+        browser.find(&format!("form[data-testid=store-form] input[name={field}]")).await.type_text(text).await;
+    }
+    browser.find("[data-picker] svg").await.click().await;
+    let typed = browser
+        .run(
+            "return [document.querySelector('input[name=lat]').value, document.querySelector('input[name=lng]').value]",
+        )
+        .await;
+    let (lat, lng): (f64, f64) =
+        (typed[0].as_str().unwrap().parse().unwrap(), typed[1].as_str().unwrap().parse().unwrap());
+    assert!(
+        (30.75..32.05).contains(&lat) && (119.9..121.35).contains(&lng),
+        "a click on the picker is a place in Suzhou: {typed}"
+    );
+    assert!(!browser.find("[data-picker-preview]").await.text().await.is_empty(), "the picked place is previewed");
+    browser.run("document.querySelector('[data-picker]').scrollIntoView(); return null").await;
+    browser.keep_screenshot("merchant-store").await;
+    browser.find("form[data-testid=store-form] button[type=submit]").await.click().await;
+    browser.wait_for("the store", "return !!document.querySelector('[data-testid=stores]')").await;
+    let merchants = app.send(Req::get("/v1/admin/merchants").bearer(&token)).await.json();
+    let merchant = merchants["items"][0]["id"].as_str().unwrap().to_owned();
+    let detail = app.send(Req::get(&format!("/v1/admin/merchants/{merchant}")).bearer(&token)).await.json();
+    assert_eq!(detail["stores"][0]["name"], "太监弄店");
+    assert!((detail["stores"][0]["lat"].as_f64().unwrap() - lat).abs() < 1e-6, "{detail}");
+    browser.keep_screenshot("merchant").await;
+    assert_eq!(browser.errors().await, Vec::<String>::new());
+
     // The auditor: the same pages, no write buttons.
     browser.find("header form[action='/console/sign-out'] button").await.click().await;
     browser.wait_for("signing out", "return location.pathname === '/console/sign-in'").await;

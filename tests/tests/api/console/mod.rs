@@ -194,5 +194,6 @@ async fn forms_need_the_session_token_and_the_apis_role(backend: Backend) {
 mod browser;
 mod campaign_forms;
 mod members;
+mod merchants;
 mod monitor;
 pub(super) mod roster;
