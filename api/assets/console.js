@@ -13,18 +13,22 @@
 
   // A chart's data is JSON in its data-chart attribute: {kind, x, series: [{name, data}]}.
   function option(spec) {
+    // No animation: a picture staff read at once, and one the monitor redraws every second.
     if (spec.kind === "pie") {
       return {
+        animation: false,
         tooltip: { trigger: "item" },
         legend: { bottom: 0 },
         series: [{ type: "pie", radius: ["35%", "65%"], data: spec.series[0].data }]
       };
     }
     return {
+      animation: false,
       tooltip: { trigger: "axis" },
       legend: { bottom: 0 },
-      grid: { left: 56, right: 24, top: 24, bottom: 56 },
-      xAxis: { type: "category", data: spec.x },
+      grid: { left: 56, right: 24, top: 24, bottom: 56, containLabel: true },
+      // Long names (unions) lean so that each keeps its place under its bar.
+      xAxis: { type: "category", data: spec.x, axisLabel: { rotate: spec.x.length > 6 ? 30 : 0, hideOverlap: true } },
       yAxis: { type: "value" },
       series: spec.series.map(function (s) {
         return { name: s.name, type: spec.kind, data: s.data, smooth: spec.kind === "line", showSymbol: false };

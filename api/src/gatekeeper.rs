@@ -43,8 +43,9 @@ enum Needs {
         any_role: bool,
         manages_staff: bool,
         /// For the city federation's staff alone: the partner merchants and their keys (the
-        /// federation's contracts, whoever's members use them), the jobs outbox and the ledger's
-        /// proof (the whole system's). Staff of a part of the tree get 403.
+        /// federation's contracts, whoever's members use them), the cards and the bank's payout
+        /// files (the federation's with the bank), the jobs outbox and the ledger's proof (the
+        /// whole system's). Staff of a part of the tree get 403.
         federation: bool,
     },
     PickupOperator,
@@ -65,7 +66,10 @@ fn needs(path: &str) -> Needs {
         Needs::Staff {
             any_role: false,
             manages_staff: under("/v1/admin/users"),
-            federation: under("/v1/admin/merchants") || under("/v1/admin/jobs") || under("/v1/admin/ledger"),
+            federation: under("/v1/admin/merchants")
+                || under("/v1/admin/cards")
+                || under("/v1/admin/jobs")
+                || under("/v1/admin/ledger"),
         }
     } else if path.starts_with("/v1/pickup/") {
         Needs::PickupOperator

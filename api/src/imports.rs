@@ -127,7 +127,10 @@ pub fn rejected_rows(report: &ImportReport, dry_run: bool, filename: &str, templ
 
 /// Refuses (415) an upload that is not `text/csv`; `what` names it for staff ("the tree").
 pub fn require_csv(req: &HttpRequest, what: &str) -> Result<(), ApiError> {
-    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    require_csv_type(req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or(""), what)
+}
+
+pub fn require_csv_type(content_type: &str, what: &str) -> Result<(), ApiError> {
     if content_type.starts_with("text/csv") {
         return Ok(());
     }

@@ -5,10 +5,10 @@ pub(crate) mod audit;
 pub(crate) mod dto;
 mod errors;
 mod jobs;
-mod ledger;
+pub(crate) mod ledger;
 mod session;
 pub mod settings;
-mod users;
+pub(crate) mod users;
 mod wire;
 
 pub use audit::{filter as audit_filter, paging_error};

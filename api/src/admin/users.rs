@@ -4,7 +4,7 @@ use super::dto::{AdminList, AdminView, CreateAdminRequest, UpdateAdminRequest};
 use super::AdminState;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use domain::admin::{AdminId, AdminPatch, NewAdmin, Password, Username};
+use domain::admin::{Actor, AdminId, AdminPatch, AdminUser, NewAdmin, Password, Username};
 use domain::shared::EmailAddress;
 
 fn username(raw: &str) -> Result<Username, ApiError> {
@@ -118,11 +118,20 @@ pub async fn create_user(
     staff: Staff,
     body: web::Json<CreateAdminRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let scope = crate::unions::scope_asked(&unions, &staff.actor, body.scope_code.as_deref()).await?;
-    let new = NewAdmin { scope, ..NewAdmin::try_from(body)? };
-    let admin = state.admins.create(&staff.actor, new).await?;
+    let admin = create(&state, &unions, &staff.actor, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(AdminView::new(&admin, state.clock.now())))
+}
+
+/// The API's create, for the console too.
+pub(crate) async fn create(
+    state: &AdminState,
+    unions: &crate::unions::UnionsState,
+    actor: &Actor,
+    body: CreateAdminRequest,
+) -> Result<AdminUser, ApiError> {
+    let scope = crate::unions::scope_asked(unions, actor, body.scope_code.as_deref()).await?;
+    let new = NewAdmin { scope, ..NewAdmin::try_from(body)? };
+    Ok(state.admins.create(actor, new).await?)
 }
 
 /// One staff account.
@@ -177,9 +186,19 @@ pub async fn update_user(
     unions: web::Data<crate::unions::UnionsState>,
     body: web::Json<UpdateAdminRequest>,
 ) -> Result<web::Json<AdminView>, ApiError> {
-    let body = body.into_inner();
-    let scope = crate::unions::scope_asked(&unions, &staff.actor, body.scope_code.as_deref()).await?;
-    let patch = AdminPatch { scope, ..AdminPatch::try_from(body)? };
-    let admin = state.admins.update(&staff.actor, AdminId(id.into_inner()), patch).await?;
+    let admin = update(&state, &unions, &staff.actor, AdminId(id.into_inner()), body.into_inner()).await?;
     Ok(web::Json(AdminView::new(&admin, state.clock.now())))
+}
+
+/// The API's change, for the console too.
+pub(crate) async fn update(
+    state: &AdminState,
+    unions: &crate::unions::UnionsState,
+    actor: &Actor,
+    id: AdminId,
+    body: UpdateAdminRequest,
+) -> Result<AdminUser, ApiError> {
+    let scope = crate::unions::scope_asked(unions, actor, body.scope_code.as_deref()).await?;
+    let patch = AdminPatch { scope, ..AdminPatch::try_from(body)? };
+    Ok(state.admins.update(actor, id, patch).await?)
 }

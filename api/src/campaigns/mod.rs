@@ -8,7 +8,7 @@ mod errors;
 pub(crate) mod export;
 mod member;
 pub(crate) mod pickup;
-mod report;
+pub(crate) mod report;
 pub mod rush;
 pub mod settings;
 pub mod tally;

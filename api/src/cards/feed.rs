@@ -132,19 +132,7 @@ pub async fn rebates(
     state: web::Data<CardsState>,
     query: web::Query<RebatesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let csv = match query.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(invalid("format", "must be json or csv")),
-    };
-    let file = state.cards.rebate_file(query.date).await?;
-    if csv {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header(("content-disposition", format!("attachment; filename=\"rebates-{}.csv\"", query.date)))
-            .body(rebate_csv(&file)));
-    }
-    Ok(HttpResponse::Ok().json(RebateFileView::from(&file)))
+    super::admin::payout_answer(&state, &query).await
 }
 
 /// The member's card transactions.

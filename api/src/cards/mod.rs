@@ -1,6 +1,7 @@
 //! `/v1/me/card…` for members and the signed `/v1/bank/…` API for the bank that issues the
 //! 会员服务卡.
 
+pub(crate) mod admin;
 mod bank;
 pub(crate) mod dto;
 mod errors;
@@ -23,6 +24,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(member::report_lost)
         .service(member::code_seed)
         .service(member::code)
+        .service(admin::applications)
+        .service(admin::changes)
+        .service(admin::payout_file)
         .service(bank::card_event)
         .service(bank::applications)
         .service(feed::one)

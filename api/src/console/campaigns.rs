@@ -28,7 +28,7 @@ fn status_name(op: &Operator, status: &str) -> &'static str {
     }
 }
 
-fn funder_name(op: &Operator, code: &str) -> String {
+pub(super) fn funder_name(op: &Operator, code: &str) -> String {
     match code {
         "union" => op.t("工会", "Union").to_owned(),
         "bank" => op.t("银行", "Bank").to_owned(),

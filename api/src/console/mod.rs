@@ -4,9 +4,11 @@
 //! stands for, and the services it calls confine the operator to their part of the tree as they
 //! do for the API. Vendored htmx and ECharts, hashed and cached; no CDN, no build step.
 
+mod applications;
 mod assets;
 mod campaign_forms;
 mod campaigns;
+mod cards;
 mod forms;
 mod members;
 mod merchant_forms;
@@ -14,8 +16,11 @@ mod merchants;
 mod monitor;
 mod operations;
 mod page;
+mod reports;
 mod roster;
 mod session;
+mod staff;
+mod unions;
 
 pub use page::ConsoleError;
 pub use session::COOKIE;
@@ -36,6 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/campaigns/{id}/gifts", web::post().to(campaign_forms::add_gift))
         .route("/console/campaigns/{id}/budget", web::post().to(campaign_forms::raise_budget))
         .route("/console/campaigns/{id}/gifts/{gift}/stock", web::post().to(campaign_forms::raise_stock))
+        .route("/console/campaigns/{id}/report", web::get().to(reports::campaign))
+        .route("/console/campaigns/{id}/report.csv", web::get().to(reports::campaign_csv))
+        .route("/console/reports", web::get().to(reports::index))
+        .route("/console/reports/books", web::get().to(reports::books))
         .route("/console/campaigns/{id}/monitor", web::get().to(monitor::page))
         .route("/console/campaigns/{id}/live", web::get().to(monitor::live))
         .route("/console/campaigns/{id}/{what}", web::post().to(campaigns::change))
@@ -57,6 +66,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/merchants/{id}/keys", web::post().to(merchant_forms::add_key))
         .route("/console/merchants/{id}/keys/{serial}/revocation", web::post().to(merchant_forms::revoke_key))
         .route("/console/merchants/{id}/webhook/test-events", web::post().to(merchant_forms::test_event))
+        .route("/console/cards", web::get().to(cards::index))
+        .route("/console/cards/payouts", web::get().to(cards::payouts))
+        .route("/console/cards/payouts.csv", web::get().to(cards::payouts_csv))
+        .route("/console/applications", web::get().to(applications::list))
+        .route("/console/applications/{id}", web::get().to(applications::detail))
+        .route("/console/applications/{id}/decision", web::post().to(applications::decide))
+        .route("/console/applications/{id}/comments", web::post().to(applications::comment))
+        .route("/console/unions", web::get().to(unions::home))
+        .route("/console/unions/export.csv", web::get().to(unions::export))
+        .route("/console/unions/imports", web::post().to(unions::upload))
+        .route("/console/unions/{code}", web::get().to(unions::one))
+        .route("/console/unions/{code}/change", web::post().to(unions::change))
+        .route("/console/unions/{code}/children", web::post().to(unions::add_child))
+        .route("/console/unions/{code}/merge", web::post().to(unions::merge))
+        .route("/console/unions/{code}/closure", web::post().to(unions::close))
+        .route("/console/staff", web::get().to(staff::list))
+        .route("/console/staff", web::post().to(staff::create))
+        .route("/console/staff/{id}", web::get().to(staff::one))
+        .route("/console/staff/{id}", web::post().to(staff::update))
         .route("/console/jobs", web::get().to(operations::jobs))
         .route("/console/jobs/{id}/retry", web::post().to(operations::retry))
         .route("/console/audit", web::get().to(operations::audit));

@@ -20,12 +20,17 @@ pub fn t<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
 
 /// The sections, each shown to those the API lets do what the section is for (read its list, or
 /// for the roster import, start one).
-const SECTIONS: [(&str, Method, &str, &str, &str); 7] = [
+const SECTIONS: [(&str, Method, &str, &str, &str); 12] = [
     ("/console/", Method::GET, "/v1/admin/me", "概览", "Overview"),
     ("/console/campaigns", Method::GET, "/v1/admin/campaigns", "活动", "Campaigns"),
     ("/console/members", Method::POST, "/v1/admin/roster/search", "会员", "Members"),
+    ("/console/unions", Method::GET, "/v1/admin/unions", "组织架构", "Union tree"),
+    ("/console/applications", Method::GET, "/v1/admin/applications", "入会申请", "Applications"),
     ("/console/roster", Method::POST, "/v1/admin/roster/imports", "名册导入", "Roster import"),
     ("/console/merchants", Method::GET, "/v1/admin/merchants", "商户", "Merchants"),
+    ("/console/cards", Method::GET, "/v1/admin/cards/changes", "服务卡", "Cards"),
+    ("/console/reports", Method::GET, "/v1/admin/campaigns", "报表", "Reports"),
+    ("/console/staff", Method::GET, "/v1/admin/users", "工作人员", "Staff"),
     ("/console/jobs", Method::GET, "/v1/admin/jobs", "任务", "Jobs"),
     ("/console/audit", Method::GET, "/v1/admin/audit", "审计日志", "Audit log"),
 ];

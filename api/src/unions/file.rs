@@ -86,33 +86,56 @@ pub async fn import_unions(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     imports::require_csv(&req, "the tree")?;
+    if imports::prefers_async(&req) {
+        return start_job(state, jobs, &staff, "text/csv", query.dry_run, payload).await;
+    }
     if !staff.actor.role.may_write() {
         return Err(crate::extract::forbidden());
     }
-    let input = imports::spool(payload, MAX_BYTES).await?;
-    let dry_run = query.dry_run;
-    let actor = staff.actor.clone();
-    let run = move |mut progress: imports::Progress| async move {
-        let report = state.unions.import(&actor, input, dry_run).await.map_err(import_error)?;
-        progress(domain::shared::import::ImportProgress {
-            rows: report.accepted + report.rejected,
-            accepted: report.accepted,
-            rejected: report.rejected,
-            inserted: report.inserted,
-            updated: report.updated,
-            unchanged: report.unchanged,
-        });
-        Ok::<ImportReport, ApiError>(report)
-    };
-    if imports::prefers_async(&req) {
-        return imports::detach(jobs, &staff.actor, ImportKind::Unions, dry_run, TreeColumn::template_header(), run)
-            .await;
-    }
-    let report = run(Box::new(|_| {})).await?;
+    let (input, dry_run) = (imports::spool(payload, MAX_BYTES).await?, query.dry_run);
+    let report = run_import(state, staff.actor.clone(), input, dry_run, Box::new(|_| {})).await?;
     if imports::accepts(&req, "text/csv") {
         return Ok(imports::rejected_rows(&report, dry_run, "unions-rejected.csv", &TreeColumn::template_header()));
     }
     Ok(HttpResponse::Ok().json(ImportView::of(report, dry_run)))
+}
+
+/// Starts a tree import as a job (what `Prefer: respond-async` asks for, and the console's upload).
+pub(crate) async fn start_job(
+    state: web::Data<UnionsState>,
+    jobs: web::Data<Imports>,
+    staff: &Staff,
+    content_type: &str,
+    dry_run: bool,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    imports::require_csv_type(content_type, "the tree")?;
+    if !staff.actor.role.may_write() {
+        return Err(crate::extract::forbidden());
+    }
+    let input = imports::spool(payload, MAX_BYTES).await?;
+    let actor = staff.actor.clone();
+    let run = move |progress: imports::Progress| run_import(state, actor, input, dry_run, progress);
+    imports::detach(jobs, &staff.actor, ImportKind::Unions, dry_run, TreeColumn::template_header(), run).await
+}
+
+async fn run_import(
+    state: web::Data<UnionsState>,
+    actor: domain::admin::Actor,
+    input: Box<dyn std::io::Read + Send>,
+    dry_run: bool,
+    mut progress: imports::Progress,
+) -> Result<ImportReport, ApiError> {
+    let report = state.unions.import(&actor, input, dry_run).await.map_err(import_error)?;
+    progress(domain::shared::import::ImportProgress {
+        rows: report.accepted + report.rejected,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        inserted: report.inserted,
+        updated: report.updated,
+        unchanged: report.unchanged,
+    });
+    Ok(report)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -144,8 +167,13 @@ pub async fn export_unions(
     staff: Staff,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    export(&state, &staff, query.under.as_deref()).await
+}
+
+/// The export as the API and the console serve it.
+pub(crate) async fn export(state: &UnionsState, staff: &Staff, under: Option<&str>) -> Result<HttpResponse, ApiError> {
     use domain::shared::spreadsheet::line;
-    let root = match query.under.as_deref() {
+    let root = match under {
         Some(raw) => code("under", raw)?,
         None => state.unions.home(&staff.actor).await?.code,
     };

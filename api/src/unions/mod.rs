@@ -1,8 +1,8 @@
 //! `/v1/admin/unions`: the federation's organisation tree — its nodes, their import and export.
 
-mod dto;
+pub(crate) mod dto;
 mod errors;
-mod file;
+pub(crate) mod file;
 mod nodes;
 mod wire;
 

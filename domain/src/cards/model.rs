@@ -26,6 +26,15 @@ pub struct Card {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One step of some card's life as staff list them: newest first by `seq`, with the card's last
+/// four digits once the bank has issued it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardChange {
+    pub seq: i64,
+    pub entry: HistoryEntry,
+    pub last4: Option<String>,
+}
+
 /// One step of a card's life, as `GET /v1/me/card` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {

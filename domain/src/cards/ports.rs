@@ -58,6 +58,12 @@ pub trait CardStore: CardHandles {
     ) -> impl Future<Output = anyhow::Result<Vec<(NaiveDate, DayHandle)>>> + Send;
     /// Forgets handles of days before `day`: they can find no card any more.
     fn forget_handles_before(&self, day: NaiveDate) -> impl Future<Output = anyhow::Result<u64>> + Send;
+    /// Up to `limit` steps of every card's life before `before` (a `seq`), newest first.
+    fn changes(
+        &self,
+        before: Option<i64>,
+        limit: u16,
+    ) -> impl Future<Output = anyhow::Result<Vec<super::model::CardChange>>> + Send;
     /// Up to `limit` applications the bank has not issued yet, after `after`, oldest first.
     fn applications(&self, after: Option<CardId>, limit: u16)
         -> impl Future<Output = anyhow::Result<Vec<Card>>> + Send;

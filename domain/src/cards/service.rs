@@ -7,13 +7,13 @@ use super::bank::{decide, BankEvent, Decision, EventOutcome};
 use super::code::{step_of, RotatingCode, STEP_SECS};
 use super::error::CardError;
 use super::lifecycle::{CardEvent, CardStatus};
-use super::model::{Card, CodeSeed, HistoryEntry, NewCard, Transition};
+use super::model::{Card, CardChange, CodeSeed, HistoryEntry, NewCard, Transition};
 use super::ports::{Applied, CardStore, EventWrite, KeptEvent};
 use super::verify::{verify, CardId, StepCodes};
 use crate::campaigns::SHANGHAI;
 use crate::members::MemberId;
 use crate::shared::ephemeral::OneTimeStore;
-use crate::shared::Clock;
+use crate::shared::{Clock, Cursor, Page, PageRequest};
 
 pub struct CardService<S, K, E, C, M> {
     pub store: S,
@@ -162,6 +162,12 @@ impl<S: CardStore, K: StepCodes, E: OneTimeStore, C: Clock, M> CardService<S, K,
             }
         }
         Err(anyhow::anyhow!("the card kept changing under {} attempts", ATTEMPTS).into())
+    }
+
+    /// Every card's status changes, newest first, a page at a time (for staff).
+    pub async fn changes(&self, page: PageRequest) -> Result<Page<CardChange>, CardError> {
+        let rows = self.store.changes(page.after.map(Cursor::key), page.limit.get() + 1).await?;
+        Ok(Page::from_overfetch(rows, page.limit, |c| c.seq))
     }
 
     /// Applications waiting for the bank, oldest first.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
 use super::DbConn;
-use domain::campaigns::report::{CampaignReport, Counts, FunderLine, GiftLine, UnionLine};
+use domain::campaigns::report::{CampaignReport, Counts, FunderLine, GiftLine, Timeline, UnionLine};
 use domain::shared::money::Fen;
 
 // Placeholders appear in numeric order: SQLite numbers `$n` parameters by first appearance.
@@ -65,6 +65,22 @@ impl Line {
     }
 }
 
+/// Claims per minute of a campaign, each backend truncating in its own dialect.
+const BY_MINUTE_PG: &str = "
+    SELECT date_trunc('minute', claimed_at) AS minute, COUNT(*) AS claimed
+    FROM claims WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1";
+const BY_MINUTE_SQLITE: &str = "
+    SELECT strftime('%Y-%m-%d %H:%M:00', claimed_at) AS minute, COUNT(*) AS claimed
+    FROM claims WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1";
+
+#[derive(QueryableByName)]
+struct Minute {
+    #[diesel(sql_type = Timestamp)]
+    minute: NaiveDateTime,
+    #[diesel(sql_type = BigInt)]
+    claimed: i64,
+}
+
 #[derive(QueryableByName)]
 struct Money {
     #[diesel(sql_type = Text)]
@@ -105,5 +121,13 @@ pub(crate) fn campaign_report(
     .map(|m| FunderLine { funder: m.funder, spent: Fen::new(m.spent) })
     .collect();
     let spent = funders.iter().map(|f| f.spent.get()).sum();
-    Ok(CampaignReport { budget: Fen::new(budget), spent: Fen::new(spent), gifts, unions, funders })
+    let by_minute = if matches!(conn, DbConn::Pg(_)) { BY_MINUTE_PG } else { BY_MINUTE_SQLITE };
+    let minutes: Vec<_> = diesel::sql_query(by_minute)
+        .bind::<Text, _>(campaign)
+        .load::<Minute>(conn)?
+        .into_iter()
+        .map(|m| (m.minute.and_utc(), u64::try_from(m.claimed).unwrap_or(0)))
+        .collect();
+    let timeline = Timeline::of_minutes(&minutes);
+    Ok(CampaignReport { budget: Fen::new(budget), spent: Fen::new(spent), gifts, unions, funders, timeline })
 }

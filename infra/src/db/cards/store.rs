@@ -12,7 +12,7 @@ use super::super::Backend;
 use super::rows::{apply_transition, insert_card, CardRow, HistoryRow};
 use super::DbCards;
 use domain::cards::code::DayHandle;
-use domain::cards::model::{NewCard, Transition};
+use domain::cards::model::{CardChange, NewCard, Transition};
 use domain::cards::ports::{Applied, CardStore, EventWrite, KeptEvent};
 use domain::cards::verify::{CardHandles, Holder};
 use domain::cards::{Card, CardId, CardStatus, HistoryEntry};
@@ -231,6 +231,37 @@ impl CardStore for DbCards {
             })
             .await?;
         Ok(gone as u64)
+    }
+
+    async fn changes(&self, before: Option<i64>, limit: u16) -> anyhow::Result<Vec<CardChange>> {
+        let rows: Vec<(i64, HistoryRow, Option<String>)> = self
+            .db
+            .run(move |conn| {
+                let mut q = card_history::table
+                    .inner_join(cards::table.on(cards::id.eq(card_history::card_id)))
+                    .order(card_history::id.desc())
+                    .limit(i64::from(limit))
+                    .select((
+                        card_history::id,
+                        (
+                            card_history::card_id,
+                            card_history::event,
+                            card_history::from_status,
+                            card_history::to_status,
+                            card_history::at,
+                        ),
+                        cards::number_last4,
+                    ))
+                    .into_boxed();
+                if let Some(before) = before {
+                    q = q.filter(card_history::id.lt(before));
+                }
+                q.load(conn).map_err(anyhow::Error::from)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(seq, row, last4)| Ok(CardChange { seq, entry: HistoryEntry::try_from(row)?, last4 }))
+            .collect()
     }
 
     async fn applications(&self, after: Option<CardId>, limit: u16) -> anyhow::Result<Vec<Card>> {

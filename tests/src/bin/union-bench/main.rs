@@ -4,7 +4,7 @@
 //! search (name prefix, phone suffix, member number) from a few connections at once; a subtree
 //! report; what the scope check adds to a plain read (the same union read by the city's admin and
 //! by the district's operator, interleaved); and 1,000 join applications approved by 20 officers at
-//! once, whose member numbers must come out unique and gapless. `--embedded` runs the embedded
+//! once, whose member numbers must come out unique and gapless; and the staff console's pages. `--embedded` runs the embedded
 //! default (SQLite, in-process stores) on a tenth of the tree and roster. See docs/benchmarks.md.
 
 use anyhow::{bail, ensure, Context};
@@ -25,6 +25,7 @@ use domain::members::{IdNumber, Member, PersonName, PhoneNumber};
 use tests::bench::{start_server, HttpConn};
 
 mod approvals;
+mod console;
 mod http;
 mod measure;
 mod seed;

@@ -128,5 +128,7 @@ pub(crate) async fn measure(args: &Args) -> anyhow::Result<()> {
             reply["months"].as_array().map_or(0, |m| m.iter().map(|x| x["joins"].as_u64().unwrap_or(0)).sum::<u64>())
         );
     }
-    Ok(())
+
+    // 5. The console's pages, as the city's admin and the district's operator open them.
+    super::console::console(args).await
 }

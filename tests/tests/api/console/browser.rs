@@ -201,6 +201,26 @@ async fn a_browser_signs_in_publishes_and_retries(backend: Backend) {
     browser.keep_screenshot("merchant").await;
     assert_eq!(browser.errors().await, Vec::<String>::new());
 
+    // The other pages, each as staff find it: charts drawn, lists filled.
+    let pages = [
+        (
+            format!("/console/campaigns/{live}/report"),
+            "report",
+            "document.querySelectorAll('[data-chart] canvas').length === 4",
+        ),
+        ("/console/reports".to_owned(), "reports", "!!document.querySelector('[data-testid=reports]')"),
+        ("/console/cards".to_owned(), "cards", "!!document.querySelector('[data-testid=payout-form]')"),
+        ("/console/unions".to_owned(), "unions", "!!document.querySelector('[data-testid=union]')"),
+        ("/console/applications?state=all".to_owned(), "applications", "!!document.querySelector('main h1')"),
+        ("/console/staff".to_owned(), "staff", "!!document.querySelector('[data-testid=staff]')"),
+    ];
+    for (path, shot, ready) in pages {
+        browser.goto(&format!("{}{path}", app.address)).await;
+        browser.wait_for(shot, &format!("return {ready}")).await;
+        browser.keep_screenshot(shot).await;
+    }
+    assert_eq!(browser.errors().await, Vec::<String>::new());
+
     // The auditor: the same pages, no write buttons.
     browser.find("header form[action='/console/sign-out'] button").await.click().await;
     browser.wait_for("signing out", "return location.pathname === '/console/sign-in'").await;

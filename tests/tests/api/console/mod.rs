@@ -191,9 +191,14 @@ async fn forms_need_the_session_token_and_the_apis_role(backend: Backend) {
     assert_eq!(odd.status, 404);
 }
 
+mod applications;
 mod browser;
 mod campaign_forms;
+mod cards;
 mod members;
 mod merchants;
 mod monitor;
+mod reports;
 pub(super) mod roster;
+mod staff;
+mod unions;
