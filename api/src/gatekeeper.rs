@@ -47,6 +47,9 @@ enum Needs {
         /// files (the federation's with the bank), the jobs outbox and the ledger's proof (the
         /// whole system's). Staff of a part of the tree get 403.
         federation: bool,
+        /// Read by anyone's staff, changed by the city federation's alone: the working-day
+        /// calendar and the time limits, which every union's deadlines count in.
+        federation_writes: bool,
     },
     PickupOperator,
     Member,
@@ -61,7 +64,7 @@ fn needs(path: &str) -> Needs {
     if path == "/v1/admin/session" {
         Needs::Nothing
     } else if path == "/v1/admin/me" {
-        Needs::Staff { any_role: true, manages_staff: false, federation: false }
+        Needs::Staff { any_role: true, manages_staff: false, federation: false, federation_writes: false }
     } else if path.starts_with("/v1/admin/") {
         Needs::Staff {
             any_role: false,
@@ -70,6 +73,7 @@ fn needs(path: &str) -> Needs {
                 || under("/v1/admin/cards")
                 || under("/v1/admin/jobs")
                 || under("/v1/admin/ledger"),
+            federation_writes: under("/v1/admin/calendar") || under("/v1/admin/application-limits"),
         }
     } else if path.starts_with("/v1/pickup/") {
         Needs::PickupOperator
@@ -168,11 +172,14 @@ fn is_claim(path: &str) -> bool {
 pub fn admits(admin: &AdminUser, method: &Method, path: &str) -> Result<(), ApiError> {
     let read_only = crate::extract::reads_only(method, path);
     let (allowed, federation) = match needs(path) {
-        Needs::Staff { any_role, manages_staff, federation } => {
+        Needs::Staff { any_role, manages_staff, federation, federation_writes } => {
             let role = admin.role;
             let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };
             let officer = role == Role::UnionOfficer && crate::extract::officer_may(method, path);
-            (any_role || (role.may_use_admin_api() && (read_only || writes)) || officer, federation)
+            (
+                any_role || (role.may_use_admin_api() && (read_only || writes)) || officer,
+                federation || (federation_writes && !read_only),
+            )
         }
         Needs::PickupOperator => (admin.role == Role::PickupOperator, false),
         _ => (false, false),

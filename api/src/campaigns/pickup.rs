@@ -100,6 +100,17 @@ pub async fn create_point(
     staff: Staff,
     body: web::Json<CreatePoint>,
 ) -> Result<HttpResponse, ApiError> {
+    let point = new_point(&state, &unions, &staff.actor, &body).await?;
+    Ok(HttpResponse::Created().json(PointView::from(&point)))
+}
+
+/// The API's create, for the console too.
+pub(crate) async fn new_point(
+    state: &CampaignsState,
+    unions: &crate::unions::UnionsState,
+    actor: &domain::admin::Actor,
+    body: &CreatePoint,
+) -> Result<PickupPoint, ApiError> {
     let kind = PickupKind::parse(&body.kind).ok_or_else(|| {
         ApiError::validation(
             "kind",
@@ -107,9 +118,8 @@ pub async fn create_point(
             "kind must be center, station or point".into(),
         )
     })?;
-    let within = crate::unions::scope_asked(&unions, &staff.actor, body.scope_code.as_deref()).await?;
-    let point = state.pickup.create_point(&staff.actor, &body.name, kind, &body.address, within).await?;
-    Ok(HttpResponse::Created().json(PointView::from(&point)))
+    let within = crate::unions::scope_asked(unions, actor, body.scope_code.as_deref()).await?;
+    Ok(state.pickup.create_point(actor, &body.name, kind, &body.address, within).await?)
 }
 
 /// All pickup points.
@@ -143,9 +153,19 @@ pub async fn assign(
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (point, operator) = path.into_inner();
-    let operator = admin.admins.get(&staff.actor, AdminId(operator)).await?;
-    state.pickup.assign(&staff.actor, PickupPointId(point), &operator).await?;
+    assign_operator(&state, &admin, &staff.actor, point, operator).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+pub(crate) async fn assign_operator(
+    state: &CampaignsState,
+    admin: &AdminState,
+    actor: &domain::admin::Actor,
+    point: uuid::Uuid,
+    operator: uuid::Uuid,
+) -> Result<(), ApiError> {
+    let operator = admin.admins.get(actor, AdminId(operator)).await?;
+    Ok(state.pickup.assign(actor, PickupPointId(point), &operator).await?)
 }
 
 /// Lists a pickup point for a gift.
@@ -167,12 +187,22 @@ pub async fn list_for_gift(
     path: web::Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (campaign, gift, point) = path.into_inner();
-    let (_, gifts) = state.campaigns.get(&staff.actor, CampaignId(campaign)).await?;
+    list_gift_at(&state, &staff.actor, campaign, gift, point).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(crate) async fn list_gift_at(
+    state: &CampaignsState,
+    actor: &domain::admin::Actor,
+    campaign: uuid::Uuid,
+    gift: uuid::Uuid,
+    point: uuid::Uuid,
+) -> Result<(), ApiError> {
+    let (_, gifts) = state.campaigns.get(actor, CampaignId(campaign)).await?;
     if !gifts.iter().any(|g| g.id == GiftId(gift)) {
         return Err(PickupError::PointNotFound.into());
     }
-    state.pickup.list_for_gift(&staff.actor, GiftId(gift), PickupPointId(point)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(state.pickup.list_for_gift(actor, GiftId(gift), PickupPointId(point)).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

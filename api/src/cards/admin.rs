@@ -134,7 +134,8 @@ pub(crate) async fn changes_page(
 /// Only the city federation's staff: below it, 403 `auth.federation_only`.
 #[utoipa::path(operation_id = "admin_rebate_file", tag = "cards", security(("admin_jwt" = [])), params(RebatesQuery),
     responses((status = 200, description = "The file as JSON, or as CSV with `format=csv`", content(
-            (RebateFileView = "application/json"), (String = "text/csv"))),
+            (RebateFileView = "application/json"),
+            (String = "text/csv", example = json!("section,transaction_id,bank_merchant_id,merchant_name,offer_title,card_last4,account_token,spent_fen,rebate_fen,funder,occurred_at,refund_id\nrebate,BOSZ-TX-20261203-000001,BOSZ-M-000101,松鹤楼,持卡满100减30,0018,acct_tok_7Hq2Lx9,12800,3000,merchant,2026-12-03T12:30:00+08:00,\n")))),
         (status = 409, description = "`day.not_closed`: the day is not over yet", body = crate::openapi::Problem, content_type = PROBLEM),
         (status = 422, body = crate::openapi::Problem, content_type = PROBLEM)))]
 #[get("/v1/admin/cards/payouts")]

@@ -121,6 +121,14 @@ pub(super) async fn detail_page(
         matches!(view.status, "draft" | "scheduled" | "live") && op.may(&Method::POST, &format!("{base}/cancel"));
     let open = matches!(view.status, "draft" | "scheduled" | "live");
     let may_add_gift = view.status == "draft" && op.may(&Method::POST, &format!("{base}/gifts"));
+    let may_reconcile =
+        matches!(view.status, "scheduled" | "live") && op.may(&Method::POST, &format!("{base}/reconcile"));
+    let may_list = open && op.may(&Method::PUT, &format!("{base}/gifts/{0}/pickup-points/{0}", view.id));
+    let points = if may_list {
+        state.pickup.points(&op.staff.actor).await.map_err(|e| ConsoleError::Refused(e.into(), op.lang))?
+    } else {
+        Vec::new()
+    };
     let may_budget = open && op.may(&Method::PUT, &format!("{base}/budget"));
     let may_stock = open && op.may(&Method::PATCH, &format!("{base}/gifts/{}", view.id));
     let gift_form = forms.gift.unwrap_or_else(|| {
@@ -160,6 +168,12 @@ pub(super) async fn detail_page(
                     form method="post" action=(format!("{here}/publish")) data-confirm=(op.t("发布后会员即可看到此活动，确定发布？", "Members will see this campaign once published. Publish?")) {
                         input type="hidden" name="_csrf" value=(op.csrf);
                         button type="submit" { (op.t("发布", "Publish")) }
+                    }
+                }
+                @if may_reconcile {
+                    form method="post" action=(format!("{here}/reconcile")) {
+                        input type="hidden" name="_csrf" value=(op.csrf);
+                        button.secondary type="submit" title=(op.t("用数据库的余量校正发放闸门", "Reset the inventory gate from the database")) { (op.t("核对库存", "Reconcile stock")) }
                     }
                 }
                 @if may_cancel {
@@ -219,6 +233,34 @@ pub(super) async fn detail_page(
                 }
             }
         }
+        @if may_list && !view.gifts.is_empty() {
+            h2 #listing { (op.t("兑换地点", "Where vouchers are redeemed")) }
+            div.table-wrap { table data-testid="listing" {
+                thead { tr { th { (op.t("礼品", "Gift")) } th { (op.t("列入领取点", "At a pickup point")) } th { (op.t("列入合作门店", "At a partner store")) } } }
+                tbody { @for g in &view.gifts {
+                    tr {
+                        td { (g.name) }
+                        td {
+                            @if points.is_empty() { span.muted { (op.t("本范围还没有领取点", "No pickup points in your part yet")) } } @else {
+                                form.inline method="post" action=(format!("{here}/gifts/{}/pickup-points", g.id)) {
+                                    input type="hidden" name="_csrf" value=(op.csrf);
+                                    label { (op.t("领取点", "Pickup point"))
+                                        select name="place" { @for p in &points { option value=(p.id.0) { (p.name) } } } }
+                                    button.secondary type="submit" { (op.t("列入", "List")) }
+                                }
+                            }
+                        }
+                        td {
+                            form.inline method="post" action=(format!("{here}/gifts/{}/stores", g.id)) {
+                                input type="hidden" name="_csrf" value=(op.csrf);
+                                label { (op.t("门店编号（见商户页）", "Store id (on the merchant's page)")) input type="text" name="place" required; }
+                                button.secondary type="submit" { (op.t("列入", "List")) }
+                            }
+                        }
+                    }
+                } }
+            } }
+        }
         @if may_add_gift {
             h2 { (op.t("添加礼品", "Add a gift")) }
             (gift_fields(op, &here, &gift_form.0, &gift_form.1))
@@ -258,6 +300,7 @@ fn gift_fields(op: &Operator, here: &str, form: &GiftForm, errors: &Errors) -> M
 #[derive(Deserialize)]
 pub struct Done {
     done: Option<String>,
+    drifted: Option<u32>,
 }
 
 /// `GET /console/campaigns/{id}`; `?done=publish` after a change says it was done.
@@ -278,6 +321,20 @@ pub async fn detail(
         Some("gift") => Some((true, op.t("礼品已添加。", "Gift added.").to_owned())),
         Some("budget") => Some((true, op.t("预算已提高。", "Budget raised.").to_owned())),
         Some("stock") => Some((true, op.t("库存已提高。", "Stock raised.").to_owned())),
+        Some("reconcile") => Some((
+            true,
+            match query.drifted {
+                Some(0) | None => {
+                    op.t("库存闸门与数据库一致。", "The inventory gate agreed with the database.").to_owned()
+                }
+                Some(n) => format!(
+                    "{}{n}{}",
+                    op.t("已校正 ", "Corrected "),
+                    op.t(" 个礼品的库存闸门。", " gifts' inventory gate.")
+                ),
+            },
+        )),
+        Some("listed") => Some((true, op.t("已列入兑换地点。", "Listed where vouchers are redeemed.").to_owned())),
         _ => None,
     };
     detail_page(&op, &state, id, flash, StatusCode::OK, Forms::default()).await
@@ -306,6 +363,12 @@ pub async fn change(
     let done = match what.as_str() {
         "publish" => state.campaigns.publish(&op.staff.actor, id).await.map(drop),
         "cancel" => state.campaigns.cancel(&op.staff.actor, id).await.map(drop),
+        "reconcile" => {
+            let found = state.campaigns.reconcile(Some(&op.staff.actor), id).await.map_err(ApiError::from);
+            let found = found.map_err(|e| ConsoleError::Refused(e, op.lang))?;
+            let drifted = found.iter().map(crate::campaigns::admin::drift_view).filter(|d| d.drifted).count();
+            return Ok(page::see_other(&format!("{SECTION}/{}?done=reconcile&drifted={drifted}", id.0)));
+        }
         _ => {
             let e = ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "页面不存在", "No such page");
             return Err(ConsoleError::Refused(e, op.lang));

@@ -243,7 +243,7 @@ fn stores(op: &Operator, d: &MerchantDetail, here: &str, base: &str, typed: Opti
 
 fn store_row(s: &StoreView) -> Markup {
     html! {
-        tr { td { (s.name) } td { (s.address) } td { (s.district) } td { (s.hours) } td.num { (format!("{:.6}, {:.6}", s.lat, s.lng)) } }
+        tr data-store=(s.id) { td { (s.name) br; code.muted { (s.id) } } td { (s.address) } td { (s.district) } td { (s.hours) } td.num { (format!("{:.6}, {:.6}", s.lat, s.lng)) } }
     }
 }
 

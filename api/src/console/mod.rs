@@ -6,6 +6,7 @@
 
 mod applications;
 mod assets;
+mod calendar;
 mod campaign_forms;
 mod campaigns;
 mod cards;
@@ -16,10 +17,12 @@ mod merchants;
 mod monitor;
 mod operations;
 mod page;
+mod pickup;
 mod reports;
 mod roster;
 mod session;
 mod staff;
+mod union_report;
 mod unions;
 
 pub use page::ConsoleError;
@@ -47,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/reports/books", web::get().to(reports::books))
         .route("/console/campaigns/{id}/monitor", web::get().to(monitor::page))
         .route("/console/campaigns/{id}/live", web::get().to(monitor::live))
+        .route("/console/campaigns/{id}/gifts/{gift}/{kind}", web::post().to(pickup::list_gift))
         .route("/console/campaigns/{id}/{what}", web::post().to(campaigns::change))
         .route("/console/roster", web::get().to(roster::page))
         .route("/console/roster/imports", web::post().to(roster::upload))
@@ -75,16 +79,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/applications/{id}/comments", web::post().to(applications::comment))
         .route("/console/unions", web::get().to(unions::home))
         .route("/console/unions/export.csv", web::get().to(unions::export))
+        .route("/console/unions/template.csv", web::get().to(unions::template))
+        .route("/console/roster/template.csv", web::get().to(roster::template_csv))
+        .route("/console/roster/template.xlsx", web::get().to(roster::template_xlsx))
         .route("/console/unions/imports", web::post().to(unions::upload))
         .route("/console/unions/{code}", web::get().to(unions::one))
+        .route("/console/unions/{code}/report", web::get().to(union_report::page))
+        .route("/console/unions/{code}/report.csv", web::get().to(union_report::csv))
         .route("/console/unions/{code}/change", web::post().to(unions::change))
         .route("/console/unions/{code}/children", web::post().to(unions::add_child))
         .route("/console/unions/{code}/merge", web::post().to(unions::merge))
         .route("/console/unions/{code}/closure", web::post().to(unions::close))
+        .route("/console/unions/{code}/moves", web::post().to(unions::moves_upload))
         .route("/console/staff", web::get().to(staff::list))
         .route("/console/staff", web::post().to(staff::create))
         .route("/console/staff/{id}", web::get().to(staff::one))
         .route("/console/staff/{id}", web::post().to(staff::update))
+        .route("/console/calendar", web::get().to(calendar::page))
+        .route("/console/calendar/limits", web::post().to(calendar::save_limits))
+        .route("/console/calendar/{year}", web::post().to(calendar::save_calendar))
+        .route("/console/pickup-points", web::get().to(pickup::list))
+        .route("/console/pickup-points", web::post().to(pickup::create))
+        .route("/console/pickup-points/{id}/operators", web::post().to(pickup::assign))
         .route("/console/jobs", web::get().to(operations::jobs))
         .route("/console/jobs/{id}/retry", web::post().to(operations::retry))
         .route("/console/audit", web::get().to(operations::audit));

@@ -20,6 +20,10 @@ pub async fn page(op: Operator) -> Result<HttpResponse, ConsoleError> {
         div.card {
             p { (op.t("上传名册文件：CSV（UTF-8 或 GB18030）或 Excel 工作簿（.xlsx），列可按任意顺序，表头可为中文。",
                 "Upload the roster: a CSV (UTF-8 or GB18030) or an Excel workbook (.xlsx), columns in any order, headers in Chinese or English.")) }
+            div.actions {
+                a.button.secondary href="/console/roster/template.xlsx" download { (op.t("下载模板（Excel）", "Download the template (Excel)")) }
+                a.button.secondary href="/console/roster/template.csv" download { (op.t("下载模板（CSV）", "Download the template (CSV)")) }
+            }
             form.stack data-upload="/console/roster/imports" data-testid="roster-upload" {
                 label {
                     (op.t("名册文件", "Roster file"))
@@ -45,6 +49,18 @@ pub async fn page(op: Operator) -> Result<HttpResponse, ConsoleError> {
 pub struct UploadQuery {
     #[serde(default)]
     dry_run: bool,
+}
+
+/// `GET /console/roster/template.csv`: the API's blank roster template.
+pub async fn template_csv(op: Operator) -> Result<HttpResponse, ConsoleError> {
+    op.admit(&Method::GET, "/v1/admin/roster/template.csv")?;
+    Ok(crate::members::roster_template::csv_file())
+}
+
+/// `GET /console/roster/template.xlsx`: the same as an Excel workbook.
+pub async fn template_xlsx(op: Operator) -> Result<HttpResponse, ConsoleError> {
+    op.admit(&Method::GET, "/v1/admin/roster/template.xlsx")?;
+    crate::members::roster_template::xlsx_file().map_err(ConsoleError::of(op.lang))
 }
 
 /// `POST /console/roster/imports`: the file as the request's body (the page's script sends it with

@@ -171,6 +171,7 @@ async fn node_page(
         div.card {
             div.actions {
                 a.button.secondary href=(format!("{SECTION}/export.csv?under={}", view.code)) download { (op.t("导出此工会及以下（CSV）", "Export this union and all under it (CSV)")) }
+                a.button.secondary href=(format!("{SECTION}/template.csv")) download { (op.t("下载空白模板", "Download the blank template")) }
             }
             @if op.may(&Method::POST, &format!("{API}/imports")) {
                 form.stack data-upload=(format!("{SECTION}/imports")) data-testid="unions-upload" {
@@ -195,6 +196,7 @@ fn card(op: &Operator, n: &UnionNodeView) -> Markup {
             p { strong { (n.name) } " · " (kind_label(op, n.kind)) " · " code { (n.code) }
                 @if n.unplaced { " " span.badge.draft { (op.t("待归位：由名册编码生成，请移到所属上级下", "Unplaced: made from a roster code; move it under its parent")) } } }
             @if !n.employers.is_empty() { p { (op.t("覆盖单位：", "Employers: ")) (n.employers.join("；")) } }
+            p { a href=(format!("{SECTION}/{}/report", n.code)) { (op.t("会员报表（按月，含图表）", "Membership report (by month, drawn)")) } }
             @if let Some(at) = n.closed_at {
                 p.flash.error { (op.t("已撤销 ", "Closed ")) (beijing(at))
                     @if let Some(into) = &n.merged_into { " · " (op.t("并入 ", "merged into ")) a href=(format!("{SECTION}/{into}")) { (into) } } }
@@ -264,6 +266,18 @@ fn forms(op: &Operator, n: &UnionNodeView, here: &str, typed: Typed) -> Markup {
                 (Field::new("into", op.t("并入的工会编码", "The union that takes the members"), &merge.into).render(&merge_errors))
                 button.secondary type="submit" { (op.t("合并", "Merge")) }
             }
+        }
+        @if grassroots && op.may(&Method::POST, &format!("{base}/moves")) {
+            h2 { (op.t("整批转入会员", "Move members here in bulk")) }
+            form.stack data-upload=(format!("{here}/moves")) data-testid="moves-upload" {
+                label {
+                    (op.t("会员编号文件（CSV，一列“会员编号”），这些在会会员将转入本工会", "A file of member numbers (CSV, a 会员编号 column): these active members move to this union"))
+                    input type="file" name="file" accept=".csv,text/csv" required;
+                }
+                div.actions { button type="submit" { (op.t("上传并转入", "Upload and move")) } }
+                label { (op.t("上传进度", "Upload")) progress data-upload-progress max="100" value="0" {} }
+            }
+            div data-import-status aria-live="polite" {}
         }
         @if !is_root && op.may(&Method::POST, &format!("{base}/closure")) {
             form method="post" action=(format!("{here}/closure")) data-confirm=(op.t("撤销后不再接收新会员和下级工会。确定？", "It will take no new members or unions. Close it?")) {
@@ -438,6 +452,44 @@ pub async fn export(
     crate::unions::file::export(&state, &op.staff, query.under.as_deref()).await.map_err(ConsoleError::of(op.lang))
 }
 
+/// `GET /console/unions/template.csv`: the API's blank tree template.
+pub async fn template(op: Operator) -> Result<HttpResponse, ConsoleError> {
+    op.admit(&Method::GET, &format!("{API}/template.csv"))?;
+    Ok(crate::unions::file::template_file())
+}
+
+/// `POST /console/unions/{code}/moves`: a file of member numbers, moved here as a job.
+pub async fn moves_upload(
+    req: HttpRequest,
+    op: Operator,
+    state: web::Data<crate::membership::MembershipState>,
+    jobs: web::Data<Imports>,
+    raw: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ConsoleError> {
+    let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !super::session::same_token(sent, &op.csrf) {
+        return Err(ConsoleError::Csrf(op.lang));
+    }
+    let target = code_of(&op, &raw)?;
+    op.admit(&Method::POST, &format!("{API}/{target}/moves"))?;
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let started =
+        crate::membership::moves::start_job(state, jobs, &op.staff, target.as_str(), content_type, payload).await;
+    job_answer(&op, started)
+}
+
+/// A job started from the page's script: the job, or the refusal as the script shows it.
+fn job_answer(op: &Operator, started: Result<HttpResponse, ApiError>) -> Result<HttpResponse, ConsoleError> {
+    match started {
+        Ok(started) => Ok(started),
+        Err(e) if e.status().is_server_error() => Err(ConsoleError::Failed(e, op.lang)),
+        Err(e) => Ok(HttpResponse::build(e.status()).json(serde_json::json!({
+            "code": e.code(), "message": e.message(op.lang), "field": e.field(),
+        }))),
+    }
+}
+
 /// `POST /console/unions/imports`: the file as the request's body, sent by the page's script with
 /// the session's token in `X-CSRF-Token`; answers the import job, as the API's asynchronous
 /// import does.
@@ -455,11 +507,5 @@ pub async fn upload(
     }
     op.admit(&Method::POST, &format!("{API}/imports"))?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    match crate::unions::file::start_job(state, jobs, &op.staff, content_type, query.dry_run, payload).await {
-        Ok(started) => Ok(started),
-        Err(e) if e.status().is_server_error() => Err(ConsoleError::Failed(e, op.lang)),
-        Err(e) => Ok(HttpResponse::build(e.status()).json(serde_json::json!({
-            "code": e.code(), "message": e.message(op.lang), "field": e.field(),
-        }))),
-    }
+    job_answer(&op, crate::unions::file::start_job(state, jobs, &op.staff, content_type, query.dry_run, payload).await)
 }

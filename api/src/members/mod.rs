@@ -9,7 +9,7 @@ mod me;
 mod privacy;
 pub(crate) mod roster;
 pub(crate) mod roster_search;
-mod roster_template;
+pub(crate) mod roster_template;
 pub mod settings;
 pub(crate) mod staff;
 pub mod standing;

@@ -20,6 +20,11 @@ use super::roster::XLSX;
         example = json!("<the .xlsx workbook: sheet 名册 with 姓名,身份证号,工会编码,工会名称,会员编号,状态 and an example row; sheet 状态说明>"))))]
 #[get("/v1/admin/roster/template.xlsx")]
 pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
+    xlsx_file()
+}
+
+/// The workbook, as the API and the console serve it.
+pub(crate) fn xlsx_file() -> Result<HttpResponse, ApiError> {
     use infra::xlsx::XlsxCell::Text;
     let row = |cells: &[&str]| cells.iter().map(|c| Text((*c).to_owned())).collect::<Vec<_>>();
     let header = Column::template_header();
@@ -47,6 +52,11 @@ pub async fn template_xlsx(_staff: Staff) -> Result<HttpResponse, ApiError> {
         example = json!("\u{feff}姓名,身份证号,工会编码,工会名称,会员编号,状态\r\n张三,11010519491231002X,SZ-SIP-001,苏州工业园区某公司工会,M000123,在会\r\n"))))]
 #[get("/v1/admin/roster/template.csv")]
 pub async fn template_csv(_staff: Staff) -> HttpResponse {
+    csv_file()
+}
+
+/// The CSV template, as the API and the console serve it.
+pub(crate) fn csv_file() -> HttpResponse {
     use domain::shared::spreadsheet::line;
     let header = Column::template_header();
     let body = format!("\u{feff}{}\r\n{}\r\n", line(&header), line(&EXAMPLE_ROW));

@@ -5,8 +5,8 @@ mod calendar;
 pub(crate) mod dto;
 mod errors;
 mod member;
-mod moves;
-mod report;
+pub(crate) mod moves;
+pub(crate) mod report;
 mod staff;
 mod wire;
 

@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::extract::Staff;
 use crate::imports::{self, ImportView, Imports};
 use domain::members::roster_import::ReadError;
-use domain::membership::moves::{read_rows, MoveColumn};
+use domain::membership::moves::{read_rows, MoveColumn, MoveRow};
 use domain::shared::import::{ColumnSet, ImportReport, Refusal};
 use domain::shared::import_job::ImportKind;
 use domain::unions::service::TreeFile;
@@ -68,9 +68,49 @@ pub async fn move_members(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let to = crate::unions::code("code", &path)?;
-    state.membership.check_move_target(&staff.actor, &to).await?;
+    if imports::prefers_async(&req) {
+        let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        return start_job(state, jobs, &staff, &path, content_type, payload).await;
+    }
+    let to = target(&state, &staff, &path).await?;
     imports::require_csv(&req, "the member numbers")?;
+    let (rows, report) = read(payload).await?;
+    let report = state.membership.move_members(&staff.actor, to, rows, report, &mut |_| {}).await?;
+    if imports::accepts(&req, "text/csv") {
+        return Ok(imports::rejected_rows(&report, false, "moves-rejected.csv", &MoveColumn::template_header()));
+    }
+    Ok(HttpResponse::Ok().json(ImportView::of(report, false)))
+}
+
+/// Moves members in bulk as a job (what `Prefer: respond-async` asks for, and the console's upload).
+pub(crate) async fn start_job(
+    state: web::Data<MembershipState>,
+    jobs: web::Data<Imports>,
+    staff: &Staff,
+    code: &str,
+    content_type: &str,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let to = target(&state, staff, code).await?;
+    imports::require_csv_type(content_type, "the member numbers")?;
+    let (rows, report) = read(payload).await?;
+    let actor = staff.actor.clone();
+    let run = move |mut progress: imports::Progress| async move {
+        let report = state.membership.move_members(&actor, to, rows, report, &mut progress).await?;
+        Ok::<ImportReport, ApiError>(report)
+    };
+    imports::detach(jobs, &staff.actor, ImportKind::Moves, false, MoveColumn::template_header(), run).await
+}
+
+/// The union the members move to, if the caller may move members there.
+async fn target(state: &MembershipState, staff: &Staff, code: &str) -> Result<domain::unions::UnionCode, ApiError> {
+    let to = crate::unions::code("code", code)?;
+    state.membership.check_move_target(&staff.actor, &to).await?;
+    Ok(to)
+}
+
+/// The file read: its rows, and the rows refused so far.
+async fn read(payload: web::Payload) -> Result<(Vec<MoveRow>, ImportReport), ApiError> {
     let input = imports::spool(payload, MAX_BYTES).await?;
     let records = web::block(move || infra::tree_file::CsvTreeFile.records(input))
         .await
@@ -79,18 +119,5 @@ pub async fn move_members(
             ReadError::File(refusal) => refused(refusal),
             ReadError::Failed(e) => ApiError::internal(&e),
         })?;
-    let (rows, report) = read_rows(records).map_err(refused)?;
-    let actor = staff.actor.clone();
-    let run = move |mut progress: imports::Progress| async move {
-        let report = state.membership.move_members(&actor, to, rows, report, &mut progress).await?;
-        Ok::<ImportReport, ApiError>(report)
-    };
-    if imports::prefers_async(&req) {
-        return imports::detach(jobs, &staff.actor, ImportKind::Moves, false, MoveColumn::template_header(), run).await;
-    }
-    let report = run(Box::new(|_| {})).await?;
-    if imports::accepts(&req, "text/csv") {
-        return Ok(imports::rejected_rows(&report, false, "moves-rejected.csv", &MoveColumn::template_header()));
-    }
-    Ok(HttpResponse::Ok().json(ImportView::of(report, false)))
+    read_rows(records).map_err(refused)
 }

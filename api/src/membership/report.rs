@@ -141,7 +141,21 @@ pub async fn union_report(
     path: web::Path<String>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let union = crate::unions::code("code", &path)?;
+    let report = load(&state, &staff, &path, &query).await?;
+    if accepts(&req, "text/csv") {
+        return Ok(csv_download(&report));
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The report as the API answers it, for the console too.
+pub(crate) async fn load(
+    state: &MembershipState,
+    staff: &Staff,
+    code: &str,
+    query: &ReportQuery,
+) -> Result<UnionReport, ApiError> {
+    let union = crate::unions::code("code", code)?;
     let today = state.membership.clock.now().with_timezone(&SHANGHAI);
     let to = match query.to.as_deref() {
         Some(raw) => month("to", raw)?,
@@ -154,27 +168,26 @@ pub async fn union_report(
     };
     let report: Report = state.membership.report(&staff.actor, union.clone(), from, to).await?;
     let months: Vec<UnionReportMonth> = report.months.iter().map(|(m, f)| UnionReportMonth::new(*m, f)).collect();
-    if accepts(&req, "text/csv") {
-        use domain::shared::spreadsheet::line;
-        let mut body = String::from("\u{feff}");
-        body.push_str(&line(&CSV_HEADER));
-        body.push_str("\r\n");
-        for m in &months {
-            body.push_str(&line(&m.cells()));
-            body.push_str("\r\n");
-        }
-        let name = format!("attachment; filename=\"report-{union}-{from}-{to}.csv\"");
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header(("content-disposition", name))
-            .body(body));
-    }
-    Ok(HttpResponse::Ok().json(UnionReport {
+    Ok(UnionReport {
         union_code: union.to_string(),
         from: from.to_string(),
         to: to.to_string(),
         members: report.members,
         activated: report.activated,
         months,
-    }))
+    })
+}
+
+/// The report's months as the auditor's CSV download.
+pub(crate) fn csv_download(r: &UnionReport) -> HttpResponse {
+    use domain::shared::spreadsheet::line;
+    let mut body = String::from("\u{feff}");
+    body.push_str(&line(&CSV_HEADER));
+    body.push_str("\r\n");
+    for m in &r.months {
+        body.push_str(&line(&m.cells()));
+        body.push_str("\r\n");
+    }
+    let name = format!("attachment; filename=\"report-{}-{}-{}.csv\"", r.union_code, r.from, r.to);
+    HttpResponse::Ok().content_type("text/csv; charset=utf-8").insert_header(("content-disposition", name)).body(body)
 }

@@ -353,13 +353,24 @@ pub async fn list_gift_at_store(
     path: web::Path<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (campaign, gift, store) = path.into_inner();
-    let (_, gifts) = campaigns.campaigns.get(&staff.actor, domain::campaigns::CampaignId(campaign)).await?;
+    gift_at_store(&state, &campaigns, &staff.actor, campaign, gift, store).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(crate) async fn gift_at_store(
+    state: &MerchantsState,
+    campaigns: &crate::campaigns::CampaignsState,
+    actor: &Actor,
+    campaign: uuid::Uuid,
+    gift: uuid::Uuid,
+    store: uuid::Uuid,
+) -> Result<(), ApiError> {
+    let (_, gifts) = campaigns.campaigns.get(actor, domain::campaigns::CampaignId(campaign)).await?;
     let gift = domain::campaigns::GiftId(gift);
     if !gifts.iter().any(|g| g.id == gift) {
         return Err(domain::campaigns::error::CampaignError::GiftNotFound.into());
     }
-    state.catalogue.list_gift_at_store(&staff.actor, gift, StoreId(store)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(state.catalogue.list_gift_at_store(actor, gift, StoreId(store)).await?)
 }
 
 /// A merchant's webhook endpoint and its last deliveries.

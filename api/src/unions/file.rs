@@ -203,6 +203,11 @@ pub(crate) async fn export(state: &UnionsState, staff: &Staff, under: Option<&st
         example = json!("\u{feff}工会编码,工会名称,类型,上级工会编码,覆盖单位\r\nSZ-SIP,苏州工业园区总工会,区总工会,ROOT,\r\n"))))]
 #[get("/v1/admin/unions/template.csv")]
 pub async fn unions_template(_staff: Staff) -> HttpResponse {
+    template_file()
+}
+
+/// The tree template, as the API and the console serve it.
+pub(crate) fn template_file() -> HttpResponse {
     use domain::shared::spreadsheet::line;
     let mut body = format!("\u{feff}{}\r\n", line(&TreeColumn::template_header()));
     for row in EXAMPLE_ROWS {

@@ -32,7 +32,7 @@ async fn a_limit_counts_working_days_and_an_overdue_application_moves_up(backend
     // The federation's calendar: staff below the city may read it, not set it.
     app.send(Req::put("/v1/admin/calendar/2026").bearer(&street).json(national_day()))
         .await
-        .problem(403, "auth.forbidden");
+        .problem(403, "auth.federation_only");
     let set = app.send(Req::put("/v1/admin/calendar/2026").bearer(&city).json(national_day())).await;
     assert_eq!(set.status, 200, "{}", set.text());
     let read = app.send(Req::get("/v1/admin/calendar/2026").bearer(&chair)).await.json();

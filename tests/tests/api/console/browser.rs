@@ -213,6 +213,13 @@ async fn a_browser_signs_in_publishes_and_retries(backend: Backend) {
         ("/console/unions".to_owned(), "unions", "!!document.querySelector('[data-testid=union]')"),
         ("/console/applications?state=all".to_owned(), "applications", "!!document.querySelector('main h1')"),
         ("/console/staff".to_owned(), "staff", "!!document.querySelector('[data-testid=staff]')"),
+        (
+            "/console/unions/ROOT/report".to_owned(),
+            "union-report",
+            "document.querySelectorAll('[data-chart] canvas').length === 2",
+        ),
+        ("/console/calendar?year=2026".to_owned(), "calendar", "!!document.querySelector('[data-testid=months]')"),
+        ("/console/pickup-points".to_owned(), "pickup-points", "!!document.querySelector('main h1')"),
     ];
     for (path, shot, ready) in pages {
         browser.goto(&format!("{}{path}", app.address)).await;

@@ -193,11 +193,14 @@ async fn forms_need_the_session_token_and_the_apis_role(backend: Backend) {
 
 mod applications;
 mod browser;
+mod calendar;
 mod campaign_forms;
 mod cards;
+mod downloads;
 mod members;
 mod merchants;
 mod monitor;
+mod pickup;
 mod reports;
 pub(super) mod roster;
 mod staff;

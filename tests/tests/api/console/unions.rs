@@ -9,7 +9,7 @@ const TREE: &str = "工会编码,工会名称,类型,上级工会编码,覆盖�
     SZ-SIP-XT,斜塘街道总工会,街道总工会,SZ-SIP,\n\
     SZ-GX,高新区总工会,区总工会,ROOT,\n";
 
-on_both_backends!(the_tree_is_kept_from_the_console);
+on_both_backends!(the_tree_is_kept_from_the_console, members_are_moved_in_bulk_from_a_unions_page);
 
 async fn the_tree_is_kept_from_the_console(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -88,11 +88,75 @@ async fn the_tree_is_kept_from_the_console(backend: Backend) {
     let busy = app.console_post(Some(&sip), "/console/unions/SZ-SIP-XT/closure", &[("_csrf", &sip.csrf)]).await;
     assert_eq!(busy.status, 409, "unions under it: {}", busy.text());
 
+    // The district's report, drawn; its CSV is the API's.
+    let report = app.console_get(Some(&sip), "/console/unions/SZ-SIP/report").await;
+    assert_eq!(report.status, 200, "{}", report.text());
+    assert_eq!(report.text().matches("data-chart=").count(), 2, "{}", report.text());
+    let sip_token = app.login("sip.ops").await;
+    let csv = app.console_get(Some(&sip), "/console/unions/SZ-SIP/report.csv?from=2026-01&to=2026-12").await;
+    let api_csv = app
+        .send(
+            Req::get("/v1/admin/unions/SZ-SIP/report?from=2026-01&to=2026-12")
+                .bearer(&sip_token)
+                .header("accept", "text/csv"),
+        )
+        .await;
+    assert_eq!((csv.status, csv.text()), (200, api_csv.text()));
+    assert_eq!(app.console_get(Some(&sip), "/console/unions/SZ-GX/report").await.status, 404);
+
     // The export is the API's file, of the operator's part.
     let file = app.console_get(Some(&sip), "/console/unions/export.csv?under=SZ-SIP").await;
     assert_eq!(file.status, 200);
-    let sip_token = app.login("sip.ops").await;
     let api = app.send(Req::get("/v1/admin/unions/export.csv?under=SZ-SIP").bearer(&sip_token)).await;
     assert_eq!(file.text(), api.text());
     assert!(file.text().contains("SZ-SIP-XT-J01") && !file.text().contains("SZ-GX"));
+}
+
+/// A file of member numbers uploaded on a grassroots union's page: those members move there, as a
+/// job whose progress the page polls; a number outside the operator's part is refused by its line.
+async fn members_are_moved_in_bulk_from_a_unions_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let city = app.staff(Role::Admin).await;
+    let tree = "工会编码,工会名称,类型,上级工会编码\nSZ-SIP,苏州工业园区总工会,区总工会,ROOT\n\
+        SZ-SIP-G1,甲公司工会,基层工会,SZ-SIP\nSZ-SIP-G2,乙公司工会,基层工会,SZ-SIP\n";
+    app.load_tree(&city, tree).await;
+    app.activated_members(3, "SZ-SIP-G1").await;
+    let roster = app
+        .send(Req::post("/v1/admin/roster/search").bearer(&city).json(json!({"union_code": "SZ-SIP-G1"})))
+        .await
+        .json();
+    let numbers: Vec<String> =
+        roster["items"].as_array().unwrap().iter().map(|r| r["member_no"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(numbers.len(), 3, "{roster}");
+    app.staff_in(&city, "sip.ops", "operator", "SZ-SIP").await;
+    let sip = app.console_sign_in("sip.ops").await;
+    let page = app.console_get(Some(&sip), "/console/unions/SZ-SIP-G2").await.text();
+    assert!(page.contains(r#"data-upload="/console/unions/SZ-SIP-G2/moves""#), "{page}");
+
+    let file = format!("会员编号\n{}\n{}\nNOBODY-1\n", numbers[0], numbers[1]);
+    let upload = |token: &str| {
+        Req::post("/console/unions/SZ-SIP-G2/moves")
+            .header("cookie", &sip.cookie)
+            .header("x-csrf-token", token)
+            .raw("text/csv", file.clone().into_bytes())
+    };
+    assert_eq!(app.send(upload("forged")).await.status, 403);
+    let started = app.send(upload(&sip.csrf)).await;
+    assert_eq!(started.status, 202, "{}", started.text());
+    let job = started.json()["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let fragment = app.console_get(Some(&sip), &format!("/console/imports/{job}")).await;
+        if fragment.text().contains("data-finished") {
+            break fragment.text();
+        }
+        assert!(std::time::Instant::now() < deadline, "still running");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(done.contains(&format!("/console/imports/{job}/rejected.csv")), "the unknown number is refused: {done}");
+    let moved = app
+        .send(Req::post("/v1/admin/roster/search").bearer(&city).json(json!({"union_code": "SZ-SIP-G2"})))
+        .await
+        .json();
+    assert_eq!(moved["items"].as_array().map(Vec::len), Some(2), "{moved}");
 }
