@@ -139,15 +139,26 @@ fn tell_staff_of(conn: &mut DbConn, union: &UnionCode, app: &Application, now: D
     Ok(())
 }
 
+/// The address the member confirmed, opened, and as it is sealed.
+fn member_mail(
+    conn: &mut DbConn,
+    crypto: &FieldCrypto,
+    member: &str,
+) -> anyhow::Result<Option<(EmailAddress, String)>> {
+    let sealed: Option<Option<String>> =
+        members::table.find(member).select(members::email_cipher).first(conn).optional()?;
+    let Some(sealed) = sealed.flatten() else { return Ok(None) };
+    Ok(Some((EmailAddress::parse(&crypto.open(&sealed)?)?, sealed)))
+}
+
 /// Mails the member how it was decided, if they confirmed an address.
-fn tell_member(conn: &mut DbConn, crypto: &FieldCrypto, app: &Application, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let sealed: Option<Option<String>> = members::table
-        .find(app.applicant.member_id.to_string())
-        .select(members::email_cipher)
-        .first(conn)
-        .optional()?;
-    let Some(sealed) = sealed.flatten() else { return Ok(()) };
-    let to = EmailAddress::parse(&crypto.open(&sealed)?)?;
+fn tell_member(
+    app: &Application,
+    mail: Option<(EmailAddress, String)>,
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Some((to, sealed)) = mail else { return Ok(()) };
     let (subject, body) = notice::decision(app);
     let mail = OutboundEmail { to, subject, body, attachment: None };
     jobs::enqueue(conn, JobKind::Mail, mail.to_sealed_payload(&sealed), now)?;
@@ -198,11 +209,14 @@ fn approve(
             if kind == ApplicationKind::Join {
                 bind(conn, &r.member_id, &p, at)?;
                 let federation = target.parent.as_ref().unwrap_or(&target.code).to_string();
-                let number = allocate(conn, &federation)?;
-                // A former member's row (left) takes the new membership; anyone else gets one.
                 let opened = crypto.open(&p.name_cipher).map_err(anyhow::Error::from)?;
                 let name = PersonName::parse(&opened).map_err(anyhow::Error::from)?;
                 let (head, head2) = name_head_digests(crypto, &name);
+                // A former member's row (left) takes the new membership; anyone else gets one.
+                let former: i64 = roster::table.filter(roster::id_index.eq(&p.id_index)).count().get_result(conn)?;
+                // Last, as late as it can be: from here to the commit every other approval in the
+                // federation waits for this counter.
+                let number = allocate(conn, &federation)?;
                 let row = (
                     roster::name_index.eq(&p.name_index),
                     roster::name_head_index.eq(&head),
@@ -217,9 +231,9 @@ fn approve(
                     roster::updated_at.eq(at),
                     roster::joined_at.eq(at),
                 );
-                let written =
+                if former > 0 {
                     diesel::update(roster::table.filter(roster::id_index.eq(&p.id_index))).set(row).execute(conn)?;
-                if written == 0 {
+                } else {
                     diesel::insert_into(roster::table).values((roster::id_index.eq(&p.id_index), row)).execute(conn)?;
                 }
                 start_spell(conn, &p.id_index, union.as_str(), &number, at, SpellEvent::Joined)?;
@@ -272,6 +286,8 @@ pub(super) fn decide(
         Decision::Approve { note } => (ApplicationState::Approved, note.clone()),
         Decision::Refuse { reason } => (ApplicationState::Refused, Some(reason.clone())),
     };
+    // Read before an approval draws its number (see `approve`).
+    let mail = member_mail(conn, crypto, &r.member_id)?;
     let number = match decision {
         Decision::Approve { .. } => approve(conn, crypto, &r, r.kind()?, at)?,
         Decision::Refuse { .. } => None,
@@ -291,7 +307,7 @@ pub(super) fn decide(
         "from_union": r.from_union_code, "member_no": number, "late": late,
         "note": note.as_ref().map(|n| n.as_str())});
     audit::append(conn, entry.change(Some(serde_json::json!({"state": "open"})), Some(after)))?;
-    tell_member(conn, crypto, &app, now)?;
+    tell_member(&app, mail, conn, now)?;
     Ok(app)
 }
 
