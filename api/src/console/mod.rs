@@ -22,8 +22,10 @@ mod reports;
 mod roster;
 mod session;
 mod staff;
+mod union_files;
 mod union_report;
 mod unions;
+mod uploads;
 
 pub use page::ConsoleError;
 pub use session::COOKIE;
@@ -78,11 +80,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/applications/{id}/decision", web::post().to(applications::decide))
         .route("/console/applications/{id}/comments", web::post().to(applications::comment))
         .route("/console/unions", web::get().to(unions::home))
-        .route("/console/unions/export.csv", web::get().to(unions::export))
-        .route("/console/unions/template.csv", web::get().to(unions::template))
+        .route("/console/unions/export.csv", web::get().to(union_files::export))
+        .route("/console/unions/template.csv", web::get().to(union_files::template))
         .route("/console/roster/template.csv", web::get().to(roster::template_csv))
         .route("/console/roster/template.xlsx", web::get().to(roster::template_xlsx))
-        .route("/console/unions/imports", web::post().to(unions::upload))
+        .route("/console/unions/imports", web::post().to(union_files::upload))
         .route("/console/unions/{code}", web::get().to(unions::one))
         .route("/console/unions/{code}/report", web::get().to(union_report::page))
         .route("/console/unions/{code}/report.csv", web::get().to(union_report::csv))
@@ -90,7 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/unions/{code}/children", web::post().to(unions::add_child))
         .route("/console/unions/{code}/merge", web::post().to(unions::merge))
         .route("/console/unions/{code}/closure", web::post().to(unions::close))
-        .route("/console/unions/{code}/moves", web::post().to(unions::moves_upload))
+        .route("/console/unions/{code}/moves", web::post().to(union_files::moves_upload))
         .route("/console/staff", web::get().to(staff::list))
         .route("/console/staff", web::post().to(staff::create))
         .route("/console/staff/{id}", web::get().to(staff::one))

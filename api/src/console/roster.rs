@@ -74,20 +74,11 @@ pub async fn upload(
     query: web::Query<UploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !super::session::same_token(sent, &op.csrf) {
-        return Err(ConsoleError::Csrf(op.lang));
-    }
+    let content_type = super::uploads::sent_by_the_page(&req, &op)?;
     op.admit(&Method::POST, "/v1/admin/roster/imports")?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    match crate::members::roster::start_job(state, jobs, &op.staff, content_type, None, query.dry_run, payload).await {
-        Ok(started) => Ok(started),
-        Err(e) if e.status().is_server_error() => Err(ConsoleError::Failed(e, op.lang)),
-        // The page's script shows the message where the job's state would have been.
-        Err(e) => Ok(HttpResponse::build(e.status()).json(serde_json::json!({
-            "code": e.code(), "message": e.message(op.lang), "field": e.field(),
-        }))),
-    }
+    let started =
+        crate::members::roster::start_job(state, jobs, &op.staff, &content_type, None, query.dry_run, payload).await;
+    super::uploads::job_answer(&op, started)
 }
 
 /// `GET /console/imports/{id}`: the job's state as a fragment the page swaps in, again and again

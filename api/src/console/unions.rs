@@ -3,8 +3,8 @@
 //! renamed, moved (with everything under them), merged and closed with the API's own rules; the
 //! tree file imported with its progress and exported.
 
-use actix_web::http::{header, Method, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -12,15 +12,14 @@ use super::forms::{Errors, Field};
 use super::page::{self, beijing, ConsoleError};
 use super::session::{Operator, Posted};
 use crate::error::ApiError;
-use crate::imports::Imports;
 use crate::unions::dto::{MergeRequest, NewUnionRequest, UnionKindDto, UnionNodeView, UnionPatch};
 use crate::unions::{code, UnionsState};
 use domain::shared::PageRequest;
 use domain::unions::model::{NewNode, NodeChange, NodeFilter};
 use domain::unions::UnionCode;
 
-const SECTION: &str = "/console/unions";
-const API: &str = "/v1/admin/unions";
+pub(super) const SECTION: &str = "/console/unions";
+pub(super) const API: &str = "/v1/admin/unions";
 
 /// Kinds a union added by staff may have (the root is the city's alone).
 const KINDS: [(&str, UnionKindDto); 5] = [
@@ -46,7 +45,7 @@ fn refused(op: &Operator) -> impl Fn(domain::unions::UnionError) -> ConsoleError
     move |e| ConsoleError::Refused(e.into(), op.lang)
 }
 
-fn code_of(op: &Operator, raw: &str) -> Result<UnionCode, ConsoleError> {
+pub(super) fn code_of(op: &Operator, raw: &str) -> Result<UnionCode, ConsoleError> {
     code("code", raw).map_err(|_| {
         let e = ApiError::new(StatusCode::NOT_FOUND, "union.not_found", "工会不存在", "No such union");
         ConsoleError::Refused(e, op.lang)
@@ -433,79 +432,4 @@ pub async fn close(
     let done =
         state.unions.close(&op.staff.actor, target.clone()).await.map(|n| (n.code, "close")).map_err(ApiError::from);
     answer(&op, &state, target, done, |_| Typed::default()).await
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Under {
-    under: Option<String>,
-    dry_run: bool,
-}
-
-/// `GET /console/unions/export.csv?under=`: the API's export.
-pub async fn export(
-    op: Operator,
-    state: web::Data<UnionsState>,
-    query: web::Query<Under>,
-) -> Result<HttpResponse, ConsoleError> {
-    op.admit(&Method::GET, &format!("{API}/export.csv"))?;
-    crate::unions::file::export(&state, &op.staff, query.under.as_deref()).await.map_err(ConsoleError::of(op.lang))
-}
-
-/// `GET /console/unions/template.csv`: the API's blank tree template.
-pub async fn template(op: Operator) -> Result<HttpResponse, ConsoleError> {
-    op.admit(&Method::GET, &format!("{API}/template.csv"))?;
-    Ok(crate::unions::file::template_file())
-}
-
-/// `POST /console/unions/{code}/moves`: a file of member numbers, moved here as a job.
-pub async fn moves_upload(
-    req: HttpRequest,
-    op: Operator,
-    state: web::Data<crate::membership::MembershipState>,
-    jobs: web::Data<Imports>,
-    raw: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ConsoleError> {
-    let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !super::session::same_token(sent, &op.csrf) {
-        return Err(ConsoleError::Csrf(op.lang));
-    }
-    let target = code_of(&op, &raw)?;
-    op.admit(&Method::POST, &format!("{API}/{target}/moves"))?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let started =
-        crate::membership::moves::start_job(state, jobs, &op.staff, target.as_str(), content_type, payload).await;
-    job_answer(&op, started)
-}
-
-/// A job started from the page's script: the job, or the refusal as the script shows it.
-fn job_answer(op: &Operator, started: Result<HttpResponse, ApiError>) -> Result<HttpResponse, ConsoleError> {
-    match started {
-        Ok(started) => Ok(started),
-        Err(e) if e.status().is_server_error() => Err(ConsoleError::Failed(e, op.lang)),
-        Err(e) => Ok(HttpResponse::build(e.status()).json(serde_json::json!({
-            "code": e.code(), "message": e.message(op.lang), "field": e.field(),
-        }))),
-    }
-}
-
-/// `POST /console/unions/imports`: the file as the request's body, sent by the page's script with
-/// the session's token in `X-CSRF-Token`; answers the import job, as the API's asynchronous
-/// import does.
-pub async fn upload(
-    req: HttpRequest,
-    op: Operator,
-    state: web::Data<UnionsState>,
-    jobs: web::Data<Imports>,
-    query: web::Query<Under>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ConsoleError> {
-    let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !super::session::same_token(sent, &op.csrf) {
-        return Err(ConsoleError::Csrf(op.lang));
-    }
-    op.admit(&Method::POST, &format!("{API}/imports"))?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    job_answer(&op, crate::unions::file::start_job(state, jobs, &op.staff, content_type, query.dry_run, payload).await)
 }
