@@ -72,6 +72,9 @@ pub struct StorageConfig {
     pub redis_url: Option<String>,
     pub redis_prefix: String,
     pub redis_timeout: Duration,
+    /// Where the files attached to service cases are kept, sealed (`SGH_FILES_DIR`, default
+    /// `<data dir>/files`).
+    pub files_dir: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -282,6 +285,7 @@ impl Config {
                 redis_url,
                 redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
                 redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300, 1..=60_000)?,
+                files_dir: v.get("SGH_FILES_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("files")),
                 data_dir: data_dir.clone(),
             },
             crypto: CryptoConfig {

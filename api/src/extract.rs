@@ -56,6 +56,23 @@ pub fn officer_may(method: &Method, path: &str) -> bool {
     (reads_only(method, path) && reads) || (*method == Method::POST && decides)
 }
 
+/// What a caseworker may call: the kinds, the queue, a case and its files, and the steps, messages
+/// and notes on one (the domain then keeps them to their part of the tree).
+pub fn caseworker_may(method: &Method, path: &str) -> bool {
+    let segment = |s: &str| !s.is_empty() && !s.contains('.');
+    let under = path.strip_prefix("/v1/admin/service-cases/");
+    let reads = matches!(path, "/v1/admin/service-kinds" | "/v1/admin/service-cases")
+        || under.is_some_and(|rest| match rest.split('/').collect::<Vec<_>>()[..] {
+            [id] => segment(id),
+            [id, "attachments", file] => segment(id) && segment(file),
+            _ => false,
+        });
+    let acts = under
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(id, what)| segment(id) && matches!(what, "steps" | "messages" | "notes"));
+    (reads_only(method, path) && reads) || (*method == Method::POST && acts)
+}
+
 /// Whether the request only reads (what an auditor may do).
 pub fn reads_only(method: &Method, path: &str) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -172,13 +189,15 @@ impl FromRequest for Staff {
         let signed = signed_in(req.clone());
         let read_only = reads_only(req.method(), req.match_info().as_str());
         let officer_route = officer_may(req.method(), req.match_info().as_str());
+        let caseworker_route = caseworker_may(req.method(), req.match_info().as_str());
         Box::pin(async move {
             let staff = match known {
                 Some(staff) => staff,
                 None => signed.await?,
             };
             let role = staff.admin.role;
-            let officer = role == domain::admin::Role::UnionOfficer && officer_route;
+            let officer = (role == domain::admin::Role::UnionOfficer && officer_route)
+                || (role == domain::admin::Role::Caseworker && caseworker_route);
             if !officer && (!role.may_use_admin_api() || (!read_only && !role.may_write())) {
                 return Err(forbidden());
             }

@@ -48,7 +48,8 @@ enum Needs {
         /// whole system's). Staff of a part of the tree get 403.
         federation: bool,
         /// Read by anyone's staff, changed by the city federation's alone: the working-day
-        /// calendar and the time limits, which every union's deadlines count in.
+        /// calendar and the time limits, which every union's deadlines count in, and the kinds
+        /// of service case, which every union's members bring.
         federation_writes: bool,
     },
     PickupOperator,
@@ -73,7 +74,9 @@ fn needs(path: &str) -> Needs {
                 || under("/v1/admin/cards")
                 || under("/v1/admin/jobs")
                 || under("/v1/admin/ledger"),
-            federation_writes: under("/v1/admin/calendar") || under("/v1/admin/application-limits"),
+            federation_writes: under("/v1/admin/calendar")
+                || under("/v1/admin/application-limits")
+                || under("/v1/admin/service-kinds"),
         }
     } else if path.starts_with("/v1/pickup/") {
         Needs::PickupOperator
@@ -176,8 +179,9 @@ pub fn admits(admin: &AdminUser, method: &Method, path: &str) -> Result<(), ApiE
             let role = admin.role;
             let writes = if manages_staff { role.may_manage_staff() } else { role.may_write() };
             let officer = role == Role::UnionOfficer && crate::extract::officer_may(method, path);
+            let caseworker = role == Role::Caseworker && crate::extract::caseworker_may(method, path);
             (
-                any_role || (role.may_use_admin_api() && (read_only || writes)) || officer,
+                any_role || (role.may_use_admin_api() && (read_only || writes)) || officer || caseworker,
                 federation || (federation_writes && !read_only),
             )
         }

@@ -81,6 +81,8 @@ pub struct Maintenance {
     pub imports: web::Data<crate::imports::Imports>,
     /// Applications past their time limit, escalated up the tree even while no one reads a queue.
     pub membership: web::Data<crate::membership::MembershipState>,
+    /// Service cases past their time limit, likewise.
+    pub services: web::Data<crate::services::ServicesState>,
     /// Roster rows and accounts from before staff could search them, given their search digests.
     pub roster: infra::db::roster::DbRoster,
     pub clock: AppClock,
@@ -222,6 +224,11 @@ async fn mail_lane(runner: Arc<Runner>, maintenance: Maintenance, poll: Duration
                 Ok(0) => {}
                 Ok(n) => tracing::info!(escalated = n, "applications past their time limit escalated"),
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "applications could not be escalated"),
+            }
+            match maintenance.services.services.escalate().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(escalated = n, "service cases past their time limit escalated"),
+                Err(e) => tracing::warn!(error = ?e, "service cases could not be escalated"),
             }
             counted = Some(Instant::now());
         }

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub(crate) mod pages;
 pub mod rotation;
+pub mod services;
 pub mod startup;
 pub mod telemetry;
 pub mod text_guard;

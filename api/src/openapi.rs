@@ -24,6 +24,9 @@ use utoipa_actix_web::AppExt;
         (name = "unions", description = "The federation's organisation tree: unions, their import and export"),
         (name = "membership", description = "Joining a union online (网上入会), transfers (关系接转) and leaving: applications, \
             their time limits in working days, the officers' queue, the membership history"),
+        (name = "services", description = "Service windows (服务窗口): legal aid, job help, hardship relief, illness subsidies, \
+            school grants and complaints — kinds of case with their forms, cases with their files and thread, caseworkers' \
+            queues, steps and time limits in working days, the log of staff reads"),
         (name = "campaigns", description = "会员有礼 holiday gift campaigns: management, claims, vouchers"),
         (name = "pickup", description = "Pickup points (职工服务中心/站/点) and voucher redemption by their operators"),
         (name = "members", description = "Member sign-in (SMS code, WeChat), real-name binding, profile and privacy"),

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::wire::Infra;
 use crate::{
     admin, campaigns, cards, console, edge, extract, gatekeeper, health, imports, job_loop, members, membership,
-    merchants, metrics, openapi, text_guard, unions,
+    merchants, metrics, openapi, services, text_guard, unions,
 };
 use domain::merchants::statement::StatementService;
 use domain::shared::AppClock;
@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     imports::routes(cfg);
     unions::routes(cfg);
     membership::routes(cfg);
+    services::routes(cfg);
     campaigns::routes(cfg);
     merchants::routes(cfg);
     cards::routes(cfg);
@@ -74,6 +75,7 @@ impl Application {
         let members = web::Data::new(members::wire(&infra));
         let unions = web::Data::new(unions::wire(&infra));
         let membership = web::Data::new(membership::wire(&infra));
+        let services = web::Data::new(services::wire(&infra)?);
         let imports: web::Data<imports::Imports> = web::Data::new(domain::shared::import_job::JobLog {
             jobs: infra::db::import_jobs::DbImportJobs(infra.db.clone()),
             clock: infra.clock.clone(),
@@ -98,6 +100,7 @@ impl Application {
             cards: cards.clone(),
             imports: imports.clone(),
             membership: membership.clone(),
+            services: services.clone(),
             roster: infra::db::roster::DbRoster::new(infra.db.clone(), infra.crypto.clone()),
             clock: infra.clock.clone(),
         };
@@ -124,6 +127,7 @@ impl Application {
                 .app_data(members.clone())
                 .app_data(unions.clone())
                 .app_data(membership.clone())
+                .app_data(services.clone())
                 .app_data(imports.clone())
                 .app_data(campaigns.clone())
                 .app_data(merchants.clone())
@@ -304,6 +308,7 @@ mod tests {
         merchants::routes(cfg);
         campaigns::routes(cfg);
         membership::routes(cfg);
+        services::routes(cfg);
         unions::routes(cfg);
         imports::routes(cfg);
         members::routes(cfg);

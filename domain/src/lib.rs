@@ -10,5 +10,6 @@ pub mod mail;
 pub mod members;
 pub mod membership;
 pub mod merchants;
+pub mod services;
 pub mod shared;
 pub mod unions;

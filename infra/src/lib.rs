@@ -4,6 +4,7 @@ pub mod auth;
 pub mod crypto;
 pub mod db;
 pub mod ephemeral;
+pub mod files;
 pub mod gate;
 pub mod http_clients;
 pub mod import_text;

@@ -13,6 +13,7 @@ pub mod partners;
 mod proxy;
 pub mod receiver;
 pub mod redis_server;
+pub mod services;
 pub mod signed_load;
 mod smtp;
 pub mod spec;

@@ -13,6 +13,8 @@ pub enum RoleDto {
     PickupOperator,
     /// A grassroots union's chair or staff, scoped to its union: finds its union's members, reads its union.
     UnionOfficer,
+    /// Works on service cases (服务窗口) in their part of the tree: the queue, the cases, their steps.
+    Caseworker,
 }
 
 impl From<RoleDto> for Role {
@@ -23,6 +25,7 @@ impl From<RoleDto> for Role {
             RoleDto::Auditor => Role::Auditor,
             RoleDto::PickupOperator => Role::PickupOperator,
             RoleDto::UnionOfficer => Role::UnionOfficer,
+            RoleDto::Caseworker => Role::Caseworker,
         }
     }
 }
@@ -35,6 +38,7 @@ impl From<Role> for RoleDto {
             Role::Auditor => RoleDto::Auditor,
             Role::PickupOperator => RoleDto::PickupOperator,
             Role::UnionOfficer => RoleDto::UnionOfficer,
+            Role::Caseworker => RoleDto::Caseworker,
         }
     }
 }

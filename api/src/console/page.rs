@@ -45,6 +45,7 @@ fn role_name(lang: Lang, role: domain::admin::Role) -> &'static str {
         Auditor => t(lang, "经审", "Auditor"),
         PickupOperator => t(lang, "领取点", "Pickup operator"),
         UnionOfficer => t(lang, "基层工会", "Union officer"),
+        Caseworker => t(lang, "服务窗口", "Caseworker"),
     }
 }
 

@@ -20,12 +20,13 @@ use domain::admin::AdminId;
 const SECTION: &str = "/console/staff";
 const API: &str = "/v1/admin/users";
 
-const ROLES: [(&str, RoleDto, &str, &str); 5] = [
+const ROLES: [(&str, RoleDto, &str, &str); 6] = [
     ("admin", RoleDto::Admin, "管理员", "Admin"),
     ("operator", RoleDto::Operator, "运营", "Operator"),
     ("auditor", RoleDto::Auditor, "经审", "Auditor"),
     ("pickup_operator", RoleDto::PickupOperator, "领取点", "Pickup operator"),
     ("union_officer", RoleDto::UnionOfficer, "基层工会", "Union officer"),
+    ("caseworker", RoleDto::Caseworker, "服务窗口", "Caseworker"),
 ];
 
 fn role_of(raw: &str) -> Result<RoleDto, ApiError> {

@@ -18,6 +18,8 @@ pub enum Role {
     PickupOperator,
     /// A grassroots union's chair or staff: reads its union's members, nothing else.
     UnionOfficer,
+    /// Works on service cases (服务窗口) in their part of the tree, nothing else.
+    Caseworker,
 }
 
 impl Role {
@@ -28,13 +30,14 @@ impl Role {
             Role::Auditor => "auditor",
             Role::PickupOperator => "pickup_operator",
             Role::UnionOfficer => "union_officer",
+            Role::Caseworker => "caseworker",
         }
     }
 
     /// Reading and using all of `/v1/admin`; pickup operators only redeem vouchers, and union
     /// officers reach only the few routes of their union's work.
     pub fn may_use_admin_api(self) -> bool {
-        !matches!(self, Role::PickupOperator | Role::UnionOfficer)
+        !matches!(self, Role::PickupOperator | Role::UnionOfficer | Role::Caseworker)
     }
 
     /// Changing business data (campaigns, merchants, rosters).
@@ -49,7 +52,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("role must be one of admin, operator, auditor, pickup_operator, union_officer")]
+#[error("role must be one of admin, operator, auditor, pickup_operator, union_officer, caseworker")]
 pub struct UnknownRole;
 
 impl FromStr for Role {
@@ -61,6 +64,7 @@ impl FromStr for Role {
             "auditor" => Ok(Role::Auditor),
             "pickup_operator" => Ok(Role::PickupOperator),
             "union_officer" => Ok(Role::UnionOfficer),
+            "caseworker" => Ok(Role::Caseworker),
             _ => Err(UnknownRole),
         }
     }

@@ -107,6 +107,46 @@ impl<T> Page<T> {
     }
 }
 
+/// A position in a list ordered by two numeric keys (a deadline, then arrival).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairCursor(pub i64, pub i64);
+
+impl PairCursor {
+    pub fn encode(self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("p:{}:{}", self.0, self.1))
+    }
+
+    pub fn decode(raw: &str) -> Result<Self, PagingError> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| PagingError::Cursor)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| PagingError::Cursor)?;
+        let (a, b) = text.strip_prefix("p:").and_then(|t| t.split_once(':')).ok_or(PagingError::Cursor)?;
+        Ok(Self(a.parse().map_err(|_| PagingError::Cursor)?, b.parse().map_err(|_| PagingError::Cursor)?))
+    }
+}
+
+/// A page cut at a [`PairCursor`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairPage<T> {
+    pub items: Vec<T>,
+    pub next: Option<PairCursor>,
+}
+
+impl<T> PairPage<T> {
+    pub fn from_overfetch(mut rows: Vec<T>, limit: Limit, key: impl Fn(&T) -> (i64, i64)) -> Self {
+        let more = rows.len() > usize::from(limit.get());
+        rows.truncate(usize::from(limit.get()));
+        let next = if more {
+            rows.last().map(|r| {
+                let (a, b) = key(r);
+                PairCursor(a, b)
+            })
+        } else {
+            None
+        };
+        Self { items: rows, next }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +166,17 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()), Ok(c));
         for bad in ["", "!!", "eHl6", &URL_SAFE_NO_PAD.encode("k:x")] {
             assert_eq!(Cursor::decode(bad), Err(PagingError::Cursor), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pair_cursors_round_trip_and_reject_garbage() {
+        let c = PairCursor(1_700_000_000, -3);
+        assert_eq!(PairCursor::decode(&c.encode()), Ok(c));
+        for bad in
+            ["", "!!", &Cursor::after(3).encode(), &URL_SAFE_NO_PAD.encode("p:1"), &URL_SAFE_NO_PAD.encode("p:a:2")]
+        {
+            assert_eq!(PairCursor::decode(bad), Err(PagingError::Cursor), "{bad:?}");
         }
     }
 

@@ -24,6 +24,7 @@ pub mod rekey;
 mod reports;
 pub mod roster;
 pub mod schema;
+pub mod services;
 pub mod unions;
 
 pub use conn::{Backend, Database, DatabaseUrl, DbConn};

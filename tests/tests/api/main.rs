@@ -53,6 +53,7 @@ mod roster_files;
 mod roster_search;
 mod schema;
 mod scope_matrix;
+mod services;
 mod spec_lint;
 mod staff_scope;
 mod statements;

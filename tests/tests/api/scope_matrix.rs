@@ -39,6 +39,16 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/admin/applications/{id}", "404"),
     ("POST", "/v1/admin/applications/{id}/decision", "404"),
     ("POST", "/v1/admin/applications/{id}/comments", "404"),
+    ("GET", "/v1/admin/service-kinds", "-"),
+    ("POST", "/v1/admin/service-kinds", "whole"),
+    ("PUT", "/v1/admin/service-kinds/{code}", "whole"),
+    ("GET", "/v1/admin/service-cases", "inside"),
+    ("GET", "/v1/admin/service-cases/{id}", "404"),
+    ("POST", "/v1/admin/service-cases/{id}/steps", "404"),
+    ("POST", "/v1/admin/service-cases/{id}/messages", "404"),
+    ("POST", "/v1/admin/service-cases/{id}/notes", "404"),
+    ("GET", "/v1/admin/service-cases/{id}/attachments/{attachment}", "404"),
+    ("GET", "/v1/admin/service-case-reads", "inside"),
     ("GET", "/v1/admin/calendar/{year}", "-"),
     ("PUT", "/v1/admin/calendar/{year}", "whole"),
     ("GET", "/v1/admin/application-limits", "-"),
@@ -106,6 +116,11 @@ fn body(method: &str, path: &str) -> Option<Value> {
             "per_member_limit": 1, "valid_until": "2099-12-31", "funder": "union"}),
         ("PATCH", "/v1/admin/campaigns/{id}/gifts/{gift}") => json!({"stock": 5}),
         ("PUT", "/v1/admin/campaigns/{id}/budget") => json!({"budget_fen": 1_000_000}),
+        ("POST" | "PUT", "/v1/admin/service-kinds" | "/v1/admin/service-kinds/{code}") => tests::services::legal_kind(),
+        ("POST", "/v1/admin/service-cases/{id}/steps") => json!({"step": "accept"}),
+        ("POST", "/v1/admin/service-cases/{id}/messages" | "/v1/admin/service-cases/{id}/notes") => {
+            json!({"body": "您好"})
+        }
         _ => return None,
     })
 }
@@ -152,6 +167,15 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
     let leave = app.send(Req::post("/v1/me/applications").bearer(&token).json(json!({"kind": "leave"}))).await;
     assert_eq!(leave.status, 201, "{}", leave.text());
     let application = leave.json()["id"].as_str().unwrap().to_owned();
+    // The member's question, with a file.
+    app.create_kind(&city, tests::services::legal_kind()).await;
+    let form = tests::services::Form::default()
+        .text("case", &tests::services::case_part("legal-aid", json!({"question": "加班费怎么算？"})))
+        .file("contract", "合同.pdf", "application/pdf", tests::services::pdf(500));
+    let filed = app.send(form.request("/v1/me/cases").bearer(&token)).await;
+    assert_eq!(filed.status, 201, "{}", filed.text());
+    let case = filed.json()["id"].as_str().unwrap().to_owned();
+    let case_file = filed.json()["attachments"][0]["id"].as_str().unwrap().to_owned();
 
     // The city's own campaign, with a gift, and pickup point: the whole federation's.
     let made = app
@@ -214,6 +238,8 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
                 path.replace("{id}", &job_id)
             } else if path.starts_with("/v1/admin/applications/") {
                 path.replace("{id}", &application)
+            } else if path.starts_with("/v1/admin/service-cases/") {
+                path.replace("{id}", &case).replace("{attachment}", &case_file)
             } else if path.starts_with("/v1/admin/campaigns/") {
                 concrete(&path.replace("{id}", &campaign).replace("{gift}", &gift).replace("{point}", &point))
             } else if path.starts_with("/v1/admin/pickup-points/") {

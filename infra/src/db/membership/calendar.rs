@@ -54,6 +54,8 @@ pub(super) fn set_year(conn: &mut DbConn, calendar: &CalendarYear, entry: NewAud
             .execute(conn)?;
     }
     redate_open(conn)?;
+    // Service cases count in the same calendar.
+    super::super::services::redate_open(conn)?;
     audit::append(conn, entry)?;
     Ok(())
 }

@@ -107,7 +107,7 @@ impl From<diesel::result::Error> for Refused {
 }
 
 /// The loaded calendar: every day that differs from its weekday.
-fn working_calendar(conn: &mut DbConn) -> QueryResult<WorkingCalendar> {
+pub(crate) fn working_calendar(conn: &mut DbConn) -> QueryResult<WorkingCalendar> {
     let rows: Vec<(NaiveDate, String)> =
         calendar_days::table.select((calendar_days::day, calendar_days::kind)).load(conn)?;
     Ok(WorkingCalendar::new(rows.into_iter().filter_map(|(day, kind)| DayOff::parse(&kind).map(|k| (day, k)))))

@@ -12,6 +12,8 @@ mod member_tables;
 mod membership_tables;
 #[path = "merchants.rs"]
 mod merchant_tables;
+#[path = "services.rs"]
+mod service_tables;
 mod shared;
 #[path = "unions.rs"]
 mod union_tables;
@@ -22,12 +24,14 @@ pub use card_tables::*;
 pub use member_tables::*;
 pub use membership_tables::*;
 pub use merchant_tables::*;
+pub use service_tables::*;
 pub use shared::*;
 pub use union_tables::*;
 
 diesel::allow_tables_to_appear_in_same_query!(members, roster);
 diesel::allow_tables_to_appear_in_same_query!(union_nodes, union_employers);
 diesel::allow_tables_to_appear_in_same_query!(applications, union_nodes);
+diesel::allow_tables_to_appear_in_same_query!(service_cases, service_kinds, union_nodes, service_case_reads);
 diesel::allow_tables_to_appear_in_same_query!(roster, union_nodes);
 diesel::allow_tables_to_appear_in_same_query!(members, union_nodes);
 diesel::allow_tables_to_appear_in_same_query!(campaigns, union_nodes);
