@@ -76,7 +76,8 @@ fn needs(path: &str) -> Needs {
                 || under("/v1/admin/ledger"),
             federation_writes: under("/v1/admin/calendar")
                 || under("/v1/admin/application-limits")
-                || under("/v1/admin/service-kinds"),
+                || under("/v1/admin/service-kinds")
+                || under("/v1/admin/service-budgets"),
         }
     } else if path.starts_with("/v1/pickup/") {
         Needs::PickupOperator

@@ -2,7 +2,7 @@
 //! 会员服务卡.
 
 pub(crate) mod admin;
-mod bank;
+pub(crate) mod bank;
 pub(crate) mod dto;
 mod errors;
 pub(crate) mod export;

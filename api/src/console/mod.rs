@@ -10,6 +10,7 @@ mod calendar;
 mod campaign_forms;
 mod campaigns;
 mod cards;
+mod cases;
 mod forms;
 mod members;
 mod merchant_forms;
@@ -75,6 +76,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/cards", web::get().to(cards::index))
         .route("/console/cards/payouts", web::get().to(cards::payouts))
         .route("/console/cards/payouts.csv", web::get().to(cards::payouts_csv))
+        .route("/console/cases", web::get().to(cases::list))
+        .route("/console/cases/{id}", web::get().to(cases::detail))
+        .route("/console/cases/{id}/steps", web::post().to(cases::step))
+        .route("/console/cases/{id}/attachments/{file}", web::get().to(cases::file))
+        .route("/console/cases/{id}/{what}", web::post().to(cases::post))
         .route("/console/applications", web::get().to(applications::list))
         .route("/console/applications/{id}", web::get().to(applications::detail))
         .route("/console/applications/{id}/decision", web::post().to(applications::decide))

@@ -20,12 +20,13 @@ pub fn t<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
 
 /// The sections, each shown to those the API lets do what the section is for (read its list, or
 /// for the roster import, start one).
-const SECTIONS: [(&str, Method, &str, &str, &str); 14] = [
+const SECTIONS: [(&str, Method, &str, &str, &str); 15] = [
     ("/console/", Method::GET, "/v1/admin/me", "概览", "Overview"),
     ("/console/campaigns", Method::GET, "/v1/admin/campaigns", "活动", "Campaigns"),
     ("/console/members", Method::POST, "/v1/admin/roster/search", "会员", "Members"),
     ("/console/unions", Method::GET, "/v1/admin/unions", "组织架构", "Union tree"),
     ("/console/applications", Method::GET, "/v1/admin/applications", "入会申请", "Applications"),
+    ("/console/cases", Method::GET, "/v1/admin/service-cases", "服务窗口", "Service cases"),
     ("/console/calendar", Method::GET, "/v1/admin/application-limits", "工作日", "Working days"),
     ("/console/roster", Method::POST, "/v1/admin/roster/imports", "名册导入", "Roster import"),
     ("/console/pickup-points", Method::GET, "/v1/admin/pickup-points", "领取点", "Pickup points"),

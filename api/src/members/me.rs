@@ -157,12 +157,19 @@ pub async fn consent(
 /// Erases the member's personal data.
 ///
 /// Phone, name, ID number, WeChat, e-mail and blind indexes are erased and the member is signed out everywhere;
-/// pseudonymous records needed for the audit trail stay.
+/// pseudonymous records needed for the audit trail stay. Service cases lose what the member wrote and sent (answers,
+/// messages, files; open ones are withdrawn) and keep what the books need (kind, dates, decision, amount, payout).
 ///
 /// Who: a member (member token). Their own account only.
 #[utoipa::path(operation_id = "member_erase_account", tag = "members", security(("member_jwt" = [])), responses((status = 204, description = "Erased")))]
 #[delete("/v1/me")]
-pub async fn delete_me(state: web::Data<MembersState>, me: MemberCaller) -> Result<HttpResponse, ApiError> {
+pub async fn delete_me(
+    state: web::Data<MembersState>,
+    services: web::Data<crate::services::ServicesState>,
+    me: MemberCaller,
+) -> Result<HttpResponse, ApiError> {
+    // What they wrote to the union goes first: were the account's erasure to fail after, asking again finishes it.
+    services.services.erase(me.0.member.id).await?;
     state.profiles.erase(me.0.member.id).await?;
     state.standing.changed(me.0.member.id, state.clock.now(), None);
     Ok(HttpResponse::NoContent().finish())

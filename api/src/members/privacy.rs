@@ -64,7 +64,8 @@ pub struct ConsentEventView {
         "decision_note": null, "decided_late": false, "member_no": "SZ-SIP-WT-000042", "applicant": null,
         "comments": []}],
     "memberships": [{"union_code": "SZ-SIP-WT-J01", "union_name": "娄葑街道联合工会", "member_no": "SZ-SIP-WT-000042",
-        "from": "2026-12-08T03:00:00Z", "began": "joined", "until": null, "ended": null}]}))]
+        "from": "2026-12-08T03:00:00Z", "began": "joined", "until": null, "ended": null}],
+    "cases": []}))]
 pub struct Export {
     pub exported_at: DateTime<Utc>,
     /// The account as the app shows it (identifiers masked).
@@ -89,6 +90,8 @@ pub struct Export {
     pub applications: Vec<MembershipApplication>,
     /// The spells of membership, oldest first.
     pub memberships: Vec<SpellView>,
+    /// Service cases, newest first, whole as the member sees them (staff's internal notes stay with the union).
+    pub cases: Vec<crate::services::dto::CaseView>,
 }
 
 /// The personal data an account holds, unmasked (PIPL art. 45: the member's copy of it).
@@ -127,7 +130,7 @@ impl HeldData {
 /// Exports everything kept about the member.
 ///
 /// One JSON document: the account, consent history, vouchers, the card with its history, card transactions, rebates,
-/// discounted sales, applications to join, transfer or leave, and the spells of membership. `member` is the account as
+/// discounted sales, applications to join, transfer or leave, the spells of membership, and service cases. `member` is the account as
 /// the app shows it, masked; `held` is what the account holds, whole (phone, real name and 身份证 number, e-mail, WeChat
 /// identifiers, a suspension's reason): the document goes to the member alone. Changes nothing.
 ///
@@ -142,6 +145,7 @@ pub async fn export(
     cards: web::Data<CardsState>,
     merchants: web::Data<MerchantsState>,
     membership: web::Data<MembershipState>,
+    services: web::Data<crate::services::ServicesState>,
     me: MemberCaller,
 ) -> Result<web::Json<Export>, ApiError> {
     let id = me.0.member.id;
@@ -157,6 +161,7 @@ pub async fn export(
             membership.membership.history(id).await.map_err(ApiError::from)
         })
         .await?;
+    let cases = services.services.export(id).await?;
     let now = state.clock.now();
     Ok(web::Json(Export {
         exported_at: now,
@@ -178,6 +183,10 @@ pub async fn export(
         discount_sales,
         applications: applications.into_iter().map(|a| MembershipApplication::member(a, now)).collect(),
         memberships: memberships.into_iter().map(SpellView::from).collect(),
+        cases: cases
+            .into_iter()
+            .map(|c| crate::services::dto::CaseView::of(c, crate::services::dto::Audience::Member, now, true))
+            .collect(),
     }))
 }
 

@@ -134,6 +134,44 @@ impl From<ServiceError> for ApiError {
                 "No caseworker of that name works on this case's union",
             )
             .with("field", "caseworker"),
+            ServiceError::NoBudget => ApiError::new(
+                S::CONFLICT,
+                "case.no_budget",
+                "本年度尚未为此类事项安排预算",
+                "No union at or above the case's has a budget for this kind this year",
+            ),
+            ServiceError::BudgetExceeded { left } => ApiError::new(
+                S::CONFLICT,
+                "case.budget_exceeded",
+                "本年度此类事项预算余额不足",
+                "The kind's budget for the year has too little left",
+            )
+            .with("left_fen", left.get()),
+            ServiceError::AlreadyPaid => ApiError::new(
+                S::CONFLICT,
+                "case.already_paid",
+                "此类补助已发放过（每人每年或每名子女每学年限一次）",
+                "This kind pays once a year per person (or once a school year per child): paid already",
+            ),
+            ServiceError::BudgetBelowSpent { spent } => ApiError::new(
+                S::CONFLICT,
+                "budget.below_spent",
+                "预算不能低于已发放的金额",
+                "A budget cannot go below what it paid",
+            )
+            .with("spent_fen", spent.get()),
+            ServiceError::RatingClosed => ApiError::new(
+                S::CONFLICT,
+                "case.rating_closed",
+                "办结 7 天后不能再评价",
+                "A case is scored within 7 days of its closing",
+            ),
+            ServiceError::PayoutNotFound => {
+                ApiError::new(S::NOT_FOUND, "payout.not_found", "款项不存在", "No such payout")
+            }
+            ServiceError::PayoutPaid => {
+                ApiError::new(S::CONFLICT, "payout.paid", "该款项已标记为已发放", "The payout was paid already")
+            }
             ServiceError::Union(e) => e.into(),
             ServiceError::Unknown(e) => ApiError::internal(&e),
         }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::dto::{Audience, CaseList, CaseMessage, CaseView, MemberServiceKind, MemberServiceKindList, ServiceKind};
 use super::errors::ineligible_code;
 use super::upload::{read, CaseUpload};
-use super::{attachment_id, case_id, download, ServicesState, PROBLEM};
+use super::{case_id, serve_file, ServicesState, PROBLEM};
 use crate::error::ApiError;
 use crate::members::caller::MemberCaller;
 use domain::services::model::KindCode;
@@ -229,6 +229,46 @@ pub async fn withdraw(
     Ok(web::Json(CaseView::of(case, Audience::Member, state.services.clock.now(), true)))
 }
 
+/// The member's follow-up score of a closed case (跟踪回访).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"score": 5, "comment": "办理很快，工作人员很耐心"}))]
+pub struct CaseRating {
+    /// 1 (very poor) to 5 (very good).
+    pub score: i64,
+    /// Up to 2000 characters.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Scores how the union handled a closed case (跟踪回访).
+///
+/// Once, within 7 days of its closing (409 `case.rating_closed` after; a member not scoring is reminded once, after 3
+/// days). A score of 2 or less reopens the case for a supervisor's review, with the answer limit of its kind.
+///
+/// Who: a member (member token).
+#[utoipa::path(operation_id = "member_rate_case", tag = "services", security(("member_jwt" = [])), request_body = CaseRating,
+    params(("id" = String, Path, description = "The case's id", example = "0193a2c4-7f1e-7cc2-9a51-3f0c1d2e4b11")),
+    responses(
+        (status = 200, body = CaseView),
+        (status = 401, body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 404, description = "`case.not_found`", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 409, description = "`case.wrong_state` (not closed, or scored already), `case.rating_closed`", body = crate::openapi::Problem, content_type = PROBLEM),
+        (status = 422, description = "`score` is not 1–5, or a bad `comment`", body = crate::openapi::Problem, content_type = PROBLEM),
+    ))]
+#[post("/v1/me/cases/{id}/rating")]
+pub async fn rate(
+    state: web::Data<ServicesState>,
+    me: MemberCaller,
+    path: web::Path<String>,
+    body: web::Json<CaseRating>,
+) -> Result<web::Json<CaseView>, ApiError> {
+    let id = case_id(&path)?;
+    let CaseRating { score, comment } = body.into_inner();
+    let case = state.services.member_act(me.0.member.id, id, MemberIntent::Rate { score, comment }, Vec::new()).await?;
+    Ok(web::Json(CaseView::of(case, Audience::Member, state.services.clock.now(), true)))
+}
+
 /// Downloads a file of one of the member's cases.
 ///
 /// Served as an attachment with its type as its bytes showed it; another member's file is 404.
@@ -251,13 +291,5 @@ pub async fn attachment(
     me: MemberCaller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case, file) = path.into_inner();
-    let (case, file) = (attachment_of(&case)?, attachment_id(&file)?);
-    let (a, bytes) = state.services.file(FileReader::Member(me.0.member.id), case, file).await?;
-    Ok(download(&a, bytes))
-}
-
-/// A case id in a file's path: a bad one is no such file.
-pub(super) fn attachment_of(raw: &str) -> Result<domain::services::CaseId, ApiError> {
-    raw.parse().map_err(|_| ServiceError::AttachmentNotFound.into())
+    serve_file(&state, FileReader::Member(me.0.member.id), path.into_inner()).await
 }

@@ -6,6 +6,8 @@ pub(crate) mod dto;
 mod errors;
 mod kinds;
 mod member;
+mod payouts;
+mod report;
 mod staff;
 mod upload;
 mod wire;
@@ -25,6 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(member::message)
         .service(member::resubmit)
         .service(member::withdraw)
+        .service(member::rate)
         .service(member::attachment)
         .service(staff::queue)
         .service(staff::get_case)
@@ -32,7 +35,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(staff::message)
         .service(staff::note)
         .service(staff::attachment)
-        .service(staff::reads);
+        .service(staff::reads)
+        .service(payouts::budgets)
+        .service(payouts::set_budget)
+        .service(payouts::payouts)
+        .service(payouts::staff_pays)
+        .service(payouts::bank_payouts)
+        .service(payouts::bank_pays)
+        .service(report::service_report);
 }
 
 const PROBLEM: &str = "application/problem+json";
@@ -42,8 +52,16 @@ fn case_id(raw: &str) -> Result<domain::services::CaseId, crate::error::ApiError
     raw.parse().map_err(|_| domain::services::ServiceError::NotFound.into())
 }
 
-fn attachment_id(raw: &str) -> Result<domain::services::model::AttachmentId, crate::error::ApiError> {
-    raw.parse().map_err(|_| domain::services::ServiceError::AttachmentNotFound.into())
+/// A case's file for `reader`, as a download. Ids we never gave are no such file.
+pub(crate) async fn serve_file(
+    state: &ServicesState,
+    reader: domain::services::service::FileReader<'_>,
+    (case, file): (String, String),
+) -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    let missing = |_| crate::error::ApiError::from(domain::services::ServiceError::AttachmentNotFound);
+    let (case, file) = (case.parse().map_err(missing)?, file.parse().map_err(missing)?);
+    let (a, bytes) = state.services.file(reader, case, file).await?;
+    Ok(download(&a, bytes))
 }
 
 /// A file's bytes, as its type, to be saved rather than shown (its name in both forms RFC 6266 allows).

@@ -4,16 +4,14 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use super::dto::{
-    Audience, CaseMessage, CasePage, CaseQuery, CaseRead, CaseReadPage, CaseReadQuery, CaseStep, CaseView,
+    kind_filter, Audience, CaseMessage, CasePage, CaseQuery, CaseRead, CaseReadPage, CaseReadQuery, CaseStep, CaseView,
 };
-use super::member::attachment_of;
-use super::{attachment_id, case_id, download, ServicesState, PROBLEM};
+use super::{case_id, serve_file, ServicesState, PROBLEM};
 use crate::admin::audit::paging_error;
 use crate::error::ApiError;
 use crate::extract::Staff;
-use domain::services::model::{CaseFilter, KindCode};
+use domain::services::model::CaseFilter;
 use domain::services::service::FileReader;
-use domain::services::ServiceError;
 use domain::shared::paging::PairCursor;
 use domain::shared::Limit;
 
@@ -47,11 +45,7 @@ pub async fn queue(
 ) -> Result<web::Json<CasePage>, ApiError> {
     let q = query.into_inner();
     let (limit, after) = page(q.limit, q.cursor.as_deref())?;
-    let kind = q
-        .kind
-        .as_deref()
-        .map(|k| KindCode::parse(k).ok_or_else(|| ServiceError::invalid("kind", "类别代码无效", "not a kind's code")))
-        .transpose()?;
+    let kind = kind_filter(q.kind.as_deref())?;
     let filter = CaseFilter {
         state: q.state.map(Into::into),
         kind,
@@ -190,10 +184,7 @@ pub async fn attachment(
 ) -> Result<HttpResponse, ApiError> {
     // Who may read files is answered before whether this one exists.
     domain::services::rules::check_role(staff.actor.role)?;
-    let (case, file) = path.into_inner();
-    let (case, file) = (attachment_of(&case)?, attachment_id(&file)?);
-    let (a, bytes) = state.services.file(FileReader::Staff(&staff.actor), case, file).await?;
-    Ok(download(&a, bytes))
+    serve_file(&state, FileReader::Staff(&staff.actor), path.into_inner()).await
 }
 
 /// Who of staff read which case, and when: every read of a case or one of its files.

@@ -14,6 +14,8 @@ pub enum Book {
     Merchant,
     /// The card rebates the bank's payout files list, against the transactions they pay for.
     Payout,
+    /// The union fund's service payouts, against the budgets they drew on and the cases approved.
+    Fund,
 }
 
 impl Book {
@@ -22,11 +24,12 @@ impl Book {
             Book::Campaign => "campaign",
             Book::Merchant => "merchant",
             Book::Payout => "payout",
+            Book::Fund => "fund",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Book::Campaign, Book::Merchant, Book::Payout].into_iter().find(|b| b.as_str() == raw)
+        [Book::Campaign, Book::Merchant, Book::Payout, Book::Fund].into_iter().find(|b| b.as_str() == raw)
     }
 }
 
@@ -67,7 +70,7 @@ mod tests {
 
     #[test]
     fn books_are_named_both_ways() {
-        for book in [Book::Campaign, Book::Merchant, Book::Payout] {
+        for book in [Book::Campaign, Book::Merchant, Book::Payout, Book::Fund] {
             assert_eq!(Book::parse(book.as_str()), Some(book));
         }
         assert_eq!(Book::parse("ledger"), None);

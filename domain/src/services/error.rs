@@ -70,6 +70,23 @@ pub enum ServiceError {
     SupervisorOnly,
     #[error("no caseworker of that name works on this case's union")]
     NotAssignable,
+    /// No union at or above the case's has a budget for its kind this year.
+    #[error("no budget for this kind this year")]
+    NoBudget,
+    #[error("the budget has {left} left")]
+    BudgetExceeded { left: crate::shared::money::Fen },
+    /// What the kind allows once (a person a year, a child a school year) was paid already.
+    #[error("paid already this year")]
+    AlreadyPaid,
+    #[error("a budget cannot go below the {spent} it paid")]
+    BudgetBelowSpent { spent: crate::shared::money::Fen },
+    /// The follow-up's days are over.
+    #[error("the case can no longer be scored")]
+    RatingClosed,
+    #[error("no such payout")]
+    PayoutNotFound,
+    #[error("the payout was paid already")]
+    PayoutPaid,
     #[error(transparent)]
     Union(#[from] UnionError),
     #[error(transparent)]

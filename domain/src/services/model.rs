@@ -246,6 +246,8 @@ pub enum EventKind {
         score: u8,
     },
     Reopened,
+    /// The member was reminded to score a closed case.
+    Reminded,
 }
 
 impl EventKind {
@@ -266,6 +268,7 @@ impl EventKind {
             EventKind::Withdrawn => "withdrawn",
             EventKind::Rated { .. } => "rated",
             EventKind::Reopened => "reopened",
+            EventKind::Reminded => "reminded",
         }
     }
 
@@ -332,6 +335,10 @@ pub struct Case {
     pub amount: Option<Fen>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The member's follow-up score, 1–5.
+    pub score: Option<u8>,
+    /// What the approval pays out of the union fund (the whole case only).
+    pub payout: Option<super::payouts::Payout>,
 }
 
 impl Case {

@@ -4,9 +4,11 @@ use std::future::Future;
 use super::error::ServiceError;
 use super::form::Answers;
 use super::model::{Attachment, AttachmentId, Case, CaseFilter, CaseId, Event, Kind, KindCode, Read};
+use super::payouts::{Budget, Payout, PayoutFilter, PayoutId};
 use super::rules::{Standing, Step};
 use crate::admin::{NewAuditEntry, Role};
 use crate::members::MemberId;
+use crate::shared::money::Fen;
 use crate::shared::paging::{PairCursor, PairPage};
 use crate::shared::Limit;
 use crate::unions::{NodePath, UnionCode};
@@ -36,6 +38,11 @@ pub enum MemberAct {
         attachments: Vec<Attachment>,
     },
     Withdraw,
+    /// The follow-up: a 1–5 score and what the member adds.
+    Rate {
+        score: u8,
+        comment: Option<String>,
+    },
 }
 
 /// Who reads a case or its file: its member, or staff working `within` (every read logged).
@@ -114,6 +121,57 @@ pub trait CaseStore: Send + Sync + 'static {
         limit: Limit,
         after: Option<PairCursor>,
     ) -> impl Future<Output = Result<PairPage<Read>, ServiceError>> + Send;
+    /// Sets a kind's budget for a union (in `within`) and a year.
+    fn set_budget(
+        &self,
+        kind: KindCode,
+        union: UnionCode,
+        year: i32,
+        cap: Fen,
+        within: Option<NodePath>,
+        audit: NewAuditEntry,
+    ) -> impl Future<Output = Result<Budget, ServiceError>> + Send;
+    fn budgets(
+        &self,
+        year: Option<i32>,
+        kind: Option<KindCode>,
+        within: Option<NodePath>,
+    ) -> impl Future<Output = anyhow::Result<Vec<Budget>>> + Send;
+    /// Payouts of cases in `within`, oldest first.
+    fn payouts(
+        &self,
+        filter: PayoutFilter,
+        within: Option<NodePath>,
+    ) -> impl Future<Output = anyhow::Result<Vec<Payout>>> + Send;
+    /// What the report on the part of the tree at `under` (in `within`) over `[from, to)` counts from.
+    fn report_facts(
+        &self,
+        under: UnionCode,
+        within: Option<NodePath>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<super::report::Facts>, ServiceError>> + Send;
+    /// Marks a payout paid by `by` (`bank`, or a member of staff, audit-logged).
+    fn mark_paid(
+        &self,
+        id: PayoutId,
+        by: String,
+        bank_ref: Option<String>,
+        within: Option<NodePath>,
+        now: DateTime<Utc>,
+        audit: Option<NewAuditEntry>,
+    ) -> impl Future<Output = Result<Payout, ServiceError>> + Send;
+    /// Erases what a member wrote and sent in their cases, keeping what the books and the audit trail need
+    /// (kinds, dates, states, amounts, payouts, who of staff read them); open cases are withdrawn. Returns the
+    /// files to forget.
+    fn erase_member(
+        &self,
+        member: MemberId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Vec<AttachmentId>>> + Send;
+    /// Reminds, once, each member whose case closed [`super::rules::REMIND_AFTER_DAYS`] ago and is not scored;
+    /// returns how many.
+    fn remind_due(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<u64>> + Send;
     /// Moves every open case past its limit at `now` up the tree, as many steps as ran out.
     fn escalate_overdue(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<u64>> + Send;
 }

@@ -123,6 +123,41 @@ pub fn open_for_messages(state: CaseState) -> Result<(), ServiceError> {
     }
 }
 
+/// How long after closing a member may score a case (跟踪回访).
+pub const FOLLOW_UP_DAYS: i64 = 7;
+/// When the member is reminded, once, if they have not scored it.
+pub const REMIND_AFTER_DAYS: i64 = 3;
+/// A score this low reopens the case for a supervisor's review.
+pub const LOW_SCORE: u8 = 2;
+
+/// A 1–5 score.
+pub fn score(raw: i64) -> Option<u8> {
+    u8::try_from(raw).ok().filter(|s| (1..=5).contains(s))
+}
+
+/// Whether a case closed at `closed_at` may be scored at `now`: closed (not withdrawn), not scored, within
+/// [`FOLLOW_UP_DAYS`]. The state it goes to: reopened for a low score, closed otherwise.
+pub fn rated(
+    state: CaseState,
+    closed_at: Option<DateTime<Utc>>,
+    scored: bool,
+    score: u8,
+    now: DateTime<Utc>,
+) -> Result<CaseState, ServiceError> {
+    match (state, closed_at) {
+        (CaseState::Closed, Some(at)) if !scored => {
+            if now >= at + chrono::Duration::days(FOLLOW_UP_DAYS) {
+                Err(ServiceError::RatingClosed)
+            } else if score <= LOW_SCORE {
+                Ok(CaseState::Reopened)
+            } else {
+                Ok(CaseState::Closed)
+            }
+        }
+        _ => Err(ServiceError::WrongState(state)),
+    }
+}
+
 /// What the store knows of the one asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Standing {

@@ -87,7 +87,11 @@ pub fn schedule<'a>(
                 late |= due.is_some_and(|d| at >= d) && !matches!(kind, EventKind::Withdrawn);
                 due = None;
             }
-            EventKind::Assigned { .. } | EventKind::Message | EventKind::Note | EventKind::Rated { .. } => {}
+            EventKind::Assigned { .. }
+            | EventKind::Message
+            | EventKind::Note
+            | EventKind::Rated { .. }
+            | EventKind::Reminded => {}
         }
     }
     Schedule { due, late }

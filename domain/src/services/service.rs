@@ -169,8 +169,30 @@ impl<S: CaseStore, F: FileStore, C: Clock> ServiceWindows<S, F, C> {
         .await
     }
 
+    /// Escalates what ran out and reminds who is due a follow-up reminder, so anything read is up to
+    /// date with the clock (the maintenance loop does the same in the background).
     pub async fn escalate(&self) -> Result<u64, ServiceError> {
-        Ok(self.store.escalate_overdue(self.clock.now()).await?)
+        let now = self.clock.now();
+        self.store.remind_due(now).await?;
+        Ok(self.store.escalate_overdue(now).await?)
+    }
+
+    /// Every case of the member whole, as they see them: their copy of what is kept (export).
+    pub async fn export(&self, member: MemberId) -> Result<Vec<Case>, ServiceError> {
+        let mut cases = Vec::new();
+        for c in self.store.of_member(member).await? {
+            cases.push(self.store.get(c.id, Reader::Member(member)).await?.for_member());
+        }
+        Ok(cases)
+    }
+
+    /// Erases what the member wrote and sent in their cases, and their files.
+    pub async fn erase(&self, member: MemberId) -> Result<(), ServiceError> {
+        for id in self.store.erase_member(member, self.clock.now()).await? {
+            // The store logs a failure; the file's row is gone, so it is never served.
+            let _ = self.files.delete(id).await;
+        }
+        Ok(())
     }
 
     pub async fn mine(&self, member: MemberId) -> Result<Vec<Case>, ServiceError> {
@@ -206,6 +228,11 @@ impl<S: CaseStore, F: FileStore, C: Clock> ServiceWindows<S, F, C> {
                         MemberAct::Resubmit { body: body.map(|b| text("body", &b)).transpose()?, attachments }
                     }
                     MemberIntent::Withdraw => MemberAct::Withdraw,
+                    MemberIntent::Rate { score, comment } => MemberAct::Rate {
+                        score: super::rules::score(score)
+                            .ok_or_else(|| ServiceError::invalid("score", "评分须为 1–5", "score is 1 to 5"))?,
+                        comment: comment.map(|c| text("comment", &c)).transpose()?,
+                    },
                 };
                 self.store.member_act(member, id, act, now).await
             })
@@ -286,12 +313,106 @@ impl<S: CaseStore, F: FileStore, C: Clock> ServiceWindows<S, F, C> {
     }
 }
 
+impl<S: CaseStore, F: FileStore, C: Clock> ServiceWindows<S, F, C> {
+    /// Budgets are set by the federation; read by whoever reads the books in their part.
+    pub async fn set_budget(
+        &self,
+        actor: &Actor,
+        kind: KindCode,
+        union: crate::unions::UnionCode,
+        year: i32,
+        cap: crate::shared::money::Fen,
+    ) -> Result<super::payouts::Budget, ServiceError> {
+        Self::federation_writer(actor)?;
+        let target = format!("{kind}/{union}/{year}");
+        let entry = NewAuditEntry::by(actor, self.clock.now(), "service_budget.set", target);
+        self.store.set_budget(kind, union, year, cap, Self::within(actor), entry).await
+    }
+
+    pub async fn budgets(
+        &self,
+        actor: &Actor,
+        year: Option<i32>,
+        kind: Option<KindCode>,
+    ) -> Result<Vec<super::payouts::Budget>, ServiceError> {
+        Self::books_reader(actor)?;
+        Ok(self.store.budgets(year, kind, Self::within(actor)).await?)
+    }
+
+    fn books_reader(actor: &Actor) -> Result<(), ServiceError> {
+        if actor.role == Role::Auditor || actor.role.may_write() {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    /// The report on `union` and everything under it over `[from, to]` (at most 36 months).
+    pub async fn report(
+        &self,
+        actor: &Actor,
+        union: crate::unions::UnionCode,
+        from: crate::membership::report::Month,
+        to: crate::membership::report::Month,
+    ) -> Result<Vec<super::report::Line>, ServiceError> {
+        Self::books_reader(actor)?;
+        if crate::membership::report::span(from, to).is_none() {
+            return Err(ServiceError::invalid(
+                "to",
+                "报表区间须为 1–36 个月，且起始月份不晚于截止月份",
+                "the report spans 1-36 months, from no later than to",
+            ));
+        }
+        self.escalate().await?;
+        let facts = self.store.report_facts(union, Self::within(actor), from.starts(), to.next().starts()).await?;
+        Ok(super::report::report(&facts, from, to, self.clock.now()))
+    }
+
+    /// The payout file: staff's of their part (`Some`), or the bank's of the whole federation (`None`).
+    pub async fn payouts(
+        &self,
+        actor: Option<&Actor>,
+        filter: super::payouts::PayoutFilter,
+    ) -> Result<super::payouts::PayoutFile, ServiceError> {
+        let within = match actor {
+            Some(actor) => {
+                Self::books_reader(actor)?;
+                Self::within(actor)
+            }
+            None => None,
+        };
+        Ok(super::payouts::PayoutFile::of(self.store.payouts(filter, within).await?))
+    }
+
+    /// Marks a payout paid: by staff who may write in its part (`Some`), or by the bank (`None`).
+    pub async fn pay(
+        &self,
+        actor: Option<&Actor>,
+        id: super::payouts::PayoutId,
+        bank_ref: Option<String>,
+    ) -> Result<super::payouts::Payout, ServiceError> {
+        let now = self.clock.now();
+        let (by, within, entry) = match actor {
+            Some(actor) => {
+                if !actor.role.may_write() {
+                    return Err(ServiceError::Forbidden);
+                }
+                let entry = NewAuditEntry::by(actor, now, "service_payout.paid", id.to_string());
+                (actor.name.clone(), Self::within(actor), Some(entry))
+            }
+            None => ("bank".to_owned(), None, None),
+        };
+        self.store.mark_paid(id, by, bank_ref, within, now, entry).await
+    }
+}
+
 /// What a member asks to do with their case, before their words are checked.
 #[derive(Debug, Clone)]
 pub enum MemberIntent {
     Message(String),
     Resubmit(Option<String>),
     Withdraw,
+    Rate { score: i64, comment: Option<String> },
 }
 
 pub enum FileReader<'a> {

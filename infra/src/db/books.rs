@@ -20,6 +20,28 @@ struct Check {
 
 const CHECKS: &[Check] = &[
     Check {
+        book: Book::Fund,
+        says: "a service budget's spent is the sum of the payouts drawn on it",
+        sql: "SELECT b.kind_code || '/' || b.union_code || '/' || CAST(b.year AS TEXT) AS subject,
+                     b.kind_code || '/' || b.union_code || '/' || CAST(b.year AS TEXT) AS row_id,
+                     CAST((SELECT COALESCE(SUM(p.amount_fen), 0) FROM service_payouts p
+                           WHERE p.kind_code = b.kind_code AND p.budget_code = b.union_code AND p.year = b.year) AS BIGINT) AS expected,
+                     b.spent_fen AS found
+              FROM service_budgets b
+              WHERE b.spent_fen <> (SELECT COALESCE(SUM(p.amount_fen), 0) FROM service_payouts p
+                                    WHERE p.kind_code = b.kind_code AND p.budget_code = b.union_code AND p.year = b.year)",
+    },
+    Check {
+        book: Book::Fund,
+        says: "an approved case with an amount has one payout of that amount, and a payout such a case",
+        sql: "SELECT c.id AS subject, c.id AS row_id, CAST(COALESCE(c.amount_fen, 0) AS BIGINT) AS expected,
+                     CAST(COALESCE(SUM(p.amount_fen), 0) AS BIGINT) AS found
+              FROM service_cases c LEFT JOIN service_payouts p ON p.case_seq = c.seq
+              GROUP BY c.id, c.amount_fen
+              HAVING COUNT(p.id) <> CASE WHEN c.amount_fen IS NULL THEN 0 ELSE 1 END
+                  OR COALESCE(SUM(p.amount_fen), 0) <> COALESCE(c.amount_fen, 0)",
+    },
+    Check {
         book: Book::Campaign,
         says: "a voucher has one claim row, of its gift's unit cost",
         sql: "SELECT c.campaign_id AS subject, c.id AS row_id, g.unit_cost_fen AS expected,

@@ -25,7 +25,7 @@ pub struct Sealed {
 const MOST_COLUMNS: usize = 5;
 
 /// Every column written with [`FieldCrypto::seal`].
-pub const SEALED: [Sealed; 5] = [
+pub const SEALED: [Sealed; 8] = [
     Sealed {
         table: "members",
         numeric_id: false,
@@ -35,6 +35,10 @@ pub const SEALED: [Sealed; 5] = [
     Sealed { table: "cards", numeric_id: false, columns: &["secret_cipher"] },
     // The name and 身份证 number a worker not on the roster gave with a join.
     Sealed { table: "applications", numeric_id: false, columns: &["name_cipher", "id_cipher"] },
+    // What members wrote to the union in service cases: the form's answers, the thread, file names.
+    Sealed { table: "service_cases", numeric_id: false, columns: &["answers_cipher"] },
+    Sealed { table: "service_case_events", numeric_id: true, columns: &["body_cipher"] },
+    Sealed { table: "service_attachments", numeric_id: false, columns: &["name_cipher"] },
     Sealed {
         table: "merchants",
         numeric_id: false,

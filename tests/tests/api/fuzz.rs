@@ -21,7 +21,7 @@ async fn fuzz(backend: Backend, st: &str) {
     let mut callers: Vec<(String, Option<String>)> = vec![("anonymous".into(), None)];
     let member = app.member_token("13900000077").await;
     callers.push(("member".into(), Some(member)));
-    for role in [Role::Admin, Role::Operator, Role::Auditor, Role::PickupOperator] {
+    for role in [Role::Admin, Role::Operator, Role::Auditor, Role::PickupOperator, Role::Caseworker] {
         callers.push((role.as_str().into(), Some(app.staff(role).await)));
     }
     for (who, token) in callers {

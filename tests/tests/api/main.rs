@@ -53,6 +53,8 @@ mod roster_files;
 mod roster_search;
 mod schema;
 mod scope_matrix;
+mod service_follow_up;
+mod service_money;
 mod services;
 mod spec_lint;
 mod staff_scope;

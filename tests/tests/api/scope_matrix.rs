@@ -49,6 +49,11 @@ const SCOPE: &[(&str, &str, &str)] = &[
     ("POST", "/v1/admin/service-cases/{id}/notes", "404"),
     ("GET", "/v1/admin/service-cases/{id}/attachments/{attachment}", "404"),
     ("GET", "/v1/admin/service-case-reads", "inside"),
+    ("GET", "/v1/admin/service-budgets", "inside"),
+    ("PUT", "/v1/admin/service-budgets/{kind}/{union}/{year}", "whole"),
+    ("GET", "/v1/admin/service-payouts", "inside"),
+    ("GET", "/v1/admin/service-reports/{union}", "404"),
+    ("POST", "/v1/admin/service-payouts/{id}/payment", "404"),
     ("GET", "/v1/admin/calendar/{year}", "-"),
     ("PUT", "/v1/admin/calendar/{year}", "whole"),
     ("GET", "/v1/admin/application-limits", "-"),
@@ -118,6 +123,8 @@ fn body(method: &str, path: &str) -> Option<Value> {
         ("PUT", "/v1/admin/campaigns/{id}/budget") => json!({"budget_fen": 1_000_000}),
         ("POST" | "PUT", "/v1/admin/service-kinds" | "/v1/admin/service-kinds/{code}") => tests::services::legal_kind(),
         ("POST", "/v1/admin/service-cases/{id}/steps") => json!({"step": "accept"}),
+        ("PUT", "/v1/admin/service-budgets/{kind}/{union}/{year}") => json!({"cap_fen": 1_000}),
+        ("POST", "/v1/admin/service-payouts/{id}/payment") => json!({}),
         ("POST", "/v1/admin/service-cases/{id}/messages" | "/v1/admin/service-cases/{id}/notes") => {
             json!({"body": "您好"})
         }
@@ -176,6 +183,25 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
     assert_eq!(filed.status, 201, "{}", filed.text());
     let case = filed.json()["id"].as_str().unwrap().to_owned();
     let case_file = filed.json()["attachments"][0]["id"].as_str().unwrap().to_owned();
+    // And a hardship payment approved to them by the city.
+    let hardship = json!({"code": "hardship", "category": "application", "name": "困难帮扶", "accept_days": 2, "answer_days": 5,
+        "fields": [{"key": "why", "label": "困难情况", "required": true, "type": "text", "max_chars": 200}],
+        "money": {"max_amount_fen": 100_000, "once": "unlimited"}});
+    app.create_kind(&city, hardship).await;
+    let year = chrono::Datelike::year(
+        &domain::shared::Clock::now(&app.clock).with_timezone(&domain::campaigns::window::SHANGHAI),
+    );
+    let budget = format!("/v1/admin/service-budgets/hardship/ROOT/{year}");
+    assert_eq!(app.send(Req::put(&budget).bearer(&city).json(json!({"cap_fen": 1_000_000}))).await.status, 200);
+    let form =
+        tests::services::Form::default().text("case", &tests::services::case_part("hardship", json!({"why": "大病"})));
+    let filed = app.send(form.request("/v1/me/cases").bearer(&token)).await;
+    let steps = format!("/v1/admin/service-cases/{}/steps", filed.json()["id"].as_str().unwrap());
+    app.send(Req::post(&steps).bearer(&city).json(json!({"step": "accept"}))).await;
+    let approved =
+        app.send(Req::post(&steps).bearer(&city).json(json!({"step": "approve", "amount_fen": 50_000}))).await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    let payout = approved.json()["payout"]["id"].as_str().unwrap().to_owned();
 
     // The city's own campaign, with a gift, and pickup point: the whole federation's.
     let made = app
@@ -238,6 +264,10 @@ async fn every_staff_operation_answers_outside_the_scope_as_the_table_says(backe
                 path.replace("{id}", &job_id)
             } else if path.starts_with("/v1/admin/applications/") {
                 path.replace("{id}", &application)
+            } else if path.starts_with("/v1/admin/service-reports/") {
+                path.replace("{union}", "SZ-GX-G01")
+            } else if path.starts_with("/v1/admin/service-payouts/") {
+                path.replace("{id}", &payout)
             } else if path.starts_with("/v1/admin/service-cases/") {
                 path.replace("{id}", &case).replace("{attachment}", &case_file)
             } else if path.starts_with("/v1/admin/campaigns/") {

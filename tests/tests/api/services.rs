@@ -18,7 +18,7 @@ fn beijing(s: &str) -> DateTime<Utc> {
     SHANGHAI.from_local_datetime(&t).unwrap().with_timezone(&Utc)
 }
 
-fn kinds_of(events: &Value) -> Vec<&str> {
+pub(crate) fn kinds_of(events: &Value) -> Vec<&str> {
     events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect()
 }
 
@@ -193,6 +193,9 @@ async fn a_member_applies_for_an_illness_subsidy_and_a_caseworker_decides_it(bac
     assert_eq!(noted.status, 200, "{}", noted.text());
     app.send(Req::post(&format!("{one}/messages")).bearer(&caseworker).json(json!({"body": "材料已齐，正在审核"})))
         .await;
+    let year = chrono::Datelike::year(&domain::shared::Clock::now(&app.clock).with_timezone(&SHANGHAI));
+    let budget = format!("/v1/admin/service-budgets/illness-subsidy/SZ-SIP/{year}");
+    assert_eq!(app.send(Req::put(&budget).bearer(&city).json(json!({"cap_fen": 10_000_000}))).await.status, 200);
     let approve =
         |amount: Value| Req::post(&steps).bearer(&caseworker).json(json!({"step": "approve", "amount_fen": amount}));
     app.send(approve(json!(500_001))).await.problem(422, "validation.invalid_field");

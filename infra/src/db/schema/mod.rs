@@ -31,7 +31,14 @@ pub use union_tables::*;
 diesel::allow_tables_to_appear_in_same_query!(members, roster);
 diesel::allow_tables_to_appear_in_same_query!(union_nodes, union_employers);
 diesel::allow_tables_to_appear_in_same_query!(applications, union_nodes);
-diesel::allow_tables_to_appear_in_same_query!(service_cases, service_kinds, union_nodes, service_case_reads);
+diesel::allow_tables_to_appear_in_same_query!(
+    service_cases,
+    service_kinds,
+    union_nodes,
+    service_case_reads,
+    service_payouts,
+    service_budgets
+);
 diesel::allow_tables_to_appear_in_same_query!(roster, union_nodes);
 diesel::allow_tables_to_appear_in_same_query!(members, union_nodes);
 diesel::allow_tables_to_appear_in_same_query!(campaigns, union_nodes);

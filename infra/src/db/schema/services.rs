@@ -33,6 +33,8 @@ diesel::table! {
         resolved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        score -> Nullable<Integer>,
+        reminded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -75,3 +77,35 @@ diesel::table! {
 
 diesel::joinable!(service_cases -> service_kinds (kind_code));
 diesel::joinable!(service_case_reads -> service_cases (case_seq));
+
+diesel::table! {
+    service_budgets (kind_code, union_code, year) {
+        kind_code -> Text,
+        union_code -> Text,
+        year -> Integer,
+        cap_fen -> BigInt,
+        spent_fen -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_payouts (id) {
+        id -> Text,
+        case_seq -> BigInt,
+        kind_code -> Text,
+        budget_code -> Text,
+        year -> Integer,
+        member_id -> Text,
+        amount_fen -> BigInt,
+        funder -> Text,
+        once_key -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+        paid_by -> Nullable<Text>,
+        bank_ref -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(service_payouts -> service_cases (case_seq));

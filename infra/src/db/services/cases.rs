@@ -58,7 +58,7 @@ fn root(conn: &mut DbConn) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("the union tree has no root"))
 }
 
-fn insert_event(
+pub(super) fn insert_event(
     conn: &mut DbConn,
     crypto: &FieldCrypto,
     seq: i64,
@@ -101,7 +101,7 @@ fn insert_event(
 }
 
 /// Recomputes the case's deadline from its events, its kind's limits and the calendar as they are.
-fn reschedule(conn: &mut DbConn, seq: i64, kind: &Kind) -> anyhow::Result<()> {
+pub(super) fn reschedule(conn: &mut DbConn, seq: i64, kind: &Kind) -> anyhow::Result<()> {
     let calendar = super::super::membership::working_calendar(conn)?;
     let events = event_rows(conn, &[seq])?;
     let kinds = events.iter().map(|e| event_kind(&e.kind, e.detail.as_deref())).collect::<anyhow::Result<Vec<_>>>()?;
@@ -228,6 +228,15 @@ pub(super) fn step(
         Step::Answer { body } => (event(EventKind::Answered, Some(body.clone())), true, false),
         Step::Approve { amount, note } => {
             check_amount(&kind, *amount)?;
+            if let Some(amount) = amount {
+                let text = crypto.open(&r.answers_cipher).map_err(anyhow::Error::from)?;
+                let raw: serde_json::Value = serde_json::from_str(&text).map_err(anyhow::Error::from)?;
+                let answers = domain::services::form::Answers::stored(
+                    &kind.form,
+                    raw.as_object().unwrap_or(&serde_json::Map::new()),
+                );
+                super::payouts::draw(conn, crypto, &r, &kind, &answers, *amount, now)?;
+            }
             diesel::update(service_cases::table.find(r.seq))
                 .set(service_cases::amount_fen.eq(amount.map(Fen::get)))
                 .execute(conn)?;
@@ -315,6 +324,30 @@ pub(super) fn member_act(
             rules::withdrawable(state)?;
             (event(EventKind::Withdrawn, None), Vec::new(), CaseState::Withdrawn)
         }
+        MemberAct::Rate { score, comment } => {
+            let closed_at = r.closed_at.map(|t| t.and_utc());
+            let to = rules::rated(state, closed_at, r.score.is_some(), score, now)?;
+            diesel::update(service_cases::table.find(r.seq))
+                .set(service_cases::score.eq(i32::from(score)))
+                .execute(conn)?;
+            if to == CaseState::Reopened {
+                // Its review starts after the score is recorded.
+                insert_event(conn, crypto, r.seq, &event(EventKind::Rated { score }, comment), &[])?;
+                (
+                    Event {
+                        at: now,
+                        author: Author::System,
+                        kind: EventKind::Reopened,
+                        body: None,
+                        attachments: vec![],
+                    },
+                    Vec::new(),
+                    to,
+                )
+            } else {
+                (event(EventKind::Rated { score }, comment), Vec::new(), to)
+            }
+        }
     };
     set_state(conn, r.seq, to, now)?;
     insert_event(conn, crypto, r.seq, &event, &files)?;
@@ -323,117 +356,41 @@ pub(super) fn member_act(
     reload(conn, crypto, r.seq)
 }
 
-/// Open cases' deadlines follow the calendar as it is now (called when it changes).
-pub(crate) fn redate_open(conn: &mut DbConn) -> anyhow::Result<()> {
-    redate(conn, None)
-}
-
-/// Open cases of a kind follow its new limits.
-pub(super) fn redate_kind(conn: &mut DbConn, code: &str) -> anyhow::Result<()> {
-    redate(conn, Some(code))
-}
-
-fn redate(conn: &mut DbConn, kind: Option<&str>) -> anyhow::Result<()> {
-    let mut q = service_cases::table
-        .filter(service_cases::due_at.is_not_null())
-        .select((service_cases::seq, service_cases::kind_code))
-        .into_boxed();
-    if let Some(kind) = kind {
-        q = q.filter(service_cases::kind_code.eq(kind));
-    }
-    let open: Vec<(i64, String)> = q.load(conn)?;
-    let mut kinds: std::collections::HashMap<String, Kind> = std::collections::HashMap::new();
-    for (seq, code) in open {
-        if !kinds.contains_key(&code) {
-            let k = kinds::load(conn, &code).map_err(|e| anyhow::anyhow!("{:?}", e.0))?;
-            kinds.insert(code.clone(), k);
-        }
-        reschedule(conn, seq, &kinds[&code])?;
-    }
-    Ok(())
-}
-
-pub(super) fn any_overdue(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(service_cases::table.filter(service_cases::due_at.le(utc(now)))))
-        .get_result(conn)
-}
-
-/// Each case past its limit moves to the queue of the union above the one it waits in, with a
-/// new limit counted from the moment the last ran out — as many steps as ran out by `now` (the
-/// root's queue is the last; a case there runs on from limit to limit). Each step is an event
-/// and an audit row.
-pub(super) fn escalate(conn: &mut DbConn, now: DateTime<Utc>) -> anyhow::Result<u64> {
-    let q = || service_cases::table.filter(service_cases::due_at.le(utc(now)));
-    // Two readers escalating at once: the second passes over what the first holds.
-    let overdue: Vec<Row> = match conn {
-        DbConn::Pg(pg) => q().select(Row::as_select()).for_update().skip_locked().load(pg)?,
-        _ => q().select(Row::as_select()).load(conn)?,
-    };
-    let mut moved = 0;
-    for r in overdue {
-        let kind = kinds::load(conn, &r.kind_code).map_err(|e| anyhow::anyhow!("{:?}", e.0))?;
-        let mut queue = r.queue_code.clone();
-        let mut steps = 0;
-        loop {
-            let due: Option<chrono::NaiveDateTime> =
-                service_cases::table.find(r.seq).select(service_cases::due_at).first(conn)?;
-            if due.is_none_or(|d| d.and_utc() > now) || steps >= 1_000 {
-                break;
-            }
-            let parent: Option<String> = union_nodes::table
-                .filter(union_nodes::code.eq(&queue))
-                .select(union_nodes::parent_code)
-                .first::<Option<String>>(conn)
-                .optional()?
-                .flatten();
-            if let Some(parent) = parent {
-                queue = parent;
-            }
-            let crypto_free = Event {
-                at: now,
-                author: Author::System,
-                kind: EventKind::Escalated { to: UnionCode::stored(queue.clone()) },
-                body: None,
-                attachments: vec![],
-            };
-            insert_event_plain(conn, r.seq, &crypto_free)?;
-            reschedule(conn, r.seq, &kind)?;
-            steps += 1;
-        }
-        diesel::update(service_cases::table.find(r.seq))
-            .set((service_cases::queue_code.eq(&queue), service_cases::escalations.eq(r.escalations + steps)))
+pub(super) fn erase_member(
+    conn: &mut DbConn,
+    crypto: &FieldCrypto,
+    member: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<domain::services::model::AttachmentId>> {
+    let seqs: Vec<i64> =
+        service_cases::table.filter(service_cases::member_id.eq(member)).select(service_cases::seq).load(conn)?;
+    let open: Vec<i64> = service_cases::table
+        .filter(service_cases::member_id.eq(member))
+        .filter(
+            service_cases::state
+                .eq_any([CaseState::Submitted, CaseState::Returned, CaseState::Accepted].map(CaseState::as_str)),
+        )
+        .select(service_cases::seq)
+        .load(conn)?;
+    for seq in &open {
+        set_state(conn, *seq, CaseState::Withdrawn, now)?;
+        let event =
+            Event { at: now, author: Author::Member, kind: EventKind::Withdrawn, body: None, attachments: vec![] };
+        insert_event(conn, crypto, *seq, &event, &[])?;
+        diesel::update(service_cases::table.find(*seq))
+            .set((service_cases::due_at.eq(None::<chrono::NaiveDateTime>), service_cases::queue_rank.eq(never())))
             .execute(conn)?;
-        let entry = NewAuditEntry {
-            at: now,
-            actor_id: None,
-            actor_name: SYSTEM.to_owned(),
-            action: "case.escalate",
-            target: r.id.clone(),
-            before: Some(serde_json::json!({"queue": r.queue_code})),
-            after: Some(serde_json::json!({"queue": queue, "escalations": r.escalations + steps})),
-            request_id: None,
-            client_request_id: None,
-            // Seen by the staff of the union it left, and above.
-            actor_scope: path_of(conn, &r.queue_code)?.map(|p| p.as_str().to_owned()),
-        };
-        audit::append(conn, entry)?;
-        moved += 1;
     }
-    Ok(moved)
-}
-
-/// An event without a body: nothing to seal.
-fn insert_event_plain(conn: &mut DbConn, seq: i64, event: &Event) -> QueryResult<()> {
-    debug_assert!(event.body.is_none());
-    diesel::insert_into(service_case_events::table)
-        .values((
-            service_case_events::case_seq.eq(seq),
-            service_case_events::kind.eq(event.kind.as_str()),
-            service_case_events::author.eq(SYSTEM),
-            service_case_events::by_staff.eq(false),
-            service_case_events::at.eq(utc(event.at)),
-            service_case_events::detail.eq(detail_of(&event.kind)),
-        ))
-        .execute(conn)
-        .map(drop)
+    let files: Vec<String> = service_attachments::table
+        .filter(service_attachments::case_seq.eq_any(&seqs))
+        .select(service_attachments::id)
+        .load(conn)?;
+    diesel::delete(service_attachments::table.filter(service_attachments::case_seq.eq_any(&seqs))).execute(conn)?;
+    diesel::update(service_case_events::table.filter(service_case_events::case_seq.eq_any(&seqs)))
+        .set(service_case_events::body_cipher.eq(None::<String>))
+        .execute(conn)?;
+    diesel::update(service_cases::table.filter(service_cases::seq.eq_any(&seqs)))
+        .set(service_cases::answers_cipher.eq(crypto.seal("{}")))
+        .execute(conn)?;
+    files.into_iter().map(|id| Ok(domain::services::model::AttachmentId(id.parse()?))).collect()
 }

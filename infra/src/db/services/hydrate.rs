@@ -55,6 +55,7 @@ pub(super) fn event_kind(kind: &str, detail: Option<&str>) -> anyhow::Result<Eve
         "withdrawn" => EventKind::Withdrawn,
         "rated" => EventKind::Rated { score: detail()?.parse()? },
         "reopened" => EventKind::Reopened,
+        "reminded" => EventKind::Reminded,
         other => anyhow::bail!("event kind {other}"),
     })
 }
@@ -163,6 +164,14 @@ pub(super) fn hydrate(
             });
         }
     }
+    let mut payouts: HashMap<i64, domain::services::payouts::Payout> = HashMap::new();
+    if full {
+        for seq in &seqs {
+            if let Some(p) = super::payouts::of_case(conn, *seq)? {
+                payouts.insert(*seq, p);
+            }
+        }
+    }
     let mut forms: HashMap<String, Form> = HashMap::new();
     rows.into_iter()
         .map(|r| {
@@ -204,6 +213,8 @@ pub(super) fn hydrate(
                 amount: r.amount_fen.map(Fen::new),
                 resolved_at: r.resolved_at.map(|t| t.and_utc()),
                 closed_at: r.closed_at.map(|t| t.and_utc()),
+                payout: payouts.remove(&r.seq),
+                score: r.score.and_then(|s| u8::try_from(s).ok()),
             })
         })
         .collect()

@@ -117,7 +117,7 @@ pub(super) fn update(conn: &mut DbConn, kind: Kind, entry: NewAuditEntry) -> Res
             service_kinds::updated_at.eq(entry.at.naive_utc()),
         ))
         .execute(conn)?;
-    super::cases::redate_kind(conn, kind.code.as_str())?;
+    super::timers::redate_kind(conn, kind.code.as_str())?;
     let json = |k: &Kind| {
         serde_json::json!({
             "name": k.name, "active": k.active, "accept_days": k.limits.accept_days, "answer_days": k.limits.answer_days,

@@ -9,9 +9,12 @@ use diesel::prelude::*;
 mod cases;
 mod hydrate;
 mod kinds;
+mod payouts;
 mod reads;
+mod report;
+mod timers;
 
-pub(crate) use cases::redate_open;
+pub(crate) use timers::redate_open;
 
 use super::schema::{service_cases, union_nodes};
 use super::{Database, DbConn};
@@ -19,9 +22,11 @@ use crate::crypto::FieldCrypto;
 use domain::admin::{NewAuditEntry, Role};
 use domain::members::MemberId;
 use domain::services::model::{Attachment, AttachmentId, Case, CaseFilter, CaseId, Event, Kind, KindCode, Read};
+use domain::services::payouts::{Budget, Payout, PayoutFilter, PayoutId};
 use domain::services::ports::{CaseStore, MemberAct, NewCase, Reader};
 use domain::services::rules::{Standing, Step};
 use domain::services::ServiceError;
+use domain::shared::money::Fen;
 use domain::shared::paging::{PairCursor, PairPage};
 use domain::shared::Limit;
 use domain::unions::{NodePath, UnionCode};
@@ -80,6 +85,7 @@ struct Row {
     amount_fen: Option<i64>,
     resolved_at: Option<NaiveDateTime>,
     closed_at: Option<NaiveDateTime>,
+    score: Option<i32>,
 }
 
 impl Row {
@@ -102,6 +108,13 @@ fn path_of(conn: &mut DbConn, code: &str) -> QueryResult<Option<NodePath>> {
     let path: Option<String> =
         union_nodes::table.filter(union_nodes::code.eq(code)).select(union_nodes::path).first(conn).optional()?;
     Ok(path.map(NodePath::stored))
+}
+
+/// The codes of the unions in `within`'s subtree: what a scoped query's union column is one of.
+#[diesel::dsl::auto_type]
+fn unions_in(within: &NodePath) -> _ {
+    let (lo, hi): (String, String) = super::unions::subtree_range(within.as_str());
+    union_nodes::table.filter(union_nodes::path.ge(lo)).filter(union_nodes::path.lt(hi)).select(union_nodes::code)
 }
 
 /// Whether staff working `within` see the case: its union lies in their part.
@@ -201,10 +214,11 @@ impl CaseStore for DbCases {
         audit: NewAuditEntry,
     ) -> Result<Case, ServiceError> {
         let crypto = self.crypto.clone();
-        self.db
-            .transaction(move |conn| cases::step(conn, &crypto, id, step, role, within, audit))
-            .await
-            .map_err(|Refused(e)| e)
+        match self.db.transaction(move |conn| cases::step(conn, &crypto, id, step, role, within, audit)).await {
+            // Two approvals of what the kind pays once, at once: the payouts' unique key judged.
+            Err(Refused(e)) if is_unique_violation(&e) => Err(ServiceError::AlreadyPaid),
+            other => other.map_err(|Refused(e)| e),
+        }
     }
 
     async fn post(&self, id: CaseId, event: Event, within: Option<NodePath>) -> Result<Case, ServiceError> {
@@ -230,10 +244,84 @@ impl CaseStore for DbCases {
         self.db.run(move |conn| reads::reads(conn, case, within, limit, after)).await.map_err(|Refused(e)| e)
     }
 
-    async fn escalate_overdue(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
-        if !self.db.run(move |conn| cases::any_overdue(conn, now).map_err(anyhow::Error::from)).await? {
+    async fn set_budget(
+        &self,
+        kind: KindCode,
+        union: UnionCode,
+        year: i32,
+        cap: Fen,
+        within: Option<NodePath>,
+        audit: NewAuditEntry,
+    ) -> Result<Budget, ServiceError> {
+        self.db
+            .transaction(move |conn| payouts::set_budget(conn, &kind, &union, year, cap, within.as_ref(), audit))
+            .await
+            .map_err(|Refused(e)| e)
+    }
+
+    async fn budgets(
+        &self,
+        year: Option<i32>,
+        kind: Option<KindCode>,
+        within: Option<NodePath>,
+    ) -> anyhow::Result<Vec<Budget>> {
+        self.db.run(move |conn| payouts::budgets(conn, year, kind, within)).await
+    }
+
+    async fn payouts(&self, filter: PayoutFilter, within: Option<NodePath>) -> anyhow::Result<Vec<Payout>> {
+        self.db.snapshot(move |conn| payouts::payouts(conn, filter, within)).await
+    }
+
+    async fn report_facts(
+        &self,
+        under: UnionCode,
+        within: Option<NodePath>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<domain::services::report::Facts>, ServiceError> {
+        self.db
+            .snapshot(move |conn| {
+                let path = path_of(conn, under.as_str())?
+                    .filter(|p| within.as_ref().is_none_or(|w| w.contains(p)))
+                    .ok_or_else(|| Refused(domain::unions::UnionError::NotFound(under.clone()).into()))?;
+                Ok(report::facts(conn, &path, from, to)?)
+            })
+            .await
+            .map_err(|Refused(e)| e)
+    }
+
+    async fn mark_paid(
+        &self,
+        id: PayoutId,
+        by: String,
+        bank_ref: Option<String>,
+        within: Option<NodePath>,
+        now: DateTime<Utc>,
+        audit: Option<NewAuditEntry>,
+    ) -> Result<Payout, ServiceError> {
+        self.db
+            .transaction(move |conn| payouts::mark_paid(conn, id, &by, bank_ref, within, now, audit))
+            .await
+            .map_err(|Refused(e)| e)
+    }
+
+    async fn erase_member(&self, member: MemberId, now: DateTime<Utc>) -> anyhow::Result<Vec<AttachmentId>> {
+        let crypto = self.crypto.clone();
+        self.db.transaction(move |conn| cases::erase_member(conn, &crypto, &member.to_string(), now)).await
+    }
+
+    async fn remind_due(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        if !self.db.run(move |conn| timers::any_reminder_due(conn, now).map_err(anyhow::Error::from)).await? {
             return Ok(0);
         }
-        self.db.transaction(move |conn| cases::escalate(conn, now)).await
+        let crypto = self.crypto.clone();
+        self.db.transaction(move |conn| timers::remind(conn, &crypto, now)).await
+    }
+
+    async fn escalate_overdue(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        if !self.db.run(move |conn| timers::any_overdue(conn, now).map_err(anyhow::Error::from)).await? {
+            return Ok(0);
+        }
+        self.db.transaction(move |conn| timers::escalate(conn, now)).await
     }
 }

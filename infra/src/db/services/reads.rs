@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::super::schema::{service_attachments, service_case_reads, service_cases, union_nodes};
-use super::super::unions::subtree_range;
+use super::super::schema::{service_attachments, service_case_reads, service_cases};
 use super::super::DbConn;
 use super::hydrate::hydrate;
+use super::unions_in;
 use super::{check_seen, utc, Refused, Row};
 use crate::crypto::FieldCrypto;
 use domain::services::model::{Attachment, AttachmentId, Case, CaseFilter, CaseId, CaseState, Read};
@@ -47,15 +47,7 @@ pub(super) fn list(
         .order((service_cases::queue_rank.asc(), service_cases::seq.asc()))
         .into_boxed();
     if let Some(within) = &within {
-        let (lo, hi) = subtree_range(within.as_str());
-        q = q.filter(
-            service_cases::union_code.eq_any(
-                union_nodes::table
-                    .filter(union_nodes::path.ge(lo))
-                    .filter(union_nodes::path.lt(hi))
-                    .select(union_nodes::code),
-            ),
-        );
+        q = q.filter(service_cases::union_code.eq_any(unions_in(within)));
     }
     q = match filter.state {
         Some(state) => q.filter(service_cases::state.eq(state.as_str())),
@@ -169,15 +161,7 @@ pub(super) fn reads(
         check_seen(conn, &r, within.as_ref())?;
         q = q.filter(service_case_reads::case_seq.eq(r.seq));
     } else if let Some(within) = &within {
-        let (lo, hi) = subtree_range(within.as_str());
-        q = q.filter(
-            service_cases::union_code.eq_any(
-                union_nodes::table
-                    .filter(union_nodes::path.ge(lo))
-                    .filter(union_nodes::path.lt(hi))
-                    .select(union_nodes::code),
-            ),
-        );
+        q = q.filter(service_cases::union_code.eq_any(unions_in(within)));
     }
     if let Some(PairCursor(id, _)) = after {
         q = q.filter(service_case_reads::id.lt(id));

@@ -196,6 +196,7 @@ mod browser;
 mod calendar;
 mod campaign_forms;
 mod cards;
+mod cases;
 mod downloads;
 mod members;
 mod merchants;

@@ -1,4 +1,4 @@
-//! The file store of the embedded default: a directory, each file sealed under the field keys
+//! The file store of the embedded default (and of a single server): a directory, each file sealed under the field keys
 //! (see [`FieldCrypto::seal_file`]) and named by its id, two levels of fan-out so no directory
 //! grows huge. A file is written to a temporary name and renamed once synced, so a file under its
 //! id is always whole.
