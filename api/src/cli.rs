@@ -161,8 +161,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::RotateKeys { batch } => {
             let done = crate::rotation::rotate(&config, batch, None, std::io::stderr().is_terminal()).await?;
             println!(
-                "re-encrypted {} rows under key {}; {} changed while being read; {} left{}",
+                "re-encrypted {} rows and {} files under key {}; {} changed while being read; {} left{}",
                 done.rewritten,
+                done.files_resealed,
                 config.crypto.encryption_key_id,
                 done.changed_meanwhile,
                 done.remaining,

@@ -75,6 +75,9 @@ pub struct StorageConfig {
     /// Where the files attached to service cases are kept, sealed (`SGH_FILES_DIR`, default
     /// `<data dir>/files`).
     pub files_dir: PathBuf,
+    /// A bucket of an S3-compatible store instead of `files_dir` (`SGH_FILES_S3_*`), for several
+    /// instances without a shared directory.
+    pub files_s3: Option<infra::files::S3Settings>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +181,32 @@ pub(crate) const DAY: u64 = 86_400;
 
 pub(crate) fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, problem: problem.into() }
+}
+
+/// The S3-compatible bucket files go to, when `SGH_FILES_S3_BUCKET` names one.
+fn files_s3(v: &Vars) -> Result<Option<infra::files::S3Settings>, ConfigError> {
+    let Some(bucket) = v.get("SGH_FILES_S3_BUCKET") else { return Ok(None) };
+    let required = |var: &'static str| {
+        v.get(var).map(str::to_owned).ok_or_else(|| invalid(var, "required with SGH_FILES_S3_BUCKET"))
+    };
+    let endpoint = required("SGH_FILES_S3_ENDPOINT")?;
+    let endpoint = infra::files::S3Settings::endpoint(&endpoint)
+        .ok_or_else(|| invalid("SGH_FILES_S3_ENDPOINT", "an http(s) URL of the store, without a path"))?;
+    let prefix = v.get("SGH_FILES_S3_PREFIX").unwrap_or("").to_owned();
+    if !prefix.is_empty() && !prefix.ends_with('/') || prefix.contains("..") || prefix.starts_with('/') {
+        return Err(invalid("SGH_FILES_S3_PREFIX", "a key prefix like sgh/ (ending in /, no leading /)"));
+    }
+    Ok(Some(infra::files::S3Settings {
+        endpoint,
+        bucket: bucket.to_owned(),
+        prefix,
+        credentials: infra::files::sigv4::Credentials {
+            access_key: required("SGH_FILES_S3_ACCESS_KEY")?,
+            secret_key: required("SGH_FILES_S3_SECRET_KEY")?,
+            region: v.get("SGH_FILES_S3_REGION").unwrap_or("us-east-1").to_owned(),
+        },
+        timeout: v.millis("SGH_FILES_S3_TIMEOUT_MS", 30_000, 1..=600_000)?,
+    }))
 }
 
 impl Config {
@@ -286,6 +315,7 @@ impl Config {
                 redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
                 redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300, 1..=60_000)?,
                 files_dir: v.get("SGH_FILES_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("files")),
+                files_s3: files_s3(&v)?,
                 data_dir: data_dir.clone(),
             },
             crypto: CryptoConfig {

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::wire::{field_crypto, open_database};
+use domain::services::files::FileStore;
+use domain::services::model::AttachmentId;
 use infra::db::rekey::{Rekey, SEALED};
+use infra::files::Files;
 
 /// What a run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -19,8 +22,10 @@ pub struct Rotation {
     /// after `max_batches`; a row changed meanwhile, or sealed by an instance that still had the
     /// old key, is left for the next run).
     pub finished: bool,
-    /// Rows still not wholly under the current key when the run ended.
+    /// Rows still not wholly under the current key when the run ended, and attached files.
     pub remaining: i64,
+    /// Attached files re-sealed (after the rows, by the file store).
+    pub files_resealed: usize,
 }
 
 fn cursor_file(config: &Config) -> PathBuf {
@@ -51,8 +56,9 @@ pub async fn rotate(config: &Config, batch: i64, max_batches: Option<usize>, sho
     anyhow::ensure!((1..=10_000).contains(&batch), "--batch must be 1 to 10,000");
     let db = open_database(config).await?;
     let rekey = Rekey { db, crypto: field_crypto(config) };
-    let config = config.clone();
-    tokio::task::spawn_blocking(move || {
+    let files = crate::services::file_store(config, field_crypto(config), domain::shared::AppClock::System)?;
+    let (for_files, config) = (rekey.clone(), config.clone());
+    let mut done = tokio::task::spawn_blocking(move || -> anyhow::Result<Rotation> {
         let total = remaining(&rekey)?;
         let bar = if show { indicatif::ProgressBar::new(total as u64) } else { indicatif::ProgressBar::hidden() };
         bar.set_style(
@@ -102,9 +108,50 @@ pub async fn rotate(config: &Config, batch: i64, max_batches: Option<usize>, sho
         });
         Ok(done)
     })
-    .await?
+    .await??;
+    if max_batches.is_none() {
+        done.files_resealed = reseal_files(&for_files, &files, batch).await?;
+        done.remaining = blocking(&for_files, remaining).await?;
+        done.finished = done.remaining == 0;
+    }
+    Ok(done)
+}
+
+async fn blocking<T: Send + 'static>(
+    rekey: &Rekey,
+    work: impl FnOnce(&Rekey) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let rekey = rekey.clone();
+    tokio::task::spawn_blocking(move || work(&rekey)).await?
+}
+
+/// Each attached file not under the current key, read back and kept again, `batch` ids at a time.
+/// A file that cannot be read (gone from the store) is left, and counted as remaining.
+async fn reseal_files(rekey: &Rekey, files: &Files, batch: i64) -> anyhow::Result<usize> {
+    let (mut after, mut resealed) = (String::new(), 0);
+    loop {
+        let from = after.clone();
+        let ids = blocking(rekey, move |r| r.stale_files(&from, batch)).await?;
+        let Some(last) = ids.last() else { return Ok(resealed) };
+        after = last.clone();
+        for id in ids {
+            let file = AttachmentId(id.parse()?);
+            let plain = match files.get(file).await {
+                Ok(plain) => plain,
+                Err(e) if infra::unavailable::is_unavailable(&e) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(file = %id, error = %e, "a file could not be read to re-seal it");
+                    continue;
+                }
+            };
+            // Kept again under the same id: the store replaces it whole (a rename, or a PUT).
+            files.put(file, Box::new(std::io::Cursor::new(plain))).await?;
+            blocking(rekey, move |r| r.file_resealed(&id)).await?;
+            resealed += 1;
+        }
+    }
 }
 
 fn remaining(rekey: &Rekey) -> anyhow::Result<i64> {
-    SEALED.iter().map(|t| rekey.remaining(t)).sum()
+    Ok(SEALED.iter().map(|t| rekey.remaining(t)).sum::<anyhow::Result<i64>>()? + rekey.files_remaining()?)
 }

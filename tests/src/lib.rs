@@ -9,6 +9,7 @@ pub mod cards;
 mod client;
 pub mod console;
 pub mod members;
+pub mod object_store;
 pub mod partners;
 mod proxy;
 pub mod receiver;

@@ -34,6 +34,20 @@ impl TestApp {
         self.newest_mail(|head| head.to_ascii_lowercase().lines().any(|l| l.trim() == to)).await
     }
 
+    /// The last mail to `address` once one says `text` (waiting for the outbox, which writes after
+    /// the request has been answered).
+    pub async fn mail_to_saying(&self, address: &str, text: &str) -> String {
+        let mut mail = String::new();
+        for _ in 0..100 {
+            mail = self.mail_to(address).await;
+            if mail.contains(text) {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {address} says {text:?}; the last:\n{mail}")
+    }
+
     /// The six-digit code in the last mail the outbox wrote to `address`.
     pub async fn mail_code_to(&self, address: &str) -> String {
         let mail = self.mail_to(address).await;

@@ -13,6 +13,7 @@ use super::session::{Operator, Posted};
 use crate::error::ApiError;
 use crate::services::dto::{Audience, CaseStep, CaseView};
 use crate::services::ServicesState;
+use domain::services::form::FieldType;
 use domain::services::model::{CaseFilter, CaseState};
 use domain::services::service::FileReader;
 use domain::services::{CaseId, ServiceError};
@@ -34,6 +35,15 @@ pub struct Filter {
 
 fn refused(op: &Operator) -> impl Fn(ServiceError) -> ConsoleError + '_ {
     move |e| ConsoleError::Refused(e.into(), op.lang)
+}
+
+/// An answer as staff read it: money in yuan, the rest as given.
+fn shown(ty: &FieldType, v: &serde_json::Value) -> String {
+    match (ty, v.as_i64(), v.as_str()) {
+        (FieldType::Fen { .. }, Some(fen), _) => page::yuan(fen),
+        (_, _, Some(s)) => s.to_owned(),
+        _ => v.to_string(),
+    }
 }
 
 fn case_id(op: &Operator, raw: &str) -> Result<CaseId, ConsoleError> {
@@ -209,6 +219,11 @@ async fn detail_page(
     let base = format!("{API}/{id}");
     op.admit(&Method::GET, &base)?;
     let found = state.services.case(&op.staff.actor, id).await.map_err(refused(op))?;
+    // The form as the kind defines it: its labels, in its order, money in yuan.
+    let fields = match state.services.kind(&found.kind).await {
+        Ok(kind) => kind.form.fields().to_vec(),
+        Err(_) => Vec::new(),
+    };
     let c = CaseView::of(found, Audience::Staff, state.services.clock.now(), true);
     let here = format!("{SECTION}/{id}");
     let steps = steps_for(op, &c);
@@ -232,9 +247,15 @@ async fn detail_page(
             }
             @if let Some(s) = c.score { p { (op.t("回访评分 ", "Follow-up score ")) strong data-score { (s) } " / 5" } }
             @if let Some(map) = answers.as_object() {
-                dl data-testid="answers" { @for (k, v) in map {
-                    dt { (k) } dd { @if let Some(s) = v.as_str() { (s) } @else { (v.to_string()) } }
-                } }
+                dl data-testid="answers" {
+                    @for f in &fields { @if let Some(v) = map.get(f.key.as_str()) {
+                        dt { (f.label) } dd { (shown(&f.ty, v)) }
+                    } }
+                    // Answers to fields the kind no longer has, under their keys.
+                    @for (k, v) in map { @if !fields.iter().any(|f| f.key.as_str() == k) {
+                        dt { (k) } dd { (shown(&FieldType::Text { max_chars: 0 }, v)) }
+                    } }
+                }
             }
             @if let Some(files) = &c.attachments { @if !files.is_empty() {
                 ul data-testid="files" { @for f in files {

@@ -12,7 +12,7 @@ mod staff;
 mod upload;
 mod wire;
 
-pub use wire::{wire, ServicesState};
+pub use wire::{file_store, wire, ServicesState};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -130,6 +130,7 @@ pub struct Batch {
     pub next: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct Rekey {
     pub db: Database,
     pub crypto: FieldCrypto,
@@ -189,6 +190,42 @@ impl Rekey {
                 Ok::<_, anyhow::Error>(Batch { rewritten, changed_meanwhile, next })
             };
             conn.transaction(work)
+        })
+    }
+}
+
+/// Attached files are re-sealed by their store (read under whichever key, written under the
+/// current one); their rows record the key, so what is left is known here.
+impl Rekey {
+    /// Files not under the current key.
+    pub fn files_remaining(&self) -> anyhow::Result<i64> {
+        use super::schema::service_attachments as a;
+        let key = self.crypto.key_id().to_owned();
+        self.db.blocking(|conn| Ok(a::table.filter(a::sealed_with.ne(key)).count().get_result(conn)?))
+    }
+
+    /// Up to `size` ids of files not under the current key, after `after`, in id order.
+    pub fn stale_files(&self, after: &str, size: i64) -> anyhow::Result<Vec<String>> {
+        use super::schema::service_attachments as a;
+        let key = self.crypto.key_id().to_owned();
+        self.db.blocking(|conn| {
+            Ok(a::table
+                .filter(a::sealed_with.ne(key))
+                .filter(a::id.gt(after))
+                .order(a::id.asc())
+                .select(a::id)
+                .limit(size)
+                .load(conn)?)
+        })
+    }
+
+    /// Records that the file `id` is now sealed under the current key.
+    pub fn file_resealed(&self, id: &str) -> anyhow::Result<()> {
+        use super::schema::service_attachments as a;
+        let key = self.crypto.key_id().to_owned();
+        self.db.blocking(|conn| {
+            diesel::update(a::table.find(id)).set(a::sealed_with.eq(key)).execute(conn)?;
+            Ok(())
         })
     }
 }

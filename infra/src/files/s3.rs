@@ -25,6 +25,15 @@ pub struct S3Settings {
     pub timeout: Duration,
 }
 
+impl S3Settings {
+    /// An endpoint as configured: an http(s) URL with a host and no path.
+    pub fn endpoint(raw: &str) -> Option<reqwest::Url> {
+        reqwest::Url::parse(raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.path() == "/")
+    }
+}
+
 #[derive(Clone)]
 pub struct S3FileStore {
     settings: S3Settings,
@@ -97,11 +106,19 @@ impl S3FileStore {
         }
     }
 
+    /// The store's refusal, with its S3 error code for the log. A store that refuses our
+    /// credentials or requests is out of reach for members as much as a store that is down (a
+    /// 503 to retry once operators mend it); a file it does not have is a fault of ours.
     async fn refused(r: reqwest::Response, what: &str) -> anyhow::Error {
         let status = r.status();
         let text = r.text().await.unwrap_or_default();
         let code = text.split("<Code>").nth(1).and_then(|t| t.split("</Code>").next()).unwrap_or("");
-        anyhow::anyhow!("the file store refused to {what}: {status} {code}")
+        let e = anyhow::anyhow!("the file store refused to {what}: {status} {code}");
+        if status == reqwest::StatusCode::NOT_FOUND {
+            e
+        } else {
+            e.context(Unavailable("the file store"))
+        }
     }
 }
 

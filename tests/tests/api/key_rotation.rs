@@ -4,6 +4,7 @@
 use api::rotation::rotate;
 use domain::admin::Role;
 use serde_json::json;
+use tests::services::{case_part, legal_kind, pdf, Form};
 use tests::{on_both_backends, Backend, Options, Req, TestApp};
 
 on_both_backends!(personal_data_is_re_encrypted_online_and_resumably);
@@ -11,13 +12,14 @@ on_both_backends!(personal_data_is_re_encrypted_online_and_resumably);
 const NEW_KEY: &str = "c2doLXRlc3Qtcm90YXRlZC1maWVsZC1rZXktMzJieXQ=";
 
 /// Rows with a sealed value not under `k2`, in every table that seals.
-const STALE: [&str; 4] = [
+const STALE: [&str; 5] = [
     "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM members
      WHERE phone_cipher NOT LIKE 'k2:%' OR name_cipher NOT LIKE 'k2:%' OR id_cipher NOT LIKE 'k2:%'
         OR email_cipher NOT LIKE 'k2:%' OR pending_email_cipher NOT LIKE 'k2:%'",
     "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM applications WHERE name_cipher NOT LIKE 'k2:%' OR id_cipher NOT LIKE 'k2:%'",
     "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM roster WHERE name_cipher NOT LIKE 'k2:%' OR id_cipher NOT LIKE 'k2:%'",
     "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cards WHERE secret_cipher NOT LIKE 'k2:%'",
+    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM service_attachments WHERE sealed_with <> 'k2' OR name_cipher NOT LIKE 'k2:%'",
 ];
 
 async fn stale(app: &TestApp) -> i64 {
@@ -52,6 +54,20 @@ async fn personal_data_is_re_encrypted_online_and_resumably(backend: Backend) {
         "started_on": "2026-03-01", "consent": true, "name": "李职工", "id_number": tests::members::id_number("19950505", 1)});
     let applied = first.send(Req::post("/v1/me/applications").bearer(&worker).json(join)).await;
     assert_eq!(applied.status, 201, "{}", applied.text());
+    // A question to the union's legal aid with a contract attached: the file is sealed too.
+    first.create_kind(&staff, legal_kind()).await;
+    let contract = pdf(150_000);
+    let asked = Form::default()
+        .text("case", &case_part("legal-aid", json!({"question": "单位拖欠工资怎么办？"})))
+        .file("contract", "劳动合同.pdf", "application/pdf", contract.clone());
+    let asked = first.send(asked.request("/v1/me/cases").bearer(&members[2])).await;
+    assert_eq!(asked.status, 201, "{}", asked.text());
+    let asked = asked.json();
+    let file = format!(
+        "/v1/me/cases/{}/attachments/{}",
+        asked["id"].as_str().unwrap(),
+        asked["attachments"][0]["id"].as_str().unwrap()
+    );
     // A sign-in code sent under the old key, kept in Redis (the in-process store of the embedded
     // default ends with the process, and the code with it).
     let early_code = if backend.is_postgres() { Some(first.fresh_code("13900009999").await) } else { None };
@@ -99,6 +115,7 @@ async fn personal_data_is_re_encrypted_online_and_resumably(backend: Backend) {
     // (only with traffic): that one is left for the next run, which finishes it.
     assert_eq!(done.finished, done.remaining == 0, "{done:?}");
     assert!(done.finished || (online && done.changed_meanwhile > 0), "{done:?}");
+    assert_eq!(done.files_resealed, 1, "the contract is sealed again under k2: {done:?}");
     let again = rotate(&config, 7, None, false).await.unwrap();
     assert!(again.finished && again.remaining == 0, "{again:?}");
     let app = match app {
@@ -131,5 +148,8 @@ async fn personal_data_is_re_encrypted_online_and_resumably(backend: Backend) {
     assert_eq!(applications.status, 200, "{}", applications.text());
     let applicant = &applications.json()["items"][0]["applicant"];
     assert_eq!(applicant["name"], "李**", "the applicant's name opens under the new key: {applicant}");
+    let fetched = app.send(Req::get(&file).bearer(&members[2])).await;
+    assert_eq!(fetched.status, 200, "the contract opens under the new key alone: {}", fetched.text());
+    assert!(fetched.body == contract, "the contract comes back as it was sent");
     drop(env);
 }

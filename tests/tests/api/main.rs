@@ -53,6 +53,7 @@ mod roster_files;
 mod roster_search;
 mod schema;
 mod scope_matrix;
+mod service_files;
 mod service_follow_up;
 mod service_money;
 mod services;

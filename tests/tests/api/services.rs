@@ -50,6 +50,12 @@ async fn a_member_applies_for_an_illness_subsidy_and_a_caseworker_decides_it(bac
 
     app.clock.advance(chrono::Duration::days(200));
     let member = app.member_token(&phone).await;
+    // The member confirms an address: steps that wait on them or settle the case reach it.
+    let address = "member.case@example.cn";
+    assert_eq!(app.send(Req::patch("/v1/me").bearer(&member).json(json!({"email": address}))).await.status, 200);
+    let code = app.mail_code_to(address).await;
+    let confirmed = app.send(Req::post("/v1/me/email/confirm").bearer(&member).json(json!({"code": code}))).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
     let city = app.login("t.admin").await;
     let caseworker = app.staff_in(&city, "cw.wang", "caseworker", "SZ-SIP-WT").await;
     let elsewhere = app.staff_in(&city, "cw.xt", "caseworker", "SZ-SIP-XT").await;
@@ -173,6 +179,12 @@ async fn a_member_applies_for_an_illness_subsidy_and_a_caseworker_decides_it(bac
         .await
         .json();
     assert_eq!((returned["state"].as_str(), &returned["due_at"]), (Some("returned"), &Value::Null), "{returned}");
+    let mail = app.mail_to_saying(address, "需要补充材料").await;
+    assert!(mail.contains(returned["number"].as_str().unwrap()), "{mail}");
+    assert!(
+        !mail.contains("发票") && !mail.contains("心肌梗死"),
+        "the mail says where to look, not what the case holds"
+    );
     let invoice = pdf(5_000);
     let answer =
         Form::default().text("body", "已补充发票").file("invoice", "发票.pdf", "application/pdf", invoice.clone());
@@ -207,6 +219,7 @@ async fn a_member_applies_for_an_illness_subsidy_and_a_caseworker_decides_it(bac
         "{approved}"
     );
     assert_eq!(approved["late"], false);
+    app.mail_to_saying(address, "已批准").await;
     let closed = app.send(Req::post(&steps).bearer(&caseworker).json(json!({"step": "close"}))).await.json();
     assert_eq!(closed["state"], "closed");
     app.send(Req::post(&format!("/v1/me/cases/{id}/messages")).bearer(&member).json(json!({"body": "谢谢"})))

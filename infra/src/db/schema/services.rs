@@ -62,6 +62,7 @@ diesel::table! {
         bytes -> BigInt,
         sha256 -> Text,
         at -> Timestamp,
+        sealed_with -> Text,
     }
 }
 

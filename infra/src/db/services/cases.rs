@@ -94,6 +94,8 @@ pub(super) fn insert_event(
                 service_attachments::bytes.eq(i64::try_from(a.bytes).unwrap_or(i64::MAX)),
                 service_attachments::sha256.eq(&a.sha256),
                 service_attachments::at.eq(utc(a.at)),
+                // The store sealed the file with the same keys, just now.
+                service_attachments::sealed_with.eq(crypto.key_id()),
             ))
             .execute(conn)?;
     }
@@ -254,9 +256,26 @@ pub(super) fn step(
     set_state(conn, r.seq, to, now)?;
     insert_event(conn, crypto, r.seq, &event, &[])?;
     reschedule(conn, r.seq, &kind)?;
+    if let Some(what) = told(&step) {
+        let number = super::hydrate::number(r.seq, r.submitted_at);
+        let subject = format!("您的服务事项 {number} {what}");
+        let body = format!("您的服务事项 {number}（{}）{what}，请在苏工惠 App 的“我的服务”中查看详情。", kind.name);
+        super::timers::mail_member(conn, crypto, &r.member_id, subject, body, now)?;
+    }
     let after = serde_json::json!({"state": to.as_str(), "amount_fen": match &step { Step::Approve { amount, .. } => amount.map(Fen::get), _ => None }});
     audit::append(conn, entry.change(Some(serde_json::json!({"state": from.as_str()})), Some(after)))?;
     reload(conn, crypto, r.seq)
+}
+
+/// What the member hears by mail of a step: the steps that wait on them or settle their case.
+fn told(step: &Step) -> Option<&'static str> {
+    match step {
+        Step::Return { .. } => Some("需要补充材料"),
+        Step::Answer { .. } => Some("已答复"),
+        Step::Approve { .. } => Some("已批准"),
+        Step::Refuse { .. } => Some("未获批准"),
+        Step::Accept | Step::Assign { .. } | Step::Close { .. } => None,
+    }
 }
 
 /// An approval pays what its kind allows: an amount for a kind that pays (up to its most), none

@@ -91,30 +91,55 @@ pub(super) fn remind(conn: &mut DbConn, crypto: &FieldCrypto, now: DateTime<Utc>
         let event =
             Event { at: now, author: Author::System, kind: EventKind::Reminded, body: None, attachments: vec![] };
         insert_event(conn, crypto, seq, &event, &[])?;
-        let address: Option<Option<String>> =
-            members::table.find(&member).select(members::email_cipher).first(conn).optional()?;
-        if let Some(sealed) = address.flatten() {
-            let to = domain::shared::EmailAddress::parse(&crypto.open(&sealed)?)?;
-            let number = super::hydrate::number(seq, submitted);
-            let mail = domain::mail::OutboundEmail {
-                to,
-                subject: format!("请对服务事项 {number} 的办理进行评价"),
-                body: format!(
-                    "您的服务事项 {number}（{kind}）已办结。请在办结后 {} 天内在苏工惠 App 中为办理质量评分（1–5 分）。",
-                    rules::FOLLOW_UP_DAYS
-                ),
-                attachment: None,
-            };
-            super::super::jobs::enqueue(conn, domain::jobs::JobKind::Mail, mail.to_sealed_payload(&sealed), now)?;
-        }
+        let number = super::hydrate::number(seq, submitted);
+        mail_member(
+            conn,
+            crypto,
+            &member,
+            format!("请对服务事项 {number} 的办理进行评价"),
+            format!(
+                "您的服务事项 {number}（{kind}）已办结。请在办结后 {} 天内在苏工惠 App 中为办理质量评分（1–5 分）。",
+                rules::FOLLOW_UP_DAYS
+            ),
+            now,
+        )?;
         n += 1;
     }
     Ok(n)
 }
 
+/// A mail to the member, if they confirmed an address, sent by the jobs runner once the
+/// transaction commits. It says what happened and where to look, never what the case holds.
+pub(super) fn mail_member(
+    conn: &mut DbConn,
+    crypto: &FieldCrypto,
+    member: &str,
+    subject: String,
+    body: String,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let address: Option<Option<String>> =
+        members::table.find(member).select(members::email_cipher).first(conn).optional()?;
+    if let Some(sealed) = address.flatten() {
+        let to = domain::shared::EmailAddress::parse(&crypto.open(&sealed)?)?;
+        let mail = domain::mail::OutboundEmail { to, subject, body, attachment: None };
+        super::super::jobs::enqueue(conn, domain::jobs::JobKind::Mail, mail.to_sealed_payload(&sealed), now)?;
+    }
+    Ok(())
+}
+
+/// Whether a case is past its limit: the earliest deadline, read off the end of its index. (As
+/// `EXISTS (… due_at <= $1)` PostgreSQL's generic plan for the prepared statement guesses a third of
+/// the table matches and scans it all: 37 ms at 100,000 cases, on every request of the windows.)
 pub(super) fn any_overdue(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(service_cases::table.filter(service_cases::due_at.le(utc(now)))))
-        .get_result(conn)
+    let earliest: Option<chrono::NaiveDateTime> = service_cases::table
+        .filter(service_cases::due_at.is_not_null())
+        .order(service_cases::due_at.asc())
+        .select(service_cases::due_at)
+        .first::<Option<chrono::NaiveDateTime>>(conn)
+        .optional()?
+        .flatten();
+    Ok(earliest.is_some_and(|due| due <= utc(now)))
 }
 
 /// Each case past its limit moves to the queue of the union above the one it waits in, with a

@@ -29,6 +29,7 @@ mod console;
 mod http;
 mod measure;
 mod seed;
+mod services;
 
 use http::*;
 use seed::seed;
@@ -72,6 +73,15 @@ struct Args {
     pool_size: u32,
     #[arg(long, default_value_t = 18_485)]
     port: u16,
+    /// Service windows instead: cases filed, a caseworker's queue, a member's list, 2 MB uploads.
+    #[arg(long)]
+    services: bool,
+    /// Cases filed before the service windows are measured.
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    /// Cases filed with a 2 MB scan twenty at once (and a quarter of that one at a time).
+    #[arg(long, default_value_t = 400)]
+    uploads: usize,
 }
 
 const DISTRICTS: usize = 10;
@@ -91,6 +101,7 @@ fn main() -> anyhow::Result<()> {
     if args.embedded {
         args.grassroots /= 10;
         args.roster /= 10;
+        args.cases /= 10;
         args.towns = args.towns.div_ceil(10).max(DISTRICTS);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -161,7 +172,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     drop(infra);
 
     let mut server = start_server(&args.server, &vars, args.port)?;
-    let outcome = measure::measure(&args).await;
+    let outcome =
+        if args.services { services::services(&args, server.id()).await } else { measure::measure(&args).await };
     let _ = server.kill();
     let _ = server.wait();
     outcome

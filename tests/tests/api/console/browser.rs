@@ -201,6 +201,12 @@ async fn a_browser_signs_in_publishes_and_retries(backend: Backend) {
     browser.keep_screenshot("merchant").await;
     assert_eq!(browser.errors().await, Vec::<String>::new());
 
+    // A member's question to the union's legal aid, for the service windows' pages.
+    let admin = app.staff(Role::Admin).await;
+    app.create_kind(&admin, tests::services::legal_kind()).await;
+    let asker = app.activated_members(1, "SZ-600").await.remove(0);
+    let case = app.ask(&asker, "单位拖欠工资三个月，应当怎么维权？").await["id"].as_str().unwrap().to_owned();
+
     // The other pages, each as staff find it: charts drawn, lists filled.
     let pages = [
         (
@@ -220,6 +226,8 @@ async fn a_browser_signs_in_publishes_and_retries(backend: Backend) {
         ),
         ("/console/calendar?year=2026".to_owned(), "calendar", "!!document.querySelector('[data-testid=months]')"),
         ("/console/pickup-points".to_owned(), "pickup-points", "!!document.querySelector('main h1')"),
+        ("/console/cases".to_owned(), "cases", "!!document.querySelector('[data-testid=cases] tr[data-case]')"),
+        (format!("/console/cases/{case}"), "case", "!!document.querySelector('[data-testid=case]')"),
     ];
     for (path, shot, ready) in pages {
         browser.goto(&format!("{}{path}", app.address)).await;

@@ -47,6 +47,7 @@ async fn a_caseworker_works_a_case_in_the_console(backend: Backend) {
     // The case and its scan, each a logged read.
     let html = app.console_get(Some(&cw), &page).await.text();
     assert!(html.contains("急性心肌梗死") && html.contains("诊断证明.pdf"), "{html}");
+    assert!(html.contains("所患疾病") && html.contains("¥48,300.00"), "the form's labels, money in yuan: {html}");
     let got = app.console_get(Some(&cw), &format!("{page}/attachments/{file}")).await;
     assert_eq!((got.status, got.body.clone()), (200, scan));
     let reads = app.send(Req::get(&format!("/v1/admin/service-case-reads?case={id}")).bearer(&city)).await.json();

@@ -1,0 +1,1 @@
+ALTER TABLE service_attachments DROP COLUMN sealed_with;
