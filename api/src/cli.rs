@@ -71,6 +71,11 @@ enum Command {
     /// Recompute every campaign's spent, every sale's split and every rebate the payout files pay
     /// from their rows, in one snapshot; print each difference to the fen and exit 1 if any.
     AuditLedger,
+    /// Check a fair draw's published record (JSON, `-` for standard input) from nothing else: the
+    /// seed against its commitment, the entrants sorted and each once, the winners and the waiting
+    /// list recomputed (sgh-draw/v1). Exit 1 at the first thing that does not hold. Needs no
+    /// configuration, database or network.
+    VerifyDraw { record: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -118,9 +123,13 @@ impl From<RoleArg> for RoleDto {
 /// Exit codes: 0 done, 1 failed while running, 2 refused to start (bad configuration or arguments).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Openapi = cli.command {
-        print!("{}", openapi::spec_json());
-        return ExitCode::SUCCESS;
+    match &cli.command {
+        Command::Openapi => {
+            print!("{}", openapi::spec_json());
+            return ExitCode::SUCCESS;
+        }
+        Command::VerifyDraw { record } => return verify_draw(record),
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -153,7 +162,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             open_database(&config).await?;
             tracing::info!("database is up to date");
         }
-        Command::Openapi => unreachable!("handled before configuration is read"),
+        Command::Openapi | Command::VerifyDraw { .. } => unreachable!("handled before configuration is read"),
         Command::ImportRoster { file, sheet } => import_roster(config, file, sheet).await?,
         Command::ImportUnions { file, dry_run } => import_unions(config, file, dry_run).await?,
         Command::ExportUnions { under } => export_unions(config, under).await?,
@@ -373,4 +382,37 @@ async fn reconcile(config: Config, id: Option<uuid::Uuid>) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// `sgh verify-draw`: what holds, or the first thing that does not.
+fn verify_draw(path: &std::path::Path) -> ExitCode {
+    use domain::draws::record::{verify, Record};
+    let text =
+        if path.as_os_str() == "-" { std::io::read_to_string(std::io::stdin()) } else { std::fs::read_to_string(path) };
+    let record: Record =
+        match text.map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("sgh: {} is not a draw's record: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+    match verify(&record) {
+        Ok(()) => {
+            println!(
+                "the draw {} holds: the seed is the one committed to ({}), {} entrants sorted and each once, \
+                 {} winners and {} on the waiting list recomputed",
+                record.draw,
+                record.commitment,
+                record.entrants.len(),
+                record.winners.len(),
+                record.waiting.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("the draw {} does NOT hold: {e}", record.draw);
+            ExitCode::FAILURE
+        }
+    }
 }

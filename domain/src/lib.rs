@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod campaigns;
 pub mod cards;
+pub mod draws;
 pub mod jobs;
 pub mod mail;
 pub mod members;

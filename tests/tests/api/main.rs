@@ -20,6 +20,7 @@ mod catalogue_cache;
 mod claim_faults;
 mod console;
 mod docs;
+mod draws;
 mod edge;
 mod ephemeral_contract;
 mod fuzz;
