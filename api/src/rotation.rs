@@ -146,8 +146,13 @@ async fn reseal_files(rekey: &Rekey, files: &Files, batch: i64) -> anyhow::Resul
             };
             // Kept again under the same id: the store replaces it whole (a rename, or a PUT).
             files.put(file, Box::new(std::io::Cursor::new(plain))).await?;
-            blocking(rekey, move |r| r.file_resealed(&id)).await?;
-            resealed += 1;
+            if blocking(rekey, move |r| r.file_resealed(&id)).await? {
+                resealed += 1;
+            } else {
+                // Erased while it was being re-sealed: the erasure deleted the file before this
+                // put it back, so it goes again.
+                files.delete(file).await?;
+            }
         }
     }
 }

@@ -109,7 +109,7 @@ pub fn draw(seed: &Seed, mut entrants: Vec<EntrantRef>, prizes: usize, waiting: 
     entrants.sort();
     entrants.dedup();
     let mut ordered = order(seed, entrants);
-    ordered.truncate(prizes + waiting);
+    ordered.truncate(prizes.saturating_add(waiting));
     let waiting = ordered.split_off(prizes.min(ordered.len()));
     Outcome { winners: ordered, waiting }
 }

@@ -66,7 +66,8 @@ pub fn verify(record: &Record) -> Result<(), Mismatch> {
         return Err(Mismatch::Algorithm(record.algorithm.clone()));
     }
     let seed = Seed::parse(&record.seed).ok_or(Mismatch::SeedMalformed)?;
-    if seed.commitment() != record.commitment.to_ascii_lowercase() {
+    // Exactly as published (lower-case hex), as the documented procedure compares it.
+    if seed.commitment() != record.commitment {
         return Err(Mismatch::Commitment { committed: record.commitment.clone(), found: seed.commitment() });
     }
     let mut entrants = Vec::with_capacity(record.entrants.len());

@@ -219,13 +219,11 @@ impl Rekey {
         })
     }
 
-    /// Records that the file `id` is now sealed under the current key.
-    pub fn file_resealed(&self, id: &str) -> anyhow::Result<()> {
+    /// Records that the file `id` is now sealed under the current key; `false` if its row is gone
+    /// (erased meanwhile).
+    pub fn file_resealed(&self, id: &str) -> anyhow::Result<bool> {
         use super::schema::service_attachments as a;
         let key = self.crypto.key_id().to_owned();
-        self.db.blocking(|conn| {
-            diesel::update(a::table.find(id)).set(a::sealed_with.eq(key)).execute(conn)?;
-            Ok(())
-        })
+        self.db.blocking(|conn| Ok(diesel::update(a::table.find(id)).set(a::sealed_with.eq(key)).execute(conn)? == 1))
     }
 }

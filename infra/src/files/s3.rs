@@ -10,6 +10,7 @@ use super::sigv4::{self, Credentials};
 use crate::crypto::FieldCrypto;
 use crate::unavailable::Unavailable;
 use domain::services::files::FileStore;
+use domain::services::form::MAX_FILE_BYTES;
 use domain::services::model::AttachmentId;
 use domain::shared::AppClock;
 
@@ -26,6 +27,13 @@ pub struct S3Settings {
 }
 
 impl S3Settings {
+    /// A key prefix the URL keeps as signed: empty, or segments ending in `/`, none of them empty,
+    /// `.` or `..` (which a URL would normalise away).
+    pub fn prefix_ok(prefix: &str) -> bool {
+        prefix.is_empty()
+            || prefix.strip_suffix('/').is_some_and(|p| p.split('/').all(|s| !s.is_empty() && s != "." && s != ".."))
+    }
+
     /// An endpoint as configured: an http(s) URL with a host and no path.
     pub fn endpoint(raw: &str) -> Option<reqwest::Url> {
         reqwest::Url::parse(raw)
@@ -49,9 +57,14 @@ impl S3FileStore {
             "the file store's endpoint is an http(s) URL"
         );
         anyhow::ensure!(
-            !settings.bucket.is_empty()
+            settings.bucket.len() >= 3
+                && settings.bucket.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
                 && settings.bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b)),
-            "a bucket's name is lower-case letters, digits, '-' and '.'"
+            "a bucket's name is 3 or more lower-case letters, digits, '-' and '.', starting with a letter or digit"
+        );
+        anyhow::ensure!(
+            S3Settings::prefix_ok(&settings.prefix),
+            "a key prefix ends in '/', has no empty, '.' or '..' segment and does not start with '/'"
         );
         let http =
             reqwest::Client::builder().timeout(settings.timeout).redirect(reqwest::redirect::Policy::none()).build()?;
@@ -107,14 +120,15 @@ impl S3FileStore {
     }
 
     /// The store's refusal, with its S3 error code for the log. A store that refuses our
-    /// credentials or requests is out of reach for members as much as a store that is down (a
-    /// 503 to retry once operators mend it); a file it does not have is a fault of ours.
+    /// credentials, lacks the bucket or refuses the request is out of reach for members as much as
+    /// a store that is down (a 503 to retry once operators mend it); only `NoSuchKey`, a file it
+    /// does not have, is a fault of ours.
     async fn refused(r: reqwest::Response, what: &str) -> anyhow::Error {
         let status = r.status();
         let text = r.text().await.unwrap_or_default();
         let code = text.split("<Code>").nth(1).and_then(|t| t.split("</Code>").next()).unwrap_or("");
         let e = anyhow::anyhow!("the file store refused to {what}: {status} {code}");
-        if status == reqwest::StatusCode::NOT_FOUND {
+        if code == "NoSuchKey" {
             e
         } else {
             e.context(Unavailable("the file store"))
@@ -143,6 +157,14 @@ impl FileStore for S3FileStore {
         let r = self.send(reqwest::Method::GET, id, Vec::new()).await?;
         if !r.status().is_success() {
             return Err(Self::refused(r, "give a file back").await);
+        }
+        // No slot takes more than MAX_FILE_BYTES; sealing adds a header and 28 bytes a segment.
+        let most = MAX_FILE_BYTES + MAX_FILE_BYTES / 1024 + 4096;
+        if r.content_length().is_some_and(|n| n > most) {
+            anyhow::bail!(
+                "the file store answered {} bytes for {id:?}, more than any file",
+                r.content_length().unwrap_or(0)
+            );
         }
         let sealed = r.bytes().await.map_err(|e| anyhow::Error::new(e).context(Unavailable("the file store")))?;
         let crypto = self.crypto.clone();

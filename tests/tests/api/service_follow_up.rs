@@ -73,6 +73,19 @@ async fn a_closed_case_is_scored_once_within_a_week_and_a_poor_score_reopens_it(
     app.clock.advance(chrono::Duration::days(4));
     let member = app.member_token(&phone).await;
     app.send(rate(&second, json!({"score": 4})).bearer(&member)).await.problem(409, "case.rating_closed");
+
+    // A member who leaves while a case is reopened for review: it is withdrawn with the rest, out of
+    // every queue, its clock stopped.
+    let caseworker = app.login("cw.wt").await;
+    let last = closed_case(&app, &member, &caseworker).await;
+    let reopened = app.send(rate(&last, json!({"score": 2})).bearer(&member)).await.json();
+    assert_eq!(reopened["state"], "reopened", "{reopened}");
+    assert_eq!(app.send(Req::new(actix_web::http::Method::DELETE, "/v1/me").bearer(&member)).await.status, 204);
+    let supervisor = app.login("sip.ops").await;
+    let case = app.send(Req::get(&format!("/v1/admin/service-cases/{last}")).bearer(&supervisor)).await.json();
+    assert_eq!((case["state"].as_str(), &case["due_at"]), (Some("withdrawn"), &Value::Null), "{case}");
+    let queue = app.send(Req::get("/v1/admin/service-cases?state=reopened").bearer(&supervisor)).await.json();
+    assert!(queue["items"].as_array().unwrap().iter().all(|c| c["id"] != last.as_str()), "{queue}");
 }
 
 on_both_backends!(the_report_counts_cases_per_kind_with_their_times_and_scores);

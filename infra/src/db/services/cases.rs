@@ -386,8 +386,10 @@ pub(super) fn erase_member(
     let open: Vec<i64> = service_cases::table
         .filter(service_cases::member_id.eq(member))
         .filter(
-            service_cases::state
-                .eq_any([CaseState::Submitted, CaseState::Returned, CaseState::Accepted].map(CaseState::as_str)),
+            service_cases::state.eq_any(
+                [CaseState::Submitted, CaseState::Returned, CaseState::Accepted, CaseState::Reopened]
+                    .map(CaseState::as_str),
+            ),
         )
         .select(service_cases::seq)
         .load(conn)?;

@@ -120,11 +120,22 @@ pub(super) fn mail_member(
 ) -> anyhow::Result<()> {
     let address: Option<Option<String>> =
         members::table.find(member).select(members::email_cipher).first(conn).optional()?;
-    if let Some(sealed) = address.flatten() {
-        let to = domain::shared::EmailAddress::parse(&crypto.open(&sealed)?)?;
-        let mail = domain::mail::OutboundEmail { to, subject, body, attachment: None };
-        super::super::jobs::enqueue(conn, domain::jobs::JobKind::Mail, mail.to_sealed_payload(&sealed), now)?;
-    }
+    let Some(sealed) = address.flatten() else { return Ok(()) };
+    // An address that no longer opens (a retired key) or parses costs the member this mail, not
+    // the caseworker their step or every other member their reminder.
+    let to = match crypto
+        .open(&sealed)
+        .map_err(anyhow::Error::from)
+        .and_then(|a| Ok(domain::shared::EmailAddress::parse(&a)?))
+    {
+        Ok(to) => to,
+        Err(e) => {
+            tracing::warn!(member, error = %e, "a member's address could not be read; no mail");
+            return Ok(());
+        }
+    };
+    let mail = domain::mail::OutboundEmail { to, subject, body, attachment: None };
+    super::super::jobs::enqueue(conn, domain::jobs::JobKind::Mail, mail.to_sealed_payload(&sealed), now)?;
     Ok(())
 }
 
