@@ -122,6 +122,11 @@ impl Vars {
         self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 
+    /// The first variable given (with a value) whose name starts with `prefix`.
+    pub(crate) fn any_with(&self, prefix: &str) -> Option<&str> {
+        self.0.keys().map(String::as_str).filter(|k| self.get(k).is_some()).find(|k| k.starts_with(prefix))
+    }
+
     pub(crate) fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
@@ -181,38 +186,6 @@ pub(crate) const DAY: u64 = 86_400;
 
 pub(crate) fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, problem: problem.into() }
-}
-
-/// The S3-compatible bucket files go to, when `SGH_FILES_S3_BUCKET` names one.
-fn files_s3(v: &Vars) -> Result<Option<infra::files::S3Settings>, ConfigError> {
-    let Some(bucket) = v.get("SGH_FILES_S3_BUCKET") else {
-        // The rest without a bucket would keep files on each instance's own disk, unnoticed.
-        return match v.0.keys().find(|k| k.starts_with("SGH_FILES_S3_")) {
-            Some(k) => Err(invalid("SGH_FILES_S3_BUCKET", format!("required with {k}"))),
-            None => Ok(None),
-        };
-    };
-    let required = |var: &'static str| {
-        v.get(var).map(str::to_owned).ok_or_else(|| invalid(var, "required with SGH_FILES_S3_BUCKET"))
-    };
-    let endpoint = required("SGH_FILES_S3_ENDPOINT")?;
-    let endpoint = infra::files::S3Settings::endpoint(&endpoint)
-        .ok_or_else(|| invalid("SGH_FILES_S3_ENDPOINT", "an http(s) URL of the store, without a path"))?;
-    let prefix = v.get("SGH_FILES_S3_PREFIX").unwrap_or("").to_owned();
-    if !infra::files::S3Settings::prefix_ok(&prefix) {
-        return Err(invalid("SGH_FILES_S3_PREFIX", "a key prefix like sgh/ (ending in /; no leading /, '.' or '..')"));
-    }
-    Ok(Some(infra::files::S3Settings {
-        endpoint,
-        bucket: bucket.to_owned(),
-        prefix,
-        credentials: infra::files::sigv4::Credentials {
-            access_key: required("SGH_FILES_S3_ACCESS_KEY")?,
-            secret_key: required("SGH_FILES_S3_SECRET_KEY")?,
-            region: v.get("SGH_FILES_S3_REGION").unwrap_or("us-east-1").to_owned(),
-        },
-        timeout: v.millis("SGH_FILES_S3_TIMEOUT_MS", 30_000, 1..=600_000)?,
-    }))
 }
 
 impl Config {
@@ -321,7 +294,7 @@ impl Config {
                 redis_prefix: v.get("SGH_REDIS_PREFIX").unwrap_or("sgh").to_owned(),
                 redis_timeout: v.millis("SGH_REDIS_TIMEOUT_MS", 300, 1..=60_000)?,
                 files_dir: v.get("SGH_FILES_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("files")),
-                files_s3: files_s3(&v)?,
+                files_s3: crate::services::settings::files_s3(&v)?,
                 data_dir: data_dir.clone(),
             },
             crypto: CryptoConfig {
@@ -404,28 +377,6 @@ mod tests {
         assert_eq!(c.storage.database_url, DatabaseUrl::Sqlite("./data/sgh.db".into()));
         assert!(c.storage.redis_url.is_none() && c.jobs.smtp_url.is_none());
         assert!(c.campaigns.inventory_gate);
-    }
-
-    #[test]
-    fn a_bucket_is_all_or_nothing_and_its_prefix_is_kept_as_signed() {
-        let s3 = [
-            ("SGH_FILES_S3_BUCKET", "sgh-files"),
-            ("SGH_FILES_S3_ENDPOINT", "http://127.0.0.1:9000"),
-            ("SGH_FILES_S3_ACCESS_KEY", "AKID"),
-            ("SGH_FILES_S3_SECRET_KEY", "secret"),
-        ];
-        let c = Config::from_vars(vars(&s3)).unwrap();
-        assert_eq!(c.storage.files_s3.map(|b| b.bucket), Some("sgh-files".to_owned()));
-        let without_bucket = Config::from_vars(vars(&s3[1..]));
-        assert!(matches!(without_bucket, Err(ConfigError::Invalid { var: "SGH_FILES_S3_BUCKET", .. })));
-        let without_key = Config::from_vars(vars(&[s3[0], s3[1], s3[3]]));
-        assert!(matches!(without_key, Err(ConfigError::Invalid { var: "SGH_FILES_S3_ACCESS_KEY", .. })));
-        for prefix in ["./", "a/../", "/a/", "a", "a//"] {
-            let bad = Config::from_vars(vars(&[&s3[..], &[("SGH_FILES_S3_PREFIX", prefix)]].concat()));
-            assert!(matches!(bad, Err(ConfigError::Invalid { var: "SGH_FILES_S3_PREFIX", .. })), "{prefix}");
-        }
-        let path = Config::from_vars(vars(&[&s3[..], &[("SGH_FILES_S3_ENDPOINT", "http://store:9000/base")]].concat()));
-        assert!(matches!(path, Err(ConfigError::Invalid { var: "SGH_FILES_S3_ENDPOINT", .. })));
     }
 
     #[test]

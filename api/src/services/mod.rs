@@ -8,6 +8,7 @@ mod kinds;
 mod member;
 mod payouts;
 mod report;
+pub(crate) mod settings;
 mod staff;
 mod upload;
 mod wire;

@@ -48,6 +48,16 @@ pub(crate) async fn closed_loop(
     requests: Vec<Vec<u8>>,
     connections: usize,
 ) -> anyhow::Result<(Histogram<u64>, Duration)> {
+    closed_loop_expecting(port, requests, connections, 200).await
+}
+
+/// [`closed_loop`], each answer expected to be `status`.
+pub(crate) async fn closed_loop_expecting(
+    port: u16,
+    requests: Vec<Vec<u8>>,
+    connections: usize,
+    status: u16,
+) -> anyhow::Result<(Histogram<u64>, Duration)> {
     let queue = std::sync::Arc::new(std::sync::Mutex::new(requests.into_iter()));
     let started = Instant::now();
     let lanes: Vec<anyhow::Result<Histogram<u64>>> = stream::iter(0..connections)
@@ -60,9 +70,9 @@ pub(crate) async fn closed_loop(
                     let next = queue.lock().unwrap().next();
                     let Some(req) = next else { break };
                     let at = Instant::now();
-                    let (status, body) = conn.exchange(&req).await?;
+                    let (got, body) = conn.exchange(&req).await?;
                     latencies.record(at.elapsed().as_micros() as u64)?;
-                    ensure!(status == 200, "{status}: {}", String::from_utf8_lossy(&body));
+                    ensure!(got == status, "{got}: {}", String::from_utf8_lossy(&body));
                 }
                 Ok(latencies)
             }

@@ -135,6 +135,19 @@ fn server_vars(args: &Args) -> Vec<(String, String)> {
     vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
+/// Statistics current, pages all-visible, as autovacuum leaves a table that has settled: what was run.
+async fn settle(infra: &api::wire::Infra, embedded: bool) -> anyhow::Result<&'static str> {
+    let settle = if embedded { "ANALYZE" } else { "VACUUM ANALYZE" };
+    infra
+        .db
+        .run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(settle).execute(conn).map_err(anyhow::Error::from)
+        })
+        .await?;
+    Ok(settle)
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     if !args.server.exists() {
         bail!("{} not found: build it with `cargo build --release -p api`", args.server.display());
@@ -160,15 +173,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // As autovacuum leaves a table that has settled: statistics current, pages all-visible (a
     // count by index reads no table page).
     let started = Instant::now();
-    let settle = if args.embedded { "ANALYZE" } else { "VACUUM ANALYZE" };
-    infra
-        .db
-        .run(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(settle).execute(conn).map_err(anyhow::Error::from)
-        })
-        .await?;
-    println!("{settle}: {:.1}s", started.elapsed().as_secs_f64());
+    let how = settle(&infra, args.embedded).await?;
+    println!("{how}: {:.1}s", started.elapsed().as_secs_f64());
     drop(infra);
 
     let mut server = start_server(&args.server, &vars, args.port)?;

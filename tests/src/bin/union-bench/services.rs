@@ -46,43 +46,6 @@ fn filing(token: &str, question: &str, scan: Option<&[u8]>) -> Vec<u8> {
     req
 }
 
-/// Sends each request from `connections` connections at once; expects `status` of each.
-async fn flood(
-    port: u16,
-    requests: Vec<Vec<u8>>,
-    connections: usize,
-    status: u16,
-) -> anyhow::Result<(Histogram<u64>, Duration)> {
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(requests.into_iter()));
-    let started = Instant::now();
-    let lanes: Vec<anyhow::Result<Histogram<u64>>> = stream::iter(0..connections)
-        .map(|_| {
-            let queue = queue.clone();
-            async move {
-                let mut conn = HttpConn::open(port).await?;
-                let mut latencies = Histogram::<u64>::new(3)?;
-                loop {
-                    let next = queue.lock().unwrap().next();
-                    let Some(req) = next else { break };
-                    let at = Instant::now();
-                    let (got, body) = conn.exchange(&req).await?;
-                    latencies.record(at.elapsed().as_micros() as u64)?;
-                    ensure!(got == status, "{got}: {}", String::from_utf8_lossy(&body));
-                }
-                Ok(latencies)
-            }
-        })
-        .buffer_unordered(connections)
-        .collect()
-        .await;
-    let elapsed = started.elapsed();
-    let mut all = Histogram::<u64>::new(3)?;
-    for lane in lanes {
-        all.add(lane?)?;
-    }
-    Ok((all, elapsed))
-}
-
 /// The server's resident memory now and at its peak so far, in MiB (`/proc/<pid>/status`).
 fn memory(pid: u32) -> anyhow::Result<(f64, f64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -128,7 +91,7 @@ pub(crate) async fn services(args: &Args, server: u32) -> anyhow::Result<()> {
     let filings: Vec<Vec<u8>> = (0..args.cases)
         .map(|k| filing(&members[k % members.len()], &format!("第{k}个问题：单位不缴社保怎么办？"), None))
         .collect();
-    let (seeded, took) = flood(port, filings, 8, 201).await?;
+    let (seeded, took) = closed_loop_expecting(port, filings, 8, 201).await?;
     println!(
         "cases: {} filed by {} members over {} grassroots unions in {:.1}s ({:.0}/s, p99 {:.1} ms)",
         seeded.len(),
@@ -138,7 +101,8 @@ pub(crate) async fn services(args: &Args, server: u32) -> anyhow::Result<()> {
         seeded.len() as f64 / took.as_secs_f64(),
         ms(seeded.value_at_quantile(0.99))
     );
-    infra_settle(args).await?;
+    let config = api::config::Config::from_vars(server_vars(args))?;
+    super::settle(&api::wire::Infra::open(config, domain::shared::AppClock::System).await?, args.embedded).await?;
 
     println!("\n| measure | requests | p50 | p99 | max | rate |");
     println!("|---|---|---|---|---|---|");
@@ -180,26 +144,11 @@ pub(crate) async fn services(args: &Args, server: u32) -> anyhow::Result<()> {
         let reqs: Vec<Vec<u8>> = (0..n)
             .map(|k| filing(&members[rng.random_range(0..members.len())], &format!("附件{k}"), Some(&scan)))
             .collect();
-        let (h, took) = flood(port, reqs, connections, 201).await?;
+        let (h, took) = closed_loop_expecting(port, reqs, connections, 201).await?;
         row(&format!("a case with a 2 MB scan, {connections} at once"), &h, Some(took));
         let (rss, peak) = memory(server)?;
         peaks.push(format!("after {connections} at once: {rss:.0} MiB resident, peak {peak:.0} MiB"));
     }
     println!("\nserver memory: {}", peaks.join("; "));
-    Ok(())
-}
-
-/// Statistics current after the filing, as autovacuum leaves a table that has settled.
-async fn infra_settle(args: &Args) -> anyhow::Result<()> {
-    let config = api::config::Config::from_vars(server_vars(args))?;
-    let infra = api::wire::Infra::open(config, domain::shared::AppClock::System).await?;
-    let settle = if args.embedded { "ANALYZE" } else { "VACUUM ANALYZE" };
-    infra
-        .db
-        .run(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(settle).execute(conn).map_err(anyhow::Error::from)
-        })
-        .await?;
     Ok(())
 }
